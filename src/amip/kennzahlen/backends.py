@@ -1,0 +1,95 @@
+"""Where the engine runs: the embedded DuckDB warehouse (default) or Spark (distributed).
+
+Both backends see the same typed contract tables; the figures are the same Ibis expressions.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import ibis
+import pyarrow as pa
+
+from amip.warehouse.store import load_into, open_warehouse, table_names
+
+ENGINES = ("duckdb", "spark")
+
+
+@contextmanager
+def warehouse_connection(db: Path | None = None, data: Path | None = None, progress=None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection on the warehouse file ``db``, or on a validated in-memory copy of ``data``."""
+    if (db is None) == (data is None):
+        raise ValueError("give exactly one of a warehouse (--db) or a data set directory (--data)")
+    if data is not None:
+        con = duckdb.connect()
+        load_into(con, Path(data), progress)
+    else:
+        con = open_warehouse(Path(db))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def ibis_backend(con: duckdb.DuckDBPyConnection, engine: str = "duckdb") -> Iterator[ibis.BaseBackend]:
+    """An Ibis backend over the warehouse tables of ``con``."""
+    if engine == "duckdb":
+        yield ibis.duckdb.from_connection(con)
+        return
+    if engine != "spark":
+        raise ValueError(f"unknown engine {engine!r} (choose: {', '.join(ENGINES)})")
+    spark = spark_session()
+    tmp = Path(tempfile.mkdtemp(prefix="amip-spark-"))
+    try:
+        backend = ibis.pyspark.connect(spark)
+        for name in sorted(table_names(con)):
+            path = tmp / f"{name}.parquet"
+            con.execute(f"COPY {name} TO '{path}' (FORMAT parquet)")
+            spark.read.parquet(str(path)).createOrReplaceTempView(name)
+        yield backend
+    finally:
+        for name in table_names(con):
+            spark.catalog.dropTempView(name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def small_table(con: ibis.BaseBackend, name: str, data: pa.Table) -> ibis.Table:
+    """Put a small run table (calendar, grid keys) on the backend as a temporary table or view."""
+    if con.name == "pyspark":
+        con._session.createDataFrame(data.to_pandas()).createOrReplaceTempView(name)
+        return con.table(name)
+    return con.create_table(name, data, temp=True, overwrite=True)
+
+
+def drop_small_table(con: ibis.BaseBackend, name: str) -> None:
+    if con.name == "pyspark":
+        con._session.catalog.dropTempView(name)
+    else:
+        con.drop_table(name, force=True)
+
+
+_SPARK = None
+
+
+def spark_session():
+    """A local Spark session (2 cores), created once per process."""
+    global _SPARK
+    if _SPARK is None:
+        from pyspark.sql import SparkSession
+
+        _SPARK = (
+            SparkSession.builder.master("local[2]").appName("amip")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.memory", "2g")
+            .getOrCreate()
+        )
+        _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK

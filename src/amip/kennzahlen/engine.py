@@ -1,0 +1,177 @@
+"""The engine: all § 48a figures for every job center x month x sex, on any Ibis backend.
+
+Data flow (each stage materialised once, so later stages and the benchmark see its cost):
+  inputs -> stocks (membership at Stichtage) -> LZB durations -> flows -> integrations
+  -> monthly series (dense grid) -> figures (k1, k2, k3) -> the contract's long output table.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import ibis
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from amip.kennzahlen import FIGURES
+from amip.kennzahlen.backends import drop_small_table, small_table
+from amip.kennzahlen.calendar import LOOKBACK_MONTHS, calendar_table, parse_month
+from amip.kennzahlen.flows import elb_flows, lzb_flows
+from amip.kennzahlen.formulas import Frame
+from amip.kennzahlen.inputs import Inputs, load_inputs
+from amip.kennzahlen.integrations import events, search, svb_continuity
+from amip.kennzahlen.series import grid_keys, monthly_series, person_counts
+from amip.kennzahlen.stock import durations, membership, stock_table
+
+OUTPUT_SCHEMA = pa.schema([
+    ("jobcenter_id", pa.string()), ("month", pa.string()), ("figure", pa.string()), ("sex", pa.string()),
+    ("numerator", pa.float64()), ("denominator", pa.float64()), ("value", pa.float64()),
+])
+SEX_ORDER = ("all", "m", "w")
+STAGES = ("loading", "stocks", "lzb_durations", "flows", "integrations", "assembling")
+
+
+@dataclass
+class Result:
+    table: pa.Table
+    skipped: dict[str, str] = field(default_factory=dict)  # figure id -> why it was not produced
+    seconds: dict[str, float] = field(default_factory=dict)  # stage -> wall seconds
+
+
+class _Stages:
+    def __init__(self, progress: Callable[[str], None] | None):
+        self.seconds: dict[str, float] = {s: 0.0 for s in STAGES}
+        self.progress = progress
+
+    @contextmanager
+    def stage(self, name: str):
+        if self.progress:
+            self.progress(name)
+        t0 = time.perf_counter()
+        yield
+        self.seconds[name] += time.perf_counter() - t0
+
+
+def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None = None,
+            progress: Callable[[str], None] | None = None) -> Result:
+    """All figures for Bezugsmonate ``first``..``last`` (``YYYY-MM``) as an Arrow table."""
+    lo_out, hi_out = parse_month(first), parse_month(last)
+    if lo_out > hi_out:
+        raise ValueError(f"--from {first} is after --to {last}")
+    st = _Stages(progress)
+
+    with st.stage("loading"):
+        inp: Inputs = load_inputs(con, jobcenter)
+        run = uuid.uuid4().hex[:12]
+        # Small run tables are created on the backend (memtables do not survive Spark caching).
+        cal = small_table(con, f"amip_cal_{run}", calendar_table(lo_out - LOOKBACK_MONTHS, hi_out, inp.coverage))
+        keys = small_table(con, f"amip_keys_{run}", grid_keys(inp.jobcenters))
+        spells = inp.spells
+        mine = spells.filter(spells.jobcenter_id.isin(inp.jobcenters)) if jobcenter else spells
+
+    with st.stage("stocks"):
+        member = membership(mine, cal).cache()
+
+    with st.stage("lzb_durations"):
+        dur = durations(member, spells, cal)
+        stock = stock_table(member, dur, inp.persons).cache()
+        active = None
+        if inp.measures is not None:
+            m = inp.measures.filter(inp.measures.active)
+            months = cal.select("midx", "st")
+            act = m.join(months, [m.s <= months.st, m.e >= months.st]).select("person_id", "midx").distinct()
+            lz = stock.filter(stock.lzb)
+            active = lz.semi_join(act, ["person_id", "midx"]).cache()
+
+    with st.stage("flows"):
+        entries, exits = elb_flows(mine, inp.persons, cal)
+        entries, exits = entries.cache(), exits.cache()
+        lzb_in, lzb_out = (t.cache() for t in lzb_flows(stock))
+
+    with st.stage("integrations"):
+        ev = events(inp.employment, inp.measures)
+        found = continuous = None
+        if ev is not None:
+            found = search(ev, stock, cal).cache()
+            if inp.employment is not None:
+                continuous = svb_continuity(found, inp.employment, cal).cache()
+
+    with st.stage("assembling"):
+        counts = person_counts(stock, active, entries, exits, lzb_in, lzb_out, found, continuous)
+        series = monthly_series(keys, cal, counts, inp.benefits)
+        series = series.mutate(
+            stock_prev=Frame(series).lag("stock", 1), lzb_prev=Frame(series).lag("lzb", 1),
+        )
+        table, skipped = _assemble(series, lo_out, hi_out, inp)
+
+    for t in (member, stock, active, entries, exits, lzb_in, lzb_out, found, continuous):
+        if t is not None:
+            _release(t)
+    for name in (f"amip_cal_{run}", f"amip_keys_{run}"):
+        drop_small_table(con, name)
+    return Result(table, skipped, st.seconds)
+
+
+def _needs(inp: Inputs) -> dict[str, str]:
+    """Which series columns are unavailable, and why."""
+    gone: dict[str, str] = {}
+    if inp.employment is None:
+        for c in ("int", "int_sp", "int_lzb", "gb", "svb_int", "svb_cont"):
+            gone[c] = "table employment_spells is missing"
+    if inp.measures is None:
+        for c in ("pub", "lzb_active"):
+            gone[c] = "table measures is missing"
+    if inp.benefits is None:
+        for c in ("llu", "luh"):
+            gone[c] = "table benefits is missing"
+    return gone
+
+
+def _assemble(series: ibis.Table, lo: int, hi: int, inp: Inputs) -> tuple[pa.Table, dict[str, str]]:
+    gone = _needs(inp)
+    skipped: dict[str, str] = {}
+    frame = Frame(series)
+    wide_cols = {}
+    figures = []
+    for fig in FIGURES:
+        missing = sorted(c for c in fig.shape.columns() if c in gone)
+        if missing:
+            skipped[fig.id] = gone[missing[0]]
+            continue
+        num, den, val = fig.shape.build(frame)
+        wide_cols |= {f"{fig.id}__num": num, f"{fig.id}__den": den, f"{fig.id}__val": val}
+        figures.append(fig)
+    wide = series.select("jobcenter_id", "midx", "sex", **wide_cols)
+    wide = wide.filter((wide.midx >= lo) & (wide.midx <= hi) & (wide.sex != "d"))
+    parts = []
+    for order, fig in enumerate(figures):
+        part = wide if fig.person_based else wide.filter(wide.sex == "all")
+        parts.append(part.select(
+            "jobcenter_id", "midx", "sex", figure=ibis.literal(fig.id), fig_order=ibis.literal(order),
+            numerator=part[f"{fig.id}__num"], denominator=part[f"{fig.id}__den"], value=part[f"{fig.id}__val"],
+        ))
+    if not parts:
+        return OUTPUT_SCHEMA.empty_table(), skipped
+    long = ibis.union(*parts)
+    sex_order = ibis.cases(*[(long.sex == s, i) for i, s in enumerate(SEX_ORDER)], else_=9)
+    long = long.order_by([long.jobcenter_id, long.midx, long.fig_order, sex_order])
+    arrow = long.to_pyarrow()
+    months = pa.array([f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(lo, hi + 1)])
+    month_col = pc.take(months, pc.subtract(arrow.column("midx"), lo))
+    table = pa.table({
+        "jobcenter_id": arrow.column("jobcenter_id"), "month": month_col, "figure": arrow.column("figure"),
+        "sex": arrow.column("sex"), "numerator": arrow.column("numerator").cast(pa.float64()),
+        "denominator": arrow.column("denominator").cast(pa.float64()), "value": arrow.column("value").cast(pa.float64()),
+    }, schema=OUTPUT_SCHEMA)
+    return table, skipped
+
+
+def _release(t: ibis.Table) -> None:
+    try:
+        t.release()
+    except Exception:  # noqa: BLE001 - a cache that is already gone is fine
+        pass

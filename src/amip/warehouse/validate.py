@@ -1,0 +1,248 @@
+"""Validation of a data set against the contract, inside DuckDB.
+
+Each input file is loaded as text into a temporary table (DuckDB streams the file; no Python
+objects per row), then every rule of the contract is checked by one SQL query that returns the
+offending rows. Rules are derived from the declarations in :mod:`amip.contract.schema`; nothing
+table-specific is written here except the few cross-row rules the contract names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from amip.contract.schema import TABLES, Column, Table, instrument_codes
+
+MAX_PER_RULE = 100  # offending rows reported per rule and column; the total is always counted
+
+
+@dataclass(frozen=True)
+class Violation:
+    file: str
+    row: int | None  # 1-based data row (header excluded); None for file-level problems
+    column: str | None
+    value: str | None
+    rule: str
+    line: int | None = None  # line in a CSV file (header is line 1)
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}" + (f" (line {self.line})" if self.line else ""))
+        if self.column:
+            where.append(f"column {self.column}")
+        value = "" if self.value is None else f"value {self.value!r}: "
+        return f"{', '.join(where)}: {value}{self.rule}"
+
+
+class DataSetRejected(Exception):
+    """The data set breaks the contract; nothing was written."""
+
+    def __init__(self, violations: list[Violation], total: int):
+        self.violations = violations
+        self.total = total
+        super().__init__(f"{total} violation(s) of the data contract")
+
+
+@dataclass
+class SourceFile:
+    table: Table
+    path: Path
+
+    @property
+    def is_csv(self) -> bool:
+        return self.path.suffix == ".csv"
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def discover(src: Path) -> tuple[list[SourceFile], list[Violation]]:
+    """Find one file per contract table in ``src``."""
+    found: list[SourceFile] = []
+    problems: list[Violation] = []
+    if not src.is_dir():
+        raise FileNotFoundError(f"data set directory not found: {src}")
+    for table in TABLES:
+        candidates = [p for p in (src / f"{table.name}.csv", src / f"{table.name}.parquet") if p.exists()]
+        if len(candidates) > 1:
+            problems.append(
+                Violation(f"{table.name}.csv/.parquet", None, None, None,
+                          "table given twice (CSV and Parquet); keep one")
+            )
+        elif candidates:
+            found.append(SourceFile(table, candidates[0]))
+        elif table.required:
+            problems.append(Violation(f"{table.name}.csv", None, None, None, "required table is missing"))
+    return found, problems
+
+
+def raw_name(table: Table) -> str:
+    return f"raw_{table.name}"
+
+
+def load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Violation]:
+    """Load one file as text columns into a temporary table ``raw_<table>`` with a row number."""
+    path = _lit(str(source.path))
+    name = raw_name(source.table)
+    if source.is_csv:
+        reader = (
+            f"read_csv({path}, header=true, all_varchar=true, delim=',', quote='\"', "
+            "escape='\"', auto_detect=true, strict_mode=true, null_padding=false)"
+        )
+    else:
+        reader = f"read_parquet({path})"
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {reader}")
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        return [Violation(source.path.name, None, None, None, f"file cannot be read: {message}")]
+    present = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
+    problems = [
+        Violation(source.path.name, None, col.name, None, "required column is missing")
+        for col in source.table.columns
+        if not col.optional and col.name not in present
+    ]
+    if problems:
+        return problems
+    # Keep the contract's columns as text, plus the row number in file order.
+    select = ", ".join(
+        f"CAST({_q(c.name)} AS VARCHAR) AS {_q(c.name)}" if c.name in present
+        else f"CAST(NULL AS VARCHAR) AS {_q(c.name)}"
+        for c in source.table.columns
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS "
+        f"SELECT CAST(rowid AS BIGINT) + 1 AS _row, {select} FROM {name} ORDER BY rowid"
+    )
+    return []
+
+
+# --- value rules: (SQL condition that flags a bad non-NULL text value v, rule text) ---------------
+
+def _type_rule(col: Column) -> tuple[str, str] | None:
+    v = _q(col.name)
+    if col.type == "date":
+        return (f"try_strptime({v}, '%Y-%m-%d') IS NULL OR NOT regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}')",
+                "not a valid date (YYYY-MM-DD)")
+    if col.type == "month":
+        return (f"NOT regexp_full_match({v}, '\\d{{4}}-(0[1-9]|1[0-2])')", "not a valid month (YYYY-MM)")
+    if col.type == "bool":
+        return (f"lower({v}) NOT IN ('true', 'false')", "not a boolean (true/false)")
+    if col.type == "decimal":
+        return (f"try_cast({v} AS DOUBLE) IS NULL OR NOT isfinite(try_cast({v} AS DOUBLE))",
+                "not a number ('.' as decimal separator)")
+    if col.type == "int":
+        return (f"try_cast({v} AS BIGINT) IS NULL", "not a whole number")
+    return None
+
+
+def _value_rules(table: Table) -> list[tuple[Column, str, str]]:
+    rules: list[tuple[Column, str, str]] = []
+    instruments = instrument_codes()
+    for col in table.columns:
+        v = _q(col.name)
+        if not col.nullable:
+            rules.append((col, f"{v} IS NULL OR trim({v}) = ''", "value is required"))
+        type_rule = _type_rule(col)
+        if type_rule:
+            rules.append((col, f"{v} IS NOT NULL AND ({type_rule[0]})", type_rule[1]))
+        if col.codes:
+            allowed = ", ".join(_lit(c) for c in col.codes)
+            rules.append((col, f"{v} IS NOT NULL AND {v} NOT IN ({allowed})",
+                          f"unknown code (allowed: {', '.join(col.codes)})"))
+        if table.instrument_ref == col.name:
+            allowed = ", ".join(_lit(c) for c in instruments)
+            rules.append((col, f"{v} IS NOT NULL AND {v} NOT IN ({allowed})",
+                          "unknown instrument (not in instruments.csv)"))
+        if col.non_negative:
+            rules.append((col, f"try_cast({v} AS DOUBLE) < 0", "negative amount"))
+    return rules
+
+
+def _collect(con, source: SourceFile, sql: str, column: str | None, rule: str) -> tuple[list[Violation], int]:
+    """Run ``sql`` (selecting _row and value) and turn the offending rows into violations."""
+    total = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+    if not total:
+        return [], 0
+    rows = con.execute(f"SELECT * FROM ({sql}) ORDER BY _row LIMIT {MAX_PER_RULE}").fetchall()
+    out = []
+    for row, value in rows:
+        line = row + 1 if source.is_csv and row is not None else None
+        out.append(Violation(source.path.name, row, column, None if value is None else str(value), rule, line))
+    return out, total
+
+
+def check_table(con, source: SourceFile, person_table: str | None) -> tuple[list[Violation], int]:
+    """All rules of one table; returns the reported violations and their total count."""
+    table, name = source.table, raw_name(source.table)
+    found: list[Violation] = []
+    total = 0
+
+    def add(sql: str, column: str | None, rule: str) -> None:
+        nonlocal total
+        got, n = _collect(con, source, sql, column, rule)
+        found.extend(got)
+        total += n
+
+    for col, cond, rule in _value_rules(table):
+        add(f"SELECT _row, {_q(col.name)} FROM {name} WHERE {cond}", col.name, rule)
+    if found:
+        # Row-level rules below assume parsable values; report the value errors first.
+        return found, total
+
+    for start, end in table.intervals:
+        add(
+            f"SELECT _row, {_q(end)} FROM {name} WHERE {_q(end)} IS NOT NULL "
+            f"AND CAST({_q(end)} AS DATE) < CAST({_q(start)} AS DATE)",
+            end, f"{end} is before {start}",
+        )
+    if table.key:
+        keys = ", ".join(_q(k) for k in table.key)
+        add(
+            f"SELECT _row, concat_ws(' | ', {keys}) FROM "
+            f"(SELECT _row, {keys}, row_number() OVER (PARTITION BY {keys} ORDER BY _row) AS _n FROM {name}) "
+            "WHERE _n > 1",
+            ", ".join(table.key), f"duplicate key ({', '.join(table.key)}) already given in an earlier row",
+        )
+    if table.person_ref and person_table:
+        add(
+            f"SELECT _row, person_id FROM {name} r WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {person_table} p WHERE p.person_id = r.person_id)",
+            "person_id", "unknown person (not in persons)",
+        )
+    if "one_row" in table.extra_checks:
+        n = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        if n != 1:
+            found.append(Violation(source.path.name, None, None, None, f"must hold exactly one row, holds {n}"))
+            total += 1
+    if "month_order" in table.extra_checks:
+        add(f"SELECT _row, first_month || ' > ' || last_month FROM {name} WHERE first_month > last_month",
+            "first_month", "months out of order: first_month is after last_month")
+    return found, total
+
+
+def typed_select(table: Table, source: str) -> str:
+    """SQL turning the validated text table into the contract's typed table (file order kept)."""
+    parts = []
+    for col in table.columns:
+        v = _q(col.name)
+        if col.type == "date":
+            expr = f"CAST(strptime({v}, '%Y-%m-%d') AS DATE)"
+        elif col.type == "bool":
+            expr = f"CAST(lower({v}) AS BOOLEAN)"
+        elif col.type == "decimal":
+            expr = f"CAST({v} AS DOUBLE)"
+        elif col.type == "int":
+            expr = f"CAST({v} AS BIGINT)"
+        else:
+            expr = f"CAST({v} AS VARCHAR)"
+        parts.append(f"{expr} AS {v}")
+    return f"SELECT {', '.join(parts)} FROM {source} ORDER BY _row"
