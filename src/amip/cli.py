@@ -1,0 +1,184 @@
+"""The ``amip`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from amip.warehouse.store import default_db
+
+app = typer.Typer(
+    help="amip: steering software for German job centers (SGB II): § 48a key figures from your own microdata.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+DbOption = Annotated[
+    Optional[Path],
+    typer.Option("--db", help="Warehouse file (default: $AMIP_DB, else ./amip.duckdb).", show_default=False),
+]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[bold red]Error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _report_rejection(exc) -> None:
+    from amip.warehouse.validate import DataSetRejected
+
+    assert isinstance(exc, DataSetRejected)
+    console.print(f"[bold red]Data set rejected:[/] {exc.total} violation(s) of the data contract. "
+                  "Nothing was changed.")
+    shown = exc.violations[:50]
+    for v in shown:
+        console.print(f"  • {v}", markup=False, highlight=False)
+    if exc.total > len(shown):
+        console.print(f"  … and {exc.total - len(shown)} more")
+    raise typer.Exit(2)
+
+
+class _Spinner:
+    """A Rich status line showing the current stage of a long run."""
+
+    def __init__(self, title: str):
+        self.status = console.status(title)
+        self.title = title
+
+    def __enter__(self):
+        self.status.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.status.__exit__(*exc)
+
+    def __call__(self, stage: str) -> None:
+        self.status.update(f"{self.title}: {stage}")
+
+
+@app.command("import")
+def import_cmd(
+    data: Annotated[Path, typer.Argument(help="Data set directory (one CSV or Parquet file per contract table).")],
+    db: DbOption = None,
+) -> None:
+    """Validate a data set against the contract and load it into the warehouse (all or nothing)."""
+    from amip.warehouse.store import import_dataset
+    from amip.warehouse.validate import DataSetRejected
+
+    db = db or default_db()
+    try:
+        with _Spinner(f"Importing {data}") as spin:
+            counts = import_dataset(data, db, progress=spin)
+    except DataSetRejected as exc:
+        _report_rejection(exc)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    table = Table(title=f"Imported into {db}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}".replace(",", "."))
+    out.print(table)
+
+
+@app.command()
+def kpi(
+    first: Annotated[str, typer.Option("--from", help="First Bezugsmonat, YYYY-MM.")],
+    last: Annotated[str, typer.Option("--to", help="Last Bezugsmonat, YYYY-MM.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Output file: .csv, .parquet or .jsonl.")],
+    data: Annotated[Optional[Path], typer.Option("--data", help="Read a data set directory instead of the warehouse.")] = None,
+    db: DbOption = None,
+    jobcenter: Annotated[Optional[str], typer.Option("--jobcenter", help="Only this job center.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark (local Spark).")] = "duckdb",
+) -> None:
+    """Compute all § 48a key figures (K1 … K3E4) per job center, month and sex."""
+    from amip.kennzahlen.backends import ENGINES, ibis_backend, warehouse_connection
+    from amip.kennzahlen.engine import compute
+    from amip.kennzahlen.output import FORMATS, write_figures
+    from amip.warehouse.validate import DataSetRejected
+
+    if engine not in ENGINES:
+        _fail(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if out_file.suffix.lower() not in FORMATS:
+        _fail(f"unknown output format {out_file.suffix!r}; use {', '.join(FORMATS)}")
+    if data is not None and db is not None:
+        _fail("give either --data or --db, not both")
+    if data is None:
+        db = db or default_db()
+    try:
+        with _Spinner("Computing key figures") as spin:
+            with warehouse_connection(db=db, data=data, progress=spin) as con, ibis_backend(con, engine) as be:
+                result = compute(be, first, last, jobcenter=jobcenter, progress=spin)
+            write_figures(result.table, out_file)
+    except DataSetRejected as exc:
+        _report_rejection(exc)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    for fig, why in result.skipped.items():
+        console.print(f"[yellow]Not produced:[/] {fig} ({why})")
+    console.print(f"Wrote {result.table.num_rows} rows to {out_file}")
+
+
+@app.command()
+def bench(
+    persons: Annotated[int, typer.Option("--persons", help="Number of persons to generate.")] = 100_000,
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Benchmark: all figures for 12 months on N generated persons (time, memory, stages)."""
+    from amip.bench.run import run
+
+    with _Spinner(f"Benchmark, {persons:,} persons") as spin:
+        result = run(persons, seed, engine, progress=spin)
+    if as_json:
+        out.print_json(json.dumps(result))
+        return
+    table = Table(title=f"amip bench — {persons:,} persons, 12 months ({engine})")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option("--dir", help="Where the example data set and warehouse are kept.")] = Path(".amip/demo"),
+    persons: Annotated[int, typer.Option("--persons", help="Size of the example data set.")] = 20_000,
+) -> None:
+    """Generate (or reuse) the example data set, import it, compute the figures and summarise them."""
+    from amip.bench.generate import generate, write
+    from amip.demo import summary
+    from amip.kennzahlen.backends import ibis_backend, warehouse_connection
+    from amip.kennzahlen.engine import compute
+    from amip.kennzahlen.output import write_figures
+    from amip.warehouse.store import import_dataset
+
+    data, db = workdir / "data", workdir / "demo.duckdb"
+    with _Spinner("amip demo") as spin:
+        if not (data / "dataset.parquet").exists():
+            spin("generating the example data set")
+            write(generate(persons, seed=1), data)
+        import_dataset(data, db, progress=spin)
+        with warehouse_connection(db=db) as con, ibis_backend(con) as be:
+            result = compute(be, "2022-01", "2022-12", progress=spin)
+        write_figures(result.table, workdir / "kennzahlen.csv")
+    out.print(summary(result.table))
+    out.print(f"All figures: {workdir / 'kennzahlen.csv'}  ·  warehouse: {db}")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

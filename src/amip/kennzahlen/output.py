@@ -1,0 +1,26 @@
+"""Writing the key-figure table in the contract's output formats (CSV, Parquet, JSON lines)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+FORMATS = {".csv": "FORMAT csv, HEADER", ".parquet": "FORMAT parquet", ".jsonl": "FORMAT json"}
+
+
+def write_figures(table: pa.Table, out: Path) -> None:
+    out = Path(out)
+    options = FORMATS.get(out.suffix.lower())
+    if options is None:
+        raise ValueError(f"unknown output format {out.suffix!r} for {out} (use {', '.join(FORMATS)})")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        con.register("figures", table)
+        tmp = out.with_name(out.name + ".part")
+        con.execute(f"COPY (SELECT * FROM figures) TO '{tmp}' ({options})")
+        tmp.replace(out)
+    finally:
+        con.close()

@@ -1,0 +1,101 @@
+"""Hand-made data sets for the tests: build the contract tables in Python, write them as CSV,
+run ``amip kpi`` through the real CLI and read the figures back."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from amip.cli import app
+
+COLUMNS = {
+    "dataset": ["first_month", "last_month"],
+    "persons": ["person_id", "sex", "birth_date"],
+    "elb_spells": ["person_id", "jobcenter_id", "bg_id", "start_date", "end_date", "single_parent"],
+    "employment_spells": ["person_id", "kind", "start_date", "end_date", "accompanied"],
+    "measures": ["person_id", "jobcenter_id", "instrument", "start_date", "end_date", "cost_eur"],
+    "benefits": ["jobcenter_id", "bg_id", "month", "benefit_type", "amount_eur"],
+}
+
+
+def d(text: str | dt.date | None) -> str:
+    return "" if text is None else str(text)
+
+
+@dataclass
+class DataSet:
+    first: str
+    last: str
+    rows: dict[str, list[list[str]]] = field(default_factory=lambda: {k: [] for k in COLUMNS})
+
+    def person(self, pid: str, sex: str, birth: str | dt.date = "1980-01-01") -> "DataSet":
+        self.rows["persons"].append([pid, sex, d(birth)])
+        return self
+
+    def spell(self, pid, jc, start, end=None, single_parent=False, bg=None) -> "DataSet":
+        self.rows["elb_spells"].append([pid, jc, bg or f"bg_{pid}", d(start), d(end), str(single_parent).lower()])
+        return self
+
+    def job(self, pid, kind, start, end=None, accompanied=False) -> "DataSet":
+        self.rows["employment_spells"].append([pid, kind, d(start), d(end), str(accompanied).lower()])
+        return self
+
+    def measure(self, pid, jc, instrument, start, end=None, cost="") -> "DataSet":
+        self.rows["measures"].append([pid, jc, instrument, d(start), d(end), str(cost)])
+        return self
+
+    def benefit(self, jc, bg, month, kind, amount) -> "DataSet":
+        self.rows["benefits"].append([jc, bg, month, kind, str(amount)])
+        return self
+
+    def write(self, folder: Path, skip: tuple[str, ...] = ()) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.rows["dataset"] = [[self.first, self.last]]
+        for name, cols in COLUMNS.items():
+            if name in skip:
+                continue
+            with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow(cols)
+                w.writerows(self.rows[name])
+        return folder
+
+
+class Figures:
+    """The rows of a key-figure CSV, addressable by (job center, month, figure, sex)."""
+
+    def __init__(self, path: Path):
+        with open(path, newline="", encoding="utf-8") as fh:
+            self.rows = list(csv.DictReader(fh))
+        self.by = {(r["jobcenter_id"], r["month"], r["figure"], r["sex"]): r for r in self.rows}
+
+    def get(self, jc, month, figure, sex="all") -> tuple[float | None, float | None, float | None]:
+        r = self.by[(jc, month, figure, sex)]
+        conv = lambda v: None if v == "" else float(v)  # noqa: E731
+        return conv(r["numerator"]), conv(r["denominator"]), conv(r["value"])
+
+    def value(self, jc, month, figure, sex="all") -> float | None:
+        return self.get(jc, month, figure, sex)[2]
+
+    def has(self, jc, month, figure, sex="all") -> bool:
+        return (jc, month, figure, sex) in self.by
+
+
+runner = CliRunner()
+
+
+def run_kpi(ds: DataSet, tmp: Path, first: str, last: str, engine: str = "duckdb", skip=()) -> Figures:
+    data = ds.write(tmp / "data", skip=skip)
+    out = tmp / "figures.csv"
+    res = runner.invoke(app, ["kpi", "--data", str(data), "--from", first, "--to", last,
+                              "--out", str(out), "--engine", engine])
+    assert res.exit_code == 0, res.output
+    return Figures(out)
+
+
+def days_before(day: str, n: int) -> dt.date:
+    return dt.date.fromisoformat(day) - dt.timedelta(days=n)
