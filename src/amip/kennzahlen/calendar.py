@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+import ibis
 import pyarrow as pa
 
 EPOCH = dt.date(1970, 1, 1)
@@ -91,3 +92,29 @@ def calendar_rows(lo: int, hi: int, cov: Coverage) -> dict[str, list]:
 def calendar_table(lo: int, hi: int, cov: Coverage) -> pa.Table:
     rows = calendar_rows(lo, hi, cov)
     return pa.table({k: pa.array(v, pa.string() if k == "month" else pa.int64()) for k, v in rows.items()})
+
+
+def month_of_day(day: ibis.Value) -> ibis.Value:
+    """Month index (year * 12 + month - 1) of an epoch-day integer expression.
+
+    The month of ``day`` is also the first month whose Stichtag is on or after ``day``; the last
+    month whose Stichtag is on or before ``day`` is ``month_of_day(day + 1) - 1``.
+
+    Integer arithmetic only (every backend computes it alike, and fast), valid from 1900-03-01 to
+    2100-02-28, where every fourth year is a leap year: days are counted from 1900-03-01 in
+    four-year cycles of 1461 days whose years start on 1 March, so the leap day ends a cycle.
+    """
+    z = day.cast("int64") + 25508  # days since 1900-03-01
+    cycle = z // 1461
+    r = z % 1461
+    year_in_cycle = ibis.least(r // 365, 3)
+    march_month = (5 * (r - 365 * year_in_cycle) + 2) // 153  # 0 = March .. 11 = February
+    return ((1900 + 4 * cycle + year_in_cycle) * 12 + march_month + 2).cast("int64")
+
+
+def first_duration_month(cov: Coverage) -> int:
+    """The first month whose Stichtag has its whole 730-day window inside the coverage."""
+    m = cov.first
+    while not cov.duration_ok(m) and m <= cov.last + 1:
+        m += 1
+    return m

@@ -19,20 +19,20 @@ import pyarrow.compute as pc
 
 from amip.kennzahlen import FIGURES
 from amip.kennzahlen.backends import drop_small_table, small_table
-from amip.kennzahlen.calendar import LOOKBACK_MONTHS, calendar_table, parse_month
+from amip.kennzahlen.calendar import LOOKBACK_MONTHS, calendar_table, first_duration_month, parse_month
 from amip.kennzahlen.flows import elb_flows, lzb_flows
 from amip.kennzahlen.formulas import Frame
 from amip.kennzahlen.inputs import Inputs, load_inputs
 from amip.kennzahlen.integrations import events, search, svb_continuity
-from amip.kennzahlen.series import grid_keys, monthly_series, person_counts
-from amip.kennzahlen.stock import durations, membership, stock_table
+from amip.kennzahlen.series import count, grid_keys, monthly_series, range_deltas
+from amip.kennzahlen.stock import jobcenter_islands, person_month_ranges, single_parent_ranges, stock_islands
 
 OUTPUT_SCHEMA = pa.schema([
     ("jobcenter_id", pa.string()), ("month", pa.string()), ("figure", pa.string()), ("sex", pa.string()),
     ("numerator", pa.float64()), ("denominator", pa.float64()), ("value", pa.float64()),
 ])
 SEX_ORDER = ("all", "m", "w")
-STAGES = ("loading", "stocks", "lzb_durations", "flows", "integrations", "assembling")
+STAGES = ("loading", "lzb_durations", "stocks", "flows", "integrations", "assembling")
 
 
 @dataclass
@@ -62,55 +62,78 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
     lo_out, hi_out = parse_month(first), parse_month(last)
     if lo_out > hi_out:
         raise ValueError(f"--from {first} is after --to {last}")
+    lo, hi = lo_out - LOOKBACK_MONTHS, hi_out
     st = _Stages(progress)
 
     with st.stage("loading"):
         inp: Inputs = load_inputs(con, jobcenter)
         run = uuid.uuid4().hex[:12]
         # Small run tables are created on the backend (memtables do not survive Spark caching).
-        cal = small_table(con, f"amip_cal_{run}", calendar_table(lo_out - LOOKBACK_MONTHS, hi_out, inp.coverage))
+        cal = small_table(con, f"amip_cal_{run}", calendar_table(lo, hi, inp.coverage))
         keys = small_table(con, f"amip_keys_{run}", grid_keys(inp.jobcenters))
         spells = inp.spells
-        mine = spells.filter(spells.jobcenter_id.isin(inp.jobcenters)) if jobcenter else spells
+        mine = spells.filter(spells.jobcenter_id == jobcenter) if jobcenter else spells
+        persons = inp.persons.cache()
+    cached = [persons]
 
-    with st.stage("stocks"):
-        member = membership(mine, cal).cache()
+    def keep(t: ibis.Table) -> ibis.Table:
+        t = t.cache()
+        cached.append(t)
+        return t
 
     with st.stage("lzb_durations"):
-        dur = durations(member, spells, cal)
-        stock = stock_table(member, dur, inp.persons).cache()
-        active = None
+        # Stretches of receipt per person and job center, with the month LZB status begins.
+        all_jc = keep(jobcenter_islands(spells))
+        per_jc = all_jc.filter(all_jc.jobcenter_id == jobcenter) if jobcenter else all_jc
+        stock = keep(stock_islands(per_jc, all_jc, persons, first_duration_month(inp.coverage)))
+
+    with st.stage("stocks"):
+        sp_ranges = keep(single_parent_ranges(mine))
+        sp_ranges_sex = sp_ranges.join(persons.select("person_id", "sex"), "person_id")
+        parts = [
+            range_deltas(stock, stock.m0, stock.m1, "stock", lo, hi),
+            range_deltas(stock, stock.m_lzb, stock.m1, "lzb", lo, hi),
+            range_deltas(sp_ranges_sex, sp_ranges_sex.m0, sp_ranges_sex.m1, "sp", lo, hi),
+        ]
         if inp.measures is not None:
-            m = inp.measures.filter(inp.measures.active)
-            months = cal.select("midx", "st")
-            act = m.join(months, [m.s <= months.st, m.e >= months.st]).select("person_id", "midx").distinct()
-            lz = stock.filter(stock.lzb)
-            active = lz.semi_join(act, ["person_id", "midx"]).cache()
+            act = person_month_ranges(inp.measures.filter(inp.measures.active))
+            act = act.select(a_person=act.person_id, a0=act.m0, a1=act.m1)
+            lz = stock.filter(stock.m_lzb.notnull())
+            j = lz.join(act, [lz.person_id == act.a_person, act.a0 <= lz.m1, lz.m_lzb <= act.a1])
+            parts.append(range_deltas(j, ibis.greatest(j.m_lzb, j.a0), ibis.least(j.m1, j.a1), "lzb_active", lo, hi))
+        parts = [keep(p) for p in parts]
 
     with st.stage("flows"):
-        entries, exits = elb_flows(mine, inp.persons, cal)
-        entries, exits = entries.cache(), exits.cache()
-        lzb_in, lzb_out = (t.cache() for t in lzb_flows(stock))
+        entries, exits = elb_flows(per_jc, persons)
+        lzb_in, lzb_out = lzb_flows(stock)
+        parts += [keep(count(entries, "entries", lo, hi)), keep(count(exits, "exits", lo, hi)),
+                  keep(count(lzb_in, "lzb_entries", lo, hi)), keep(count(lzb_out, "lzb_exits", lo, hi))]
 
     with st.stage("integrations"):
         ev = events(inp.employment, inp.measures)
-        found = continuous = None
         if ev is not None:
-            found = search(ev, stock, cal).cache()
+            found = keep(search(ev, stock, sp_ranges))
+            parts.append(keep(found.filter((found.midx >= lo) & (found.midx <= hi)).group_by(
+                ["jobcenter_id", "midx", "sex"]).aggregate(
+                int=ibis.ifelse(found.f_int, 1, 0).sum(),
+                int_sp=ibis.ifelse(found.f_int & found.sp, 1, 0).sum(),
+                int_lzb=ibis.ifelse(found.f_int & found.lzb, 1, 0).sum(),
+                gb=ibis.ifelse(found.f_gb, 1, 0).sum(),
+                pub=ibis.ifelse(found.f_pub, 1, 0).sum(),
+                svb_int=ibis.ifelse(found.f_svb, 1, 0).sum(),
+            )))
             if inp.employment is not None:
-                continuous = svb_continuity(found, inp.employment, cal).cache()
+                parts.append(keep(count(svb_continuity(found, inp.employment), "svb_cont", lo, hi)))
 
     with st.stage("assembling"):
-        counts = person_counts(stock, active, entries, exits, lzb_in, lzb_out, found, continuous)
-        series = monthly_series(keys, cal, counts, inp.benefits)
+        series = monthly_series(keys, cal, parts, inp.benefits)
         series = series.mutate(
             stock_prev=Frame(series).lag("stock", 1), lzb_prev=Frame(series).lag("lzb", 1),
         )
         table, skipped = _assemble(series, lo_out, hi_out, inp)
 
-    for t in (member, stock, active, entries, exits, lzb_in, lzb_out, found, continuous):
-        if t is not None:
-            _release(t)
+    for t in cached:
+        _release(t)
     for name in (f"amip_cal_{run}", f"amip_keys_{run}"):
         drop_small_table(con, name)
     return Result(table, skipped, st.seconds)

@@ -7,6 +7,9 @@ happens on day t and
 Each person counts once per job center and month; attributes (sex, single parent, LZB) are those
 at ST(m-1). The same search with other events gives the entries into marginal employment (``gb``,
 K2E1) and into publicly subsidised employment (measures, K2E2).
+
+Membership at a Stichtag is read from the stock islands (``m0 <= month <= m1``); "not at ST(m-2)"
+in rule (b) means the island starts at m-1 and no earlier island of p at j covers ST(m-2).
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ from __future__ import annotations
 import ibis
 
 from amip.contract.schema import INTEGRATION_KINDS
-from amip.kennzahlen.flows import in_month
+from amip.kennzahlen.calendar import month_of_day
+from amip.kennzahlen.stock import person_month_ranges
 
-# Event flags carried through the search; one row per (person, job center, month) results.
 EVENT_FLAGS = ("f_int", "f_svb", "f_gb", "f_pub")
+CONTINUOUS_MONTHS = 6
 
 
 def events(employment: ibis.Table | None, measures: ibis.Table | None) -> ibis.Table | None:
-    """(person_id, t, f_int, f_svb, f_gb, f_pub): every start that the search looks for."""
+    """(person_id, mt, f_int, f_svb, f_gb, f_pub): every start the search looks for, by month."""
     parts = []
     if employment is not None:
         e = employment
@@ -38,38 +42,45 @@ def events(employment: ibis.Table | None, measures: ibis.Table | None) -> ibis.T
         ))
     if not parts:
         return None
-    return ibis.union(*parts) if len(parts) > 1 else parts[0]
+    ev = ibis.union(*parts) if len(parts) > 1 else parts[0]
+    return ev.select("person_id", *EVENT_FLAGS, mt=month_of_day(ev.t))
 
 
-def search(ev: ibis.Table, stock: ibis.Table, cal: ibis.Table) -> ibis.Table:
+def search(ev: ibis.Table, stock: ibis.Table, single_parent: ibis.Table) -> ibis.Table:
     """(person_id, jobcenter_id, midx, sex, sp, lzb, f_*) for every person found in a month."""
-    ev = in_month(ev, ev.t, cal).select("person_id", "midx", *EVENT_FLAGS).rename(mt="midx")
-    s1 = stock.select("person_id", "jobcenter_id", "midx", "sex", "sp", "lzb", "was_in")
-    cols = ["person_id", "jobcenter_id", "sex", "sp", "lzb", *EVENT_FLAGS]
-
+    isl = stock.select(
+        i_person=stock.person_id, jobcenter_id=stock.jobcenter_id, sex=stock.sex,
+        m0=stock.m0, m1=stock.m1, prev_adjacent=stock.prev_adjacent, m_lzb=stock.m_lzb,
+    )
     # (a): in stock at ST(m-1), event in m.
-    a = ev.join(s1, [ev.person_id == s1.person_id, s1.midx == ev.mt - 1])
-    a = a.select(*cols, midx=a.mt)
-
-    # (b): in stock at ST(m-1), not at ST(m-2), event in m-1.
-    # ``was_in`` of the stock row at m-1 says whether p was in ELB_j(ST(m-2)).
-    b = ev.join(s1, [ev.person_id == s1.person_id, s1.midx == ev.mt, ~s1.was_in])
-    b = b.select(*cols, midx=b.mt + 1)
+    a = ev.join(isl, [ev.person_id == isl.i_person, isl.m0 <= ev.mt - 1, ev.mt - 1 <= isl.m1])
+    a = a.select("person_id", "jobcenter_id", "sex", "m_lzb", *EVENT_FLAGS, midx=a.mt)
+    # (b): the stretch starts at ST(m-1) = ST(t's month) and p was not in stock at ST(m-2).
+    b = ev.join(isl, [ev.person_id == isl.i_person, isl.m0 == ev.mt, ~isl.prev_adjacent])
+    b = b.select("person_id", "jobcenter_id", "sex", "m_lzb", *EVENT_FLAGS, midx=b.mt + 1)
 
     found = ibis.union(a, b)
-    return found.group_by(["person_id", "jobcenter_id", "midx", "sex"]).aggregate(
-        sp=found.sp.max(), lzb=found.lzb.max(),
+    found = found.group_by(["person_id", "jobcenter_id", "midx", "sex"]).aggregate(
+        lzb=(found.m_lzb.notnull() & (found.m_lzb <= found.midx - 1)).max(),
         **{f: found[f].max() for f in EVENT_FLAGS},
     )
+    sp = single_parent.select(
+        s_person=single_parent.person_id, s_jc=single_parent.jobcenter_id, s_m0=single_parent.m0, s_m1=single_parent.m1,
+    )
+    j = found.left_join(sp, [
+        found.person_id == sp.s_person, found.jobcenter_id == sp.s_jc,
+        sp.s_m0 <= found.midx - 1, found.midx - 1 <= sp.s_m1,
+    ])
+    return j.select(*found.columns, sp=j.s_person.notnull())
 
 
-def svb_continuity(found: ibis.Table, employment: ibis.Table, cal: ibis.Table) -> ibis.Table:
-    """Mark each svb integration continuous when an svb spell covers ST(m+k) for k = 1..6."""
-    svb = employment.filter(employment.kind == "svb")
-    months = cal.select("midx", "st")
-    cov = svb.join(months, [svb.s <= months.st, svb.e >= months.st]).select("person_id", "midx").distinct()
-    cov = cov.rename(cmidx="midx", cperson="person_id")
+def svb_continuity(found: ibis.Table, employment: ibis.Table) -> ibis.Table:
+    """svb integrations (person_id, jobcenter_id, midx, sex) that are followed by svb employment at
+    every Stichtag ST(m+1) .. ST(m+6)."""
+    svb = person_month_ranges(employment.filter(employment.kind == "svb"))
+    svb = svb.select(v_person=svb.person_id, v0=svb.m0, v1=svb.m1)
     ints = found.filter(found.f_svb).select("person_id", "jobcenter_id", "midx", "sex")
-    j = ints.join(cov, [ints.person_id == cov.cperson, cov.cmidx > ints.midx, cov.cmidx <= ints.midx + 6])
-    n = j.group_by(["person_id", "jobcenter_id", "midx", "sex"]).aggregate(k=j.cmidx.count())
-    return n.filter(n.k == 6).drop("k")
+    j = ints.join(svb, [ints.person_id == svb.v_person, svb.v1 > ints.midx, svb.v0 <= ints.midx + CONTINUOUS_MONTHS])
+    covered = ibis.least(j.v1, j.midx + CONTINUOUS_MONTHS) - ibis.greatest(j.v0, j.midx + 1) + 1
+    n = j.group_by(["person_id", "jobcenter_id", "midx", "sex"]).aggregate(k=covered.sum())
+    return n.filter(n.k == CONTINUOUS_MONTHS).drop("k")

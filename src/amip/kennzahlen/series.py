@@ -1,9 +1,10 @@
 """Monthly series per (job center, month, sex): the counts every figure is built from.
 
-The person-level tables are counted per job center, month and sex (m, w, d) and placed on a dense
-grid (every job center x every calendar month x every sex, zero where nobody is counted); ``all``
-is the sum over the three sexes. Window functions over this small table then give lags and
-twelve-month sums without gaps.
+Stocks (ELB, single parents, LZB, LZB in an active measure) come from month ranges: each range adds
++1 at its first and -1 after its last month, and a running sum over the months gives the stock at
+every Stichtag. Flows and integrations are counted per month directly. Everything is placed on a
+dense grid (every job center x month x sex m/w/d, zero where nobody is counted); ``all`` is the sum
+over the three sexes. Window functions over this small table then give lags and twelve-month sums.
 """
 
 from __future__ import annotations
@@ -15,43 +16,39 @@ from amip.contract.schema import LLU_TYPES, LUH_TYPES, SEX_CODES
 
 KEYS = ["jobcenter_id", "midx", "sex"]
 
+STOCK_COLUMNS = ("stock", "sp", "lzb", "lzb_active")
 COUNT_COLUMNS = (
-    "stock", "sp", "lzb", "lzb_active", "entries", "exits", "lzb_entries", "lzb_exits",
+    *STOCK_COLUMNS, "entries", "exits", "lzb_entries", "lzb_exits",
     "int", "int_sp", "int_lzb", "gb", "pub", "svb_int", "svb_cont",
 )
 FLAG_COLUMNS = ("cov", "lzb_ok", "flow_ok", "lzb_flow_ok", "int_ok", "int_lzb_ok")
 
 
-def _count(t: ibis.Table, **metrics) -> ibis.Table:
-    return t.group_by(KEYS).aggregate(**metrics)
+def range_deltas(t: ibis.Table, first: ibis.Value, last: ibis.Value, name: str, lo: int, hi: int) -> ibis.Table:
+    """(jobcenter_id, midx, sex, <name>_d): +1 at the first and -1 after the last month of each
+    range [first, last] of ``t``, clipped to the grid lo..hi."""
+    r = t.select("jobcenter_id", "sex", a=first, b=last)
+    r = r.filter((r.a <= r.b) & (r.a <= hi) & (r.b >= lo))
+    up = r.select("jobcenter_id", "sex", midx=ibis.greatest(r.a, lo), d=ibis.literal(1))
+    down = r.filter(r.b + 1 <= hi).select("jobcenter_id", "sex", midx=r.b + 1, d=ibis.literal(-1))
+    both = ibis.union(up, down)
+    return both.group_by(KEYS).aggregate(**{f"{name}_d": both.d.sum()})
 
 
-def person_counts(stock, active, entries, exits, lzb_entries, lzb_exits, found, continuous) -> list[ibis.Table]:
-    """Per-(job center, month, sex) counts from the person-level stage tables (None = not available)."""
-    as_int = lambda b: ibis.ifelse(b, 1, 0)  # noqa: E731
-    parts = [_count(stock, stock=stock.count(), sp=as_int(stock.sp).sum(), lzb=as_int(stock.lzb).sum())]
-    if active is not None:
-        parts.append(_count(active, lzb_active=active.count()))
-    parts += [
-        _count(entries, entries=entries.count()),
-        _count(exits, exits=exits.count()),
-        _count(lzb_entries, lzb_entries=lzb_entries.count()),
-        _count(lzb_exits, lzb_exits=lzb_exits.count()),
-    ]
-    if found is not None:
-        f = found
-        parts.append(_count(
-            f,
-            int=as_int(f.f_int).sum(),
-            int_sp=as_int(f.f_int & f.sp).sum(),
-            int_lzb=as_int(f.f_int & f.lzb).sum(),
-            gb=as_int(f.f_gb).sum(),
-            pub=as_int(f.f_pub).sum(),
-            svb_int=as_int(f.f_svb).sum(),
-        ))
-    if continuous is not None:
-        parts.append(_count(continuous, svb_cont=continuous.count()))
-    return parts
+def count(t: ibis.Table, name: str, lo: int, hi: int, flag: str | None = None) -> ibis.Table:
+    """Rows (or rows with ``flag``) per (job center, month, sex) inside the grid."""
+    t = t.filter((t.midx >= lo) & (t.midx <= hi))
+    if flag is None:
+        return t.group_by(KEYS).aggregate(**{name: t.count()})
+    return t.group_by(KEYS).aggregate(**{name: ibis.ifelse(t[flag], 1, 0).sum()})
+
+
+def grid_keys(jobcenters: list[str]) -> pa.Table:
+    """Job centers x sexes (m, w, d): the rows of the grid for each month."""
+    return pa.table({
+        "jobcenter_id": pa.array([j for j in jobcenters for _ in SEX_CODES], pa.string()),
+        "sex": pa.array([s for _ in jobcenters for s in SEX_CODES], pa.string()),
+    })
 
 
 def benefit_sums(benefits: ibis.Table, cal: ibis.Table) -> ibis.Table:
@@ -63,25 +60,25 @@ def benefit_sums(benefits: ibis.Table, cal: ibis.Table) -> ibis.Table:
     )
 
 
-def grid_keys(jobcenters: list[str]) -> pa.Table:
-    """Job centers x sexes (m, w, d): the rows of the grid for each month."""
-    return pa.table({
-        "jobcenter_id": pa.array([j for j in jobcenters for _ in SEX_CODES], pa.string()),
-        "sex": pa.array([s for _ in jobcenters for s in SEX_CODES], pa.string()),
-    })
-
-
-def monthly_series(keys: ibis.Table, cal: ibis.Table, counts: list[ibis.Table],
+def monthly_series(keys: ibis.Table, cal: ibis.Table, parts: list[ibis.Table],
                    benefits: ibis.Table | None) -> ibis.Table:
-    """The dense grid with every count column (0 where absent) and the calendar's coverage flags.
+    """The dense grid with every count column and the calendar's coverage flags.
 
-    ``keys`` is the table of :func:`grid_keys`."""
+    ``keys`` is the table of :func:`grid_keys`; ``parts`` are tables keyed (jobcenter_id, midx,
+    sex) from :func:`range_deltas` (columns ``<stock>_d``) and :func:`count`."""
     grid = keys.cross_join(cal.select("midx"))
-    for part in counts:
-        grid = grid.left_join(part, KEYS).select(grid, *[c for c in part.columns if c not in KEYS])
-    present = [c for c in COUNT_COLUMNS if c in grid.columns]
-    grid = grid.mutate(**{c: grid[c].fill_null(0).cast("int64") for c in present})
-    # "all" = m + w + d
+    for part in parts:
+        j = grid.left_join(part, KEYS)
+        grid = j.select(*[grid[c] for c in grid.columns], *[part[c] for c in part.columns if c not in KEYS])
+    running = ibis.window(group_by=[grid.jobcenter_id, grid.sex], order_by=grid.midx, rows=(None, 0))
+    values = {}
+    for c in COUNT_COLUMNS:
+        if f"{c}_d" in grid.columns:
+            values[c] = grid[f"{c}_d"].fill_null(0).sum().over(running).cast("int64")
+        elif c in grid.columns:
+            values[c] = grid[c].fill_null(0).cast("int64")
+    grid = grid.select(*KEYS, **values)
+    present = list(values)
     total = grid.group_by(["jobcenter_id", "midx"]).aggregate(**{c: grid[c].sum() for c in present})
     total = total.mutate(sex=ibis.literal("all"))
     series = ibis.union(grid.select(*KEYS, *present), total.select(*KEYS, *present))

@@ -1,19 +1,21 @@
-"""The ELB stock at each Stichtag, single parents, and long-term recipients (LZB).
+"""The ELB stock as stretches (islands) of receipt per person and job center.
 
-Algorithm (the dominant cost of the engine):
-1. ``membership``: each ELB spell is range-joined with the Stichtage it covers; one row per
-   (person, job center, month) in stock, with the single-parent flag of any covering spell.
-2. ``merged_spells``: each person's spells (all job centers) are merged once into disjoint
-   intervals (gaps and islands), so overlapping days count once.
-3. ``durations``: for every person in stock at a Stichtag d that needs an LZB status, the days of
-   the merged intervals inside ``[d - 729, d]`` are summed (interval clipping; no day expansion).
+Every figure is built from these islands instead of person-month rows:
+- ``islands`` merges day intervals per key into disjoint, non-adjacent stretches;
+- ``stock_islands`` gives each (person, job center) stretch the months whose Stichtag it covers
+  (``m0`` .. ``m1``), whether the person was already in the job center's stock at ST(m0 - 1)
+  (``prev_adjacent``), and the first month with LZB status (``m_lzb``, see :mod:`lzb`);
+- ``month_ranges`` turns any set of day intervals (single-parent spells, measures, svb jobs)
+  into Stichtag month ranges.
+Counting a stock is then summing +1 at the first and -1 after the last month of each island.
 """
 
 from __future__ import annotations
 
 import ibis
 
-from amip.kennzahlen.calendar import LZB_THRESHOLD_DAYS, LZB_WINDOW_DAYS
+from amip.kennzahlen.calendar import month_of_day
+from amip.kennzahlen.lzb import lzb_onsets
 
 
 def islands(t: ibis.Table, keys: list[str]) -> ibis.Table:
@@ -32,40 +34,51 @@ def islands(t: ibis.Table, keys: list[str]) -> ibis.Table:
     return numbered.group_by([*keys, "island"]).aggregate(s=numbered.s.min(), e=numbered.e.max()).drop("island")
 
 
-def membership(spells: ibis.Table, cal: ibis.Table) -> ibis.Table:
-    """(person_id, jobcenter_id, midx, st, sp) for every person in ELB_j(ST(m)), covered months only."""
-    months = cal.filter(cal.cov == 1).select("midx", "st")
-    joined = spells.join(months, [spells.s <= months.st, spells.e >= months.st])
-    return joined.group_by(["person_id", "jobcenter_id", "midx", "st"]).aggregate(
-        sp=joined.single_parent.max()
-    )
+def month_ranges(t: ibis.Table) -> ibis.Table:
+    """Add m0, m1: the first and last month whose Stichtag lies in [s, e] (m0 > m1: none)."""
+    return t.mutate(m0=month_of_day(t.s), m1=month_of_day(t.e + 1) - 1)
 
 
-def durations(member: ibis.Table, spells: ibis.Table, cal: ibis.Table) -> ibis.Table:
-    """Dur(p, ST(m)) for the persons in stock in months whose 730-day window is covered."""
-    ok = cal.filter(cal.lzb_ok == 1).select("midx")
-    need = member.semi_join(ok, "midx").select("person_id", "midx", "st").distinct()
-    merged = islands(spells.select("person_id", "s", "e"), ["person_id"])
-    lo = need.st - (LZB_WINDOW_DAYS - 1)
-    j = need.join(merged, [need.person_id == merged.person_id, merged.e >= lo, merged.s <= need.st])
-    days = ibis.least(j.e, j.st) - ibis.greatest(j.s, j.st - (LZB_WINDOW_DAYS - 1)) + 1
-    return j.group_by(["person_id", "midx"]).aggregate(dur=days.sum())
+def jobcenter_islands(spells: ibis.Table) -> ibis.Table:
+    """(person_id, jobcenter_id, s, e): stretches of receipt per person and job center (back-to-back
+    and overlapping spells merged). Every start is an entry, every closed end an exit."""
+    return islands(spells.select("person_id", "jobcenter_id", "s", "e"), ["person_id", "jobcenter_id"])
 
 
-def stock_table(member: ibis.Table, dur: ibis.Table, persons: ibis.Table) -> ibis.Table:
-    """(person_id, jobcenter_id, midx, sex, sp, lzb, was_in): the person-level stock the figures use.
+def stock_islands(per_jc: ibis.Table, all_jc: ibis.Table, persons: ibis.Table, first_lzb_month: int) -> ibis.Table:
+    """(person_id, jobcenter_id, sex, s, e, m0, m1, prev_adjacent, m_lzb) per stretch at a job center.
 
-    ``was_in`` tells whether the person was also in the job center's stock at ST(m-1).
-
-    ``lzb`` is true when Dur >= 638 and the 17th birthday is on or before the Stichtag; it is
-    false where the duration is not covered (the figures using it are then NULL by coverage).
+    ``per_jc`` are the :func:`jobcenter_islands` to report; ``all_jc`` those of every job center
+    (durations count spells anywhere).
+    Only stretches covering at least one Stichtag are kept. ``m_lzb`` is the first month of the
+    stretch whose Stichtag has LZB status (Dur >= 638, 17th birthday reached, 730-day window inside
+    the coverage), NULL if none; from there on the person stays LZB until the stretch ends.
     """
-    dur = dur.rename(dp="person_id", dm="midx").view()  # derived from ``member``: a self-join
-    m = member.left_join(dur, [member.person_id == dur.dp, member.midx == dur.dm])
-    m = m.join(persons, m.person_id == persons.person_id)
-    m = m.select(
-        m.person_id, m.jobcenter_id, m.midx, m.sex, m.sp,
-        lzb=(m.dur.fill_null(0) >= LZB_THRESHOLD_DAYS) & (m.b17 <= m.st),
+    per_jc = month_ranges(per_jc)
+    per_jc = per_jc.filter(per_jc.m0 <= per_jc.m1)
+    w = ibis.window(group_by=[per_jc.person_id, per_jc.jobcenter_id], order_by=per_jc.s)
+    per_jc = per_jc.mutate(prev_adjacent=(per_jc.m1.lag().over(w) == per_jc.m0 - 1).fill_null(False))
+
+    # Merged over all job centers (per-job-center stretches are merged already, so fewer rows).
+    onsets = lzb_onsets(islands(all_jc.select("person_id", "s", "e"), ["person_id"]))
+    onsets = onsets.select(o_person=onsets.person_id, o_s=onsets.s, o_e=onsets.e, onset=onsets.onset)
+    t = per_jc.join(onsets, [per_jc.person_id == onsets.o_person, onsets.o_s <= per_jc.s, per_jc.e <= onsets.o_e])
+    t = t.join(persons, t.person_id == persons.person_id)
+    m_lzb = ibis.greatest(month_of_day(t.onset), month_of_day(t.b17), ibis.literal(first_lzb_month), t.m0)
+    m_lzb = ibis.ifelse(t.onset.notnull() & (m_lzb <= t.m1), m_lzb, ibis.null("int64"))
+    return t.select(
+        t.person_id, t.jobcenter_id, t.sex, t.s, t.e, t.m0, t.m1, t.prev_adjacent, m_lzb=m_lzb,
     )
-    previous = ibis.window(group_by=[m.person_id, m.jobcenter_id], order_by=m.midx)
-    return m.mutate(was_in=(m.midx.lag().over(previous) == m.midx - 1).fill_null(False))
+
+
+def person_month_ranges(t: ibis.Table) -> ibis.Table:
+    """Merge a person's day intervals (any source) and give their Stichtag month ranges."""
+    r = month_ranges(islands(t.select("person_id", "s", "e"), ["person_id"]))
+    return r.filter(r.m0 <= r.m1)
+
+
+def single_parent_ranges(spells: ibis.Table) -> ibis.Table:
+    """(person_id, jobcenter_id, m0, m1): months whose Stichtag a single-parent spell covers."""
+    sp = spells.filter(spells.single_parent).select("person_id", "jobcenter_id", "s", "e")
+    r = month_ranges(islands(sp, ["person_id", "jobcenter_id"]))
+    return r.filter(r.m0 <= r.m1).select("person_id", "jobcenter_id", "m0", "m1")
