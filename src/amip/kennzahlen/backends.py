@@ -5,6 +5,7 @@ Both backends see the same typed contract tables; the figures are the same Ibis 
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -67,6 +68,18 @@ def small_table(con: ibis.BaseBackend, name: str, data: pa.Table) -> ibis.Table:
     return con.create_table(name, data, temp=True, overwrite=True)
 
 
+def materialize(con: ibis.BaseBackend, expr: ibis.Table, name: str) -> ibis.Table:
+    """Compute ``expr`` now and keep the result as a temporary table named ``name``.
+
+    On Spark the result is checkpointed locally, which also cuts the lineage: later queries over it
+    are planned against the stored rows, not against the whole history of the pipeline."""
+    if con.name == "pyspark":
+        df = con._session.sql(con.compile(expr)).localCheckpoint(eager=True)
+        df.createOrReplaceTempView(name)
+        return con.table(name)
+    return con.create_table(name, expr, temp=True, overwrite=True)
+
+
 def drop_small_table(con: ibis.BaseBackend, name: str) -> None:
     if con.name == "pyspark":
         con._session.catalog.dropTempView(name)
@@ -86,7 +99,8 @@ def spark_session():
         _SPARK = (
             SparkSession.builder.master("local[2]").appName("amip")
             .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.shuffle.partitions", os.environ.get("AMIP_SPARK_PARTITIONS", "4"))
+            .config("spark.sql.codegen.wholeStage", os.environ.get("AMIP_SPARK_CODEGEN", "true"))
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.driver.memory", "2g")
             .getOrCreate()

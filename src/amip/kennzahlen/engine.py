@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from amip.kennzahlen import FIGURES
-from amip.kennzahlen.backends import drop_small_table, small_table
+from amip.kennzahlen.backends import drop_small_table, materialize, small_table
 from amip.kennzahlen.calendar import LOOKBACK_MONTHS, calendar_table, first_duration_month, parse_month
 from amip.kennzahlen.flows import elb_flows, lzb_flows
 from amip.kennzahlen.formulas import Frame
@@ -73,13 +73,16 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
         keys = small_table(con, f"amip_keys_{run}", grid_keys(inp.jobcenters))
         spells = inp.spells
         mine = spells.filter(spells.jobcenter_id == jobcenter) if jobcenter else spells
-        persons = inp.persons.cache()
-    cached = [persons]
+    kept: list[str] = []
 
     def keep(t: ibis.Table) -> ibis.Table:
-        t = t.cache()
-        cached.append(t)
-        return t
+        """Materialise a stage result (so it is computed once, and timed where it is made)."""
+        name = f"amip_{run}_{len(kept)}"
+        kept.append(name)
+        return materialize(con, t, name)
+
+    with st.stage("loading"):
+        persons = keep(inp.persons)
 
     with st.stage("lzb_durations"):
         # Stretches of receipt per person and job center, with the month LZB status begins.
@@ -127,14 +130,12 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
 
     with st.stage("assembling"):
         series = monthly_series(keys, cal, parts, inp.benefits)
-        series = series.mutate(
+        series = keep(series.mutate(
             stock_prev=Frame(series).lag("stock", 1), lzb_prev=Frame(series).lag("lzb", 1),
-        )
+        ))
         table, skipped = _assemble(series, lo_out, hi_out, inp)
 
-    for t in cached:
-        _release(t)
-    for name in (f"amip_cal_{run}", f"amip_keys_{run}"):
+    for name in (*kept, f"amip_cal_{run}", f"amip_keys_{run}"):
         drop_small_table(con, name)
     return Result(table, skipped, st.seconds)
 
@@ -155,46 +156,45 @@ def _needs(inp: Inputs) -> dict[str, str]:
 
 
 def _assemble(series: ibis.Table, lo: int, hi: int, inp: Inputs) -> tuple[pa.Table, dict[str, str]]:
+    """One small query per figure over the (cached) monthly series, stacked in the contract's order.
+
+    Separate queries keep every backend's plan small (Spark does not share a common sub-plan
+    between the branches of one big union)."""
     gone = _needs(inp)
     skipped: dict[str, str] = {}
     frame = Frame(series)
-    wide_cols = {}
-    figures = []
-    for fig in FIGURES:
+    pieces = []
+    for order, fig in enumerate(FIGURES):
         missing = sorted(c for c in fig.shape.columns() if c in gone)
         if missing:
             skipped[fig.id] = gone[missing[0]]
             continue
         num, den, val = fig.shape.build(frame)
-        wide_cols |= {f"{fig.id}__num": num, f"{fig.id}__den": den, f"{fig.id}__val": val}
-        figures.append(fig)
-    wide = series.select("jobcenter_id", "midx", "sex", **wide_cols)
-    wide = wide.filter((wide.midx >= lo) & (wide.midx <= hi) & (wide.sex != "d"))
-    parts = []
-    for order, fig in enumerate(figures):
-        part = wide if fig.person_based else wide.filter(wide.sex == "all")
-        parts.append(part.select(
-            "jobcenter_id", "midx", "sex", figure=ibis.literal(fig.id), fig_order=ibis.literal(order),
-            numerator=part[f"{fig.id}__num"], denominator=part[f"{fig.id}__den"], value=part[f"{fig.id}__val"],
-        ))
-    if not parts:
+        t = series.select("jobcenter_id", "midx", "sex", numerator=num, denominator=den, value=val)
+        keep_sex = t.sex.isin(SEX_ORDER) if fig.person_based else t.sex == "all"
+        t = t.filter((t.midx >= lo) & (t.midx <= hi) & keep_sex)
+        arrow = t.to_pyarrow()
+        pieces.append(pa.table({
+            "jobcenter_id": arrow.column("jobcenter_id").cast(pa.string()),
+            "midx": arrow.column("midx").cast(pa.int64()),
+            "figure": pa.array([fig.id] * arrow.num_rows, pa.string()),
+            "fig_order": pa.array([order] * arrow.num_rows, pa.int64()),
+            "sex": arrow.column("sex").cast(pa.string()),
+            "sex_order": pc.index_in(arrow.column("sex"), pa.array(SEX_ORDER)).cast(pa.int64()),
+            **{c: arrow.column(c).cast(pa.float64()) for c in ("numerator", "denominator", "value")},
+        }))
+    if not pieces:
         return OUTPUT_SCHEMA.empty_table(), skipped
-    long = ibis.union(*parts)
-    sex_order = ibis.cases(*[(long.sex == s, i) for i, s in enumerate(SEX_ORDER)], else_=9)
-    long = long.order_by([long.jobcenter_id, long.midx, long.fig_order, sex_order])
-    arrow = long.to_pyarrow()
+    long = pa.concat_tables(pieces).sort_by(
+        [("jobcenter_id", "ascending"), ("midx", "ascending"), ("fig_order", "ascending"), ("sex_order", "ascending")]
+    )
     months = pa.array([f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(lo, hi + 1)])
-    month_col = pc.take(months, pc.subtract(arrow.column("midx"), lo))
     table = pa.table({
-        "jobcenter_id": arrow.column("jobcenter_id"), "month": month_col, "figure": arrow.column("figure"),
-        "sex": arrow.column("sex"), "numerator": arrow.column("numerator").cast(pa.float64()),
-        "denominator": arrow.column("denominator").cast(pa.float64()), "value": arrow.column("value").cast(pa.float64()),
+        "jobcenter_id": long.column("jobcenter_id"),
+        "month": pc.take(months, pc.subtract(long.column("midx"), lo)),
+        "figure": long.column("figure"), "sex": long.column("sex"),
+        "numerator": long.column("numerator"), "denominator": long.column("denominator"), "value": long.column("value"),
     }, schema=OUTPUT_SCHEMA)
     return table, skipped
 
 
-def _release(t: ibis.Table) -> None:
-    try:
-        t.release()
-    except Exception:  # noqa: BLE001 - a cache that is already gone is fine
-        pass

@@ -66,10 +66,19 @@ def monthly_series(keys: ibis.Table, cal: ibis.Table, parts: list[ibis.Table],
 
     ``keys`` is the table of :func:`grid_keys`; ``parts`` are tables keyed (jobcenter_id, midx,
     sex) from :func:`range_deltas` (columns ``<stock>_d``) and :func:`count`."""
+    # Stack all parts as (keys, metric, value) and spread them back with one aggregation: one
+    # shuffle instead of a join per part.
+    stacked = ibis.union(*[
+        p.select(*KEYS, metric=ibis.literal(c), v=p[c].cast("int64"))
+        for p in parts for c in p.columns if c not in KEYS
+    ])
+    names = [c for p in parts for c in p.columns if c not in KEYS]
+    wide = stacked.group_by(KEYS).aggregate(
+        **{c: ibis.ifelse(stacked.metric == c, stacked.v, 0).sum() for c in names}
+    )
     grid = keys.cross_join(cal.select("midx"))
-    for part in parts:
-        j = grid.left_join(part, KEYS)
-        grid = j.select(*[grid[c] for c in grid.columns], *[part[c] for c in part.columns if c not in KEYS])
+    j = grid.left_join(wide, KEYS)
+    grid = j.select(*[grid[c] for c in grid.columns], *[wide[c] for c in names])
     running = ibis.window(group_by=[grid.jobcenter_id, grid.sex], order_by=grid.midx, rows=(None, 0))
     values = {}
     for c in COUNT_COLUMNS:
