@@ -77,6 +77,10 @@ BAD = [
      ["dataset.csv", "row 1", "months out of order"]),
     ("bad month", lambda f: _replace(f, "benefits", "2021-01", "2021-13"),
      ["benefits.csv", "column month", "'2021-13'", "not a valid month"]),
+    ("date out of range", lambda f: _replace(f, "persons", "1975-06-30", "1875-06-30"),
+     ["persons.csv", "row 2", "column birth_date", "'1875-06-30'", "date out of range"]),
+    ("ragged csv row", lambda f: _replace(f, "benefits", "446", "446,extra"),
+     ["benefits.csv", "cannot be read as CSV", "Line: 2", "Expected Number of Columns: 5 Found: 6"]),
     ("missing value", lambda f: _replace(f, "elb_spells", "p2,J1", "p2,"),
      ["elb_spells.csv", "row 2", "column jobcenter_id", "value is required"]),
 ]

@@ -44,6 +44,7 @@ def load_into(con: duckdb.DuckDBPyConnection, src: Path, progress: Progress | No
     """
     say = progress or (lambda _msg: None)
     con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")
     sources, violations = discover(Path(src))
     total = len(violations)
     loaded = []
@@ -111,7 +112,9 @@ def open_warehouse(db: Path, read_only: bool = True) -> duckdb.DuckDBPyConnectio
     db = Path(db)
     if not db.exists():
         raise FileNotFoundError(f"warehouse not found: {db} (create it with 'amip import DIR --db {db}')")
-    return duckdb.connect(str(db), read_only=read_only)
+    con = duckdb.connect(str(db), read_only=read_only)
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:

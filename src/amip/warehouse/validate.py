@@ -8,6 +8,7 @@ table-specific is written here except the few cross-row rules the contract names
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import duckdb
 
 from amip.contract.schema import TABLES, Column, Table, instrument_codes
 
+# The engine's calendar arithmetic holds between these days (see kennzahlen/calendar.py).
+MIN_DATE, MAX_DATE = "1900-03-01", "2100-02-28"
 MAX_PER_RULE = 100  # offending rows reported per rule and column; the total is always counted
 
 
@@ -93,17 +96,28 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Violati
     path = _lit(str(source.path))
     name = raw_name(source.table)
     if source.is_csv:
+        # The header is read here (one line), so the dialect is the contract's, never a guess.
+        with open(source.path, newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh), [])
+        if not header:
+            return [Violation(source.path.name, None, None, None, "file is empty (no header row)")]
+        columns = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in header) + "}"
         reader = (
-            f"read_csv({path}, header=true, all_varchar=true, delim=',', quote='\"', "
-            "escape='\"', auto_detect=true, strict_mode=true, null_padding=false)"
+            f"read_csv({path}, header=true, delim=',', quote='\"', escape='\"', auto_detect=false, "
+            f"columns={columns}, strict_mode=true, null_padding=false)"
         )
     else:
         reader = f"read_parquet({path})"
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {reader}")
     except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
-        return [Violation(source.path.name, None, None, None, f"file cannot be read: {message}")]
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        detail = "; ".join(ln for ln in lines if ln.startswith(("Invalid Input Error", "Original Line", "Expected")))
+        line = next((ln for ln in lines if "line" in ln.lower() and any(ch.isdigit() for ch in ln)), "")
+        message = detail or lines[0]
+        if line and line not in message:
+            message += f" ({line})"
+        return [Violation(source.path.name, None, None, None, f"file cannot be read as CSV: {message}")]
     present = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
     problems = [
         Violation(source.path.name, None, col.name, None, "required column is missing")
@@ -162,6 +176,9 @@ def _value_rules(table: Table) -> list[tuple[Column, str, str]]:
             allowed = ", ".join(_lit(c) for c in instruments)
             rules.append((col, f"{v} IS NOT NULL AND {v} NOT IN ({allowed})",
                           "unknown instrument (not in instruments.csv)"))
+        if col.type == "date":
+            rules.append((col, f"try_strptime({v}, '%Y-%m-%d') NOT BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_DATE}'",
+                          f"date out of range ({MIN_DATE} to {MAX_DATE})"))
         if col.non_negative:
             rules.append((col, f"try_cast({v} AS DOUBLE) < 0", "negative amount"))
     return rules
