@@ -160,3 +160,16 @@ def test_output_formats(tmp_path):
     k1e2 = next(r for r in rows if r["figure"] == "K1E2" and r["sex"] == "all")
     # stock ST(2021-12): p2 only (p1 left 2021-03-31); ST(2020-12): p1, p2
     assert (k1e2["numerator"], k1e2["denominator"], k1e2["value"]) == (1.0, 2.0, -50.0)
+
+
+def test_python_api_returns_the_same_table_as_the_cli(tmp_path, warehouse):
+    from amip.api import key_figures
+
+    table = key_figures("2021-12", "2021-12", db=warehouse)
+    out = tmp_path / "cli.csv"
+    res = runner.invoke(app, ["kpi", "--db", str(warehouse), "--from", "2021-12", "--to", "2021-12", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    import pyarrow.csv as pacsv
+    cli = pacsv.read_csv(out, convert_options=pacsv.ConvertOptions(column_types=table.schema))
+    assert cli.equals(table)
+    assert table.column_names == ["jobcenter_id", "month", "figure", "sex", "numerator", "denominator", "value"]

@@ -11,6 +11,8 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+
+from amip.warehouse.store import quiet
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
@@ -101,6 +103,7 @@ def generate(persons: int, seed: int = 1) -> dict[str, pa.Table]:
 def _benefits(spells: pa.Table) -> pa.Table:
     """RB and KDU per BG and month for 2021-2022, for each BG with a spell in stock at the Stichtag."""
     con = duckdb.connect()
+    quiet(con)
     con.register("spells", spells)
     return con.execute("""
         WITH months AS (
@@ -126,6 +129,7 @@ def write(tables: dict[str, pa.Table], out: Path, fmt: str = "parquet") -> None:
             pq.write_table(table, out / f"{name}.parquet")
         else:
             con = duckdb.connect()
+            quiet(con)
             con.register("t", table)
             con.execute(f"COPY t TO '{out / (name + '.csv')}' (HEADER, DELIMITER ',')")
             con.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+
+from amip.warehouse.store import quiet
 import pyarrow as pa
 
 FORMATS = {".csv": "FORMAT csv, HEADER", ".parquet": "FORMAT parquet", ".jsonl": "FORMAT json"}
@@ -17,6 +19,7 @@ def write_figures(table: pa.Table, out: Path) -> None:
         raise ValueError(f"unknown output format {out.suffix!r} for {out} (use {', '.join(FORMATS)})")
     out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
+    quiet(con)
     try:
         con.register("figures", table)
         tmp = out.with_name(out.name + ".part")

@@ -44,7 +44,7 @@ def load_into(con: duckdb.DuckDBPyConnection, src: Path, progress: Progress | No
     """
     say = progress or (lambda _msg: None)
     con.execute("SET preserve_insertion_order = true")
-    con.execute("SET enable_progress_bar = false")
+    quiet(con)
     sources, violations = discover(Path(src))
     total = len(violations)
     loaded = []
@@ -113,8 +113,16 @@ def open_warehouse(db: Path, read_only: bool = True) -> duckdb.DuckDBPyConnectio
     if not db.exists():
         raise FileNotFoundError(f"warehouse not found: {db} (create it with 'amip import DIR --db {db}')")
     con = duckdb.connect(str(db), read_only=read_only)
-    con.execute("SET enable_progress_bar = false")
+    quiet(con)
     return con
+
+
+def quiet(con: duckdb.DuckDBPyConnection) -> None:
+    """No DuckDB progress bar on the terminal (the CLI shows its own)."""
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:  # a second connection to an open database file may not change it
+        pass
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:

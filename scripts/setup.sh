@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Set up amip on a fresh machine: a virtual environment in .venv with the package installed.
+#   scripts/setup.sh          runtime (amip, DuckDB engine)
+#   scripts/setup.sh --dev    plus everything the tests need (pytest, hypothesis, PySpark + a Java runtime)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+"$PYTHON" - <<'PY' || { echo "amip needs Python 3.11 or newer (set PYTHON=...)" >&2; exit 1; }
+import sys
+sys.exit(0 if sys.version_info >= (3, 11) else 1)
+PY
+
+extras=""
+if [[ "${1:-}" == "--dev" ]]; then
+    extras="[dev]"
+    # PySpark needs a Java runtime (17 or newer); install Debian's if none is there.
+    if ! command -v java >/dev/null 2>&1; then
+        echo "Installing a Java runtime for PySpark (apt-get) ..."
+        SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+        $SUDO apt-get update -qq && $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+    fi
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".${extras}"
+echo "amip is installed in .venv (run: .venv/bin/amip --help)"
