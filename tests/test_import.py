@@ -173,3 +173,35 @@ def test_python_api_returns_the_same_table_as_the_cli(tmp_path, warehouse):
     cli = pacsv.read_csv(out, convert_options=pacsv.ConvertOptions(column_types=table.schema))
     assert cli.equals(table)
     assert table.column_names == ["jobcenter_id", "month", "figure", "sex", "numerator", "denominator", "value"]
+
+
+def test_every_command_has_help():
+    for cmd in ([], ["import"], ["kpi"], ["bench"], ["demo"]):
+        res = runner.invoke(app, [*cmd, "--help"])
+        assert res.exit_code == 0 and "Usage" in res.output, cmd
+
+
+def test_bad_month_and_unknown_jobcenter_are_clear_errors(tmp_path):
+    folder = good().write(tmp_path / "d")
+    out = tmp_path / "f.csv"
+    res = runner.invoke(app, ["kpi", "--data", str(folder), "--from", "2021-13", "--to", "2021-12", "--out", str(out)])
+    assert res.exit_code == 1 and "not a month (YYYY-MM): '2021-13'" in res.output
+    res = runner.invoke(app, ["kpi", "--data", str(folder), "--from", "2021-12", "--to", "2021-12", "--out", str(out),
+                              "--jobcenter", "J9"])
+    assert res.exit_code == 1 and "job center 'J9'" in res.output
+    assert not out.exists()
+
+
+def test_jobcenter_option_gives_that_job_centers_rows(tmp_path):
+    ds = good()
+    ds.person("p3", "w", "1990-01-01").spell("p3", "J2", "2019-01-01")
+    folder = ds.write(tmp_path / "d")
+    outs = {}
+    for opt in ([], ["--jobcenter", "J2"]):
+        out = tmp_path / f"f{len(opt)}.csv"
+        res = runner.invoke(app, ["kpi", "--data", str(folder), "--from", "2021-12", "--to", "2021-12", "--out", str(out), *opt])
+        assert res.exit_code == 0, res.output
+        outs[len(opt)] = out.read_text().splitlines()
+    only_j2 = outs[2]
+    assert {line.split(",")[0] for line in only_j2[1:]} == {"J2"}
+    assert only_j2[1:] == [line for line in outs[0][1:] if line.startswith("J2,")]

@@ -1,8 +1,9 @@
 """The engine: all § 48a figures for every job center x month x sex, on any Ibis backend.
 
 Data flow (each stage materialised once, so later stages and the benchmark see its cost):
-  inputs -> stocks (membership at Stichtage) -> LZB durations -> flows -> integrations
-  -> monthly series (dense grid) -> figures (k1, k2, k3) -> the contract's long output table.
+  inputs -> stretches of receipt with the month LZB status begins (stock, lzb) -> stocks
+  -> flows -> integrations -> monthly series (dense grid) -> figures (k1, k2, k3)
+  -> the contract's long output table.
 """
 
 from __future__ import annotations
@@ -23,9 +24,14 @@ from amip.kennzahlen.calendar import LOOKBACK_MONTHS, calendar_table, first_dura
 from amip.kennzahlen.flows import elb_flows, lzb_flows
 from amip.kennzahlen.formulas import Frame
 from amip.kennzahlen.inputs import Inputs, load_inputs
-from amip.kennzahlen.integrations import events, search, svb_continuity
+from amip.kennzahlen.integrations import events, integration_counts, search, svb_continuity
 from amip.kennzahlen.series import count, grid_keys, monthly_series, range_deltas
-from amip.kennzahlen.stock import jobcenter_islands, person_month_ranges, single_parent_ranges, stock_islands
+from amip.kennzahlen.stock import (
+    jobcenter_islands,
+    lzb_in_active_measures,
+    single_parent_ranges,
+    stock_islands,
+)
 
 OUTPUT_SCHEMA = pa.schema([
     ("jobcenter_id", pa.string()), ("month", pa.string()), ("figure", pa.string()), ("sex", pa.string()),
@@ -64,15 +70,7 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
         raise ValueError(f"--from {first} is after --to {last}")
     lo, hi = lo_out - LOOKBACK_MONTHS, hi_out
     st = _Stages(progress)
-
-    with st.stage("loading"):
-        inp: Inputs = load_inputs(con, jobcenter)
-        run = uuid.uuid4().hex[:12]
-        # Small run tables are created on the backend (memtables do not survive Spark caching).
-        cal = small_table(con, f"amip_cal_{run}", calendar_table(lo, hi, inp.coverage))
-        keys = small_table(con, f"amip_keys_{run}", grid_keys(inp.jobcenters))
-        spells = inp.spells
-        mine = spells.filter(spells.jobcenter_id == jobcenter) if jobcenter else spells
+    run = uuid.uuid4().hex[:12]
     kept: list[str] = []
 
     def keep(t: ibis.Table) -> ibis.Table:
@@ -81,62 +79,60 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
         kept.append(name)
         return materialize(con, t, name)
 
-    with st.stage("loading"):
-        persons = keep(inp.persons)
+    try:
+        with st.stage("loading"):
+            inp: Inputs = load_inputs(con, jobcenter)
+            # Small run tables live on the backend (memtables do not survive Spark checkpoints).
+            kept += [f"amip_cal_{run}", f"amip_keys_{run}"]
+            cal = small_table(con, f"amip_cal_{run}", calendar_table(lo, hi, inp.coverage))
+            keys = small_table(con, f"amip_keys_{run}", grid_keys(inp.jobcenters))
+            spells = inp.spells
+            mine = spells.filter(spells.jobcenter_id == jobcenter) if jobcenter else spells
+            persons = keep(inp.persons)
 
-    with st.stage("lzb_durations"):
-        # Stretches of receipt per person and job center, with the month LZB status begins.
-        all_jc = keep(jobcenter_islands(spells))
-        per_jc = all_jc.filter(all_jc.jobcenter_id == jobcenter) if jobcenter else all_jc
-        stock = keep(stock_islands(per_jc, all_jc, persons, first_duration_month(inp.coverage)))
+        with st.stage("lzb_durations"):
+            # Stretches of receipt per person and job center, with the month LZB status begins;
+            # durations count spells at every job center, the stock only the chosen one's.
+            all_jc = keep(jobcenter_islands(spells))
+            per_jc = all_jc.filter(all_jc.jobcenter_id == jobcenter) if jobcenter else all_jc
+            stock = keep(stock_islands(per_jc, all_jc, persons, first_duration_month(inp.coverage)))
 
-    with st.stage("stocks"):
-        sp_ranges = keep(single_parent_ranges(mine))
-        sp_ranges_sex = sp_ranges.join(persons.select("person_id", "sex"), "person_id")
-        parts = [
-            range_deltas(stock, stock.m0, stock.m1, "stock", lo, hi),
-            range_deltas(stock, stock.m_lzb, stock.m1, "lzb", lo, hi),
-            range_deltas(sp_ranges_sex, sp_ranges_sex.m0, sp_ranges_sex.m1, "sp", lo, hi),
-        ]
-        if inp.measures is not None:
-            act = person_month_ranges(inp.measures.filter(inp.measures.active))
-            act = act.select(a_person=act.person_id, a0=act.m0, a1=act.m1)
-            lz = stock.filter(stock.m_lzb.notnull())
-            j = lz.join(act, [lz.person_id == act.a_person, act.a0 <= lz.m1, lz.m_lzb <= act.a1])
-            parts.append(range_deltas(j, ibis.greatest(j.m_lzb, j.a0), ibis.least(j.m1, j.a1), "lzb_active", lo, hi))
-        parts = [keep(p) for p in parts]
+        with st.stage("stocks"):
+            sp_ranges = keep(single_parent_ranges(mine))
+            sp_with_sex = sp_ranges.join(persons.select("person_id", "sex"), "person_id")
+            parts = [
+                range_deltas(stock, stock.m0, stock.m1, "stock", lo, hi),
+                range_deltas(stock, stock.m_lzb, stock.m1, "lzb", lo, hi),
+                range_deltas(sp_with_sex, sp_with_sex.m0, sp_with_sex.m1, "sp", lo, hi),
+            ]
+            if inp.measures is not None:
+                j = lzb_in_active_measures(stock, inp.measures)
+                parts.append(range_deltas(j, j.a0, j.a1, "lzb_active", lo, hi))
+            parts = [keep(p) for p in parts]
 
-    with st.stage("flows"):
-        entries, exits = elb_flows(per_jc, persons)
-        lzb_in, lzb_out = lzb_flows(stock)
-        parts += [keep(count(entries, "entries", lo, hi)), keep(count(exits, "exits", lo, hi)),
-                  keep(count(lzb_in, "lzb_entries", lo, hi)), keep(count(lzb_out, "lzb_exits", lo, hi))]
+        with st.stage("flows"):
+            entries, exits = elb_flows(per_jc, persons)
+            lzb_in, lzb_out = lzb_flows(stock)
+            parts += [keep(count(entries, "entries", lo, hi)), keep(count(exits, "exits", lo, hi)),
+                      keep(count(lzb_in, "lzb_entries", lo, hi)), keep(count(lzb_out, "lzb_exits", lo, hi))]
 
-    with st.stage("integrations"):
-        ev = events(inp.employment, inp.measures)
-        if ev is not None:
-            found = keep(search(ev, stock, sp_ranges))
-            parts.append(keep(found.filter((found.midx >= lo) & (found.midx <= hi)).group_by(
-                ["jobcenter_id", "midx", "sex"]).aggregate(
-                int=ibis.ifelse(found.f_int, 1, 0).sum(),
-                int_sp=ibis.ifelse(found.f_int & found.sp, 1, 0).sum(),
-                int_lzb=ibis.ifelse(found.f_int & found.lzb, 1, 0).sum(),
-                gb=ibis.ifelse(found.f_gb, 1, 0).sum(),
-                pub=ibis.ifelse(found.f_pub, 1, 0).sum(),
-                svb_int=ibis.ifelse(found.f_svb, 1, 0).sum(),
-            )))
-            if inp.employment is not None:
-                parts.append(keep(count(svb_continuity(found, inp.employment), "svb_cont", lo, hi)))
+        with st.stage("integrations"):
+            ev = events(inp.employment, inp.measures)
+            if ev is not None:
+                found = keep(search(ev, stock, sp_ranges))
+                parts.append(keep(integration_counts(found, lo, hi)))
+                if inp.employment is not None:
+                    parts.append(keep(count(svb_continuity(found, inp.employment), "svb_cont", lo, hi)))
 
-    with st.stage("assembling"):
-        series = monthly_series(keys, cal, parts, inp.benefits)
-        series = keep(series.mutate(
-            stock_prev=Frame(series).lag("stock", 1), lzb_prev=Frame(series).lag("lzb", 1),
-        ))
-        table, skipped = _assemble(series, lo_out, hi_out, inp)
-
-    for name in (*kept, f"amip_cal_{run}", f"amip_keys_{run}"):
-        drop_small_table(con, name)
+        with st.stage("assembling"):
+            series = monthly_series(keys, cal, parts, inp.benefits)
+            series = keep(series.mutate(
+                stock_prev=Frame(series).lag("stock", 1), lzb_prev=Frame(series).lag("lzb", 1),
+            ))
+            table, skipped = _assemble(series, lo_out, hi_out, inp)
+    finally:
+        for name in kept:
+            drop_small_table(con, name)
     return Result(table, skipped, st.seconds)
 
 

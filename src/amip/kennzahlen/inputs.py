@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import ibis
 
-from amip.contract.schema import INTEGRATION_KINDS
 from amip.kennzahlen.calendar import OPEN_END, Coverage, parse_month
 
 
@@ -94,4 +93,4 @@ def load_inputs(con: ibis.BaseBackend, jobcenter: str | None = None) -> Inputs:
     return Inputs(coverage, jcs, persons, spells, employment, measures, benefits, missing)
 
 
-__all__ = ["Inputs", "load_inputs", "INTEGRATION_KINDS"]
+__all__ = ["Inputs", "load_inputs"]

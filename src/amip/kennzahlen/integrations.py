@@ -74,6 +74,17 @@ def search(ev: ibis.Table, stock: ibis.Table, single_parent: ibis.Table) -> ibis
     return j.select(*found.columns, sp=j.s_person.notnull())
 
 
+def integration_counts(found: ibis.Table, lo: int, hi: int) -> ibis.Table:
+    """Per (job center, month, sex): integrations (all, of single parents, of LZB), entries into
+    gb and public employment, svb integrations."""
+    f = found.filter((found.midx >= lo) & (found.midx <= hi))
+    n = lambda cond: ibis.ifelse(cond, 1, 0).sum()  # noqa: E731
+    return f.group_by(["jobcenter_id", "midx", "sex"]).aggregate(
+        int=n(f.f_int), int_sp=n(f.f_int & f.sp), int_lzb=n(f.f_int & f.lzb),
+        gb=n(f.f_gb), pub=n(f.f_pub), svb_int=n(f.f_svb),
+    )
+
+
 def svb_continuity(found: ibis.Table, employment: ibis.Table) -> ibis.Table:
     """svb integrations (person_id, jobcenter_id, midx, sex) that are followed by svb employment at
     every Stichtag ST(m+1) .. ST(m+6)."""
