@@ -8,9 +8,9 @@ from rich.table import Table
 from amip import format as fmt
 
 SUMMARY_FIGURES = (
-    ("K1", "Veränderung Leistungen zum Lebensunterhalt (%)"),
-    ("K2", "Integrationsquote (%)"),
-    ("K3", "Veränderung Bestand Langzeitleistungsbeziehende (%)"),
+    ("K1", "LLU", 0),
+    ("K2", "Quote", 1),
+    ("K3", "LZB", 0),
 )
 
 
@@ -19,15 +19,18 @@ def summary(figures: pa.Table) -> Table:
     last = max(r["month"] for r in rows)
     jcs = sorted({r["jobcenter_id"] for r in rows})
     by = {(r["jobcenter_id"], r["figure"], r["sex"]): r for r in rows if r["month"] == last}
-    table = Table(title=f"Kennzahlen nach § 48a SGB II — Bezugsmonat {last}")
-    for col in ("Jobcenter", "Kennzahl", "Insgesamt", "Frauen", "Männer", "Zähler / Nenner (insg.)"):
+    table = Table(
+        title=f"Kennzahlen nach § 48a SGB II — Bezugsmonat {last} (in %)",
+        caption="K1: Leistungen zum Lebensunterhalt, K3: Langzeitleistungsbeziehende (LZB), je Veränderung "
+                "gegenüber dem Vorjahresmonat; K2: Integrationen der letzten 12 Monate je ELB im Jahresdurchschnitt.",
+    )
+    for col in ("Jobcenter", "Kennzahl", "insg.", "Frauen", "Männer", "Zähler (insg.)", "Nenner (insg.)"):
         table.add_column(col, justify="left" if col in ("Jobcenter", "Kennzahl") else "right")
     for jc in jcs:
-        for fig, title in SUMMARY_FIGURES:
-            cells = [fmt.percent(by.get((jc, fig, s), {}).get("value")) if (jc, fig, s) in by else "·"
+        for fig, title, den_decimals in SUMMARY_FIGURES:
+            cells = [fmt.percent(by[(jc, fig, s)]["value"]) if (jc, fig, s) in by else "·"
                      for s in ("all", "w", "m")]
             r = by.get((jc, fig, "all"), {})
-            decimals = 0 if fig != "K2" else 1
-            ratio = f"{fmt.number(r.get('numerator'), decimals)} / {fmt.number(r.get('denominator'), decimals)}"
-            table.add_row(jc, f"{fig} {title}", *cells, ratio)
+            table.add_row(jc, f"{fig} {title}", *cells, fmt.number(r.get("numerator")),
+                          fmt.number(r.get("denominator"), den_decimals))
     return table
