@@ -71,14 +71,13 @@ class Coverage:
 def calendar_rows(lo: int, hi: int, cov: Coverage) -> dict[str, list]:
     """One row per month lo..hi with its Stichtag and coverage flags (1 = usable, 0 = not)."""
     rows: dict[str, list] = {k: [] for k in (
-        "midx", "month", "st", "st_prev", "cov", "lzb_ok", "flow_ok", "lzb_flow_ok", "int_ok", "int_lzb_ok",
+        "midx", "month", "st", "cov", "lzb_ok", "flow_ok", "lzb_flow_ok", "int_ok", "int_lzb_ok",
     )}
     for m in range(lo, hi + 1):
         c = cov.covered
         rows["midx"].append(m)
         rows["month"].append(month_str(m))
         rows["st"].append(epoch_day(stichtag(m)))
-        rows["st_prev"].append(epoch_day(stichtag(m - 1)))
         rows["cov"].append(int(c(m)))
         rows["lzb_ok"].append(int(cov.duration_ok(m)))
         rows["flow_ok"].append(int(c(m) and c(m - 1)))

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from amip.kennzahlen import FIGURES
 from amip.kennzahlen.backends import drop_small_table, materialize, small_table
-from amip.kennzahlen.calendar import LOOKBACK_MONTHS, calendar_table, first_duration_month, parse_month
+from amip.kennzahlen.calendar import LOOKBACK_MONTHS, calendar_table, first_duration_month, month_str, parse_month
 from amip.kennzahlen.flows import elb_flows, lzb_flows
 from amip.kennzahlen.formulas import Frame
 from amip.kennzahlen.inputs import Inputs, load_inputs
@@ -184,7 +184,7 @@ def _assemble(series: ibis.Table, lo: int, hi: int, inp: Inputs) -> tuple[pa.Tab
     long = pa.concat_tables(pieces).sort_by(
         [("jobcenter_id", "ascending"), ("midx", "ascending"), ("fig_order", "ascending"), ("sex_order", "ascending")]
     )
-    months = pa.array([f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(lo, hi + 1)])
+    months = pa.array([month_str(m) for m in range(lo, hi + 1)])
     table = pa.table({
         "jobcenter_id": long.column("jobcenter_id"),
         "month": pc.take(months, pc.subtract(long.column("midx"), lo)),
