@@ -205,3 +205,14 @@ def test_jobcenter_option_gives_that_job_centers_rows(tmp_path):
     only_j2 = outs[2]
     assert {line.split(",")[0] for line in only_j2[1:]} == {"J2"}
     assert only_j2[1:] == [line for line in outs[0][1:] if line.startswith("J2,")]
+
+
+def test_warehouse_defaults_to_amip_db(tmp_path, warehouse, monkeypatch):
+    monkeypatch.setenv("AMIP_DB", str(warehouse))
+    out = tmp_path / "f.csv"
+    res = runner.invoke(app, ["kpi", "--from", "2021-12", "--to", "2021-12", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_text().count("\n") > 1
+    monkeypatch.setenv("AMIP_DB", str(tmp_path / "missing.duckdb"))
+    res = runner.invoke(app, ["kpi", "--from", "2021-12", "--to", "2021-12", "--out", str(out)])
+    assert res.exit_code == 1 and "warehouse not found" in res.output

@@ -46,6 +46,9 @@ class Result:
     table: pa.Table
     skipped: dict[str, str] = field(default_factory=dict)  # figure id -> why it was not produced
     seconds: dict[str, float] = field(default_factory=dict)  # stage -> wall seconds
+    # The monthly counts behind the figures (job center x month x sex, months from 19 before the
+    # first Bezugsmonat): stock, entries, exits, lzb, integrations, ... and coverage flags.
+    series: pa.Table | None = None
 
 
 class _Stages:
@@ -130,10 +133,13 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
                 stock_prev=Frame(series).lag("stock", 1), lzb_prev=Frame(series).lag("lzb", 1),
             ))
             table, skipped = _assemble(series, lo_out, hi_out, inp)
+            monthly = series.filter(series.sex != "d").order_by(["jobcenter_id", "midx", "sex"]).to_pyarrow()
+            monthly = monthly.append_column("month", pc.take(
+                pa.array([month_str(m) for m in range(lo, hi + 1)]), pc.subtract(monthly.column("midx"), lo)))
     finally:
         for name in kept:
             drop_small_table(con, name)
-    return Result(table, skipped, st.seconds)
+    return Result(table, skipped, st.seconds, monthly)
 
 
 def _needs(inp: Inputs) -> dict[str, str]:
