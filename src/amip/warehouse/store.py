@@ -44,6 +44,9 @@ def load_into(con: duckdb.DuckDBPyConnection, src: Path, progress: Progress | No
     """
     say = progress or (lambda _msg: None)
     con.execute("SET preserve_insertion_order = true")
+    # Bound DuckDB's memory; larger intermediate data spills to disk (a 1 GB CSV is never held in
+    # memory as a whole, let alone as Python objects).
+    con.execute(f"SET memory_limit = '{os.environ.get('AMIP_IMPORT_MEMORY', '2GB')}'")
     quiet(con)
     sources, violations = discover(Path(src))
     total = len(violations)
