@@ -117,7 +117,8 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Violati
         message = detail or lines[0]
         if line and line not in message:
             message += f" ({line})"
-        return [Violation(source.path.name, None, None, None, f"file cannot be read as CSV: {message}")]
+        kind = "CSV" if source.is_csv else "Parquet"
+        return [Violation(source.path.name, None, None, None, f"file cannot be read as {kind}: {message}")]
     present = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
     problems = [
         Violation(source.path.name, None, col.name, None, "required column is missing")
