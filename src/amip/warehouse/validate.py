@@ -111,12 +111,10 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Violati
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {reader}")
     except duckdb.Error as exc:
-        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        # DuckDB's message names the line and what it found; drop its echo of our SQL.
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip() and not ln.startswith("LINE ")]
         detail = "; ".join(ln for ln in lines if ln.startswith(("Invalid Input Error", "Original Line", "Expected")))
-        line = next((ln for ln in lines if "line" in ln.lower() and any(ch.isdigit() for ch in ln)), "")
-        message = detail or lines[0]
-        if line and line not in message:
-            message += f" ({line})"
+        message = (detail or lines[0]).split(" (LINE ")[0]
         kind = "CSV" if source.is_csv else "Parquet"
         return [Violation(source.path.name, None, None, None, f"file cannot be read as {kind}: {message}")]
     present = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
