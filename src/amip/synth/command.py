@@ -1,0 +1,71 @@
+"""``amip synth``: write the synthetic data set of a preset (and, on request, its calibration report).
+
+Register with ``app.command("synth")(synth_command)``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from amip.format import number
+
+console = Console(stderr=True)
+stdout = Console()
+
+
+def _fmt(value: float, target: float) -> str:
+    decimals = 0 if float(target).is_integer() and abs(target) >= 100 else 1
+    return number(value, decimals)
+
+
+def synth_command(
+    preset: Annotated[str, typer.Option("--preset", help="Preset name (presets/<name>.toml) or a TOML file.")] = "elbe-elster",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives byte-identical files.")] = 1,
+    out: Annotated[Path, typer.Option("--out", help="Output directory (one file per contract table).")] = Path("synth-data"),
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    first: Annotated[Optional[str], typer.Option("--from", help="First month written, YYYY-MM (default: the preset's).")] = None,
+    last: Annotated[Optional[str], typer.Option("--to", help="Last month (data cut-off), YYYY-MM (default: the preset's).")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Compute the calibration figures and compare them with the targets.")] = False,
+) -> None:
+    """Simulate a synthetic job center (default: Jobcenter Elbe-Elster) and write a contract data set."""
+    from amip.synth.generate import calibration_report, synthesize
+
+    t0 = time.perf_counter()
+    try:
+        with console.status(f"Simulating {preset}") as status:
+            counts = synthesize(preset=preset, seed=seed, out=out, fmt=fmt, first=first, last=last,
+                                progress=lambda s: status.update(f"Simulating {preset}: {s}"))
+    except ValueError as exc:
+        console.print(f"[bold red]Error:[/] {exc}")
+        raise typer.Exit(1)
+    table = Table(title=f"Wrote {out} ({preset}, seed {seed}, {time.perf_counter() - t0:.1f} s)")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, number(n))
+    stdout.print(table)
+    if not report:
+        return
+    with console.status("Computing the calibration figures"):
+        rows = calibration_report(out)
+    rep = Table(title="Calibration against the programme documents")
+    rep.add_column("target")
+    rep.add_column("target value", justify="right")
+    rep.add_column("achieved", justify="right")
+    rep.add_column("band", justify="right")
+    rep.add_column("inside", justify="center")
+    for r in rows:
+        band = (_fmt(r["band_low"], r["value"]) if r["band_low"] == r["band_high"]
+                else f"{_fmt(r['band_low'], r['value'])} – {_fmt(r['band_high'], r['value'])}")
+        rep.add_row(r["target"], _fmt(r["value"], r["value"]), _fmt(r["achieved"], r["value"]), band,
+                    "[green]ja[/]" if r["inside"] else "[bold red]nein[/]")
+    stdout.print(rep)
+    missed = [r["target"] for r in rows if not r["inside"]]
+    if missed:
+        console.print(f"[yellow]{len(missed)} figure(s) outside their band:[/] {', '.join(missed)}")

@@ -1,0 +1,127 @@
+"""From a finished simulation to the tables of the data contract (pyarrow, sorted, typed).
+
+Only what lies in the written window is kept: ELB spells ending before ``first_month`` are dropped
+and earlier starts are cut to its first day; persons appear when they have an ELB spell in the
+window. Jobs and spells still running at the cut-off get a NULL end. Ids are pseudonymous numbers
+in a random order (no names, no relation to the order of simulation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from amip.synth.benefits import BENEFIT_TYPES
+from amip.synth.households import NO_DAY
+from amip.synth.model import KINDS, PROGNOSIS, Simulation
+from amip.synth.months import first_day, last_day, month_text
+
+OPEN = NO_DAY
+
+
+def _dates(days: np.ndarray) -> pa.Array:
+    days = np.asarray(days, dtype=np.int64)
+    mask = days == OPEN
+    arr = pa.array(np.where(mask, 0, days).astype(np.int32), pa.int32()).cast(pa.date32())
+    if mask.any():
+        arr = pa.array(arr.to_pylist(), pa.date32(), mask=mask)
+    return arr
+
+
+def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
+    return table.sort_by([(k, "ascending") for k in keys])
+
+
+def build_tables(sim: Simulation, first: int, last: int, rng: np.random.Generator) -> dict[str, pa.Table]:
+    params, pop = sim.params, sim.pop
+    jc = str(params["meta"]["jobcenter_id"])
+    lo, hi = first_day(first), last_day(last)
+
+    # ---- ELB spells ------------------------------------------------------------------------------
+    sp = sim.spells
+    end = sp["end"]
+    keep = ((end == OPEN) | (end >= lo)) & (sp["start"] <= hi)
+    s_person, s_bg = sp["person"][keep], sp["bg"][keep]
+    s_start = np.maximum(sp["start"][keep], lo)
+    s_end = np.where((end[keep] == OPEN) | (end[keep] > hi), OPEN, end[keep])
+    s_sp = sp["single_parent"][keep]
+
+    persons = np.unique(s_person)
+    known = np.zeros(pop.n_persons, bool)
+    known[persons] = True
+    pid_num = rng.permutation(pop.n_persons) + 1_000_001
+    bid_num = rng.permutation(pop.n_bg) + 100_001
+    pid = np.char.add("EE", pid_num.astype(str))
+    bid = np.char.add("BG", bid_num.astype(str))
+
+    tables: dict[str, pa.Table] = {}
+    tables["dataset"] = pa.table({"first_month": [month_text(first)], "last_month": [month_text(last)]})
+    sex = np.array(["m", "w", "d"])[pop.p_sex[persons]]
+    tables["persons"] = _sorted(pa.table({
+        "person_id": pid[persons], "sex": sex, "birth_date": _dates(pop.p_birth[persons]),
+        "severely_disabled": pop.p_disabled[persons], "refugee": pop.p_refugee[persons],
+        "vocational_qualification": pop.p_qualified[persons],
+    }), ["person_id"])
+    tables["elb_spells"] = _sorted(pa.table({
+        "person_id": pid[s_person], "jobcenter_id": np.full(s_person.size, jc), "bg_id": bid[s_bg],
+        "start_date": _dates(s_start), "end_date": _dates(s_end), "single_parent": s_sp,
+    }), ["person_id", "start_date"])
+
+    # ---- benefits -------------------------------------------------------------------------------
+    b = sim.benefits
+    bk = (b["month"] >= first) & (b["month"] <= last)
+    months = np.array([month_text(m) for m in range(first, last + 1)])
+    tables["benefits"] = _sorted(pa.table({
+        "jobcenter_id": np.full(int(bk.sum()), jc), "bg_id": bid[b["bg"][bk].astype(np.int64)],
+        "month": months[b["month"][bk].astype(np.int64) - first],
+        "benefit_type": np.array(BENEFIT_TYPES)[b["type"][bk].astype(np.int64)],
+        "amount_eur": b["amount"][bk].astype(np.float64),
+    }), ["bg_id", "month", "benefit_type"])
+
+    # ---- employment -------------------------------------------------------------------------------
+    j = sim.jobs
+    jend = j["end"]
+    jk = known[j["person"]] & ((jend == OPEN) | (jend >= lo)) & (j["start"] <= hi)
+    tables["employment_spells"] = _sorted(pa.table({
+        "person_id": pid[j["person"][jk]], "kind": np.array(KINDS)[j["kind"][jk]],
+        "start_date": _dates(j["start"][jk]),
+        "end_date": _dates(np.where((jend[jk] == OPEN) | (jend[jk] > hi), OPEN, jend[jk])),
+        "accompanied": j["accompanied"][jk], "gross_eur": j["gross"][jk],
+    }), ["person_id", "start_date", "kind"])
+
+    # ---- measures ---------------------------------------------------------------------------------
+    me = sim.measures
+    mk = known[me["person"]] & (me["end"] >= lo) & (me["start"] <= hi)
+    cost = me["cost"][mk]
+    tables["measures"] = _sorted(pa.table({
+        "person_id": pid[me["person"][mk]], "jobcenter_id": np.full(int(mk.sum()), jc),
+        "instrument": np.array(sim.instruments)[me["instrument"][mk]],
+        "start_date": _dates(me["start"][mk]), "end_date": _dates(me["end"][mk]),
+        "cost_eur": pa.array(cost, pa.float64(), mask=np.isnan(cost)),
+    }), ["person_id", "start_date", "instrument"])
+
+    # ---- prognosis --------------------------------------------------------------------------------
+    pr = sim.prognosis
+    pk = known[pr["person"]] & (pr["day"] <= hi)
+    pday = np.maximum(pr["day"][pk], lo)
+    pt = pa.table({
+        "person_id": pid[pr["person"][pk]], "valid_from": _dates(pday),
+        "code": np.array(PROGNOSIS)[pr["code"][pk]], "integration_goal": pr["goal"][pk],
+        "_seq": np.arange(int(pk.sum())),
+    })
+    pt = _sorted(pt, ["person_id", "valid_from", "_seq"])
+    # one row per person and day: the latest assessment of a day wins (rows cut to the first day)
+    pidc = pt.column("person_id").to_numpy(zero_copy_only=False)
+    vf = pt.column("valid_from").cast(pa.int32()).to_numpy()
+    last_of_day = np.ones(pt.num_rows, bool)
+    last_of_day[:-1] = (pidc[:-1] != pidc[1:]) | (vf[:-1] != vf[1:])
+    tables["prognosis"] = pt.filter(pa.array(last_of_day)).drop_columns(["_seq"])
+
+    from amip.synth.casework import budget, caseload, case_events, indicators, proposals
+
+    tables["caseload"] = caseload(sim, rng, pid, s_person, s_start, s_end, hi)
+    tables["proposals"] = proposals(sim, rng, pid, known, lo, hi)
+    tables["budget"] = budget(params)
+    tables["case_events"] = case_events(sim, rng, pid, known, s_person, s_start, lo, hi)
+    tables["indicators"] = indicators(sim, rng, first, last)
+    return tables
