@@ -10,12 +10,12 @@ from amip.format import number, percent
 
 
 def test_demo_prints_k1_to_k3_in_german_format(tmp_path):
-    res = runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo"), "--persons", "3000"], terminal_width=200)
+    res = runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo")], terminal_width=200)
     assert res.exit_code == 0, res.output
     with open(tmp_path / "demo" / "kennzahlen.csv", newline="") as fh:
         rows = {(r["figure"], r["sex"]): r for r in csv.DictReader(fh) if r["month"] == "2022-12"}
     k2 = rows[("K2", "all")]
-    shown = rf"K2 Quote\s*│\s*{percent(float(k2['value']))}\s*│\s*{percent(float(rows[('K2', 'w')]['value']))}\s*│"
+    shown = rf"K2 Integrationsquote\s*│\s*{percent(float(k2['value']))}\s*│\s*{percent(float(rows[('K2', 'w')]['value']))}\s*│"
     assert re.search(shown, res.output), res.output
     assert number(float(k2["numerator"])) in res.output
     assert "Bezugsmonat 2022-12" in res.output

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from amip.synth.command import synth_command
 from amip.warehouse.store import default_db
 
 app = typer.Typer(
@@ -150,30 +151,34 @@ def bench(
     out.print(table)
 
 
+app.command("synth")(synth_command)
+
+
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option("--dir", help="Where the example data set and warehouse are kept.")] = Path(".amip/demo"),
-    persons: Annotated[int, typer.Option("--persons", help="Size of the example data set.")] = 20_000,
+    workdir: Annotated[Path, typer.Option("--dir", help="Where the demo data set and warehouse are kept.")] = Path(".amip/demo"),
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic Jobcenter Elbe-Elster.")] = 1,
 ) -> None:
-    """Generate (or reuse) the example data set, import it, compute the figures and summarise them."""
-    from amip.bench.generate import generate, write
-    from amip.demo import summary
+    """Generate (or reuse) the synthetic Jobcenter Elbe-Elster, import it, compute every figure and
+    show K1–K3 for the last month by sex, beside the 2022 plan of the programme."""
+    from amip.demo import DEMO_FROM, DEMO_TO, summary
     from amip.kennzahlen.backends import ibis_backend, warehouse_connection
     from amip.kennzahlen.engine import compute
     from amip.kennzahlen.output import write_figures
+    from amip.synth.generate import synthesize
     from amip.warehouse.store import import_dataset
 
-    data, db = workdir / "data", workdir / "demo.duckdb"
+    data, db = workdir / f"elbe-elster-seed{seed}", workdir / "demo.duckdb"
     with _Spinner("amip demo") as spin:
         if not (data / "dataset.parquet").exists():
-            spin("generating the example data set")
-            write(generate(persons, seed=1), data)
+            spin("simulating Jobcenter Elbe-Elster")
+            synthesize(preset="elbe-elster", seed=seed, out=data)
         import_dataset(data, db, progress=spin)
         with warehouse_connection(db=db) as con, ibis_backend(con) as be:
-            result = compute(be, "2022-01", "2022-12", progress=spin)
+            result = compute(be, DEMO_FROM, DEMO_TO, progress=spin)
         write_figures(result.table, workdir / "kennzahlen.csv")
     out.print(summary(result.table))
-    out.print(f"All figures: {workdir / 'kennzahlen.csv'}  ·  warehouse: {db}")
+    out.print(f"All figures {DEMO_FROM} … {DEMO_TO}: {workdir / 'kennzahlen.csv'}  ·  warehouse: {db}")
 
 
 def main() -> None:  # pragma: no cover

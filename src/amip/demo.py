@@ -1,4 +1,10 @@
-"""The controller's summary of a key-figure table: K1, K2, K3 for the last month, by sex."""
+"""The controller's summary of the demo: K1, K2, K3 for the last month by sex, beside the plan.
+
+The plan values are those of the Arbeitsmarkt- und Integrationsprogramm 2022 of Jobcenter
+Elbe-Elster (shared/spec/seed-facts.md, "Targets"); the demo's data is the synthetic Elbe-Elster
+calibrated to that job center, so actual and plan are comparable. (Plans become data of their own
+with the planning issue.)
+"""
 
 from __future__ import annotations
 
@@ -7,30 +13,45 @@ from rich.table import Table
 
 from amip import format as fmt
 
-SUMMARY_FIGURES = (
-    ("K1", "LLU", 0),
-    ("K2", "Quote", 1),
-    ("K3", "LZB", 0),
-)
+DEMO_FROM, DEMO_TO = "2021-01", "2022-12"
+
+# Plan 2022 (insgesamt, Frauen, Männer); None = not planned.
+PLAN_2022 = {
+    "K2": (940 / 4230 * 100, 399 / 1985 * 100, 541 / 2245 * 100),  # Integrationsquote
+    "integrations": (940, 399, 541),
+    "elb": (4230, 1985, 2245),  # ELB Jahresdurchschnitt
+    "lzb": (3031, None, None),  # LZB-Bestand Dezember
+    "K3": ((3031 / 3256 - 1) * 100, None, None),  # against the actual 3 256 of 12/2021
+}
+SEXES = ("all", "w", "m")
 
 
 def summary(figures: pa.Table) -> Table:
     rows = figures.to_pylist()
     last = max(r["month"] for r in rows)
-    jcs = sorted({r["jobcenter_id"] for r in rows})
     by = {(r["jobcenter_id"], r["figure"], r["sex"]): r for r in rows if r["month"] == last}
+    jcs = sorted({r["jobcenter_id"] for r in rows})
     table = Table(
-        title=f"Kennzahlen nach § 48a SGB II — Bezugsmonat {last} (in %)",
-        caption="K1: Leistungen zum Lebensunterhalt, K3: Langzeitleistungsbeziehende (LZB), je Veränderung "
-                "gegenüber dem Vorjahresmonat; K2: Integrationen der letzten 12 Monate je ELB im Jahresdurchschnitt.",
+        title=f"Kennzahlen nach § 48a SGB II — Bezugsmonat {last}, Ist und Plan 2022",
+        caption="K1 (Leistungen zum Lebensunterhalt), K3 (Langzeitleistungsbeziehende): Veränderung "
+                "gegenüber dem Vorjahresmonat in %. K2: Integrationen der letzten 12 Monate je ELB im "
+                "Jahresdurchschnitt (JDW) in %. Plan: AMIP 2022 Jobcenter Elbe-Elster.",
     )
-    for col in ("Jobcenter", "Kennzahl", "insg.", "Frauen", "Männer", "Zähler (insg.)", "Nenner (insg.)"):
-        table.add_column(col, justify="left" if col in ("Jobcenter", "Kennzahl") else "right")
+    for col in ("Kennzahl", "Ist", "Frauen", "Männer", "Plan", "Frauen ", "Männer "):
+        table.add_column(col, justify="left" if col == "Kennzahl" else "right")
+
+    def cells(jc, fig, part, decimals):
+        return [fmt.number(by[(jc, fig, s)][part], decimals) if (jc, fig, s) in by else "·" for s in SEXES]
+
+    def plan(key, decimals):
+        return [fmt.number(v, decimals) if v is not None else "·" for v in PLAN_2022[key]]
+
     for jc in jcs:
-        for fig, title, den_decimals in SUMMARY_FIGURES:
-            cells = [fmt.percent(by[(jc, fig, s)]["value"]) if (jc, fig, s) in by else "·"
-                     for s in ("all", "w", "m")]
-            r = by.get((jc, fig, "all"), {})
-            table.add_row(jc, f"{fig} {title}", *cells, fmt.number(r.get("numerator")),
-                          fmt.number(r.get("denominator"), den_decimals))
+        prefix = f"{jc}: " if len(jcs) > 1 else ""
+        table.add_row(f"{prefix}K1 Lebensunterhalt", *cells(jc, "K1", "value", 1), "·", "·", "·")
+        table.add_row(f"{prefix}K2 Integrationsquote", *cells(jc, "K2", "value", 1), *plan("K2", 1))
+        table.add_row("  Integrationen", *cells(jc, "K2", "numerator", 0), *plan("integrations", 0))
+        table.add_row("  ELB (JDW)", *cells(jc, "K2", "denominator", 0), *plan("elb", 0))
+        table.add_row(f"{prefix}K3 LZB", *cells(jc, "K3", "value", 1), *plan("K3", 1))
+        table.add_row("  LZB-Bestand", *cells(jc, "K3", "numerator", 0), *plan("lzb", 0))
     return table
