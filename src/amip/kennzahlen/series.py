@@ -54,10 +54,13 @@ def grid_keys(jobcenters: list[str]) -> pa.Table:
 def benefit_sums(benefits: ibis.Table, cal: ibis.Table) -> ibis.Table:
     """LLU and LUH per job center and month (sex ``all`` only; K1 and K1E1 are not person based)."""
     b = benefits.join(cal.select("midx", "month"), "month")
-    return b.group_by(["jobcenter_id", "midx"]).aggregate(
-        llu=ibis.ifelse(b.benefit_type.isin(LLU_TYPES), b.amount_eur, 0.0).sum(),
-        luh=ibis.ifelse(b.benefit_type.isin(LUH_TYPES), b.amount_eur, 0.0).sum(),
+    # Summed in whole cents: exact, and the same on every backend whatever the order of addition.
+    cents = (b.amount_eur * 100).round().cast("int64")
+    sums = b.group_by(["jobcenter_id", "midx"]).aggregate(
+        llu=ibis.ifelse(b.benefit_type.isin(LLU_TYPES), cents, 0).sum(),
+        luh=ibis.ifelse(b.benefit_type.isin(LUH_TYPES), cents, 0).sum(),
     )
+    return sums.mutate(llu=sums.llu.cast("float64") / 100, luh=sums.luh.cast("float64") / 100)
 
 
 def monthly_series(keys: ibis.Table, cal: ibis.Table, parts: list[ibis.Table],
