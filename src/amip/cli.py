@@ -134,16 +134,20 @@ def bench(
     seed: Annotated[int, typer.Option("--seed")] = 1,
     engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Benchmark a synth preset instead (e.g. brandenburg, germany): all job centers.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Cache of the preset's data set (default .amip/bench/<preset>-seed<seed>).")] = None,
 ) -> None:
-    """Benchmark: all figures for 12 months on N generated persons (time, memory, stages)."""
-    from amip.bench.run import run
+    """Benchmark: all figures for 12 months on N generated persons, or on a synth preset's data set
+    (time, memory, stages)."""
+    from amip.bench.run import run, run_preset
 
-    with _Spinner(f"Benchmark, {persons:,} persons") as spin:
-        result = run(persons, seed, engine, progress=spin)
+    label = f"preset {preset}" if preset else f"{persons:,} persons"
+    with _Spinner(f"Benchmark, {label}") as spin:
+        result = run_preset(preset, seed, data_dir, engine, progress=spin) if preset else run(persons, seed, engine, progress=spin)
     if as_json:
         out.print_json(json.dumps(result))
         return
-    table = Table(title=f"amip bench — {persons:,} persons, 12 months ({engine})")
+    table = Table(title=f"amip bench — {label}, 12 months ({engine})")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in result.items():

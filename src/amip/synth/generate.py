@@ -68,6 +68,10 @@ def synthesize(preset: str = "elbe-elster", seed: int = 1, out: Path = Path("syn
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (choose: {', '.join(FORMATS)})")
     params = load_preset(preset)
+    if "states" in params:  # a regional preset: many job centers (amip.synth.regions)
+        from amip.synth.regions import synthesize_regions
+
+        return synthesize_regions(params, seed, Path(out), fmt, first, last, progress=say)
     meta = params["meta"]
     lo = month_index(first or meta["first_month"])
     hi = month_index(last or meta["last_month"])
