@@ -2,7 +2,6 @@
 set is rejected as a whole with a non-zero exit, and the warehouse stays exactly as it was."""
 
 import hashlib
-import shutil
 
 import duckdb
 import pytest

@@ -39,6 +39,20 @@ def _prepare(persons: int, seed: int, workdir: str, queue) -> None:
                "elb_spells": tables["elb_spells"].num_rows, "benefit_rows": tables["benefits"].num_rows})
 
 
+def _in_child(target, *args) -> dict:
+    """Run a generation/import step in a fresh process (so its memory is not the engine's) and
+    return what it reports."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=target, args=(*args, queue))
+    child.start()
+    prep = queue.get()
+    child.join()
+    if child.exitcode:
+        raise RuntimeError("data generation failed")
+    return prep
+
+
 def machine() -> str:
     try:
         import psutil
@@ -55,14 +69,7 @@ def run(persons: int, seed: int = 1, engine: str = "duckdb", progress=None) -> d
     with tempfile.TemporaryDirectory(prefix="amip-bench-") as workdir:
         if progress:
             progress("generating and importing")
-        ctx = mp.get_context("spawn")
-        queue = ctx.Queue()
-        child = ctx.Process(target=_prepare, args=(persons, seed, workdir, queue))
-        child.start()
-        prep = queue.get()
-        child.join()
-        if child.exitcode:
-            raise RuntimeError("data generation failed")
+        prep = _in_child(_prepare, persons, seed, workdir)
         t0 = time.perf_counter()
         with warehouse_connection(db=Path(workdir) / "bench.duckdb") as con, ibis_backend(con, engine) as be:
             result = compute(be, BENCH_FROM, BENCH_TO, progress=progress)
@@ -142,14 +149,7 @@ def run_preset(preset: str, seed: int = 1, data_dir: Path | None = None, engine:
     with tempfile.TemporaryDirectory(prefix="amip-bench-", dir=data.parent) as workdir:
         if progress:
             progress("generating and importing" if not (data / "dataset.parquet").exists() else "importing")
-        ctx = mp.get_context("spawn")
-        queue = ctx.Queue()
-        child = ctx.Process(target=_prepare_preset, args=(preset, seed, str(data), workdir, queue))
-        child.start()
-        prep = queue.get()
-        child.join()
-        if child.exitcode:
-            raise RuntimeError("data generation failed")
+        prep = _in_child(_prepare_preset, preset, seed, str(data), workdir)
         t0 = time.perf_counter()
         with warehouse_connection(db=Path(workdir) / "bench.duckdb") as con, ibis_backend(con, engine) as be:
             jobcenters = con.execute("SELECT count(DISTINCT jobcenter_id) FROM elb_spells").fetchone()[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from amip.synth.households import CHILD, HEAD, NO_DAY, Population
+from amip.synth.households import CHILD, NO_DAY, Population
 
 BENEFIT_TYPES = ("RB", "SG", "MB", "EL", "KDU", "KDU_SONST")
 

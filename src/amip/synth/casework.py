@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from amip.synth.households import NO_DAY
-from amip.synth.months import add_years, first_day, month_text
+from amip.synth.months import add_years, month_text
 
 OPEN = NO_DAY
 

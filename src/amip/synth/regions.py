@@ -165,21 +165,13 @@ def _light_tables(sim, first: int, last: int, rng: np.random.Generator, code: st
     from amip.synth.casework import budget, indicators
     from amip.synth.model import KINDS, PROGNOSIS
     from amip.synth.months import first_day, last_day, month_text
-    from amip.synth.tables import OPEN
+    from amip.synth.tables import OPEN, clip_spells
 
     params, pop = sim.params, sim.pop
     jc = str(params["meta"]["jobcenter_id"])
     lo, hi = first_day(first), last_day(last)
-    sp = sim.spells
-    end = sp["end"]
-    keep = ((end == OPEN) | (end >= lo)) & (sp["start"] <= hi)
-    s_person, s_bg = sp["person"][keep], sp["bg"][keep]
-    s_start = np.maximum(sp["start"][keep], lo)
-    s_end = np.where((end[keep] == OPEN) | (end[keep] > hi), OPEN, end[keep])
-    s_sp = sp["single_parent"][keep]
-    persons = np.unique(s_person)
-    known = np.zeros(pop.n_persons, bool)
-    known[persons] = True
+    s_person, s_bg, s_start, s_end, s_sp, known = clip_spells(sim, lo, hi)
+    persons = np.flatnonzero(known)
     pid_num = rng.permutation(pop.n_persons) + 1
     bid_num = rng.permutation(pop.n_bg) + 1
     pid = _ids(f"{code}P", pid_num, 7)

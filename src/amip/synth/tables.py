@@ -32,23 +32,27 @@ def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
     return table.sort_by([(k, "ascending") for k in keys])
 
 
+def clip_spells(sim: Simulation, lo: int, hi: int):
+    """The ELB spells inside the output window [lo, hi] (epoch days), clipped to it (an end after
+    hi is open), and which persons have any: (person, bg, start, end, single_parent, known)."""
+    sp = sim.spells
+    end = sp["end"]
+    keep = ((end == OPEN) | (end >= lo)) & (sp["start"] <= hi)
+    s_start = np.maximum(sp["start"][keep], lo)
+    s_end = np.where((end[keep] == OPEN) | (end[keep] > hi), OPEN, end[keep])
+    known = np.zeros(sim.pop.n_persons, bool)
+    known[np.unique(sp["person"][keep])] = True
+    return sp["person"][keep], sp["bg"][keep], s_start, s_end, sp["single_parent"][keep], known
+
+
 def build_tables(sim: Simulation, first: int, last: int, rng: np.random.Generator) -> dict[str, pa.Table]:
     params, pop = sim.params, sim.pop
     jc = str(params["meta"]["jobcenter_id"])
     lo, hi = first_day(first), last_day(last)
 
     # ---- ELB spells ------------------------------------------------------------------------------
-    sp = sim.spells
-    end = sp["end"]
-    keep = ((end == OPEN) | (end >= lo)) & (sp["start"] <= hi)
-    s_person, s_bg = sp["person"][keep], sp["bg"][keep]
-    s_start = np.maximum(sp["start"][keep], lo)
-    s_end = np.where((end[keep] == OPEN) | (end[keep] > hi), OPEN, end[keep])
-    s_sp = sp["single_parent"][keep]
-
-    persons = np.unique(s_person)
-    known = np.zeros(pop.n_persons, bool)
-    known[persons] = True
+    s_person, s_bg, s_start, s_end, s_sp, known = clip_spells(sim, lo, hi)
+    persons = np.flatnonzero(known)
     pid_num = rng.permutation(pop.n_persons) + 1_000_001
     bid_num = rng.permutation(pop.n_bg) + 100_001
     pid = np.char.add("EE", pid_num.astype(str))
