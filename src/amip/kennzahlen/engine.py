@@ -24,7 +24,7 @@ from amip.kennzahlen.calendar import LOOKBACK_MONTHS, calendar_table, first_dura
 from amip.kennzahlen.flows import elb_flows, lzb_flows
 from amip.kennzahlen.formulas import Frame
 from amip.kennzahlen.inputs import Inputs, load_inputs
-from amip.kennzahlen.integrations import events, integration_counts, search, svb_continuity
+from amip.kennzahlen.integrations import events, integration_blocks, integration_counts, search, svb_continuity
 from amip.kennzahlen.series import count, grid_keys, monthly_series, range_deltas
 from amip.kennzahlen.stock import (
     jobcenter_islands,
@@ -49,6 +49,10 @@ class Result:
     # The monthly counts behind the figures (job center x month x sex, months from 19 before the
     # first Bezugsmonat): stock, entries, exits, lzb, integrations, ... and coverage flags.
     series: pa.Table | None = None
+    # With ``members=True``: the persons behind every count of ``series``, as month ranges
+    # (jobcenter_id, block, person_id, sex, m0, m1): person p is counted in column ``block`` of
+    # job center j and month m exactly when a row has m0 <= m <= m1 (rows of a block are disjoint).
+    members: pa.Table | None = None
 
 
 class _Stages:
@@ -66,8 +70,11 @@ class _Stages:
 
 
 def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None = None,
-            progress: Callable[[str], None] | None = None) -> Result:
-    """All figures for Bezugsmonate ``first``..``last`` (``YYYY-MM``) as an Arrow table."""
+            progress: Callable[[str], None] | None = None, members: bool = False) -> Result:
+    """All figures for Bezugsmonate ``first``..``last`` (``YYYY-MM``) as an Arrow table.
+
+    ``members=True`` also returns the persons behind every monthly count (for the cockpit's
+    drill-down), taken from the same person-level stages the counts are made of."""
     lo_out, hi_out = parse_month(first), parse_month(last)
     if lo_out > hi_out:
         raise ValueError(f"--from {first} is after --to {last}")
@@ -75,6 +82,13 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
     st = _Stages(progress)
     run = uuid.uuid4().hex[:12]
     kept: list[str] = []
+    who: list[ibis.Table] = []  # person-level relations behind the counts (members=True)
+
+    def behind(t: ibis.Table, block: str, m0: ibis.Value | None = None, m1: ibis.Value | None = None) -> None:
+        if members:
+            a = t.midx if m0 is None else m0
+            b = t.midx if m1 is None else m1
+            who.append(t.select("jobcenter_id", "person_id", "sex", block=ibis.literal(block), m0=a, m1=b))
 
     def keep(t: ibis.Table) -> ibis.Table:
         """Materialise a stage result (so it is computed once, and timed where it is made)."""
@@ -103,43 +117,55 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
         with st.stage("stocks"):
             sp_ranges = keep(single_parent_ranges(mine))
             sp_with_sex = sp_ranges.join(persons.select("person_id", "sex"), "person_id")
-            parts = [
-                range_deltas(stock, stock.m0, stock.m1, "stock", lo, hi),
-                range_deltas(stock, stock.m_lzb, stock.m1, "lzb", lo, hi),
-                range_deltas(sp_with_sex, sp_with_sex.m0, sp_with_sex.m1, "sp", lo, hi),
-            ]
+            ranges = [(stock, stock.m0, stock.m1, "stock"), (stock, stock.m_lzb, stock.m1, "lzb"),
+                      (sp_with_sex, sp_with_sex.m0, sp_with_sex.m1, "sp")]
             if inp.measures is not None:
                 j = lzb_in_active_measures(stock, inp.measures)
-                parts.append(range_deltas(j, j.a0, j.a1, "lzb_active", lo, hi))
-            parts = [keep(p) for p in parts]
+                ranges.append((j, j.a0, j.a1, "lzb_active"))
+            parts = [keep(range_deltas(t, a, b, name, lo, hi)) for t, a, b, name in ranges]
+            for t, a, b, name in ranges:
+                behind(t, name, a, b)
 
         with st.stage("flows"):
             entries, exits = elb_flows(per_jc, persons)
             lzb_in, lzb_out = lzb_flows(stock)
-            parts += [keep(count(entries, "entries", lo, hi)), keep(count(exits, "exits", lo, hi)),
-                      keep(count(lzb_in, "lzb_entries", lo, hi)), keep(count(lzb_out, "lzb_exits", lo, hi))]
+            flows = [(entries, "entries"), (exits, "exits"), (lzb_in, "lzb_entries"), (lzb_out, "lzb_exits")]
+            parts += [keep(count(t, name, lo, hi)) for t, name in flows]
+            for t, name in flows:
+                behind(t, name)
 
         with st.stage("integrations"):
             ev = events(inp.employment, inp.measures)
             if ev is not None:
                 found = keep(search(ev, stock, sp_ranges))
                 parts.append(keep(integration_counts(found, lo, hi)))
+                for block, cond in integration_blocks(found).items():
+                    behind(found.filter(cond), block)
                 if inp.employment is not None:
-                    parts.append(keep(count(svb_continuity(found, inp.employment), "svb_cont", lo, hi)))
+                    cont = svb_continuity(found, inp.employment)
+                    parts.append(keep(count(cont, "svb_cont", lo, hi)))
+                    behind(cont, "svb_cont")
 
         with st.stage("assembling"):
             series = monthly_series(keys, cal, parts, inp.benefits)
-            series = keep(series.mutate(
-                stock_prev=Frame(series).lag("stock", 1), lzb_prev=Frame(series).lag("lzb", 1),
-            ))
-            table, skipped = _assemble(series, lo_out, hi_out, inp)
+            series = keep(with_lags(series))
+            table, skipped = assemble(series, lo_out, hi_out, _needs(inp))
             monthly = series.filter(series.sex != "d").order_by(["jobcenter_id", "midx", "sex"]).to_pyarrow()
             monthly = monthly.append_column("month", pc.take(
                 pa.array([month_str(m) for m in range(lo, hi + 1)]), pc.subtract(monthly.column("midx"), lo)))
+            people = _members(who, lo, hi) if members else None
     finally:
         for name in kept:
             drop_small_table(con, name)
-    return Result(table, skipped, st.seconds, monthly)
+    return Result(table, skipped, st.seconds, monthly, people)
+
+
+def _members(who: list[ibis.Table], lo: int, hi: int) -> pa.Table:
+    """The person-level relations behind the counts, clipped to the grid's months."""
+    t = ibis.union(*who)
+    t = t.filter(t.m0.notnull() & (t.m0 <= t.m1) & (t.m0 <= hi) & (t.m1 >= lo))
+    t = t.mutate(m0=ibis.greatest(t.m0, lo), m1=ibis.least(t.m1, hi))
+    return t.order_by(["jobcenter_id", "block", "person_id", "m0"]).to_pyarrow()
 
 
 def _needs(inp: Inputs) -> dict[str, str]:
@@ -157,12 +183,18 @@ def _needs(inp: Inputs) -> dict[str, str]:
     return gone
 
 
-def _assemble(series: ibis.Table, lo: int, hi: int, inp: Inputs) -> tuple[pa.Table, dict[str, str]]:
+def with_lags(series: ibis.Table) -> ibis.Table:
+    """The previous month's stocks, which the exit rates divide by."""
+    return series.mutate(stock_prev=Frame(series).lag("stock", 1), lzb_prev=Frame(series).lag("lzb", 1))
+
+
+def assemble(series: ibis.Table, lo: int, hi: int, gone: dict[str, str]) -> tuple[pa.Table, dict[str, str]]:
     """One small query per figure over the (cached) monthly series, stacked in the contract's order.
+    ``gone`` names the series columns that are unavailable (and why); figures needing them are skipped.
 
     Separate queries keep every backend's plan small (Spark does not share a common sub-plan
-    between the branches of one big union)."""
-    gone = _needs(inp)
+    between the branches of one big union). The series' ``jobcenter_id`` is the group the figures
+    are computed for (the cockpit puts offices and teams there)."""
     skipped: dict[str, str] = {}
     frame = Frame(series)
     pieces = []

@@ -63,11 +63,28 @@ def _percent(num: ibis.Value, den: ibis.Value) -> ibis.Value:
     return _when(den != 0, num / den * 100)
 
 
+@dataclass(frozen=True)
+class Part:
+    """The monthly counts one side of a figure is made of: series column ``column`` in the months
+    M - back for each ``back`` in ``months`` (for the drill-down: who is behind a number)."""
+
+    column: str
+    months: tuple[int, ...]
+
+
+def _back(first: int, last: int) -> tuple[int, ...]:
+    return tuple(range(first, last - 1, -1))
+
+
 class Shape:
     def build(self, f: Frame) -> tuple[ibis.Value, ibis.Value, ibis.Value]:
         raise NotImplementedError
 
     def columns(self) -> set[str]:
+        raise NotImplementedError
+
+    def parts(self) -> dict[str, Part]:
+        """``{"numerator": Part, "denominator": Part}``: which monthly counts make up each side."""
         raise NotImplementedError
 
 
@@ -85,6 +102,9 @@ class ChangeRate(Shape):
 
     def columns(self):
         return {self.col}
+
+    def parts(self):
+        return {"numerator": Part(self.col, (0,)), "denominator": Part(self.col, (12,))}
 
 
 @dataclass(frozen=True)
@@ -115,6 +135,10 @@ class Quota(Shape):
     def columns(self):
         return {self.num, self.den}
 
+    def parts(self):
+        den_months = _back(self.first, self.last) if self.den_is_sum else _back(11, 0)
+        return {"numerator": Part(self.num, _back(self.first, self.last)), "denominator": Part(self.den, den_months)}
+
 
 @dataclass(frozen=True)
 class Share(Shape):
@@ -131,6 +155,9 @@ class Share(Shape):
 
     def columns(self):
         return {self.num, self.den}
+
+    def parts(self):
+        return {"numerator": Part(self.num, (0,)), "denominator": Part(self.den, (0,))}
 
 
 @dataclass(frozen=True)
@@ -152,3 +179,7 @@ class AveragedRate(Shape):
 
     def columns(self):
         return {self.num, self.den}
+
+    def parts(self):
+        lag = self.den_lag
+        return {"numerator": Part(self.num, _back(11, 0)), "denominator": Part(self.den, _back(11 + lag, lag))}

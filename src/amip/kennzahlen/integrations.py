@@ -74,14 +74,19 @@ def search(ev: ibis.Table, stock: ibis.Table, single_parent: ibis.Table) -> ibis
     return j.select(*found.columns, sp=j.s_person.notnull())
 
 
+def integration_blocks(found: ibis.Table) -> dict[str, ibis.Value]:
+    """Which found persons each count takes: integrations (all, of single parents, of LZB),
+    entries into gb and into public employment, svb integrations."""
+    f = found
+    return {"int": f.f_int, "int_sp": f.f_int & f.sp, "int_lzb": f.f_int & f.lzb,
+            "gb": f.f_gb, "pub": f.f_pub, "svb_int": f.f_svb}
+
+
 def integration_counts(found: ibis.Table, lo: int, hi: int) -> ibis.Table:
-    """Per (job center, month, sex): integrations (all, of single parents, of LZB), entries into
-    gb and public employment, svb integrations."""
+    """Per (job center, month, sex): the counts of :func:`integration_blocks`."""
     f = found.filter((found.midx >= lo) & (found.midx <= hi))
-    n = lambda cond: ibis.ifelse(cond, 1, 0).sum()  # noqa: E731
     return f.group_by(["jobcenter_id", "midx", "sex"]).aggregate(
-        int=n(f.f_int), int_sp=n(f.f_int & f.sp), int_lzb=n(f.f_int & f.lzb),
-        gb=n(f.f_gb), pub=n(f.f_pub), svb_int=n(f.f_svb),
+        **{name: ibis.ifelse(cond, 1, 0).sum() for name, cond in integration_blocks(f).items()}
     )
 
 

@@ -85,10 +85,10 @@ def single_parent_ranges(spells: ibis.Table) -> ibis.Table:
 
 
 def lzb_in_active_measures(stock: ibis.Table, measures: ibis.Table) -> ibis.Table:
-    """(jobcenter_id, sex, a0, a1): month ranges in which a person is LZB at a job center and in a
+    """(person_id, jobcenter_id, sex, a0, a1): month ranges in which a person is LZB at a job center and in a
     measure with ``active_measure = true`` at the Stichtag (K3E2), any job center's measure."""
     act = person_month_ranges(measures.filter(measures.active))
     act = act.select(a_person=act.person_id, a_m0=act.m0, a_m1=act.m1)
     lz = stock.filter(stock.m_lzb.notnull())
     j = lz.join(act, [lz.person_id == act.a_person, act.a_m0 <= lz.m1, lz.m_lzb <= act.a_m1])
-    return j.select("jobcenter_id", "sex", a0=ibis.greatest(j.m_lzb, j.a_m0), a1=ibis.least(j.m1, j.a_m1))
+    return j.select("person_id", "jobcenter_id", "sex", a0=ibis.greatest(j.m_lzb, j.a_m0), a1=ibis.least(j.m1, j.a_m1))
