@@ -1,0 +1,140 @@
+"""``amip users``: manage cockpit accounts from the command line (the first admin starts here)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only when a users command runs (fast `amip --help`)
+    from sqlalchemy.orm import Session, sessionmaker
+
+users_app = typer.Typer(
+    help="Manage cockpit users (state database beside the warehouse, or AMIP_STATE_DB).",
+    no_args_is_help=True,
+)
+_err = Console(stderr=True)
+_out = Console()
+
+DbOption = Annotated[
+    Optional[Path],
+    typer.Option("--db", help="Warehouse file; the state database lies beside it "
+                 "(default: $AMIP_DB, else ./amip.duckdb; $AMIP_STATE_DB overrides).", show_default=False),
+]
+CLI_USER = "cli"  # the audit log's user name for changes made here
+
+
+def _fail(message: str) -> None:
+    _err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def _state(db: Path | None) -> Iterator[sessionmaker[Session]]:
+    """Open (and migrate) the state database; database errors become a one-line message."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from amip.state.db import open_state, state_url
+    from amip.warehouse.store import default_db
+
+    url = state_url(db or default_db())
+    factory = None
+    try:
+        factory = open_state(url=url)
+        yield factory
+    except SQLAlchemyError as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
+        _fail(f"state database {shown}: {getattr(exc, 'orig', None) or exc}")
+    finally:
+        if factory is not None:
+            factory.kw["bind"].dispose()
+
+
+def _read_password() -> str:
+    """First line of standard input when piped (scripts, tests), else a hidden prompt, twice."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        line = sys.stdin.readline() if sys.stdin is not None else ""
+        password = line.removesuffix("\n").removesuffix("\r")
+        if not password:
+            _fail("no password on standard input (give it as the first line)")
+        return password
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="Login name (2-64 letters, digits, '.', '_', '-').")],
+    role: Annotated[str, typer.Option("--role", help="geschaeftsfuehrung, controlling, teamleitung, ifk or admin.")],
+    team: Annotated[Optional[str], typer.Option("--team", help="Team id (required for teamleitung).")] = None,
+    caseworker: Annotated[Optional[str], typer.Option("--caseworker", help="Caseworker id (required for ifk).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Add a user. The password is read from standard input, or prompted for on a terminal."""
+    from amip.state import audit
+    from amip.state.users import InvalidUser, UserExists, WeakPassword, add_user, validate_user
+
+    team, caseworker = (team or "").strip() or None, (caseworker or "").strip() or None
+    try:  # complain about name and role before asking for a password
+        validate_user(name, role, team, caseworker)
+    except InvalidUser as exc:
+        _fail(str(exc))
+    scope = f", team {team}" if team else (f", caseworker {caseworker}" if caseworker else "")
+    password = _read_password()
+    with _state(db) as factory:
+        try:
+            with factory.begin() as session:
+                add_user(session, name, role, password, team_id=team, caseworker_id=caseworker)
+                audit.record(session, user_name=CLI_USER, role="admin", action="user_added",
+                             detail=f"{name} ({role}{scope})")
+        except WeakPassword as exc:
+            _fail(f"weak password: {exc}")
+        except (InvalidUser, UserExists) as exc:
+            _fail(str(exc))
+    _out.print(f"Added user {name} ({role}{scope}).", highlight=False)
+
+
+@users_app.command("list")
+def list_cmd(db: DbOption = None) -> None:
+    """List the users with role, scope and lock state."""
+    from amip.state.models import utcnow
+    from amip.state.users import list_users
+
+    with _state(db) as factory:
+        with factory() as session:
+            users = list_users(session)
+    if not users:
+        _out.print("No users yet. Add the first with: amip users add NAME --role admin")
+        return
+    now = utcnow()
+    table = Table("name", "role", "team", "caseworker", "locked until")
+    for user in users:
+        locked = user.locked_until if user.locked_until and user.locked_until > now else None
+        table.add_row(user.name, user.role, user.team_id or "", user.caseworker_id or "",
+                      f"{locked:%Y-%m-%d %H:%M} UTC" if locked else "")
+    _out.print(table)
+
+
+@users_app.command("remove")
+def remove(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    db: DbOption = None,
+) -> None:
+    """Remove a user and end their sessions (their audit entries stay)."""
+    from amip.state import audit
+    from amip.state.users import UnknownUser, remove_user
+
+    with _state(db) as factory:
+        try:
+            with factory.begin() as session:
+                remove_user(session, name)
+                audit.record(session, user_name=CLI_USER, role="admin", action="user_removed", detail=name)
+        except UnknownUser as exc:
+            _fail(str(exc))
+    _out.print(f"Removed user {name}.", highlight=False)

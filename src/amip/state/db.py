@@ -1,0 +1,119 @@
+"""Where the cockpit's application state lives and how its schema is brought up to date.
+
+The state (users, login sessions, audit log) is kept apart from the warehouse: the warehouse file
+is replaced wholesale by every import, the state must survive imports. By default it is an SQLite
+file beside the warehouse; a job center running several cockpit processes points
+``AMIP_STATE_DB`` at a PostgreSQL database instead.
+
+The schema is owned by Alembic (``amip/state/migrations``); ``migrate`` runs it programmatically
+so that neither an ``alembic.ini`` nor the ``alembic`` command is needed in production.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+ROLES = ("geschaeftsfuehrung", "controlling", "teamleitung", "ifk", "admin")
+
+STATE_ENV = "AMIP_STATE_DB"
+MIGRATIONS = "amip.state:migrations"  # package resource, found wherever amip is installed
+
+
+def normalise_url(url: str) -> str:
+    """Give a plain ``postgresql://`` (or ``postgres://``) URL the psycopg 3 driver we ship."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def state_url(warehouse: Path) -> str:
+    """The state database's URL: ``$AMIP_STATE_DB``, else ``<warehouse stem>.state.sqlite`` beside it.
+
+    The path is made absolute so that the URL means the same file whatever the working directory.
+    """
+    configured = os.environ.get(STATE_ENV)
+    if configured:
+        return normalise_url(configured)
+    path = Path(warehouse).expanduser().absolute()
+    return f"sqlite:///{path.with_name(path.stem + '.state.sqlite')}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; on SQLite with foreign keys enforced and real transactions.
+
+    Python's sqlite3 module neither enforces foreign keys (needed for ON DELETE CASCADE) nor
+    opens a transaction before DDL, so a failed migration could leave half a schema behind. We
+    switch its own transaction handling off and emit BEGIN ourselves (the recipe from the
+    SQLAlchemy SQLite documentation), which makes migrations all-or-nothing as on PostgreSQL.
+    """
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration built in code; ``connection`` is handed through to ``env.py``."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(url_or_engine: str | Engine, revision: str = "head") -> None:
+    """Bring the state database up to ``revision`` (a no-op when it is there already).
+
+    The whole upgrade runs in one transaction; on PostgreSQL ``env.py`` also takes an advisory lock
+    so that cockpit processes starting at the same time do not migrate twice.
+    """
+    owned = isinstance(url_or_engine, str)
+    engine = make_engine(url_or_engine) if owned else url_or_engine
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for the state functions; ``expire_on_commit=False`` keeps loaded users readable
+    after the ``with factory.begin()`` block that loaded them has committed."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def open_state(warehouse: Path | None = None, url: str | None = None) -> sessionmaker[Session]:
+    """Resolve the URL (``url``, else from ``warehouse``, else from the default warehouse),
+    migrate, and return a session factory. The engine is ``factory.kw["bind"]``."""
+    if url is None:
+        if warehouse is None:
+            from amip.warehouse.store import default_db
+
+            warehouse = default_db()
+        url = state_url(warehouse)
+    engine = make_engine(url)
+    migrate(engine)
+    return session_factory(engine)

@@ -1,0 +1,98 @@
+"""Login sessions: a random token in the browser's cookie, only its SHA-256 in the database.
+
+A session ends at the latest ``ttl`` after login (default 8 hours, a working day) and earlier when
+it has not been used for ``idle`` (default 60 minutes), so a forgotten browser on a shared desk
+does not stay signed in. Each session carries its own CSRF token for the forms.
+Like all of ``amip.state``: flush, never commit; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from amip.state.models import LoginSession, User, aware
+
+SESSION_TTL = timedelta(hours=8)
+SESSION_IDLE = timedelta(minutes=60)
+
+
+def token_hash(token: str) -> str:
+    """What is stored for a session token. A plain hash suffices (no salt, no argon2): the token
+    has 256 random bits, so there is nothing to guess, and lookups must be by exact value."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_session(
+    db: Session, user: User, now: datetime | None = None, ttl: timedelta = SESSION_TTL
+) -> tuple[str, LoginSession]:
+    """Start a session; returns the raw token (for the cookie, shown nowhere else) and the row."""
+    now = aware(now)
+    token = secrets.token_urlsafe(32)
+    session = LoginSession(
+        token_hash=token_hash(token),
+        user=user,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen=now,
+        expires_at=now + ttl,
+    )
+    db.add(session)
+    db.flush()
+    return token, session
+
+
+def resolve_session(
+    db: Session, token: str | None, now: datetime | None = None, idle: timedelta = SESSION_IDLE
+) -> LoginSession | None:
+    """The live session for ``token`` (its ``user`` loaded), marked as seen now; ``None`` when the
+    token is unknown, the session has expired or has been idle longer than ``idle`` (such a
+    session is deleted on the way)."""
+    if not token:
+        return None
+    now = aware(now)
+    session = db.scalar(
+        select(LoginSession)
+        .options(joinedload(LoginSession.user))  # usable after the transaction has ended
+        .where(LoginSession.token_hash == token_hash(token))
+    )
+    if session is None:
+        return None
+    if now >= session.expires_at or now - session.last_seen > idle:
+        db.delete(session)
+        db.flush()
+        return None
+    session.last_seen = now
+    db.flush()
+    return session
+
+
+def end_session(db: Session, token: str) -> bool:
+    """Log out: delete the session for ``token``; False when there was none."""
+    result = db.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+    return bool(result.rowcount)
+
+
+def end_all_sessions(db: Session, user: User, except_token: str | None = None) -> int:
+    """End every session of ``user`` but the one for ``except_token``; returns how many ended."""
+    query = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if except_token is not None:
+        query = query.where(LoginSession.token_hash != token_hash(except_token))
+    result = db.execute(query.execution_options(synchronize_session="fetch"))
+    db.expire(user, ["sessions"])
+    return int(result.rowcount)
+
+
+def purge_sessions(db: Session, now: datetime | None = None, idle: timedelta = SESSION_IDLE) -> int:
+    """Delete expired and idle sessions of all users (housekeeping, e.g. at each login)."""
+    now = aware(now)
+    result = db.execute(
+        delete(LoginSession)
+        .where(or_(LoginSession.expires_at <= now, LoginSession.last_seen < now - idle))
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount)

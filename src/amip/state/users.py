@@ -1,0 +1,269 @@
+"""Cockpit accounts: creation with role checks, password policy, login with lock-out.
+
+Transactions: like every function in ``amip.state``, these flush but never commit; the caller
+owns the transaction (``with factory.begin() as db: ...``). One consequence matters for logins:
+a failed attempt raises *after* counting the failure, so catch :class:`LoginFailed` /
+:class:`AccountLocked` **inside** the ``with`` block (and record the audit entry there), or the
+rollback on the way out undoes the count and the lock-out never triggers::
+
+    with factory.begin() as db:
+        try:
+            user = authenticate(db, name, password)
+        except (LoginFailed, AccountLocked):
+            audit.record(db, user_name=name, role="-", action="login_failed")
+            user = None
+
+Exception messages are English; the web layer shows its own German texts per exception type
+(and per ``WeakPassword.reason``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from amip.state.db import ROLES
+from amip.state.models import User, aware
+from amip.state.sessions import end_all_sessions
+
+LOCKOUT_ATTEMPTS = 5
+LOCKOUT_MINUTES = 15
+NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{2,64}")
+
+_hasher = PasswordHasher()  # argon2id with the library's current (RFC 9106) parameters
+
+
+class InvalidUser(ValueError):
+    """Bad user name, unknown role, or team/caseworker not matching the role."""
+
+
+class UserExists(ValueError):
+    pass
+
+
+class UnknownUser(LookupError):
+    pass
+
+
+class WeakPassword(ValueError):
+    """The password breaks the policy; ``reason`` is one of ``too_short``, ``too_long``,
+    ``equals_name``, ``unchanged`` (for the web layer's translation)."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+class LoginFailed(Exception):
+    """Unknown user or wrong password; deliberately the same exception for both."""
+
+    def __init__(self) -> None:
+        super().__init__("unknown user or wrong password")
+
+
+class AccountLocked(Exception):
+    """Too many failed logins; no password is accepted before ``until`` (UTC)."""
+
+    def __init__(self, until: datetime):
+        super().__init__(f"account locked until {until:%Y-%m-%d %H:%M} UTC")
+        self.until = until
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """Length is what makes a password hard to guess; composition rules mostly make it hard to
+    remember. The upper bound only keeps absurd inputs from tying up the hasher."""
+
+    min_length: int = 12
+    max_length: int = 1024
+
+    def check(self, password: str, name: str) -> None:
+        if len(password) < self.min_length:
+            raise WeakPassword("too_short", f"password must have at least {self.min_length} characters")
+        if len(password) > self.max_length:
+            raise WeakPassword("too_long", f"password must have at most {self.max_length} characters")
+        if password.casefold() == name.casefold():
+            raise WeakPassword("equals_name", "password must not be the user name")
+
+
+POLICY = PasswordPolicy()
+
+
+def _env_int(var: str, default: int) -> int:
+    raw = os.environ.get(var)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{var} must be a positive integer, not {raw!r}")
+    return value
+
+
+def lockout_attempts() -> int:
+    """Consecutive failures that lock an account (``$AMIP_LOCKOUT_ATTEMPTS``, read per call)."""
+    return _env_int("AMIP_LOCKOUT_ATTEMPTS", LOCKOUT_ATTEMPTS)
+
+
+def lockout_minutes() -> int:
+    """How long a lock lasts (``$AMIP_LOCKOUT_MINUTES``, read per call)."""
+    return _env_int("AMIP_LOCKOUT_MINUTES", LOCKOUT_MINUTES)
+
+
+def _scope(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def validate_user(name: str, role: str, team_id: str | None, caseworker_id: str | None) -> None:
+    """Raise :class:`InvalidUser` unless name and role fit and exactly the scope the role needs is
+    given: Teamleitung sees one team, an IfK their own caseload, the other roles everything."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise InvalidUser(f"invalid user name {name!r}: use 2 to 64 letters, digits, '.', '_' or '-'")
+    if role not in ROLES:
+        raise InvalidUser(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    if role == "teamleitung" and team_id is None:
+        raise InvalidUser("role teamleitung needs a team id")
+    if role == "ifk" and caseworker_id is None:
+        raise InvalidUser("role ifk needs a caseworker id")
+    if role != "teamleitung" and team_id is not None:
+        raise InvalidUser(f"role {role} takes no team id")
+    if role != "ifk" and caseworker_id is not None:
+        raise InvalidUser(f"role {role} takes no caseworker id")
+
+
+def get_user(db: Session, name: str) -> User | None:
+    return db.scalar(select(User).where(User.name == name))
+
+
+def list_users(db: Session) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.name)))
+
+
+def add_user(
+    db: Session,
+    name: str,
+    role: str,
+    password: str,
+    team_id: str | None = None,
+    caseworker_id: str | None = None,
+    now: datetime | None = None,
+) -> User:
+    """Create an account. Raises :class:`InvalidUser`, :class:`WeakPassword`, :class:`UserExists`."""
+    now = aware(now)
+    team_id, caseworker_id = _scope(team_id), _scope(caseworker_id)
+    validate_user(name, role, team_id, caseworker_id)
+    POLICY.check(password, name)
+    if get_user(db, name) is not None:
+        raise UserExists(f"user {name!r} exists already")
+    user = User(
+        name=name,
+        role=role,
+        password_hash=_hasher.hash(password),
+        team_id=team_id,
+        caseworker_id=caseworker_id,
+        failed_logins=0,
+        created_at=now,
+        password_changed_at=now,
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+def remove_user(db: Session, name: str) -> None:
+    """Delete the account and its sessions (its audit entries stay). Raises :class:`UnknownUser`."""
+    user = get_user(db, name)
+    if user is None:
+        raise UnknownUser(f"no user {name!r}")
+    end_all_sessions(db, user)
+    db.delete(user)
+    db.flush()
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("no user has this password, it only costs time")
+
+
+def _check_password(db: Session, user: User, password: str, now: datetime) -> None:
+    """Verify ``password`` for ``user``, enforcing and keeping the lock-out bookkeeping."""
+    if user.locked_until is not None:
+        if now < user.locked_until:
+            raise AccountLocked(user.locked_until)
+        user.locked_until = None  # the lock is served: a fresh series of attempts
+        user.failed_logins = 0
+        db.flush()
+    if not _verify(user.password_hash, password):
+        # Incremented in SQL, so concurrent wrong attempts all count.
+        user.failed_logins = User.failed_logins + 1
+        db.flush()
+        if user.failed_logins >= lockout_attempts():
+            user.locked_until = now + timedelta(minutes=lockout_minutes())
+        db.flush()
+        raise LoginFailed()
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def authenticate(db: Session, name: str, password: str, now: datetime | None = None) -> User:
+    """The user with this name and password, or :class:`LoginFailed` / :class:`AccountLocked`.
+
+    After ``lockout_attempts()`` consecutive failures the account is locked for
+    ``lockout_minutes()``: the attempt that reaches the limit still raises ``LoginFailed``, later
+    ones ``AccountLocked`` (even with the right password) until the lock has passed. Unknown users
+    cost a dummy argon2 verification so that the response time does not tell which names exist.
+    A hash made with older argon2 parameters is replaced on success.
+    """
+    now = aware(now)
+    user = get_user(db, name)
+    if user is None:
+        _verify(_dummy_hash(), password)
+        raise LoginFailed()
+    _check_password(db, user, password, now)
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    db.flush()
+    return user
+
+
+def change_password(
+    db: Session,
+    user: User,
+    old: str,
+    new: str,
+    except_token: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Replace the password after checking the old one, and end the user's other sessions.
+
+    A wrong ``old`` counts towards the lock-out like a failed login (raises :class:`LoginFailed` /
+    :class:`AccountLocked`); ``except_token`` is the session doing the change, which stays.
+    """
+    now = aware(now)
+    _check_password(db, user, old, now)
+    POLICY.check(new, user.name)
+    if new == old:
+        raise WeakPassword("unchanged", "the new password must differ from the old one")
+    user.password_hash = _hasher.hash(new)
+    user.password_changed_at = now
+    end_all_sessions(db, user, except_token=except_token)
+    db.flush()
+
