@@ -19,7 +19,10 @@ COLUMNS = {
     "employment_spells": ["person_id", "kind", "start_date", "end_date", "accompanied"],
     "measures": ["person_id", "jobcenter_id", "instrument", "start_date", "end_date", "cost_eur"],
     "benefits": ["jobcenter_id", "bg_id", "month", "benefit_type", "amount_eur"],
+    "caseload": ["person_id", "caseworker_id", "team_id", "office", "start_date", "end_date"],
+    "prognosis": ["person_id", "valid_from", "code", "integration_goal"],
 }
+OPTIONAL = ("caseload", "prognosis")  # written only when the data set has rows for them
 
 
 def d(text: str | dt.date | None) -> str:
@@ -52,11 +55,19 @@ class DataSet:
         self.rows["benefits"].append([jc, bg, month, kind, str(amount)])
         return self
 
+    def caseload(self, pid, caseworker, team, office, start, end=None) -> "DataSet":
+        self.rows["caseload"].append([pid, caseworker, team, office, d(start), d(end)])
+        return self
+
+    def prognosis(self, pid, valid_from, code, goal=False) -> "DataSet":
+        self.rows["prognosis"].append([pid, d(valid_from), code, str(goal).lower()])
+        return self
+
     def write(self, folder: Path, skip: tuple[str, ...] = ()) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         self.rows["dataset"] = [[self.first, self.last]]
         for name, cols in COLUMNS.items():
-            if name in skip:
+            if name in skip or (name in OPTIONAL and not self.rows[name]):
                 continue
             with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
                 w = csv.writer(fh)

@@ -10,7 +10,7 @@ from amip.format import number, percent
 
 
 def test_demo_prints_k1_to_k3_in_german_format(tmp_path):
-    res = runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo")], terminal_width=200)
+    res = runner.invoke(app, ["demo", "--no-serve", "--dir", str(tmp_path / "demo")], terminal_width=200)
     assert res.exit_code == 0, res.output
     with open(tmp_path / "demo" / "kennzahlen.csv", newline="") as fh:
         rows = {(r["figure"], r["sex"]): r for r in csv.DictReader(fh) if r["month"] == "2022-12"}

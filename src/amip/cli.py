@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from amip.state.command import users_app
 from amip.synth.command import synth_command
 from amip.warehouse.store import default_db
 
@@ -156,15 +157,20 @@ def bench(
 
 
 app.command("synth")(synth_command)
+app.add_typer(users_app, name="users")
 
 
 @app.command()
 def demo(
     workdir: Annotated[Path, typer.Option("--dir", help="Where the demo data set and warehouse are kept.")] = Path(".amip/demo"),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic Jobcenter Elbe-Elster.")] = 1,
+    serve_cockpit: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the cockpit afterwards.")] = True,
+    host: Annotated[str, typer.Option(help="Cockpit interface.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Cockpit port.")] = 8000,
 ) -> None:
-    """Generate (or reuse) the synthetic Jobcenter Elbe-Elster, import it, compute every figure and
-    show K1–K3 for the last month by sex, beside the 2022 plan of the programme."""
+    """Generate (or reuse) the synthetic Jobcenter Elbe-Elster, import it, compute every figure,
+    show K1–K3 for the last month by sex beside the 2022 plan, then start the cockpit with one demo
+    user per role (passwords printed)."""
     from amip.demo import DEMO_FROM, DEMO_TO, summary
     from amip.kennzahlen.backends import ibis_backend, warehouse_connection
     from amip.kennzahlen.engine import compute
@@ -183,6 +189,46 @@ def demo(
         write_figures(result.table, workdir / "kennzahlen.csv")
     out.print(summary(result.table))
     out.print(f"All figures {DEMO_FROM} … {DEMO_TO}: {workdir / 'kennzahlen.csv'}  ·  warehouse: {db}")
+    if serve_cockpit:
+        _serve(db, host, port, demo=True)
+
+
+def _serve(db: Path, host: str, port: int, demo: bool = False) -> None:
+    import uvicorn
+
+    from amip.cockpit.app import create_app
+    from amip.cockpit.settings import Settings
+    from amip.cockpit.store import FigureStore
+
+    settings = Settings.from_env(db)
+    try:
+        with _Spinner("preparing the cockpit") as spin:
+            store = FigureStore.open(settings.warehouse, progress=spin)
+            application = create_app(settings, store)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    if demo:
+        from amip.demo import demo_users
+
+        table = Table(title="Demo users of the cockpit (new passwords on every start)")
+        for col in ("user", "role", "sees persons of", "password"):
+            table.add_column(col)
+        for name, role, scope, password in demo_users(settings.warehouse, application.state.sessions):
+            table.add_row(name, role, scope or ("all (pseudonymous)" if role == "controlling" else "–"), password)
+        out.print(table)
+    out.print(f"Cockpit: [bold]http://{host}:{port}/[/]  (state: {settings.state_url.split('://')[0]}; Ctrl+C stops)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Start the web cockpit on a warehouse (figures are computed once per import and cached
+    beside it; users with 'amip users add')."""
+    _serve(db or default_db(), host, port)
 
 
 def main() -> None:  # pragma: no cover

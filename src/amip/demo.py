@@ -55,3 +55,48 @@ def summary(figures: pa.Table) -> Table:
         table.add_row(f"{prefix}K3 LZB", *cells(jc, "K3", "value", 1), *plan("K3", 1))
         table.add_row("  LZB-Bestand", *cells(jc, "K3", "numerator", 0), *plan("lzb", 0))
     return table
+
+
+# ---- the demo's cockpit users ----------------------------------------------------------------------
+
+def demo_users(db_path, sessions) -> list[tuple[str, str, str, str]]:
+    """(Re)create one demo user per role with a fresh random password; returns
+    (name, role, scope, password). The team lead gets the largest team of the data's caseload at
+    its last month and the integration specialist the largest caseload in that team."""
+    import secrets
+
+    import duckdb
+
+    from amip.state import audit
+    from amip.state.users import add_user, get_user, remove_user
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        team = caseworker = None
+        if "caseload" in names:
+            last = con.execute("SELECT last_month FROM dataset").fetchone()[0]
+            st = f"last_day(CAST('{last}-01' AS DATE))"
+            open_rows = f"FROM caseload WHERE start_date <= {st} AND (end_date IS NULL OR end_date >= {st})"
+            team = con.execute(f"SELECT team_id {open_rows} GROUP BY team_id ORDER BY count(*) DESC, team_id LIMIT 1").fetchone()
+            team = team[0] if team else None
+            cw = con.execute(f"SELECT caseworker_id {open_rows} AND team_id = ? GROUP BY caseworker_id "
+                             "ORDER BY count(*) DESC, caseworker_id LIMIT 1", [team]).fetchone()
+            caseworker = cw[0] if cw else None
+    finally:
+        con.close()
+    wanted = [("gf", "geschaeftsfuehrung", None, None), ("controlling", "controlling", None, None),
+              ("teamleitung", "teamleitung", team, None), ("ifk", "ifk", None, caseworker), ("admin", "admin", None, None)]
+    out = []
+    with sessions.begin() as db:
+        for name, role, team_id, cw_id in wanted:
+            if role == "teamleitung" and team_id is None or role == "ifk" and cw_id is None:
+                continue  # no caseload in the data: no team or caseload to give them
+            if get_user(db, name) is not None:
+                remove_user(db, name)
+            password = secrets.token_urlsafe(12)
+            add_user(db, name, role, password, team_id=team_id, caseworker_id=cw_id)
+            audit.record(db, user_name="demo", role="admin", action="user_added", detail=f"{name} ({role})")
+            scope = f"Team {team_id}" if team_id else (f"Fallbestand {cw_id}" if cw_id else "")
+            out.append((name, role, scope, password))
+    return out

@@ -1,0 +1,84 @@
+"""The cockpit application: FastAPI, server-rendered pages (Jinja2 + HTMX), JSON API.
+
+``create_app`` wires the figure store (computed once per import, see ``store``), the state
+database (users, sessions, audit log; migrated on start) and the pages. Pages live in
+``amip.cockpit.pages``, one module per page; the authorisation policy in ``access``.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from amip.cockpit.api import router as api_router
+from amip.cockpit.pages import account, admin, comparison, figure, overview, persons
+from amip.cockpit.settings import Settings
+from amip.cockpit.store import FigureStore
+from amip.cockpit.web import LoginRequired, render
+from amip.state.db import open_state
+
+SECURITY_HEADERS = {
+    # Scripts only from our own /static (htmx); inline SVG charts need inline style attributes.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if getattr(app.state, "store", None) is None:
+            app.state.store = FigureStore.open(settings.warehouse)
+        yield
+
+    app = FastAPI(title="amip Cockpit", version="1", lifespan=lifespan,
+                  description="Kennzahlen nach § 48a SGB II: JSON-Schnittstelle des amip-Cockpits.",
+                  docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.sessions = open_state(url=settings.state_url)
+    app.state.store = store
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired):
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        response = render(request, "error.html", None, status=exc.status_code, detail=exc.detail)
+        response.status_code = exc.status_code
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "Ungültige Anfrage", "errors": [e.get("msg") for e in exc.errors()]},
+                                status_code=422)
+        response = render(request, "error.html", None, status=422, detail="Ungültige Anfrage: fehlende oder falsche Angaben.")
+        response.status_code = 422
+        return response
+
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    for module in (account, overview, figure, persons, comparison, admin):
+        app.include_router(module.router)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,131 @@
+"""What the cockpit says about each figure and count, in plain German.
+
+The rules themselves live in ``amip.kennzahlen`` (one definition per figure); this module only
+explains them to the reader and says which direction is favourable (for rankings and colours).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from amip.kennzahlen import FIGURES
+
+HEADLINE = ("K1", "K2", "K3")
+SEXES = {"all": "Insgesamt", "w": "Frauen", "m": "Männer"}
+SIDES = {"numerator": "Zähler", "denominator": "Nenner"}
+UNIT_KINDS = {"office": "Geschäftsstelle", "team": "Team"}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    short: str  # tile / column heading
+    definition: str  # plain German, one or two sentences
+    higher_is_better: bool
+    kind: str = "Quote"  # "Veränderungsrate" | "Quote" | "Durchschnittsrate" | "Anteil"
+
+
+EXPLANATIONS: dict[str, Explanation] = {
+    "K1": Explanation(
+        "Leistungen zum Lebensunterhalt",
+        "Veränderung der Summe der Leistungen zum Lebensunterhalt (Regelbedarf, Sozialgeld, Mehrbedarfe, "
+        "einmalige Leistungen) im Monat gegenüber dem Vorjahresmonat, in Prozent.",
+        higher_is_better=False, kind="Veränderungsrate"),
+    "K1E1": Explanation(
+        "Leistungen für Unterkunft und Heizung",
+        "Veränderung der Summe der Leistungen für Unterkunft und Heizung im Monat gegenüber dem "
+        "Vorjahresmonat, in Prozent.",
+        higher_is_better=False, kind="Veränderungsrate"),
+    "K1E2": Explanation(
+        "Zahl der ELB",
+        "Veränderung der Zahl der erwerbsfähigen Leistungsberechtigten (ELB) am Monatsende gegenüber dem "
+        "Vorjahresmonat, in Prozent.",
+        higher_is_better=False, kind="Veränderungsrate"),
+    "K1E3": Explanation(
+        "Zugangsrate ELB",
+        "Durchschnitt der letzten zwölf Monate: Zugänge in den Leistungsbezug im Monat je 100 ELB am "
+        "Monatsende.",
+        higher_is_better=False, kind="Durchschnittsrate"),
+    "K1E4": Explanation(
+        "Abgangsrate ELB",
+        "Durchschnitt der letzten zwölf Monate: Abgänge aus dem Leistungsbezug im Monat je 100 ELB am Ende "
+        "des Vormonats.",
+        higher_is_better=True, kind="Durchschnittsrate"),
+    "K2": Explanation(
+        "Integrationsquote",
+        "Summe der Integrationen (sozialversicherungspflichtige Beschäftigung, Ausbildung, Selbständigkeit) "
+        "der letzten zwölf Monate je 100 ELB im Jahresdurchschnitt.",
+        higher_is_better=True),
+    "K2E1": Explanation(
+        "Eintritte in geringfügige Beschäftigung",
+        "Eintritte in geringfügige Beschäftigung der letzten zwölf Monate je 100 ELB im Jahresdurchschnitt.",
+        higher_is_better=True),
+    "K2E2": Explanation(
+        "Eintritte in öffentlich geförderte Beschäftigung",
+        "Eintritte in öffentlich geförderte Beschäftigung der letzten zwölf Monate je 100 ELB im "
+        "Jahresdurchschnitt.",
+        higher_is_better=True),
+    "K2E3": Explanation(
+        "Kontinuierliche Beschäftigung nach Integration",
+        "Anteil der Integrationen in sozialversicherungspflichtige Beschäftigung (Monate M−17 bis M−6), "
+        "die an den sechs folgenden Monatsenden ununterbrochen beschäftigt waren, in Prozent.",
+        higher_is_better=True, kind="Anteil"),
+    "K2E4": Explanation(
+        "Integrationsquote Alleinerziehende",
+        "Integrationen Alleinerziehender der letzten zwölf Monate je 100 alleinerziehende ELB im "
+        "Jahresdurchschnitt.",
+        higher_is_better=True),
+    "K3": Explanation(
+        "Langzeitleistungsbeziehende",
+        "Veränderung der Zahl der Langzeitleistungsbeziehenden (in den letzten 24 Monaten mindestens 21 "
+        "Monate ELB, ab 17 Jahren) am Monatsende gegenüber dem Vorjahresmonat, in Prozent.",
+        higher_is_better=False, kind="Veränderungsrate"),
+    "K3E1": Explanation(
+        "Integrationsquote LZB",
+        "Integrationen von Langzeitleistungsbeziehenden der letzten zwölf Monate je 100 "
+        "Langzeitleistungsbeziehende im Jahresdurchschnitt.",
+        higher_is_better=True),
+    "K3E2": Explanation(
+        "Aktivierungsquote LZB",
+        "Anteil der Langzeitleistungsbeziehenden am Monatsende, die an diesem Tag an einer aktivierenden "
+        "Maßnahme teilnehmen, in Prozent.",
+        higher_is_better=True, kind="Anteil"),
+    "K3E3": Explanation(
+        "Zugangsrate LZB",
+        "Durchschnitt der letzten zwölf Monate: neue Langzeitleistungsbeziehende im Monat je 100 "
+        "Langzeitleistungsbeziehende am Monatsende.",
+        higher_is_better=False, kind="Durchschnittsrate"),
+    "K3E4": Explanation(
+        "Abgangsrate LZB",
+        "Durchschnitt der letzten zwölf Monate: Abgänge aus dem Langzeitleistungsbezug im Monat je 100 "
+        "Langzeitleistungsbeziehende am Ende des Vormonats.",
+        higher_is_better=True, kind="Durchschnittsrate"),
+}
+
+# The monthly counts of the engine's series (drill-down building blocks).
+COUNTS = {
+    "stock": "ELB am Monatsende",
+    "lzb": "Langzeitleistungsbeziehende am Monatsende",
+    "sp": "Alleinerziehende ELB am Monatsende",
+    "lzb_active": "LZB in aktivierender Maßnahme am Monatsende",
+    "entries": "Zugänge in den Leistungsbezug",
+    "exits": "Abgänge aus dem Leistungsbezug",
+    "lzb_entries": "Zugänge in den Langzeitleistungsbezug",
+    "lzb_exits": "Abgänge aus dem Langzeitleistungsbezug",
+    "int": "Integrationen",
+    "int_sp": "Integrationen Alleinerziehender",
+    "int_lzb": "Integrationen von LZB",
+    "gb": "Eintritte in geringfügige Beschäftigung",
+    "pub": "Eintritte in öffentlich geförderte Beschäftigung",
+    "svb_int": "Integrationen in sv-pflichtige Beschäftigung",
+    "svb_cont": "davon kontinuierlich beschäftigt",
+    "llu": "Leistungen zum Lebensunterhalt (EUR)",
+    "luh": "Leistungen für Unterkunft und Heizung (EUR)",
+}
+
+PROGNOSIS = {
+    "marktnah": "marktnah", "nicht_marktnah": "nicht marktnah", "integriert": "integriert (I)",
+    "nicht_erforderlich": "Integration nicht erforderlich (Z)", "fehlt": "fehlt (X)",
+}
+
+TITLES = {f.id: f.title for f in FIGURES}
+PERSON_BASED = {f.id: f.person_based for f in FIGURES}

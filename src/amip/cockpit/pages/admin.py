@@ -1,0 +1,102 @@
+"""Administration: user accounts and the audit log (read only; the database refuses changes to it).
+
+The admin role manages accounts and reads the log but has no access to person-level data."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from amip.cockpit import access
+from amip.cockpit.pages.account import WEAK
+from amip.cockpit.web import (
+    Column, DataTable, Viewer, check_csrf, current_user, download, render, require, state,
+)
+from amip.state import audit
+from amip.state.db import ROLES
+from amip.state.users import InvalidUser, UnknownUser, UserExists, WeakPassword, add_user, list_users, remove_user
+
+router = APIRouter(prefix="/admin")
+PAGE = 100
+ACTIONS = {
+    "view": "Ansicht Personenliste", "export_csv": "Export CSV", "export_xlsx": "Export XLSX",
+    "login": "Anmeldung", "login_failed": "Fehlgeschlagene Anmeldung", "logout": "Abmeldung",
+    "user_added": "Benutzer angelegt", "user_removed": "Benutzer entfernt", "password_changed": "Passwort geändert",
+}
+
+
+def _users_page(request: Request, viewer: Viewer, error: str | None = None, message: str | None = None, status: int = 200):
+    with state(request).begin() as db:
+        users = [{"name": u.name, "role": u.role, "team_id": u.team_id, "caseworker_id": u.caseworker_id,
+                  "locked_until": u.locked_until} for u in list_users(db)]
+    response = render(request, "admin_users.html", viewer, users=users, all_roles=ROLES, error=error, message=message)
+    response.status_code = status
+    return response
+
+
+@router.get("/benutzer", name="admin_users")
+def users_page(request: Request, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.USERS)
+    return _users_page(request, viewer)
+
+
+@router.post("/benutzer", name="admin_user_add")
+async def user_add(request: Request, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.USERS)
+    form = await check_csrf(request, viewer)
+    name, role, password = (str(form.get(k, "")).strip() for k in ("name", "role", "password"))
+    team = str(form.get("team_id", "")).strip() or None
+    caseworker = str(form.get("caseworker_id", "")).strip() or None
+    try:
+        with state(request).begin() as db:
+            add_user(db, name, role, password, team_id=team, caseworker_id=caseworker)
+            audit.record(db, user_name=viewer.name, role=viewer.role, action="user_added", detail=f"{name} ({role})")
+    except WeakPassword as exc:
+        return _users_page(request, viewer, WEAK.get(exc.reason, "Das Passwort erfüllt die Regeln nicht."), status=400)
+    except UserExists:
+        return _users_page(request, viewer, f"Den Benutzer {name} gibt es schon.", status=400)
+    except (InvalidUser, ValueError) as exc:
+        return _users_page(request, viewer, f"Ungültige Angaben: {exc}", status=400)
+    return _users_page(request, viewer, message=f"Benutzer {name} wurde angelegt.")
+
+
+@router.post("/benutzer/{name}/entfernen", name="admin_user_remove")
+async def user_remove(request: Request, name: str, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.USERS)
+    await check_csrf(request, viewer)
+    if name == viewer.name:
+        return _users_page(request, viewer, "Das eigene Konto kann nicht entfernt werden.", status=400)
+    try:
+        with state(request).begin() as db:
+            remove_user(db, name)
+            audit.record(db, user_name=viewer.name, role=viewer.role, action="user_removed", detail=name)
+    except UnknownUser:
+        raise HTTPException(404, "Unbekannter Benutzer.")
+    return RedirectResponse("/admin/benutzer", status_code=303)
+
+
+def audit_table(request: Request, offset: int = 0, limit: int = PAGE) -> tuple[DataTable, int]:
+    with state(request).begin() as db:
+        total = audit.count(db)
+        rows = [{"at": e.at.astimezone().strftime("%d.%m.%Y %H:%M:%S"), "user_name": e.user_name, "role": e.role,
+                 "action": ACTIONS.get(e.action, e.action), "list_name": e.list_name, "persons": e.persons,
+                 "detail": e.detail} for e in audit.entries(db, limit=limit, offset=offset)]
+    cols = [Column("at", "Zeitpunkt"), Column("user_name", "Benutzer"), Column("role", "Rolle"),
+            Column("action", "Aktion"), Column("list_name", "Liste"), Column("persons", "Personen", "count"),
+            Column("detail", "Hinweis")]
+    return DataTable("Protokoll", cols, rows, "protokoll", caption="Protokoll (neueste Einträge zuerst)"), total
+
+
+@router.get("/protokoll", name="admin_audit")
+def audit_page(request: Request, offset: int = 0, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.AUDIT)
+    offset = max(0, offset)
+    table, total = audit_table(request, offset)
+    return render(request, "admin_audit.html", viewer, table=table, total=total, offset=offset, page=PAGE)
+
+
+@router.get("/protokoll.{fmt}", name="admin_audit_download")
+def audit_download(request: Request, fmt: str, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.AUDIT)
+    table, _ = audit_table(request, 0, limit=1_000_000)
+    return download(table, fmt)

@@ -1,0 +1,126 @@
+"""Kennzahl: one figure over up to 60 months, with its definition, its supplementary figures, the
+monthly numerator and denominator counts behind the month (linked to the persons, for roles that
+may see them), and its breakdown by sex and, where ``caseload`` exists, by office and team."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from markupsafe import Markup
+
+from amip.cockpit import access, charts, glossary
+from amip.cockpit.store import FIGURE_BY_ID
+from amip.cockpit.web import (
+    Column, DataTable, Viewer, current_user, download, pick_figure, pick_jobcenter, pick_month, pick_sex,
+    render, require, store,
+)
+from amip.kennzahlen import FIGURES
+
+router = APIRouter()
+UNIT_KINDS = tuple(glossary.UNIT_KINDS)
+
+
+def family(figure: str) -> list[str]:
+    """The headline figure and its supplementary figures (K2 -> K2, K2E1 ... K2E4)."""
+    head = figure.split("E")[0]
+    return [f.id for f in FIGURES if f.id.split("E")[0] == head]
+
+
+def history_table(st, jc: str, figure: str, month: str, sex: str) -> DataTable:
+    hist = {s: st.history(jc, figure, s, last=month) for s in ("all", "w", "m")}
+    base = hist[sex]
+    values = {s: dict(zip(h["month"], h["value"])) for s, h in hist.items()}
+    rows = [{"month": m, "numerator": n, "denominator": d, **{s: values[s].get(m) for s in values}}
+            for m, n, d in zip(base["month"], base["numerator"], base["denominator"])]
+    rows.reverse()  # newest first
+    kind = "amount" if figure in ("K1", "K1E1") else "count"
+    decimals = 2 if kind == "amount" else None
+    cols = [Column("month", "Monat", "month"), Column("all", "Insgesamt", "percent"),
+            Column("w", "Frauen", "percent"), Column("m", "Männer", "percent"),
+            Column("numerator", f"Zähler ({glossary.SEXES[sex]})", kind, decimals),
+            Column("denominator", f"Nenner ({glossary.SEXES[sex]})", kind, decimals if decimals else 1)]
+    if not glossary.PERSON_BASED[figure]:
+        cols = [c for c in cols if c.key not in ("w", "m")]
+    return DataTable(f"{figure} Zeitreihe", cols, rows, f"{figure}_zeitreihe_{jc}_{sex}",
+                     caption=f"{figure} von {rows[-1]['month'] if rows else ''} bis {month}")
+
+
+def parts_table(st, jc: str, figure: str, month: str, sex: str, viewer: Viewer) -> DataTable:
+    parts = st.monthly_parts(jc, figure, month, sex)
+    shape = {side: p.column for side, p in FIGURE_BY_ID[figure].shape.parts().items()}
+    money = figure in ("K1", "K1E1")
+    cols = [Column("month", "Monat", "month"),
+            Column("numerator", f"Zähler: {glossary.COUNTS[shape['numerator']]}", "amount" if money else "count", 2 if money else None),
+            Column("denominator", f"Nenner: {glossary.COUNTS[shape['denominator']]}", "amount" if money else "count", 2 if money else None)]
+    links = {}
+    if glossary.PERSON_BASED[figure] and access.may(viewer.role, access.PERSONS):
+        for i, row in enumerate(parts):
+            for side in ("numerator", "denominator"):
+                if row.get(side) is not None:
+                    links[(i, side)] = (f"/personen?jc={jc}&count={shape[side]}&month={row['month']}"
+                                        f"&sex={sex}&figure={figure}")
+    return DataTable(f"{figure} Zähler und Nenner", cols, parts, f"{figure}_bausteine_{jc}_{month}_{sex}", links,
+                     caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {month} gebildet wird")
+
+
+def unit_table(st, jc: str, figure: str, month: str, sex: str, kind: str) -> DataTable:
+    t = st.by_unit(jc, figure, month, kind, sex)
+    rows = t.to_dict("records")
+    cols = [Column("unit", glossary.UNIT_KINDS[kind]), Column("numerator", "Zähler", "count", 1),
+            Column("denominator", "Nenner", "count", 1), Column("value", "Wert", "percent")]
+    return DataTable(f"{figure} nach {glossary.UNIT_KINDS[kind]}", cols, rows, f"{figure}_{kind}_{jc}_{month}_{sex}",
+                     caption=f"{figure} nach {glossary.UNIT_KINDS[kind]} (Zuordnung am Monatsende), {month}")
+
+
+def _args(request: Request, figure: str, jc, month, sex):
+    st = store(request)
+    return st, pick_figure(st, figure), pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex)
+
+
+@router.get("/kennzahl/{figure}", name="figure")
+def figure_page(request: Request, figure: str, jc: str | None = None, month: str | None = None,
+                sex: str | None = None, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    st, figure, jc, month, sex = _args(request, figure, jc, month, sex)
+    if not glossary.PERSON_BASED[figure]:
+        sex = "all"
+    sexes = ("all", "w", "m") if glossary.PERSON_BASED[figure] else ("all",)
+    hist_key = tuple((s, tuple((m, None if v != v else v) for m, v in zip(h["month"], h["value"])))
+                     for s in sexes for h in [st.history(jc, figure, s, last=month)])
+    chart = Markup(charts.history(id(st), jc, figure, month, hist_key))
+    fam = [{"figure": f, "title": glossary.TITLES[f], "value": (st.value(jc, f, month, "all") or {}).get("value")}
+           for f in family(figure) if f in st.available_figures()]
+    current = {s: st.value(jc, figure, month, s) for s in sexes}
+    units = st.has_caseload and glossary.PERSON_BASED[figure]
+    return render(request, "figure.html", viewer, jc=jc, month=month, sex=sex, figure=figure, chart=chart,
+                  explanation=glossary.EXPLANATIONS[figure], family=fam, current=current,
+                  history=history_table(st, jc, figure, month, sex),
+                  parts=parts_table(st, jc, figure, month, sex, viewer),
+                  units=units, unit_kind="office",
+                  unit_table=unit_table(st, jc, figure, month, sex, "office") if units else None)
+
+
+@router.get("/kennzahl/{figure}/einheiten", name="figure_units")
+def figure_units(request: Request, figure: str, kind: str = "office", jc: str | None = None,
+                 month: str | None = None, sex: str | None = None, viewer: Viewer = Depends(current_user)):
+    """The office/team breakdown as an HTML fragment (HTMX swaps it into the Kennzahl page)."""
+    require(viewer, access.FIGURES)
+    st, figure, jc, month, sex = _args(request, figure, jc, month, sex)
+    if kind not in UNIT_KINDS:
+        raise HTTPException(404, "Unbekannte Aufschlüsselung (office oder team).")
+    return render(request, "_units.html", viewer, jc=jc, month=month, sex=sex, figure=figure, unit_kind=kind,
+                  unit_table=unit_table(st, jc, figure, month, sex, kind))
+
+
+@router.get("/kennzahl/{figure}/{table}.{fmt}", name="figure_download")
+def figure_download(request: Request, figure: str, table: str, fmt: str, jc: str | None = None,
+                    month: str | None = None, sex: str | None = None, kind: str = "office",
+                    viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    st, figure, jc, month, sex = _args(request, figure, jc, month, sex)
+    if table == "zeitreihe":
+        return download(history_table(st, jc, figure, month, sex), fmt)
+    if table == "bausteine":
+        return download(parts_table(st, jc, figure, month, sex, viewer), fmt)
+    if table == "einheiten" and kind in UNIT_KINDS and st.has_caseload:
+        return download(unit_table(st, jc, figure, month, sex, kind), fmt)
+    raise HTTPException(404, "Unbekannte Tabelle.")

@@ -1,0 +1,72 @@
+"""Übersicht: K1, K2 and K3 for a month as tiles (all, women, men), with the change against the
+same month of the previous year and a 24-month sparkline; below, every figure of the month."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from markupsafe import Markup
+
+from amip.cockpit import access, charts, glossary
+from amip.cockpit.web import (
+    Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_month, render, require, store,
+)
+from amip.kennzahlen.calendar import month_str, parse_month
+
+router = APIRouter()
+
+
+def _previous_year(month: str) -> str:
+    return month_str(parse_month(month) - 12)
+
+
+def tiles(st, jc: str, month: str) -> list[dict]:
+    out = []
+    for fig in glossary.HEADLINE:
+        if fig not in st.available_figures():
+            continue
+        sexes = ("all", "w", "m") if glossary.PERSON_BASED[fig] else ("all",)
+        for sex in sexes:
+            now = st.value(jc, fig, month, sex) or {}
+            before = st.value(jc, fig, _previous_year(month), sex) or {}
+            v, p = now.get("value"), before.get("value")
+            hist = st.history(jc, fig, sex, last=month, months=24)
+            key = tuple((m, None if val != val else val) for m, val in zip(hist["month"], hist["value"]))
+            out.append({
+                "figure": fig, "sex": sex, "value": v, "previous": p,
+                "change": None if v is None or p is None else v - p,
+                "sparkline": Markup(charts.sparkline(id(st), jc, fig, sex, month, key)) if len(hist) else "",
+            })
+    return out
+
+
+def month_table(st, jc: str, month: str) -> DataTable:
+    rows = []
+    for fig in st.available_figures():
+        row = {"figure": fig, "title": glossary.TITLES[fig]}
+        for sex in ("all", "w", "m"):
+            v = st.value(jc, fig, month, sex)
+            row[sex] = None if v is None else v["value"]
+        rows.append(row)
+    cols = [Column("figure", "Kennzahl"), Column("title", "Bezeichnung"),
+            Column("all", "Insgesamt", "percent"), Column("w", "Frauen", "percent"), Column("m", "Männer", "percent")]
+    links = {(i, "figure"): f"/kennzahl/{r['figure']}?jc={jc}&month={month}" for i, r in enumerate(rows)}
+    return DataTable(f"Kennzahlen {month}", cols, rows, f"kennzahlen_{jc}_{month}", links,
+                     caption=f"Alle Kennzahlen nach § 48a SGB II, Jobcenter {jc}, Berichtsmonat {month}")
+
+
+@router.get("/", name="overview")
+def overview(request: Request, jc: str | None = None, month: str | None = None, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    st = store(request)
+    jc, month = pick_jobcenter(st, jc), pick_month(st, month)
+    return render(request, "overview.html", viewer, jc=jc, month=month, tiles=tiles(st, jc, month),
+                  table=month_table(st, jc, month), previous=_previous_year(month))
+
+
+@router.get("/uebersicht.{fmt}", name="overview_download")
+def overview_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
+                      viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    st = store(request)
+    jc, month = pick_jobcenter(st, jc), pick_month(st, month)
+    return download(month_table(st, jc, month), fmt)

@@ -1,0 +1,65 @@
+"""Personen hinter der Zahl: the persons counted in one monthly number (the drill-down).
+
+Only for roles with person-level access, and only within the viewer's scope (all persons, the own
+team, the own caseload: see ``amip.cockpit.access``). Every view and every export is written to the
+audit log with the list and the number of persons shown; person ids never appear in a URL or log.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+
+from amip.cockpit import access, glossary
+from amip.cockpit.web import (
+    Column, DataTable, Viewer, current_user, download, log_person_view, pick_jobcenter, pick_sex, render,
+    require, store,
+)
+
+router = APIRouter()
+PERSON_COUNTS = tuple(c for c in glossary.COUNTS if c not in ("llu", "luh"))
+
+
+def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tuple[DataTable, str]:
+    st = store(request)
+    jc, sex = pick_jobcenter(st, jc), pick_sex(sex)
+    if count not in PERSON_COUNTS:
+        raise HTTPException(404, "Unbekannte Zählgröße.")
+    if month not in set(st.series["month"]):
+        raise HTTPException(404, "Für diesen Monat liegen keine Daten vor.")
+    scope = access.person_scope(viewer)
+    people = st.persons(jc, count, month, scope)
+    if sex != "all":
+        people = people[people["sex"] == sex]
+    rows = people.to_dict("records")
+    for r in rows:
+        r["sex"] = {"w": "weiblich", "m": "männlich", "d": "divers"}.get(r["sex"], r["sex"])
+        r["prognosis"] = glossary.PROGNOSIS.get(r["prognosis"], r["prognosis"])
+    cols = [Column("person_id", "Pseudonym"), Column("age_group", "Altersgruppe"), Column("sex", "Geschlecht"),
+            Column("office", "Geschäftsstelle"), Column("team", "Team"), Column("prognosis", "Integrationsprognose")]
+    what = f"{glossary.COUNTS[count]} {month}, Jobcenter {jc}, {glossary.SEXES[sex]}"
+    table = DataTable("Personen", cols, rows, f"personen_{count}_{jc}_{month}_{sex}",
+                      caption=f"{what} ({access.scope_label(scope)})")
+    return table, what
+
+
+@router.get("/personen", name="persons")
+def persons_page(request: Request, count: str, month: str, jc: str | None = None, sex: str | None = None,
+                 figure: str | None = None, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.PERSONS)
+    table, what = persons_table(request, viewer, jc, count, month, sex)
+    log_person_view(request, viewer, "view", what, len(table.rows))
+    fig = figure if figure in glossary.EXPLANATIONS else None
+    return render(request, "persons.html", viewer, table=table, what=what, count=count, month=month,
+                  jc=pick_jobcenter(store(request), jc), sex=pick_sex(sex), figure=fig,
+                  scope=access.scope_label(access.person_scope(viewer)))
+
+
+@router.get("/personen.{fmt}", name="persons_download")
+def persons_download(request: Request, fmt: str, count: str, month: str, jc: str | None = None,
+                     sex: str | None = None, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.PERSONS)
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
+    table, what = persons_table(request, viewer, jc, count, month, sex)
+    log_person_view(request, viewer, f"export_{fmt}", what, len(table.rows))
+    return download(table, fmt)

@@ -1,0 +1,38 @@
+"""Cockpit settings, from ``AMIP_*`` environment variables (defaults in brackets).
+
+- ``AMIP_DB``: the warehouse file [./amip.duckdb]; ``amip serve --db`` overrides it.
+- ``AMIP_STATE_DB``: SQLAlchemy URL of the state database (users, sessions, audit log)
+  [SQLite beside the warehouse: ``<warehouse stem>.state.sqlite``]. PostgreSQL in production.
+- ``AMIP_SECURE_COOKIES``: ``1`` to mark cookies Secure (behind TLS) [on when the request is HTTPS].
+- ``AMIP_SESSION_HOURS``: absolute session lifetime [8]; ``AMIP_IDLE_MINUTES``: idle timeout [60].
+- ``AMIP_LOCKOUT_ATTEMPTS`` / ``AMIP_LOCKOUT_MINUTES``: see :mod:`amip.state.users`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from amip.state.db import state_url
+from amip.warehouse.store import default_db
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path
+    state_url: str
+    secure_cookies: bool = False
+    session_hours: float = 8.0
+    idle_minutes: float = 60.0
+
+    @classmethod
+    def from_env(cls, warehouse: Path | None = None) -> "Settings":
+        wh = Path(warehouse) if warehouse else default_db()
+        return cls(
+            warehouse=wh,
+            state_url=state_url(wh),
+            secure_cookies=os.environ.get("AMIP_SECURE_COOKIES", "") in ("1", "true", "yes"),
+            session_hours=float(os.environ.get("AMIP_SESSION_HOURS", "8")),
+            idle_minutes=float(os.environ.get("AMIP_IDLE_MINUTES", "60")),
+        )

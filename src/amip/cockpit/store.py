@@ -1,0 +1,397 @@
+"""The cockpit's figures: computed once per data import, cached beside the warehouse, read per request.
+
+``build`` runs the engine over the last (up to) 60 covered months with ``members=True`` and keeps
+  - ``figures``: the contract's output rows (job center x month x figure x sex),
+  - ``series``: the monthly counts behind them,
+  - ``members``: the persons behind every monthly count, as month ranges,
+  - ``unit_figures``: every person-based figure again per office and per team, where ``caseload``
+    exists: the members are grouped by the office/team a person is assigned to at the Stichtag of
+    each month, and the very same figure definitions (``Figure.shape``) are evaluated on that
+    series (one definition per figure; only the grouping differs).
+The cache file (``<warehouse>.cockpit.duckdb``) records the warehouse's size and modification time;
+a new import makes it stale and the next ``FigureStore.open`` rebuilds it (written to a temporary
+file and moved into place, so a failed build leaves the old cache untouched).
+
+``FigureStore`` holds the small tables in memory (pandas) for page rendering and answers the
+person-level questions (who is behind a count) with DuckDB over the cached members and the
+warehouse's person tables, restricted in SQL to what the asking user may see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from amip.kennzahlen import FIGURES
+from amip.kennzahlen.backends import ibis_backend, warehouse_connection
+from amip.kennzahlen.calendar import month_str, parse_month, stichtag
+from amip.kennzahlen.engine import assemble, compute, with_lags
+from amip.kennzahlen.series import COUNT_COLUMNS, FLAG_COLUMNS
+
+CACHE_VERSION = "1"
+MAX_MONTHS = 60
+UNIT_KINDS = ("office", "team")
+UNASSIGNED = "ohne Zuordnung"
+SEP = "\x1f"  # joins job center, unit kind and unit into one group key for the engine's assembly
+FIGURE_BY_ID = {f.id: f for f in FIGURES}
+AGE_GROUPS = ("15 bis unter 25", "25 bis unter 55", "55 und älter")
+# Counts whose persons carry their attributes (office, team; for integrations also sex, single
+# parent and LZB in the engine) from ST(m-1): the integration search (kennzahlen.md) and the exits,
+# whose persons were last in the stock at ST(m-1). All other counts use ST(m).
+ATTRIBUTES_AT_PREVIOUS_STICHTAG = ("int", "int_sp", "int_lzb", "gb", "pub", "svb_int", "svb_cont",
+                                   "exits", "lzb_exits")
+
+
+def cache_path(warehouse: Path) -> Path:
+    warehouse = Path(warehouse)
+    return warehouse.with_name(warehouse.stem + ".cockpit.duckdb")
+
+
+def fingerprint(warehouse: Path) -> str:
+    st = Path(warehouse).stat()
+    return f"v{CACHE_VERSION}:{st.st_size}:{st.st_mtime_ns}"
+
+
+# ---- building the cache ---------------------------------------------------------------------------
+
+def build(warehouse: Path, progress: Callable[[str], None] | None = None) -> Path:
+    """Compute everything the cockpit shows for ``warehouse`` and write the cache file atomically."""
+    warehouse = Path(warehouse)
+    say = progress or (lambda _m: None)
+    target = cache_path(warehouse)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        with warehouse_connection(db=warehouse) as wcon, ibis_backend(wcon) as be:
+            first_cov, last_cov = wcon.execute("SELECT first_month, last_month FROM dataset").fetchone()
+            names = {r[0] for r in wcon.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            last = parse_month(last_cov)
+            first = max(parse_month(first_cov), last - MAX_MONTHS + 1)
+            result = compute(be, month_str(first), month_str(last), progress=say, members=True)
+        say("figures by office and team")
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute("SET enable_progress_bar = false")
+            con.register("_figures", result.table)
+            con.execute("CREATE TABLE figures AS SELECT * FROM _figures")
+            con.register("_series", result.series)
+            con.execute("CREATE TABLE series AS SELECT * FROM _series")
+            con.register("_members", result.members)
+            con.execute("CREATE TABLE members AS SELECT * FROM _members")
+            for name in ("_figures", "_series", "_members"):
+                con.unregister(name)
+            has_caseload = "caseload" in names
+            if has_caseload:
+                _unit_figures(con, warehouse, first, last, result.skipped)
+            meta = {
+                "fingerprint": fingerprint(warehouse), "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "first_month": month_str(first), "last_month": month_str(last), "coverage": [first_cov, last_cov],
+                "skipped": result.skipped, "caseload": has_caseload, "tables": sorted(names),
+            }
+            con.execute("CREATE TABLE meta (value VARCHAR)")
+            con.execute("INSERT INTO meta VALUES (?)", [json.dumps(meta)])
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, target)
+        return target
+    finally:
+        for leftover in (tmp, Path(str(tmp) + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
+
+
+def _unit_figures(con: duckdb.DuckDBPyConnection, warehouse: Path, first: int, last: int,
+                  skipped: dict[str, str]) -> None:
+    """``unit_figures``: the person-based figures per office and team (assignment at each Stichtag)."""
+    series = con.table("series")
+    lo, hi = con.execute("SELECT min(midx), max(midx) FROM series").fetchone()
+    con.execute(f"ATTACH '{warehouse}' AS w (READ_ONLY)")
+    months = pa.table({"midx": list(range(lo, hi + 1))})
+    con.register("_months", months)
+    # The office and team of each person at each Stichtag (the latest-starting caseload row if
+    # several cover it): a row covers ST(m) for m from its start's month to the month before the
+    # one holding end + 1.
+    month_idx = "(year({d}) * 12 + month({d}) - 1)"
+    first_m = month_idx.format(d="start_date")
+    last_m = f"coalesce({month_idx.format(d='(end_date + 1)')} - 1, {hi})"
+    con.execute(f"""
+        CREATE TEMP TABLE assigned AS
+        SELECT person_id, midx, arg_max(office, start_date) AS office, arg_max(team_id, start_date) AS team
+        FROM (SELECT person_id, office, team_id, start_date,
+                     unnest(range(greatest({first_m}, {lo}), least({last_m}, {hi}) + 1)) AS midx
+              FROM w.caseload)
+        GROUP BY ALL
+    """)
+    # Each member-month with the unit at the Stichtag the count takes its attributes from.
+    lagged = ", ".join(f"'{b}'" for b in ATTRIBUTES_AT_PREVIOUS_STICHTAG)
+    con.execute(f"""
+        CREATE TEMP TABLE member_units AS
+        WITH mm AS (
+            SELECT jobcenter_id, block, person_id, sex, unnest(range(m0, m1 + 1)) AS midx FROM members
+        ), a AS (
+            SELECT mm.jobcenter_id, mm.block, mm.sex, mm.midx, x.office, x.team
+            FROM mm LEFT JOIN assigned x
+              ON x.person_id = mm.person_id
+             AND x.midx = mm.midx - CASE WHEN mm.block IN ({lagged}) THEN 1 ELSE 0 END
+        )
+        SELECT jobcenter_id, block, sex, midx, 'office' AS kind, coalesce(office, '{UNASSIGNED}') AS unit FROM a
+        UNION ALL
+        SELECT jobcenter_id, block, sex, midx, 'team' AS kind, coalesce(team, '{UNASSIGNED}') AS unit FROM a
+    """)
+    blocks = [b for (b,) in con.execute("SELECT DISTINCT block FROM members").fetchall()]
+    counts = ", ".join(f"count(*) FILTER (WHERE block = '{b}') AS \"{b}\"" for b in blocks)
+    flags = ", ".join(FLAG_COLUMNS)
+    sep = SEP
+    con.execute(f"""
+        CREATE TEMP TABLE unit_series AS
+        WITH units AS (SELECT DISTINCT jobcenter_id, kind, unit FROM member_units),
+        grid AS (
+            SELECT u.jobcenter_id, u.kind, u.unit, k.midx, s.sex
+            FROM units u CROSS JOIN _months k CROSS JOIN (VALUES ('m'), ('w'), ('d')) s(sex)
+        ),
+        n AS (SELECT jobcenter_id, kind, unit, midx, sex, {counts} FROM member_units GROUP BY ALL),
+        by_sex AS (
+            SELECT g.jobcenter_id || '{sep}' || g.kind || '{sep}' || g.unit AS jobcenter_id, g.midx, g.sex,
+                   {", ".join(f'coalesce(n."{b}", 0) AS "{b}"' for b in blocks)}
+            FROM grid g LEFT JOIN n USING (jobcenter_id, kind, unit, midx, sex)
+        ),
+        both_ AS (
+            SELECT * FROM by_sex
+            UNION ALL
+            SELECT jobcenter_id, midx, 'all' AS sex, {", ".join(f'sum("{b}") AS "{b}"' for b in blocks)}
+            FROM by_sex GROUP BY jobcenter_id, midx
+        ),
+        flags AS (SELECT DISTINCT midx, {flags} FROM series)
+        SELECT both_.*, {flags} FROM both_ JOIN flags USING (midx)
+    """)
+    con.unregister("_months")
+    gone = {c: "not in the data" for c in COUNT_COLUMNS if c not in blocks}
+    gone.update({c: "not person based" for c in ("llu", "luh")})
+    gone.update({fid: why for fid, why in skipped.items()})
+    be = ibis.duckdb.from_connection(con)
+    table, _ = assemble(with_lags(be.table("unit_series")), first, last, gone)
+    parts = pa.compute.split_pattern(table.column("jobcenter_id"), SEP)
+    unit_table = pa.table({
+        "jobcenter_id": pa.array([p[0] for p in parts.to_pylist()], pa.string()),
+        "kind": pa.array([p[1] for p in parts.to_pylist()], pa.string()),
+        "unit": pa.array([p[2] for p in parts.to_pylist()], pa.string()),
+        **{c: table.column(c) for c in ("month", "figure", "sex", "numerator", "denominator", "value")},
+    })
+    con.register("_units", unit_table)
+    con.execute("CREATE TABLE unit_figures AS SELECT * FROM _units")
+    con.unregister("_units")
+    con.execute("DETACH w")
+
+
+# ---- reading the cache ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scope:
+    """Which persons a user may see: all (controlling), one team, one caseload, or none."""
+
+    kind: str  # "all" | "team" | "caseload" | "none"
+    value: str | None = None
+
+
+class FigureStore:
+    """The cached figures of one warehouse, in memory, plus person-level queries."""
+
+    def __init__(self, warehouse: Path, cache: Path):
+        self.warehouse = Path(warehouse)
+        self.cache = Path(cache)
+        # A private in-memory database with both files attached read-only: DuckDB shares one
+        # instance per file path within a process, which would outlive a rebuilt cache.
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"ATTACH '{self.cache}' AS c (READ_ONLY)")
+        con.execute("USE c")
+        self.meta = json.loads(con.execute("SELECT value FROM meta").fetchone()[0])
+        self.figures = con.execute("SELECT * FROM figures").df()
+        self.series = con.execute("SELECT * FROM series").df()
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'c'").fetchall()}
+        self.unit_figures = con.execute("SELECT * FROM unit_figures").df() if "unit_figures" in tables else None
+        con.execute(f"ATTACH '{self.warehouse}' AS w (READ_ONLY)")
+        self._con = con
+        self._lock = threading.Lock()
+        self.warehouse_tables = set(self.meta["tables"])
+        self.jobcenters = sorted(self.figures["jobcenter_id"].unique().tolist())
+        self.months = sorted(self.figures["month"].unique().tolist())
+        self.latest = self.months[-1] if self.months else None
+        self._index = self.figures.set_index(["jobcenter_id", "figure", "sex", "month"]).sort_index()
+        self._series_index = self.series.set_index(["jobcenter_id", "sex", "month"]).sort_index()
+
+    @classmethod
+    def open(cls, warehouse: Path, progress: Callable[[str], None] | None = None) -> "FigureStore":
+        """Load the cache of ``warehouse``, building it first when missing or stale."""
+        warehouse = Path(warehouse)
+        if not warehouse.exists():
+            raise FileNotFoundError(f"warehouse not found: {warehouse} (create it with 'amip import DIR --db {warehouse}')")
+        cache = cache_path(warehouse)
+        if not cache.exists() or _cached_fingerprint(cache) != fingerprint(warehouse):
+            build(warehouse, progress)
+        return cls(warehouse, cache)
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- figures -------------------------------------------------------------------------------
+
+    @property
+    def has_caseload(self) -> bool:
+        return self.unit_figures is not None
+
+    def skipped(self) -> dict[str, str]:
+        return dict(self.meta.get("skipped", {}))
+
+    def available_figures(self) -> list[str]:
+        present = set(self.figures["figure"].unique())
+        return [f.id for f in FIGURES if f.id in present]
+
+    def value(self, jobcenter: str, figure: str, month: str, sex: str = "all") -> dict | None:
+        """numerator, denominator, value of one figure (None where not computed)."""
+        try:
+            row = self._index.loc[(jobcenter, figure, sex, month)]
+        except KeyError:
+            return None
+        return {k: _num(row[k]) for k in ("numerator", "denominator", "value")}
+
+    def history(self, jobcenter: str, figure: str, sex: str = "all", last: str | None = None,
+                months: int = 60) -> pd.DataFrame:
+        """month, numerator, denominator, value for up to ``months`` months ending at ``last``."""
+        try:
+            t = self._index.loc[(jobcenter, figure, sex)].reset_index()
+        except KeyError:
+            return pd.DataFrame(columns=["month", "numerator", "denominator", "value"])
+        if last:
+            t = t[t["month"] <= last]
+        return t.tail(months)[["month", "numerator", "denominator", "value"]].reset_index(drop=True)
+
+    def monthly_parts(self, jobcenter: str, figure: str, month: str, sex: str = "all") -> list[dict]:
+        """The monthly counts behind the figure's numerator and denominator in Bezugsmonat ``month``:
+        one row per month involved, with the count of each side in that month (None where the side
+        does not use the month)."""
+        parts = FIGURE_BY_ID[figure].shape.parts()
+        m = parse_month(month)
+        rows: dict[int, dict] = {}
+        for side, part in parts.items():
+            for back in part.months:
+                midx = m - back
+                row = rows.setdefault(midx, {"month": month_str(midx), "numerator": None, "denominator": None})
+                row[f"{side}_column"] = part.column
+                row[side] = self.count(jobcenter, part.column, month_str(midx), sex)
+        return [rows[k] for k in sorted(rows)]
+
+    def count(self, jobcenter: str, column: str, month: str, sex: str = "all") -> float | None:
+        try:
+            return _num(self._series_index.loc[(jobcenter, sex, month)][column])
+        except KeyError:
+            return None
+
+    def by_unit(self, jobcenter: str, figure: str, month: str, kind: str, sex: str = "all") -> pd.DataFrame:
+        """unit, numerator, denominator, value per office or team (empty without caseload)."""
+        if self.unit_figures is None:
+            return pd.DataFrame(columns=["unit", "numerator", "denominator", "value"])
+        u = self.unit_figures
+        t = u[(u.jobcenter_id == jobcenter) & (u.kind == kind) & (u.figure == figure) & (u.month == month) & (u.sex == sex)]
+        return t[["unit", "numerator", "denominator", "value"]].sort_values("unit").reset_index(drop=True)
+
+    def ranking(self, figure: str, month: str, sex: str = "all", higher_is_better: bool = True) -> pd.DataFrame:
+        """Every job center's value of ``figure`` in ``month``: jobcenter_id, numerator,
+        denominator, value, rank (1 = most favourable; NULL values last, unranked) and third
+        (``oben``/``mitte``/``unten`` of the ranked job centers)."""
+        f = self.figures
+        t = f[(f.figure == figure) & (f.month == month) & (f.sex == sex)][["jobcenter_id", "numerator", "denominator", "value"]]
+        t = t.sort_values(["value", "jobcenter_id"], ascending=[not higher_is_better, True],
+                          na_position="last").reset_index(drop=True)
+        known = int(t["value"].notna().sum())
+        t["rank"] = [i + 1 if pd.notna(v) else None for i, v in enumerate(t["value"])]
+        t["third"] = [_third(r, known) for r in t["rank"]]
+        return t
+
+    # -- persons -------------------------------------------------------------------------------
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one store per process; results are immutable per import
+    def _persons(self, jobcenter: str, column: str, month: str, scope: Scope) -> pd.DataFrame:
+        midx = parse_month(month)
+        st = stichtag(midx - (1 if column in ATTRIBUTES_AT_PREVIOUS_STICHTAG else 0))
+        has = self.warehouse_tables
+        caseload = (
+            "SELECT person_id, arg_max(office, start_date) AS office, arg_max(team_id, start_date) AS team, "
+            "arg_max(caseworker_id, start_date) AS caseworker FROM w.caseload "
+            "WHERE start_date <= $st AND (end_date IS NULL OR end_date >= $st) GROUP BY person_id"
+            if "caseload" in has else
+            "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS office, NULL::VARCHAR AS team, NULL::VARCHAR AS caseworker WHERE false"
+        )
+        prognosis = (
+            "SELECT person_id, arg_max(code, valid_from) AS code FROM w.prognosis WHERE valid_from <= $st GROUP BY person_id"
+            if "prognosis" in has else
+            "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS code WHERE false"
+        )
+        where, params = "", {"jc": jobcenter, "block": column, "midx": midx, "st": st}
+        if scope.kind == "team":
+            where, params["unit"] = "AND c.team = $unit", scope.value
+        elif scope.kind == "caseload":
+            where, params["unit"] = "AND c.caseworker = $unit", scope.value
+        elif scope.kind != "all":
+            raise PermissionError("no person-level access")
+        sql = f"""
+            WITH c AS ({caseload}), pr AS ({prognosis})
+            SELECT m.person_id,
+                   CASE WHEN date_diff('year', p.birth_date, $st::DATE) < 25 THEN '{AGE_GROUPS[0]}'
+                        WHEN date_diff('year', p.birth_date, $st::DATE) < 55 THEN '{AGE_GROUPS[1]}'
+                        ELSE '{AGE_GROUPS[2]}' END AS age_group,
+                   m.sex, c.office, c.team, pr.code AS prognosis
+            FROM members m
+            JOIN w.persons p ON p.person_id = m.person_id
+            LEFT JOIN c ON c.person_id = m.person_id
+            LEFT JOIN pr ON pr.person_id = m.person_id
+            WHERE m.jobcenter_id = $jc AND m.block = $block AND $midx BETWEEN m.m0 AND m.m1 {where}
+            ORDER BY m.person_id
+        """
+        with self._lock:
+            return self._con.execute(sql, params).df()
+
+    def persons(self, jobcenter: str, column: str, month: str, scope: Scope) -> pd.DataFrame:
+        """The persons counted in series column ``column`` of ``jobcenter`` in ``month``, that
+        ``scope`` allows: person_id (pseudonymous), age_group, sex, office, team, prognosis, all
+        at the Stichtag the count takes its attributes from (ST(m), or ST(m-1) for integrations
+        and exits); team and caseload scopes apply at that Stichtag too."""
+        return self._persons(jobcenter, column, month, scope).copy()
+
+
+def _cached_fingerprint(cache: Path) -> str | None:
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{cache}' AS c (READ_ONLY)")
+        return json.loads(con.execute("SELECT value FROM c.meta").fetchone()[0]).get("fingerprint")
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def _num(v) -> float | None:
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def _third(rank, known: int) -> str | None:
+    """Top, middle or bottom third of the ``known`` ranked values."""
+    if rank is None or pd.isna(rank) or known == 0:
+        return None
+    share = (rank - 1) / known
+    return "oben" if share < 1 / 3 else ("mitte" if share < 2 / 3 else "unten")

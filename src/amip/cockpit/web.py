@@ -1,0 +1,249 @@
+"""What every page shares: templates, the logged-in user, CSRF checks, tables and their downloads.
+
+Sessions: an opaque random token in an HttpOnly, SameSite=Strict cookie (Secure behind TLS); only
+its SHA-256 is stored (``amip.state.sessions``). Every state-changing form carries the session's
+CSRF token; the login form uses a double-submit cookie because there is no session yet.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import xlsxwriter
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from amip import format as fmt
+from amip.cockpit import access, glossary
+from amip.state import audit
+from amip.state.sessions import resolve_session
+
+SESSION_COOKIE = "amip_session"
+LOGIN_CSRF_COOKIE = "amip_login_csrf"
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.globals.update(g=glossary, roles=access.ROLE_NAMES, may=access.may, access=access)
+templates.env.filters["zahl"] = lambda v, d=0: fmt.number(v, d)
+templates.env.filters["prozent"] = lambda v, d=1: fmt.percent(v, d)
+
+
+class LoginRequired(Exception):
+    """Raised by :func:`current_user` for pages; the app turns it into a redirect to /login."""
+
+
+@dataclass
+class Viewer:
+    """The logged-in user as the pages need it (detached from the database session)."""
+
+    name: str
+    role: str
+    team_id: str | None
+    caseworker_id: str | None
+    csrf_token: str
+    token: str
+
+
+def state(request: Request):
+    return request.app.state.sessions
+
+
+def store(request: Request):
+    return request.app.state.store
+
+
+def current_user(request: Request) -> Viewer:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        settings = request.app.state.settings
+        with state(request).begin() as db:
+            found = resolve_session(db, token, idle=dt.timedelta(minutes=settings.idle_minutes))
+            if found is not None:
+                u = found.user
+                return Viewer(u.name, u.role, u.team_id, u.caseworker_id, found.csrf_token, token)
+    if request.url.path.startswith("/api/"):
+        raise HTTPException(401, "Anmeldung erforderlich")
+    raise LoginRequired()
+
+
+def require(viewer: Viewer, capability: str) -> None:
+    if not access.may(viewer.role, capability):
+        raise HTTPException(403, "Für diese Seite fehlt Ihrer Rolle die Berechtigung.")
+
+
+async def check_csrf(request: Request, viewer: Viewer) -> dict[str, Any]:
+    """The submitted form, after checking its CSRF token against the session's."""
+    form = dict(await request.form())
+    sent = str(form.get("csrf_token", ""))
+    if not sent or not secrets.compare_digest(sent, viewer.csrf_token):
+        raise HTTPException(403, "Ungültiges oder fehlendes Formular-Token (CSRF). Bitte laden Sie die Seite neu.")
+    return form
+
+
+def secure(request: Request) -> bool:
+    return request.app.state.settings.secure_cookies or request.url.scheme == "https"
+
+
+def render(request: Request, template: str, viewer: Viewer | None, **context) -> HTMLResponse:
+    ctx = {"viewer": viewer, "store": getattr(request.app.state, "store", None), **context}
+    return templates.TemplateResponse(request, template, ctx)
+
+
+# ---- tables: rendered in HTML, downloadable as CSV and XLSX ------------------------------------
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # text | count | amount | percent | month
+    decimals: int | None = None
+
+    def display(self, v) -> str:
+        if self.kind == "text" or self.kind == "month":
+            return "–" if v is None or v != v else str(v)
+        if self.kind == "percent":
+            return fmt.percent(v, 1 if self.decimals is None else self.decimals)
+        if self.kind == "amount":
+            return fmt.number(v, 0 if self.decimals is None else self.decimals)
+        return fmt.number(v, 0 if self.decimals is None else self.decimals)
+
+
+@dataclass
+class DataTable:
+    """A table as the pages show it; ``links`` maps (row index, column key) to a URL."""
+
+    title: str
+    columns: list[Column]
+    rows: list[dict]
+    filename: str
+    links: dict[tuple[int, str], str] = field(default_factory=dict)
+    caption: str | None = None
+
+    def cell(self, i: int, col: Column) -> Markup:
+        text = Markup.escape(col.display(self.rows[i].get(col.key)))
+        url = self.links.get((i, col.key))
+        return Markup(f'<a href="{Markup.escape(url)}">{text}</a>') if url else text
+
+
+def csv_response(table: DataTable) -> Response:
+    """CSV as German spreadsheet programs read it: ';' between fields, decimal comma, UTF-8 with BOM.
+    Numbers keep their full precision (only the HTML view rounds)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w.writerow([c.label for c in table.columns])
+    for row in table.rows:
+        out = []
+        for c in table.columns:
+            v = row.get(c.key)
+            if v is None or (isinstance(v, float) and v != v):
+                out.append("")
+            elif c.kind in ("count", "amount", "percent") and isinstance(v, (int, float)):
+                out.append(_plain_number(v))
+            else:
+                out.append(str(v))
+        w.writerow(out)
+    data = "\ufeff" + buf.getvalue()
+    return Response(data.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{table.filename}.csv"'})
+
+
+def _plain_number(v: float) -> str:
+    if float(v).is_integer():
+        return str(int(v))
+    return repr(float(v)).replace(".", ",")
+
+
+def xlsx_response(table: DataTable) -> Response:
+    """XLSX with numeric cells (German display formats applied by the spreadsheet)."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "nan_inf_to_errors": True})
+    ws = wb.add_worksheet(table.title[:31].replace("/", "-").replace(":", " "))
+    bold = wb.add_format({"bold": True})
+    formats = {
+        "count": wb.add_format({"num_format": "#,##0"}),
+        "amount": wb.add_format({"num_format": "#,##0.00"}),
+        "percent": wb.add_format({"num_format": "0.0"}),
+    }
+    ws.write_row(0, 0, [c.label for c in table.columns], bold)
+    for r, row in enumerate(table.rows, start=1):
+        for k, c in enumerate(table.columns):
+            v = row.get(c.key)
+            if v is None or (isinstance(v, float) and v != v):
+                ws.write_blank(r, k, None)
+            elif c.kind in formats and isinstance(v, (int, float)):
+                ws.write_number(r, k, float(v), formats[c.kind])
+            else:
+                ws.write_string(r, k, str(v))
+    ws.set_column(0, len(table.columns) - 1, 18)
+    wb.close()
+    return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{table.filename}.xlsx"'})
+
+
+def download(table: DataTable, fmt_: str) -> Response:
+    if fmt_ == "csv":
+        return csv_response(table)
+    if fmt_ == "xlsx":
+        return xlsx_response(table)
+    raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
+
+
+def log_person_view(request: Request, viewer: Viewer, action: str, list_name: str, persons: int) -> None:
+    """Audit entry for a view or export of person-level data (no person ids are written)."""
+    with state(request).begin() as db:
+        audit.record(db, user_name=viewer.name, role=viewer.role, action=action, list_name=list_name, persons=persons)
+
+
+Handler = Callable[..., Any]
+
+
+# ---- query parameters shared by the pages (checked against the data, 404 when unknown) ----------
+
+def pick_jobcenter(store_, jc: str | None) -> str:
+    if not store_.jobcenters:
+        raise HTTPException(404, "Die Datenbasis enthält keine Jobcenter.")
+    if jc is None or jc == "":
+        return store_.jobcenters[0]
+    if jc not in store_.jobcenters:
+        raise HTTPException(404, "Unbekanntes Jobcenter.")
+    return jc
+
+
+def pick_month(store_, month: str | None) -> str:
+    if month is None or month == "":
+        if store_.latest is None:
+            raise HTTPException(404, "Keine Monate mit Kennzahlen in der Datenbasis.")
+        return store_.latest
+    if month not in store_.months:
+        raise HTTPException(404, "Für diesen Monat liegen keine Kennzahlen vor.")
+    return month
+
+
+def pick_sex(sex: str | None) -> str:
+    if sex is None or sex == "":
+        return "all"
+    if sex not in glossary.SEXES:
+        raise HTTPException(404, "Unbekannte Gruppe (all, w, m).")
+    return sex
+
+
+def pick_figure(store_, figure: str) -> str:
+    if figure not in store_.available_figures():
+        raise HTTPException(404, "Diese Kennzahl gibt es nicht oder sie ist mit den vorhandenen Daten nicht berechenbar.")
+    return figure
+
+
+def month_label(month: str) -> str:
+    """'2022-12' -> '12/2022' (as the BA's tables write it)."""
+    y, m = month.split("-")
+    return f"{m}/{y}"
+
+
+templates.env.filters["monat"] = month_label

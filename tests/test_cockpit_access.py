@@ -1,0 +1,170 @@
+"""Who may see what in the cockpit: every route x every role (and anonymous), from one table,
+plus the person-level scopes worked out by hand (see cockpit_fixture.py)."""
+
+from __future__ import annotations
+
+import pytest
+from cockpit_fixture import USERS, add_users, csrf_of, login, make_warehouse
+from fastapi.testclient import TestClient
+
+from amip.cockpit.app import create_app
+from amip.cockpit.settings import Settings
+from amip.state import audit
+from amip.state.db import open_state
+
+# Expected status per role: anonymous, geschaeftsfuehrung, controlling, teamleitung, ifk, admin.
+# 303 for anonymous pages is the redirect to /login; the API answers 401 instead.
+MATRIX = """
+GET  /                                                    303 200 200 200 200 200
+GET  /?month=2022-06                                      303 200 200 200 200 200
+GET  /uebersicht.csv                                      303 200 200 200 200 200
+GET  /uebersicht.xlsx                                     303 200 200 200 200 200
+GET  /kennzahl/K2                                         303 200 200 200 200 200
+GET  /kennzahl/K1E2?sex=w                                 303 200 200 200 200 200
+GET  /kennzahl/K2/einheiten?kind=team                     303 200 200 200 200 200
+GET  /kennzahl/K2/zeitreihe.csv                           303 200 200 200 200 200
+GET  /kennzahl/K2/bausteine.xlsx                          303 200 200 200 200 200
+GET  /kennzahl/K2/einheiten.csv?kind=office               303 200 200 200 200 200
+GET  /kennzahl/NOPE                                       303 404 404 404 404 404
+GET  /vergleich                                           303 200 200 200 200 200
+GET  /vergleich/rangliste.csv?figure=K1E2                 303 200 200 200 200 200
+GET  /vergleich/scoreboard.xlsx?jc=J1                     303 200 200 200 200 200
+GET  /personen?count=stock&month=2022-12                  303 403 200 200 200 403
+GET  /personen?count=int&month=2022-11&jc=J1              303 403 200 200 200 403
+GET  /personen.csv?count=lzb&month=2022-12                303 403 200 200 200 403
+GET  /personen.xlsx?count=lzb&month=2022-12               303 403 200 200 200 403
+GET  /personen?count=llu&month=2022-12                    303 403 404 404 404 403
+GET  /konto                                               303 200 200 200 200 200
+GET  /admin/benutzer                                      303 403 403 403 403 200
+GET  /admin/protokoll                                     303 403 403 403 403 200
+GET  /admin/protokoll.csv                                 303 403 403 403 403 200
+GET  /api/health                                          200 200 200 200 200 200
+GET  /api/jobcenters                                      401 200 200 200 200 200
+GET  /api/figures?figure=K2                               401 200 200 200 200 200
+GET  /api/figures/K2/units?kind=team                      401 200 200 200 200 200
+GET  /login                                               200 200 200 200 200 200
+POST /admin/benutzer                                      303 403 403 403 403 400
+POST /konto/passwort                                      303 400 400 400 400 400
+POST /logout                                              303 303 303 303 303 303
+"""
+ROLES = ["anonymous", "gf", "co", "tl", "ifk", "adm"]
+CASES = [
+    (method, path, role, int(status))
+    for line in MATRIX.strip().splitlines()
+    for method, path, *statuses in [line.split()]
+    for role, status in zip(ROLES, statuses)
+]
+FORMS = {  # valid CSRF, content that the handler rejects (so nothing changes)
+    "/admin/benutzer": {"name": "neu", "role": "controlling", "password": "kurz"},
+    "/konto/passwort": {"old_password": "x", "new_password": "a" * 12, "new_password_again": "b" * 12},
+    "/logout": {},
+}
+
+
+@pytest.fixture(scope="module")
+def cockpit(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cockpit")
+    db = make_warehouse(tmp)
+    add_users(db)
+    app = create_app(Settings.from_env(db))
+    with TestClient(app) as client:
+        client.app_ref = app
+        yield app
+
+
+def client_as(app, role: str) -> TestClient:
+    client = TestClient(app)
+    if role != "anonymous":
+        assert login(client, role).status_code == 303
+    return client
+
+
+@pytest.mark.parametrize("method,path,role,status", CASES, ids=[f"{m} {p} {r}" for m, p, r, _ in CASES])
+def test_authorisation_matrix(cockpit, method, path, role, status):
+    client = client_as(cockpit, role)
+    if method == "GET":
+        r = client.get(path, follow_redirects=False)
+    else:
+        form = dict(FORMS[path])
+        if role != "anonymous":
+            form["csrf_token"] = csrf_of(client.get("/konto").text)
+        r = client.post(path, data=form, follow_redirects=False)
+    assert r.status_code == status, r.text[:300]
+    if status == 303 and role == "anonymous":
+        assert r.headers["location"] == "/login"
+
+
+def _ids(client, query: str) -> list[str]:
+    r = client.get(f"/personen.csv?{query}")
+    assert r.status_code == 200
+    lines = r.content.decode("utf-8-sig").splitlines()[1:]
+    return [ln.split(";")[0] for ln in lines]
+
+
+def test_person_scopes_follow_the_caseload_at_the_stichtag(cockpit):
+    stock = "count=stock&month=2022-12&jc=J1"
+    assert _ids(client_as(cockpit, "co"), stock) == ["p1", "p2", "p3"]
+    assert _ids(client_as(cockpit, "tl"), stock) == ["p1", "p2"]          # team T1
+    assert _ids(client_as(cockpit, "ifk"), stock) == ["p1"]               # caseworker c1
+    assert _ids(client_as(cockpit, "ifk2"), stock) == ["p2"]              # caseworker c2
+    # p4's integration in 2022-11 takes its attributes at ST(2022-10): then with c1 in team T1.
+    ints = "count=int&month=2022-11&jc=J1"
+    assert _ids(client_as(cockpit, "co"), ints) == ["p4"]
+    assert _ids(client_as(cockpit, "tl"), ints) == ["p4"]
+    assert _ids(client_as(cockpit, "ifk"), ints) == ["p4"]
+    assert _ids(client_as(cockpit, "ifk2"), ints) == []
+
+
+def test_an_ifk_cannot_widen_the_scope_by_editing_the_url(cockpit):
+    client = client_as(cockpit, "ifk")
+    for extra in ("&caseworker=c2", "&caseworker_id=c2", "&team=T1", "&team_id=T2", "&scope=all", "&role=controlling"):
+        assert _ids(client, f"count=stock&month=2022-12&jc=J1{extra}") == ["p1"]
+    html = client.get("/personen?count=stock&month=2022-12&jc=J1&caseworker=c2").text
+    assert "p1" in html and "p2" not in html and "p3" not in html
+
+
+def test_person_list_shows_attributes_at_the_stichtag(cockpit):
+    r = client_as(cockpit, "co").get("/personen.csv?count=stock&month=2022-12&jc=J1")
+    rows = [ln.split(";") for ln in r.content.decode("utf-8-sig").splitlines()]
+    assert rows[0] == ["Pseudonym", "Altersgruppe", "Geschlecht", "Geschäftsstelle", "Team", "Integrationsprognose"]
+    assert rows[1:] == [
+        ["p1", "25 bis unter 55", "weiblich", "Herzberg", "T1", "marktnah"],       # 32 years on 2022-12-31
+        ["p2", "55 und älter", "männlich", "Herzberg", "T1", "nicht marktnah"],    # 62
+        ["p3", "15 bis unter 25", "weiblich", "Finsterwalde", "T2", ""],           # 22, no prognosis
+    ]
+
+
+def test_every_person_level_view_and_export_is_audited(cockpit):
+    sessions = cockpit.state.sessions
+    with sessions.begin() as db:
+        before = audit.count(db)
+    client = client_as(cockpit, "tl")
+    client.get("/personen?count=stock&month=2022-12&jc=J1")
+    client.get("/personen.xlsx?count=stock&month=2022-12&jc=J1")
+    client_as(cockpit, "gf").get("/personen?count=stock&month=2022-12&jc=J1")  # refused: not logged as a view
+    with sessions.begin() as db:
+        new = audit.entries(db, limit=audit.count(db) - before)
+        seen = [(e.user_name, e.action, e.persons, e.list_name) for e in reversed(new) if e.action in ("view", "export_xlsx")]
+    assert seen == [
+        ("tl", "view", 2, "ELB am Monatsende 2022-12, Jobcenter J1, Insgesamt"),
+        ("tl", "export_xlsx", 2, "ELB am Monatsende 2022-12, Jobcenter J1, Insgesamt"),
+    ]
+
+
+def test_person_ids_never_reach_urls_or_the_audit_log(cockpit):
+    client = client_as(cockpit, "co")
+    html = client.get("/kennzahl/K2?jc=J1&month=2022-12").text
+    import re
+
+    for href in re.findall(r'href="([^"]+)"', html):
+        assert not re.search(r"\bp[1-6]\b", href), href
+    with cockpit.state.sessions.begin() as db:
+        for e in audit.entries(db, limit=10_000):
+            assert not re.search(r"\bp[1-6]\b", " ".join(str(x) for x in (e.list_name, e.detail))), e.list_name
+
+
+def test_state_is_the_same_database_the_cli_writes(cockpit, tmp_path):
+    with open_state(url=cockpit.state.settings.state_url).begin() as db:
+        names = {e.user_name for e in audit.entries(db, action="user_added", limit=100)}
+    assert names == {"cli"}
+    assert len(USERS) == 6
