@@ -512,3 +512,12 @@ def test_old_hash_parameters_are_upgraded_on_login(factory):
     assert renewed != weak and renewed.startswith("$argon2id$")
     assert not PasswordHasher().check_needs_rehash(renewed)
     assert _login(factory, PASSWORD, T0) == "ok"
+
+
+def test_last_seen_is_written_at_most_once_a_minute(factory):
+    _add(factory)
+    with factory.begin() as db:
+        token, _ = create_session(db, get_user(db, "anna"), now=T0)
+    with factory.begin() as db:
+        assert resolve_session(db, token, now=T0 + timedelta(seconds=30)).last_seen == T0
+        assert resolve_session(db, token, now=T0 + timedelta(seconds=60)).last_seen == T0 + timedelta(seconds=60)

@@ -19,6 +19,7 @@ from amip.state.models import LoginSession, User, aware
 
 SESSION_TTL = timedelta(hours=8)
 SESSION_IDLE = timedelta(minutes=60)
+SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def token_hash(token: str) -> str:
@@ -66,8 +67,11 @@ def resolve_session(
         db.delete(session)
         db.flush()
         return None
-    session.last_seen = now
-    db.flush()
+    if now - session.last_seen >= SEEN_RESOLUTION:
+        # Written at most once a minute per session: pages are read far more often than that,
+        # and a write per request would serialise every request on SQLite.
+        session.last_seen = now
+        db.flush()
     return session
 
 
