@@ -142,3 +142,26 @@ def test_state_database_from_environment(state_url: str, tmp_path: Path, monkeyp
     ]
     assert _rows(state_url, "SELECT user_name, action FROM audit_log") == [("cli", "user_added")]
     assert not (tmp_path / "amip.state.sqlite").exists()
+
+
+def test_password_reset_lifts_a_lockout(tmp_path: Path):
+    from amip.state.db import open_state
+    from amip.state.users import AccountLocked, LoginFailed, authenticate
+
+    db = ["--db", str(tmp_path / "amip.duckdb")]
+    assert users("add", "anna", "--role", "ifk", "--caseworker", "c1", *db, input=PASSWORD + "\n").exit_code == 0
+    factory = open_state(url=f"sqlite:///{tmp_path / 'amip.state.sqlite'}")
+    for _ in range(6):
+        with factory.begin() as s:
+            try:
+                authenticate(s, "anna", "wrong-password-x")
+            except (LoginFailed, AccountLocked):
+                pass
+    with factory.begin() as s, pytest.raises(AccountLocked):
+        authenticate(s, "anna", PASSWORD)
+    assert users("password", "anna", *db, input="kurz\n").exit_code == 1  # policy still applies
+    result = users("password", "anna", *db, input="another-long-password\n")
+    assert result.exit_code == 0, result.output
+    with factory.begin() as s:
+        assert authenticate(s, "anna", "another-long-password").name == "anna"
+    assert users("password", "nobody", *db, input="another-long-password\n").exit_code == 1

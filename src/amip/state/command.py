@@ -138,3 +138,26 @@ def remove(
         except UnknownUser as exc:
             _fail(str(exc))
     _out.print(f"Removed user {name}.", highlight=False)
+
+
+@users_app.command("password")
+def password_cmd(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    db: DbOption = None,
+) -> None:
+    """Set a new password (read like 'add'), lift a lock-out and end the user's sessions."""
+    from amip.state import audit
+    from amip.state.users import UnknownUser, WeakPassword, reset_password
+
+    password = _read_password()
+    with _state(db) as factory:
+        try:
+            with factory.begin() as session:
+                reset_password(session, name, password)
+                audit.record(session, user_name=CLI_USER, role="admin", action="password_changed",
+                             detail=f"reset for {name}")
+        except UnknownUser as exc:
+            _fail(str(exc))
+        except WeakPassword as exc:
+            _fail(f"weak password: {exc}")
+    _out.print(f"New password set for {name}; lock-out lifted, sessions ended.", highlight=False)
