@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up amip on a fresh machine: a virtual environment in .venv with the package installed.
 #   scripts/setup.sh          runtime (amip, DuckDB engine)
-#   scripts/setup.sh --dev    plus everything the tests need (pytest, hypothesis, PySpark + a Java runtime)
+#   scripts/setup.sh --dev    plus everything the tests need (pytest, hypothesis, PySpark + a Java runtime,
+#                             Playwright + Debian's Chromium for the browser tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,13 @@ if [[ "${1:-}" == "--dev" ]]; then
         echo "Installing a Java runtime for PySpark (apt-get) ..."
         SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
         $SUDO apt-get update -qq && $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+    fi
+    # The browser tests (tests/test_browser.py) drive Debian's Chromium through Playwright;
+    # Playwright's own browser download is not used.
+    if [[ ! -x /usr/bin/chromium ]]; then
+        echo "Installing Chromium for the browser tests (apt-get) ..."
+        SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+        $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     fi
 fi
 

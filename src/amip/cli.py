@@ -156,6 +156,34 @@ def bench(
     out.print(table)
 
 
+@app.command("bench-cockpit")
+def bench_cockpit(
+    db: Annotated[Optional[Path], typer.Option("--db", help="Warehouse (default: the demo's, .amip/demo/demo.duckdb; built when missing).", show_default=False)] = None,
+    users: Annotated[int, typer.Option("--users", help="Concurrent logged-in users.")] = 50,
+    seconds: Annotated[float, typer.Option("--seconds", help="Measuring time.")] = 120.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Load benchmark of the web cockpit: `amip serve` in its own process, N users requesting the
+    Übersicht and Kennzahl pages without pause; latency percentiles, throughput, errors."""
+    from amip.bench.cockpit import run as run_cockpit
+
+    with _Spinner(f"Cockpit load, {users} users") as spin:
+        try:
+            result = run_cockpit(db, users, seconds, progress=spin)
+        except (FileNotFoundError, RuntimeError, TimeoutError) as exc:
+            _fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps(result))
+        return
+    table = Table(title=f"amip bench-cockpit — {users} users, {seconds:.0f} s")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if key != "per_url":
+            table.add_row(key, str(value))
+    out.print(table)
+
+
 app.command("synth")(synth_command)
 app.add_typer(users_app, name="users")
 

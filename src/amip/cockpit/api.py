@@ -15,6 +15,18 @@ router = APIRouter(prefix="/api", tags=["Kennzahlen"])
 session_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Sitzungs-Cookie nach Anmeldung über /login")
 
 
+class ApiError(BaseModel):
+    """What the API answers on 401, 404 and 422 (see the exception handlers in ``app``)."""
+
+    detail: str
+    errors: list[str] | None = None
+
+
+ERRORS = {401: {"model": ApiError, "description": "Nicht angemeldet"},
+          404: {"model": ApiError, "description": "Unbekannte Kennzahl, unbekanntes Jobcenter, Monat oder Gruppe"},
+          422: {"model": ApiError, "description": "Ungültige Anfrage"}}
+
+
 class Health(BaseModel):
     status: str
     jobcenters: int
@@ -57,12 +69,12 @@ def health(request: Request) -> Health:
                   last_month=st.latest)
 
 
-@router.get("/jobcenters", response_model=list[str])
+@router.get("/jobcenters", response_model=list[str], responses=ERRORS)
 def jobcenters(request: Request, _viewer: Viewer = Depends(api_user)) -> list[str]:
     return store(request).jobcenters
 
 
-@router.get("/figures", response_model=list[FigureRow])
+@router.get("/figures", response_model=list[FigureRow], responses=ERRORS)
 def figures(request: Request, figure: str = Query(..., max_length=8), jc: str | None = Query(None, max_length=64),
             sex: str | None = Query(None, max_length=3),
             first: str | None = Query(None, alias="from", pattern=r"^\d{4}-\d{2}$"),
@@ -80,7 +92,7 @@ def figures(request: Request, figure: str = Query(..., max_length=8), jc: str | 
                       value=_clean(v)) for m, n, d, v in zip(hist["month"], hist["numerator"], hist["denominator"], hist["value"])]
 
 
-@router.get("/figures/{figure}/units", response_model=list[UnitRow])
+@router.get("/figures/{figure}/units", response_model=list[UnitRow], responses=ERRORS)
 def units(request: Request, figure: str, kind: str = Query("office", pattern="^(office|team)$"),
           jc: str | None = Query(None, max_length=64), month: str | None = Query(None, max_length=7),
           sex: str | None = Query(None, max_length=3), _viewer: Viewer = Depends(api_user)) -> list[UnitRow]:

@@ -1,0 +1,384 @@
+"""The cockpit in a real browser: Chromium (Debian's package, driven by Playwright) against the real
+HTTP server (uvicorn on a free port), on the hand-made job center of ``cockpit_fixture``.
+
+Expected values come from the fixture's docstring, worked out by hand:
+  K2(2022-12), Jobcenter J1 = 1 integration (p4 in 2022-11) / mean stock 41/12 = 29,268 %;
+  by team: T1 = 1 / (34/12) = 35,294 %, T2 = 0 / (7/12) = 0 %;
+  the integration of 2022-11 is p4 (attributes at ST(2022-10): Herzberg, T1, 37 years, marktnah).
+
+Every person-level page or export the tests open is noted in ``Server.person_views``; the last
+tests check that the audit log holds exactly these (page and state database).
+Screenshots of every page visited go to ``test-artifacts/screenshots/<name>.png``.
+
+Needs ``/usr/bin/chromium`` (``scripts/setup.sh --dev`` installs it); skipped without it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from builder import runner
+from cockpit_fixture import PASSWORD, USERS, add_users, make_warehouse
+
+from amip.cli import app as cli
+from amip.cockpit.app import create_app
+from amip.cockpit.settings import Settings
+from amip.state import audit
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+LOCK_USER = "sperrtest"  # only the lock-out test logs in (and fails) with it
+ROLE_OF = {name: role for name, role, _team, _cw in USERS}
+
+
+@dataclass
+class Server:
+    url: str
+    app: object
+    db: Path
+    person_views: list[tuple[str, str]] = field(default_factory=list)  # (user, audit action)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    import uvicorn
+
+    tmp = tmp_path_factory.mktemp("browser")
+    db = make_warehouse(tmp)
+    add_users(db)
+    res = runner.invoke(cli, ["users", "add", LOCK_USER, "--role", "controlling", "--db", str(db)],
+                        input=PASSWORD + "\n")
+    assert res.exit_code == 0, res.output
+    application = create_app(Settings.from_env(db))
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, name="cockpit-uvicorn", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120  # the first start builds the figure cache
+    while True:
+        try:
+            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or not thread.is_alive():
+            srv.should_exit = True
+            pytest.fail("the cockpit server did not start")
+        time.sleep(0.2)
+    yield Server(url, application, db)
+    srv.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium missing on CI: scripts/setup.sh --dev installs it")
+        pytest.skip("Chromium not installed (scripts/setup.sh --dev installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def context(browser, server):
+    ctx = browser.new_context(base_url=server.url, accept_downloads=True, locale="de-DE",
+                              viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def text(locator) -> str:
+    return " ".join(locator.inner_text().replace("\xa0", " ").split())
+
+
+def log_in(page, name: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.fill("#username", name)
+    page.fill("#password", password)
+    with page.expect_navigation():  # success: 303 to the Übersicht; failure: the form again
+        page.get_by_role("button", name="Anmelden").click()
+
+
+def open_page(page, path: str, expect: int = 200):
+    response = page.goto(path)
+    assert response is not None and response.status == expect, (path, response and response.status)
+    return response
+
+
+def table_rows(table) -> list[list[str]]:
+    return [[text(td) for td in tr.locator("td").all()] for tr in table.locator("tbody tr").all()]
+
+
+def column_of(table, label: str) -> int:
+    heads = [text(th) for th in table.locator("thead th").all()]
+    return heads.index(label)
+
+
+def read_csv(download) -> list[list[str]]:
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf"), "CSV starts with a UTF-8 BOM (for spreadsheet programs)"
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def de_float(s: str) -> float:
+    return float(s.replace(",", "."))
+
+
+# ---- 1. a controller's walk through the cockpit ----------------------------------------------------
+
+def test_controlling_walks_through_login_figure_drilldown_download_logout(page, server):
+    page.goto("/login")
+    shot(page, "login")
+    page.fill("#username", "co")
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(f"{server.url}/")
+    assert "Übersicht" in text(page.locator("h1"))
+    heads = [text(t) for t in page.locator(".tile .tile-head").all()]
+    for fig in ("K1", "K2", "K3"):
+        assert f"{fig} · Insgesamt" in heads, heads
+    k2_tile = page.locator(".tile", has=page.locator(".tile-head", has_text="K2 · Insgesamt"))
+    assert text(k2_tile.locator(".tile-value")) == "29,3 %"
+    shot(page, "uebersicht")
+
+    # K2 from the main navigation
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="K2", exact=True).click()
+    page.wait_for_url(re.compile(r"/kennzahl/K2$"))
+    assert text(page.locator("h1")).startswith("K2")
+    now = page.locator("section[aria-labelledby=now-h]")
+    assert text(now.locator("h2")) == "12/2022"
+    total = now.locator(".values > div", has=page.locator("dt", has_text="Insgesamt"))
+    assert text(total.locator("dd")) == "29,3 %"          # 1 / (41/12) = 29,268 %
+    hist = page.locator("section[aria-labelledby=hist-h] table")
+    row = next(r for r in table_rows(hist) if r[0] in ("2022-12", "12/2022"))
+    assert row[column_of(hist, "Insgesamt")] == "29,3"
+
+    # office/team breakdown: HTMX swaps the table inside #units
+    units = page.locator("#units")
+    assert {r[0] for r in table_rows(units.locator("table"))} == {"Herzberg", "Finsterwalde"}
+    page.locator(".tabs").get_by_role("button", name="Team").click()
+    page.wait_for_function("document.querySelector('#units thead th').textContent.trim() === 'Team'")
+    assert page.url.endswith("/kennzahl/K2"), "the breakdown is swapped in, not a new page"
+    by_team = {r[0]: r for r in table_rows(units.locator("table"))}
+    assert set(by_team) == {"T1", "T2"}
+    assert by_team["T1"][-1] == "35,3"                       # 1 / (34/12)
+    assert by_team["T2"][-1] == "0,0"                        # 0 / (7/12)
+    shot(page, "kennzahl")
+
+    # drill-down: the numerator "1" of 11/2022 leads to the person behind it
+    parts = page.locator("section[aria-labelledby=parts-h] table")
+    nov = parts.locator("tbody tr", has=page.locator("td", has_text=re.compile(r"^(2022-11|11/2022)$")))
+    assert text(parts.locator("thead th").nth(1)).startswith("Zähler")
+    link = nov.locator("td").nth(1)
+    assert text(link) == "1"
+    link.get_by_role("link").click()
+    page.wait_for_url(re.compile(r"/personen\?"))
+    server.person_views.append(("co", "view"))
+    assert "count=int" in page.url and "month=2022-11" in page.url
+    persons = page.locator("main table")
+    assert [r[0] for r in table_rows(persons)] == ["p4"]
+    assert table_rows(persons)[0] == ["p4", "25 bis unter 55", "männlich", "Herzberg", "T1", "marktnah"]
+    shot(page, "personen")
+
+    # download the person list as CSV (an audited export)
+    with page.expect_download() as info:
+        page.locator("p.downloads").get_by_role("link", name="CSV").click()
+    server.person_views.append(("co", "export_csv"))
+    assert info.value.suggested_filename.endswith(".csv")
+    rows = read_csv(info.value)
+    assert rows == [["Pseudonym", "Altersgruppe", "Geschlecht", "Geschäftsstelle", "Team", "Integrationsprognose"],
+                    ["p4", "25 bis unter 55", "männlich", "Herzberg", "T1", "marktnah"]]
+
+    # back to K2 and download its time series (full precision, decimal comma)
+    page.get_by_role("link", name="Zurück zu K2").click()
+    page.wait_for_url(re.compile(r"/kennzahl/K2\?"))
+    with page.expect_download() as info:
+        page.locator("section[aria-labelledby=hist-h] p.downloads").get_by_role("link", name="CSV").click()
+    rows = read_csv(info.value)
+    assert rows[0] == ["Monat", "Insgesamt", "Frauen", "Männer", "Zähler (Insgesamt)", "Nenner (Insgesamt)"]
+    dec = next(r for r in rows[1:] if r[0] == "2022-12")
+    assert de_float(dec[1]) == pytest.approx(100 * 12 / 41)
+    assert de_float(dec[4]) == 1 and de_float(dec[5]) == pytest.approx(41 / 12)
+
+    # log out: back at the login page, and the figures need a new login
+    page.get_by_role("button", name="Abmelden").click()
+    page.wait_for_url(re.compile(r"/login$"))
+    assert text(page.locator("h1")) == "Anmeldung"
+    page.goto("/kennzahl/K2")
+    assert page.url.endswith("/login")
+    assert page.locator("#username").is_visible()
+
+
+# ---- 2. every role: what it may see, and 403 for the rest ------------------------------------------
+
+COMMON = {"/": "Übersicht", "/kennzahl/K2": "K2", "/vergleich": "Vergleich", "/konto": "Konto"}
+PERSONS = "/personen?count=stock&month=2022-12"
+PERSON_ROLES = {"controlling", "teamleitung", "ifk"}
+
+
+@pytest.mark.parametrize("name", [u[0] for u in USERS])
+def test_each_role_sees_its_pages_and_is_refused_the_others(page, server, name):
+    role = ROLE_OF[name]
+    log_in(page, name)
+    assert page.url == f"{server.url}/"
+    for path, heading in COMMON.items():
+        open_page(page, path)
+        assert heading in text(page.locator("h1")), (path, text(page.locator("h1")))
+        if name == "co" and path in ("/vergleich", "/konto"):
+            shot(page, path.strip("/"))
+
+    nav = page.get_by_role("navigation", name="Hauptnavigation")
+    admin = role == "admin"
+    assert nav.get_by_role("link", name="Benutzer").count() == (1 if admin else 0)
+    assert nav.get_by_role("link", name="Protokoll").count() == (1 if admin else 0)
+
+    if role in PERSON_ROLES:
+        open_page(page, PERSONS)
+        server.person_views.append((name, "view"))
+        assert text(page.locator("h1")) == "Personen hinter der Zahl"
+    else:
+        open_page(page, PERSONS, 403)
+        assert "Kein Zugriff" in text(page.locator("h1"))
+
+    for path, title in (("/admin/benutzer", "Benutzerverwaltung"), ("/admin/protokoll", "Protokoll")):
+        if admin:
+            open_page(page, path)
+            assert text(page.locator("h1")) == title
+            shot(page, "benutzer" if path.endswith("benutzer") else "protokoll")
+        else:
+            open_page(page, path, 403)
+            assert "Kein Zugriff (403)" in text(page.locator("h1"))
+
+
+def test_an_ifk_sees_only_the_own_caseload_even_with_an_edited_url(page, server):
+    log_in(page, "ifk")
+    for extra in ("", "&caseworker=c2"):
+        open_page(page, f"/personen?count=stock&month=2022-12&jc=J1{extra}")
+        server.person_views.append(("ifk", "view"))
+        assert [r[0] for r in table_rows(page.locator("main table"))] == ["p1"]
+        assert "eigener Fallbestand" in text(page.locator("main"))
+        body = page.locator("main").inner_text()
+        assert "p2" not in body and "p3" not in body
+
+
+# ---- 3. lock-out ---------------------------------------------------------------------------------
+
+def test_five_wrong_passwords_lock_the_account(page, server):
+    for attempt in range(5):
+        log_in(page, LOCK_USER, "falsches-passwort-123")
+        assert page.url.endswith("/login")
+        assert "falsch" in text(page.get_by_role("alert")), attempt
+    log_in(page, LOCK_USER, PASSWORD)  # the right password no longer helps
+    assert page.url.endswith("/login")
+    message = text(page.get_by_role("alert"))
+    assert "gesperrt" in message, message
+    assert page.get_by_role("navigation", name="Hauptnavigation").count() == 0
+
+
+# ---- 4. the audit log holds every person-level view made above -----------------------------------
+
+def test_the_audit_log_lists_every_person_level_view_of_these_tests(page, server):
+    if not server.person_views:
+        pytest.skip("run together with the other browser tests (they make the views)")
+    expected = Counter(server.person_views)
+    log_in(page, "adm")
+    open_page(page, "/admin/protokoll")
+    shot(page, "protokoll")
+    table = page.locator("main table")
+    rows = table_rows(table)
+    assert len(rows) < 100, "all entries of this test run fit on the first page"
+    user_col, action_col = column_of(table, "Benutzer"), column_of(table, "Aktion")
+    labels = {"view": "Ansicht Personenliste", "export_csv": "Export CSV", "export_xlsx": "Export XLSX"}
+    shown = Counter((r[user_col], a) for r in rows for a, label in labels.items() if r[action_col] == label)
+    assert shown == expected
+    assert {u for u, a in expected if a == "view"} == {"co", "tl", "ifk", "ifk2"}
+    # The lock-out shows in the log and on the users page.
+    assert any(r[user_col] == LOCK_USER and r[action_col] == "Fehlgeschlagene Anmeldung" for r in rows)
+    open_page(page, "/admin/benutzer")
+    locked = page.locator("main table tbody tr", has=page.locator("td", has_text=re.compile(f"^{LOCK_USER}$")))
+    assert re.search(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}", text(locked))
+
+    with server.app.state.sessions.begin() as db:
+        logged = Counter((e.user_name, e.action) for e in audit.entries(db, limit=100_000)
+                         if e.action == "view" or e.action.startswith("export_"))
+    assert logged == expected
+
+
+# ---- 5. keyboard and accessibility smoke test ------------------------------------------------------
+
+# Every visible form field needs a <label> of its own (for= or wrapping); aria-label does not count.
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(el => el.type !== 'hidden')
+  .filter(el => !(el.labels && el.labels.length))
+  .map(el => el.outerHTML)"""
+
+
+def _first_tab_stop(page) -> str:
+    """The first element Tab reaches from the top of the document (whatever has the focus now)."""
+    page.evaluate("""() => { const t = document.createElement('span'); t.tabIndex = -1;
+                             document.body.prepend(t); t.focus(); t.remove(); }""")
+    page.keyboard.press("Tab")
+    return page.evaluate("document.activeElement.textContent.trim()")
+
+
+def test_keyboard_and_labels(page, server):
+    page.goto("/login")
+    assert page.evaluate("document.documentElement.lang") == "de"
+    assert page.evaluate(UNLABELLED) == []
+    # The login form's user name field has autofocus, so a fresh load starts there (Tab goes on to
+    # the password); from the top of the page, the skip link is still the first stop.
+    assert _first_tab_stop(page) == "Zum Inhalt springen"
+
+    log_in(page, "adm")
+    for path in ("/kennzahl/K2", "/admin/benutzer", "/"):
+        open_page(page, path)
+        assert page.evaluate("document.documentElement.lang") == "de", path
+        assert page.evaluate(UNLABELLED) == [], path
+        # A fresh load: the very first Tab lands on the skip link, Enter moves to the content.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent.trim()") == "Zum Inhalt springen", path
+        assert page.evaluate("document.activeElement.getBoundingClientRect().left >= 0"), "visible when focused"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "inhalt", path
