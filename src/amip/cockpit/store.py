@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +37,7 @@ from amip.kennzahlen.backends import ibis_backend, warehouse_connection
 from amip.kennzahlen.calendar import month_str, parse_month, stichtag
 from amip.kennzahlen.engine import assemble, compute, with_lags
 from amip.kennzahlen.series import COUNT_COLUMNS, FLAG_COLUMNS
+from amip.warehouse.store import replacing
 
 CACHE_VERSION = "1"
 MAX_MONTHS = 60
@@ -70,49 +69,35 @@ def build(warehouse: Path, progress: Callable[[str], None] | None = None) -> Pat
     """Compute everything the cockpit shows for ``warehouse`` and write the cache file atomically."""
     warehouse = Path(warehouse)
     say = progress or (lambda _m: None)
+    with warehouse_connection(db=warehouse) as wcon, ibis_backend(wcon) as be:
+        first_cov, last_cov = wcon.execute("SELECT first_month, last_month FROM dataset").fetchone()
+        names = {r[0] for r in wcon.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        last = parse_month(last_cov)
+        first = max(parse_month(first_cov), last - MAX_MONTHS + 1)
+        result = compute(be, month_str(first), month_str(last), progress=say, members=True)
+    say("figures by office and team")
     target = cache_path(warehouse)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
-        with warehouse_connection(db=warehouse) as wcon, ibis_backend(wcon) as be:
-            first_cov, last_cov = wcon.execute("SELECT first_month, last_month FROM dataset").fetchone()
-            names = {r[0] for r in wcon.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            last = parse_month(last_cov)
-            first = max(parse_month(first_cov), last - MAX_MONTHS + 1)
-            result = compute(be, month_str(first), month_str(last), progress=say, members=True)
-        say("figures by office and team")
-        con = duckdb.connect(str(tmp))
-        try:
-            con.execute("SET enable_progress_bar = false")
-            con.register("_figures", result.table)
-            con.execute("CREATE TABLE figures AS SELECT * FROM _figures")
-            con.register("_series", result.series)
-            con.execute("CREATE TABLE series AS SELECT * FROM _series")
-            con.register("_members", result.members)
-            con.execute("CREATE TABLE members AS SELECT * FROM _members")
-            for name in ("_figures", "_series", "_members"):
-                con.unregister(name)
-            has_caseload = "caseload" in names
-            if has_caseload:
-                _unit_figures(con, warehouse, first, last, result.skipped)
-            meta = {
-                "fingerprint": fingerprint(warehouse), "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "first_month": month_str(first), "last_month": month_str(last), "coverage": [first_cov, last_cov],
-                "skipped": result.skipped, "caseload": has_caseload, "tables": sorted(names),
-            }
-            con.execute("CREATE TABLE meta (value VARCHAR)")
-            con.execute("INSERT INTO meta VALUES (?)", [json.dumps(meta)])
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        os.replace(tmp, target)
-        return target
-    finally:
-        for leftover in (tmp, Path(str(tmp) + ".wal")):
-            if leftover.exists():
-                leftover.unlink()
+    with replacing(target) as con:
+        con.execute("SET enable_progress_bar = false")
+        con.register("_figures", result.table)
+        con.execute("CREATE TABLE figures AS SELECT * FROM _figures")
+        con.register("_series", result.series)
+        con.execute("CREATE TABLE series AS SELECT * FROM _series")
+        con.register("_members", result.members)
+        con.execute("CREATE TABLE members AS SELECT * FROM _members")
+        for name in ("_figures", "_series", "_members"):
+            con.unregister(name)
+        has_caseload = "caseload" in names
+        if has_caseload:
+            _unit_figures(con, warehouse, first, last, result.skipped)
+        meta = {
+            "fingerprint": fingerprint(warehouse), "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "first_month": month_str(first), "last_month": month_str(last), "coverage": [first_cov, last_cov],
+            "skipped": result.skipped, "caseload": has_caseload, "tables": sorted(names),
+        }
+        con.execute("CREATE TABLE meta (value VARCHAR)")
+        con.execute("INSERT INTO meta VALUES (?)", [json.dumps(meta)])
+    return target
 
 
 def _unit_figures(con: duckdb.DuckDBPyConnection, warehouse: Path, first: int, last: int,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -85,30 +86,37 @@ def load_into(con: duckdb.DuckDBPyConnection, src: Path, progress: Progress | No
     return counts
 
 
-def import_dataset(src: Path, db: Path, progress: Progress | None = None) -> dict[str, int]:
-    """Validate ``src`` and replace the warehouse ``db`` with it atomically."""
-    db = Path(db)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{db.name}.", suffix=".new", dir=db.parent)
+@contextmanager
+def replacing(target: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a new DuckDB file that replaces ``target`` atomically when the block ends
+    without error (after a checkpoint); on error ``target`` is left exactly as it was."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # DuckDB creates the file itself
     try:
         con = duckdb.connect(str(tmp))
         try:
-            counts = load_into(con, src, progress)
+            yield con
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        wal = Path(str(db) + ".wal")
+        wal = Path(str(target) + ".wal")
         if wal.exists():
             wal.unlink()
-        os.replace(tmp, db)
-        return counts
+        os.replace(tmp, target)
     finally:
         for leftover in (tmp, Path(str(tmp) + ".wal")):
             if leftover.exists():
                 leftover.unlink()
+
+
+def import_dataset(src: Path, db: Path, progress: Progress | None = None) -> dict[str, int]:
+    """Validate ``src`` and replace the warehouse ``db`` with it atomically."""
+    with replacing(db) as con:
+        return load_into(con, src, progress)
 
 
 def open_warehouse(db: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
