@@ -28,6 +28,12 @@ if [[ "${1:-}" == "--dev" ]]; then
         SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
         $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     fi
+    # The report tests read generated PDFs with poppler's pdftotext and render pages with pdftoppm.
+    if ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+        echo "Installing poppler-utils for the report tests (apt-get) ..."
+        SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+        $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+    fi
 fi
 
 if [[ ! -x .venv/bin/python ]]; then

@@ -21,8 +21,18 @@ COLUMNS = {
     "benefits": ["jobcenter_id", "bg_id", "month", "benefit_type", "amount_eur"],
     "caseload": ["person_id", "caseworker_id", "team_id", "office", "start_date", "end_date"],
     "prognosis": ["person_id", "valid_from", "code", "integration_goal"],
+    "proposals": ["proposal_id", "person_id", "date", "employer_size", "staffing_agency", "outcome"],
+    "budget": ["jobcenter_id", "year", "title", "kind", "instrument", "amount_eur"],
+    "case_events": ["person_id", "event_type", "event_date", "recorded_date"],
+    "indicators": ["jobcenter_id", "month", "indicator", "value"],
 }
-OPTIONAL = ("caseload", "prognosis")  # written only when the data set has rows for them
+# Written only when the data set has rows for them.
+OPTIONAL = ("caseload", "prognosis", "proposals", "budget", "case_events", "indicators")
+PERSON_FLAGS = ("severely_disabled", "refugee", "vocational_qualification")
+
+
+def _flag(v: bool | None) -> str:
+    return "" if v is None else str(v).lower()
 
 
 def d(text: str | dt.date | None) -> str:
@@ -34,17 +44,24 @@ class DataSet:
     first: str
     last: str
     rows: dict[str, list[list[str]]] = field(default_factory=lambda: {k: [] for k in COLUMNS})
+    flags: dict[str, list[str]] = field(default_factory=dict)  # person_id -> the three person flags
 
-    def person(self, pid: str, sex: str, birth: str | dt.date = "1980-01-01") -> "DataSet":
+    def person(self, pid: str, sex: str, birth: str | dt.date = "1980-01-01", severely_disabled: bool | None = None,
+               refugee: bool | None = None, vocational_qualification: bool | None = None) -> "DataSet":
+        """A person; the optional flag columns are written only when some person has a flag set."""
         self.rows["persons"].append([pid, sex, d(birth)])
+        if (severely_disabled, refugee, vocational_qualification) != (None, None, None):
+            self.flags[pid] = [_flag(severely_disabled), _flag(refugee), _flag(vocational_qualification)]
         return self
 
     def spell(self, pid, jc, start, end=None, single_parent=False, bg=None) -> "DataSet":
         self.rows["elb_spells"].append([pid, jc, bg or f"bg_{pid}", d(start), d(end), str(single_parent).lower()])
         return self
 
-    def job(self, pid, kind, start, end=None, accompanied=False) -> "DataSet":
-        self.rows["employment_spells"].append([pid, kind, d(start), d(end), str(accompanied).lower()])
+    def job(self, pid, kind, start, end=None, accompanied=False, gross=None) -> "DataSet":
+        """An employment spell; ``gross_eur`` is written only when some spell has it."""
+        self.rows["employment_spells"].append([pid, kind, d(start), d(end), str(accompanied).lower(),
+                                               "" if gross is None else str(gross)])
         return self
 
     def measure(self, pid, jc, instrument, start, end=None, cost="") -> "DataSet":
@@ -63,16 +80,42 @@ class DataSet:
         self.rows["prognosis"].append([pid, d(valid_from), code, str(goal).lower()])
         return self
 
+    def proposal(self, proposal_id, pid, date, outcome, employer_size=None, staffing_agency=False) -> "DataSet":
+        self.rows["proposals"].append([proposal_id, pid, d(date), "" if employer_size is None else str(employer_size),
+                                       str(staffing_agency).lower(), outcome])
+        return self
+
+    def budget(self, jc, year, title, kind, amount, instrument=None) -> "DataSet":
+        self.rows["budget"].append([jc, str(year), title, kind, instrument or "", str(amount)])
+        return self
+
+    def case_event(self, pid, event_type, event_date, recorded_date) -> "DataSet":
+        self.rows["case_events"].append([pid, event_type, d(event_date), d(recorded_date)])
+        return self
+
+    def indicator(self, jc, month, indicator, value) -> "DataSet":
+        self.rows["indicators"].append([jc, month, indicator, str(value)])
+        return self
+
     def write(self, folder: Path, skip: tuple[str, ...] = ()) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         self.rows["dataset"] = [[self.first, self.last]]
         for name, cols in COLUMNS.items():
             if name in skip or (name in OPTIONAL and not self.rows[name]):
                 continue
+            rows = self.rows[name]
+            if name == "employment_spells":
+                if any(r[5] for r in rows):
+                    cols = [*cols, "gross_eur"]
+                else:
+                    rows = [r[:5] for r in rows]
+            if name == "persons" and self.flags:
+                cols = [*cols, *PERSON_FLAGS]
+                rows = [[*r, *self.flags.get(r[0], ["", "", ""])] for r in rows]
             with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
                 w = csv.writer(fh)
                 w.writerow(cols)
-                w.writerows(self.rows[name])
+                w.writerows(rows)
         return folder
 
 

@@ -11,6 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from amip.dqm.command import dqm_app
+from amip.forecast.command import forecast_app
+from amip.planning.command import plan_app
+from amip.reports.command import report_app
 from amip.state.command import users_app
 from amip.synth.command import synth_command
 from amip.warehouse.store import default_db
@@ -186,6 +190,10 @@ def bench_cockpit(
 
 app.command("synth")(synth_command)
 app.add_typer(users_app, name="users")
+app.add_typer(forecast_app, name="forecast")
+app.add_typer(plan_app, name="plan")
+app.add_typer(report_app, name="report")
+app.add_typer(dqm_app, name="dqm")
 
 
 @app.command()

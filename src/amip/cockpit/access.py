@@ -15,6 +15,13 @@ FIGURES = "figures"
 PERSONS = "persons"
 USERS = "users"
 AUDIT = "audit"
+PLAN_TEAM = "plan_team"          # enter the own team's plan (bottom-up planning)
+PLAN_JOBCENTER = "plan_jobcenter"  # edit the job center's plans and budget, propose from the forecast
+PLAN_AGREE = "plan_agree"        # mark a plan version as agreed
+REPORT_TEXTS = "report_texts"    # edit the editorial texts of the programme document
+INTENSIVE_CARE = "intensive_care"  # take customers into intensive care, record meetings (own caseload)
+INTENSIVE_OVERVIEW = "intensive_overview"  # places filled, meetings on time, cohort outcomes (aggregated)
+TASKS = "tasks"                  # data-quality tasks of the own scope (caseload, team, all)
 
 ROLE_NAMES = {
     "geschaeftsfuehrung": "Geschäftsführung",
@@ -25,10 +32,10 @@ ROLE_NAMES = {
 }
 
 POLICY: dict[str, frozenset[str]] = {
-    "geschaeftsfuehrung": frozenset({FIGURES}),
-    "controlling": frozenset({FIGURES, PERSONS}),
-    "teamleitung": frozenset({FIGURES, PERSONS}),
-    "ifk": frozenset({FIGURES, PERSONS}),
+    "geschaeftsfuehrung": frozenset({FIGURES, PLAN_AGREE, REPORT_TEXTS, INTENSIVE_OVERVIEW}),
+    "controlling": frozenset({FIGURES, PERSONS, PLAN_JOBCENTER, PLAN_AGREE, REPORT_TEXTS, INTENSIVE_OVERVIEW, TASKS}),
+    "teamleitung": frozenset({FIGURES, PERSONS, PLAN_TEAM, INTENSIVE_OVERVIEW, TASKS}),
+    "ifk": frozenset({FIGURES, PERSONS, INTENSIVE_CARE, TASKS}),
     "admin": frozenset({FIGURES, USERS, AUDIT}),
 }
 

@@ -17,7 +17,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from amip.cockpit.api import router as api_router
-from amip.cockpit.pages import account, admin, comparison, figure, overview, persons
+from amip.cockpit.pages import (
+    account, admin, budget, comparison, dqm, figure, forecast, intensive_care, overview, persons, planning, reports,
+    target_groups, tracking,
+)
 from amip.cockpit.settings import Settings
 from amip.cockpit.store import FigureStore
 from amip.cockpit.web import LoginRequired, render
@@ -78,7 +81,8 @@ def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for module in (account, overview, figure, persons, comparison, admin):
+    for module in (account, overview, figure, persons, comparison, forecast, planning, tracking, budget, reports,
+                   intensive_care, target_groups, dqm, admin):
         app.include_router(module.router)
     app.include_router(api_router)
     return app

@@ -1,0 +1,7 @@
+"""Zielgruppen: U25, single parents, severely disabled, refugees, no vocational qualification."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Forecasts of ELB, LZB, integrations, LLU and LUH per job center and sex, chosen by backtest."""

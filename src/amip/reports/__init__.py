@@ -1,0 +1,1 @@
+"""The Arbeitsmarkt- und Integrationsprogramm and the monthly controlling report (PDF, HTML, XLSX)."""

@@ -1,0 +1,1 @@
+"""From figures to work: intensive care (Intensivbetreuung) and target-group worklists."""
