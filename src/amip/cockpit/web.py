@@ -24,7 +24,7 @@ from markupsafe import Markup
 from amip import format as fmt
 from amip.cockpit import access, glossary
 from amip.state import audit
-from amip.state.sessions import resolve_session
+from amip.state.sessions import needs_touch, resolve_session, touch_session
 
 SESSION_COOKIE = "amip_session"
 LOGIN_CSRF_COOKIE = "amip_login_csrf"
@@ -64,10 +64,13 @@ def current_user(request: Request) -> Viewer:
     if token:
         settings = request.app.state.settings
         with state(request).begin() as db:
-            found = resolve_session(db, token, idle=dt.timedelta(minutes=settings.idle_minutes))
-            if found is not None:
-                u = found.user
-                return Viewer(u.name, u.role, u.team_id, u.caseworker_id, found.csrf_token, token)
+            found = resolve_session(db, token, idle=dt.timedelta(minutes=settings.idle_minutes), touch=False)
+        if found is not None:
+            if needs_touch(found):
+                with state(request).begin() as db:
+                    touch_session(db, found.id)
+            u = found.user
+            return Viewer(u.name, u.role, u.team_id, u.caseworker_id, found.csrf_token, token)
     if request.url.path.startswith("/api/"):
         raise HTTPException(401, "Anmeldung erforderlich")
     raise LoginRequired()

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from amip.state.models import LoginSession, User, aware
@@ -48,11 +48,13 @@ def create_session(
 
 
 def resolve_session(
-    db: Session, token: str | None, now: datetime | None = None, idle: timedelta = SESSION_IDLE
+    db: Session, token: str | None, now: datetime | None = None, idle: timedelta = SESSION_IDLE,
+    touch: bool = True,
 ) -> LoginSession | None:
-    """The live session for ``token`` (its ``user`` loaded), marked as seen now; ``None`` when the
-    token is unknown, the session has expired or has been idle longer than ``idle`` (such a
-    session is deleted on the way)."""
+    """The live session for ``token`` (its ``user`` loaded), marked as seen now (unless
+    ``touch=False``: then the caller marks it with ``touch_session`` in a transaction of its own);
+    ``None`` when the token is unknown, the session has expired or has been idle longer than
+    ``idle`` (such a session is deleted on the way)."""
     if not token:
         return None
     now = aware(now)
@@ -67,12 +69,33 @@ def resolve_session(
         db.delete(session)
         db.flush()
         return None
-    if now - session.last_seen >= SEEN_RESOLUTION:
-        # Written at most once a minute per session: pages are read far more often than that,
-        # and a write per request would serialise every request on SQLite.
+    if touch and needs_touch(session, now):
         session.last_seen = now
         db.flush()
     return session
+
+
+def needs_touch(session: LoginSession, now: datetime | None = None) -> bool:
+    """Whether ``last_seen`` is due for an update. Written at most once a minute per session: pages
+    are read far more often than that, and a write per request would serialise every request on
+    SQLite."""
+    return aware(now) - session.last_seen >= SEEN_RESOLUTION
+
+
+def touch_session(db: Session, session_id: int, now: datetime | None = None) -> None:
+    """Mark a session as seen now, as a write-only statement.
+
+    On SQLite a transaction that first reads and then writes cannot wait for a concurrent writer
+    (the lock upgrade would deadlock, so SQLite fails at once with "database is locked"); a
+    transaction whose first statement writes waits up to the busy timeout instead. The cockpit
+    therefore resolves the session in one transaction and touches it in another."""
+    now = aware(now)
+    db.execute(
+        update(LoginSession)
+        .where(LoginSession.id == session_id, LoginSession.last_seen < now)
+        .values(last_seen=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def end_session(db: Session, token: str) -> bool:
