@@ -78,8 +78,8 @@ async def user_remove(request: Request, name: str, viewer: Viewer = Depends(curr
 def audit_table(request: Request, offset: int = 0, limit: int = PAGE) -> tuple[DataTable, int]:
     with state(request).begin() as db:
         total = audit.count(db)
-        rows = [{"at": e.at.astimezone().strftime("%d.%m.%Y %H:%M:%S"), "user_name": e.user_name, "role": e.role,
-                 "action": ACTIONS.get(e.action, e.action), "list_name": e.list_name, "persons": e.persons,
+        rows = [{"at": e.at.astimezone().strftime("%d.%m.%Y %H:%M:%S"), "user_name": e.user_name,
+                 "role": access.ROLE_NAMES.get(e.role, e.role), "action": ACTIONS.get(e.action, e.action), "list_name": e.list_name, "persons": e.persons,
                  "detail": e.detail} for e in audit.entries(db, limit=limit, offset=offset)]
     cols = [Column("at", "Zeitpunkt"), Column("user_name", "Benutzer"), Column("role", "Rolle"),
             Column("action", "Aktion"), Column("list_name", "Liste"), Column("persons", "Personen", "count"),
