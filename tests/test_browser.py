@@ -231,9 +231,14 @@ def test_controlling_walks_through_login_figure_drilldown_download_logout(page, 
     assert rows == [["Pseudonym", "Altersgruppe", "Geschlecht", "Geschäftsstelle", "Team", "Integrationsprognose"],
                     ["p4", "25 bis unter 55", "männlich", "Herzberg", "T1", "marktnah"]]
 
-    # back to K2 and download its time series (full precision, decimal comma)
+    # back to K2: the figure page keeps the month the user drilled into
     page.get_by_role("link", name="Zurück zu K2").click()
-    page.wait_for_url(re.compile(r"/kennzahl/K2\?"))
+    page.wait_for_url(re.compile(r"/kennzahl/K2\?.*month=2022-11"))
+    assert text(page.locator("section[aria-labelledby=now-h] h2")) == "11/2022"
+
+    # the latest month again from the navigation; download its time series (full precision, decimal comma)
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="K2", exact=True).click()
+    page.wait_for_url(re.compile(r"/kennzahl/K2$"))
     with page.expect_download() as info:
         page.locator("section[aria-labelledby=hist-h] p.downloads").get_by_role("link", name="CSV").click()
     rows = read_csv(info.value)

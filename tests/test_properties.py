@@ -138,7 +138,7 @@ def _shift(ds: DataSet, years: int) -> DataSet:
     for r in ds.rows["elb_spells"]:
         out.rows["elb_spells"].append([r[0], r[1], r[2], sd(r[3]), sd(r[4]), r[5]])
     for r in ds.rows["employment_spells"]:
-        out.rows["employment_spells"].append([r[0], r[1], sd(r[2]), sd(r[3]), r[4]])
+        out.rows["employment_spells"].append([r[0], r[1], sd(r[2]), sd(r[3]), *r[4:]])
     for r in ds.rows["measures"]:
         out.rows["measures"].append([r[0], r[1], r[2], sd(r[3]), sd(r[4]), r[5]])
     for r in ds.rows["benefits"]:
