@@ -199,7 +199,8 @@ def test_controlling_walks_through_login_figure_drilldown_download_logout(page, 
     units = page.locator("#units")
     assert {r[0] for r in table_rows(units.locator("table"))} == {"Herzberg", "Finsterwalde"}
     page.locator(".tabs").get_by_role("button", name="Team").click()
-    page.wait_for_function("document.querySelector('#units thead th').textContent.trim() === 'Team'")
+    # a locator wait, not wait_for_function: the cockpit's CSP forbids the eval that polling would need
+    page.locator("#units thead th").first.filter(has_text=re.compile(r"^\s*Team\s*$")).wait_for()
     assert page.url.endswith("/kennzahl/K2"), "the breakdown is swapped in, not a new page"
     by_team = {r[0]: r for r in table_rows(units.locator("table"))}
     assert set(by_team) == {"T1", "T2"}
