@@ -119,6 +119,15 @@ class DataSet:
         return folder
 
 
+def import_into(ds: "DataSet", folder: Path) -> Path:
+    """Write ``ds`` to ``folder/data`` and import it with the real CLI into ``folder/amip.duckdb``."""
+    data = ds.write(folder / "data")
+    db = folder / "amip.duckdb"
+    res = runner.invoke(app, ["import", str(data), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    return db
+
+
 class Figures:
     """The rows of a key-figure CSV, addressable by (job center, month, figure, sex)."""
 

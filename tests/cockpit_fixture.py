@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder import DataSet, runner
+from builder import DataSet, runner, import_into
 
 from amip.cli import app
 
@@ -55,11 +55,7 @@ def cockpit_dataset() -> DataSet:
 
 
 def make_warehouse(tmp: Path) -> Path:
-    data = cockpit_dataset().write(tmp / "data")
-    db = tmp / "amip.duckdb"
-    res = runner.invoke(app, ["import", str(data), "--db", str(db)])
-    assert res.exit_code == 0, res.output
-    return db
+    return import_into(cockpit_dataset(), tmp)
 
 
 def add_users(db: Path, env: dict[str, str] | None = None) -> None:

@@ -202,3 +202,13 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'state.sqlite'}"
     else:
         yield request.getfixturevalue("pg_database")
+
+
+@pytest.fixture
+def factory(state_url: str):
+    """A migrated state database (SQLite, then PostgreSQL): its session factory."""
+    from amip.state.db import open_state
+
+    f = open_state(url=state_url)
+    yield f
+    f.kw["bind"].dispose()

@@ -3,58 +3,28 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-if TYPE_CHECKING:  # SQLAlchemy is imported only when a users command runs (fast `amip --help`)
-    from sqlalchemy.orm import Session, sessionmaker
+from amip.clikit import DbOption, state, warehouse
+from amip.clikit import fail as _fail
 
 users_app = typer.Typer(
     help="Manage cockpit users (state database beside the warehouse, or AMIP_STATE_DB).",
     no_args_is_help=True,
 )
-_err = Console(stderr=True)
 _out = Console()
 
-DbOption = Annotated[
-    Optional[Path],
-    typer.Option("--db", help="Warehouse file; the state database lies beside it "
-                 "(default: $AMIP_DB, else ./amip.duckdb; $AMIP_STATE_DB overrides).", show_default=False),
-]
 CLI_USER = "cli"  # the audit log's user name for changes made here
 
 
-def _fail(message: str) -> None:
-    _err.print(f"[bold red]Error:[/] {message}", highlight=False)
-    raise typer.Exit(1)
-
-
-@contextmanager
-def _state(db: Path | None) -> Iterator[sessionmaker[Session]]:
-    """Open (and migrate) the state database; database errors become a one-line message."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from amip.state.db import open_state, state_url
-    from amip.warehouse.store import default_db
-
-    url = state_url(db or default_db())
-    factory = None
-    try:
-        factory = open_state(url=url)
-        yield factory
-    except SQLAlchemyError as exc:
-        shown = make_url(url).render_as_string(hide_password=True)
-        _fail(f"state database {shown}: {getattr(exc, 'orig', None) or exc}")
-    finally:
-        if factory is not None:
-            factory.kw["bind"].dispose()
+def _state(db: Path | None):
+    """The state database beside the warehouse, opened for one command."""
+    return state(warehouse(db, must_exist=False))
 
 
 def _read_password() -> str:
@@ -75,6 +45,7 @@ def add(
     team: Annotated[Optional[str], typer.Option("--team", help="Team id (required for teamleitung).")] = None,
     caseworker: Annotated[Optional[str], typer.Option("--caseworker", help="Caseworker id (required for ifk).")] = None,
     db: DbOption = None,
+    email: Annotated[Optional[str], typer.Option("--email", help="E-mail address for data-quality notices (optional).")] = None,
 ) -> None:
     """Add a user. The password is read from standard input, or prompted for on a terminal."""
     from amip.state import audit
@@ -90,7 +61,7 @@ def add(
     with _state(db) as factory:
         try:
             with factory.begin() as session:
-                add_user(session, name, role, password, team_id=team, caseworker_id=caseworker)
+                add_user(session, name, role, password, team_id=team, caseworker_id=caseworker, email=email)
                 audit.record(session, user_name=CLI_USER, role="admin", action="user_added",
                              detail=f"{name} ({role}{scope})")
         except WeakPassword as exc:

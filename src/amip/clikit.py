@@ -1,0 +1,70 @@
+"""What the command-line sub-apps share: the ``--db`` and ``--jobcenter`` options, one-line
+errors, and the state database opened for one command (errors become a message, never a
+traceback). Heavy imports stay inside the functions so that ``amip --help`` is fast."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+err = Console(stderr=True)
+
+DbOption = Annotated[Optional[Path], typer.Option(
+    "--db", help="Warehouse file; the state database lies beside it (default: $AMIP_DB, else ./amip.duckdb; "
+    "$AMIP_STATE_DB overrides).", show_default=False)]
+JcOption = Annotated[Optional[str], typer.Option(
+    "--jobcenter", help="Job center id (default: the only job center in the warehouse).", show_default=False)]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def warehouse(db: Path | None, must_exist: bool = True) -> Path:
+    """The warehouse file of ``--db`` (default ``$AMIP_DB``, else ``./amip.duckdb``)."""
+    from amip.warehouse.store import default_db
+
+    wh = Path(db) if db else default_db()
+    if must_exist and not wh.exists():
+        fail(f"warehouse not found: {wh} (create it with 'amip import DIR --db {wh}')")
+    return wh
+
+
+@contextmanager
+def state(wh: Path, errors: tuple[type[Exception], ...] = ()) -> Iterator[sessionmaker[Session]]:
+    """Open (and migrate) the state database beside ``wh`` for one command; database errors and
+    the given domain ``errors`` become a one-line message (exit code 1)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from amip.state.db import open_state, state_url
+
+    url = state_url(wh)
+    factory = None
+    try:
+        factory = open_state(url=url)
+        yield factory
+    except SQLAlchemyError as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
+        fail(f"state database {shown}: {getattr(exc, 'orig', None) or exc}")
+    except errors as exc:
+        fail(str(exc))
+    finally:
+        if factory is not None:
+            factory.kw["bind"].dispose()
+
+
+@contextmanager
+def transaction(wh: Path, errors: tuple[type[Exception], ...] = ()) -> Iterator[Session]:
+    """``state`` with one transaction around the command (committed when it succeeds)."""
+    with state(wh, errors) as factory, factory.begin() as session:
+        yield session
