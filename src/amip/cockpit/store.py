@@ -103,7 +103,6 @@ def build(warehouse: Path, progress: Callable[[str], None] | None = None) -> Pat
 def _unit_figures(con: duckdb.DuckDBPyConnection, warehouse: Path, first: int, last: int,
                   skipped: dict[str, str]) -> None:
     """``unit_figures``: the person-based figures per office and team (assignment at each Stichtag)."""
-    series = con.table("series")
     lo, hi = con.execute("SELECT min(midx), max(midx) FROM series").fetchone()
     con.execute(f"ATTACH '{warehouse}' AS w (READ_ONLY)")
     months = pa.table({"midx": list(range(lo, hi + 1))})
@@ -138,7 +137,10 @@ def _unit_figures(con: duckdb.DuckDBPyConnection, warehouse: Path, first: int, l
         UNION ALL
         SELECT jobcenter_id, block, sex, midx, 'team' AS kind, coalesce(team, '{UNASSIGNED}') AS unit FROM a
     """)
-    blocks = [b for (b,) in con.execute("SELECT DISTINCT block FROM members").fetchall()]
+    # Every person-based count the engine made, also when nobody is behind it (e.g. no LZB yet):
+    # a count of zero, not a missing count.
+    in_series = {c for (c, *_rest) in con.execute("DESCRIBE series").fetchall()}
+    blocks = [c for c in COUNT_COLUMNS if c in in_series and c not in ("llu", "luh")]
     counts = ", ".join(f"count(*) FILTER (WHERE block = '{b}') AS \"{b}\"" for b in blocks)
     flags = ", ".join(FLAG_COLUMNS)
     sep = SEP
