@@ -104,6 +104,7 @@ def kpi(
     db: DbOption = None,
     jobcenter: Annotated[Optional[str], typer.Option("--jobcenter", help="Only this job center.")] = None,
     engine: Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark (local Spark).")] = "duckdb",
+    steering: Annotated[bool, typer.Option("--steering", help="Also the steering figures S1, S2, L1–L3, P1, E1, B1 (docs/steering.md).")] = False,
 ) -> None:
     """Compute all § 48a key figures (K1 … K3E4) per job center, month and sex."""
     from amip.kennzahlen.backends import ENGINES, ibis_backend, warehouse_connection
@@ -123,6 +124,12 @@ def kpi(
         with _Spinner("Computing key figures") as spin:
             with warehouse_connection(db=db, data=data, progress=spin) as con, ibis_backend(con, engine) as be:
                 result = compute(be, first, last, jobcenter=jobcenter, progress=spin)
+                if steering:
+                    from amip.kennzahlen import steering as steering_figures
+
+                    extra = steering_figures.compute_result(be, first, last, jobcenter=jobcenter, progress=spin)
+                    result.table = steering_figures.combine(result.table, extra.table)
+                    result.skipped.update(extra.skipped)
             write_figures(result.table, out_file)
     except DataSetRejected as exc:
         _report_rejection(exc)

@@ -99,6 +99,31 @@ EXPLANATIONS: dict[str, Explanation] = {
         "Durchschnitt der letzten zwölf Monate: Abgänge aus dem Langzeitleistungsbezug im Monat je 100 "
         "Langzeitleistungsbeziehende am Ende des Vormonats.",
         higher_is_better=True, kind="Durchschnittsrate"),
+    # Steering figures beyond § 48a (amip.kennzahlen.steering; not in available_figures()).
+    "S1": Explanation(
+        "ELB im Jahresdurchschnitt",
+        "Durchschnittliche Zahl der erwerbsfähigen Leistungsberechtigten (ELB) an den zwölf Monatsenden des "
+        "Kalenderjahres (Jahresdurchschnittswert, JDW).",
+        higher_is_better=False, kind="Anzahl"),
+    "S2": Explanation(
+        "Anteil Langzeitleistungsbeziehender",
+        "Anteil der Langzeitleistungsbeziehenden an allen ELB am Monatsende, in Prozent.",
+        higher_is_better=False, kind="Anteil"),
+    "L1": Explanation(
+        "ELB mit konkretem Integrationsziel",
+        "Anteil der ELB am Monatsende, deren an diesem Tag gültige Integrationsprognose ein konkretes, "
+        "realistisches Integrationsziel enthält, in Prozent (Ziel: mindestens 90 %).",
+        higher_is_better=True, kind="Anteil"),
+    "L2": Explanation(
+        "Erfolgreiche Vermittlungsvorschläge",
+        "Anteil der Vermittlungsvorschläge der letzten zwölf Monate für Personen im ELB-Bestand, die zu "
+        "einer Einstellung geführt haben, in Prozent (Ziel: 5,0 %).",
+        higher_is_better=True, kind="Anteil"),
+    "L3": Explanation(
+        "Besetzte Stellen bei KMU",
+        "Zahl der Vermittlungsvorschläge der letzten zwölf Monate, die zu einer Einstellung bei einem "
+        "Arbeitgeber mit weniger als 250 Beschäftigten geführt haben, ohne Personaldienstleister.",
+        higher_is_better=True, kind="Anzahl"),
 }
 
 # The monthly counts of the engine's series (drill-down building blocks).
@@ -129,3 +154,13 @@ PROGNOSIS = {
 
 TITLES = {f.id: f.title for f in FIGURES}
 PERSON_BASED = {f.id: f.person_based for f in FIGURES}
+# The steering figures shown by name (P1, P1J, E1 and B1 rows are read by their full ids).
+STEERING = ("S1", "S2", "L1", "L2", "L3")
+TITLES.update({
+    "S1": "ELB, Jahresdurchschnittswert (JDW)",
+    "S2": "Anteil der Langzeitleistungsbeziehenden an den ELB",
+    "L1": "Anteil der ELB mit konkretem, realistischem Integrationsziel",
+    "L2": "Anteil erfolgreicher Vermittlungsvorschläge",
+    "L3": "Besetzte Stellen bei kleinen und mittleren Arbeitgebern ohne Personaldienstleister",
+})
+PERSON_BASED.update({f: True for f in STEERING})

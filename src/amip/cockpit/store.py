@@ -33,13 +33,14 @@ import pandas as pd
 import pyarrow as pa
 
 from amip.kennzahlen import FIGURES
+from amip.kennzahlen import steering as steering_figures
 from amip.kennzahlen.backends import ibis_backend, warehouse_connection
 from amip.kennzahlen.calendar import month_str, parse_month, stichtag
 from amip.kennzahlen.engine import assemble, compute, with_lags
 from amip.kennzahlen.series import COUNT_COLUMNS, FLAG_COLUMNS
 from amip.warehouse.store import replacing
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "3"
 MAX_MONTHS = 60
 UNIT_KINDS = ("office", "team")
 UNASSIGNED = "ohne Zuordnung"
@@ -75,11 +76,15 @@ def build(warehouse: Path, progress: Callable[[str], None] | None = None) -> Pat
         last = parse_month(last_cov)
         first = max(parse_month(first_cov), last - MAX_MONTHS + 1)
         result = compute(be, month_str(first), month_str(last), progress=say, members=True)
+        # The steering figures (S1, S2, L1-L3, P1, P1J, E1, B1) go into ``figures`` too, so pages can
+        # read them with value()/history(); available_figures() still lists the § 48a figures only.
+        steering = steering_figures.compute_result(be, month_str(first), month_str(last), progress=say)
+        figures = steering_figures.combine(result.table, steering.table)
     say("figures by office and team")
     target = cache_path(warehouse)
     with replacing(target) as con:
         con.execute("SET enable_progress_bar = false")
-        con.register("_figures", result.table)
+        con.register("_figures", figures)
         con.execute("CREATE TABLE figures AS SELECT * FROM _figures")
         con.register("_series", result.series)
         con.execute("CREATE TABLE series AS SELECT * FROM _series")
