@@ -95,10 +95,14 @@ def build(warehouse: Path, progress: Callable[[str], None] | None = None) -> Pat
         has_caseload = "caseload" in names
         if has_caseload:
             _unit_figures(con, warehouse, first, last, result.skipped)
+        from amip import forecast  # forecasts, forecast_backtest, forecast_paths (docs/forecast.md)
+
+        forecast.build(con, progress=say)
         meta = {
             "fingerprint": fingerprint(warehouse), "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "first_month": month_str(first), "last_month": month_str(last), "coverage": [first_cov, last_cov],
-            "skipped": result.skipped, "caseload": has_caseload, "tables": sorted(names),
+            "skipped": result.skipped, "steering_skipped": steering.skipped, "caseload": has_caseload,
+            "tables": sorted(names),
         }
         con.execute("CREATE TABLE meta (value VARCHAR)")
         con.execute("INSERT INTO meta VALUES (?)", [json.dumps(meta)])
@@ -217,6 +221,8 @@ class FigureStore:
         self.series = con.execute("SELECT * FROM series").df()
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'c'").fetchall()}
         self.unit_figures = con.execute("SELECT * FROM unit_figures").df() if "unit_figures" in tables else None
+        self.forecasts = con.execute("SELECT * FROM forecasts").df() if "forecasts" in tables else None
+        self.forecast_backtest = con.execute("SELECT * FROM forecast_backtest").df() if "forecast_backtest" in tables else None
         con.execute(f"ATTACH '{self.warehouse}' AS w (READ_ONLY)")
         self._con = con
         self._lock = threading.Lock()
@@ -293,6 +299,48 @@ class FigureStore:
             return _num(self._series_index.loc[(jobcenter, sex, month)][column])
         except KeyError:
             return None
+
+    def forecast(self, jc: str, series: str, sex: str = "all") -> pd.DataFrame:
+        """The forecast of ``series`` (elb, lzb, integrations, llu, luh) for ``jc`` and ``sex``, one row
+        per future month (columns as the cache's ``forecasts`` table; empty when there is none)."""
+        from amip.forecast.pipeline import FORECAST_COLUMNS
+
+        f = self.forecasts
+        if f is None:
+            return pd.DataFrame(columns=FORECAST_COLUMNS)
+        t = f[(f.jobcenter_id == jc) & (f.series == series) & (f.sex == sex)]
+        return t.sort_values("month").reset_index(drop=True)
+
+    def backtest(self, jc: str) -> pd.DataFrame:
+        """MAPE per series, sex and model of the rolling-origin backtest for ``jc`` (when the model was
+        chosen on a sample of job centers, the rows are that sample's, see the ``basis`` column)."""
+        from amip.forecast.pipeline import BACKTEST_COLUMNS
+
+        b = self.forecast_backtest
+        if b is None:
+            return pd.DataFrame(columns=BACKTEST_COLUMNS)
+        t = b[b.jobcenter_id == jc]
+        if not len(t) and len(b):  # not in the sample: the sample's mean MAPE (pooled choice)
+            t = b.groupby(["series", "sex", "model"], as_index=False).agg(
+                mape=("mape", "mean"), chosen=("chosen", "max"), points=("points", "sum"), basis=("basis", "first"))
+            t.insert(0, "jobcenter_id", jc)
+        return t[BACKTEST_COLUMNS].reset_index(drop=True)
+
+    def forecast_paths(self, jc: str, series: str, sex: str = "all"):
+        """The stored simulated paths (numpy array paths x forecast months) and their origin (last data
+        month), or None."""
+        import numpy as np
+
+        with self._lock:
+            try:
+                rows = self._con.execute(
+                    'SELECT origin, "values" FROM forecast_paths WHERE jobcenter_id = ? AND series = ? AND sex = ? '
+                    "ORDER BY path", [jc, series, sex]).fetchall()
+            except duckdb.Error:
+                return None
+        if not rows:
+            return None
+        return np.array([r[1] for r in rows], dtype=float), rows[0][0]
 
     def by_unit(self, jobcenter: str, figure: str, month: str, kind: str, sex: str = "all") -> pd.DataFrame:
         """unit, numerator, denominator, value per office or team (empty without caseload)."""
