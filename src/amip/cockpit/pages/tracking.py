@@ -1,7 +1,116 @@
-"""Zielnachhaltung: actual against plan each month, year-to-date progress, status."""
+"""Zielnachhaltung: actual against plan each month, year-to-date progress, status.
+
+For the Bezugsmonat M (default: the data's latest month) and the job center's plan of M's year
+(agreed, else the newest draft, flagged): per planned figure and sex the plan, the actual value to
+date, the target to date (seasonal profile for integrations, straight path for LZB), attainment,
+integrations still needed per remaining month, the probability from the forecast and the status,
+with the rule printed on the page (``amip.planning.tracking``). Only aggregates; capability FIGURES.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, HTTPException, Request
+from markupsafe import Markup
+
+from amip import format as fmt
+from amip.cockpit import access, charts
+from amip.cockpit.web import (
+    Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_month, render, require, state, store,
+)
+from amip.planning import plans, targets, tracking
+from amip.planning.plans import SEX_LABELS
 
 router = APIRouter()
+FIGURES = {"integrations": "Integrationen seit Januar", "elb_jdw": "ELB, Ø seit Januar",
+           "quota": "Quote (K2, 12 Monate)", "lzb_dec": "LZB im Monat"}
+ORDER = {"integrations": 0, "elb_jdw": 1, "quota": 2, "lzb_dec": 3}
+SEX_ORDER = {"all": 0, "w": 1, "m": 2}
+DECIMALS = {"integrations": 0, "lzb_dec": 0, "elb_jdw": 1, "quota": 1}
+
+
+class TrackingTable(DataTable):
+    """Whole persons for integrations and LZB, one decimal for ELB averages and quotas (per row);
+    the downloads keep the unrounded numbers."""
+
+    def cell(self, i: int, col: Column) -> Markup:
+        row = self.rows[i]
+        if col.key == "status" and row.get("status_key"):
+            return Markup(f'<span class="status status-{row["status_key"]}">') + Markup.escape(row["status"]) + \
+                Markup("</span>")
+        if col.kind == "count" and col.decimals is None:
+            return Markup.escape(fmt.number(row.get(col.key), DECIMALS.get(row.get("kind"), 0)))
+        return super().cell(i, col)
+
+
+def _teams(request: Request, jc: str, year: int) -> list[str]:
+    with state(request).begin() as db:
+        planned = plans.team_ids(db, year, jc)
+    return sorted(set(targets.teams(store(request), jc)) | set(planned))
+
+
+def _pick_team(request: Request, jc: str, month: str, team: str | None) -> str | None:
+    if team is None or team == "":
+        return None
+    if team not in _teams(request, jc, int(month[:4])):
+        raise HTTPException(404, "Unbekanntes Team.")
+    return team
+
+
+def _result(request: Request, jc: str, month: str, team: str | None = None) -> dict:
+    with state(request).begin() as db:
+        return tracking.track(db, store(request), int(month[:4]), jc, month, team)
+
+
+def tracking_table(res: dict, jc: str) -> DataTable:
+    rows = []
+    for r in sorted(res["rows"], key=lambda r: (ORDER[r["measure"]], SEX_ORDER[r["sex"]])):
+        rows.append({
+            "figure": FIGURES[r["measure"]], "sex": SEX_LABELS[r["sex"]], "kind": r["measure"],
+            "plan": r["plan"], "actual": r["actual"], "expected": r["expected"], "attainment": r["attainment"],
+            "deviation": r.get("deviation_pct"), "needed": r["needed_per_month"],
+            "probability": None if r["probability"] is None else r["probability"] * 100,
+            "status": tracking.STATUS_LABELS.get(r["status"], "–") if r["status"] else "–", "status_key": r["status"],
+        })
+    cols = [Column("figure", "Kennzahl"), Column("sex", "Gruppe"), Column("plan", "Plan", "count"),
+            Column("actual", "Ist", "count"), Column("expected", "Soll bis Monat", "count"),
+            Column("attainment", "Zielerreichung %", "percent"),
+            Column("deviation", "Abweichung vom Plan %", "percent"),
+            Column("needed", "noch nötig je Monat", "count", 1),
+            Column("probability", "Wahrscheinlichkeit %", "percent", 0), Column("status", "Status")]
+    state_ = {"agreed": "vereinbart", "draft": "Entwurf, noch nicht vereinbart", None: "kein Plan"}[res["plan_status"]]
+    unit = f"Team {res['team']}" if res.get("team") else f"Jobcenter {jc}"
+    name = f"zielnachhaltung_{jc}_{res['team']}_{res['month']}" if res.get("team") else f"zielnachhaltung_{jc}_{res['month']}"
+    return TrackingTable("Zielnachhaltung", cols, rows, name,
+                     caption=f"{unit}: Plan {res['year']} ({state_}) gegen Ist bis {res['month'][5:]}/{res['year']}")
+
+
+@router.get("/zielnachhaltung", name="tracking")
+def tracking_page(request: Request, jc: str | None = None, month: str | None = None, team: str | None = None,
+                  viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    st = store(request)
+    jc, month = pick_jobcenter(st, jc), pick_month(st, month)
+    team = _pick_team(request, jc, month, team)
+    res = _result(request, jc, month, team)
+    chart = None
+    cum = res["cumulative"].get("all")
+    if cum:
+        key = tuple((c["month"], c["actual"], c["profile"]) for c in cum)
+        chart = Markup(charts.target_progress(f"Integrationen {res['year']}: Ist kumuliert und Soll nach Saisonprofil", key))
+    years = sorted(set(res["profile_years"].get("all", [])))
+    return render(request, "tracking.html", viewer, jc=jc, month=month, res=res, table=tracking_table(res, jc),
+                  chart=chart, profile_years=years, team=team, teams=_teams(request, jc, int(month[:4])),
+                  query=f"jc={jc}&month={month}" + (f"&team={team}" if team else ""),
+                  status_labels=tracking.STATUS_LABELS)
+
+
+@router.get("/zielnachhaltung.{fmt}", name="tracking_download")
+def tracking_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
+                      team: str | None = None, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
+    st = store(request)
+    jc, month = pick_jobcenter(st, jc), pick_month(st, month)
+    team = _pick_team(request, jc, month, team)
+    return download(tracking_table(_result(request, jc, month, team), jc), fmt)

@@ -1,0 +1,103 @@
+"""The "Vorschlag aus Prognose": a draft plan filled from the actual months and the forecast.
+
+For a year Y, per sex (all, w, m; each from its own forecast, so ``all`` need not equal m + w):
+- integrations = Σ Int(m) over the months of Y already observed + the forecast's expected sum over
+  the remaining months of Y;
+- ELB (JDW) = (Σ Stock(m) over the observed months + the forecast's expected mean over the remaining
+  months × their number) / 12;
+- LZB (December) = the observed LZB of December, else the forecast's expected value for December.
+A value is None when a month of Y is neither observed nor forecast (e.g. a year before the cached
+months or beyond the forecast horizon). Only the job center has a forecast; team plans are entered
+by the team leads.
+
+The forecast comes from ``amip.forecast.probability.expected`` (see docs/forecast.md); when that
+module is not installed, every value that needs it is None.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy.orm import Session
+
+from amip.planning import plans
+from amip.planning.models import SEXES
+
+SERIES_COLUMN = {"integrations": "int", "elb": "stock", "lzb": "lzb"}
+
+
+def forecast_api():
+    """``amip.forecast.probability`` or None when the forecast package does not provide it."""
+    try:
+        from amip.forecast import probability
+    except ImportError:
+        return None
+    return probability
+
+
+def year_months(year: int) -> list[str]:
+    return [f"{year}-{m:02d}" for m in range(1, 13)]
+
+
+def split_months(store, year: int) -> tuple[list[str], list[str]]:
+    """(months of ``year`` up to the data's latest month, the months after it)."""
+    latest = store.latest or ""
+    months = year_months(year)
+    return [m for m in months if m <= latest], [m for m in months if m > latest]
+
+
+def observed(store, jobcenter_id: str, column: str, months: list[str], sex: str) -> list[float] | None:
+    """The monthly counts of ``column`` for ``months``; None when any of them is unknown."""
+    out = []
+    for m in months:
+        v = store.count(jobcenter_id, column, m, sex)
+        if v is None:
+            return None
+        out.append(v)
+    return out
+
+
+def expected(store, jobcenter_id: str, series: str, sex: str, months: list[str], how: str) -> float | None:
+    api = forecast_api()
+    if api is None or not months:
+        return None
+    try:
+        return api.expected(store, jobcenter_id, series, sex, months, how)
+    except (KeyError, ValueError, LookupError):
+        return None
+
+
+def propose(store, jobcenter_id: str, year: int) -> dict[str, dict[str, float | None]]:
+    """{sex: {"integrations", "elb_jdw", "lzb_dec"}} expected for ``year`` (see the module text)."""
+    seen, rest = split_months(store, year)
+    out: dict[str, dict[str, float | None]] = {}
+    for sex in SEXES:
+        ints = observed(store, jobcenter_id, "int", seen, sex)
+        stock = observed(store, jobcenter_id, "stock", seen, sex)
+        integrations = elb = lzb = None
+        if ints is not None:
+            more = expected(store, jobcenter_id, "integrations", sex, rest, "sum") if rest else 0.0
+            integrations = None if more is None else sum(ints) + more
+        if stock is not None:
+            mean_rest = expected(store, jobcenter_id, "elb", sex, rest, "mean") if rest else 0.0
+            elb = None if mean_rest is None else (sum(stock) + mean_rest * len(rest)) / 12
+        december = f"{year}-12"
+        if december in seen:
+            lzb = store.count(jobcenter_id, "lzb", december, sex)
+        else:
+            lzb = expected(store, jobcenter_id, "lzb", sex, [december], "last")
+        out[sex] = {"integrations": integrations, "elb_jdw": elb, "lzb_dec": lzb}
+    return out
+
+
+def fill_draft(db: Session, store, year: int, jobcenter_id: str, user: str, role: str = "controlling"):
+    """Save the proposal as a new draft version of the job center's plan (source "proposal").
+    Values are rounded half up to whole persons (a plan counts persons). Raises ``plans.PlanError`` when
+    nothing could be proposed."""
+    proposal = propose(store, jobcenter_id, year)
+    values = {s: {k: math.floor(v + 0.5) for k, v in row.items() if v is not None} for s, row in proposal.items()}
+    values = {s: row for s, row in values.items() if row}
+    if not values:
+        raise plans.PlanError(f"no forecast or actual values for {jobcenter_id} in {year}: nothing to propose")
+    return plans.save_plan(db, year, jobcenter_id, None, values, user, role, source="proposal",
+                           note="Vorschlag aus Ist-Werten und Prognose")

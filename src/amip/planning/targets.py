@@ -1,0 +1,209 @@
+"""Plan arithmetic, always from unrounded values, and the actual values a plan is compared with.
+
+Rules (spec kennzahlen.md, "Plans (Zielplanung)"):
+- planned quota = planned integrations / planned ELB (JDW) · 100;
+- a change = (new / old − 1) · 100, from unrounded values: the 2022 programme's 940 / 4 230
+  against 1 024 / 4 554 gives a quota change of −1,2 % (the rounded quotas 22,2 and 22,5 would give
+  −1,3 %); LZB 3 031 against 3 256 gives −6,9 %.
+- sex totals: when ``all`` is not planned but ``m`` and ``w`` are, ``all`` = m + w. Persons of sex
+  ``d`` are counted in the actual totals (``all``) only; a plan has no ``d`` part, so a total
+  derived from m + w leaves them out (documented in docs/planning.md).
+
+Actual values of a year (from the cockpit's figure store; the figures of December of the year):
+- integrations = Σ Int_j(m) over January–December = the numerator of K2 in December;
+- ELB (JDW) = the mean of Stock_j(m) over January–December = the denominator of K2 in December
+  (S1 in the spec);
+- LZB in December = LZB_j(December) = the numerator of K3 in December.
+For a team the same figures come from the store's ``unit_figures`` (persons grouped by the team
+they are assigned to at the Stichtag the count uses).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from amip.planning.models import MEASURES, SEXES
+
+ValueMap = dict[str, dict[str, float | None]]
+
+
+def _ok(v) -> bool:
+    return v is not None and not (isinstance(v, float) and math.isnan(v))
+
+
+def quota(integrations: float | None, elb: float | None) -> float | None:
+    """integrations / elb · 100; None when either is missing or elb is 0."""
+    if not _ok(integrations) or not _ok(elb) or elb == 0:
+        return None
+    return integrations / elb * 100
+
+
+def change_pct(new: float | None, old: float | None) -> float | None:
+    """(new / old − 1) · 100; None when either is missing or old is 0."""
+    if not _ok(new) or not _ok(old) or old == 0:
+        return None
+    return (new / old - 1) * 100
+
+
+def with_totals(values: Mapping[str, Mapping[str, float | None]]) -> ValueMap:
+    """Every sex with every measure (None where not planned) plus the quota; ``all`` filled from
+    m + w per measure where it is missing and both parts are given."""
+    out: ValueMap = {s: {m: (values.get(s) or {}).get(m) for m in MEASURES} for s in SEXES}
+    for m in MEASURES:
+        if not _ok(out["all"][m]) and _ok(out["m"][m]) and _ok(out["w"][m]):
+            out["all"][m] = out["m"][m] + out["w"][m]
+    for s in SEXES:
+        out[s]["quota"] = quota(out[s]["integrations"], out[s]["elb_jdw"])
+    return out
+
+
+def changes(plan: ValueMap, previous: ValueMap) -> dict[str, dict[str, float | None]]:
+    """Per sex: integrations_pct, elb_pct, quota_pct, lzb_pct of ``plan`` against ``previous``
+    (both as returned by :func:`with_totals`), from unrounded values."""
+    out = {}
+    for s in SEXES:
+        p, a = plan.get(s) or {}, previous.get(s) or {}
+        out[s] = {
+            "integrations_pct": change_pct(p.get("integrations"), a.get("integrations")),
+            "elb_pct": change_pct(p.get("elb_jdw"), a.get("elb_jdw")),
+            "quota_pct": change_pct(p.get("quota"), a.get("quota")),
+            "lzb_pct": change_pct(p.get("lzb_dec"), a.get("lzb_dec")),
+        }
+    return out
+
+
+def empty() -> ValueMap:
+    return {s: {**{m: None for m in MEASURES}, "quota": None} for s in SEXES}
+
+
+# ---- actual values from the figure store -------------------------------------------------------
+
+def actual_year(store, jobcenter: str, year: int, team: str | None = None) -> ValueMap:
+    """The actual values of ``year`` (December's K2 numerator and denominator, K3 numerator) per
+    sex, for the job center or one team; None where the store does not have them (e.g. the year is
+    not complete or outside the cached months)."""
+    month = f"{year}-12"
+    out = empty()
+    for s in SEXES:
+        if team is None:
+            k2 = store.value(jobcenter, "K2", month, s) or {}
+            k3 = store.value(jobcenter, "K3", month, s) or {}
+            integrations, elb = k2.get("numerator"), k2.get("denominator")
+            lzb = k3.get("numerator")
+            if lzb is None:  # K3 needs M−12 too; the LZB stock itself only M
+                lzb = store.count(jobcenter, "lzb", month, s) if hasattr(store, "count") else None
+        else:
+            integrations = elb = lzb = None
+            k2 = unit_row(store, jobcenter, "K2", month, team, s)
+            if k2 is not None:
+                integrations, elb = k2.get("numerator"), k2.get("denominator")
+            k3 = unit_row(store, jobcenter, "K3", month, team, s)
+            if k3 is not None:
+                lzb = k3.get("numerator")
+        out[s].update(integrations=_clean(integrations), elb_jdw=_clean(elb), lzb_dec=_clean(lzb))
+        out[s]["quota"] = quota(out[s]["integrations"], out[s]["elb_jdw"])
+    return out
+
+
+def unit_row(store, jobcenter: str, figure: str, month: str, team: str, sex: str) -> dict | None:
+    if not getattr(store, "has_caseload", False):
+        return None
+    t = store.by_unit(jobcenter, figure, month, "team", sex)
+    t = t[t["unit"] == team]
+    if t.empty:
+        return None
+    row = t.iloc[0]
+    return {"numerator": _clean(row["numerator"]), "denominator": _clean(row["denominator"])}
+
+
+def _clean(v) -> float | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def teams(store, jobcenter: str) -> list[str]:
+    """The teams of ``jobcenter`` known to the store (persons assigned at some Stichtag)."""
+    from amip.cockpit.store import UNASSIGNED
+
+    u = getattr(store, "unit_figures", None)
+    if u is None:
+        return []
+    names = u[(u.jobcenter_id == jobcenter) & (u.kind == "team")]["unit"].unique().tolist()
+    return sorted(n for n in names if n != UNASSIGNED)
+
+
+# ---- monthly counts of one team (for the Zielnachhaltung of team plans) --------------------------
+
+TEAM_COLUMNS = ("int", "stock", "lzb")
+
+
+def team_monthly(store, jobcenter: str, team: str, first: str, last: str) -> dict[tuple[str, str, str], float]:
+    """{(column, month, sex): count} of ``int``, ``stock`` and ``lzb`` for the persons assigned to
+    ``team`` at the Stichtag each count uses (ST(m−1) for integrations, ST(m) for stocks: the same
+    rule as the store's ``unit_figures``), months ``first`` … ``last``; sex m, w, d and all.
+    Counts only, no persons leave this function. Empty without ``caseload``."""
+    from amip.cockpit.store import ATTRIBUTES_AT_PREVIOUS_STICHTAG
+    from amip.kennzahlen.calendar import month_str, parse_month
+
+    if not getattr(store, "has_caseload", False):
+        return {}
+    lo, hi = parse_month(first), parse_month(last)
+    lagged = ", ".join(f"'{b}'" for b in ATTRIBUTES_AT_PREVIOUS_STICHTAG)
+    blocks = ", ".join(f"'{b}'" for b in TEAM_COLUMNS)
+    sql = f"""
+        WITH mm AS (
+            SELECT block, person_id, sex, unnest(range(greatest(m0, $lo), least(m1, $hi) + 1)) AS midx
+            FROM members
+            WHERE jobcenter_id = $jc AND block IN ({blocks}) AND m1 >= $lo AND m0 <= $hi
+        ), st AS (
+            SELECT *, last_day(make_date(CAST((midx - CASE WHEN block IN ({lagged}) THEN 1 ELSE 0 END) // 12 AS INTEGER),
+                                         CAST((midx - CASE WHEN block IN ({lagged}) THEN 1 ELSE 0 END) % 12 + 1 AS INTEGER),
+                                         1)) AS day
+            FROM mm
+        ), assigned AS (
+            SELECT st.block, st.midx, st.sex, st.person_id, arg_max(c.team_id, c.start_date) AS team
+            FROM st JOIN w.caseload c
+              ON c.person_id = st.person_id AND c.start_date <= st.day AND (c.end_date IS NULL OR c.end_date >= st.day)
+            GROUP BY ALL
+        )
+        SELECT block, midx, sex, count(*) AS n FROM assigned WHERE team = $team GROUP BY ALL
+    """
+    with store._lock:  # the store's own DuckDB connection (cache and warehouse attached)
+        rows = store._con.execute(sql, {"jc": jobcenter, "team": team, "lo": lo, "hi": hi}).fetchall()
+    out: dict[tuple[str, str, str], float] = {}
+    for block, midx, sex, n in rows:
+        month = month_str(int(midx))
+        out[(block, month, sex)] = float(n)
+        out[(block, month, "all")] = out.get((block, month, "all"), 0.0) + float(n)
+    return out
+
+
+class Counts:
+    """Monthly counts for the job center (``team`` None: the store's series) or for one team
+    (:func:`team_monthly`); a month the job center's series does not cover is None for both."""
+
+    def __init__(self, store, jobcenter: str, team: str | None = None, first: str | None = None,
+                 last: str | None = None):
+        self.store, self.jobcenter, self.team = store, jobcenter, team
+        self._team = team_monthly(store, jobcenter, team, first, last) if team and first and last else {}
+
+    def count(self, column: str, month: str, sex: str) -> float | None:
+        base = self.store.count(self.jobcenter, column, month, sex)
+        if self.team is None or base is None:
+            return base
+        return self._team.get((column, month, sex), 0.0)
+
+    def counts(self, column: str, months: list[str], sex: str) -> list[float] | None:
+        out = []
+        for m in months:
+            v = self.count(column, m, sex)
+            if v is None:
+                return None
+            out.append(v)
+        return out
