@@ -1,7 +1,112 @@
-"""Budget: EGL plan per instrument and VK, allocation Y−1 against estimate Y, spending."""
+"""Budget: EGL plan per instrument and VK, allocation Y−1 against estimate Y, spending.
+
+For a year Y (default: the year of the data's latest month): the B1 comparison table (allocation
+Y−1 against the estimate of Y, absolute and %), the EGL plan per instrument with its shares and the
+distribution chart, and the spending recorded on measures (cost spread over the days of
+participation) by month and instrument, with the share spent in the first half-year and on the
+second labour market (``amip.planning.budget``). Budget plans come from the data's ``budget``
+table; they are not edited here. Only aggregates; capability FIGURES.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, HTTPException, Request
+from markupsafe import Markup
+
+from amip import format as fmt
+from amip.cockpit import access, charts
+from amip.cockpit.web import (
+    Column, DataTable, Viewer, current_user, download, pick_jobcenter, render, require, store,
+)
+from amip.planning import budget as bud
 
 router = APIRouter()
+
+
+def _year(st, con, jc: str, year: str | None) -> tuple[int, list[int]]:
+    years = sorted(set(bud.budget_years(con, jc)) | {int(m[:4]) for m in st.months})
+    if year is None or year == "":
+        return (int(st.latest[:4]) if st.latest else (years[-1] if years else 0)), years
+    if not year.isdigit() or int(year) not in years:
+        raise HTTPException(404, "Für dieses Jahr liegen keine Daten vor.")
+    return int(year), years
+
+
+def tables(con, jc: str, year: int) -> dict[str, DataTable]:
+    out = {}
+    try:
+        comp = bud.comparison(con, year, jc)["rows"]
+    except bud.BudgetError:
+        comp = []
+    out["vergleich"] = DataTable(
+        "Budgetvergleich", [Column("label", "Titel"), Column("base", f"Zuteilung {year - 1}", "amount"),
+                            Column("new", f"Schätzwert/Plan {year}", "amount"), Column("delta", "Delta absolut", "amount"),
+                            Column("delta_pct", "Delta in %", "percent")],
+        comp, f"budget_vergleich_{jc}_{year}",
+        caption=f"Vergleich Zuteilung {year - 1} und Schätzwerte {year} in Euro (Quelle: Tabelle budget)")
+    plan = bud.egl_plan(con, year, jc)
+    rows = [{**r, "slm": "ja" if r["second_labour_market"] else "nein"} for r in plan.to_dict("records")]
+    out["egl"] = DataTable(
+        "EGL-Plan", [Column("instrument", "Instrument"), Column("name", "Bezeichnung"), Column("amount", "Plan in Euro", "amount"),
+                     Column("share", "Anteil %", "percent"), Column("slm", "2. Arbeitsmarkt")],
+        rows, f"egl_plan_{jc}_{year}", caption=f"Eingliederungstitel {year}: Plan je Instrument")
+    spent = bud.spending_summary(con, year, jc)
+    out["ausgaben"] = DataTable(
+        "Ausgaben je Instrument", [Column("instrument", "Instrument"), Column("name", "Bezeichnung"),
+                                   Column("amount", "Ausgaben in Euro", "amount"), Column("share", "Anteil %", "percent"),
+                                   Column("plan", "Plan in Euro", "amount")],
+        spent["by_instrument"].to_dict("records"), f"ausgaben_instrument_{jc}_{year}",
+        caption=f"Ausgaben {year} aus measures.cost_eur, gleichmäßig auf die Tage der Teilnahme verteilt")
+    spend = bud.spending(con, year, jc)
+    out["monate"] = DataTable(
+        "Ausgaben je Monat und Instrument", [Column("month", "Monat", "month"), Column("instrument", "Instrument"),
+                                             Column("amount", "Ausgaben in Euro", "amount")],
+        spend.to_dict("records"), f"ausgaben_monat_{jc}_{year}", caption=f"Ausgaben {year} je Monat und Instrument")
+    out["_summary"] = spent  # type: ignore[assignment]
+    out["_plan"] = plan  # type: ignore[assignment]
+    return out
+
+
+@router.get("/budget", name="budget")
+def budget_page(request: Request, jc: str | None = None, year: str | None = None,
+                viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    st = store(request)
+    jc = pick_jobcenter(st, jc)
+    con = bud.open_warehouse(st.warehouse)
+    try:
+        y, years = _year(st, con, jc, year)
+        t = tables(con, jc, y)
+    finally:
+        con.close()
+    spent, plan = t.pop("_summary"), t.pop("_plan")
+    chart = None
+    if not plan.empty:
+        chart = Markup(charts.svg(charts.egl_distribution_spec(plan.to_dict("records"),
+                                                               f"Verteilung des Eingliederungsbudgets {y}")))
+    by_month = spent["by_month"]
+    month_chart = Markup(charts.svg(charts.monthly_bars_spec(
+        [{"month": m, "value": v} for m, v in zip(by_month["month"], by_month["amount"])],
+        f"Ausgaben {y} je Monat", "Euro")))
+    facts = {"total": fmt.number(spent["total"]), "first_half": fmt.percent(spent["first_half_share"]),
+             "slm": fmt.percent(spent["second_labour_market_share"]),
+             "slm_plan": fmt.percent(bud.second_labour_market_share(plan))}
+    return render(request, "budget.html", viewer, jc=jc, year=y, years=years, tables=t, chart=chart,
+                  month_chart=month_chart, facts=facts, query=f"jc={jc}&year={y}")
+
+
+@router.get("/budget/{table}.{fmt}", name="budget_download")
+def budget_download(request: Request, table: str, fmt: str, jc: str | None = None, year: str | None = None,
+                    viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    st = store(request)
+    jc = pick_jobcenter(st, jc)
+    con = bud.open_warehouse(st.warehouse)
+    try:
+        y, _ = _year(st, con, jc, year)
+        t = tables(con, jc, y)
+    finally:
+        con.close()
+    if table not in t or table.startswith("_"):
+        raise HTTPException(404, "Unbekannte Tabelle.")
+    return download(t[table], fmt)

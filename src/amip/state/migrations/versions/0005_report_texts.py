@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -19,8 +19,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "report_texts",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("jobcenter_id", sa.String(64), nullable=False),
+        sa.Column("chapter", sa.String(64), nullable=False),
+        sa.Column("markdown", sa.Text(), nullable=False),
+        sa.Column("updated_by", sa.String(64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("year", "jobcenter_id", "chapter", name="uq_report_texts_chapter"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("report_texts")

@@ -1,0 +1,156 @@
+"""The monthly controlling report for a Bezugsmonat M (``amip report monthly``).
+
+Blocks: the K1–K3 families in M by sex; the Zielnachhaltung of the year's plan (status per planned
+figure, ``amip.planning.tracking.track``) with the cumulative integrations chart; integrations
+year to date against the same months of the previous year; the forecast outlook when available;
+EGL spending year to date against the plan (``amip.planning.budget``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from amip import format as fmt
+from amip.reports.programme import ProgrammeError, jobcenter_name, month_label, pick_jobcenter
+from amip.reports.tables import Col, ReportTable
+
+FAMILIES = ("K1", "K1E1", "K1E2", "K1E3", "K1E4", "K2", "K2E1", "K2E2", "K2E3", "K2E4",
+            "K3", "K3E1", "K3E2", "K3E3", "K3E4")
+MEASURE_LABELS = {"integrations": "Integrationen (seit Jahresbeginn)", "elb_jdw": "ELB (Jahresdurchschnitt bisher)",
+                  "quota": "Integrationsquote K2 (%)", "lzb_dec": "LZB-Bestand"}
+
+
+@dataclass
+class Monthly:
+    month: str
+    jobcenter: str
+    jobcenter_name: str
+    stand: str
+    month_label: str
+    blocks: list[dict] = field(default_factory=list)  # {"heading", "text", "table", "chart"}
+    notes: list[str] = field(default_factory=list)
+
+
+def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=None, db=None,
+            progress: Callable[[str], None] | None = None, today: date | None = None) -> Monthly:
+    from markupsafe import Markup
+
+    from amip.cockpit import charts, glossary
+    from amip.planning import budget as bud
+    from amip.reports.render import chart_html
+
+    say = progress or (lambda _m: None)
+    con = bud.open_warehouse(warehouse)
+    try:
+        jc = pick_jobcenter(con, jobcenter)
+        if store is None:
+            from amip.cockpit.store import FigureStore
+            say("Kennzahlen laden")
+            store = FigureStore.open(Path(warehouse))
+        if month not in store.months:
+            raise ProgrammeError(f"month {month} not covered (the figures cover {store.months[0]} to {store.latest})")
+        year = int(month[:4])
+        m = Monthly(month=month, jobcenter=jc, jobcenter_name=jobcenter_name(jc),
+                    stand=(today or date.today()).strftime("%d.%m.%Y"), month_label=month_label(month))
+        # 1. § 48a figures
+        rows = []
+        for fig in FAMILIES:
+            v = {s: (store.value(jc, fig, month, s) or {}).get("value") for s in ("all", "w", "m")}
+            if all(x is None for x in v.values()):
+                continue
+            rows.append({"figure": fig, "label": glossary.EXPLANATIONS[fig].short, **v})
+        m.blocks.append({"heading": "Kennzahlen nach § 48a SGB II", "text": (
+            "Werte im Berichtsmonat (K2-Familie und K3E1–K3E2: Summe der letzten zwölf Monate; K1, K3: Veränderung "
+            "zum Vorjahresmonat in %)."),
+            "table": ReportTable("kennzahlen", f"K1–K3 im {month_label(month)}",
+                                 [Col("figure", "Kennzahl", "text"), Col("label", "Bezeichnung", "text"),
+                                  Col("all", "Insgesamt", "pct"), Col("w", "Frauen", "pct"), Col("m", "Männer", "pct")],
+                                 rows)})
+        # 2. Zielnachhaltung
+        say("Zielnachhaltung")
+        tracked = None
+        if db is not None:
+            from amip.planning import tracking
+            tracked = tracking.track(db, store, year, jc, month)
+        if tracked is None or tracked["plan_status"] is None:
+            m.notes.append(f"Für {year} liegt keine Zielplanung vor; die Zielnachhaltung entfällt.")
+        else:
+            from amip.planning.tracking import STATUS_LABELS
+            trows = [{"measure": MEASURE_LABELS[r["measure"]], "sex": glossary.SEXES[r["sex"]],
+                      "plan": fmt.percent(r["plan"]) if r["measure"] == "quota" else fmt.number(r["plan"]),
+                      "actual": fmt.percent(r["actual"]) if r["measure"] == "quota" else fmt.number(r["actual"]),
+                      "expected": fmt.percent(r["expected"]) if r["measure"] == "quota" else fmt.number(r["expected"]),
+                      "attainment": r["attainment"], "status": STATUS_LABELS.get(r["status"], "–")}
+                     for r in tracked["rows"]]
+            status_word = "vereinbart" if tracked["plan_status"] == "agreed" else "Entwurf"
+            m.blocks.append({"heading": f"Zielnachhaltung {year}", "text": f"Plan {year} ({status_word}, Version "
+                             f"{tracked['version']}). {tracked['rule']}",
+                             "table": ReportTable("zielnachhaltung", f"Zielnachhaltung {month_label(month)}",
+                                                  [Col("measure", "Kennzahl", "text"), Col("sex", "Gruppe", "text"),
+                                                   Col("plan", f"Plan {year}", "text"), Col("actual", "Ist", "text"),
+                                                   Col("expected", "Soll bis Berichtsmonat", "text"),
+                                                   Col("attainment", "Zielerreichung in %", "pct"),
+                                                   Col("status", "Status", "text")], trows)})
+            cum = tracked["cumulative"].get("all")
+            if cum:
+                svg = charts.svg(charts.target_progress_spec(cum, f"Integrationen {year}: Ist und Soll kumuliert"))
+                m.blocks.append({"chart": chart_html(svg, f"Integrationen {year} kumuliert")})
+        # 3. YTD integrations against the previous year
+        months = [f"{year}-{k:02d}" for k in range(1, int(month[5:7]) + 1)]
+        before = [f"{year - 1}-{mm[5:]}" for mm in months]
+        yrows = []
+        for s in ("all", "w", "m"):
+            now = [store.count(jc, "int", mm, s) for mm in months]
+            old = [store.count(jc, "int", mm, s) for mm in before]
+            a = sum(now) if all(v is not None for v in now) else None
+            b = sum(old) if all(v is not None for v in old) else None
+            yrows.append({"sex": glossary.SEXES[s], "now": a, "before": b,
+                          "change": (a - b) / b * 100 if a is not None and b else None})
+        m.blocks.append({"heading": "Integrationen seit Jahresbeginn",
+                         "table": ReportTable("integrationen_ytd", f"Integrationen Januar bis {month_label(month)}",
+                                              [Col("sex", "Gruppe", "text"), Col("now", f"{year}"),
+                                               Col("before", f"{year - 1}"), Col("change", "Veränderung in %", "pct")],
+                                              yrows)})
+        # 4. forecast outlook
+        fc = getattr(store, "forecast", None)
+        frows = []
+        if fc is not None:
+            for series, label in (("elb", "ELB-Bestand"), ("lzb", "LZB-Bestand"), ("integrations", "Integrationen")):
+                try:
+                    f = fc(jc, series, "all")
+                except Exception:  # noqa: BLE001 - a series without forecast is skipped
+                    continue
+                f = f[f["month"].astype(str) > month].head(3)
+                for _, r in f.iterrows():
+                    frows.append({"series": label, "month": str(r["month"]), "mean": float(r["mean"]),
+                                  "lo80": float(r["lo80"]), "hi80": float(r["hi80"])})
+        if frows:
+            m.blocks.append({"heading": "Ausblick (Prognose)", "table": ReportTable(
+                "prognose", f"Prognose der ersten drei Monate nach dem Datenstand {month_label(store.latest)}",
+                [Col("series", "Reihe", "text"), Col("month", "Monat", "text"), Col("mean", "Erwartung"),
+                 Col("lo80", "80 % von"), Col("hi80", "80 % bis")], frows)})
+        else:
+            m.notes.append("Eine Prognose liegt für diesen Bericht nicht vor.")
+        # 5. EGL spending year to date
+        spent = bud.spending_summary(con, year, jc)
+        by_month = spent["by_month"]
+        ytd = float(by_month.loc[by_month["month"] <= month, "amount"].sum())
+        plan = bud.egl_plan(con, year, jc)
+        plan_total = float(plan["amount"].sum()) if not plan.empty else None
+        brows = [{"label": "Ausgaben EGL seit Jahresbeginn (Euro)", "value": fmt.number(ytd)},
+                 {"label": f"Plan EGL {year} (Euro)", "value": fmt.number(plan_total)},
+                 {"label": "Anteil des Plans gebunden bis Berichtsmonat (%)",
+                  "value": fmt.percent(ytd / plan_total * 100) if plan_total else "–"}]
+        m.blocks.append({"heading": "Mitteleinsatz Eingliederungstitel", "table": ReportTable(
+            "ausgaben", f"Mitteleinsatz bis {month_label(month)}", [Col("label", "", "text"), Col("value", "Wert", "text")],
+            brows, caption="Kosten der Maßnahmen (measures.cost_eur), gleichmäßig auf die Tage der Teilnahme verteilt")})
+        rows = [{"month": mm, "value": v} for mm, v in zip(by_month["month"], by_month["amount"]) if mm <= month]
+        if rows:
+            svg = charts.svg(charts.monthly_bars_spec(rows, f"Ausgaben EGL {year} je Monat", "Euro"))
+            m.blocks.append({"chart": Markup(chart_html(svg, f"Ausgaben EGL {year} je Monat"))})
+        return m
+    finally:
+        con.close()

@@ -1,0 +1,371 @@
+"""The programme document and the monthly report: a hand-made job center, every expected number
+worked out by hand below, written through the real CLI (PDF via WeasyPrint), read back with
+pdftotext, pages rendered with pdftoppm (saved to test-artifacts/reports/ for a human to look at).
+
+Job center J1, data 2020-01 .. 2022-12, programme for Y = 2022 (Ist = 2021):
+
+  p1 w 1990-05-01  ELB 2020-01-01 ..          prognosis marktnah (25-54)   minijob (gb, 300 €) from 2020-03-01
+  p2 m 1960-01-01  ELB 2020-01-01 ..          prognosis nicht_marktnah (55+)
+  p3 m 1985-07-15  ELB 2020-01-01 .. 2021-09-30, no prognosis (X), svb job from 2021-10-01 -> integration 2021-10
+
+  ELB JDW 2021 = (12 + 12 + 9) / 12 = 2,75 (w 1, m 1,75); integrations 2021 = 1 (m)
+  quota 2021 = 1 / 2,75 = 36,36 -> "36,4"; w 0 / 1 = "0,0"; m 1 / 1,75 = 57,14 -> "57,1"
+  LZB Dec 2021 = p1, p2 (731 days of receipt) = 2
+  plan 2022 (agreed): integrations 2 (w 1, m 1), ELB 2,5 (w 1, m 1,5), LZB 1
+     quota plan = 2 / 2,5 = "80,0"; change vs Ist = 80 / 36,36 - 1 = +120,0 %; LZB 2 -> 1 = "-50,0"
+  P1J 2021: marktnah 1 (36,4 %), nicht marktnah 1 (36,4 %), other = X 0,75 (27,3 %)
+  E1 May 2021: erwerbstätig 1 (p1, <= 450 €) of 3 ELB in May 2021 -> 33,3 % of ELB
+  budget: the seed's 2021/2022 amounts -> -633.487 / -7,8; -836.905 / -12,8; -1.470.392 / -10,0
+  EGL plan 2022: FBW 3.000.000, MAT 1.894.095, AGH 500.000, TAM 300.000 -> 2nd labour market
+     800.000 / 5.694.095 = 14,05 % -> "14,0"
+  spending 2021: FBW 9.000 (Jan-Mar) + AGH 3.000 (Jun 16 - Jul 15: 1.500 each) = 12.000;
+     first half 10.500 -> "87,5" %; 2nd labour market 3.000 -> "25,0" %
+  BG (with an ELB): p1 and p2 share bgA, p3 alone: JDW 2021 = (12 + 9) / 12 = 1,75 -> "2"
+  indicators 2021: fehlerquote_kdu 2,0 (Jan-Jun) and 4,0 (Jul-Dec) -> JDW "3,0"
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from builder import DataSet, runner
+
+from amip.cli import app
+from amip.planning import plans
+from amip.reports import texts as tx
+from amip.state.db import open_state, state_url
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "reports"
+CHAPTER_TITLES = ["Präambel", "1 Grundsicherung für Arbeitsuchende im Landkreis",
+                  "2 Angebot und Nachfrage auf dem Arbeitsmarkt", "3 Ziele im Jobcenter J1", "4 Ressourcen",
+                  "5 Operative Schwerpunkte und geschäftspolitische Handlungsfelder",
+                  "6 Rechtmäßigkeit und Qualität der operativen Umsetzung sicherstellen",
+                  "7 Zusammenarbeit mit den Trägern des Jobcenters J1", "8 Schlussbemerkungen"]
+
+
+def report_dataset() -> DataSet:
+    ds = DataSet("2020-01", "2022-12")
+    ds.person("p1", "w", "1990-05-01").spell("p1", "J1", "2020-01-01", bg="bgA").prognosis("p1", "2020-01-01", "marktnah", True)
+    ds.job("p1", "gb", "2020-03-01", gross=300)
+    ds.person("p2", "m", "1960-01-01").spell("p2", "J1", "2020-01-01", bg="bgA").prognosis("p2", "2020-01-01", "nicht_marktnah")
+    ds.person("p3", "m", "1985-07-15").spell("p3", "J1", "2020-01-01", "2021-09-30")
+    ds.job("p3", "svb", "2021-10-01", gross=2500)
+    ds.budget("J1", 2021, "VK", "zuteilung", 8118736).budget("J1", 2021, "EGL", "zuteilung", 6531000)
+    ds.budget("J1", 2022, "VK", "schaetzung", 7485249).budget("J1", 2022, "EGL", "schaetzung", 5694095)
+    for inst, amount in (("FBW", 3000000), ("MAT", 1894095), ("AGH", 500000), ("TAM", 300000)):
+        ds.budget("J1", 2022, "EGL", "plan", amount, inst)
+    ds.measure("p1", "J1", "FBW", "2021-01-01", "2021-03-31", 9000)
+    ds.measure("p2", "J1", "AGH", "2021-06-16", "2021-07-15", 3000)
+    for k in range(1, 13):
+        ds.indicator("J1", f"2021-{k:02d}", "fehlerquote_kdu", 2.0 if k <= 6 else 4.0)
+    return ds
+
+
+def make(tmp: Path, plan: bool = True) -> Path:
+    data = report_dataset().write(tmp / "data")
+    db = tmp / "amip.duckdb"
+    res = runner.invoke(app, ["import", str(data), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    if plan:
+        factory = open_state(url=state_url(db))
+        with factory.begin() as s:
+            p = plans.save_plan(s, 2022, "J1", None, {
+                "all": {"integrations": 2, "elb_jdw": 2.5, "lzb_dec": 1},
+                "w": {"integrations": 1, "elb_jdw": 1}, "m": {"integrations": 1, "elb_jdw": 1.5}}, "test")
+            plans.agree(s, p.id, "test")
+        factory.kw["bind"].dispose()
+    return db
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("reports")
+    db = make(tmp)
+    out = {}
+    for suffix in ("pdf", "html", "xlsx"):
+        path = tmp / f"programm.{suffix}"
+        res = runner.invoke(app, ["report", "programme", "--year", "2022", "--db", str(db), "--out", str(path)])
+        assert res.exit_code == 0, res.output
+        out[suffix] = path
+    out["db"] = db
+    return out
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_pdf_has_every_chapter_and_a_table_of_contents(written):
+    text = squeeze(pdf_text(written["pdf"]))
+    assert "Inhaltsverzeichnis" in text
+    for title in CHAPTER_TITLES:
+        assert text.count(title) >= 2, title  # in the table of contents and as the heading
+    assert "{{" not in text and "@@amip" not in text and "}}" not in text
+
+
+def test_pdf_tables_hold_the_hand_computed_values(written):
+    t = squeeze(pdf_text(written["pdf"]))
+    # Kennzahlen Ist 2021 / Plan 2022: integrations 1 -> 2 (+100,0 %); quota 36,4 -> 80,0 (+120,0 %)
+    assert "Integrationen 1 2 100,0" in t
+    assert "Integrationsquote 36,4 80,0 120,0" in t
+    assert "dav. Männer 57,1 66,7" in t  # 1 / 1,5 = 66,67
+    # LZB table: Ist 2021 2, Plan 2022 1, -50,0 %
+    assert "Ist 2021 2" in t and "Plan 2022 1" in t and "Ist/Ist in % -50,0" in t
+    # budget (seed amounts)
+    assert "Verwaltungskosten (VK) 8.118.736 7.485.249 -633.487 -7,8" in t
+    assert "Eingliederungsleistungen (EGL) 6.531.000 5.694.095 -836.905 -12,8" in t
+    assert "Gesamtbudget 14.649.736 13.179.344 -1.470.392 -10,0" in t
+    # prognosis table: "Sonstige" = X only, 0,75 -> 1 person, 27,3 %
+    # (long row labels may wrap in the PDF: the label's last word can follow the numbers)
+    assert re.search(r"X Fehlende (Werte )?1 27,3", t)
+    # marktnah: p1 (w, 25-54) -> cells u25 m/w 0 0, 25-54 m/w 0 1, 55+ m/w 0 0
+    assert re.search(r"Kunden mit (Integrationsprognose )?1 36,4 0 0 0 1 0 0", t)
+    # nicht marktnah: p2 (m, 55+)
+    assert re.search(r"Kunden mit (Integrationsprognose )?(„nicht )?1 36,4 0 0 0 0 1 0", t)
+    # E1 and communal targets
+    assert re.search(r"Kosten der Unterkunft: Fehlerquote (\(%\) )?3,0", t)
+    # the prose (same HTML as the PDF; in the PDF words may be hyphenated across lines)
+    h = squeeze(written["html"].read_text(encoding="utf-8"))
+    assert "2. Arbeitsmarkt sind 14,0 Prozent" in h
+    assert "87,5 Prozent der Ausgaben auf das erste Halbjahr" in h
+    assert "36,4 Prozent in der Integrationsprognose „nicht marktnah“" in h
+    assert "1 ELB erwerbstätig (33,3 % aller ELB)" in h
+    assert "Die Zielplanung 2022 ist vereinbart." in h
+    assert "in rund 2 Bedarfsgemeinschaften" in h
+
+
+def test_pdf_pages_render_and_are_not_blank(written, tmp_path):
+    from PIL import Image
+
+    prefix = tmp_path / "page"
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(written["pdf"]), str(prefix)], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) >= 10  # cover, contents, nine chapters (some on more than one page)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("programme-*.png"):
+        old.unlink()
+    for i, page in enumerate(pages, 1):
+        shutil.copy(page, ARTIFACTS / f"programme-{i:02d}.png")
+        img = Image.open(page).convert("L")
+        dark = sum(img.histogram()[:200])  # pixels darker than light grey
+        assert dark > 200, f"page {i} looks blank"
+
+
+def test_xlsx_has_one_sheet_per_table_with_numeric_cells(written):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(written["xlsx"])
+    assert {"budget", "kennzahlen", "prognose", "erwerbstaetige", "egl_plan"} <= set(wb.sheetnames)
+    ws = wb["budget"]
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    vk = next(r for r in values if r[0] == "Verwaltungskosten (VK)")
+    assert vk[1:4] == [8118736, 7485249, -633487]
+    assert isinstance(vk[1], (int, float))
+    assert round(vk[4], 2) == -7.80
+
+
+def test_html_has_no_placeholder_left(written):
+    html = written["html"].read_text(encoding="utf-8")
+    assert "{{" not in html and "{%" not in html and "@@amip" not in html
+    assert "<img" in html and "data:image/svg+xml;base64," in html  # the charts
+
+
+def test_without_a_plan_the_ziele_chapter_says_so(tmp_path):
+    db = make(tmp_path, plan=False)
+    out = tmp_path / "p.html"
+    res = runner.invoke(app, ["report", "programme", "--year", "2022", "--db", str(db), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert "Für 2022 liegt noch keine Zielplanung vor" in html
+    assert "Die Zielplanung 2022 ist noch nicht erfasst." in html
+
+
+def test_unknown_placeholder_is_an_error_naming_chapter_and_name():
+    with pytest.raises(tx.TextError, match="Kapitel „ziele“: unbekannter Platzhalter „gibt_es_nicht“"):
+        tx.render_markdown("ziele", "Text {{ gibt_es_nicht }}", {"jahr": "2022"}, {}, {})
+    with pytest.raises(tx.TextError, match="unbekannte Tabelle „nope“"):
+        tx.render_markdown("ziele", '{{ tabelle("nope") }}', {}, {"budget": "<table></table>"}, {})
+    with pytest.raises(tx.TextError, match="unbekannter Platzhalter „foo“"):
+        tx.check_syntax("ressourcen", "{{ foo }} und {{ jahr }}")
+    # the sandbox refuses attribute tricks
+    with pytest.raises(tx.TextError):
+        tx.render_markdown("ziele", "{{ jahr.__class__.__mro__ }}", {"jahr": "2022"}, {}, {})
+
+
+def test_default_texts_use_only_known_placeholders_and_the_programme_fills_them(written):
+    from amip.reports import programme
+
+    for chapter in tx.CHAPTER_KEYS:
+        tx.check_syntax(chapter, tx.default_text(chapter))
+    p = programme.collect(written["db"], 2022)
+    assert set(p.context) == set(tx.PLACEHOLDERS)
+
+
+def test_texts_export_edit_import_round_trip(written, tmp_path):
+    db = written["db"]
+    folder = tmp_path / "texte"
+    res = runner.invoke(app, ["report", "texts", "export", str(folder), "--year", "2022", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.stem for p in folder.glob("*.md")) == sorted(tx.CHAPTER_KEYS)
+    (folder / "schlussbemerkungen.md").write_text("Herzberg, im Dezember {{ vorjahr }}.\n", encoding="utf-8")
+    (folder / "praeambel.md").write_text("Kaputt {{ unbekannt }}\n", encoding="utf-8")
+    res = runner.invoke(app, ["report", "texts", "import", str(folder), "--year", "2022", "--user", "co", "--db", str(db)])
+    assert res.exit_code == 1 and "unbekannter Platzhalter „unbekannt“" in squeeze(res.output)
+    (folder / "praeambel.md").write_text(tx.default_text("praeambel"), encoding="utf-8")
+    res = runner.invoke(app, ["report", "texts", "import", str(folder), "--year", "2022", "--user", "co", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "p.html"
+    assert runner.invoke(app, ["report", "programme", "--year", "2022", "--db", str(db), "--out", str(out)]).exit_code == 0
+    assert "Herzberg, im Dezember 2021." in out.read_text(encoding="utf-8")
+    from amip.state import audit
+    factory = open_state(url=state_url(db))
+    with factory.begin() as s:
+        assert any(e.action == "report_text_edit" and "schlussbemerkungen" in (e.detail or "")
+                   for e in audit.entries(s, action="report_text_edit"))
+        tx.reset_text(s, 2022, "J1", "schlussbemerkungen")  # leave the module's data as it was
+        for ch in tx.CHAPTER_KEYS:
+            tx.reset_text(s, 2022, "J1", ch)
+    factory.kw["bind"].dispose()
+
+
+def test_cli_errors_are_clear(written, tmp_path):
+    db = written["db"]
+    res = runner.invoke(app, ["report", "programme", "--year", "2020", "--db", str(db), "--out", str(tmp_path / "x.pdf")])
+    assert res.exit_code == 1 and "year 2020 not covered" in squeeze(res.output)
+    res = runner.invoke(app, ["report", "programme", "--year", "2022", "--jobcenter", "J9", "--db", str(db),
+                              "--out", str(tmp_path / "x.pdf")])
+    assert res.exit_code == 1 and "unknown job center 'J9'" in squeeze(res.output)
+    res = runner.invoke(app, ["report", "programme", "--year", "2022", "--db", str(db), "--out", str(tmp_path / "x.docx")])
+    assert res.exit_code == 2 and "unknown format" in squeeze(res.output)
+    assert not list(tmp_path.glob("x.*"))
+
+
+def test_monthly_report(written, tmp_path):
+    out = tmp_path / "m.pdf"
+    res = runner.invoke(app, ["report", "monthly", "--month", "2022-06", "--db", str(written["db"]), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    t = squeeze(pdf_text(out))
+    assert "Controllingbericht" in t and "Juni 2022" in t
+    assert "Zielnachhaltung 2022" in t  # the agreed plan is tracked
+    assert "K2 Integrationsquote" in t
+    # Integrations Jan-Jun 2022: none; same months 2021: none
+    assert "Integrationen Januar bis Juni 2022" in t
+    res = runner.invoke(app, ["report", "monthly", "--month", "1999-01", "--db", str(written["db"]),
+                              "--out", str(tmp_path / "y.pdf")])
+    assert res.exit_code == 1 and "not covered" in squeeze(res.output)
+
+
+# ---- cockpit: downloads and text editing ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cockpit(tmp_path_factory):
+    from cockpit_fixture import add_users, make_warehouse
+    from fastapi.testclient import TestClient
+
+    from amip.cockpit.app import create_app
+    from amip.cockpit.settings import Settings
+
+    tmp = tmp_path_factory.mktemp("reports_cockpit")
+    db = make_warehouse(tmp)
+    add_users(db)
+    application = create_app(Settings.from_env(db))
+    with TestClient(application):
+        yield application, db
+
+
+def _client(application, role):
+    from cockpit_fixture import login
+    from fastapi.testclient import TestClient
+
+    c = TestClient(application)
+    assert login(c, role).status_code == 303
+    return c
+
+
+def test_cockpit_download_returns_a_pdf(cockpit):
+    application, _ = cockpit
+    c = _client(application, "gf")
+    r = c.get("/berichte/programm.pdf?jc=J1&year=2022")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF")
+    r = c.get("/berichte/monatsbericht.pdf?jc=J1&month=2022-12")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    page = c.get("/berichte?jc=J1&year=2022")
+    assert "/berichte/programm.pdf?jc=J1&amp;year=2022" in page.text
+
+
+def test_cockpit_text_edit_is_checked_stored_and_audited(cockpit):
+    from cockpit_fixture import csrf_of
+
+    from amip.state import audit
+
+    application, db = cockpit
+    c = _client(application, "co")
+    page = c.get("/berichte/text?jc=J1&year=2022&chapter=schlussbemerkungen")
+    assert page.status_code == 200 and "Vorschau" in page.text
+    token = csrf_of(page.text)
+    form = {"csrf_token": token, "jc": "J1", "year": "2022", "chapter": "schlussbemerkungen"}
+    bad = c.post("/berichte/text", data={**form, "markdown": "Gruß {{ nicht_da }}"}, follow_redirects=False)
+    assert bad.status_code == 400 and "nicht_da" in bad.text
+    ok = c.post("/berichte/text", data={**form, "markdown": "Elsterwerda, im Dezember {{ vorjahr }}."},
+                follow_redirects=False)
+    assert ok.status_code == 303
+    html = c.get("/berichte/programm.html?jc=J1&year=2022").text
+    assert "Elsterwerda, im Dezember 2021." in html
+    with application.state.sessions.begin() as s:
+        edits = audit.entries(s, action="report_text_edit")
+        assert len(edits) == 1 and edits[0].user_name == "co" and "schlussbemerkungen" in edits[0].detail
+        assert tx.stored_texts(s, 2022, "J1")["schlussbemerkungen"].markdown.startswith("Elsterwerda")
+    reset = c.post("/berichte/text", data={**form, "action": "reset"}, follow_redirects=False)
+    assert reset.status_code == 303
+    with application.state.sessions.begin() as s:
+        assert "schlussbemerkungen" not in tx.stored_texts(s, 2022, "J1")
+        assert len(audit.entries(s, action="report_text_reset")) == 1
+    # a team lead may download but not edit
+    tl = _client(application, "tl")
+    assert tl.get("/berichte/text?jc=J1&year=2022&chapter=ziele").status_code == 403
+
+
+def test_xlsx_keeps_quotas_numeric(written):
+    import openpyxl
+
+    ws = openpyxl.load_workbook(written["xlsx"])["kennzahlen"]
+    rows = {r[0].value: [c.value for c in r[1:]] for r in ws.iter_rows(min_row=4) if r[0].value}
+    # quota Ist 2021 = 1 / 2,75 * 100 = 36,36 %; plan 2 / 2,5 = 80 %
+    assert rows["Integrationsquote"][0] == pytest.approx(100 / 2.75)
+    assert rows["Integrationsquote"][1] == pytest.approx(80.0)
+    assert rows["Integrationen"][:2] == [1, 2]
+
+
+def test_seed_kennzahlen_table_recomputed_to_the_printed_digit():
+    """AMIP 2022, 3.1: Ist 2021 / Plan 2022 from the seed's counts; quotas = integrations / ELB · 100,
+    changes from the unrounded values (the seed prints -1,2 % for the quota, -6,9 % for LZB)."""
+    import re as _re
+
+    from amip.reports.programme import target_tables
+
+    def values(ints, elb, lzb=None):
+        return {"integrations": ints, "elb_jdw": elb, "quota": ints / elb * 100, "lzb_dec": lzb}
+
+    ist = {"all": values(1024, 4554, 3256), "w": values(399, 2178), "m": values(625, 2376)}
+    plan = {"all": values(940, 4230, 3031), "w": values(399, 1985), "m": values(541, 2245)}
+    kz, lzb = target_tables(ist, plan, 2022, "agreed")
+    text = squeeze(_re.sub(r"<[^>]+>", " ", str(kz.html())))
+    # 1024 / 4554 = 22,486; 940 / 4230 = 22,222; (22,222 - 22,486) / 22,486 = -1,17 %
+    assert "Integrationsquote 22,5 22,2 -1,2" in text
+    assert "dav. Frauen 18,3 20,1" in text   # 399 / 2178 = 18,32; 399 / 1985 = 20,10
+    assert "dav. Männer 26,3 24,1" in text   # 625 / 2376 = 26,30; 541 / 2245 = 24,10
+    assert "Integrationen 1.024 940 -8,2" in text  # (940 - 1024) / 1024 = -8,20 %
+    assert "ELB 4.554 4.230 -7,1" in text  # (4230 - 4554) / 4554 = -7,11 %
+    ltext = squeeze(_re.sub(r"<[^>]+>", " ", str(lzb.html())))
+    assert "Ist 2021 3.256 Plan 2022 3.031 Ist/Ist in % -6,9" in ltext  # -225 / 3256 = -6,91 %
