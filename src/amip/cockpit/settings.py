@@ -6,6 +6,12 @@
 - ``AMIP_SECURE_COOKIES``: ``1`` to mark cookies Secure (behind TLS) [on when the request is HTTPS].
 - ``AMIP_SESSION_HOURS``: absolute session lifetime [8]; ``AMIP_IDLE_MINUTES``: idle timeout [60].
 - ``AMIP_LOCKOUT_ATTEMPTS`` / ``AMIP_LOCKOUT_MINUTES``: see :mod:`amip.state.users`.
+- ``AMIP_SMTP_HOST`` [unset: no e-mail], ``AMIP_SMTP_PORT`` [25], ``AMIP_SMTP_USER``, ``AMIP_SMTP_PASSWORD``,
+  ``AMIP_SMTP_FROM``, ``AMIP_SMTP_STARTTLS``, ``AMIP_BASE_URL``: e-mail for data-quality notices, read by
+  :class:`amip.dqm.notify.SmtpSettings` when ``amip dqm run`` sends them.
+- ``AMIP_INTENSIVE_PLACES``: intensive-care places per IFK and year, ``5`` or ``2020:2,2022:5``
+  [``2020:2,2022:5``; a year takes the value of the latest listed year before it, else 5].
+- ``AMIP_TODAY``: a fixed date (YYYY-MM-DD) for meeting reminders (tests, demos) [the real clock].
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ class Settings:
     secure_cookies: bool = False
     session_hours: float = 8.0
     idle_minutes: float = 60.0
+    intensive_places: str = "2020:2,2022:5"  # parsed by amip.worklists.intensive.places_per_year
+    today: str | None = None  # AMIP_TODAY: fixed date for reminders, else the real clock
 
     @classmethod
     def from_env(cls, warehouse: Path | None = None) -> "Settings":
@@ -35,4 +43,6 @@ class Settings:
             secure_cookies=os.environ.get("AMIP_SECURE_COOKIES", "") in ("1", "true", "yes"),
             session_hours=float(os.environ.get("AMIP_SESSION_HOURS", "8")),
             idle_minutes=float(os.environ.get("AMIP_IDLE_MINUTES", "60")),
+            intensive_places=os.environ.get("AMIP_INTENSIVE_PLACES", "2020:2,2022:5"),
+            today=os.environ.get("AMIP_TODAY") or None,
         )
