@@ -76,6 +76,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     team_id: Mapped[str | None] = mapped_column(String(64))
     caseworker_id: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(255))  # for DQM notices (migration 0004)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -37,6 +37,7 @@ from amip.state.sessions import end_all_sessions
 LOCKOUT_ATTEMPTS = 5
 LOCKOUT_MINUTES = 15
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{2,64}")
+EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
 _hasher = PasswordHasher()  # argon2id with the library's current (RFC 9106) parameters
 
@@ -158,11 +159,16 @@ def add_user(
     team_id: str | None = None,
     caseworker_id: str | None = None,
     now: datetime | None = None,
+    email: str | None = None,
 ) -> User:
-    """Create an account. Raises :class:`InvalidUser`, :class:`WeakPassword`, :class:`UserExists`."""
+    """Create an account. Raises :class:`InvalidUser`, :class:`WeakPassword`, :class:`UserExists`.
+    ``email`` (optional) receives the data-quality notices (amip.dqm.notify)."""
     now = aware(now)
     team_id, caseworker_id = _scope(team_id), _scope(caseworker_id)
     validate_user(name, role, team_id, caseworker_id)
+    email = _scope(email)
+    if email is not None and not EMAIL_PATTERN.fullmatch(email):
+        raise InvalidUser(f"invalid e-mail address {email!r}")
     POLICY.check(password, name)
     if get_user(db, name) is not None:
         raise UserExists(f"user {name!r} exists already")
@@ -172,6 +178,7 @@ def add_user(
         password_hash=_hasher.hash(password),
         team_id=team_id,
         caseworker_id=caseworker_id,
+        email=email,
         failed_logins=0,
         created_at=now,
         password_changed_at=now,

@@ -73,11 +73,35 @@ def caseload(sim, rng, pid, s_person, s_start, s_end, hi) -> pa.Table:
                 tsel = np.flatnonzero(sel)[ti == i]
                 team_id[tsel] = f"{off['code']}-{t['id']}"
                 worker[tsel] = np.char.add(f"IFK-{off['code']}-{t['id']}-", np.char.zfill((w[ti == i] + 1).astype(str), 2))
+    end2 = _late_closures(person2, start2, end2, pick, cfg.get("late_closure_share", 0.0), hi)
     names = np.array([o["name"] for o in offices])
     return _sorted(pa.table({
         "person_id": pid[person2], "caseworker_id": pa.array(worker.astype(str)), "team_id": pa.array(team_id.astype(str)),
         "office": names[office2], "start_date": _dates(start2), "end_date": _dates(end2),
     }), ["person_id", "start_date"])
+
+
+def _late_closures(person, start, end, pick, share: float, hi: int) -> np.ndarray:
+    """Cases closed late: for a ``share`` of closed rows the caseload stays open 31–120 days after
+    the ELB spell ended (or is still open at the data cut-off), as long as the person's next row
+    starts later. Chosen from the stable per-person draw ``pick`` (no new random numbers, so the
+    other tables of a seed stay as they were)."""
+    if share <= 0:
+        return end
+    order = np.lexsort((start, person))
+    p, s, e = person[order], start[order], end[order]
+    next_start = np.full(p.size, 10**8, np.int64)
+    same = p[1:] == p[:-1]
+    next_start[:-1] = np.where(same, s[1:], 10**8)
+    u = (pick[p] * 104_729 + s * 0.618_034) % 1.0
+    late = (e != OPEN) & (u < share)
+    extra = 31 + ((pick[p] * 7_919 + s * 0.414_214) % 1.0 * 90).astype(np.int64)
+    new_end = e + extra
+    late &= new_end < next_start
+    e = np.where(late, np.where(new_end > hi, OPEN, new_end), e)
+    out = np.empty_like(end)
+    out[order] = e
+    return out
 
 
 def proposals(sim, rng, pid, known, lo, hi) -> pa.Table:

@@ -1,7 +1,176 @@
-"""Datenqualität: finding rates per rule, team and month; the task list of findings."""
+"""Datenqualität: finding rates per rule, team and month; the task list of findings.
+
+``/datenqualitaet`` (aggregated, every role with FIGURES): the rates of the latest ``amip dqm
+run`` (findings of a rule whose defect arose in month m, per 100 ELB in stock at ST(m), by the
+team responsible), a trend chart per rule and the table as CSV/XLSX.
+``/aufgaben`` (TASKS): the tasks of the own scope (IFK: own caseload, Teamleitung: team,
+Controlling: all) with pseudonymous person ids, audited like every person list; status changes by
+POST with the CSRF token. Person ids never appear in a URL: forms carry the internal task id.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections import defaultdict
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from markupsafe import Markup
+from sqlalchemy import select
+
+from amip.cockpit import access, charts
+from amip.cockpit.web import (
+    Column, DataTable, Viewer, check_csrf, current_user, download, log_person_view, month_label, render, require,
+    state,
+)
+from amip.dqm import notify, tasks
+from amip.dqm.models import DqmRate, DqmRun
+from amip.dqm.rules import RESPONSIBLE, RULE_BY_ID, RULES, SEVERITIES
 
 router = APIRouter()
+TASK_STATUS_FILTERS = {"aktiv": "offen oder in Bearbeitung", **tasks.STATUS_LABELS}
+TASK_LIMIT = 500
+
+
+def _rate(findings: int, stock: int) -> float | None:
+    return 100.0 * findings / stock if stock else None
+
+
+def _load(request: Request):
+    with state(request).begin() as db:
+        run = db.scalar(select(DqmRun).order_by(DqmRun.id.desc()).limit(1))
+        rows = [(r.rule_id, r.team_id, r.month, r.findings, r.stock) for r in db.scalars(select(DqmRate))]
+    return run, rows
+
+
+def _pick_rule(rule: str | None) -> str | None:
+    if rule in (None, ""):
+        return None
+    if rule not in RULE_BY_ID:
+        raise HTTPException(404, "Unbekannte Regel.")
+    return rule
+
+
+def _full_table(rows, rule: str | None) -> DataTable:
+    out = [{"rule": r, "title": RULE_BY_ID[r].title if r in RULE_BY_ID else r, "team": t, "month": m,
+            "findings": n, "stock": s, "rate": _rate(n, s)}
+           for r, t, m, n, s in sorted(rows, key=lambda x: (x[0], x[2], x[1])) if rule is None or r == rule]
+    cols = [Column("rule", "Regel"), Column("title", "Titel"), Column("team", "Team"), Column("month", "Monat", "month"),
+            Column("findings", "Befunde", "count"), Column("stock", "ELB am Stichtag", "count"),
+            Column("rate", "Befunde je 100 ELB", "percent", 2)]
+    return DataTable("Datenqualität", cols, out, f"datenqualitaet{'_' + rule if rule else ''}",
+                     caption="Befundquoten je Regel, Team und Monat")
+
+
+@router.get("/datenqualitaet", name="dqm")
+def dqm_page(request: Request, month: str | None = None, rule: str | None = None,
+             viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    rule = _pick_rule(rule)
+    run, rows = _load(request)
+    months = sorted({m for _, _, m, _, _ in rows})
+    if month not in (None, "") and month not in months:
+        raise HTTPException(404, "Für diesen Monat liegen keine Ergebnisse der Datenqualitätsprüfung vor.")
+    month = month or (run.data_month if run and run.data_month in months else (months[-1] if months else None))
+    # per rule and month over all teams (findings / stock), for the trend and the summary
+    total: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for r, _t, m, n, s in rows:
+        total[(r, m)][0] += n
+        total[(r, m)][1] += s
+    shown_rules = [x for x in RULES if (rule is None or x.id == rule)]
+    trend_key = tuple((m, r, _rate(*total[(r, m)])) for r in [x.id for x in shown_rules] for m in months
+                      if (r, m) in total and _rate(*total[(r, m)]) is not None)
+    chart = Markup(charts.dqm_trend("Befundquote je Regel", trend_key)) if trend_key else None
+    recent = [m for m in months if m <= month][-12:] if month else []
+    matrix = DataTable("Verlauf", [Column("rule", "Regel"), *[Column(m, month_label(m), "percent", 2) for m in recent]],
+                       [{"rule": x.id, **{m: _rate(*total[(x.id, m)]) if (x.id, m) in total else None for m in recent}}
+                        for x in shown_rules], "dqm_verlauf",
+                       caption="Befunde je 100 ELB, letzte 12 Monate bis zum gewählten Monat")
+    summary = DataTable("Regeln", [Column("rule", "Regel"), Column("title", "Titel"),
+                                   Column("findings", "Befunde", "count"), Column("stock", "ELB am Stichtag", "count"),
+                                   Column("rate", "Befunde je 100 ELB", "percent", 2)],
+                        [{"rule": x.id, "title": x.title, "findings": total[(x.id, month)][0],
+                          "stock": total[(x.id, month)][1], "rate": _rate(*total[(x.id, month)])}
+                         for x in shown_rules if (x.id, month) in total], "dqm_regeln",
+                        caption=f"Befunde mit Entstehungsmonat {month_label(month)}" if month else None)
+    by_team = DataTable("Teams", [Column("rule", "Regel"), Column("team", "Team"),
+                                  Column("findings", "Befunde", "count"), Column("stock", "ELB am Stichtag", "count"),
+                                  Column("rate", "Befunde je 100 ELB", "percent", 2)],
+                        [{"rule": r, "team": t, "findings": n, "stock": s, "rate": _rate(n, s)}
+                         for r, t, m, n, s in sorted(rows) if m == month and (rule is None or r == rule) and (n or s)],
+                        "dqm_teams", caption=f"Nach Team, {month_label(month)}" if month else None)
+    return render(request, "dqm.html", viewer, run=run, month=month, months=months, rule=rule, rules=RULES,
+                  chart=chart, matrix=matrix, summary=summary, by_team=by_team, severities=SEVERITIES, responsible=RESPONSIBLE)
+
+
+@router.get("/datenqualitaet.{fmt}", name="dqm_download")
+def dqm_download(request: Request, fmt: str, rule: str | None = None, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
+    _run, rows = _load(request)
+    return download(_full_table(rows, _pick_rule(rule)), fmt)
+
+
+def _scope(viewer: Viewer):
+    return tasks.task_scope(viewer.role, viewer.team_id, viewer.caseworker_id)
+
+
+@router.get("/aufgaben", name="tasks")
+def tasks_page(request: Request, rule: str | None = None, status: str | None = None,
+               viewer: Viewer = Depends(current_user)):
+    require(viewer, access.TASKS)
+    rule = _pick_rule(rule)
+    if status not in (None, "") and status not in TASK_STATUS_FILTERS:
+        raise HTTPException(404, "Unbekannter Status.")
+    status = status or "aktiv"
+    scope = _scope(viewer)
+    with state(request).begin() as db:
+        found, total = tasks.list_tasks(db, scope, rule=rule, status=status, limit=TASK_LIMIT)
+        items = [{"id": t.id, "rule": t.rule_id, "title": RULE_BY_ID[t.rule_id].title if t.rule_id in RULE_BY_ID else "",
+                  "month": t.month, "person_id": t.person_id, "detail": t.detail or "", "team": t.team_id or "–",
+                  "caseworker": t.caseworker_id or "–", "status": t.status,
+                  "status_label": tasks.STATUS_LABELS[t.status], "reason": t.reason or "",
+                  "next": [(s, tasks.STATUS_LABELS[s]) for s in tasks.TRANSITIONS[t.status]]} for t in found]
+        messages = [{"text": n.text, "at": n.created_at} for n in notify.unread(db, viewer.name)]
+    what = f"DQM-Aufgaben ({rule or 'alle Regeln'}, {TASK_STATUS_FILTERS[status]})"
+    log_person_view(request, viewer, "view", what, len(items))
+    return render(request, "tasks.html", viewer, items=items, total=total, limit=TASK_LIMIT, rule=rule, status=status,
+                  rules=RULES, statuses=TASK_STATUS_FILTERS, messages=messages,
+                  scope=access.scope_label(scope))
+
+
+@router.post("/aufgaben/status", name="tasks_status")
+async def tasks_status(request: Request, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.TASKS)
+    form = await check_csrf(request, viewer)
+    try:
+        task_id = int(str(form.get("task_id", "")))
+    except ValueError:
+        raise HTTPException(400, "Ungültige Aufgabe.") from None
+    new = str(form.get("status", ""))
+    reason = str(form.get("reason", ""))
+    try:
+        with state(request).begin() as db:
+            tasks.change_status(db, task_id, new, user_name=viewer.name, role=viewer.role, team_id=viewer.team_id,
+                                caseworker_id=viewer.caseworker_id, reason=reason)
+    except tasks.OutOfScope:
+        raise HTTPException(403, "Diese Aufgabe gehört nicht zu Ihrem Bereich.") from None
+    except tasks.UnknownTask:
+        raise HTTPException(404, "Diese Aufgabe gibt es nicht.") from None
+    except tasks.ReasonRequired:
+        raise HTTPException(400, "„Kein Fehler“ braucht eine Begründung.") from None
+    except tasks.TaskError:
+        raise HTTPException(400, "Dieser Statuswechsel ist nicht möglich.") from None
+    back = "/aufgaben"
+    query = "&".join(f"{k}={form[k]}" for k in ("rule", "filter_status")
+                     if form.get(k) and (form[k] in RULE_BY_ID or form[k] in TASK_STATUS_FILTERS))
+    return RedirectResponse(back + ("?" + query.replace("filter_status", "status") if query else ""), status_code=303)
+
+
+@router.post("/aufgaben/gelesen", name="tasks_read")
+async def tasks_read(request: Request, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.TASKS)
+    await check_csrf(request, viewer)
+    with state(request).begin() as db:
+        notify.mark_read(db, viewer.name)
+    return RedirectResponse("/aufgaben", status_code=303)
