@@ -46,6 +46,68 @@ GET  /login                                               200 200 200 200 200 20
 POST /admin/benutzer                                      303 403 403 403 403 400
 POST /konto/passwort                                      303 400 400 400 400 400
 POST /logout                                              303 303 303 303 303 303
+GET  /planung                                             303 200 200 200 200 200
+GET  /planung?jc=J1&year=2022                             303 200 200 200 200 200
+GET  /planung/ziel.csv?year=2022                          303 200 200 200 200 200
+GET  /planung/vergleich.xlsx?year=2022                    303 200 200 200 200 200
+GET  /planung/teams.csv?year=2022                         303 200 200 200 200 200
+GET  /planung/versionen.csv?year=2022                     303 200 200 200 200 200
+GET  /planung/nope.csv                                    303 404 404 404 404 404
+POST /planung/jobcenter                                   303 403 400 403 403 403
+POST /planung/team                                        303 403 400 400 403 403
+POST /planung/vorschlag                                   303 403 400 403 403 403
+POST /planung/vereinbaren                                 303 400 400 403 403 403
+GET  /zielnachhaltung                                     303 200 200 200 200 200
+GET  /zielnachhaltung?month=2022-06                       303 200 200 200 200 200
+GET  /zielnachhaltung?month=1999-01                       303 404 404 404 404 404
+GET  /zielnachhaltung.csv                                 303 200 200 200 200 200
+GET  /zielnachhaltung.xlsx?month=2022-06                  303 200 200 200 200 200
+GET  /datenqualitaet                                      303 200 200 200 200 200
+GET  /datenqualitaet?rule=DQ05                            303 200 200 200 200 200
+GET  /datenqualitaet?rule=NOPE                            303 404 404 404 404 404
+GET  /datenqualitaet?month=1999-01                        303 404 404 404 404 404
+GET  /datenqualitaet.csv                                  303 200 200 200 200 200
+GET  /datenqualitaet.xlsx?rule=DQ01                       303 200 200 200 200 200
+GET  /aufgaben                                            303 403 200 200 200 403
+GET  /aufgaben?rule=DQ02&status=erledigt                  303 403 200 200 200 403
+GET  /aufgaben?status=nope                                303 403 404 404 404 403
+POST /aufgaben/status                                     303 403 404 404 404 403
+POST /aufgaben/gelesen                                    303 403 303 303 303 403
+GET  /intensivbetreuung                                   303 200 200 200 200 403
+GET  /intensivbetreuung/platz/999999                      303 403 403 403 404 403
+POST /intensivbetreuung/aufnehmen                         303 403 403 403 400 403
+POST /intensivbetreuung/platz/999999/gespraech            303 403 403 403 404 403
+POST /intensivbetreuung/platz/999999/beenden             303 403 403 403 404 403
+GET  /zielgruppen                                         303 200 200 200 200 200
+GET  /zielgruppen?month=2022-06                           303 200 200 200 200 200
+GET  /zielgruppen?month=1999-01                           303 404 404 404 404 404
+GET  /zielgruppen/tabelle.csv                             303 200 200 200 200 200
+GET  /zielgruppen/tabelle.xlsx?teams=1                    303 200 200 200 200 200
+GET  /zielgruppen/tabelle.pdf                             303 404 404 404 404 404
+GET  /zielgruppen/personen?group=u25                      303 403 200 200 200 403
+GET  /zielgruppen/personen?group=nope                     303 403 404 404 404 403
+GET  /zielgruppen/personen.csv?group=l1                   303 403 200 200 200 403
+GET  /zielgruppen/personen.xlsx?group=l2                  303 403 200 200 200 403
+GET  /prognose                                            303 200 200 200 200 200
+GET  /prognose?jc=J1&series=lzb&sex=w                     303 200 200 200 200 200
+GET  /prognose?series=nope                                303 404 404 404 404 404
+GET  /prognose.csv?series=integrations                    303 200 200 200 200 200
+GET  /prognose.xlsx?table=backtest                        303 200 200 200 200 200
+GET  /prognose.pdf                                        303 404 404 404 404 404
+GET  /budget                                              303 200 200 200 200 200
+GET  /budget?year=2021                                    303 200 200 200 200 200
+GET  /budget?year=1999                                    303 404 404 404 404 404
+GET  /budget/vergleich.csv?year=2022                      303 200 200 200 200 200
+GET  /budget/ausgaben.xlsx                                303 200 200 200 200 200
+GET  /budget/nope.csv                                     303 404 404 404 404 404
+GET  /berichte                                            303 200 200 200 200 200
+GET  /berichte?year=1999                                  303 404 404 404 404 404
+GET  /berichte/programm.html?year=2022                    303 200 200 200 200 200
+GET  /berichte/programm.doc?year=2022                     303 404 404 404 404 404
+GET  /berichte/monatsbericht.xlsx?month=2022-06           303 200 200 200 200 200
+GET  /berichte/text?chapter=ziele&year=2022               303 200 200 403 403 403
+GET  /berichte/text?chapter=nope&year=2022                303 404 404 403 403 403
+POST /berichte/text                                       303 404 404 403 403 403
 """
 ROLES = ["anonymous", "gf", "co", "tl", "ifk", "adm"]
 CASES = [
@@ -58,6 +120,16 @@ FORMS = {  # valid CSRF, content that the handler rejects (so nothing changes)
     "/admin/benutzer": {"name": "neu", "role": "controlling", "password": "kurz"},
     "/konto/passwort": {"old_password": "x", "new_password": "a" * 12, "new_password_again": "b" * 12},
     "/logout": {},
+    "/planung/jobcenter": {"jc": "J1", "year": "2022", "integrations_all": "-1"},
+    "/planung/team": {"jc": "J1", "year": "2022", "integrations_all": "-1"},
+    "/planung/vorschlag": {"jc": "J1", "year": "kein Jahr"},
+    "/planung/vereinbaren": {"jc": "J1", "year": "2022", "plan_id": "keine"},
+    "/intensivbetreuung/aufnehmen": {"candidate": "kein-token"},
+    "/intensivbetreuung/platz/999999/gespraech": {"date": "2022-12-01", "situation": "x", "agreed_steps": "y"},
+    "/intensivbetreuung/platz/999999/beenden": {"reason": "x"},
+    "/aufgaben/status": {"task_id": "0", "status": "erledigt"},
+    "/aufgaben/gelesen": {},
+    "/berichte/text": {"jc": "J1", "year": "2022", "chapter": "nope", "markdown": "x"},
 }
 
 

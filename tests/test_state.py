@@ -53,7 +53,9 @@ from amip.state.registry import Base
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 # Every state table; each package adds its own (amip.state.registry lists the model modules).
-TABLES = {"users", "login_sessions", "audit_log"}
+TABLES = {"users", "login_sessions", "audit_log", "plans", "plan_values",
+          "dqm_runs", "dqm_tasks", "dqm_rates", "notifications",
+          "intensive_places", "intensive_meetings", "report_texts"}
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

@@ -22,6 +22,11 @@ ACTIONS = {
     "view": "Ansicht Personenliste", "export_csv": "Export CSV", "export_xlsx": "Export XLSX",
     "login": "Anmeldung", "login_failed": "Fehlgeschlagene Anmeldung", "logout": "Abmeldung",
     "user_added": "Benutzer angelegt", "user_removed": "Benutzer entfernt", "password_changed": "Passwort geändert",
+    "plan_saved": "Plan gespeichert", "plan_agreed": "Plan vereinbart",
+    "report_text_edit": "Berichtstext geändert", "report_text_reset": "Berichtstext zurückgesetzt",
+    "intensive_take": "Intensivbetreuung aufgenommen", "intensive_meeting": "Gespräch erfasst",
+    "intensive_end": "Intensivbetreuung beendet",
+    "dqm_run": "Datenqualitätsprüfung", "dqm_task": "DQM-Aufgabe bearbeitet",
 }
 
 
