@@ -214,7 +214,8 @@ def demo(
     """Generate (or reuse) the synthetic Jobcenter Elbe-Elster, import it, compute every figure,
     show K1–K3 for the last month by sex beside the 2022 plan, then start the cockpit with one demo
     user per role (passwords printed)."""
-    from amip.demo import DEMO_FROM, DEMO_TO, summary
+    from amip import format as fmt
+    from amip.demo import DEMO_FROM, DEMO_TO, prepare_cycle, summary
     from amip.kennzahlen.backends import ibis_backend, warehouse_connection
     from amip.kennzahlen.engine import compute
     from amip.kennzahlen.output import write_figures
@@ -230,8 +231,15 @@ def demo(
         with warehouse_connection(db=db) as con, ibis_backend(con) as be:
             result = compute(be, DEMO_FROM, DEMO_TO, progress=spin)
         write_figures(result.table, workdir / "kennzahlen.csv")
+        cycle = prepare_cycle(db, workdir, spin)
     out.print(summary(result.table))
     out.print(f"All figures {DEMO_FROM} … {DEMO_TO}: {workdir / 'kennzahlen.csv'}  ·  warehouse: {db}")
+    dqm = cycle["dqm"]
+    out.print(f"Plan 2022: {'entered and agreed' if cycle['plan'] else 'already agreed'} (amip plan show --year 2022 --db {db})")
+    with_findings = sum(1 for r in dqm.results if r.findings)
+    out.print(f"Data-quality checks: {fmt.number(dqm.findings)} findings, {with_findings} of {len(dqm.results)} rules "
+              f"with findings (amip dqm run --db {db})")
+    out.print(f"Programme 2022: {cycle['programme']}  ·  monthly report: {cycle['monthly']}")
     if serve_cockpit:
         _serve(db, host, port, demo=True)
 

@@ -2,8 +2,9 @@
 
 The plan values are those of the Arbeitsmarkt- und Integrationsprogramm 2022 of Jobcenter
 Elbe-Elster (shared/spec/seed-facts.md, "Targets"); the demo's data is the synthetic Elbe-Elster
-calibrated to that job center, so actual and plan are comparable. (Plans become data of their own
-with the planning issue.)
+calibrated to that job center, so actual and plan are comparable. ``prepare_cycle`` enters that
+plan into the planning state as the agreed 2022 plan (as the controller would), runs the
+data-quality checks and writes the programme and the monthly report.
 """
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ PLAN_2022 = {
     "K3": ((3031 / 3256 - 1) * 100, None, None),  # against the actual 3 256 of 12/2021
 }
 SEXES = ("all", "w", "m")
+PROGRAMME_YEAR, REPORT_MONTH = 2022, "2022-12"
+DEMO_USER = "demo"
+
+
+def plan_values() -> dict[str, dict[str, float]]:
+    """The 2022 plan of the programme as planning values (sex -> measure -> value)."""
+    out: dict[str, dict[str, float]] = {}
+    for i, sex in enumerate(("all", "w", "m")):
+        row = {"integrations": PLAN_2022["integrations"][i], "elb_jdw": PLAN_2022["elb"][i],
+               "lzb_dec": PLAN_2022["lzb"][i]}
+        out[sex] = {k: v for k, v in row.items() if v is not None}
+    return out
 
 
 def summary(figures: pa.Table) -> Table:
@@ -100,3 +113,57 @@ def demo_users(db_path, sessions) -> list[tuple[str, str, str, str]]:
             scope = f"Team {team_id}" if team_id else (f"Fallbestand {cw_id}" if cw_id else "")
             out.append((name, role, scope, password))
     return out
+
+
+# ---- the rest of the yearly cycle on the demo data ------------------------------------------------
+
+def enter_plan(sessions, jobcenter: str) -> bool:
+    """Enter the programme's 2022 plan as the agreed plan of ``jobcenter`` unless one is agreed
+    already; True when it was entered now."""
+    from amip.planning import plans
+
+    with sessions.begin() as db:
+        if plans.current(db, PROGRAMME_YEAR, jobcenter, None, status="agreed") is not None:
+            return False
+        plan = plans.save_plan(db, PROGRAMME_YEAR, jobcenter, None, plan_values(), DEMO_USER, "controlling",
+                               note="Zielvereinbarung AMIP 2022 (Programmdokument)")
+        plans.agree(db, plan.id, DEMO_USER, "geschaeftsfuehrung")
+    return True
+
+
+def prepare_cycle(db_path, workdir, progress) -> dict[str, object]:
+    """After the import: cockpit figures and forecasts, the agreed 2022 plan, the data-quality
+    run, and the programme 2022 (PDF) and monthly report 12/2022 (PDF) in ``workdir``.
+    Returns what was done (for the demo's printout)."""
+    from amip.cockpit.store import FigureStore
+    from amip.dqm.run import run_all
+    from amip.reports import monthly as mon
+    from amip.reports import programme as prog
+    from amip.reports import render, texts
+    from amip.state.db import open_state
+
+    done: dict[str, object] = {}
+    store = FigureStore.open(db_path, progress=progress)
+    sessions = open_state(warehouse=db_path)
+    try:
+        jobcenter = store.jobcenters[0]
+        progress("entering the 2022 plan")
+        done["plan"] = enter_plan(sessions, jobcenter)
+        progress("data-quality checks")
+        done["dqm"] = run_all(db_path, sessions, send_mail=False)
+        progress("writing the programme 2022")
+        with sessions.begin() as db:
+            p = prog.collect(db_path, PROGRAMME_YEAR, jobcenter, store=store, db=db, progress=progress)
+            pdf = render.programme_bytes(p, texts.texts_for(db, PROGRAMME_YEAR, p.jobcenter), ".pdf")
+        done["programme"] = workdir / f"amip-{PROGRAMME_YEAR}.pdf"
+        render.write_atomic(done["programme"], pdf)
+        progress("writing the monthly report")
+        with sessions.begin() as db:
+            m = mon.collect(db_path, REPORT_MONTH, jobcenter, store=store, db=db, progress=progress)
+            pdf = render.monthly_bytes(m, ".pdf")
+        done["monthly"] = workdir / f"monatsbericht-{REPORT_MONTH}.pdf"
+        render.write_atomic(done["monthly"], pdf)
+    finally:
+        store.close()
+        sessions.kw["bind"].dispose()
+    return done
