@@ -11,7 +11,8 @@ between the steps, as time would pass:
               meeting 2 on 2024-03-01, the review pre-filled with meeting 1's agreed steps
               -> next due 2024-04-01
   2024-04-09  overdue (04-01 + 7 days = 04-08 < 04-09): reminder "überfällig"
-  the team lead (team T1) sees c1 with 1 active place, 2 meetings, both on time, 1 overdue.
+  the team lead (team T1) sees c1 with 1 active place, 2 meetings, both on time, 1 overdue, and
+  c2 (in T1's caseload, no place yet) with 0 of 5.
 """
 
 from __future__ import annotations
@@ -180,7 +181,8 @@ def test_ifk_takes_a_customer_records_two_meetings_and_sees_the_reminder(browser
         _log_in(page, "tl")
         page.goto("/intensivbetreuung")
         status = [[_text(td) for td in r.locator("td").all()] for r in page.locator("#teamstand tbody tr").all()]
-        assert status == [["c1", "T1", "1", "1 von 5", "2", "2", "100,0", "1"]]
+        assert status == [["c1", "T1", "1", "1 von 5", "2", "2", "100,0", "1"],
+                          ["c2", "T1", "0", "0 von 5", "0", "0", "–", "0"]]   # c2 of the team, no place yet
         assert "b637" not in _text(page.locator("main"))
         assert "keine kausale" in _text(page.locator(".caveat")).lower()
         _shot(page, "intensiv_team")

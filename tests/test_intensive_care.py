@@ -229,6 +229,17 @@ def test_team_status_counts_by_hand(con, factory):
         assert len(ic.team_status(db, today=dt.date(2024, 1, 20))) == 3
 
 
+def test_team_status_lists_every_ifk_of_the_team_also_without_a_place(con, factory):
+    # caseload at T: c1 and c2 in T1, c3 in T2; only c2 has taken somebody
+    assert sorted(ic.caseworkers(con, "T1")) == [("c1", "T1"), ("c2", "T1")]
+    assert sorted(ic.caseworkers(con)) == [("c1", "T1"), ("c2", "T1"), ("c3", "T2")]
+    with factory.begin() as db:
+        ic.take(db, candidate=_cand(con, "h637", Scope("caseload", "c2")), caseworker_id="c2", user_name="ifk2",
+                role="ifk", today=dt.date(2024, 1, 10))
+        rows = ic.team_status(db, today=dt.date(2024, 1, 20), team="T1", staff=ic.caseworkers(con, "T1"))
+        assert [(r["caseworker"], r["active"], r["filled"]) for r in rows] == [("c1", 0, "0 von 5"), ("c2", 1, "1 von 5")]
+
+
 def test_an_integration_in_the_data_is_found_for_the_place(con):
     assert ic.data_integration(con, "t1", dt.date(2022, 1, 10)) == dt.date(2022, 3, 1)
     assert ic.data_integration(con, "t1", dt.date(2022, 3, 2)) is None

@@ -431,10 +431,24 @@ def meetings_on_time(place: IntensivePlace) -> tuple[int, int]:
     return on_time, len(place.meetings)
 
 
+def caseworkers(src, team: str | None = None) -> list[tuple[str, str]]:
+    """(caseworker, team) of the caseload rows covering T, the data's last Stichtag; only ``team``'s
+    when given. Empty without a caseload table."""
+    if "caseload" not in _tables(src):
+        return []
+    rows = _query(src, """
+        SELECT DISTINCT caseworker_id, team_id FROM w.caseload
+        WHERE caseworker_id IS NOT NULL AND start_date <= $t AND (end_date IS NULL OR end_date >= $t)
+              AND ($team IS NULL OR team_id = $team)
+    """, {"t": data_today(src), "team": team})
+    return [(cw, tm) for cw, tm in rows.itertuples(index=False)]
+
+
 def team_status(db: Session, *, today: dt.date, team: str | None = None, jobcenter: str | None = None,
-                places_spec: str | None = None) -> list[dict]:
+                places_spec: str | None = None, staff: list[tuple[str, str]] = ()) -> list[dict]:
     """Per IFK (aggregates only, no person ids): team, places active, places taken this year and
-    the year's N, meetings recorded / on time, active places with an overdue meeting."""
+    the year's N, meetings recorded / on time, active places with an overdue meeting. ``staff``
+    (caseworker, team) pairs are listed too when they have no place yet (0 of N)."""
     q = select(IntensivePlace)
     if team is not None:
         q = q.where(IntensivePlace.team_id == team)
@@ -442,11 +456,17 @@ def team_status(db: Session, *, today: dt.date, team: str | None = None, jobcent
         q = q.where(IntensivePlace.jobcenter_id == jobcenter)
     rows: dict[str, dict] = {}
     limit = places_for(today.year, places_spec)
-    for p in db.scalars(q):
-        r = rows.setdefault(p.caseworker_id, {
-            "caseworker": p.caseworker_id, "team": p.team_id, "active": 0, "taken_year": 0, "limit": limit,
+
+    def row(caseworker: str, team_id: str | None) -> dict:
+        return rows.setdefault(caseworker, {
+            "caseworker": caseworker, "team": team_id, "active": 0, "taken_year": 0, "limit": limit,
             "meetings": 0, "on_time": 0, "overdue": 0, "finished": 0,
         })
+
+    for caseworker, team_id in staff:
+        row(caseworker, team_id)
+    for p in db.scalars(q):
+        r = row(p.caseworker_id, p.team_id)
         if p.status == "active":
             r["active"] += 1
             if reminder(p, today).state == "ueberfaellig":

@@ -79,7 +79,8 @@ def intensive_page(request: Request, viewer: Viewer = Depends(current_user)):
         if viewer.role == "teamleitung" and not team:
             raise HTTPException(403, "Ihrem Konto ist kein Team zugeordnet.")
         with state(request).begin() as db:
-            status = ic.team_status(db, today=today, team=team, places_spec=_spec(request))
+            status = ic.team_status(db, today=today, team=team, places_spec=_spec(request),
+                                    staff=ic.caseworkers(st, team))
             cohorts = ic.cohort_outcomes(st, db, team=team)
         ctx.update(status=status, cohorts=cohorts, team=team,
                    totals={k: sum(r[k] for r in status) for k in ("active", "taken_year", "meetings", "on_time", "overdue")})
