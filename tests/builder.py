@@ -119,9 +119,10 @@ class DataSet:
         return folder
 
 
-def import_into(ds: "DataSet", folder: Path) -> Path:
-    """Write ``ds`` to ``folder/data`` and import it with the real CLI into ``folder/amip.duckdb``."""
-    data = ds.write(folder / "data")
+def import_into(ds: "DataSet", folder: Path, skip: tuple[str, ...] = ()) -> Path:
+    """Write ``ds`` to ``folder/data`` (without the tables in ``skip``) and import it with the real
+    CLI into ``folder/amip.duckdb``."""
+    data = ds.write(folder / "data", skip=skip)
     db = folder / "amip.duckdb"
     res = runner.invoke(app, ["import", str(data), "--db", str(db)])
     assert res.exit_code == 0, res.output

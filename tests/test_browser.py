@@ -17,17 +17,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import socket
-import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
+from browser_kit import chromium, serving, shot, text
 from builder import runner
 from cockpit_fixture import PASSWORD, USERS, add_users, make_warehouse
 
@@ -38,12 +34,6 @@ from amip.state import audit
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
 LOCK_USER = "sperrtest"  # only the lock-out test logs in (and fails) with it
 ROLE_OF = {name: role for name, role, _team, _cw in USERS}
 
@@ -56,16 +46,8 @@ class Server:
     person_views: list[tuple[str, str]] = field(default_factory=list)  # (user, audit action)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     tmp = tmp_path_factory.mktemp("browser")
     db = make_warehouse(tmp)
     add_users(db)
@@ -73,39 +55,14 @@ def server(tmp_path_factory):
                         input=PASSWORD + "\n")
     assert res.exit_code == 0, res.output
     application = create_app(Settings.from_env(db))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, name="cockpit-uvicorn", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120  # the first start builds the figure cache
-    while True:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            srv.should_exit = True
-            pytest.fail("the cockpit server did not start")
-        time.sleep(0.2)
-    yield Server(url, application, db)
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with serving(application) as url:
+        yield Server(url, application, db)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium missing on CI: scripts/setup.sh --dev installs it")
-        pytest.skip("Chromium not installed (scripts/setup.sh --dev installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
@@ -123,14 +80,6 @@ def page(context):
 
 
 # ---- helpers ------------------------------------------------------------------------------------
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def text(locator) -> str:
-    return " ".join(locator.inner_text().replace("\xa0", " ").split())
 
 
 def log_in(page, name: str, password: str = PASSWORD) -> None:
@@ -322,12 +271,31 @@ def test_five_wrong_passwords_lock_the_account(page, server):
     assert "gesperrt" in message, message
     assert page.get_by_role("navigation", name="Hauptnavigation").count() == 0
 
+    # The administrator sees the lock-out in the log and on the users page.
+    log_in(page, "adm")
+    open_page(page, "/admin/protokoll")
+    table = page.locator("main table")
+    user_col, action_col = column_of(table, "Benutzer"), column_of(table, "Aktion")
+    assert any(r[user_col] == LOCK_USER and r[action_col] == "Fehlgeschlagene Anmeldung" for r in table_rows(table))
+    open_page(page, "/admin/benutzer")
+    locked = page.locator("main table tbody tr", has=page.locator("td", has_text=re.compile(f"^{LOCK_USER}$")))
+    assert re.search(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}", text(locked))
 
-# ---- 4. the audit log holds every person-level view made above -----------------------------------
 
-def test_the_audit_log_lists_every_person_level_view_of_these_tests(page, server):
-    if not server.person_views:
-        pytest.skip("run together with the other browser tests (they make the views)")
+# ---- 4. the audit log holds every person-level view made on this server ---------------------------
+
+def test_the_audit_log_lists_every_person_level_view_of_these_tests(browser, page, server):
+    # Each person-role user opens a person list here; the other tests of this module that ran on
+    # the same server (same pytest-xdist worker) added theirs to server.person_views.
+    for name in ("co", "tl", "ifk", "ifk2"):
+        ctx = browser.new_context(base_url=server.url, locale="de-DE")
+        try:
+            own = ctx.new_page()
+            log_in(own, name)
+            open_page(own, PERSONS)
+            server.person_views.append((name, "view"))
+        finally:
+            ctx.close()
     expected = Counter(server.person_views)
     log_in(page, "adm")
     open_page(page, "/admin/protokoll")
@@ -340,11 +308,6 @@ def test_the_audit_log_lists_every_person_level_view_of_these_tests(page, server
     shown = Counter((r[user_col], a) for r in rows for a, label in labels.items() if r[action_col] == label)
     assert shown == expected
     assert {u for u, a in expected if a == "view"} == {"co", "tl", "ifk", "ifk2"}
-    # The lock-out shows in the log and on the users page.
-    assert any(r[user_col] == LOCK_USER and r[action_col] == "Fehlgeschlagene Anmeldung" for r in rows)
-    open_page(page, "/admin/benutzer")
-    locked = page.locator("main table tbody tr", has=page.locator("td", has_text=re.compile(f"^{LOCK_USER}$")))
-    assert re.search(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}", text(locked))
 
     with server.app.state.sessions.begin() as db:
         logged = Counter((e.user_name, e.action) for e in audit.entries(db, limit=100_000)

@@ -18,14 +18,9 @@ between the steps, as time would pass:
 from __future__ import annotations
 
 import dataclasses
-import os
-import socket
-import threading
-import time
-from pathlib import Path
 
-import httpx
 import pytest
+from browser_kit import chromium, serving, shot, text
 from builder import runner
 from cockpit_fixture import PASSWORD, add_users
 from test_intensive_care import dataset
@@ -36,24 +31,8 @@ from amip.cockpit.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     tmp = tmp_path_factory.mktemp("browser_intensive")
     data = dataset().write(tmp / "data")
     db = tmp / "amip.duckdb"
@@ -61,52 +40,18 @@ def server(tmp_path_factory):
     assert res.exit_code == 0, res.output
     add_users(db)
     application = create_app(dataclasses.replace(Settings.from_env(db), today="2024-01-31"))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, name="cockpit-uvicorn-intensive", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            srv.should_exit = True
-            pytest.fail("the cockpit server did not start")
-        time.sleep(0.2)
-    yield url, application
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with serving(application) as url:
+        yield url, application
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium missing on CI: scripts/setup.sh --dev installs it")
-        pytest.skip("Chromium not installed (scripts/setup.sh --dev installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _set_today(application, day: str) -> None:
     application.state.settings = dataclasses.replace(application.state.settings, today=day)
-
-
-def _text(locator) -> str:
-    return " ".join(locator.inner_text().replace("\xa0", " ").split())
-
-
-def _shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def _log_in(page, name: str) -> None:
@@ -127,16 +72,16 @@ def test_ifk_takes_a_customer_records_two_meetings_and_sees_the_reminder(browser
         page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Intensivbetreuung").click()
         page.wait_for_url(f"{url}/intensivbetreuung")
         rows = page.locator("#kandidaten tbody tr")
-        assert [_text(r.locator("td").first) for r in rows.all()] == ["b637", "a612", "g577", "e455"]
+        assert [text(r.locator("td").first) for r in rows.all()] == ["b637", "a612", "g577", "e455"]
         first = rows.first
-        assert [_text(td) for td in first.locator("td").all()[4:7]] == ["637", "1", "01.01.2023"]
-        _shot(page, "intensiv_kandidaten")
+        assert [text(td) for td in first.locator("td").all()[4:7]] == ["637", "1", "01.01.2023"]
+        shot(page, "intensiv_kandidaten")
 
         # take the first candidate: the form posts a token, the URL gets the internal place id only
         with page.expect_navigation():
             first.get_by_role("button", name="Aufnehmen").click()
         assert "/intensivbetreuung/platz/" in page.url and "b637" not in page.url
-        assert "31.01.2024" in _text(page.locator("#naechstes"))  # first meeting due on the day taken
+        assert "31.01.2024" in text(page.locator("#naechstes"))  # first meeting due on the day taken
 
         # meeting 1
         page.fill("#gespraech input[name=date]", "2024-01-31")
@@ -144,15 +89,15 @@ def test_ifk_takes_a_customer_records_two_meetings_and_sees_the_reminder(browser
         page.fill("#gespraech textarea[name=agreed_steps]", "Drei Bewerbungen im Lager")
         with page.expect_navigation():
             page.get_by_role("button", name="Gespräch speichern").click()
-        assert "29.02.2024" in _text(page.locator("#naechstes"))
+        assert "29.02.2024" in text(page.locator("#naechstes"))
         place_url = page.url
 
         # a month later: the overview reminds of the due meeting
         _set_today(application, "2024-03-01")
         page.goto("/intensivbetreuung")
-        banner = _text(page.locator("#erinnerung"))
+        banner = text(page.locator("#erinnerung"))
         assert "b637" in banner and "fällig" in banner and "29.02.2024" in banner and "überfällig" not in banner
-        _shot(page, "intensiv_erinnerung")
+        shot(page, "intensiv_erinnerung")
 
         # meeting 2: the review is pre-filled with the steps agreed last time
         page.goto(place_url)
@@ -163,28 +108,28 @@ def test_ifk_takes_a_customer_records_two_meetings_and_sees_the_reminder(browser
         page.fill("#gespraech textarea[name=agreed_steps]", "Vorstellungsgespräch vorbereiten")
         with page.expect_navigation():
             page.get_by_role("button", name="Gespräch speichern").click()
-        assert "01.04.2024" in _text(page.locator("#naechstes"))
+        assert "01.04.2024" in text(page.locator("#naechstes"))
         assert page.locator("section.meeting").count() == 2
-        _shot(page, "intensiv_platz")
+        shot(page, "intensiv_platz")
 
         # past the grace days: overdue
         _set_today(application, "2024-04-09")
         page.goto("/intensivbetreuung")
-        banner = _text(page.locator("#erinnerung"))
+        banner = text(page.locator("#erinnerung"))
         assert "überfällig" in banner and "01.04.2024" in banner
         row = page.locator("#plaetze tbody tr").first
-        assert _text(row.locator("td.next-due")) == "01.04.2024"
-        assert "1 von 5 Plätzen" in _text(page.locator("main"))
+        assert text(row.locator("td.next-due")) == "01.04.2024"
+        assert "1 von 5 Plätzen" in text(page.locator("main"))
         page.get_by_role("button", name="Abmelden").click()
 
         # the team lead: the team's status, aggregates only
         _log_in(page, "tl")
         page.goto("/intensivbetreuung")
-        status = [[_text(td) for td in r.locator("td").all()] for r in page.locator("#teamstand tbody tr").all()]
+        status = [[text(td) for td in r.locator("td").all()] for r in page.locator("#teamstand tbody tr").all()]
         assert status == [["c1", "T1", "1", "1 von 5", "2", "2", "100,0", "1"],
                           ["c2", "T1", "0", "0 von 5", "0", "0", "–", "0"]]   # c2 of the team, no place yet
-        assert "b637" not in _text(page.locator("main"))
-        assert "keine kausale" in _text(page.locator(".caveat")).lower()
-        _shot(page, "intensiv_team")
+        assert "b637" not in text(page.locator("main"))
+        assert "keine kausale" in text(page.locator(".caveat")).lower()
+        shot(page, "intensiv_team")
     finally:
         ctx.close()

@@ -4,10 +4,9 @@ the second labour market and the spending of measures placed in time (hand-made 
 from __future__ import annotations
 
 import pytest
-from builder import DataSet, runner
+from builder import DataSet, import_into
 
 from amip import format as fmt
-from amip.cli import app
 from amip.planning import budget
 
 
@@ -38,11 +37,7 @@ def budget_dataset() -> DataSet:
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("budget")
-    data = budget_dataset().write(tmp / "data")
-    db = tmp / "amip.duckdb"
-    res = runner.invoke(app, ["import", str(data), "--db", str(db)])
-    assert res.exit_code == 0, res.output
-    c = budget.open_warehouse(db)
+    c = budget.open_warehouse(import_into(budget_dataset(), tmp))
     yield c
     c.close()
 
@@ -113,10 +108,7 @@ def test_spending_spread_over_the_days_of_participation(con):
 def test_no_budget_table(tmp_path):
     ds = DataSet("2021-01", "2021-12")
     ds.person("p1", "w", "1990-05-01").spell("p1", "J1", "2021-01-01")
-    data = ds.write(tmp_path / "data", skip=("budget", "measures"))
-    db = tmp_path / "amip.duckdb"
-    assert runner.invoke(app, ["import", str(data), "--db", str(db)]).exit_code == 0
-    c = budget.open_warehouse(db)
+    c = budget.open_warehouse(import_into(ds, tmp_path, skip=("budget", "measures")))
     try:
         with pytest.raises(budget.BudgetError, match="no budget"):
             budget.comparison(c, 2021, "J1")
@@ -133,9 +125,7 @@ def test_budget_page_shows_the_tables_and_downloads(tmp_path):
     from amip.cockpit.app import create_app
     from amip.cockpit.settings import Settings
 
-    data = budget_dataset().write(tmp_path / "data")
-    db = tmp_path / "amip.duckdb"
-    assert runner.invoke(app, ["import", str(data), "--db", str(db)]).exit_code == 0
+    db = import_into(budget_dataset(), tmp_path)
     add_users(db)
     with TestClient(create_app(Settings.from_env(db))) as c:
         assert login(c, "tl").status_code == 303

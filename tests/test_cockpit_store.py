@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from builder import DataSet, runner
+from builder import DataSet, import_into
 
-from amip.cli import app
 from amip.cockpit.store import FigureStore
 
 
@@ -16,10 +15,7 @@ def test_unit_figures_when_nobody_is_long_term(tmp_path):
     ds = DataSet("2021-01", "2022-12")
     ds.person("a", "w", "1980-01-01").spell("a", "J1", "2021-06-01").caseload("a", "c1", "T1", "Herzberg", "2021-06-01")
     ds.person("b", "m", "1980-01-01").spell("b", "J1", "2021-06-01").caseload("b", "c1", "T1", "Herzberg", "2021-06-01")
-    data = ds.write(tmp_path / "data")
-    db = tmp_path / "amip.duckdb"
-    assert runner.invoke(app, ["import", str(data), "--db", str(db)]).exit_code == 0
-    store = FigureStore.open(db)
+    store = FigureStore.open(import_into(ds, tmp_path))
     try:
         row = store.by_unit("J1", "K1E2", "2022-12", "team").to_dict("records")[0]
         assert (row["unit"], row["numerator"], row["denominator"], row["value"]) == ("T1", 2, 2, 0.0)

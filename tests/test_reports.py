@@ -32,7 +32,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from builder import DataSet, runner
+from builder import DataSet, import_into, runner
 
 from amip.cli import app
 from amip.planning import plans
@@ -66,10 +66,7 @@ def report_dataset() -> DataSet:
 
 
 def make(tmp: Path, plan: bool = True) -> Path:
-    data = report_dataset().write(tmp / "data")
-    db = tmp / "amip.duckdb"
-    res = runner.invoke(app, ["import", str(data), "--db", str(db)])
-    assert res.exit_code == 0, res.output
+    db = import_into(report_dataset(), tmp)
     if plan:
         factory = open_state(url=state_url(db))
         with factory.begin() as s:

@@ -67,18 +67,23 @@ def tables(con, jc: str, year: int) -> dict[str, DataTable]:
     return out
 
 
-@router.get("/budget", name="budget")
-def budget_page(request: Request, jc: str | None = None, year: str | None = None,
-                viewer: Viewer = Depends(current_user)):
+def _budget(request: Request, viewer: Viewer, jc: str | None, year: str | None):
+    """(job center, year, years with data, tables) of the budget page, for a viewer of figures."""
     require(viewer, access.FIGURES)
     st = store(request)
     jc = pick_jobcenter(st, jc)
     con = bud.open_warehouse(st.warehouse)
     try:
         y, years = _year(st, con, jc, year)
-        t = tables(con, jc, y)
+        return jc, y, years, tables(con, jc, y)
     finally:
         con.close()
+
+
+@router.get("/budget", name="budget")
+def budget_page(request: Request, jc: str | None = None, year: str | None = None,
+                viewer: Viewer = Depends(current_user)):
+    jc, y, years, t = _budget(request, viewer, jc, year)
     spent, plan = t.pop("_summary"), t.pop("_plan")
     chart = None
     if not plan.empty:
@@ -98,15 +103,7 @@ def budget_page(request: Request, jc: str | None = None, year: str | None = None
 @router.get("/budget/{table}.{fmt}", name="budget_download")
 def budget_download(request: Request, table: str, fmt: str, jc: str | None = None, year: str | None = None,
                     viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
-    st = store(request)
-    jc = pick_jobcenter(st, jc)
-    con = bud.open_warehouse(st.warehouse)
-    try:
-        y, _ = _year(st, con, jc, year)
-        t = tables(con, jc, y)
-    finally:
-        con.close()
+    _, _, _, t = _budget(request, viewer, jc, year)
     if table not in t or table.startswith("_"):
         raise HTTPException(404, "Unbekannte Tabelle.")
     return download(t[table], fmt)
