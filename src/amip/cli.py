@@ -219,6 +219,7 @@ def demo(
     from amip.kennzahlen.backends import ibis_backend, warehouse_connection
     from amip.kennzahlen.engine import compute
     from amip.kennzahlen.output import write_figures
+    from amip.warehouse.jobcenters import home_jobcenters
     from amip.synth.generate import synthesize
     from amip.warehouse.store import import_dataset
 
@@ -230,9 +231,10 @@ def demo(
         import_dataset(data, db, progress=spin)
         with warehouse_connection(db=db) as con, ibis_backend(con) as be:
             result = compute(be, DEMO_FROM, DEMO_TO, progress=spin)
+            home = home_jobcenters(con)
         write_figures(result.table, workdir / "kennzahlen.csv")
         cycle = prepare_cycle(db, workdir, spin)
-    out.print(summary(result.table))
+    out.print(summary(result.table, home))
     out.print(f"All figures {DEMO_FROM} … {DEMO_TO}: {workdir / 'kennzahlen.csv'}  ·  warehouse: {db}")
     dqm = cycle["dqm"]
     out.print(f"Plan 2022: {'entered and agreed' if cycle['plan'] else 'already agreed'} (amip plan show --year 2022 --db {db})")

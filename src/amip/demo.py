@@ -39,8 +39,9 @@ def plan_values() -> dict[str, dict[str, float]]:
     return out
 
 
-def summary(figures: pa.Table) -> Table:
-    rows = figures.to_pylist()
+def summary(figures: pa.Table, jobcenters: list[str] | None = None) -> Table:
+    """K1-K3 of the last month by sex beside the 2022 plan, for ``jobcenters`` (default: all)."""
+    rows = [r for r in figures.to_pylist() if jobcenters is None or r["jobcenter_id"] in jobcenters]
     last = max(r["month"] for r in rows)
     by = {(r["jobcenter_id"], r["figure"], r["sex"]): r for r in rows if r["month"] == last}
     jcs = sorted({r["jobcenter_id"] for r in rows})

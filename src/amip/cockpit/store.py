@@ -38,9 +38,10 @@ from amip.kennzahlen.backends import ibis_backend, warehouse_connection
 from amip.kennzahlen.calendar import month_str, parse_month, stichtag
 from amip.kennzahlen.engine import assemble, compute, with_lags
 from amip.kennzahlen.series import COUNT_COLUMNS, FLAG_COLUMNS
+from amip.warehouse.jobcenters import home_jobcenters
 from amip.warehouse.store import replacing
 
-CACHE_VERSION = "3"
+CACHE_VERSION = "4"
 MAX_MONTHS = 60
 UNIT_KINDS = ("office", "team")
 UNASSIGNED = "ohne Zuordnung"
@@ -80,6 +81,7 @@ def build(warehouse: Path, progress: Callable[[str], None] | None = None) -> Pat
         # read them with value()/history(); available_figures() still lists the § 48a figures only.
         steering = steering_figures.compute_result(be, month_str(first), month_str(last), progress=say)
         figures = steering_figures.combine(result.table, steering.table)
+        home = home_jobcenters(wcon)
     say("figures by office and team")
     target = cache_path(warehouse)
     with replacing(target) as con:
@@ -97,12 +99,12 @@ def build(warehouse: Path, progress: Callable[[str], None] | None = None) -> Pat
             _unit_figures(con, warehouse, first, last, result.skipped)
         from amip import forecast  # forecasts, forecast_backtest, forecast_paths (docs/forecast.md)
 
-        forecast.build(con, progress=say)
+        forecast.build(con, progress=say, jobcenters=home)
         meta = {
             "fingerprint": fingerprint(warehouse), "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "first_month": month_str(first), "last_month": month_str(last), "coverage": [first_cov, last_cov],
             "skipped": result.skipped, "steering_skipped": steering.skipped, "caseload": has_caseload,
-            "tables": sorted(names),
+            "tables": sorted(names), "jobcenters": home,
         }
         con.execute("CREATE TABLE meta (value VARCHAR)")
         con.execute("INSERT INTO meta VALUES (?)", [json.dumps(meta)])
@@ -227,7 +229,10 @@ class FigureStore:
         self._con = con
         self._lock = threading.Lock()
         self.warehouse_tables = set(self.meta["tables"])
-        self.jobcenters = sorted(self.figures["jobcenter_id"].unique().tolist())
+        # The cockpit works for the warehouse's home job centers (amip.warehouse.jobcenters); other
+        # job centers' spells only count for durations, their figures are not shown.
+        self.jobcenters = list(self.meta["jobcenters"])
+        self.figures = self.figures[self.figures["jobcenter_id"].isin(self.jobcenters)].reset_index(drop=True)
         self.months = sorted(self.figures["month"].unique().tolist())
         self.latest = self.months[-1] if self.months else None
         self._index = self.figures.set_index(["jobcenter_id", "figure", "sex", "month"]).sort_index()

@@ -106,7 +106,7 @@ def run_cmd(
                 def step(done: int, total: int, what: str) -> None:
                     bar.update(task, completed=done, total=total, description=what)
 
-                result = run(st.series, horizon, [jobcenter] if jobcenter else None, progress=step)
+                result = run(st.series, horizon, [jobcenter] if jobcenter else st.jobcenters, progress=step)
             forecasts, backtest = result.forecasts, result.backtest
     finally:
         st.close()

@@ -178,13 +178,15 @@ def run(series: pd.DataFrame, horizon: int = HORIZON, jobcenters: list[str] | No
     return Result(forecasts, bt[BACKTEST_COLUMNS], paths)
 
 
-def build(con, progress: Callable[[str], None] | None = None, horizon: int = HORIZON) -> Result:
+def build(con, progress: Callable[[str], None] | None = None, horizon: int = HORIZON,
+          jobcenters: list[str] | None = None) -> Result:
     """Compute the forecasts from the cache's ``series`` table on ``con`` (DuckDB) and store the
-    tables ``forecasts``, ``forecast_backtest`` and ``forecast_paths`` on it."""
+    tables ``forecasts``, ``forecast_backtest`` and ``forecast_paths`` on it; only for
+    ``jobcenters`` when given (the home job centers)."""
     series = con.execute("SELECT * FROM series").df()
     say = progress or (lambda _m: None)
     say("forecasts")
-    result = run(series, horizon)
+    result = run(series, horizon, jobcenters)
     con.execute("""CREATE TABLE forecasts (jobcenter_id VARCHAR, series VARCHAR, sex VARCHAR, origin VARCHAR,
                    month VARCHAR, model VARCHAR, mean DOUBLE, lo80 DOUBLE, hi80 DOUBLE, lo95 DOUBLE,
                    hi95 DOUBLE, sd DOUBLE)""")

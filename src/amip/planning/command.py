@@ -43,14 +43,15 @@ def _jobcenter(db: Path | None, given: str | None) -> str:
     wh = warehouse(db, must_exist=False)
     if not wh.exists():
         _fail(f"warehouse not found: {wh}; give --jobcenter or --db")
+    from amip.warehouse.jobcenters import pick_home
+
     con = duckdb.connect(str(wh), read_only=True)
     try:
-        ids = [r[0] for r in con.execute("SELECT DISTINCT jobcenter_id FROM elb_spells ORDER BY 1").fetchall()]
+        return pick_home(con, None)
+    except ValueError as exc:
+        _fail(str(exc), 2)
     finally:
         con.close()
-    if len(ids) != 1:
-        _fail(f"the warehouse has {len(ids)} job centers ({', '.join(ids[:10])}); choose one with --jobcenter", 2)
-    return ids[0]
 
 
 def _store(db: Path | None):

@@ -25,6 +25,7 @@ import pandas as pd
 
 from amip import format as fmt
 from amip.reports.tables import Col, ReportTable
+from amip.warehouse.jobcenters import pick_home
 
 JOBCENTER_NAMES = {"12062": "Elbe-Elster"}  # Kreisschlüssel -> name; others print as "Jobcenter <id>"
 MONTHS_DE = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
@@ -102,14 +103,11 @@ def coverage(con) -> tuple[str, str]:
 
 
 def pick_jobcenter(con, jobcenter: str | None) -> str:
-    known = [r[0] for r in con.execute("SELECT DISTINCT jobcenter_id FROM elb_spells ORDER BY 1").fetchall()]
-    if jobcenter is None:
-        if len(known) != 1:
-            raise ProgrammeError(f"the data holds several job centers ({', '.join(known)}): choose one with --jobcenter")
-        return known[0]
-    if jobcenter not in known:
-        raise ProgrammeError(f"unknown job center {jobcenter!r} (in the data: {', '.join(known) or 'none'})")
-    return jobcenter
+    """``jobcenter``, or the warehouse's only home job center (amip.warehouse.jobcenters)."""
+    try:
+        return pick_home(con, jobcenter)
+    except ValueError as exc:
+        raise ProgrammeError(str(exc)) from None
 
 
 def check_year(first: str, last: str, year: int) -> None:
