@@ -7,6 +7,7 @@ computed by the engine on the generated files; the others by SQL on the validate
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from amip.kennzahlen.engine import compute
 from amip.synth.generate import synthesize
 
 pytestmark = pytest.mark.slow
+JC = "12062"  # Jobcenter Elbe-Elster (Kreisschlüssel)
 
 
 def _pct(target: float, rel: float) -> tuple[float, float]:
@@ -36,7 +38,8 @@ def data(tmp_path_factory) -> Path:
 def figures(data: Path) -> dict[str, float]:
     got: dict[str, float] = {}
     with warehouse_connection(data=data) as con, ibis_backend(con) as be:
-        res = compute(be, "2019-01", "2021-12").table
+        # the job center itself; its customers' earlier spells at 12066 only count for durations
+        res = compute(be, "2019-01", "2021-12", jobcenter=JC).table
 
         def num(month: str, figure: str, sex: str = "all") -> float:
             t = res.filter(pc.and_(pc.and_(pc.equal(res["month"], month), pc.equal(res["figure"], figure)),
@@ -57,7 +60,7 @@ def figures(data: Path) -> dict[str, float]:
 
         def stichtag_persons(day: str, where: str = "TRUE") -> str:
             return (f"SELECT DISTINCT s.person_id FROM elb_spells s JOIN persons p USING (person_id) "
-                    f"WHERE s.start_date <= DATE '{day}' AND coalesce(s.end_date, DATE '9999-12-31') >= DATE '{day}' "
+                    f"WHERE s.jobcenter_id = '{JC}' AND s.start_date <= DATE '{day}' AND coalesce(s.end_date, DATE '9999-12-31') >= DATE '{day}' "
                     f"AND {where}")
 
         got["sp"] = con.execute(f"SELECT count(*) FROM ({stichtag_persons('2021-08-31', 's.single_parent')})").fetchone()[0]
@@ -75,7 +78,7 @@ def figures(data: Path) -> dict[str, float]:
         rows = con.execute("""
             WITH st AS (SELECT last_day(make_date(2021, k, 1)) AS d FROM range(1, 13) r(k)),
             elb AS (SELECT DISTINCT st.d, s.person_id FROM st JOIN elb_spells s
-                    ON s.start_date <= st.d AND coalesce(s.end_date, DATE '9999-12-31') >= st.d),
+                    ON s.jobcenter_id = '12062' AND s.start_date <= st.d AND coalesce(s.end_date, DATE '9999-12-31') >= st.d),
             valid AS (SELECT e.d, e.person_id, arg_max(p.code, p.valid_from) AS code
                       FROM elb e LEFT JOIN prognosis p ON p.person_id = e.person_id AND p.valid_from <= e.d
                       GROUP BY e.d, e.person_id)
@@ -171,3 +174,28 @@ def test_other_seed_differs(data, tmp_path):
     other = tmp_path / "other"
     synthesize("elbe-elster", seed=2, out=other, first="2019-01", last="2021-12")
     assert _hashes(other)["persons.parquet"] != _hashes(data)["persons.parquet"]
+
+
+def test_customers_who_moved_in_bring_their_earlier_spell_at_the_neighbouring_job_center(data):
+    """Preset [moves]: 4 % of the persons entering inside the window have an earlier spell at 12066,
+    60-540 days long, ending the day before their first spell at 12062 or (a quarter of them)
+    1-45 days after it started; no benefits of 12066 are in the extract."""
+    with warehouse_connection(data=data) as con:
+        entrants = con.execute(f"""
+            SELECT count(*) FROM (SELECT person_id, min(start_date) AS entry FROM elb_spells
+                                  WHERE jobcenter_id = '{JC}' GROUP BY 1)
+            WHERE entry > DATE '2016-01-01' + 60""").fetchone()[0]
+        rows = con.execute(f"""
+            WITH first AS (SELECT person_id, min(start_date) AS entry FROM elb_spells
+                           WHERE jobcenter_id = '{JC}' GROUP BY 1)
+            SELECT f.entry, o.start_date, o.end_date FROM elb_spells o JOIN first f USING (person_id)
+            WHERE o.jobcenter_id = '12066'""").fetchall()
+        benefits_12066 = con.execute("SELECT count(*) FROM benefits WHERE jobcenter_id = '12066'").fetchone()[0]
+    assert 0.03 < len(rows) / entrants < 0.05
+    assert benefits_12066 == 0
+    gaps = [(end - entry).days for entry, _start, end in rows]
+    assert all(g == -1 or 0 <= g <= 44 for g in gaps)         # adjacent, or 1..45 days of overlap
+    overlapping = sum(g >= 0 for g in gaps) / len(rows)
+    assert 0.15 < overlapping < 0.35
+    lengths = [(entry - start).days for entry, start, _end in rows if start > dt.date(2016, 1, 1)]
+    assert all(60 <= n <= 540 for n in lengths)

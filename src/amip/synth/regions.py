@@ -106,6 +106,7 @@ def jobcenter_params(base: dict, params: dict, jc: JobCenter) -> dict:
     """The parameters of the single-job-center model for ``jc``: the base preset, scaled to the
     job center's size and changed by its regional factors."""
     p = copy.deepcopy(base)
+    p.pop("moves", None)  # moves between job centers are not simulated in regional data
     s = jc.scale
     meta = p["meta"]
     meta["name"] = jc.jobcenter_id

@@ -15,6 +15,7 @@ from amip.synth.benefits import BENEFIT_TYPES
 from amip.synth.households import NO_DAY
 from amip.synth.model import KINDS, PROGNOSIS, Simulation
 from amip.synth.months import first_day, last_day, month_text
+from amip.synth.moves import earlier_spells
 
 OPEN = NO_DAY
 
@@ -66,9 +67,14 @@ def build_tables(sim: Simulation, first: int, last: int, rng: np.random.Generato
         "severely_disabled": pop.p_disabled[persons], "refugee": pop.p_refugee[persons],
         "vocational_qualification": pop.p_qualified[persons],
     }), ["person_id"])
+    cols = [s_person, s_bg, s_start, s_end, s_sp, np.full(s_person.size, jc)]
+    moved = earlier_spells(params, s_person, s_bg, s_start, s_sp, lo)
+    if moved is not None:  # customers' earlier spells at the job center they came from (synth/moves.py)
+        cols = [np.concatenate([c, m]) for c, m in zip(cols, (*moved[:5], np.full(moved[0].size, moved[5])))]
+    e_person, e_bg, e_start, e_end, e_sp, e_jc = cols
     tables["elb_spells"] = _sorted(pa.table({
-        "person_id": pid[s_person], "jobcenter_id": np.full(s_person.size, jc), "bg_id": bid[s_bg],
-        "start_date": _dates(s_start), "end_date": _dates(s_end), "single_parent": s_sp,
+        "person_id": pid[e_person], "jobcenter_id": e_jc, "bg_id": bid[e_bg],
+        "start_date": _dates(e_start), "end_date": _dates(e_end), "single_parent": e_sp,
     }), ["person_id", "start_date"])
 
     # ---- benefits -------------------------------------------------------------------------------
