@@ -199,3 +199,11 @@ def test_customers_who_moved_in_bring_their_earlier_spell_at_the_neighbouring_jo
     assert 0.15 < overlapping < 0.35
     lengths = [(entry - start).days for entry, start, _end in rows if start > dt.date(2016, 1, 1)]
     assert all(60 <= n <= 540 for n in lengths)
+
+
+def test_the_calibration_report_counts_the_job_center_itself_not_the_neighbours_spells(data, figures):
+    from amip.synth.calibration import achieved_figures
+
+    got = achieved_figures(data)
+    assert got["ELB JDW 2021"] == pytest.approx(figures["jdw2021_all"])
+    assert got["LZB 12/2021"] == figures["lzb"]

@@ -41,14 +41,22 @@ BUDGET_TARGETS = [
 
 def achieved_figures(data_dir: Path) -> dict[str, float]:
     """Every reported figure of the data set in ``data_dir`` (validated on load)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     from amip.kennzahlen.backends import ibis_backend, warehouse_connection
     from amip.kennzahlen.engine import compute
+    from amip.warehouse.jobcenters import home_jobcenters
 
     out: dict[str, float] = {}
     with warehouse_connection(data=Path(data_dir)) as con, ibis_backend(con) as be:
+        # The data set's own job centers only (amip.warehouse.jobcenters): not the earlier spells of
+        # customers who moved in from a neighbouring job center.
+        home = home_jobcenters(con)
         res = compute(be, "2019-01", "2021-12").table
+        res = res.filter(pc.is_in(res["jobcenter_id"], value_set=pa.array(home, pa.string())))
+        ids = ", ".join("'" + j.replace("'", "''") + "'" for j in home) or "NULL"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW home_spells AS SELECT * FROM elb_spells WHERE jobcenter_id IN ({ids})")
 
         def fig(month: str, figure: str, sex: str = "all", col: str = "numerator") -> float:
             t = res.filter(pc.and_(pc.and_(pc.equal(res["month"], month), pc.equal(res["figure"], figure)),
@@ -71,14 +79,14 @@ def achieved_figures(data_dir: Path) -> dict[str, float]:
 
         n_sp, n_sp_w = q("""
             SELECT count(DISTINCT s.person_id), count(DISTINCT s.person_id) FILTER (WHERE p.sex = 'w')
-            FROM elb_spells s JOIN persons p USING (person_id)
+            FROM home_spells s JOIN persons p USING (person_id)
             WHERE s.single_parent AND s.start_date <= DATE '2021-08-31'
               AND coalesce(s.end_date, DATE '9999-12-31') >= DATE '2021-08-31'""")
         out["Alleinerziehende ELB 08/2021"] = n_sp
         out["Frauenanteil Alleinerziehende 08/2021 %"] = 100 * n_sp_w / n_sp if n_sp else 0.0
         codes = con.execute("""
             WITH st AS (SELECT last_day(make_date(2021, k, 1)) AS d FROM range(1, 13) r(k)),
-            elb AS (SELECT DISTINCT st.d, s.person_id FROM st JOIN elb_spells s
+            elb AS (SELECT DISTINCT st.d, s.person_id FROM st JOIN home_spells s
                     ON s.start_date <= st.d AND coalesce(s.end_date, DATE '9999-12-31') >= st.d),
             pr AS (SELECT e.d, e.person_id, arg_max(p.code, p.valid_from) AS code
                    FROM elb e LEFT JOIN prognosis p ON p.person_id = e.person_id AND p.valid_from <= e.d
@@ -91,7 +99,7 @@ def achieved_figures(data_dir: Path) -> dict[str, float]:
                             ("fehlt", "fehlt (X)")):
             out[f"Prognose {label} 2021 %"] = float(shares.get(code, 0.0))
         n, emp = q("""
-            WITH elb AS (SELECT DISTINCT person_id FROM elb_spells
+            WITH elb AS (SELECT DISTINCT person_id FROM home_spells
                          WHERE start_date <= DATE '2021-05-31' AND coalesce(end_date, DATE '9999-12-31') >= DATE '2021-05-31')
             SELECT count(*), count(*) FILTER (WHERE EXISTS (
                 SELECT 1 FROM employment_spells e WHERE e.person_id = elb.person_id
@@ -99,7 +107,7 @@ def achieved_figures(data_dir: Path) -> dict[str, float]:
             FROM elb""")
         out["Erwerbstätige ELB 05/2021 %"] = 100 * emp / n if n else 0.0
         out["Schwerbehinderte ELB 09/2021"] = q("""
-            SELECT count(DISTINCT s.person_id) FROM elb_spells s JOIN persons p USING (person_id)
+            SELECT count(DISTINCT s.person_id) FROM home_spells s JOIN persons p USING (person_id)
             WHERE p.severely_disabled AND s.start_date <= DATE '2021-09-30'
               AND coalesce(s.end_date, DATE '9999-12-31') >= DATE '2021-09-30'""")[0]
         for year, title, kind, _ in BUDGET_TARGETS:
