@@ -138,3 +138,15 @@ def test_budget_page_shows_the_tables_and_downloads(tmp_path):
         spent = c.get("/budget?year=2021")
         # 2021: total 13.700, first half 87,6 %, second labour market 21,9 %
         assert "13.700" in spent.text and "87,6" in spent.text and "21,9" in spent.text
+        # spending by instrument (rows) and month (columns), from the spreading worked out above
+        got = c.get("/budget/monate.csv?year=2021")
+        assert got.status_code == 200
+        lines = [line.split(";") for line in got.content.decode("utf-8-sig").splitlines()]
+        assert lines[0] == ["Instrument", *[f"{k:02d}/2021" for k in range(1, 13)], "Summe"]
+        rows = {r[0]: [float(v.replace(",", ".")) for v in r[1:]] for r in lines[1:]}
+        assert rows["FBW"] == [3100, 2800, 3100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9000]
+        assert rows["AGH"] == [0, 0, 0, 0, 0, 1500, 1500, 0, 0, 0, 0, 0, 3000]
+        assert rows["MAT"] == [1500, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1500]
+        assert rows["VB"] == [0, 0, 0, 0, 0, 0, 0, 200, 0, 0, 0, 0, 200]
+        assert rows["Summe"] == [4600, 2800, 3100, 0, 0, 1500, 1500, 200, 0, 0, 0, 0, 13700]
+        assert list(rows) == ["FBW", "AGH", "MAT", "VB", "Summe"]   # largest sum first

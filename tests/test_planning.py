@@ -311,7 +311,7 @@ def test_two_teams_plan_bottom_up_and_controlling_sees_the_sum(cockpit):
     # rows 2 and 3: integrations of women and men, only T2 planned them (1 each); target not by sex
     assert rows[2][:3] == ["– Frauen", "1", ""] and rows[3][:3] == ["– Männer", "1", ""]
     html = co.get("/planung?jc=J1&year=2022").text
-    assert "Summe der 2 Teampläne" in html and "Vorschlag aus Prognose" in html
+    assert "Summe der Teampläne (2 Teams)" in html and "Vorschlag aus Prognose" in html
     # the quota with one decimal, the plan's changes against 2021 (quota 80 / 66,67 − 1 = +20,0 %)
     ziel = {r[0]: r[1:] for r in csv_rows(co, "/planung/ziel.csv?jc=J1&year=2022")[1:]}
     assert one(float(ziel["Integrationsquote"][2].replace(",", "."))) == "20,0"

@@ -57,11 +57,12 @@ def tables(con, jc: str, year: int) -> dict[str, DataTable]:
                                    Column("plan", "Plan in Euro", "amount")],
         spent["by_instrument"].to_dict("records"), f"ausgaben_instrument_{jc}_{year}",
         caption=f"Ausgaben {year} aus measures.cost_eur, gleichmäßig auf die Tage der Teilnahme verteilt")
-    spend = bud.spending(con, year, jc)
     out["monate"] = DataTable(
-        "Ausgaben je Monat und Instrument", [Column("month", "Monat", "month"), Column("instrument", "Instrument"),
-                                             Column("amount", "Ausgaben in Euro", "amount")],
-        spend.to_dict("records"), f"ausgaben_monat_{jc}_{year}", caption=f"Ausgaben {year} je Monat und Instrument")
+        "Ausgaben je Instrument und Monat",
+        [Column("instrument", "Instrument"), *[Column(f"m{k:02d}", f"{k:02d}/{year}", "amount") for k in range(1, 13)],
+         Column("total", "Summe", "amount")],
+        _by_instrument_and_month(bud.spending(con, year, jc), year), f"ausgaben_monat_{jc}_{year}",
+        caption=f"Ausgaben {year} in Euro je Instrument (Zeilen) und Monat (Spalten)")
     out["_summary"] = spent  # type: ignore[assignment]
     out["_plan"] = plan  # type: ignore[assignment]
     return out
@@ -78,6 +79,20 @@ def _budget(request: Request, viewer: Viewer, jc: str | None, year: str | None):
         return jc, y, years, tables(con, jc, y)
     finally:
         con.close()
+
+
+def _by_instrument_and_month(spend, year: int) -> list[dict]:
+    """One row per instrument with the amounts of the twelve months (m01..m12, 0 without spending)
+    and their sum, largest sum first; a last row "Summe"."""
+    if spend.empty:
+        return []
+    wide = spend.pivot_table(index="instrument", columns="month", values="amount", aggfunc="sum", fill_value=0.0)
+    wide = wide.reindex(columns=[f"{year}-{k:02d}" for k in range(1, 13)], fill_value=0.0)
+    wide.columns = [f"m{k:02d}" for k in range(1, 13)]
+    wide["total"] = wide.sum(axis=1)
+    wide = wide.sort_values("total", ascending=False)
+    rows = [{"instrument": inst, **{k: float(v) for k, v in r.items()}} for inst, r in wide.iterrows()]
+    return rows + [{"instrument": "Summe", **{k: float(v) for k, v in wide.sum(axis=0).items()}}]
 
 
 @router.get("/budget", name="budget")

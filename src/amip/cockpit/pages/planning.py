@@ -103,8 +103,12 @@ def comparison_table(t: dict, team: dict, forecast: dict, year: int, jc: str) ->
             Column("target", "Ziel Jobcenter", "count"), Column("difference", "Differenz", "count"),
             Column("forecast", "Vorschlag (Ist + Prognose)", "count"), Column("actual", f"Ist {year - 1}", "count")]
     return PlanTable("Teamsumme gegen Ziel", cols, rows, f"teamsumme_{jc}_{year}",
-                     caption=f"Summe der {len(team['teams'])} Teampläne gegen das Ziel, die Prognose und das Ist "
-                             f"{year - 1} (Quoten in %)")
+                     caption=(f"Summe der Teampläne ({_count_teams(len(team['teams']))}) gegen das Ziel, die Prognose "
+                              f"und das Ist {year - 1} (Quoten in %)"))
+
+
+def _count_teams(n: int) -> str:
+    return "noch kein Team" if n == 0 else ("1 Team" if n == 1 else f"{n} Teams")
 
 
 def teams_table(team: dict, year: int, jc: str) -> DataTable:
