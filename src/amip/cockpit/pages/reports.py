@@ -60,16 +60,19 @@ def _collect(request: Request, year: int, jc: str):
 @router.get("/berichte", name="reports")
 def reports_page(request: Request, jc: str | None = None, year: str | None = None, month: str | None = None,
                  viewer: Viewer = Depends(current_user)):
+    from amip.reports import programme
+
     require(viewer, access.FIGURES)
     st = store(request)
     jc, y, m = pick_jobcenter(st, jc), _pick_year(st, year), pick_month(st, month)
     with state(request).begin() as db:
         stored = tx.stored_texts(db, y, jc)
-        chapters = [{"key": k, "title": t.format(jobcenter=jc), "edited": k in stored,
+        chapters = [{"key": k, "title": t.format(jobcenter=programme.jobcenter_name(jc)), "edited": k in stored,
                      "by": stored[k].updated_by if k in stored else None,
                      "at": stored[k].updated_at.strftime("%d.%m.%Y %H:%M") if k in stored else None}
                     for k, t in tx.CHAPTERS]
-    return render(request, "reports.html", viewer, jc=jc, year=y, years=programme_years(st), month=m,
+    return render(request, "reports.html", viewer, jc=jc, jc_name=programme.jobcenter_name(jc), year=y,
+                  years=programme_years(st), month=m,
                   months=list(reversed(st.months)), chapters=chapters,
                   may_edit=access.may(viewer.role, access.REPORT_TEXTS))
 
