@@ -243,3 +243,22 @@ def test_state_is_the_same_database_the_cli_writes(cockpit, tmp_path):
         names = {e.user_name for e in audit.entries(db, action="user_added", limit=100)}
     assert names == {"cli"}
     assert len(USERS) == 6
+
+
+def test_shared_figure_pages_carry_each_users_own_name_token_and_role_links(cockpit):
+    # The Übersicht and Kennzahl pages are rendered once per role and parameters and served from
+    # memory (web.render_shared): every user must still get the own name and CSRF token, and the
+    # person links only where the role may open person lists (co yes, gf no).
+    path = "/kennzahl/K2?jc=J1&month=2022-12"
+    co, co2, gf = client_as(cockpit, "co"), client_as(cockpit, "co"), client_as(cockpit, "gf")
+    first, second, other = co.get(path).text, co2.get(path).text, gf.get(path).text
+    assert csrf_of(first) != csrf_of(second)                        # two sessions, same role
+    assert "@@amip" not in first + second + other
+    assert re.search(r"<span>co \(", first) and re.search(r"<span>gf \(", other) and "<span>co (" not in other
+    assert "/personen?" in first and "/personen?" not in other
+    assert first.replace(csrf_of(first), "") == second.replace(csrf_of(second), "")
+    # the token on the shared page is the session's own: logging out with it works
+    r = co.post("/logout", data={"csrf_token": csrf_of(first)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert co.get(path, follow_redirects=False).status_code == 303   # logged out: back to the login
+    assert co2.get("/?jc=J1&month=2022-12").status_code == 200       # the other session lives on

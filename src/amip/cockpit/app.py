@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 
 from amip.cockpit.api import router as api_router
@@ -25,6 +26,33 @@ from amip.cockpit.settings import Settings
 from amip.cockpit.store import FigureStore
 from amip.cockpit.web import LoginRequired, render
 from amip.state.db import open_state
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS (and ``Cache-Control: no-store`` outside /static) to every response
+    that does not set them itself. Plain ASGI: Starlette's BaseHTTPMiddleware costs about a
+    millisecond per request, a quarter of a cached page (docs/benchmarks.md)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for k, v in SECURITY_HEADERS.items():
+                    if k not in headers:
+                        headers[k] = v
+                if not static and "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
 
 SECURITY_HEADERS = {
     # Scripts only from our own /static (htmx); inline SVG charts need inline style attributes.
@@ -50,14 +78,7 @@ def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
     app.state.sessions = open_state(url=settings.state_url)
     app.state.store = store
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next):
-        response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):

@@ -11,7 +11,10 @@ import csv
 import datetime as dt
 import io
 import secrets
-from dataclasses import dataclass, field
+import threading
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -97,6 +100,62 @@ def secure(request: Request) -> bool:
 def render(request: Request, template: str, viewer: Viewer | None, **context) -> HTMLResponse:
     ctx = {"viewer": viewer, "store": getattr(request.app.state, "store", None), **context}
     return templates.TemplateResponse(request, template, ctx)
+
+
+# ---- pages shared by every user of a role ------------------------------------------------------
+
+# Stand-ins for what differs between two users of the same role on a shared page: rendered into the
+# cached HTML and replaced per request (user names are [A-Za-z0-9._-], tokens URL-safe base64, so
+# neither needs escaping and neither can contain a marker).
+_NAME_MARK, _CSRF_MARK = "@@amip-user-name@@", "@@amip-csrf-token@@"
+PAGE_CACHE_SIZE = 512
+
+
+class PageCache:
+    """Rendered pages of one figure store, by (template, parameters, role); least recently used
+    pages leave first. A new import brings a new store and with it an empty cache."""
+
+    def __init__(self, size: int = PAGE_CACHE_SIZE):
+        self._pages: OrderedDict[tuple, str] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> str | None:
+        with self._lock:
+            html = self._pages.get(key)
+            if html is not None:
+                self._pages.move_to_end(key)
+            return html
+
+    def put(self, key: tuple, html: str) -> None:
+        with self._lock:
+            self._pages[key] = html
+            self._pages.move_to_end(key)
+            while len(self._pages) > self._size:
+                self._pages.popitem(last=False)
+
+
+_page_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def render_shared(request: Request, template: str, viewer: Viewer, key: tuple,
+                  context: Callable[[], dict[str, Any]]) -> HTMLResponse:
+    """A page whose content depends only on ``key`` (the page's parameters after validation) and
+    on the viewer's role: rendered once per (template, key, role) and served from memory after
+    that, with the user's name and CSRF token put in. Only for aggregate pages (no person data, no
+    audit entry); ``context()`` builds the template context when the page is not cached yet."""
+    st = store(request)
+    cache = _page_caches.get(st)
+    if cache is None:
+        cache = _page_caches.setdefault(st, PageCache())
+    full_key = (template, key, viewer.role)
+    html = cache.get(full_key)
+    if html is None:
+        stand_in = replace(viewer, name=_NAME_MARK, csrf_token=_CSRF_MARK)
+        html = templates.get_template(template).render(
+            {"request": request, "viewer": stand_in, "store": st, **context()})
+        cache.put(full_key, html)
+    return HTMLResponse(html.replace(_NAME_MARK, viewer.name).replace(_CSRF_MARK, viewer.csrf_token))
 
 
 # ---- tables: rendered in HTML, downloadable as CSV and XLSX ------------------------------------

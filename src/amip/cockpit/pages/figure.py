@@ -11,7 +11,7 @@ from amip.cockpit import access, charts, glossary
 from amip.cockpit.store import FIGURE_BY_ID
 from amip.cockpit.web import (
     Column, DataTable, Viewer, current_user, download, pick_figure, pick_jobcenter, pick_month, pick_sex,
-    render, require, store,
+    render, render_shared, require, store,
 )
 from amip.kennzahlen import FIGURES
 
@@ -83,20 +83,25 @@ def figure_page(request: Request, figure: str, jc: str | None = None, month: str
     st, figure, jc, month, sex = _args(request, figure, jc, month, sex)
     if not glossary.PERSON_BASED[figure]:
         sex = "all"
-    sexes = ("all", "w", "m") if glossary.PERSON_BASED[figure] else ("all",)
-    hist_key = tuple((s, tuple((m, None if v != v else v) for m, v in zip(h["month"], h["value"])))
-                     for s in sexes for h in [st.history(jc, figure, s, last=month)])
-    chart = Markup(charts.history(id(st), jc, figure, month, hist_key))
-    fam = [{"figure": f, "title": glossary.TITLES[f], "value": (st.value(jc, f, month, "all") or {}).get("value")}
-           for f in family(figure) if f in st.available_figures()]
-    current = {s: st.value(jc, figure, month, s) for s in sexes}
-    units = st.has_caseload and glossary.PERSON_BASED[figure]
-    return render(request, "figure.html", viewer, jc=jc, month=month, sex=sex, figure=figure, chart=chart,
-                  explanation=glossary.EXPLANATIONS[figure], family=fam, current=current,
-                  history=history_table(st, jc, figure, month, sex),
-                  parts=parts_table(st, jc, figure, month, sex, viewer),
-                  units=units, unit_kind="office",
-                  unit_table=unit_table(st, jc, figure, month, sex, "office") if units else None)
+
+    def context() -> dict:
+        sexes = ("all", "w", "m") if glossary.PERSON_BASED[figure] else ("all",)
+        hist_key = tuple((s, tuple((m, None if v != v else v) for m, v in zip(h["month"], h["value"])))
+                         for s in sexes for h in [st.history(jc, figure, s, last=month)])
+        chart = Markup(charts.history(id(st), jc, figure, month, hist_key))
+        fam = [{"figure": f, "title": glossary.TITLES[f], "value": (st.value(jc, f, month, "all") or {}).get("value")}
+               for f in family(figure) if f in st.available_figures()]
+        units = st.has_caseload and glossary.PERSON_BASED[figure]
+        return dict(jc=jc, month=month, sex=sex, figure=figure, chart=chart,
+                    explanation=glossary.EXPLANATIONS[figure], family=fam,
+                    current={s: st.value(jc, figure, month, s) for s in sexes},
+                    history=history_table(st, jc, figure, month, sex),
+                    parts=parts_table(st, jc, figure, month, sex, viewer),
+                    units=units, unit_kind="office",
+                    unit_table=unit_table(st, jc, figure, month, sex, "office") if units else None)
+
+    # the same page for every user of a role (person links depend on the role only)
+    return render_shared(request, "figure.html", viewer, (figure, jc, month, sex), context)
 
 
 @router.get("/kennzahl/{figure}/einheiten", name="figure_units")

@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from amip.cockpit import access, charts, glossary
 from amip.cockpit.web import (
-    Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_month, render, require, store,
+    Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_month, render_shared, require, store,
 )
 from amip.kennzahlen.calendar import month_str, parse_month
 
@@ -59,8 +59,9 @@ def overview(request: Request, jc: str | None = None, month: str | None = None, 
     require(viewer, access.FIGURES)
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
-    return render(request, "overview.html", viewer, jc=jc, month=month, tiles=tiles(st, jc, month),
-                  table=month_table(st, jc, month), previous=_previous_year(month))
+    return render_shared(request, "overview.html", viewer, (jc, month), lambda: dict(
+        jc=jc, month=month, tiles=tiles(st, jc, month), table=month_table(st, jc, month),
+        previous=_previous_year(month)))
 
 
 @router.get("/uebersicht.{fmt}", name="overview_download")
