@@ -238,6 +238,9 @@ def demo(
     out.print(f"All figures {DEMO_FROM} … {DEMO_TO}: {workdir / 'kennzahlen.csv'}  ·  warehouse: {db}")
     dqm = cycle["dqm"]
     out.print(f"Plan 2022: {'entered and agreed' if cycle['plan'] else 'already agreed'} (amip plan show --year 2022 --db {db})")
+    if cycle.get("cohort"):
+        out.print(f"Intensive care: a finished demo cohort 06/2022 with {cycle['cohort']} places "
+                  "(team view: /intensivbetreuung)")
     with_findings = sum(1 for r in dqm.results if r.findings)
     out.print(f"Data-quality checks: {fmt.number(dqm.findings)} findings, {with_findings} of {len(dqm.results)} rules "
               f"with findings (amip dqm run --db {db})")

@@ -73,32 +73,38 @@ def summary(figures: pa.Table, jobcenters: list[str] | None = None) -> Table:
 
 # ---- the demo's cockpit users ----------------------------------------------------------------------
 
+def demo_scope(db_path) -> tuple[str | None, str | None]:
+    """(team, caseworker) of the demo's team lead and IFK: the largest team of the caseload at the
+    data's last month and the largest caseload in it; (None, None) without a caseload table."""
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "caseload" not in names:
+            return None, None
+        last = con.execute("SELECT last_month FROM dataset").fetchone()[0]
+        st = f"last_day(CAST('{last}-01' AS DATE))"
+        open_rows = f"FROM caseload WHERE start_date <= {st} AND (end_date IS NULL OR end_date >= {st})"
+        team = con.execute(f"SELECT team_id {open_rows} GROUP BY team_id ORDER BY count(*) DESC, team_id LIMIT 1").fetchone()
+        team = team[0] if team else None
+        cw = con.execute(f"SELECT caseworker_id {open_rows} AND team_id = ? GROUP BY caseworker_id "
+                         "ORDER BY count(*) DESC, caseworker_id LIMIT 1", [team]).fetchone()
+        return team, (cw[0] if cw else None)
+    finally:
+        con.close()
+
+
 def demo_users(db_path, sessions) -> list[tuple[str, str, str, str]]:
     """(Re)create one demo user per role with a fresh random password; returns
     (name, role, scope, password). The team lead gets the largest team of the data's caseload at
     its last month and the integration specialist the largest caseload in that team."""
     import secrets
 
-    import duckdb
-
     from amip.state import audit
     from amip.state.users import add_user, get_user, remove_user
 
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        team = caseworker = None
-        if "caseload" in names:
-            last = con.execute("SELECT last_month FROM dataset").fetchone()[0]
-            st = f"last_day(CAST('{last}-01' AS DATE))"
-            open_rows = f"FROM caseload WHERE start_date <= {st} AND (end_date IS NULL OR end_date >= {st})"
-            team = con.execute(f"SELECT team_id {open_rows} GROUP BY team_id ORDER BY count(*) DESC, team_id LIMIT 1").fetchone()
-            team = team[0] if team else None
-            cw = con.execute(f"SELECT caseworker_id {open_rows} AND team_id = ? GROUP BY caseworker_id "
-                             "ORDER BY count(*) DESC, caseworker_id LIMIT 1", [team]).fetchone()
-            caseworker = cw[0] if cw else None
-    finally:
-        con.close()
+    team, caseworker = demo_scope(db_path)
     wanted = [("gf", "geschaeftsfuehrung", None, None), ("controlling", "controlling", None, None),
               ("teamleitung", "teamleitung", team, None), ("ifk", "ifk", None, caseworker), ("admin", "admin", None, None)]
     out = []
@@ -132,9 +138,22 @@ def enter_plan(sessions, jobcenter: str) -> bool:
     return True
 
 
+def seed_cohort(store, sessions, team: str) -> int:
+    """Unless intensive care has places already: the demo team's cohort of June 2022 (each IFK takes
+    five candidates, one meeting a month, texts marked "Demo"), so the team and controlling views
+    show a finished cohort against its matched comparison. Returns the places created."""
+    from amip.worklists import intensive as ic
+    from amip.worklists.demo import seed_demo_cohort
+
+    with sessions.begin() as db:
+        if ic.all_person_ids(db):
+            return 0
+    return seed_demo_cohort(store, sessions, team=team, month="2022-06", per_ifk=5)
+
+
 def prepare_cycle(db_path, workdir, progress) -> dict[str, object]:
-    """After the import: cockpit figures and forecasts, the agreed 2022 plan, the data-quality
-    run, and the programme 2022 (PDF) and monthly report 12/2022 (PDF) in ``workdir``.
+    """After the import: cockpit figures and forecasts, the agreed 2022 plan, a finished
+    intensive-care cohort of the demo team, the data-quality run, and the programme 2022 (PDF) and monthly report 12/2022 (PDF) in ``workdir``.
     Returns what was done (for the demo's printout)."""
     from amip.cockpit.store import FigureStore
     from amip.dqm.run import run_all
@@ -150,6 +169,10 @@ def prepare_cycle(db_path, workdir, progress) -> dict[str, object]:
         jobcenter = store.jobcenters[0]
         progress("entering the 2022 plan")
         done["plan"] = enter_plan(sessions, jobcenter)
+        team, _ = demo_scope(db_path)
+        if team is not None:
+            progress("intensive care: a finished demo cohort")
+            done["cohort"] = seed_cohort(store, sessions, team)
         progress("data-quality checks")
         done["dqm"] = run_all(db_path, sessions, send_mail=False)
         progress("writing the programme 2022")

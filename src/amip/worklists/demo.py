@@ -1,6 +1,6 @@
 """Demo content for intensive care: a finished cohort, so that the team and controlling views show
-places, meetings and a cohort outcome on the demo data. Nothing calls this automatically; the
-lead's demo command may call :func:`seed_demo_cohort` after the import.
+places, meetings and a cohort outcome on the demo data. ``amip demo`` calls it for the demo team
+lead's team (``amip.demo.seed_cohort``) when intensive care has no places yet.
 
 The cohort is taken as an IFK would have taken it: at the start of ``month`` each IFK of ``team``
 takes the first ``per_ifk`` candidates of the own caseload (ranked by days left at the Stichtag
