@@ -224,4 +224,5 @@ def test_tracking_page_shows_status_rule_and_chart(warehouse, tmp_path):
         assert "noch keinen Plan" in client.get("/zielnachhaltung?jc=J1&month=2021-07").text
         team = client.get("/zielnachhaltung?jc=J1&month=2022-07&team=T1").text
         assert "Team T1" in team and "noch keinen Plan des Teams T1" in team
+        assert '<option value="T1" selected>Team T1</option>' in team   # the plan choice keeps the team
         assert client.get("/zielnachhaltung?jc=J1&month=2022-07&team=T9").status_code == 404
