@@ -9,6 +9,7 @@ so editing a URL cannot widen it.
 
 from __future__ import annotations
 
+from amip import disclosure as dc
 from amip.cockpit.store import Scope
 
 FIGURES = "figures"
@@ -59,3 +60,17 @@ def person_scope(user) -> Scope:
 
 def scope_label(scope: Scope) -> str:
     return {"all": "alle Personen", "team": f"Team {scope.value}", "caseload": "eigener Fallbestand"}.get(scope.kind, "keine")
+
+
+def disclosure(user) -> dc.Policy:
+    """Small-number suppression for ``user`` (``amip.disclosure``, docs/security-disclosure.md).
+
+    Controlling may see every person and sees every number. A team lead sees the numbers of the
+    own team (whose persons the role may see) unsuppressed and everything else (other teams, the
+    offices, the job center's totals) suppressed; an IFK's caseload is no unit of any breakdown,
+    so an IFK sees every aggregate suppressed, like the Geschäftsführung and the administration."""
+    if user.role == "controlling":
+        return dc.SHOW_ALL
+    if user.role == "teamleitung" and user.team_id:
+        return dc.Policy(True, {"team": frozenset({user.team_id})})
+    return dc.SUPPRESS

@@ -1,14 +1,17 @@
 """JSON endpoints (described in the OpenAPI document at /openapi.json): aggregated figures only.
 
-Authentication is the cockpit's session cookie; person-level data is not offered here."""
+Authentication is the cockpit's session cookie; person-level data is not offered here. Small
+numbers are suppressed as on the pages (``amip.disclosure``, docs/security-disclosure.md): a
+suppressed numerator, denominator or value is ``null`` and the row has ``suppressed: true``."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyCookie
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from amip.cockpit import access
+from amip import disclosure as dc
+from amip.cockpit import access, glossary
 from amip.cockpit.web import SESSION_COOKIE, Viewer, current_user, pick_figure, pick_jobcenter, pick_month, pick_sex, require, store
 
 router = APIRouter(prefix="/api", tags=["Kennzahlen"])
@@ -42,6 +45,8 @@ class FigureRow(BaseModel):
     numerator: float | None
     denominator: float | None
     value: float | None
+    suppressed: bool = Field(False, description="Ein Wert unter 3 (oder ein daraus abgeleiteter) wird aus "
+                             "Datenschutzgründen nicht ausgewiesen; die betroffenen Felder sind null.")
 
 
 class UnitRow(BaseModel):
@@ -49,10 +54,20 @@ class UnitRow(BaseModel):
     numerator: float | None
     denominator: float | None
     value: float | None
+    suppressed: bool = Field(False, description="Ein Wert unter 3 (oder ein daraus abgeleiteter) wird aus "
+                             "Datenschutzgründen nicht ausgewiesen; die betroffenen Felder sind null.")
 
 
 def _clean(v):
-    return None if v is None or v != v else float(v)
+    return dc.api_value(v)
+
+
+def _flag(row: dict) -> bool:
+    return any(dc.is_suppressed(row.get(k)) for k in ("numerator", "denominator", "value"))
+
+
+def _policy(viewer: Viewer, figure: str) -> dc.Policy:
+    return access.disclosure(viewer) if glossary.PERSON_BASED[figure] else dc.SHOW_ALL
 
 
 def api_user(request: Request, _cookie: str | None = Security(session_cookie)) -> Viewer:
@@ -80,7 +95,8 @@ def figures(request: Request, figure: str = Query(..., max_length=8), jc: str | 
             first: str | None = Query(None, alias="from", pattern=r"^\d{4}-\d{2}$"),
             last: str | None = Query(None, alias="to", pattern=r"^\d{4}-\d{2}$"),
             _viewer: Viewer = Depends(api_user)) -> list[FigureRow]:
-    """One figure by month for a job center and sex, as in the data contract's output."""
+    """One figure by month for a job center and sex, as in the data contract's output (small numbers
+    suppressed for roles that may not see the persons: ``null`` and ``suppressed: true``)."""
     st = store(request)
     figure, jc, sex = pick_figure(st, figure), pick_jobcenter(st, jc), pick_sex(sex)
     if first and last and first > last:
@@ -88,17 +104,23 @@ def figures(request: Request, figure: str = Query(..., max_length=8), jc: str | 
     hist = st.history(jc, figure, sex, last=last, months=10_000)
     if first:
         hist = hist[hist["month"] >= first]
-    return [FigureRow(jobcenter_id=jc, month=m, figure=figure, sex=sex, numerator=_clean(n), denominator=_clean(d),
-                      value=_clean(v)) for m, n, d, v in zip(hist["month"], hist["numerator"], hist["denominator"], hist["value"])]
+    rows = dc.suppress_rows(hist.to_dict("records"), _policy(_viewer, figure), ("numerator", "denominator"),
+                            {"value": ("numerator", "denominator")}, secondary=False)
+    return [FigureRow(jobcenter_id=jc, month=r["month"], figure=figure, sex=sex, numerator=_clean(r["numerator"]),
+                      denominator=_clean(r["denominator"]), value=_clean(r["value"]), suppressed=_flag(r))
+            for r in rows]
 
 
 @router.get("/figures/{figure}/units", response_model=list[UnitRow], responses=ERRORS)
 def units(request: Request, figure: str, kind: str = Query("office", pattern="^(office|team)$"),
           jc: str | None = Query(None, max_length=64), month: str | None = Query(None, max_length=7),
           sex: str | None = Query(None, max_length=3), _viewer: Viewer = Depends(api_user)) -> list[UnitRow]:
-    """A figure by office or team (persons assigned at the Stichtag); empty without caseload data."""
+    """A figure by office or team (persons assigned at the Stichtag); empty without caseload data.
+    Small numbers, their secondary partner and values derived from them are ``null`` with
+    ``suppressed: true`` for roles that may not see those persons."""
     st = store(request)
     figure, jc, month, sex = pick_figure(st, figure), pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex)
-    t = st.by_unit(jc, figure, month, kind, sex)
-    return [UnitRow(unit=u, numerator=_clean(n), denominator=_clean(d), value=_clean(v))
-            for u, n, d, v in zip(t["unit"], t["numerator"], t["denominator"], t["value"])]
+    rows = dc.suppress_rows(st.by_unit(jc, figure, month, kind, sex).to_dict("records"), _policy(_viewer, figure),
+                            ("numerator", "denominator"), {"value": ("numerator", "denominator")}, unit="unit", kind=kind)
+    return [UnitRow(unit=r["unit"], numerator=_clean(r["numerator"]), denominator=_clean(r["denominator"]),
+                    value=_clean(r["value"]), suppressed=_flag(r)) for r in rows]

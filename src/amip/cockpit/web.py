@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from amip import disclosure as dc
 from amip import format as fmt
 from amip.cockpit import access, glossary
 from amip.state import audit
@@ -34,8 +35,10 @@ LOGIN_CSRF_COOKIE = "amip_login_csrf"
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(g=glossary, roles=access.ROLE_NAMES, may=access.may, access=access)
-templates.env.filters["zahl"] = lambda v, d=0: fmt.number(v, d)
-templates.env.filters["prozent"] = lambda v, d=1: fmt.percent(v, d)
+templates.env.filters["zahl"] = lambda v, d=0: dc.display(v, lambda x: fmt.number(x, d))
+templates.env.filters["prozent"] = lambda v, d=1: dc.display(v, lambda x: fmt.percent(x, d))
+templates.env.tests["suppressed"] = dc.is_suppressed
+templates.env.globals.update(suppression_note=dc.NOTE)
 
 
 class LoginRequired(Exception):
@@ -168,6 +171,8 @@ class Column:
     decimals: int | None = None
 
     def display(self, v) -> str:
+        if dc.is_suppressed(v):
+            return dc.MARK
         if self.kind == "text" or self.kind == "month":
             return "–" if v is None or v != v else str(v)
         if self.kind == "percent":
@@ -187,6 +192,11 @@ class DataTable:
     filename: str
     links: dict[tuple[int, str], str] = field(default_factory=dict)
     caption: str | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        """Some cell holds a suppressed small number (amip.disclosure); the page explains the ``*``."""
+        return dc.any_suppressed(self.rows)
 
     def cell(self, i: int, col: Column) -> Markup:
         text = Markup.escape(col.display(self.rows[i].get(col.key)))

@@ -148,14 +148,23 @@ def evaluate(warehouse: Path, rules: tuple[Rule, ...] = RULES) -> Evaluation:
             except duckdb.Error as exc:
                 raise DqmError(f"rule {rule.id} failed: {exc}") from exc
             ran.append(rule.id)
-        # the responsible IFK and team: the caseload at the finding's day, else the last
-        # assignment that began before it
+        # the responsible IFK and team: the person's CURRENT caseload, i.e. the caseload row
+        # covering the data's last covered day (the latest-starting one if several do); a person
+        # in no caseload on that day gets no IFK (no IFK sees it) and the team of the last caseload
+        # row that began by then (the team lead still sees it; controlling sees every task).
+        # docs/dqm.md, "Who owns a task".
         findings = con.execute("""
+            WITH cur AS (
+                SELECT person_id, arg_max(caseworker_id, s) AS caseworker_id, arg_max(team_id, s) AS team_id
+                FROM dq_assign WHERE s <= $cutoff AND e >= $cutoff GROUP BY person_id
+            ), past AS (
+                SELECT person_id, arg_max(team_id, s) AS team_id FROM dq_assign WHERE s <= $cutoff GROUP BY person_id
+            )
             SELECT f.rule_id, f.person_id, f.anchor, strftime(f.anchor, '%Y-%m') AS month, f.detail,
-                   a.caseworker_id, a.team_id
-            FROM dq_found f ASOF LEFT JOIN dq_assign a ON f.person_id = a.person_id AND f.anchor >= a.s
+                   a.caseworker_id, coalesce(a.team_id, p.team_id) AS team_id
+            FROM dq_found f LEFT JOIN cur a ON f.person_id = a.person_id LEFT JOIN past p ON f.person_id = p.person_id
             ORDER BY f.rule_id, f.person_id, f.anchor
-        """).fetchall()
+        """, {"cutoff": cutoff}).fetchall()
         con.execute("CREATE TEMP TABLE dq_found_team AS SELECT rule_id, month, coalesce(team_id, $nt) AS team_id "
                     "FROM (SELECT f.rule_id, strftime(f.anchor, '%Y-%m') AS month, a.team_id FROM dq_found f "
                     "ASOF LEFT JOIN dq_assign a ON f.person_id = a.person_id AND f.anchor >= a.s)", {"nt": NO_TEAM})

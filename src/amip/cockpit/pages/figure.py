@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
 
+from amip import disclosure as dc
 from amip.cockpit import access, charts, glossary
 from amip.cockpit.store import FIGURE_BY_ID
 from amip.cockpit.web import (
@@ -25,10 +26,24 @@ def family(figure: str) -> list[str]:
     return [f.id for f in FIGURES if f.id.split("E")[0] == head]
 
 
-def history_table(st, jc: str, figure: str, month: str, sex: str) -> DataTable:
-    hist = {s: st.history(jc, figure, s, last=month) for s in ("all", "w", "m")}
-    base = hist[sex]
-    values = {s: dict(zip(h["month"], h["value"])) for s, h in hist.items()}
+def _policy(figure: str, policy: dc.Policy) -> dc.Policy:
+    """Counts of persons are suppressed; amounts (K1, K1E1) are not counts of persons."""
+    return policy if glossary.PERSON_BASED[figure] else dc.SHOW_ALL
+
+
+def suppressed_history(st, jc: str, figure: str, sex: str, policy: dc.Policy, **kw):
+    """``st.history`` with the job center's small counts and the values derived from them
+    suppressed (amip.disclosure)."""
+    h = st.history(jc, figure, sex, **kw)
+    rows = dc.suppress_rows(h.to_dict("records"), _policy(figure, policy), ("numerator", "denominator"),
+                            {"value": ("numerator", "denominator")}, secondary=False)
+    return rows
+
+
+def history_table(st, jc: str, figure: str, month: str, sex: str, policy: dc.Policy = dc.SHOW_ALL) -> DataTable:
+    hist = {s: suppressed_history(st, jc, figure, s, policy, last=month) for s in ("all", "w", "m")}
+    base = {k: [r[k] for r in hist[sex]] for k in ("month", "numerator", "denominator")}
+    values = {s: {r["month"]: r["value"] for r in h} for s, h in hist.items()}
     rows = [{"month": m, "numerator": n, "denominator": d, **{s: values[s].get(m) for s in values}}
             for m, n, d in zip(base["month"], base["numerator"], base["denominator"])]
     rows.reverse()  # newest first
@@ -45,7 +60,8 @@ def history_table(st, jc: str, figure: str, month: str, sex: str) -> DataTable:
 
 
 def parts_table(st, jc: str, figure: str, month: str, sex: str, viewer: Viewer) -> DataTable:
-    parts = st.monthly_parts(jc, figure, month, sex)
+    parts = dc.suppress_rows(st.monthly_parts(jc, figure, month, sex),
+                             _policy(figure, access.disclosure(viewer)), ("numerator", "denominator"), secondary=False)
     shape = {side: p.column for side, p in FIGURE_BY_ID[figure].shape.parts().items()}
     money = figure in ("K1", "K1E1")
     cols = [Column("month", "Monat", "month"),
@@ -55,16 +71,24 @@ def parts_table(st, jc: str, figure: str, month: str, sex: str, viewer: Viewer) 
     if glossary.PERSON_BASED[figure] and access.may(viewer.role, access.PERSONS):
         for i, row in enumerate(parts):
             for side in ("numerator", "denominator"):
-                if row.get(side) is not None:
+                if row.get(side) is not None and not dc.is_suppressed(row.get(side)):
                     links[(i, side)] = (f"/personen?jc={jc}&count={shape[side]}&month={row['month']}"
                                         f"&sex={sex}&figure={figure}")
     return DataTable(f"{figure} Zähler und Nenner", cols, parts, f"{figure}_bausteine_{jc}_{month}_{sex}", links,
                      caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {month} gebildet wird")
 
 
-def unit_table(st, jc: str, figure: str, month: str, sex: str, kind: str) -> DataTable:
-    t = st.by_unit(jc, figure, month, kind, sex)
-    rows = t.to_dict("records")
+def suppressed_units(st, jc: str, figure: str, month: str, sex: str, kind: str, policy: dc.Policy) -> list[dict]:
+    """``st.by_unit`` rows with small counts, their secondary partner and the derived values
+    suppressed for ``policy`` (the units of a breakdown add up to the job center)."""
+    rows = st.by_unit(jc, figure, month, kind, sex).to_dict("records")
+    return dc.suppress_rows(rows, _policy(figure, policy), ("numerator", "denominator"),
+                            {"value": ("numerator", "denominator")}, unit="unit", kind=kind)
+
+
+def unit_table(st, jc: str, figure: str, month: str, sex: str, kind: str,
+               policy: dc.Policy = dc.SHOW_ALL) -> DataTable:
+    rows = suppressed_units(st, jc, figure, month, sex, kind, policy)
     cols = [Column("unit", glossary.UNIT_KINDS[kind]), Column("numerator", "Zähler", "count", 1),
             Column("denominator", "Nenner", "count", 1), Column("value", "Wert", "percent")]
     return DataTable(f"{figure} nach {glossary.UNIT_KINDS[kind]}", cols, rows, f"{figure}_{kind}_{jc}_{month}_{sex}",
@@ -83,25 +107,29 @@ def figure_page(request: Request, figure: str, jc: str | None = None, month: str
     st, figure, jc, month, sex = _args(request, figure, jc, month, sex)
     if not glossary.PERSON_BASED[figure]:
         sex = "all"
+    policy = access.disclosure(viewer)
 
     def context() -> dict:
         sexes = ("all", "w", "m") if glossary.PERSON_BASED[figure] else ("all",)
-        hist_key = tuple((s, tuple((m, None if v != v else v) for m, v in zip(h["month"], h["value"])))
-                         for s in sexes for h in [st.history(jc, figure, s, last=month)])
+        hist_key = tuple((s, tuple((r["month"], dc.api_value(r["value"])) for r in h))
+                         for s in sexes for h in [suppressed_history(st, jc, figure, s, policy, last=month)])
         chart = Markup(charts.history(id(st), jc, figure, month, hist_key))
-        fam = [{"figure": f, "title": glossary.TITLES[f], "value": (st.value(jc, f, month, "all") or {}).get("value")}
+        fam = [{"figure": f, "title": glossary.TITLES[f],
+                "value": (dc.suppress_value(st.value(jc, f, month, "all"), _policy(f, policy)) or {}).get("value")}
                for f in family(figure) if f in st.available_figures()]
         units = st.has_caseload and glossary.PERSON_BASED[figure]
         return dict(jc=jc, month=month, sex=sex, figure=figure, chart=chart,
                     explanation=glossary.EXPLANATIONS[figure], family=fam,
-                    current={s: st.value(jc, figure, month, s) for s in sexes},
-                    history=history_table(st, jc, figure, month, sex),
+                    current={s: dc.suppress_value(st.value(jc, figure, month, s), _policy(figure, policy))
+                             for s in sexes},
+                    history=history_table(st, jc, figure, month, sex, policy),
                     parts=parts_table(st, jc, figure, month, sex, viewer),
                     units=units, unit_kind="office",
-                    unit_table=unit_table(st, jc, figure, month, sex, "office") if units else None)
+                    unit_table=unit_table(st, jc, figure, month, sex, "office", policy) if units else None)
 
-    # the same page for every user of a role (person links depend on the role only)
-    return render_shared(request, "figure.html", viewer, (figure, jc, month, sex), context)
+    # the same page for every user of a role and suppression policy (person links depend on the
+    # role only; a team lead's own team is not suppressed, so the policy is part of the key)
+    return render_shared(request, "figure.html", viewer, (figure, jc, month, sex, policy.key), context)
 
 
 @router.get("/kennzahl/{figure}/einheiten", name="figure_units")
@@ -113,7 +141,7 @@ def figure_units(request: Request, figure: str, kind: str = "office", jc: str | 
     if kind not in UNIT_KINDS:
         raise HTTPException(404, "Unbekannte Aufschlüsselung (office oder team).")
     return render(request, "_units.html", viewer, jc=jc, month=month, sex=sex, figure=figure, unit_kind=kind,
-                  unit_table=unit_table(st, jc, figure, month, sex, kind))
+                  unit_table=unit_table(st, jc, figure, month, sex, kind, access.disclosure(viewer)))
 
 
 @router.get("/kennzahl/{figure}/{table}.{fmt}", name="figure_download")
@@ -123,9 +151,9 @@ def figure_download(request: Request, figure: str, table: str, fmt: str, jc: str
     require(viewer, access.FIGURES)
     st, figure, jc, month, sex = _args(request, figure, jc, month, sex)
     if table == "zeitreihe":
-        return download(history_table(st, jc, figure, month, sex), fmt)
+        return download(history_table(st, jc, figure, month, sex, access.disclosure(viewer)), fmt)
     if table == "bausteine":
         return download(parts_table(st, jc, figure, month, sex, viewer), fmt)
     if table == "einheiten" and kind in UNIT_KINDS and st.has_caseload:
-        return download(unit_table(st, jc, figure, month, sex, kind), fmt)
+        return download(unit_table(st, jc, figure, month, sex, kind, access.disclosure(viewer)), fmt)
     raise HTTPException(404, "Unbekannte Tabelle.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from markupsafe import Markup
 
+from amip import disclosure as dc
 from amip.cockpit import access, charts, glossary
 from amip.cockpit.web import (
     Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_month, render_shared, require, store,
@@ -19,32 +20,39 @@ def _previous_year(month: str) -> str:
     return month_str(parse_month(month) - 12)
 
 
-def tiles(st, jc: str, month: str) -> list[dict]:
+def _value(st, jc: str, fig: str, month: str, sex: str, policy: dc.Policy) -> dict | None:
+    """The job center's value, suppressed where its numerator or denominator counts 1 or 2 persons."""
+    return dc.suppress_value(st.value(jc, fig, month, sex), policy if glossary.PERSON_BASED[fig] else dc.SHOW_ALL)
+
+
+def tiles(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> list[dict]:
     out = []
     for fig in glossary.HEADLINE:
         if fig not in st.available_figures():
             continue
         sexes = ("all", "w", "m") if glossary.PERSON_BASED[fig] else ("all",)
         for sex in sexes:
-            now = st.value(jc, fig, month, sex) or {}
-            before = st.value(jc, fig, _previous_year(month), sex) or {}
+            now = _value(st, jc, fig, month, sex, policy) or {}
+            before = _value(st, jc, fig, _previous_year(month), sex, policy) or {}
             v, p = now.get("value"), before.get("value")
             hist = st.history(jc, fig, sex, last=month, months=24)
-            key = tuple((m, None if val != val else val) for m, val in zip(hist["month"], hist["value"]))
+            shown = [_value(st, jc, fig, m, sex, policy) or {} for m in hist["month"]]
+            key = tuple((m, dc.api_value(x.get("value"))) for m, x in zip(hist["month"], shown))
+            known = v is not None and p is not None and not dc.is_suppressed(v) and not dc.is_suppressed(p)
             out.append({
                 "figure": fig, "sex": sex, "value": v, "previous": p,
-                "change": None if v is None or p is None else v - p,
+                "change": v - p if known else None,
                 "sparkline": Markup(charts.sparkline(id(st), jc, fig, sex, month, key)) if len(hist) else "",
             })
     return out
 
 
-def month_table(st, jc: str, month: str) -> DataTable:
+def month_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> DataTable:
     rows = []
     for fig in st.available_figures():
         row = {"figure": fig, "title": glossary.TITLES[fig]}
         for sex in ("all", "w", "m"):
-            v = st.value(jc, fig, month, sex)
+            v = _value(st, jc, fig, month, sex, policy)
             row[sex] = None if v is None else v["value"]
         rows.append(row)
     cols = [Column("figure", "Kennzahl"), Column("title", "Bezeichnung"),
@@ -59,9 +67,15 @@ def overview(request: Request, jc: str | None = None, month: str | None = None, 
     require(viewer, access.FIGURES)
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
-    return render_shared(request, "overview.html", viewer, (jc, month), lambda: dict(
-        jc=jc, month=month, tiles=tiles(st, jc, month), table=month_table(st, jc, month),
-        previous=_previous_year(month)))
+    policy = access.disclosure(viewer)
+
+    def context() -> dict:
+        shown = tiles(st, jc, month, policy)
+        return dict(jc=jc, month=month, tiles=shown, table=month_table(st, jc, month, policy),
+                    previous=_previous_year(month),
+                    tiles_suppressed=any(dc.is_suppressed(t["value"]) or dc.is_suppressed(t["previous"]) for t in shown))
+
+    return render_shared(request, "overview.html", viewer, (jc, month, policy.key), context)
 
 
 @router.get("/uebersicht.{fmt}", name="overview_download")
@@ -70,4 +84,4 @@ def overview_download(request: Request, fmt: str, jc: str | None = None, month: 
     require(viewer, access.FIGURES)
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
-    return download(month_table(st, jc, month), fmt)
+    return download(month_table(st, jc, month, access.disclosure(viewer)), fmt)
