@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from sqlalchemy import select
 
+from amip import disclosure as dc
 from amip.cockpit import access, charts
 from amip.cockpit.web import (
     Column, DataTable, Viewer, check_csrf, current_user, download, log_person_view, month_label, render, require,
@@ -35,6 +36,15 @@ def _rate(findings: int, stock: int) -> float | None:
     return 100.0 * findings / stock if stock else None
 
 
+RATE = {"rate": ("findings", "stock")}
+
+
+def _shown_rate(findings: int, stock: int, policy: dc.Policy):
+    """A job center's rate of one rule and month, suppressed when its findings or stock are 1 or 2."""
+    return dc.suppress_value({"findings": findings, "stock": stock, "rate": _rate(findings, stock)}, policy,
+                             ("findings", "stock"), RATE)["rate"]
+
+
 def _load(request: Request):
     with state(request).begin() as db:
         run = db.scalar(select(DqmRun).order_by(DqmRun.id.desc()).limit(1))
@@ -50,10 +60,12 @@ def _pick_rule(rule: str | None) -> str | None:
     return rule
 
 
-def _full_table(rows, rule: str | None) -> DataTable:
+def _full_table(rows, rule: str | None, policy: dc.Policy = dc.SHOW_ALL) -> DataTable:
     out = [{"rule": r, "title": RULE_BY_ID[r].title if r in RULE_BY_ID else r, "team": t, "month": m,
             "findings": n, "stock": s, "rate": _rate(n, s)}
            for r, t, m, n, s in sorted(rows, key=lambda x: (x[0], x[2], x[1])) if rule is None or r == rule]
+    # the teams of one rule and month add up to the job center: a breakdown (secondary rule)
+    out = dc.suppress_rows(out, policy, ("findings", "stock"), RATE, unit="team", kind="team", within=("rule", "month"))
     cols = [Column("rule", "Regel"), Column("title", "Titel"), Column("team", "Team"), Column("month", "Monat", "month"),
             Column("findings", "Befunde", "count"), Column("stock", "ELB am Stichtag", "count"),
             Column("rate", "Befunde je 100 ELB", "percent", 2)]
@@ -66,6 +78,7 @@ def dqm_page(request: Request, month: str | None = None, rule: str | None = None
              viewer: Viewer = Depends(current_user)):
     require(viewer, access.FIGURES)
     rule = _pick_rule(rule)
+    policy = access.disclosure(viewer)
     run, rows = _load(request)
     months = sorted({m for _, _, m, _, _ in rows})
     if month not in (None, "") and month not in months:
@@ -77,26 +90,32 @@ def dqm_page(request: Request, month: str | None = None, rule: str | None = None
         total[(r, m)][0] += n
         total[(r, m)][1] += s
     shown_rules = [x for x in RULES if (rule is None or x.id == rule)]
-    trend_key = tuple((m, r, _rate(*total[(r, m)])) for r in [x.id for x in shown_rules] for m in months
-                      if (r, m) in total and _rate(*total[(r, m)]) is not None)
+    trend_key = tuple((m, r, dc.api_value(_shown_rate(*total[(r, m)], policy)))
+                      for r in [x.id for x in shown_rules] for m in months
+                      if (r, m) in total and dc.api_value(_shown_rate(*total[(r, m)], policy)) is not None)
     chart = Markup(charts.dqm_trend("Befundquote je Regel", trend_key)) if trend_key else None
     recent = [m for m in months if m <= month][-12:] if month else []
     matrix = DataTable("Verlauf", [Column("rule", "Regel"), *[Column(m, month_label(m), "percent", 2) for m in recent]],
-                       [{"rule": x.id, **{m: _rate(*total[(x.id, m)]) if (x.id, m) in total else None for m in recent}}
+                       [{"rule": x.id, **{m: _shown_rate(*total[(x.id, m)], policy) if (x.id, m) in total else None
+                                          for m in recent}}
                         for x in shown_rules], "dqm_verlauf",
                        caption="Befunde je 100 ELB, letzte 12 Monate bis zum gewählten Monat")
     summary = DataTable("Regeln", [Column("rule", "Regel"), Column("title", "Titel"),
                                    Column("findings", "Befunde", "count"), Column("stock", "ELB am Stichtag", "count"),
                                    Column("rate", "Befunde je 100 ELB", "percent", 2)],
-                        [{"rule": x.id, "title": x.title, "findings": total[(x.id, month)][0],
-                          "stock": total[(x.id, month)][1], "rate": _rate(*total[(x.id, month)])}
-                         for x in shown_rules if (x.id, month) in total], "dqm_regeln",
+                        dc.suppress_rows(
+                            [{"rule": x.id, "title": x.title, "findings": total[(x.id, month)][0],
+                              "stock": total[(x.id, month)][1], "rate": _rate(*total[(x.id, month)])}
+                             for x in shown_rules if (x.id, month) in total],
+                            policy, ("findings", "stock"), RATE, secondary=False), "dqm_regeln",
                         caption=f"Befunde mit Entstehungsmonat {month_label(month)}" if month else None)
     by_team = DataTable("Teams", [Column("rule", "Regel"), Column("team", "Team"),
                                   Column("findings", "Befunde", "count"), Column("stock", "ELB am Stichtag", "count"),
                                   Column("rate", "Befunde je 100 ELB", "percent", 2)],
-                        [{"rule": r, "team": t, "findings": n, "stock": s, "rate": _rate(n, s)}
-                         for r, t, m, n, s in sorted(rows) if m == month and (rule is None or r == rule) and (n or s)],
+                        dc.suppress_rows(
+                            [{"rule": r, "team": t, "findings": n, "stock": s, "rate": _rate(n, s)}
+                             for r, t, m, n, s in sorted(rows) if m == month and (rule is None or r == rule) and (n or s)],
+                            policy, ("findings", "stock"), RATE, unit="team", kind="team", within=("rule",)),
                         "dqm_teams", caption=f"Nach Team, {month_label(month)}" if month else None)
     return render(request, "dqm.html", viewer, run=run, month=month, months=months, rule=rule, rules=RULES,
                   chart=chart, matrix=matrix, summary=summary, by_team=by_team, severities=SEVERITIES, responsible=RESPONSIBLE)
@@ -108,7 +127,7 @@ def dqm_download(request: Request, fmt: str, rule: str | None = None, viewer: Vi
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
     _run, rows = _load(request)
-    return download(_full_table(rows, _pick_rule(rule)), fmt)
+    return download(_full_table(rows, _pick_rule(rule), access.disclosure(viewer)), fmt)
 
 
 def _scope(viewer: Viewer):

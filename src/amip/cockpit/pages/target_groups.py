@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
+from amip import disclosure as dc
 from amip.cockpit import access, glossary
 from amip.cockpit.web import (
     Column, DataTable, Viewer, current_user, download, log_person_view, pick_jobcenter, pick_month, render,
@@ -28,23 +29,38 @@ FIGURE_COLUMNS = [
 LIST_NAMES = {**{k: v[0] for k, v in tg.GROUPS.items()}, **tg.GAP_LISTS}
 
 
-def _figures(request: Request, jc, month, team: bool) -> tuple[DataTable, str, str]:
+TG_COUNTS = ("stock", "integrations", "mean_stock", "in_measures")
+TG_DERIVED = {"quota": ("integrations", "mean_stock"), "measure_share": ("in_measures", "stock")}
+
+
+def suppress_figures(rows: list[dict], policy: dc.Policy, team: bool) -> list[dict]:
+    """Small counts and the quotas/shares from them suppressed; per team the teams of one target
+    group are a breakdown of the job center's group (secondary rule within each group). The groups
+    of the job center table overlap (a person can be U25 and a refugee), so no secondary rule
+    there."""
+    return dc.suppress_rows(rows, policy, TG_COUNTS, TG_DERIVED, unit="unit" if team else None, kind="team",
+                            within=("group",), secondary=team)
+
+
+def _figures(request: Request, jc, month, team: bool, policy: dc.Policy = dc.SHOW_ALL) -> tuple[DataTable, str, str]:
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     t = tg.figures(st, jc, month, by_team=team)
+    rows = suppress_figures(t.to_dict("records"), policy, team)
     cols = ([Column("unit", "Team")] if team else []) + FIGURE_COLUMNS
     name = f"zielgruppen_{'teams_' if team else ''}{jc}_{month}"
     caption = f"Zielgruppen {'je Team ' if team else ''}im Berichtsmonat {month}, Jobcenter {jc}"
-    return DataTable("Zielgruppen", cols, t.to_dict("records"), name, caption=caption), jc, month
+    return DataTable("Zielgruppen", cols, rows, name, caption=caption), jc, month
 
 
 @router.get("/zielgruppen", name="target_groups")
 def target_groups_page(request: Request, jc: str | None = None, month: str | None = None,
                        viewer: Viewer = Depends(current_user)):
     require(viewer, access.FIGURES)
-    table, jc, month = _figures(request, jc, month, team=False)
-    teams, _, _ = _figures(request, jc, month, team=True)
-    targets = tg.local_targets(store(request), jc, month)
+    policy = access.disclosure(viewer)
+    table, jc, month = _figures(request, jc, month, team=False, policy=policy)
+    teams, _, _ = _figures(request, jc, month, team=True, policy=policy)
+    targets = {k: dc.suppress_value(v, policy) for k, v in tg.local_targets(store(request), jc, month).items()}
     return render(request, "target_groups.html", viewer, table=table, teams=teams, jc=jc, month=month,
                   targets=targets, lists=LIST_NAMES, may_persons=access.may(viewer.role, access.PERSONS),
                   scope=access.scope_label(access.person_scope(viewer)))
@@ -56,7 +72,7 @@ def target_groups_download(request: Request, fmt: str, jc: str | None = None, mo
     require(viewer, access.FIGURES)
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
-    table, _, _ = _figures(request, jc, month, team=bool(teams))
+    table, _, _ = _figures(request, jc, month, team=bool(teams), policy=access.disclosure(viewer))
     return download(table, fmt)
 
 
