@@ -150,7 +150,10 @@ def _csv_ids(client, query):
 def test_pages_per_role(cockpit):
     gf = _client(cockpit, "gf")
     page = gf.get("/zielgruppen").text
-    assert "Alleinerziehende" in page and "33,3" in page and "/zielgruppen/personen" not in page
+    assert "Alleinerziehende" in page and "/zielgruppen/personen" not in page
+    # the hand-made groups are small: the Geschäftsführung sees '*', controlling the numbers
+    assert "Werte unter 3 werden aus Datenschutzgründen nicht ausgewiesen" in page
+    assert "33,3" in _client(cockpit, "co").get("/zielgruppen").text
     assert gf.get("/zielgruppen/personen?group=u25").status_code == 403
     assert _csv_ids(_client(cockpit, "co"), "group=l1") == ["r1", "s1"]
     assert _csv_ids(_client(cockpit, "tl"), "group=l1") == ["s1"]

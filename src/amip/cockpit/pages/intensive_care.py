@@ -16,6 +16,7 @@ import datetime as dt
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
+from amip import disclosure as dc
 from amip.cockpit import access, glossary
 from amip.cockpit.store import Scope
 from amip.cockpit.web import Viewer, check_csrf, current_user, log_person_view, render, require, state, store
@@ -42,6 +43,36 @@ def _candidates(request: Request, viewer: Viewer):
     with state(request).begin() as db:
         taken = ic.active_person_ids(db)
     return ic.candidates(st, Scope("caseload", viewer.caseworker_id), exclude=taken)
+
+
+COHORT_COUNTS = ("places", "taken", "matched", "comparison")
+COHORT_DERIVED = {"integrated_taken": ("taken", "int_t", "not_int_t"), "lzb_avoided_taken": ("taken", "lzb_t", "not_lzb_t"),
+                  "integrated_matched": ("matched", "int_m", "not_int_m"),
+                  "lzb_avoided_matched": ("matched", "lzb_m", "not_lzb_m"),
+                  "integrated_comparison": ("comparison",), "lzb_avoided_comparison": ("comparison",)}
+
+
+def _persons_behind(row: dict) -> dict:
+    """The counts of persons behind a cohort's shares (integrated or not, LZB avoided or not, of the
+    taken and the matched persons): a share of 1 or 2 persons (or all but 1 or 2) is suppressed."""
+    out = {}
+    for share, n, key in (("integrated_taken", "taken", "int_t"), ("lzb_avoided_taken", "taken", "lzb_t"),
+                          ("integrated_matched", "matched", "int_m"), ("lzb_avoided_matched", "matched", "lzb_m")):
+        pct, total = row.get(share), row.get(n)
+        if pct is None or total is None:
+            continue
+        k = round(pct / 100 * total)
+        out[key], out["not_" + key] = k, total - k
+    return out
+
+
+def suppress_cohorts(cohorts: list[dict], policy: dc.Policy, team: str | None) -> list[dict]:
+    """Cohort numbers for roles that may not see the persons (the Geschäftsführung; a team lead sees
+    the own team's cohorts, whose persons the role may see). Cohorts are a series, not parts of a
+    total, so only the primary and the derived rule apply."""
+    if team is not None and policy.sees("team", team):
+        return cohorts
+    return dc.suppress_rows(cohorts, policy, COHORT_COUNTS, COHORT_DERIVED, secondary=False, counts_of=_persons_behind)
 
 
 def _place_view(p, today: dt.date) -> dict:
@@ -81,8 +112,8 @@ def intensive_page(request: Request, viewer: Viewer = Depends(current_user)):
         with state(request).begin() as db:
             status = ic.team_status(db, today=today, team=team, places_spec=_spec(request),
                                     staff=ic.caseworkers(st, team))
-            cohorts = ic.cohort_outcomes(st, db, team=team)
-        ctx.update(status=status, cohorts=cohorts, team=team,
+            cohorts = suppress_cohorts(ic.cohort_outcomes(st, db, team=team), access.disclosure(viewer), team)
+        ctx.update(status=status, cohorts=cohorts, team=team, cohorts_suppressed=dc.any_suppressed(cohorts),
                    totals={k: sum(r[k] for r in status) for k in ("active", "taken_year", "meetings", "on_time", "overdue")})
     return render(request, "intensive_care.html", viewer, **ctx)
 
