@@ -213,3 +213,43 @@ def test_dqm_task_belongs_to_the_current_caseload(cockpit):
     old = _as(application, "ifka1").get("/aufgaben").text
     assert "<td>a1</td>" in new and "DQ01" in new
     assert "<td>a1</td>" not in old
+
+
+def test_target_groups_per_team_are_suppressed(cockpit):
+    application, _ = cockpit
+    header, *rows = _csv(_as(application, "gf"), f"/zielgruppen/tabelle.csv?{Q}&teams=1")
+    assert header[:4] == ["Team", "Zielgruppe", "Bestand ELB", "Integrationen (12 Monate)"]
+    alle = {r[0]: r for r in rows if r[1] == "alle ELB"}
+    # Bestand TA 5, TB 2 (primary), TC 3 (secondary); no integrations (0 is shown); the quota and the
+    # share in measures of TB and TC come from suppressed counts
+    assert alle["TA"][2:] == ["5", "0", "5", "0", "0", "0"]
+    assert alle["TB"][2:] == ["*", "0", "*", "*", "0", "*"]
+    assert alle["TC"][2:] == ["*", "0", "*", "*", "0", "*"]
+    co = {r[0]: r for r in _csv(_as(application, "co"), f"/zielgruppen/tabelle.csv?{Q}&teams=1")[1:] if r[1] == "alle ELB"}
+    assert co["TB"][2:] == ["2", "0", "2", "0", "0", "0"]
+    page = _as(application, "gf").get(f"/zielgruppen?{Q}").text
+    assert dc.NOTE in page
+
+
+def test_team_tracking_hides_the_actual_of_the_team_of_two(cockpit):
+    application, warehouse = cockpit
+    from amip.planning import plans
+
+    factory = open_state(url=f"sqlite:///{warehouse.parent / 'state.sqlite'}")
+    with factory.begin() as db:
+        plans.save_plan(db, 2022, "J1", "TB", {"all": {"integrations": 1, "elb_jdw": 2, "lzb_dec": 2}}, "co")
+    factory.kw["bind"].dispose()
+    url = "/zielnachhaltung.csv?jc=J1&month=2022-12&team=TB"
+
+    def ist(name):
+        header, *rows = _csv(_as(application, name), url)
+        col = header.index("Ist")
+        return {r[0]: r[col] for r in rows if r[1] == "Insgesamt"}
+
+    # TB: mean stock since January 2, LZB in December 2 (b1, b2), no integration
+    assert ist("co") == {"Integrationen seit Januar": "0", "ELB, Ø seit Januar": "2", "Quote (K2, 12 Monate)": "0",
+                         "LZB im Monat": "2"}
+    assert ist("gf") == {"Integrationen seit Januar": "0", "ELB, Ø seit Januar": "*", "Quote (K2, 12 Monate)": "*",
+                         "LZB im Monat": "*"}
+    assert ist("tlb") == ist("co")  # the team's own lead
+    assert _as(application, "gf").get("/zielnachhaltung?jc=J1&month=2022-12&team=TB").status_code == 200

@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
 
+from amip import disclosure as dc
 from amip import format as fmt
 from amip.cockpit import access, charts
 from amip.cockpit.web import (
@@ -34,6 +35,8 @@ class TrackingTable(DataTable):
 
     def cell(self, i: int, col: Column) -> Markup:
         row = self.rows[i]
+        if dc.is_suppressed(row.get(col.key)):
+            return Markup(dc.MARK)
         if col.key == "status" and row.get("status_key"):
             return Markup(f'<span class="status status-{row["status_key"]}">') + Markup.escape(row["status"]) + \
                 Markup("</span>")
@@ -61,7 +64,32 @@ def _result(request: Request, jc: str, month: str, team: str | None = None) -> d
         return tracking.track(db, store(request), int(month[:4]), jc, month, team)
 
 
-def tracking_table(res: dict, jc: str) -> DataTable:
+ACTUAL_DERIVED = {"attainment": ("actual",), "deviation": ("actual",), "needed": ("actual",)}
+
+
+def suppress_actuals(rows: list[dict], policy: dc.Policy, team: str | None) -> list[dict]:
+    """The Ist of integrations, ELB and LZB counts persons: 1 or 2 (and what is computed from it)
+    is suppressed for viewers who may not see those persons (a team lead sees the own team); a
+    quota row goes with its integrations and ELB rows of the same sex. The plan and the Soll are
+    targets, not persons. Rows are measures, not parts of a total: no secondary rule."""
+    if policy.sees("team", team) if team else not policy.suppress:
+        return rows
+    counts = [r for r in rows if r["kind"] != "quota"]
+    out = {id(r): s for r, s in zip(counts, dc.suppress_rows(counts, policy, ("actual",), ACTUAL_DERIVED,
+                                                             secondary=False))}
+    hidden = {r["sex"] for r in counts if dc.is_suppressed(out[id(r)]["actual"]) and r["kind"] in ("integrations", "elb_jdw")}
+    result = []
+    for r in rows:
+        if id(r) in out:
+            result.append(out[id(r)])
+        elif r["sex"] in hidden:
+            result.append({**r, **{k: dc.SUPPRESSED for k in ("actual", *ACTUAL_DERIVED)}})
+        else:
+            result.append(r)
+    return result
+
+
+def tracking_table(res: dict, jc: str, policy: dc.Policy = dc.SHOW_ALL) -> DataTable:
     rows = []
     for r in sorted(res["rows"], key=lambda r: (ORDER[r["measure"]], SEX_ORDER[r["sex"]])):
         rows.append({
@@ -71,6 +99,7 @@ def tracking_table(res: dict, jc: str) -> DataTable:
             "probability": None if r["probability"] is None else r["probability"] * 100,
             "status": tracking.STATUS_LABELS.get(r["status"], "–") if r["status"] else "–", "status_key": r["status"],
         })
+    rows = suppress_actuals(rows, policy, res.get("team"))
     cols = [Column("figure", "Kennzahl"), Column("sex", "Gruppe"), Column("plan", "Plan", "count"),
             Column("actual", "Ist", "count"), Column("expected", "Soll bis Monat", "count"),
             Column("attainment", "Zielerreichung %", "percent"),
@@ -92,13 +121,15 @@ def tracking_page(request: Request, jc: str | None = None, month: str | None = N
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     team = _pick_team(request, jc, month, team)
     res = _result(request, jc, month, team)
+    policy = access.disclosure(viewer)
     chart = None
     cum = res["cumulative"].get("all")
     if cum:
-        key = tuple((c["month"], c["actual"], c["profile"]) for c in cum)
+        hide = not (policy.sees("team", team) if team else not policy.suppress)
+        key = tuple((c["month"], None if hide and dc.small(c["actual"]) else c["actual"], c["profile"]) for c in cum)
         chart = Markup(charts.target_progress(f"Integrationen {res['year']}: Ist kumuliert und Soll nach Saisonprofil", key))
     years = sorted(set(res["profile_years"].get("all", [])))
-    return render(request, "tracking.html", viewer, jc=jc, month=month, res=res, table=tracking_table(res, jc),
+    return render(request, "tracking.html", viewer, jc=jc, month=month, res=res, table=tracking_table(res, jc, policy),
                   chart=chart, profile_years=years, team=team, teams=_teams(request, jc, int(month[:4])),
                   query=f"jc={jc}&month={month}" + (f"&team={team}" if team else ""),
                   status_labels=tracking.STATUS_LABELS)
@@ -113,4 +144,4 @@ def tracking_download(request: Request, fmt: str, jc: str | None = None, month: 
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     team = _pick_team(request, jc, month, team)
-    return download(tracking_table(_result(request, jc, month, team), jc), fmt)
+    return download(tracking_table(_result(request, jc, month, team), jc, access.disclosure(viewer)), fmt)
