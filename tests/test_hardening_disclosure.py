@@ -253,3 +253,32 @@ def test_team_tracking_hides_the_actual_of_the_team_of_two(cockpit):
                          "LZB im Monat": "*"}
     assert ist("tlb") == ist("co")  # the team's own lead
     assert _as(application, "gf").get("/zielnachhaltung?jc=J1&month=2022-12&team=TB").status_code == 200
+
+
+def test_cohort_numbers_and_shares_resting_on_one_or_two_persons():
+    from amip.cockpit.pages.intensive_care import suppress_cohorts
+
+    cohorts = [
+        # 2 places: every number of the cohort rests on 2 persons
+        {"cohort": "2022-03", "places": 2, "evaluable": True, "taken": 2, "matched": 2, "comparison": 40,
+         "integrated_taken": 50.0, "lzb_avoided_taken": 100.0, "integrated_matched": 50.0,
+         "integrated_comparison": 10.0, "lzb_avoided_matched": 100.0, "lzb_avoided_comparison": 60.0},
+        # 10 places, 1 of 10 integrated (10 %): the integration shares name one person; LZB avoided
+        # by 5 of 10 is shown, the comparison (40 persons) too
+        {"cohort": "2022-06", "places": 10, "evaluable": True, "taken": 10, "matched": 10, "comparison": 40,
+         "integrated_taken": 10.0, "lzb_avoided_taken": 50.0, "integrated_matched": 10.0,
+         "integrated_comparison": 12.5, "lzb_avoided_matched": 50.0, "lzb_avoided_comparison": 55.0},
+        # 9 of 10 integrated: the one not integrated is a person too
+        {"cohort": "2022-09", "places": 10, "evaluable": True, "taken": 10, "matched": 10, "comparison": 40,
+         "integrated_taken": 90.0, "lzb_avoided_taken": 50.0, "integrated_matched": 90.0,
+         "integrated_comparison": 12.5, "lzb_avoided_matched": 50.0, "lzb_avoided_comparison": 55.0},
+    ]
+    a, b, c = suppress_cohorts(cohorts, dc.SUPPRESS, team=None)
+    assert a["places"] == a["matched"] == a["integrated_matched"] == a["lzb_avoided_taken"] == dc.SUPPRESSED
+    assert a["comparison"] == 40 and a["integrated_comparison"] == 10.0
+    assert b["places"] == 10 and b["integrated_taken"] == b["integrated_matched"] == dc.SUPPRESSED
+    assert b["lzb_avoided_matched"] == 50.0 and b["integrated_comparison"] == 12.5
+    assert c["integrated_taken"] == dc.SUPPRESSED and c["lzb_avoided_taken"] == 50.0
+    # controlling and the team's own lead see the numbers
+    assert suppress_cohorts(cohorts, dc.SHOW_ALL, team=None) == cohorts
+    assert suppress_cohorts(cohorts, dc.Policy(True, {"team": frozenset({"TB"})}), team="TB") == cohorts
