@@ -203,7 +203,9 @@ def test_probability_from_the_forecast_in_the_latest_month(tmp_path, state_url):
 
 def test_tracking_page_shows_status_rule_and_chart(warehouse, tmp_path):
     url = f"sqlite:///{tmp_path / 'state.sqlite'}"
-    res = runner.invoke(cli, ["users", "add", "tl", "--role", "teamleitung", "--team", "T1", "--db", str(warehouse)],
+    # controlling: the job center's Ist of 1 integration would be '*' for other roles
+    # (small-number suppression, tests/test_hardening_disclosure.py)
+    res = runner.invoke(cli, ["users", "add", "co", "--role", "controlling", "--db", str(warehouse)],
                         input=PASSWORD + "\n", env={"AMIP_STATE_DB": url})
     assert res.exit_code == 0, res.output
     factory = open_state(url=url)
@@ -211,7 +213,7 @@ def test_tracking_page_shows_status_rule_and_chart(warehouse, tmp_path):
     factory.kw["bind"].dispose()
     app = create_app(Settings(warehouse=warehouse, state_url=url))
     with TestClient(app) as client:
-        assert login(client, "tl").status_code == 303
+        assert login(client, "co").status_code == 303
         html = client.get("/zielnachhaltung?jc=J1&month=2022-07").text
         assert "Status-Regel" in html and "nicht im Plan" in html and "<svg" in html
         assert "vereinbart" in html
