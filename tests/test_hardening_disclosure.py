@@ -125,6 +125,19 @@ def test_rule_primary_derived_secondary_and_zero():
     assert dc.api_value(dc.SUPPRESSED) is None and dc.api_value(float("nan")) is None and dc.api_value(2) == 2.0
 
 
+def test_grid_rule_closes_the_way_over_the_other_sex():
+    # team X: 5 = 2 women + 3 men; team Y: 10 = 4 + 6; job center 15 = 6 + 9. Hiding only X's women
+    # leaves X women = X total - X men; the grid rule hides X's men too, and then Y's women and men
+    # (else X women = job center women - Y women). The totals stay.
+    sexes = ("all", "w", "m", "d")
+    grid = {"X": (5, 2, 3, 0), "Y": (10, 4, 6, 0), "J": (15, 6, 9, 0)}
+    cells = {(u, s): v for u, vs in grid.items() for s, v in zip(sexes, vs)}
+    lines = [[(u, s) for s in sexes] for u in grid] + [[(u, s) for u in grid] for s in sexes]
+    hidden = dc.suppress_cells(cells, lines, dc.SUPPRESS, fixed={("J", s) for s in sexes})
+    assert hidden == {("X", "w"), ("X", "m"), ("Y", "w"), ("Y", "m")}
+    assert dc.suppress_cells(cells, lines, dc.SHOW_ALL) == set()
+
+
 # ---- pages, downloads and API ------------------------------------------------------------------
 
 def test_geschaeftsfuehrung_sees_stars_for_the_team_of_two(cockpit):

@@ -140,6 +140,38 @@ def _next_smallest(rows, members, col, primary, exempt) -> list[int]:
     return [] if pick is None else [pick[1]]
 
 
+def suppress_cells(cells: Mapping[tuple, float | None], lines: Iterable[Sequence[tuple]], policy: Policy, *,
+                   exempt: Iterable[tuple] = (), fixed: Iterable[tuple] = ()) -> set[tuple]:
+    """The cells of a table with several additive relations to hide (primary and secondary rule).
+
+    ``cells``: key -> count; ``lines``: groups of keys bound by one sum (e.g. the teams and the
+    job center's total of one sex; a team's women, men, diverse and all), so that one hidden cell
+    of a line could be computed from the others. Secondary cells are added until no line has
+    exactly one hidden cell (or no cell is left to add). ``exempt``: cells the viewer may see
+    (never hidden); ``fixed``: cells never chosen as secondary (the job center's totals). A cell
+    without a value counts as known to the viewer (conservative)."""
+    if not policy.suppress:
+        return set()
+    exempt, fixed = set(exempt), set(fixed)
+    hidden = {k for k, v in cells.items() if k not in exempt and small(v)}
+    lines = [list(line) for line in lines]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            inside = [k for k in line if k in hidden]
+            if len(inside) != 1:
+                continue
+            cand = [(v, k) for k in line if k not in hidden and k not in exempt and k not in fixed
+                    for v in [_number(cells.get(k))] if v is not None]
+            positive = [c for c in cand if c[0] > 0]
+            pick = min(positive or cand, default=None, key=lambda c: (c[0], str(c[1])))
+            if pick is not None:
+                hidden.add(pick[1])
+                changed = True
+    return hidden
+
+
 def suppress_value(v: Mapping | None, policy: Policy, counts: Iterable[str] = ("numerator", "denominator"),
                    derived: Mapping[str, Sequence[str]] | None = None) -> dict | None:
     """One total (a dict such as ``{numerator, denominator, value}``) under the primary and derived

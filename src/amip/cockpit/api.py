@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from amip import disclosure as dc
 from amip.cockpit import access, glossary
+from amip.cockpit.pages.figure import suppressed_units
 from amip.cockpit.web import SESSION_COOKIE, Viewer, current_user, pick_figure, pick_jobcenter, pick_month, pick_sex, require, store
 
 router = APIRouter(prefix="/api", tags=["Kennzahlen"])
@@ -120,7 +121,6 @@ def units(request: Request, figure: str, kind: str = Query("office", pattern="^(
     ``suppressed: true`` for roles that may not see those persons."""
     st = store(request)
     figure, jc, month, sex = pick_figure(st, figure), pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex)
-    rows = dc.suppress_rows(st.by_unit(jc, figure, month, kind, sex).to_dict("records"), _policy(_viewer, figure),
-                            ("numerator", "denominator"), {"value": ("numerator", "denominator")}, unit="unit", kind=kind)
+    rows = suppressed_units(st, jc, figure, month, sex, kind, access.disclosure(_viewer))
     return [UnitRow(unit=r["unit"], numerator=_clean(r["numerator"]), denominator=_clean(r["denominator"]),
                     value=_clean(r["value"]), suppressed=_flag(r)) for r in rows]

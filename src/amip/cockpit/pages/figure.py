@@ -78,12 +78,40 @@ def parts_table(st, jc: str, figure: str, month: str, sex: str, viewer: Viewer) 
                      caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {month} gebildet wird")
 
 
+UNIT_SEXES = ("all", "w", "m", "d")
+TOTAL = ("__jobcenter__",)  # the job center's row in the unit x sex grid (never a unit name)
+
+
 def suppressed_units(st, jc: str, figure: str, month: str, sex: str, kind: str, policy: dc.Policy) -> list[dict]:
-    """``st.by_unit`` rows with small counts, their secondary partner and the derived values
-    suppressed for ``policy`` (the units of a breakdown add up to the job center)."""
+    """``st.by_unit`` rows with small counts, their secondary partners and the derived values
+    suppressed for ``policy``. The counts form a unit x sex grid with two kinds of sums: the units
+    of one sex add up to the job center's count of that sex, and a unit's women, men and diverse
+    add up to its total; both are lines of :func:`amip.disclosure.suppress_cells`, so neither
+    "job center minus the other teams" nor "team total minus men" reveals a hidden count, also
+    across the tables of different sexes."""
     rows = st.by_unit(jc, figure, month, kind, sex).to_dict("records")
-    return dc.suppress_rows(rows, _policy(figure, policy), ("numerator", "denominator"),
-                            {"value": ("numerator", "denominator")}, unit="unit", kind=kind)
+    policy = _policy(figure, policy)
+    if not policy.suppress or not rows:
+        return rows
+    tables = {s: (rows if s == sex else st.by_unit(jc, figure, month, kind, s).to_dict("records")) for s in UNIT_SEXES}
+    totals = {s: st.value(jc, figure, month, s) or {} for s in UNIT_SEXES}
+    units = sorted({r["unit"] for t in tables.values() for r in t})
+    exempt = {(u, s) for u in units if policy.sees(kind, u) for s in UNIT_SEXES}
+    fixed = {(TOTAL, s) for s in UNIT_SEXES}
+    lines = [[(u, s) for s in UNIT_SEXES] for u in [*units, TOTAL]] + \
+            [[(u, s) for u in [*units, TOTAL]] for s in UNIT_SEXES]
+    out = [dict(r) for r in rows]
+    for col in ("numerator", "denominator"):
+        cells = {(r["unit"], s): r[col] for s, t in tables.items() for r in t}
+        cells.update({(TOTAL, s): totals[s].get(col) for s in UNIT_SEXES})
+        hidden = dc.suppress_cells(cells, lines, policy, exempt=exempt, fixed=fixed)
+        for r in out:
+            if (r["unit"], sex) in hidden:
+                r[col] = dc.SUPPRESSED
+    for r in out:
+        if dc.is_suppressed(r["numerator"]) or dc.is_suppressed(r["denominator"]):
+            r["value"] = dc.SUPPRESSED
+    return out
 
 
 def unit_table(st, jc: str, figure: str, month: str, sex: str, kind: str,
