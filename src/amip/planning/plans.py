@@ -29,6 +29,7 @@ from amip.planning import targets
 from amip.planning.models import MEASURES, SEXES, Plan, PlanValue
 from amip.state import audit
 from amip.state.models import aware
+from amip.text import NOTE_MAX, TextInputError, clean_text
 
 MEASURE_LABELS = {"integrations": "Integrationen", "elb_jdw": "ELB (JDW)", "lzb_dec": "LZB (Dezember)"}
 SEX_LABELS = {"all": "Insgesamt", "w": "Frauen", "m": "Männer"}
@@ -152,6 +153,10 @@ def save_plan(db: Session, year: int, jobcenter_id: str, team_id: str | None,
     Audited as ``plan_saved`` by ``user``/``role``.
     """
     _check_key(year, jobcenter_id, team_id)
+    try:
+        note = clean_text(note, "Notiz", max_len=NOTE_MAX) or None
+    except TextInputError as exc:
+        raise PlanError(str(exc)) from None
     if source not in ("manual", "proposal"):
         raise PlanError(f"source must be 'manual' or 'proposal', not {source!r}")
     cleaned = clean_values(values)
