@@ -28,6 +28,10 @@ class TextInputError(ValueError):
         self.field = field
 
 
+def _n(count: int) -> str:
+    return f"{count:,}".replace(",", ".")  # 100.000 (de-DE)
+
+
 def _where(text: str, index: int) -> str:
     line = text.count("\n", 0, index) + 1
     col = index - (text.rfind("\n", 0, index) + 1) + 1
@@ -49,7 +53,7 @@ def clean_text(value: object, field: str, *, max_len: int, multiline: bool = Tru
     if required and not text:
         raise TextInputError(field, "bitte ausfüllen.")
     if len(text) > max_len:
-        raise TextInputError(field, f"zu lang ({len(text):,} Zeichen, höchstens {max_len:,}).".replace(",", "."))
+        raise TextInputError(field, f"zu lang ({_n(len(text))} Zeichen, höchstens {_n(max_len)}).")
     allowed = ("\n", "\t") if multiline else ()
     for i, ch in enumerate(text):
         if ch in allowed:

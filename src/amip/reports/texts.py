@@ -19,7 +19,7 @@ one (an old text), the cockpit renders it as a visible note in the document inst
 (``strict=False``); the command line refuses to write the document (``strict=True``).
 
 Markdown is rendered by markdown-it without raw HTML (``html=False``); links only with http(s),
-mailto or ``#`` targets (others stay plain text); images are never embedded: ``![alt](url)``
+mailto or ``#`` targets (others print just their text); images are never embedded: ``![alt](url)``
 prints "[Bild nicht eingebunden: alt]", so no text makes the renderer or a browser fetch anything.
 Budget: a text has at most :data:`MAX_TEXT` characters and :data:`MAX_BLOCKS` tables/charts, a
 rendered chapter at most :data:`MAX_HTML` characters.
@@ -306,9 +306,24 @@ def _image(self, tokens, idx, options, env) -> str:
     return f'<span class="image-omitted">[Bild nicht eingebunden{": " + escape(alt) if alt else ""}]</span>'
 
 
+def _link_open(self, tokens, idx, options, env) -> str:
+    ok = _link_ok(tokens[idx].attrGet("href") or "")
+    env.setdefault("amip_links", []).append(ok)
+    return self.renderToken(tokens, idx, options, env) if ok else ""
+
+
+def _link_close(self, tokens, idx, options, env) -> str:
+    ok = env.get("amip_links", [True]).pop() if env.get("amip_links") else True
+    return self.renderToken(tokens, idx, options, env) if ok else ""
+
+
+# Every [text](url) and ![alt](url) is parsed (validateLink accepts all), then rendered by the
+# rules above: a link with another scheme is just its text, an image just its alt text.
 _MD = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
-_MD.validateLink = _link_ok
+_MD.validateLink = lambda url: True
 _MD.add_render_rule("image", _image)
+_MD.add_render_rule("link_open", _link_open)
+_MD.add_render_rule("link_close", _link_close)
 
 
 def _note(message: str, block: bool) -> str:
