@@ -413,3 +413,14 @@ def test_dqm_reason_and_meeting_notes_refuse_control_characters(cockpit):
                           user_name="ifk", role="ifk")
     with pytest.raises(ic.IntensiveError, match="„Grund“: zu lang"):
         ic.end_place(None, place, on=None, reason="x" * 3000, user_name="ifk", role="ifk")
+
+
+def test_known_tables_and_charts_are_the_ones_the_programme_places(tmp_path):
+    from test_reports import make
+
+    from amip.reports import programme
+
+    p = programme.collect(make(tmp_path), 2022)
+    assert set(p.tables) == tx.TABLES and set(p.charts) == tx.CHARTS
+    for chapter in tx.CHAPTER_KEYS:  # the defaults use only known names and pass the save check
+        assert tx.problems(chapter, tx.default_text(chapter)) == []
