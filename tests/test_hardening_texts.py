@@ -415,12 +415,32 @@ def test_dqm_reason_and_meeting_notes_refuse_control_characters(cockpit):
         ic.end_place(None, place, on=None, reason="x" * 3000, user_name="ifk", role="ifk")
 
 
-def test_known_tables_and_charts_are_the_ones_the_programme_places(tmp_path):
+@pytest.fixture(scope="module")
+def programme_2022(tmp_path_factory):
     from test_reports import make
 
     from amip.reports import programme
 
-    p = programme.collect(make(tmp_path), 2022)
+    return programme.collect(make(tmp_path_factory.mktemp("programme")), 2022)
+
+
+def test_document_budget_turns_further_chapters_into_notes(programme_2022):
+    from amip.reports import render as rr
+
+    p = programme_2022
+    longest = max((k for k in tx.PLACEHOLDERS if isinstance(p.context[k], str)), key=lambda k: len(p.context[k]))
+    piece = "{{ " + longest + " }} "
+    huge = piece * (tx.MAX_TEXT // 2 // len(piece))  # a valid text whose chapter renders to a few 100 kB
+    texts = {k: huge for k in tx.CHAPTER_KEYS}
+    with pytest.raises(tx.TextError, match="das Dokument wird zu groß"):
+        rr.chapters_html(p, texts)
+    chapters = rr.chapters_html(p, texts, strict=False)
+    assert sum(len(c["html"]) for c in chapters) <= tx.MAX_DOCUMENT_HTML
+    assert "das Dokument wird zu groß" in chapters[-1]["html"] and "das Dokument wird zu groß" not in chapters[0]["html"]
+
+
+def test_known_tables_and_charts_are_the_ones_the_programme_places(programme_2022):
+    p = programme_2022
     assert set(p.tables) == tx.TABLES and set(p.charts) == tx.CHARTS
     for chapter in tx.CHAPTER_KEYS:  # the defaults use only known names and pass the save check
         assert tx.problems(chapter, tx.default_text(chapter)) == []

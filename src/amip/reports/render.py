@@ -44,13 +44,29 @@ def chart_html(svg: str, title: str) -> Markup:
 def chapters_html(p, chapter_texts: dict[str, str], strict: bool = True) -> list[dict]:
     """[{"key", "title", "html"}] for every chapter. A bad text raises texts.TextError when
     ``strict``, else its problems are visible notes in the chapter."""
+    import time
+
     tables = {name: str(t.html()) for name, t in p.tables.items()}
     charts = {name: str(chart_html(svg, p.chart_titles.get(name, name))) for name, svg in p.charts.items()}
     out = []
+    start, total = time.monotonic(), 0
     for key, heading in tx.CHAPTERS:
-        html = tx.render_markdown(key, chapter_texts[key], p.context, tables, charts, strict=strict)
+        if time.monotonic() - start > tx.RENDER_SECONDS:  # budget: the texts before took too long
+            html = _over_budget(key, f"Zeitbudget von {tx.RENDER_SECONDS:.0f} s für die Kapiteltexte überschritten", strict)
+        else:
+            html = tx.render_markdown(key, chapter_texts[key], p.context, tables, charts, strict=strict)
+            if total + len(html) > tx.MAX_DOCUMENT_HTML:
+                html = _over_budget(key, f"das Dokument wird zu groß (höchstens {tx.MAX_DOCUMENT_HTML} Zeichen "
+                                         "für alle Kapitel)", strict)
+        total += len(html)
         out.append({"key": key, "title": heading.format(jobcenter=p.jobcenter_name), "html": Markup(html)})
     return out
+
+
+def _over_budget(chapter: str, message: str, strict: bool) -> str:
+    if strict:
+        raise tx.TextError(chapter, message)
+    return tx.note_html(message)
 
 
 def programme_title() -> str:

@@ -22,7 +22,8 @@ Markdown is rendered by markdown-it without raw HTML (``html=False``); links onl
 mailto or ``#`` targets (others print just their text); images are never embedded: ``![alt](url)``
 prints "[Bild nicht eingebunden: alt]", so no text makes the renderer or a browser fetch anything.
 Budget: a text has at most :data:`MAX_TEXT` characters and :data:`MAX_BLOCKS` tables/charts, a
-rendered chapter at most :data:`MAX_HTML` characters.
+rendered chapter at most :data:`MAX_HTML` characters, all chapters of a document together at most
+:data:`MAX_DOCUMENT_HTML` characters and :data:`RENDER_SECONDS` (``render.chapters_html``).
 
 Defaults ship as ``texts/<chapter>.md``; a job center's edits are rows of ``report_texts`` (per
 year, job center, chapter), edited in the cockpit (/berichte) or exported/imported as files.
@@ -121,7 +122,9 @@ def reset_text(db: Session, year: int, jobcenter: str, chapter: str) -> bool:
 
 MAX_TEXT = CHAPTER_MAX     # characters of one chapter text (checked on save, import and render)
 MAX_BLOCKS = 30            # tables and charts placed by one chapter text
-MAX_HTML = 2_000_000       # characters of one rendered chapter (tables and charts included)
+MAX_HTML = 500_000         # characters of one rendered chapter (tables and charts included)
+MAX_DOCUMENT_HTML = 1_000_000  # characters of all chapters of one document (PDF layout ~45 s/MB)
+RENDER_SECONDS = 20.0      # time for filling and rendering all chapters of one document
 MAX_DEPTH = 5              # nested {% if %}
 MAX_FILE_BYTES = 4 * MAX_TEXT  # a chapter file read by `amip report texts import`
 
@@ -324,6 +327,11 @@ _MD.validateLink = lambda url: True
 _MD.add_render_rule("image", _image)
 _MD.add_render_rule("link_open", _link_open)
 _MD.add_render_rule("link_close", _link_close)
+
+
+def note_html(message: str) -> str:
+    """A visible note in the document in place of a chapter part that could not be rendered."""
+    return _note(message, True)
 
 
 def _note(message: str, block: bool) -> str:
