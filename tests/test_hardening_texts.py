@@ -313,6 +313,8 @@ def test_plan_note_reaches_the_versions_csv_as_text_and_control_characters_are_r
     assert bidi.status_code == 400
     long = co.post("/planung/jobcenter", data={**data, "note": "x" * 2001}, follow_redirects=False)
     assert long.status_code == 400 and "zu lang" in long.text
+    team = co.post("/planung/team", data={**data, "team": "T1\x1b[2J"}, follow_redirects=False)
+    assert team.status_code == 400 and "„Team“: enthält ein nicht erlaubtes Steuerzeichen (U+001B)" in team.text
     assert read_csv(co.get("/planung/versionen.csv?jc=J1&year=2030"))[1:] == []  # nothing was saved
     note = '=HYPERLINK("http://evil.example","x")'
     ok = co.post("/planung/jobcenter", data={**data, "note": note}, follow_redirects=False)

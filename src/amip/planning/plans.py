@@ -105,6 +105,11 @@ def _check_key(year: int, jobcenter_id: str, team_id: str | None) -> None:
         raise PlanError("job center id must have 1 to 64 characters")
     if team_id is not None and (team_id == "" or len(team_id) > 64):
         raise PlanError("team id must have 1 to 64 characters")
+    if team_id is not None:
+        try:
+            clean_text(team_id, "Team", max_len=64, multiline=False, strip=False)
+        except TextInputError as exc:
+            raise PlanError(str(exc)) from None
 
 
 def _versions_query(year: int, jobcenter_id: str, team_id: str | None):
