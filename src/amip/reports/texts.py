@@ -44,8 +44,8 @@ from markdown_it import MarkdownIt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from amip.text import CHAPTER_MAX, TextInputError, clean_text
 from amip.reports.models import ReportText
+from amip.text import CHAPTER_MAX, TextInputError, clean_text
 
 # (key, heading); "{jobcenter}" is filled with the job center's name. Order = document order.
 CHAPTERS: tuple[tuple[str, str], ...] = (
