@@ -197,7 +197,8 @@ def _parse(markdown: str) -> list[_Node]:
             add(_Node("block", src, name=mk.group(2), block=mk.group(1)))
         else:
             tag = m.group("tag")
-            word = (_WORD_RE.match(tag) or [None, ""])[1]
+            wm = _WORD_RE.match(tag)
+            word = wm.group(1) if wm else ""
             if word == "if":
                 c = _IF_RE.fullmatch(tag)
                 if c is None:
