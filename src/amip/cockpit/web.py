@@ -27,6 +27,7 @@ from markupsafe import Markup
 from amip import disclosure as dc
 from amip import format as fmt
 from amip.cockpit import access, glossary
+from amip.exports import XLSX_OPTIONS, safe_cell, safe_text
 from amip.state import audit
 from amip.state.sessions import needs_touch, resolve_session, touch_session
 
@@ -206,10 +207,11 @@ class DataTable:
 
 def csv_response(table: DataTable) -> Response:
     """CSV as German spreadsheet programs read it: ';' between fields, decimal comma, UTF-8 with BOM.
-    Numbers keep their full precision (only the HTML view rounds)."""
+    Numbers keep their full precision (only the HTML view rounds). Text cells that a spreadsheet
+    would read as a formula are neutralised (``amip.exports.safe_cell``); numbers stay numbers."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    w.writerow([c.label for c in table.columns])
+    w.writerow([safe_text(c.label) for c in table.columns])
     for row in table.rows:
         out = []
         for c in table.columns:
@@ -219,7 +221,7 @@ def csv_response(table: DataTable) -> Response:
             elif c.kind in ("count", "amount", "percent") and isinstance(v, (int, float)):
                 out.append(_plain_number(v))
             else:
-                out.append(str(v))
+                out.append(str(safe_cell(v)))
         w.writerow(out)
     data = "\ufeff" + buf.getvalue()
     return Response(data.encode("utf-8"), media_type="text/csv; charset=utf-8",
@@ -233,9 +235,10 @@ def _plain_number(v: float) -> str:
 
 
 def xlsx_response(table: DataTable) -> Response:
-    """XLSX with numeric cells (German display formats applied by the spreadsheet)."""
+    """XLSX with numeric cells (German display formats applied by the spreadsheet); texts are
+    written as text cells, never as formulas or links."""
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "nan_inf_to_errors": True})
+    wb = xlsxwriter.Workbook(buf, {**XLSX_OPTIONS, "nan_inf_to_errors": True})
     ws = wb.add_worksheet(table.title[:31].replace("/", "-").replace(":", " "))
     bold = wb.add_format({"bold": True})
     formats = {
@@ -243,7 +246,8 @@ def xlsx_response(table: DataTable) -> Response:
         "amount": wb.add_format({"num_format": "#,##0.00"}),
         "percent": wb.add_format({"num_format": "0.0"}),
     }
-    ws.write_row(0, 0, [c.label for c in table.columns], bold)
+    for k, c in enumerate(table.columns):
+        ws.write_string(0, k, c.label, bold)
     for r, row in enumerate(table.rows, start=1):
         for k, c in enumerate(table.columns):
             v = row.get(c.key)

@@ -18,6 +18,7 @@ from amip.cockpit.store import Scope
 from amip.dqm.models import ACTIVE, DONE, DONE_DATA, IN_PROGRESS, NO_ERROR, OPEN, DqmTask
 from amip.state import audit
 from amip.state.models import aware
+from amip.text import NOTE_MAX, TextInputError, clean_text
 
 STATUS_LABELS = {
     OPEN: "offen", IN_PROGRESS: "in Bearbeitung", DONE: "erledigt", NO_ERROR: "kein Fehler",
@@ -30,7 +31,7 @@ TRANSITIONS = {
     NO_ERROR: (OPEN,),
     DONE_DATA: (),
 }
-MAX_REASON = 2000
+MAX_REASON = NOTE_MAX
 
 
 class TaskError(ValueError):
@@ -43,6 +44,10 @@ class UnknownTask(TaskError):
 
 class ReasonRequired(TaskError):
     """'kein Fehler' without a reason."""
+
+
+class BadReason(TaskError):
+    """The reason has control characters or is too long; ``str(exc)`` is the German message."""
 
 
 class OutOfScope(PermissionError):
@@ -102,11 +107,12 @@ def change_status(db: Session, task_id: int, status: str, *, user_name: str, rol
         raise TaskError(f"unknown status {status!r}")
     if status not in TRANSITIONS[task.status]:
         raise TaskError(f"a task '{task.status}' cannot become '{status}'")
-    reason = (reason or "").strip() or None
+    try:
+        reason = clean_text(reason, "Begründung", max_len=MAX_REASON) or None
+    except TextInputError as exc:
+        raise BadReason(str(exc)) from None
     if status == NO_ERROR and reason is None:
         raise ReasonRequired("'kein Fehler' needs a reason")
-    if reason is not None and len(reason) > MAX_REASON:
-        raise TaskError(f"the reason may have at most {MAX_REASON} characters")
     old = task.status
     task.status = status
     task.reason = reason if status in (NO_ERROR, DONE) else None

@@ -29,6 +29,7 @@ from amip.planning import targets
 from amip.planning.models import MEASURES, SEXES, Plan, PlanValue
 from amip.state import audit
 from amip.state.models import aware
+from amip.text import NOTE_MAX, TextInputError, clean_text
 
 MEASURE_LABELS = {"integrations": "Integrationen", "elb_jdw": "ELB (JDW)", "lzb_dec": "LZB (Dezember)"}
 SEX_LABELS = {"all": "Insgesamt", "w": "Frauen", "m": "Männer"}
@@ -104,6 +105,11 @@ def _check_key(year: int, jobcenter_id: str, team_id: str | None) -> None:
         raise PlanError("job center id must have 1 to 64 characters")
     if team_id is not None and (team_id == "" or len(team_id) > 64):
         raise PlanError("team id must have 1 to 64 characters")
+    if team_id is not None:
+        try:
+            clean_text(team_id, "Team", max_len=64, multiline=False, strip=False)
+        except TextInputError as exc:
+            raise PlanError(str(exc)) from None
 
 
 def _versions_query(year: int, jobcenter_id: str, team_id: str | None):
@@ -152,6 +158,10 @@ def save_plan(db: Session, year: int, jobcenter_id: str, team_id: str | None,
     Audited as ``plan_saved`` by ``user``/``role``.
     """
     _check_key(year, jobcenter_id, team_id)
+    try:
+        note = clean_text(note, "Notiz", max_len=NOTE_MAX) or None
+    except TextInputError as exc:
+        raise PlanError(str(exc)) from None
     if source not in ("manual", "proposal"):
         raise PlanError(f"source must be 'manual' or 'proposal', not {source!r}")
     cleaned = clean_values(values)

@@ -132,8 +132,7 @@ def texts_import(
 
     try:
         found = texts.read_dir(folder)
-        for chapter, md in found.items():
-            texts.check_syntax(chapter, md)
+        found = {chapter: texts.check_syntax(chapter, md) for chapter, md in found.items()}
     except (KeyError, FileNotFoundError, texts.TextError) as exc:
         _fail(str(exc).strip("'\""))
     with transaction(wh) as session:

@@ -69,7 +69,9 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
     """One sheet per table: a title line, the header, numeric cells with German-looking formats."""
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(path_or_buffer, {"in_memory": True})
+    from amip.exports import XLSX_OPTIONS
+
+    wb = xlsxwriter.Workbook(path_or_buffer, XLSX_OPTIONS)  # texts never become formulas or links
     bold = wb.add_format({"bold": True})
     head = wb.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"})
     formats = {"count": wb.add_format({"num_format": "#,##0"}), "euro": wb.add_format({"num_format": "#,##0"}),
@@ -81,12 +83,12 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
             name = name[:29] + f"_{len(used)}"
         used.add(name)
         ws = wb.add_worksheet(name)
-        ws.write(0, 0, f"{title} – {t.title}", bold)
+        ws.write_string(0, 0, f"{title} – {t.title}", bold)
         r = 2
         if t.note:
-            ws.write(1, 0, t.note)
+            ws.write_string(1, 0, t.note)
         for j, c in enumerate(t.columns):
-            ws.write(r, j, c.label, head)
+            ws.write_string(r, j, c.label, head)
             ws.set_column(j, j, 40 if c.kind == "text" else 14)
         for i, row in enumerate(t.rows):
             r += 1
@@ -100,5 +102,5 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
                 else:
                     ws.write_number(r, j, float(v), formats[kind])
         if t.caption:
-            ws.write(r + 2, 0, t.caption)
+            ws.write_string(r + 2, 0, t.caption)
     wb.close()

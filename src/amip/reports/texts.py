@@ -1,31 +1,51 @@
-"""Editorial texts of the programme: one Markdown template per chapter with placeholders.
+"""Editorial texts of the programme: one Markdown text per chapter with placeholders.
 
-A chapter text is Markdown with Jinja2 placeholders (sandboxed environment, StrictUndefined):
-``{{ elb_jdw_vorjahr }}`` inserts a figure already formatted the German way (4.554; 22,5),
-``{{ tabelle("kennzahlen") }}`` and ``{{ grafik("egl_verteilung") }}`` place a table or chart of
-the report at that point. An unknown placeholder, table or chart is an error naming the chapter
-and the name (:class:`TextError`) — nothing unrendered ever reaches the document.
+A chapter text is *data*, never a template that runs: amip reads it with its own small placeholder
+language (no Jinja, no expressions, no loops), in one linear pass.
+
+- ``{{ elb_jdw_vorjahr }}`` inserts a figure already formatted the German way (4.554; 22,5);
+  the names are :data:`PLACEHOLDERS`.
+- ``{{ tabelle("kennzahlen") }}`` / ``{{ grafik("egl_verteilung") }}`` place a table or chart of
+  the report (names :data:`TABLES`, :data:`CHARTS`); ``@@amip:table:NAME@@`` and
+  ``@@amip:chart:NAME@@`` on a line of their own do the same.
+- ``{% if NAME %}…{% else %}…{% endif %}`` keeps one of two passages; the condition is only a
+  placeholder name (``not NAME``, ``NAME == "text"``, ``NAME != "text"`` also work); a figure
+  without a value ("–") counts as absent. Nesting up to :data:`MAX_DEPTH` levels.
+- Any other ``{% … %}`` (``{% for … %}``, ``{% set … %}``) is plain text and printed as typed.
+
+An unknown placeholder, table, chart or marker is an error naming the chapter and the name
+(:class:`TextError`), checked on save and import (nothing stored). When a stored text still has
+one (an old text), the cockpit renders it as a visible note in the document instead of failing
+(``strict=False``); the command line refuses to write the document (``strict=True``).
+
+Markdown is rendered by markdown-it without raw HTML (``html=False``); links only with http(s),
+mailto or ``#`` targets (others print just their text); images are never embedded: ``![alt](url)``
+prints "[Bild nicht eingebunden: alt]", so no text makes the renderer or a browser fetch anything.
+Budget: a text has at most :data:`MAX_TEXT` characters and :data:`MAX_BLOCKS` tables/charts, a
+rendered chapter at most :data:`MAX_HTML` characters, all chapters of a document together at most
+:data:`MAX_DOCUMENT_HTML` characters and :data:`RENDER_SECONDS` (``render.chapters_html``).
 
 Defaults ship as ``texts/<chapter>.md``; a job center's edits are rows of ``report_texts`` (per
 year, job center, chapter), edited in the cockpit (/berichte) or exported/imported as files.
-Markdown is rendered without raw HTML (markdown-it, ``html=False``), so edited texts cannot inject
-markup into the cockpit or the PDF.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
+import stat
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from html import escape
 from importlib import resources
 from pathlib import Path
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from amip.reports.models import ReportText
+from amip.text import CHAPTER_MAX, TextInputError, clean_text
 
 # (key, heading); "{jobcenter}" is filled with the job center's name. Order = document order.
 CHAPTERS: tuple[tuple[str, str], ...] = (
@@ -40,9 +60,6 @@ CHAPTERS: tuple[tuple[str, str], ...] = (
     ("schlussbemerkungen", "8 Schlussbemerkungen"),
 )
 CHAPTER_KEYS = tuple(k for k, _ in CHAPTERS)
-MARKER = "@@amip:{kind}:{name}@@"
-_MARKER_RE = re.compile(r"(?:<p>)?@@amip:(table|chart):([a-z0-9_]+)@@(?:</p>)?")
-_MD = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
 
 
 class TextError(ValueError):
@@ -101,44 +118,303 @@ def reset_text(db: Session, year: int, jobcenter: str, chapter: str) -> bool:
     return True
 
 
-_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+# ---- the placeholder language ------------------------------------------------------------------
+
+MAX_TEXT = CHAPTER_MAX     # characters of one chapter text (checked on save, import and render)
+MAX_BLOCKS = 30            # tables and charts placed by one chapter text
+MAX_HTML = 500_000         # characters of one rendered chapter (tables and charts included)
+MAX_DOCUMENT_HTML = 1_000_000  # characters of all chapters of one document (PDF layout ~45 s/MB)
+RENDER_SECONDS = 20.0      # time for filling and rendering all chapters of one document
+MAX_DEPTH = 5              # nested {% if %}
+MAX_FILE_BYTES = 4 * MAX_TEXT  # a chapter file read by `amip report texts import`
+
+# {{ … }}, {% … %} and @@amip:…@@ within one line; negated classes keep the scan linear.
+_TOKEN_RE = re.compile(r"\{\{(?P<expr>[^{}\n]{0,200})\}\}|\{%(?P<tag>[^{}%\n]{0,200})%\}"
+                       r"|@@amip:(?P<marker>[^@\s]{0,120})@@")
+_NAME = r"[a-z_][a-z0-9_]*"
+_VALUE_RE = re.compile(rf"\s*({_NAME})\s*")
+_BLOCK_RE = re.compile(r"\s*(tabelle|grafik)\(\s*(?:\"([a-z0-9_]+)\"|'([a-z0-9_]+)')\s*\)\s*")
+_MARKER_RE = re.compile(r"(table|chart):([a-z0-9_]+)")
+_IF_RE = re.compile(rf"\s*if\s+(?:(not)\s+({_NAME})|({_NAME})\s*(?:(==|!=)\s*\"([^\"]{{0,100}})\")?)\s*")
+_WORD_RE = re.compile(r"\s*([a-z]+)")
+_KIND = {"tabelle": "table", "grafik": "chart"}
+_LABEL = {"table": "Tabelle", "chart": "Grafik"}
+
+
+@dataclass
+class _Node:
+    kind: str                   # text | value | block | if | error
+    text: str = ""              # text: the text; value/block/error: the source as typed
+    name: str = ""              # value, block, if: the name
+    block: str = ""             # block: table | chart
+    op: str = ""                # if: "" | not | == | !=
+    literal: str = ""           # if: the compared text
+    message: str = ""           # error: what is wrong
+    then: list | None = None    # if: the passage kept when the condition holds
+    other: list | None = None   # if: the {% else %} passage
+
+
+def _parse(markdown: str) -> list[_Node]:
+    """The text as a tree of nodes; syntax problems become ``error`` nodes (no exception)."""
+    root: list[_Node] = []
+    stack: list[_Node] = []
+    out = root
+    blocks = 0
+    pos = 0
+
+    def add(node: _Node) -> None:
+        out.append(node)
+
+    for m in _TOKEN_RE.finditer(markdown):
+        if m.start() > pos:
+            add(_Node("text", markdown[pos:m.start()]))
+        pos = m.end()
+        src = m.group(0)
+        if m.group("expr") is not None:
+            expr = m.group("expr")
+            if (v := _VALUE_RE.fullmatch(expr)) and v.group(1) not in _KIND:
+                add(_Node("value", src, name=v.group(1)))
+                continue
+            b = _BLOCK_RE.fullmatch(expr)
+            if b is None:
+                add(_Node("error", src, message=f"ungültiger Platzhalter „{src}“ (erlaubt: {{{{ name }}}}, "
+                                                 f"{{{{ tabelle(\"name\") }}}}, {{{{ grafik(\"name\") }}}})"))
+                continue
+            blocks += 1
+            if blocks > MAX_BLOCKS:
+                add(_Node("error", src, message=f"zu viele Tabellen und Grafiken (höchstens {MAX_BLOCKS})"))
+                continue
+            add(_Node("block", src, name=b.group(2) or b.group(3), block=_KIND[b.group(1)]))
+        elif m.group("marker") is not None:
+            mk = _MARKER_RE.fullmatch(m.group("marker"))
+            if mk is None:
+                add(_Node("error", src, message=f"unbekannte Marke „{src}“"))
+                continue
+            blocks += 1
+            if blocks > MAX_BLOCKS:
+                add(_Node("error", src, message=f"zu viele Tabellen und Grafiken (höchstens {MAX_BLOCKS})"))
+                continue
+            add(_Node("block", src, name=mk.group(2), block=mk.group(1)))
+        else:
+            tag = m.group("tag")
+            wm = _WORD_RE.match(tag)
+            word = wm.group(1) if wm else ""
+            if word == "if":
+                c = _IF_RE.fullmatch(tag)
+                if c is None:
+                    add(_Node("error", src, message=f"ungültige Bedingung „{src}“ (erlaubt: {{% if name %}}, "
+                                                     f"{{% if not name %}}, {{% if name == \"Text\" %}})"))
+                    continue
+                if len(stack) >= MAX_DEPTH:
+                    add(_Node("error", src, message=f"zu tief verschachtelte Bedingungen (höchstens {MAX_DEPTH})"))
+                    continue
+                node = _Node("if", src, name=c.group(2) or c.group(3), op="not" if c.group(1) else (c.group(4) or ""),
+                             literal=c.group(5) or "", then=[])
+                add(node)
+                stack.append(node)
+                out = node.then
+            elif word == "else" and tag.strip() == "else":
+                if not stack or stack[-1].other is not None:
+                    add(_Node("error", src, message="„{% else %}“ ohne passendes „{% if … %}“"))
+                    continue
+                stack[-1].other = []
+                out = stack[-1].other
+            elif word == "endif" and tag.strip() == "endif":
+                if not stack:
+                    add(_Node("error", src, message="„{% endif %}“ ohne passendes „{% if … %}“"))
+                    continue
+                stack.pop()
+                out = root if not stack else (stack[-1].other if stack[-1].other is not None else stack[-1].then)
+            else:
+                add(_Node("text", src))  # not part of the language: printed as typed
+    if pos < len(markdown):
+        add(_Node("text", markdown[pos:]))
+    for node in stack:  # unclosed: reported where the {% if %} stands
+        (node.then if node.other is None else node.other).append(
+            _Node("error", node.text, message=f"„{node.text}“ ohne „{{% endif %}}“"))
+    return root
+
+
+def _walk(nodes: list[_Node]):
+    for n in nodes:
+        yield n
+        if n.kind == "if":
+            yield from _walk(n.then or [])
+            yield from _walk(n.other or [])
+
+
+def _static_problems(nodes: list[_Node]) -> list[str]:
+    """Every problem of a parsed text that is known without the figures (for save and import)."""
+    out = []
+    for n in _walk(nodes):
+        if n.kind == "error":
+            out.append(n.message)
+        elif n.kind in ("value", "if") and n.name not in PLACEHOLDERS:
+            out.append(f"unbekannter Platzhalter „{n.name}“")
+        elif n.kind == "block" and n.name not in (TABLES if n.block == "table" else CHARTS):
+            known = TABLES if n.block == "table" else CHARTS
+            marker = f" ({n.text})" if n.text.startswith("@@") else ""
+            out.append(f"unbekannte {_LABEL[n.block]} „{n.name}“{marker} (bekannt: {', '.join(sorted(known))})")
+    return out
+
+
+def problems(chapter: str, markdown: str) -> list[str]:
+    """All problems of a chapter text, as German messages (empty: the text can be stored)."""
+    check_chapter(chapter)
+    try:
+        clean_text(markdown, "Kapiteltext", max_len=MAX_TEXT, strip=False)
+    except TextInputError as exc:
+        return [str(exc)]
+    return list(dict.fromkeys(_static_problems(_parse(markdown))))
+
+
+def check_syntax(chapter: str, markdown: str) -> str:
+    """Check a text before storing it (placeholder, table, chart and marker names; conditions;
+    control characters; length) and return it as stored (line ends normalised). Raises
+    :class:`TextError` naming the first problem (the figures themselves are filled when the
+    document is written)."""
+    check_chapter(chapter)
+    try:
+        text = clean_text(markdown, "Kapiteltext", max_len=MAX_TEXT, strip=False)
+    except TextInputError as exc:
+        raise TextError(chapter, str(exc)) from None
+    found = list(dict.fromkeys(_static_problems(_parse(text))))
+    if found:
+        more = f" (und {len(found) - 1} weitere)" if len(found) > 1 else ""
+        raise TextError(chapter, found[0] + more)
+    return text
+
+
+def _shown(value) -> str:
+    if value is True:
+        return "ja"
+    if value is False:
+        return "nein"
+    return "–" if value is None else str(value)
+
+
+def _holds(node: _Node, value) -> bool:
+    if node.op in ("==", "!="):
+        return (_shown(value) == node.literal) == (node.op == "==")
+    present = value is not None and value is not False and _shown(value) not in ("", "–")
+    return not present if node.op == "not" else present
+
+
+def _link_ok(url: str) -> bool:
+    u = url.strip().lower()
+    return u.startswith(("https://", "http://", "mailto:", "#"))
+
+
+def _image(self, tokens, idx, options, env) -> str:
+    alt = "".join(t.content for t in (tokens[idx].children or []))
+    return f'<span class="image-omitted">[Bild nicht eingebunden{": " + escape(alt) if alt else ""}]</span>'
+
+
+def _link_open(self, tokens, idx, options, env) -> str:
+    ok = _link_ok(tokens[idx].attrGet("href") or "")
+    env.setdefault("amip_links", []).append(ok)
+    return self.renderToken(tokens, idx, options, env) if ok else ""
+
+
+def _link_close(self, tokens, idx, options, env) -> str:
+    ok = env.get("amip_links", [True]).pop() if env.get("amip_links") else True
+    return self.renderToken(tokens, idx, options, env) if ok else ""
+
+
+# Every [text](url) and ![alt](url) is parsed (validateLink accepts all), then rendered by the
+# rules above: a link with another scheme is just its text, an image just its alt text.
+_MD = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
+_MD.validateLink = lambda url: True
+_MD.add_render_rule("image", _image)
+_MD.add_render_rule("link_open", _link_open)
+_MD.add_render_rule("link_close", _link_close)
+
+
+def note_html(message: str) -> str:
+    """A visible note in the document in place of a chapter part that could not be rendered."""
+    return _note(message, True)
+
+
+def _note(message: str, block: bool) -> str:
+    tag = "p" if block else "span"
+    return f'<{tag} class="note text-error" role="note">[Hinweis: {escape(message)} – bitte den Kapiteltext prüfen]</{tag}>'
 
 
 def render_markdown(chapter: str, markdown: str, context: dict, tables: dict[str, str],
-                    charts: dict[str, str]) -> str:
-    """The chapter's HTML: placeholders filled, Markdown rendered, table/chart markers replaced by
-    the given HTML fragments (``tables``/``charts``: name -> HTML)."""
-    used: list[tuple[str, str]] = []
+                    charts: dict[str, str], *, strict: bool = True) -> str:
+    """The chapter's HTML: placeholders filled, Markdown rendered, tables/charts placed
+    (``tables``/``charts``: name -> HTML fragment of the report).
 
-    def block(kind: str, known: dict[str, str]):
-        def insert(name: str) -> str:
-            if name not in known:
-                label = "Tabelle" if kind == "table" else "Grafik"
-                raise TextError(chapter, f"unbekannte {label} „{name}“ (bekannt: {', '.join(sorted(known)) or 'keine'})")
-            used.append((kind, name))
-            return "\n\n" + MARKER.format(kind=kind, name=name) + "\n\n"
-        return insert
+    ``strict``: a problem (unknown placeholder, table, chart or marker; bad condition; too long)
+    raises :class:`TextError`; otherwise it is shown as a visible note in the text. A known table
+    or chart that this report does not have is always a note ("keine Daten").
+    """
+    if len(markdown) > MAX_TEXT:
+        msg = f"der Text ist zu lang ({len(markdown)} Zeichen, höchstens {MAX_TEXT})"
+        if strict:
+            raise TextError(chapter, msg)
+        return _note(msg, True)
+    nonce = secrets.token_hex(8)
+    inserts: list[str] = []
 
-    try:
-        template = _ENV.from_string(markdown)
-        filled = template.render(**context, tabelle=block("table", tables), grafik=block("chart", charts))
-    except jinja2.UndefinedError as exc:
-        m = re.search(r"'([^']+)' is undefined", str(exc))
-        name = m.group(1) if m else str(exc)
-        raise TextError(chapter, f"unbekannter Platzhalter „{name}“") from None
-    except jinja2.TemplateSyntaxError as exc:
-        raise TextError(chapter, f"Fehler in der Vorlage, Zeile {exc.lineno}: {exc.message}") from None
-    except jinja2.exceptions.SecurityError as exc:
-        raise TextError(chapter, f"nicht erlaubter Ausdruck: {exc}") from None
-    if "{{" in filled or "{%" in filled:
-        raise TextError(chapter, "nicht aufgelöste Platzhalter-Klammern im Text")
+    def mark(html: str, block: bool) -> str:
+        inserts.append(html)
+        m = f"amip{nonce}x{len(inserts) - 1}x"
+        return f"\n\n{m}\n\n" if block else m
+
+    def problem(msg: str, block: bool = False) -> str:
+        if strict:
+            raise TextError(chapter, msg)
+        return mark(_note(msg, block), block)
+
+    def fill(nodes: list[_Node]) -> list[str]:
+        parts: list[str] = []
+        for n in nodes:
+            if n.kind == "text":
+                parts.append(n.text)
+            elif n.kind == "error":
+                parts.append(problem(n.message, False))
+            elif n.kind == "value":
+                if n.name not in context:
+                    parts.append(problem(f"unbekannter Platzhalter „{n.name}“"))
+                else:
+                    parts.append(mark(escape(_shown(context[n.name])), False))
+            elif n.kind == "block":
+                have = tables if n.block == "table" else charts
+                known = TABLES if n.block == "table" else CHARTS
+                if n.name in have:
+                    parts.append(mark(have[n.name], True))
+                elif n.name in known:
+                    parts.append(mark(f'<p class="note">{_LABEL[n.block]} „{escape(n.name)}“: '
+                                      f'keine Daten für dieses Jahr.</p>', True))
+                else:
+                    marker = f" ({n.text})" if n.text.startswith("@@") else ""
+                    parts.append(problem(f"unbekannte {_LABEL[n.block]} „{n.name}“{marker} "
+                                         f"(bekannt: {', '.join(sorted(set(known) | set(have)))})", True))
+            elif n.kind == "if":
+                if n.name not in context:
+                    parts.append(problem(f"unbekannter Platzhalter „{n.name}“"))
+                    continue
+                parts.extend(fill((n.then if _holds(n, context[n.name]) else n.other) or []))
+        return parts
+
+    filled = "".join(fill(_parse(markdown)))
     html = _MD.render(filled)
+    marker_re = re.compile(rf"(<p>)?amip{nonce}x(\d+)x(</p>)?")
 
     def swap(m: re.Match) -> str:
-        kind, name = m.group(1), m.group(2)
-        return (tables if kind == "table" else charts)[name]
+        body = inserts[int(m.group(2))]
+        if m.group(1) and m.group(3) and body.startswith(("<figure", "<p", "<div", "<table")):
+            return body
+        return (m.group(1) or "") + body + (m.group(3) or "")
 
-    return _MARKER_RE.sub(swap, html)
+    html = marker_re.sub(swap, html)
+    if len(html) > MAX_HTML:
+        msg = f"das Kapitel wird zu groß ({len(html)} Zeichen, höchstens {MAX_HTML})"
+        if strict:
+            raise TextError(chapter, msg)
+        return _note(msg, True)
+    return html
 
 
 def export_dir(db: Session | None, year: int, jobcenter: str, folder: Path) -> list[Path]:
@@ -152,6 +428,26 @@ def export_dir(db: Session | None, year: int, jobcenter: str, folder: Path) -> l
     return out
 
 
+def _read_chapter_file(path: Path) -> str:
+    """A chapter file: a regular file (no FIFO, device or symlink), at most MAX_FILE_BYTES, UTF-8."""
+    import os
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise FileNotFoundError(f"{path.name}: cannot be opened as a regular file ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise FileNotFoundError(f"{path.name}: not a regular file")
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise FileNotFoundError(f"{path.name}: too large (at most {MAX_FILE_BYTES} bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileNotFoundError(f"{path.name}: not UTF-8 (byte {exc.start + 1}); save the file as UTF-8") from None
+
+
 def read_dir(folder: Path) -> dict[str, str]:
     """chapter -> Markdown from ``folder/*.md``; an unknown file name is an error (nothing written)."""
     if not folder.is_dir():
@@ -160,7 +456,7 @@ def read_dir(folder: Path) -> dict[str, str]:
     for path in sorted(folder.glob("*.md")):
         if path.stem not in CHAPTER_KEYS:
             raise KeyError(f"{path.name}: unknown chapter (known: {', '.join(CHAPTER_KEYS)})")
-        found[path.stem] = path.read_text(encoding="utf-8")
+        found[path.stem] = _read_chapter_file(path)
     if not found:
         raise FileNotFoundError(f"no chapter files (*.md) in {folder}")
     return found
@@ -180,20 +476,9 @@ l1_vorjahr l2_vorjahr l3_vorjahr
 vk_neu_mio egl_neu_mio budget_veraenderung egl_zweiter_arbeitsmarkt egl_fbw_egz_mat ausgaben_vorjahr
 ausgaben_erstes_halbjahr_vorjahr ausgaben_zweiter_arbeitsmarkt_vorjahr
 """.split())
-FUNCTIONS = frozenset({"tabelle", "grafik"})
-
-
-def check_syntax(chapter: str, markdown: str) -> None:
-    """Check a text before storing it: template syntax and placeholder names (the figures themselves
-    are filled when the document is written)."""
-    from jinja2 import meta
-
-    check_chapter(chapter)
-    try:
-        ast = _ENV.parse(markdown)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TextError(chapter, f"Fehler in der Vorlage, Zeile {exc.lineno}: {exc.message}") from None
-    unknown = sorted(meta.find_undeclared_variables(ast) - PLACEHOLDERS - FUNCTIONS)
-    if unknown:
-        raise TextError(chapter, f"unbekannter Platzhalter „{unknown[0]}“"
-                        + (f" (und {', '.join(unknown[1:])})" if len(unknown) > 1 else ""))
+# Every table and chart the programme can place (programme.collect; a test keeps both in step).
+TABLES = frozenset("""
+elb_entwicklung prognose erwerbstaetige lzb kennzahlen lzb_ziel lokale_ziele kommunale_ziele budget egl_plan
+ausgaben
+""".split())
+CHARTS = frozenset({"elb_entwicklung", "egl_verteilung"})

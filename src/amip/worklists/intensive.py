@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from amip.cockpit.store import AGE_GROUPS, Scope
 from amip.kennzahlen.calendar import month_str, parse_month, stichtag
 from amip.state import audit
+from amip.text import MEETING_MAX, NOTE_MAX, TextInputError, clean_text
 from amip.worklists.models import IntensiveMeeting, IntensivePlace
 
 WINDOW_DAYS = 730
@@ -335,8 +336,12 @@ def record_meeting(db: Session, place: IntensivePlace, *, date: dt.date, situati
                    further_support_needed: bool | None = None, now: dt.datetime | None = None) -> IntensiveMeeting:
     """Add one meeting record. After an integration the record must say whether further support is
     needed; a review of the previous steps is required from the second meeting on."""
-    situation, agreed_steps = (situation or "").strip(), (agreed_steps or "").strip()
-    review = (review_of_previous or "").strip() or None
+    try:
+        situation = clean_text(situation, "Situation", max_len=MEETING_MAX)
+        agreed_steps = clean_text(agreed_steps, "Vereinbarte Schritte", max_len=MEETING_MAX)
+        review = clean_text(review_of_previous, "Auswertung der letzten Schritte", max_len=MEETING_MAX) or None
+    except TextInputError as exc:
+        raise IntensiveError(f"Nicht gespeichert: {exc}") from None
     if place.status != "active":
         raise IntensiveError("Dieser Platz ist abgeschlossen; es können keine Gespräche mehr erfasst werden.")
     if not situation or not agreed_steps:
@@ -371,9 +376,13 @@ def end_place(db: Session, place: IntensivePlace, *, on: dt.date, reason: str, u
     """End a place before its six months are over (e.g. moved away, no longer ELB)."""
     if place.status != "active":
         raise IntensiveError("Dieser Platz ist bereits abgeschlossen.")
-    if not (reason or "").strip():
+    try:
+        reason = clean_text(reason, "Grund", max_len=NOTE_MAX)
+    except TextInputError as exc:
+        raise IntensiveError(f"Nicht gespeichert: {exc}") from None
+    if not reason:
         raise IntensiveError("Bitte einen Grund angeben.")
-    place.status, place.ended_on, place.end_reason = "ended_early", on, reason.strip()
+    place.status, place.ended_on, place.end_reason = "ended_early", on, reason
     db.flush()
     audit.record(db, user_name=user_name, role=role, action="intensive_end", list_name="Intensivbetreuung",
                  persons=1, detail=f"Platz {place.id}")

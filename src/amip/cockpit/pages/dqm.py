@@ -178,6 +178,8 @@ async def tasks_status(request: Request, viewer: Viewer = Depends(current_user))
         raise HTTPException(404, "Diese Aufgabe gibt es nicht.") from None
     except tasks.ReasonRequired:
         raise HTTPException(400, "„Kein Fehler“ braucht eine Begründung.") from None
+    except tasks.BadReason as exc:
+        raise HTTPException(400, f"Nicht gespeichert: {exc}") from None
     except tasks.TaskError:
         raise HTTPException(400, "Dieser Statuswechsel ist nicht möglich.") from None
     back = "/aufgaben"

@@ -247,7 +247,7 @@ def _save(request: Request, viewer: Viewer, jc: str, year: int, team: str | None
     try:
         with state(request).begin() as db:
             plans.save_plan(db, year, jc, team, _form_values(form), viewer.name, viewer.role,
-                            note=str(form.get("note", "")).strip()[:2000] or None)
+                            note=str(form.get("note", "")) or None)
     except plans.PlanError as exc:
         return _page(request, viewer, jc, year, error=f"Der Plan wurde nicht gespeichert: {exc}", status=400)
     except IntegrityError:  # someone saved the same plan in the same instant

@@ -88,8 +88,8 @@ def programme_download(request: Request, fmt: str, jc: str | None = None, year: 
     st = store(request)
     jc, y = pick_jobcenter(st, jc), _pick_year(st, year)
     p, chapter_texts = _collect(request, y, jc)
-    try:
-        data = rr.programme_bytes(p, chapter_texts, f".{fmt}")
+    try:  # a problem in a stored chapter text is a visible note in the document, never an error page
+        data = rr.programme_bytes(p, chapter_texts, f".{fmt}", strict=False)
     except tx.TextError as exc:
         raise HTTPException(400, str(exc)) from None
     name = f"AMIP_{y}_{jc}.{fmt}"
@@ -134,17 +134,21 @@ def _text_view(request: Request, viewer: Viewer, jc: str, y: int, chapter: str, 
     p, chapter_texts = _collect(request, y, jc)
     markdown = draft if draft is not None else chapter_texts[chapter]
     preview = None
-    if error is None:
+    if error is None:  # a stored text with problems (an old text): named above, notes in the preview
+        found = tx.problems(chapter, markdown)
+        if found:
+            error = (f"Kapitel „{chapter}“: Der gespeicherte Text hat Fehler: " + "; ".join(found[:5])
+                     + ". Bitte korrigieren oder auf den Standardtext zurücksetzen.")
+        tables = {n: str(t.html()) for n, t in p.tables.items()}
+        charts_ = {n: str(rr.chart_html(s, p.chart_titles.get(n, n))) for n, s in p.charts.items()}
         try:
-            tables = {n: str(t.html()) for n, t in p.tables.items()}
-            charts_ = {n: str(rr.chart_html(s, p.chart_titles.get(n, n))) for n, s in p.charts.items()}
-            preview = Markup(tx.render_markdown(chapter, markdown, p.context, tables, charts_))
+            preview = Markup(tx.render_markdown(chapter, markdown, p.context, tables, charts_, strict=False))
         except tx.TextError as exc:
             error = str(exc)
     title = dict(tx.CHAPTERS)[chapter].format(jobcenter=p.jobcenter_name)
     resp = render(request, "reports_text.html", viewer, jc=jc, year=y, chapter=chapter, title=title,
-                  markdown=markdown, preview=preview, error=error, placeholders=sorted(p.context),
-                  tables=sorted(p.tables), charts=sorted(p.charts))
+                  markdown=markdown, preview=preview, error=error, placeholders=sorted(tx.PLACEHOLDERS),
+                  tables=sorted(tx.TABLES), charts=sorted(tx.CHARTS), max_text=tx.MAX_TEXT)
     resp.status_code = status_code
     return resp
 
@@ -165,12 +169,11 @@ async def text_save(request: Request, viewer: Viewer = Depends(current_user)):
                              detail=f"{y} {jc} {chapter}")
         return RedirectResponse(f"/berichte/text?jc={jc}&year={y}&chapter={chapter}", status_code=303)
     markdown = str(form.get("markdown", "")).replace("\r\n", "\n")
-    if len(markdown) > 100_000:
-        raise HTTPException(400, "Der Text ist zu lang (höchstens 100.000 Zeichen).")
-    try:
-        tx.check_syntax(chapter, markdown)
+    try:  # names, conditions, control characters, length (tx.MAX_TEXT)
+        markdown = tx.check_syntax(chapter, markdown)
     except tx.TextError as exc:
-        return _text_view(request, viewer, jc, y, chapter, draft=markdown, error=str(exc), status_code=400)
+        return _text_view(request, viewer, jc, y, chapter, draft=markdown[:tx.MAX_TEXT + 1000], error=str(exc),
+                          status_code=400)
     with state(request).begin() as db:
         tx.save_text(db, y, jc, chapter, markdown, viewer.name)
         audit.record(db, user_name=viewer.name, role=viewer.role, action="report_text_edit",
