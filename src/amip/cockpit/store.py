@@ -8,8 +8,8 @@
     exists: the members are grouped by the office/team a person is assigned to at the Stichtag of
     each month, and the very same figure definitions (``Figure.shape``) are evaluated on that
     series (one definition per figure; only the grouping differs).
-The cache file (``<warehouse>.cockpit.duckdb``) records the warehouse's size and modification time;
-a new import makes it stale and the next ``FigureStore.open`` rebuilds it (written to a temporary
+The cache file (``<warehouse>.cockpit.duckdb``) records the warehouse's size and modification time
+and the engine's rules version (``engine.RULES_VERSION``); a new import or a new rules version makes it stale and the next ``FigureStore.open`` rebuilds it (written to a temporary
 file and moved into place, so a failed build leaves the old cache untouched).
 
 ``FigureStore`` holds the small tables in memory (pandas) for page rendering and answers the
@@ -36,7 +36,7 @@ from amip.kennzahlen import FIGURES
 from amip.kennzahlen import steering as steering_figures
 from amip.kennzahlen.backends import ibis_backend, warehouse_connection
 from amip.kennzahlen.calendar import month_str, parse_month, stichtag
-from amip.kennzahlen.engine import assemble, compute, with_lags
+from amip.kennzahlen.engine import RULES_VERSION, assemble, compute, with_lags
 from amip.kennzahlen.series import COUNT_COLUMNS, FLAG_COLUMNS
 from amip.warehouse.jobcenters import home_jobcenters
 from amip.warehouse.store import replacing
@@ -61,8 +61,10 @@ def cache_path(warehouse: Path) -> Path:
 
 
 def fingerprint(warehouse: Path) -> str:
+    """Cache layout, rules version of kennzahlen.md and the warehouse file's identity: a cache
+    built under another rules version (or before versions were recorded) is stale."""
     st = Path(warehouse).stat()
-    return f"v{CACHE_VERSION}:{st.st_size}:{st.st_mtime_ns}"
+    return f"v{CACHE_VERSION}:r{RULES_VERSION}:{st.st_size}:{st.st_mtime_ns}"
 
 
 # ---- building the cache ---------------------------------------------------------------------------
@@ -101,7 +103,7 @@ def build(warehouse: Path, progress: Callable[[str], None] | None = None) -> Pat
 
         forecast.build(con, progress=say, jobcenters=home)
         meta = {
-            "fingerprint": fingerprint(warehouse), "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "fingerprint": fingerprint(warehouse), "rules_version": RULES_VERSION, "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "first_month": month_str(first), "last_month": month_str(last), "coverage": [first_cov, last_cov],
             "skipped": result.skipped, "steering_skipped": steering.skipped, "caseload": has_caseload,
             "tables": sorted(names), "jobcenters": home,
