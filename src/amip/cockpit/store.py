@@ -402,12 +402,14 @@ class FigureStore:
                    CASE WHEN date_diff('year', p.birth_date, $st::DATE) < 25 THEN '{AGE_GROUPS[0]}'
                         WHEN date_diff('year', p.birth_date, $st::DATE) < 55 THEN '{AGE_GROUPS[1]}'
                         ELSE '{AGE_GROUPS[2]}' END AS age_group,
-                   m.sex, c.office, c.team, pr.code AS prognosis
-            FROM members m
+                   m.sex, c.office, c.team, pr.code AS prognosis, m.times
+            FROM (SELECT person_id, any_value(sex) AS sex, count(*) AS times FROM members
+                  WHERE jobcenter_id = $jc AND block = $block AND $midx BETWEEN m0 AND m1
+                  GROUP BY person_id) m
             JOIN w.persons p ON p.person_id = m.person_id
             LEFT JOIN c ON c.person_id = m.person_id
             LEFT JOIN pr ON pr.person_id = m.person_id
-            WHERE m.jobcenter_id = $jc AND m.block = $block AND $midx BETWEEN m.m0 AND m.m1 {where}
+            WHERE true {where}
             ORDER BY m.person_id
         """
         with self._lock:
@@ -417,7 +419,9 @@ class FigureStore:
         """The persons counted in series column ``column`` of ``jobcenter`` in ``month``, that
         ``scope`` allows: person_id (pseudonymous), age_group, sex, office, team, prognosis, all
         at the Stichtag the count takes its attributes from (ST(m), or ST(m-1) for integrations
-        and exits); team and caseload scopes apply at that Stichtag too."""
+        and exits); team and caseload scopes apply at that Stichtag too. ``times`` is how often
+        the person is counted (ELB entries and exits count every status change, so a person can
+        enter twice in a month; 1 for every other count)."""
         return self._persons(jobcenter, column, month, scope).copy()
 
 
