@@ -94,3 +94,11 @@ def test_figure_page_and_drill_down(client):
         "/personen?jc=J1&count=entries&month=2022-03" in html
     page = client.get("/personen?jc=J1&count=entries&month=2022-03&sex=all").text
     assert "<strong>1</strong> Person mit zusammen <strong>2</strong> Statuswechseln" in page
+
+
+def test_api_gives_numerator_and_denominator_of_the_averaged_rates(client):
+    login(client, "co")
+    rows = client.get("/api/figures?figure=K1E3&jc=J1&sex=all").json()
+    dec = next(r for r in rows if r["month"] == M)
+    assert (dec["numerator"], dec["denominator"]) == (2, 15)
+    assert dec["value"] == pytest.approx(200 / 15)
