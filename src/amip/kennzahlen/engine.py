@@ -57,7 +57,8 @@ class Result:
     series: pa.Table | None = None
     # With ``members=True``: the persons behind every count of ``series``, as month ranges
     # (jobcenter_id, block, person_id, sex, m0, m1): person p is counted in column ``block`` of
-    # job center j and month m exactly when a row has m0 <= m <= m1 (rows of a block are disjoint).
+    # job center j and month m once for each row with m0 <= m <= m1 (rows of a block are disjoint,
+    # except that ELB entries and exits have one row per status change: p may enter twice in m).
     members: pa.Table | None = None
 
 
