@@ -79,20 +79,28 @@ class Oracle:
     def lzb(self, j, d):
         return {p for p in self.elb(j, d) if self.dur(p, d) >= 638 and birthday17(self.birth[p]) <= d}
 
+    def lzb_any(self, d):
+        """LZB_*(d): LZB at some job center (ELB anywhere at d, the same Dur and age test)."""
+        elb_any = {p for p, _, s, e, _ in self.spells if covers(s, e, d)}
+        return {p for p in elb_any if self.dur(p, d) >= 638 and birthday17(self.birth[p]) <= d}
+
     def entries(self, j, m):
+        """The entries into j in m as status changes (person, day s): a row of p at j starts on s in m
+        and no row of p at j covers s - 1; two rows starting on the same day are one pair."""
         out = set()
         for p, jj, s, e, _ in self.spells:
             if jj == j and month_of(s) == m and not any(
                     covers(s2, e2, s - dt.timedelta(days=1)) for p2, j2, s2, e2, _ in self.spells if p2 == p and j2 == j):
-                out.add(p)
+                out.add((p, s))
         return out
 
     def exits(self, j, m):
+        """The exits from j in m as status changes (person, day e + 1)."""
         out = set()
         for p, jj, s, e, _ in self.spells:
             if jj == j and e is not None and month_of(e + dt.timedelta(days=1)) == m and not any(
                     covers(s2, e2, e + dt.timedelta(days=1)) for p2, j2, s2, e2, _ in self.spells if p2 == p and j2 == j):
-                out.add(p)
+                out.add((p, e + dt.timedelta(days=1)))
         return out
 
     def found(self, j, m, starts):
@@ -138,9 +146,15 @@ class Oracle:
             return num, den, val
 
         def averaged(pairs, ok):
-            if not ok or any(d == 0 for _, d in pairs):
+            """Stock-weighted: Σ flows / Σ stocks; a month with stock 0 adds 0 to both sums."""
+            if not ok:
                 return None, None, None
-            return None, None, sum(n / d * 100 for n, d in pairs) / len(pairs)
+            num = sum(n for n, d in pairs if d > 0)
+            den = sum(d for _, d in pairs)
+            return num, den, None if den == 0 else num / den * 100
+
+        def events(ev):  # status changes (person, day) of the persons ``keep`` selects
+            return sum(1 for p, _ in ev if keep({p}))
 
         ben = defaultdict(float)
         for jj, month, kind, amount in self.benefits:
@@ -152,8 +166,8 @@ class Oracle:
         stock = lambda m: len(keep(self.elb(j, st(m))))  # noqa: E731
         r["K1E2"] = change(stock(M), stock(prev), self.cov(M), self.cov(prev))
         flows_ok = all(self.cov(m) and self.cov(month_add(m, -1)) for m in win)
-        r["K1E3"] = averaged([(len(keep(self.entries(j, m))), stock(m)) for m in win], flows_ok)
-        r["K1E4"] = averaged([(len(keep(self.exits(j, m))), stock(month_add(m, -1))) for m in win], flows_ok)
+        r["K1E3"] = averaged([(events(self.entries(j, m)), stock(m)) for m in win], flows_ok)
+        r["K1E4"] = averaged([(events(self.exits(j, m)), stock(month_add(m, -1))) for m in win], flows_ok)
 
         int_ok = all(self.cov(m) and self.cov(month_add(m, -1)) and self.cov(month_add(m, -2)) for m in win)
         mean_stock = sum(stock(m) for m in win) / 12 if all(self.cov(m) for m in win) else None
@@ -193,7 +207,10 @@ class Oracle:
         else:
             r["K3E2"] = (None, None, None)
         lzb_flow_ok = all(self.dur_ok(m) and self.dur_ok(month_add(m, -1)) for m in win)
-        r["K3E3"] = averaged([(len(lzb(m) - lzb(month_add(m, -1))), len(lzb(m))) for m in win], lzb_flow_ok)
-        r["K3E4"] = averaged([(len(lzb(month_add(m, -1)) - lzb(m)), len(lzb(month_add(m, -1)))) for m in win],
+        # LZB flows: an entry at j needs p not LZB at ANY job center at ST(m-1), an exit p not LZB
+        # anywhere at ST(m) (a move between job centers while LZB is no LZB flow).
+        anyw = lambda m: keep(self.lzb_any(st(m)))  # noqa: E731
+        r["K3E3"] = averaged([(len(lzb(m) - anyw(month_add(m, -1))), len(lzb(m))) for m in win], lzb_flow_ok)
+        r["K3E4"] = averaged([(len(lzb(month_add(m, -1)) - anyw(m)), len(lzb(month_add(m, -1)))) for m in win],
                              lzb_flow_ok)
         return r

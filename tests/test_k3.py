@@ -47,11 +47,23 @@ def _flow_case(ds: DataSet) -> dt.date:
     return r2_start
 
 
+def _move_cases(ds: DataSet) -> None:
+    """Moves between job centers while LZB (rules version 2: LZB at any job center decides).
+    mv (w): MA 2018-01-01 .. 2021-04-30, then MB from 2021-05-01: LZB at MA at ST(Apr), at MB at
+            ST(May) (Dur counts both): no LZB exit from MA, no LZB entry into MB.
+    mv2 (m): MC 2018-01-01 .. 2021-04-30, then MD from 2021-06-01: not ELB anywhere at ST(May), so an
+            LZB exit from MC in May; at ST(Jun) Dur = 730 - 31 (May) = 699 >= 638: LZB entry into MD in Jun."""
+    ds.person("mv", "w").person("mv2", "m")
+    ds.spell("mv", "MA", "2018-01-01", "2021-04-30").spell("mv", "MB", "2021-05-01")
+    ds.spell("mv2", "MC", "2018-01-01", "2021-04-30").spell("mv2", "MD", "2021-06-01")
+
+
 @pytest.fixture(scope="module")
 def figs(tmp_path_factory):
     ds = DataSet("2018-01", "2021-12")
     _threshold_cases(ds)
     _flow_case(ds)
+    _move_cases(ds)
     return run_kpi(ds, tmp_path_factory.mktemp("k3"), "2019-11", "2021-12")
 
 
@@ -87,20 +99,48 @@ def test_k3e2_activation(figs):
 
 
 def test_k3e3_lzb_entry_rate(figs):
-    assert figs.value("L", M, "K3E3") == pytest.approx(100 / 3 / 12)    # r2 in Jun, LZB(Jun) = 3
-    assert figs.value("L", M, "K3E3", "m") == pytest.approx(50 / 12)    # LZB m in Jun: r2, r3
-    assert figs.value("L", M, "K3E3", "w") == pytest.approx(0.0)
+    # Stock-weighted: Σ LZB entries / Σ LZB(m), 2021-01..2021-12. L: r2 enters in Jun;
+    # LZB(m): Jan-May 2 (r1, r3), Jun-Aug 3, Sep-Dec 2 (r1, r2): 10 + 9 + 8 = 27
+    assert figs.get("L", M, "K3E3") == pytest.approx((1, 27, 100 / 27))
+    # m (r2, r3): Jan-May 1, Jun-Aug 2, Sep-Dec 1: 5 + 6 + 4 = 15
+    assert figs.get("L", M, "K3E3", "m") == pytest.approx((1, 15, 100 / 15))
+    assert figs.get("L", M, "K3E3", "w") == pytest.approx((0, 12, 0.0))  # r1 all year
 
 
 def test_k3e4_lzb_exit_rate(figs):
-    assert figs.value("L", M, "K3E4") == pytest.approx(100 / 3 / 12)    # r3 in Sep, LZB(Aug) = 3
-    assert figs.value("L", M, "K3E4", "m") == pytest.approx(50 / 12)
+    # r3 leaves in Sep; Σ LZB(m-1) = LZB 2020-12 .. 2021-11 = 2 (r1, r3) + 10 + 9 + 6 = 27
+    assert figs.get("L", M, "K3E4") == pytest.approx((1, 27, 100 / 27))
+    # m: 2020-12 r3 1 + Jan-May 5 + Jun-Aug 6 + Sep-Nov 3 = 15
+    assert figs.get("L", M, "K3E4", "m") == pytest.approx((1, 15, 100 / 15))
+    assert figs.get("L", M, "K3E4", "w") == pytest.approx((0, 12, 0.0))
+
+
+def test_move_between_job_centers_while_lzb_is_no_lzb_flow(figs):
+    # MA: LZB Jan-Apr 2021 (Σ 4), and 2020-12 .. 2021-11 (Σ 5); no exit: mv is LZB at MB at ST(May)
+    assert figs.get("MA", M, "K3E3") == pytest.approx((0, 4, 0.0))
+    assert figs.get("MA", M, "K3E4") == pytest.approx((0, 5, 0.0))
+    # MB: LZB May-Dec (Σ 8), May-Nov (Σ 7); no entry: mv was LZB at MA at ST(Apr)
+    assert figs.get("MB", M, "K3E3") == pytest.approx((0, 8, 0.0))
+    assert figs.get("MB", M, "K3E4") == pytest.approx((0, 7, 0.0))
+    # ... while the ELB flows do count the move: an exit from MA, an entry into MB (both in May)
+    assert figs.get("MA", M, "K1E4") == pytest.approx((1, 5, 20.0))
+    assert figs.get("MB", M, "K1E3") == pytest.approx((1, 8, 12.5))
+
+
+def test_move_with_a_month_outside_receipt_is_an_lzb_exit_and_entry(figs):
+    # MC: exit in May (not LZB anywhere at ST(May)); Σ LZB 2020-12 .. 2021-11 = 1 + 4 = 5
+    assert figs.get("MC", M, "K3E4") == pytest.approx((1, 5, 20.0))
+    assert figs.get("MC", M, "K3E4", "m") == pytest.approx((1, 5, 20.0))
+    # MD: entry in Jun; LZB Jun-Dec, Σ 7
+    assert figs.get("MD", M, "K3E3") == pytest.approx((1, 7, 100 / 7))
+    assert figs.get("MD", M, "K3E4") == pytest.approx((0, 6, 0.0))
 
 
 def test_k3_coverage_of_the_730_day_window(figs):
     # LZB at ST(m) needs ST(m) - 729 >= 2018-01-01: true from 2019-12 on.
     assert figs.get("L", "2019-11", "K3") == (None, None, None)
     assert figs.get("L", "2019-12", "K3")[0] == 2 and figs.get("L", "2019-12", "K3")[1:] == (None, None)
-    # K3E3 at 2020-11 averages 2019-12..2020-11; its first month needs LZB at ST(2019-11)
-    assert figs.value("L", "2020-11", "K3E3") is None
-    assert figs.value("L", "2020-12", "K3E3") == pytest.approx(0.0)
+    # K3E3 at 2020-11 sums 2019-12..2020-11; its first month needs LZB at ST(2019-11)
+    assert figs.get("L", "2020-11", "K3E3") == (None, None, None)
+    # 2020-12: no LZB flow at L in 2020; Σ LZB(m) 2020-01..2020-12 = 12 * 2 (r1, r3)
+    assert figs.get("L", "2020-12", "K3E3") == pytest.approx((0, 24, 0.0))

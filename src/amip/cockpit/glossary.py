@@ -22,6 +22,9 @@ class Explanation:
     definition: str  # plain German, one or two sentences
     higher_is_better: bool
     kind: str = "Quote"  # "Veränderungsrate" | "Quote" | "Durchschnittsrate" | "Anteil"
+    # What changed with a rules version (shown under the definition), so a reader who compares
+    # with an older export knows why the value moved.
+    change: str = ""
 
 
 EXPLANATIONS: dict[str, Explanation] = {
@@ -42,14 +45,25 @@ EXPLANATIONS: dict[str, Explanation] = {
         higher_is_better=False, kind="Veränderungsrate"),
     "K1E3": Explanation(
         "Zugangsrate ELB",
-        "Durchschnitt der letzten zwölf Monate: Zugänge in den Leistungsbezug im Monat je 100 ELB am "
-        "Monatsende.",
-        higher_is_better=False, kind="Durchschnittsrate"),
+        "Zugänge in den Leistungsbezug der letzten zwölf Monate je 100 ELB am Monatsende, über dieselben "
+        "zwölf Monate summiert (bestandsgewichteter Durchschnitt der Monatsraten). Jeder Zugang zählt, auch "
+        "zwei Zugänge einer Person im selben Monat; ein Wechsel des Jobcenters ist beim neuen Jobcenter ein "
+        "Zugang.",
+        higher_is_better=False, kind="Durchschnittsrate",
+        change="Seit Regelversion 2 (Dezember 2026) ist der Zwölfmonatswert bestandsgewichtet: Summe der Zugänge geteilt durch die Summe der ELB-Bestände am Monatsende, mal 100, mit Zähler und Nenner; Regelversion 1 bildete das ungewichtete Mittel der zwölf Monatsraten (ohne Zähler und Nenner, leer bei einem Monat ohne Bestand). Ein Monat ohne Bestand trägt jetzt 0 zu Zähler und Nenner bei. "
+               "Außerdem zählt jetzt jeder Zugang (Regelversion 1: höchstens einer je Person und Monat). "
+               "Werte aus Exporten nach Regelversion 1 weichen deshalb ab, am stärksten bei kleinem oder "
+               "schwankendem Bestand."),
     "K1E4": Explanation(
         "Abgangsrate ELB",
-        "Durchschnitt der letzten zwölf Monate: Abgänge aus dem Leistungsbezug im Monat je 100 ELB am Ende "
-        "des Vormonats.",
-        higher_is_better=True, kind="Durchschnittsrate"),
+        "Abgänge aus dem Leistungsbezug der letzten zwölf Monate je 100 ELB am Ende des jeweiligen "
+        "Vormonats, über dieselben zwölf Monate summiert (bestandsgewichteter Durchschnitt der Monatsraten). "
+        "Jeder Abgang zählt, auch zwei Abgänge einer Person im selben Monat; ein Wechsel des Jobcenters ist "
+        "beim alten Jobcenter ein Abgang.",
+        higher_is_better=True, kind="Durchschnittsrate",
+        change="Seit Regelversion 2 (Dezember 2026) ist der Zwölfmonatswert bestandsgewichtet: Summe der Abgänge geteilt durch die Summe der ELB-Bestände am Ende des Vormonats, mal 100, mit Zähler und Nenner; Regelversion 1 bildete das ungewichtete Mittel der zwölf Monatsraten (ohne Zähler und Nenner, leer bei einem Monat ohne Bestand). Ein Monat ohne Bestand trägt jetzt 0 zu Zähler und Nenner bei. "
+               "Außerdem zählt jetzt jeder Abgang (Regelversion 1: höchstens einer je Person und Monat). "
+               "Werte aus Exporten nach Regelversion 1 weichen deshalb ab."),
     "K2": Explanation(
         "Integrationsquote",
         "Summe der Integrationen (sozialversicherungspflichtige Beschäftigung, Ausbildung, Selbständigkeit) "
@@ -91,14 +105,24 @@ EXPLANATIONS: dict[str, Explanation] = {
         higher_is_better=True, kind="Anteil"),
     "K3E3": Explanation(
         "Zugangsrate LZB",
-        "Durchschnitt der letzten zwölf Monate: neue Langzeitleistungsbeziehende im Monat je 100 "
-        "Langzeitleistungsbeziehende am Monatsende.",
-        higher_is_better=False, kind="Durchschnittsrate"),
+        "Zugänge in den Langzeitleistungsbezug der letzten zwölf Monate je 100 Langzeitleistungsbeziehende "
+        "am Monatsende, über dieselben zwölf Monate summiert (bestandsgewichteter Durchschnitt). Ein Zugang "
+        "ist eine Person, die am Monatsende LZB im Jobcenter ist und am Ende des Vormonats in keinem "
+        "Jobcenter LZB war: ein Wechsel des Jobcenters als LZB ist kein Zugang.",
+        higher_is_better=False, kind="Durchschnittsrate",
+        change="Seit Regelversion 2 (Dezember 2026) ist der Zwölfmonatswert bestandsgewichtet: Summe der Zugänge geteilt durch die Summe der LZB-Bestände am Monatsende, mal 100, mit Zähler und Nenner; Regelversion 1 bildete das ungewichtete Mittel der zwölf Monatsraten (ohne Zähler und Nenner, leer bei einem Monat ohne Bestand). Ein Monat ohne Bestand trägt jetzt 0 zu Zähler und Nenner bei. "
+               "Außerdem ist ein Wechsel zwischen Jobcentern als LZB kein Zugang mehr (Regelversion 1: ein "
+               "Zugang beim neuen Jobcenter). Werte aus Exporten nach Regelversion 1 weichen deshalb ab."),
     "K3E4": Explanation(
         "Abgangsrate LZB",
-        "Durchschnitt der letzten zwölf Monate: Abgänge aus dem Langzeitleistungsbezug im Monat je 100 "
-        "Langzeitleistungsbeziehende am Ende des Vormonats.",
-        higher_is_better=True, kind="Durchschnittsrate"),
+        "Abgänge aus dem Langzeitleistungsbezug der letzten zwölf Monate je 100 Langzeitleistungsbeziehende "
+        "am Ende des jeweiligen Vormonats, über dieselben zwölf Monate summiert (bestandsgewichteter "
+        "Durchschnitt). Ein Abgang ist eine Person, die am Ende des Vormonats LZB im Jobcenter war und am "
+        "Monatsende in keinem Jobcenter LZB ist: ein Wechsel des Jobcenters als LZB ist kein Abgang.",
+        higher_is_better=True, kind="Durchschnittsrate",
+        change="Seit Regelversion 2 (Dezember 2026) ist der Zwölfmonatswert bestandsgewichtet: Summe der Abgänge geteilt durch die Summe der LZB-Bestände am Ende des Vormonats, mal 100, mit Zähler und Nenner; Regelversion 1 bildete das ungewichtete Mittel der zwölf Monatsraten (ohne Zähler und Nenner, leer bei einem Monat ohne Bestand). Ein Monat ohne Bestand trägt jetzt 0 zu Zähler und Nenner bei. "
+               "Außerdem ist ein Wechsel zwischen Jobcentern als LZB kein Abgang mehr (Regelversion 1: ein "
+               "Abgang beim alten Jobcenter). Werte aus Exporten nach Regelversion 1 weichen deshalb ab."),
     # Steering figures beyond § 48a (amip.kennzahlen.steering; not in available_figures()).
     "S1": Explanation(
         "ELB im Jahresdurchschnitt",

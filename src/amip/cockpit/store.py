@@ -8,8 +8,8 @@
     exists: the members are grouped by the office/team a person is assigned to at the Stichtag of
     each month, and the very same figure definitions (``Figure.shape``) are evaluated on that
     series (one definition per figure; only the grouping differs).
-The cache file (``<warehouse>.cockpit.duckdb``) records the warehouse's size and modification time;
-a new import makes it stale and the next ``FigureStore.open`` rebuilds it (written to a temporary
+The cache file (``<warehouse>.cockpit.duckdb``) records the warehouse's size and modification time
+and the engine's rules version (``engine.RULES_VERSION``); a new import or a new rules version makes it stale and the next ``FigureStore.open`` rebuilds it (written to a temporary
 file and moved into place, so a failed build leaves the old cache untouched).
 
 ``FigureStore`` holds the small tables in memory (pandas) for page rendering and answers the
@@ -36,7 +36,7 @@ from amip.kennzahlen import FIGURES
 from amip.kennzahlen import steering as steering_figures
 from amip.kennzahlen.backends import ibis_backend, warehouse_connection
 from amip.kennzahlen.calendar import month_str, parse_month, stichtag
-from amip.kennzahlen.engine import assemble, compute, with_lags
+from amip.kennzahlen.engine import RULES_VERSION, assemble, compute, with_lags
 from amip.kennzahlen.series import COUNT_COLUMNS, FLAG_COLUMNS
 from amip.warehouse.jobcenters import home_jobcenters
 from amip.warehouse.store import replacing
@@ -61,8 +61,10 @@ def cache_path(warehouse: Path) -> Path:
 
 
 def fingerprint(warehouse: Path) -> str:
+    """Cache layout, rules version of kennzahlen.md and the warehouse file's identity: a cache
+    built under another rules version (or before versions were recorded) is stale."""
     st = Path(warehouse).stat()
-    return f"v{CACHE_VERSION}:{st.st_size}:{st.st_mtime_ns}"
+    return f"v{CACHE_VERSION}:r{RULES_VERSION}:{st.st_size}:{st.st_mtime_ns}"
 
 
 # ---- building the cache ---------------------------------------------------------------------------
@@ -101,7 +103,7 @@ def build(warehouse: Path, progress: Callable[[str], None] | None = None) -> Pat
 
         forecast.build(con, progress=say, jobcenters=home)
         meta = {
-            "fingerprint": fingerprint(warehouse), "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "fingerprint": fingerprint(warehouse), "rules_version": RULES_VERSION, "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "first_month": month_str(first), "last_month": month_str(last), "coverage": [first_cov, last_cov],
             "skipped": result.skipped, "steering_skipped": steering.skipped, "caseload": has_caseload,
             "tables": sorted(names), "jobcenters": home,
@@ -400,12 +402,14 @@ class FigureStore:
                    CASE WHEN date_diff('year', p.birth_date, $st::DATE) < 25 THEN '{AGE_GROUPS[0]}'
                         WHEN date_diff('year', p.birth_date, $st::DATE) < 55 THEN '{AGE_GROUPS[1]}'
                         ELSE '{AGE_GROUPS[2]}' END AS age_group,
-                   m.sex, c.office, c.team, pr.code AS prognosis
-            FROM members m
+                   m.sex, c.office, c.team, pr.code AS prognosis, m.times
+            FROM (SELECT person_id, any_value(sex) AS sex, count(*) AS times FROM members
+                  WHERE jobcenter_id = $jc AND block = $block AND $midx BETWEEN m0 AND m1
+                  GROUP BY person_id) m
             JOIN w.persons p ON p.person_id = m.person_id
             LEFT JOIN c ON c.person_id = m.person_id
             LEFT JOIN pr ON pr.person_id = m.person_id
-            WHERE m.jobcenter_id = $jc AND m.block = $block AND $midx BETWEEN m.m0 AND m.m1 {where}
+            WHERE true {where}
             ORDER BY m.person_id
         """
         with self._lock:
@@ -415,7 +419,9 @@ class FigureStore:
         """The persons counted in series column ``column`` of ``jobcenter`` in ``month``, that
         ``scope`` allows: person_id (pseudonymous), age_group, sex, office, team, prognosis, all
         at the Stichtag the count takes its attributes from (ST(m), or ST(m-1) for integrations
-        and exits); team and caseload scopes apply at that Stichtag too."""
+        and exits); team and caseload scopes apply at that Stichtag too. ``times`` is how often
+        the person is counted (ELB entries and exits count every status change, so a person can
+        enter twice in a month; 1 for every other count)."""
         return self._persons(jobcenter, column, month, scope).copy()
 
 

@@ -28,7 +28,9 @@ from amip.kennzahlen.integrations import events, integration_blocks, integration
 from amip.kennzahlen.series import count, grid_keys, monthly_series, range_deltas
 from amip.kennzahlen.stock import (
     jobcenter_islands,
+    lzb_any_ranges,
     lzb_in_active_measures,
+    person_onsets,
     single_parent_ranges,
     stock_islands,
 )
@@ -39,6 +41,10 @@ OUTPUT_SCHEMA = pa.schema([
 ])
 SEX_ORDER = ("all", "m", "w")
 STAGES = ("loading", "lzb_durations", "stocks", "flows", "integrations", "assembling")
+# The rules version of kennzahlen.md the engine implements (version 2: flows count status changes,
+# stock-weighted twelve-month rates, a move between job centers is no LZB flow). Recorded in the
+# cockpit cache and in Parquet exports, so outputs made under another version are recognisable.
+RULES_VERSION = 2
 
 
 @dataclass
@@ -51,7 +57,8 @@ class Result:
     series: pa.Table | None = None
     # With ``members=True``: the persons behind every count of ``series``, as month ranges
     # (jobcenter_id, block, person_id, sex, m0, m1): person p is counted in column ``block`` of
-    # job center j and month m exactly when a row has m0 <= m <= m1 (rows of a block are disjoint).
+    # job center j and month m once for each row with m0 <= m <= m1 (rows of a block are disjoint,
+    # except that ELB entries and exits have one row per status change: p may enter twice in m).
     members: pa.Table | None = None
 
 
@@ -112,7 +119,11 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
             # durations count spells at every job center, the stock only the chosen one's.
             all_jc = keep(jobcenter_islands(spells))
             per_jc = all_jc.filter(all_jc.jobcenter_id == jobcenter) if jobcenter else all_jc
-            stock = keep(stock_islands(per_jc, all_jc, persons, first_duration_month(inp.coverage)))
+            onsets = keep(person_onsets(all_jc))
+            first_lzb = first_duration_month(inp.coverage)
+            stock = keep(stock_islands(per_jc, all_jc, persons, first_lzb, onsets))
+            # LZB at any job center (LZB flows of rules version 2: a move is no LZB flow).
+            lzb_any = keep(lzb_any_ranges(onsets, persons, first_lzb))
 
         with st.stage("stocks"):
             sp_ranges = keep(single_parent_ranges(mine))
@@ -128,7 +139,7 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
 
         with st.stage("flows"):
             entries, exits = elb_flows(per_jc, persons)
-            lzb_in, lzb_out = lzb_flows(stock)
+            lzb_in, lzb_out = lzb_flows(stock, lzb_any)
             flows = [(entries, "entries"), (exits, "exits"), (lzb_in, "lzb_entries"), (lzb_out, "lzb_exits")]
             parts += [keep(count(t, name, lo, hi)) for t, name in flows]
             for t, name in flows:

@@ -1,13 +1,21 @@
 """Entries into and exits from the ELB stock of a job center (K1E3, K1E4), and LZB flows (K3E3, K3E4).
 
-An entry of p into j in m is the start s (in m) of a spell with no spell of p at j covering s - 1;
-an exit is an end e (e + 1 in m) with no spell of p at j covering e + 1. Merging the spells of each
-(person, job center) into islands that also join back-to-back spells makes every island start an
-entry and every closed island end an exit, and nothing else.
+ELB flows (rules version 2) count status changes. An entry of p into j in m is a start s (in m) of
+a spell with no spell of p at j covering s - 1; an exit is an end e (e + 1 in m) with no spell of p
+at j covering e + 1. Merging the spells of each (person, job center) into islands that also join
+back-to-back spells makes every island start an entry and every closed island end an exit, and
+nothing else: two rows starting on the same day lie in one island (one entry), and two separate
+stretches starting in one month are two entries (each counted, no ``distinct``). A move between
+job centers is an exit at the old and an entry at the new one (islands are per job center).
 
-LZB status holds from ``m_lzb`` to the end of a stretch (see :mod:`stock`), so an LZB entry is the
-month ``m_lzb`` and an LZB exit the month after the stretch ends, unless a neighbouring stretch
-of the same person and job center carries the status across the Stichtag in between.
+LZB flows: LZB status at j holds from ``m_lzb`` to the end of a stretch (see :mod:`stock`), so the
+only month in which a stretch can bring an LZB entry is ``m_lzb``, and the only month it can bring
+an LZB exit is ``m1 + 1``. Version 2 asks about LZB at *any* job center at the other Stichtag:
+an entry at ``m_lzb`` counts unless p is in ``LZB_*(ST(m_lzb - 1))``, an exit in ``m1 + 1`` unless
+p is in ``LZB_*(ST(m1 + 1))``. ``LZB_*`` is given as month ranges per person (:func:`lzb_any_ranges`
+in :mod:`stock`), so each test is an anti-join on the person with a range condition: no person x
+month expansion. The stretches of one (person, job center) cover disjoint months, so there is at
+most one LZB entry (exit) per person, job center and month.
 """
 
 from __future__ import annotations
@@ -20,27 +28,30 @@ KEYS = ["person_id", "jobcenter_id", "midx", "sex"]
 
 
 def elb_flows(per_jc: ibis.Table, persons: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
-    """Distinct (person_id, jobcenter_id, midx, sex) with at least one entry, and one exit, in midx.
+    """(person_id, jobcenter_id, midx, sex): one row per entry, and one per exit, in month midx
+    (a person entering twice in a month has two rows).
 
     ``per_jc`` are the stretches of :func:`amip.kennzahlen.stock.jobcenter_islands`."""
     isl = per_jc.join(persons.select("person_id", "sex"), "person_id")
-    entries = isl.select("person_id", "jobcenter_id", "sex", midx=month_of_day(isl.s)).distinct()
+    entries = isl.select("person_id", "jobcenter_id", "sex", midx=month_of_day(isl.s))
     closed = isl.filter(isl.e < OPEN_END)
-    exits = closed.select("person_id", "jobcenter_id", "sex", midx=month_of_day(closed.e + 1)).distinct()
+    exits = closed.select("person_id", "jobcenter_id", "sex", midx=month_of_day(closed.e + 1))
     return entries.select(*KEYS), exits.select(*KEYS)
 
 
-def lzb_flows(stock: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
-    """(person_id, jobcenter_id, midx, sex) of LZB entries and LZB exits, from the stock islands."""
-    w = ibis.window(group_by=[stock.person_id, stock.jobcenter_id], order_by=stock.s)
-    t = stock.mutate(
-        prev_lzb_at_end=stock.m_lzb.notnull().lag().over(w).fill_null(False),
-        next_adjacent=(stock.m0.lead().over(w) == stock.m1 + 1).fill_null(False),
-        next_lzb_at_start=(stock.m_lzb.lead().over(w) == stock.m0.lead().over(w)).fill_null(False),
-    )
-    lzb = t.filter(t.m_lzb.notnull())
-    carried_in = (lzb.m_lzb == lzb.m0) & lzb.prev_adjacent & lzb.prev_lzb_at_end
-    entries = lzb.filter(~carried_in).select("person_id", "jobcenter_id", "sex", midx=lzb.m_lzb)
-    carried_out = lzb.next_adjacent & lzb.next_lzb_at_start
-    exits = lzb.filter(~carried_out).select("person_id", "jobcenter_id", "sex", midx=lzb.m1 + 1)
+def _not_lzb_anywhere(t: ibis.Table, month: ibis.Value, lzb_any: ibis.Table) -> ibis.Table:
+    """The rows of ``t`` whose person is in no range of ``lzb_any`` containing ``month``."""
+    a = lzb_any.select(a_person=lzb_any.person_id, a0=lzb_any.l0, a1=lzb_any.l1)
+    t = t.mutate(q=month)
+    return t.anti_join(a, [t.person_id == a.a_person, a.a0 <= t.q, t.q <= a.a1]).drop("q")
+
+
+def lzb_flows(stock: ibis.Table, lzb_any: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
+    """(person_id, jobcenter_id, midx, sex) of LZB entries and LZB exits, from the stock islands
+    and the months of LZB status at any job center (``lzb_any``: person_id, l0, l1)."""
+    lzb = stock.filter(stock.m_lzb.notnull())
+    entries = _not_lzb_anywhere(lzb, lzb.m_lzb - 1, lzb_any)
+    entries = entries.select("person_id", "jobcenter_id", "sex", midx=entries.m_lzb)
+    exits = _not_lzb_anywhere(lzb, lzb.m1 + 1, lzb_any)
+    exits = exits.select("person_id", "jobcenter_id", "sex", midx=exits.m1 + 1)
     return entries.select(*KEYS), exits.select(*KEYS)

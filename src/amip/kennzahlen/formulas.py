@@ -162,8 +162,11 @@ class Share(Shape):
 
 @dataclass(frozen=True)
 class AveragedRate(Shape):
-    """Mean over m = M-11..M of num(m) / den(m - den_lag) * 100; NULL if any month is uncovered or
-    has a zero denominator. Numerator and denominator are NULL (the contract's averaged rates)."""
+    """The stock-weighted twelve-month rate (rules version 2): Σ num(m) / Σ den(m - den_lag) over
+    m = M-11..M, times 100. A month whose stock den(m - den_lag) is 0 contributes 0 to both sums
+    (kennzahlen.md, "Averages over twelve months"); NULL when a month of the window is not covered
+    (flag ``ok``) or the summed denominator is 0. ``den_lag = 1`` uses the series column
+    ``<den>_prev`` (the previous month's stock, see ``engine.with_lags``)."""
 
     num: str
     den: str
@@ -171,11 +174,13 @@ class AveragedRate(Shape):
     den_lag: int = 0
 
     def build(self, f):
-        den = f.t[f"{self.den}_prev"] if self.den_lag else f.t[self.den]
-        monthly = _when((f.t[self.ok] == 1) & (den > 0), f.col(self.num) / den.cast("float64") * 100)
+        den_m = (f.t[f"{self.den}_prev"] if self.den_lag else f.t[self.den]).cast("float64")
+        num_m = ibis.ifelse(den_m > 0, f.col(self.num), 0.0)
+        ok = f.all_ok(self.ok)
         w = f.window(11, 0)
-        value = _when(monthly.count().over(w) == 12, monthly.mean().over(w))
-        return NULL, NULL, value
+        num = _when(ok, num_m.sum().over(w))
+        den = _when(ok, den_m.sum().over(w))
+        return num, den, _percent(num, den)
 
     def columns(self):
         return {self.num, self.den}

@@ -9,10 +9,10 @@ FIGURES = (
            ChangeRate("luh"), person_based=False),
     Figure("K1E2", "Veränderung der Zahl der erwerbsfähigen Leistungsberechtigten",
            ChangeRate("stock")),
-    # Entries in m / Stock(m), averaged over M-11..M; flows need m and m-1 covered.
+    # Σ entries(m) / Σ Stock(m) over M-11..M (stock-weighted); flows need m and m-1 covered.
     Figure("K1E3", "Durchschnittliche Zugangsrate der ELB",
            AveragedRate("entries", "stock", ok="flow_ok")),
-    # Exits in m / Stock(m-1), averaged over M-11..M.
+    # Σ exits(m) / Σ Stock(m-1) over M-11..M.
     Figure("K1E4", "Durchschnittliche Abgangsrate der ELB",
            AveragedRate("exits", "stock", ok="flow_ok", den_lag=1)),
 )

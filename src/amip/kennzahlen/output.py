@@ -6,10 +6,14 @@ from pathlib import Path
 
 import duckdb
 
+from amip.kennzahlen.engine import RULES_VERSION
 from amip.warehouse.store import quiet
 import pyarrow as pa
 
 FORMATS = {".csv": "FORMAT csv, HEADER", ".parquet": "FORMAT parquet", ".jsonl": "FORMAT json"}
+# Parquet carries the rules version of kennzahlen.md as key-value metadata (CSV and JSON lines have
+# no place for it outside the contract's columns).
+RULES_VERSION_KEY = "amip_rules_version"
 
 
 def write_figures(table: pa.Table, out: Path) -> None:
@@ -17,6 +21,8 @@ def write_figures(table: pa.Table, out: Path) -> None:
     options = FORMATS.get(out.suffix.lower())
     if options is None:
         raise ValueError(f"unknown output format {out.suffix!r} for {out} (use {', '.join(FORMATS)})")
+    if out.suffix.lower() == ".parquet":
+        options += f", KV_METADATA {{{RULES_VERSION_KEY}: '{RULES_VERSION}'}}"
     out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     quiet(con)

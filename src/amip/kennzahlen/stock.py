@@ -45,7 +45,8 @@ def jobcenter_islands(spells: ibis.Table) -> ibis.Table:
     return islands(spells.select("person_id", "jobcenter_id", "s", "e"), ["person_id", "jobcenter_id"])
 
 
-def stock_islands(per_jc: ibis.Table, all_jc: ibis.Table, persons: ibis.Table, first_lzb_month: int) -> ibis.Table:
+def stock_islands(per_jc: ibis.Table, all_jc: ibis.Table, persons: ibis.Table, first_lzb_month: int,
+                  onsets: ibis.Table | None = None) -> ibis.Table:
     """(person_id, jobcenter_id, sex, s, e, m0, m1, prev_adjacent, m_lzb) per stretch at a job center.
 
     ``per_jc`` are the :func:`jobcenter_islands` to report; ``all_jc`` those of every job center
@@ -53,14 +54,15 @@ def stock_islands(per_jc: ibis.Table, all_jc: ibis.Table, persons: ibis.Table, f
     Only stretches covering at least one Stichtag are kept. ``m_lzb`` is the first month of the
     stretch whose Stichtag has LZB status (Dur >= 638, 17th birthday reached, 730-day window inside
     the coverage), NULL if none; from there on the person stays LZB until the stretch ends.
+    ``onsets`` are :func:`person_onsets` of ``all_jc`` when the caller has them already.
     """
     per_jc = month_ranges(per_jc)
     per_jc = per_jc.filter(per_jc.m0 <= per_jc.m1)
     w = ibis.window(group_by=[per_jc.person_id, per_jc.jobcenter_id], order_by=per_jc.s)
     per_jc = per_jc.mutate(prev_adjacent=(per_jc.m1.lag().over(w) == per_jc.m0 - 1).fill_null(False))
 
-    # Merged over all job centers (per-job-center stretches are merged already, so fewer rows).
-    onsets = lzb_onsets(islands(all_jc.select("person_id", "s", "e"), ["person_id"]))
+    if onsets is None:
+        onsets = person_onsets(all_jc)
     onsets = onsets.select(o_person=onsets.person_id, o_s=onsets.s, o_e=onsets.e, onset=onsets.onset)
     t = per_jc.join(onsets, [per_jc.person_id == onsets.o_person, onsets.o_s <= per_jc.s, per_jc.e <= onsets.o_e])
     t = t.join(persons, t.person_id == persons.person_id)
@@ -69,6 +71,27 @@ def stock_islands(per_jc: ibis.Table, all_jc: ibis.Table, persons: ibis.Table, f
     return t.select(
         t.person_id, t.jobcenter_id, t.sex, t.s, t.e, t.m0, t.m1, t.prev_adjacent, m_lzb=m_lzb,
     )
+
+
+def person_onsets(all_jc: ibis.Table) -> ibis.Table:
+    """(person_id, s, e, onset): a person's stretches of receipt merged over all job centers, with
+    the first day of LZB duration (see :mod:`lzb`). ``all_jc`` are :func:`jobcenter_islands` of every
+    job center (merged per job center already, so fewer rows)."""
+    return lzb_onsets(islands(all_jc.select("person_id", "s", "e"), ["person_id"]))
+
+
+def lzb_any_ranges(onsets: ibis.Table, persons: ibis.Table, first_lzb_month: int) -> ibis.Table:
+    """(person_id, l0, l1): the months m with p in ``LZB_*(ST(m))``, LZB at any job center.
+
+    On a Stichtag covered by a merged stretch the person is ELB at some job center, so LZB at any
+    job center is the stretch's LZB status: from the month of the onset (with the 17th birthday
+    and the coverage of the 730-day window) to the stretch's last Stichtag; NULL onsets drop out."""
+    r = month_ranges(onsets.filter(onsets.onset.notnull()))
+    b = persons.select(b_person=persons.person_id, b17=persons.b17)
+    r = r.join(b, r.person_id == b.b_person)
+    l0 = ibis.greatest(month_of_day(r.onset), month_of_day(r.b17), ibis.literal(first_lzb_month), r.m0)
+    r = r.select(r.person_id, l0=l0, l1=r.m1)
+    return r.filter(r.l0 <= r.l1)
 
 
 def person_month_ranges(t: ibis.Table) -> ibis.Table:

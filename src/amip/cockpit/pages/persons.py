@@ -17,6 +17,9 @@ from amip.cockpit.web import (
 
 router = APIRouter()
 PERSON_COUNTS = tuple(c for c in glossary.COUNTS if c not in ("llu", "luh"))
+# Counts in which one person can count more than once in a month (rules version 2: ELB flows count
+# every status change); their person list shows how often.
+MULTIPLE = ("entries", "exits")
 
 
 def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tuple[DataTable, str]:
@@ -36,6 +39,11 @@ def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tu
         r["prognosis"] = glossary.PROGNOSIS.get(r["prognosis"], r["prognosis"])
     cols = [Column("person_id", "Pseudonym"), Column("age_group", "Altersgruppe"), Column("sex", "Geschlecht"),
             Column("office", "Geschäftsstelle"), Column("team", "Team"), Column("prognosis", "Integrationsprognose")]
+    if count in MULTIPLE:  # every status change counts: a person may be in the number twice
+        cols.append(Column("times", f"{glossary.COUNTS[count]} im Monat", "count"))
+    else:
+        for r in rows:
+            r.pop("times", None)
     what = f"{glossary.COUNTS[count]} {month}, Jobcenter {jc}, {glossary.SEXES[sex]}"
     table = DataTable("Personen", cols, rows, f"personen_{count}_{jc}_{month}_{sex}",
                       caption=f"{what} ({access.scope_label(scope)})")
@@ -49,7 +57,9 @@ def persons_page(request: Request, count: str, month: str, jc: str | None = None
     table, what = persons_table(request, viewer, jc, count, month, sex)
     log_person_view(request, viewer, "view", what, len(table.rows))
     fig = figure if figure in glossary.EXPLANATIONS else None
-    return render(request, "persons.html", viewer, table=table, what=what, count=count, month=month,
+    # how many status changes the listed persons make up (a person may enter twice in a month)
+    times = sum(int(r.get("times", 1)) for r in table.rows) if count in MULTIPLE else None
+    return render(request, "persons.html", viewer, table=table, what=what, count=count, month=month, times=times,
                   jc=pick_jobcenter(store(request), jc), sex=pick_sex(sex), figure=fig,
                   scope=access.scope_label(access.person_scope(viewer)))
 
