@@ -104,7 +104,7 @@ def kpi(
     db: DbOption = None,
     jobcenter: Annotated[Optional[str], typer.Option("--jobcenter", help="Only this job center.")] = None,
     engine: Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark (local Spark).")] = "duckdb",
-    steering: Annotated[bool, typer.Option("--steering", help="Also the steering figures S1, S2, L1–L3, P1, E1, B1 (docs/steering.md).")] = False,
+    steering: Annotated[bool, typer.Option("--steering", help="Also the steering figures S1–S6, L1–L3, P1, E1, B1 (docs/steering.md).")] = False,
 ) -> None:
     """Compute all § 48a key figures (K1 … K3E4) per job center, month and sex."""
     from amip.kennzahlen.backends import ENGINES, ibis_backend, warehouse_connection
