@@ -21,7 +21,7 @@ PLAN_2022 = {
     "K2": (940 / 4230 * 100, 399 / 1985 * 100, 541 / 2245 * 100),  # Integrationsquote
     "integrations": (940, 399, 541),
     "elb": (4230, 1985, 2245),  # ELB Jahresdurchschnitt
-    "lzb": (3031, None, None),  # LZB-Bestand Dezember
+    "lzb": (3031, None, None),  # LZB-Bestand, Jahresdurchschnitt (S6)
     "K3": ((3031 / 3256 - 1) * 100, None, None),  # against the actual 3 256 of 12/2021
 }
 SEXES = ("all", "w", "m")
@@ -34,7 +34,7 @@ def plan_values() -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for i, sex in enumerate(("all", "w", "m")):
         row = {"integrations": PLAN_2022["integrations"][i], "elb_jdw": PLAN_2022["elb"][i],
-               "lzb_dec": PLAN_2022["lzb"][i]}
+               "lzb_jdw": PLAN_2022["lzb"][i]}
         out[sex] = {k: v for k, v in row.items() if v is not None}
     return out
 
