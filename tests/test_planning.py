@@ -308,7 +308,7 @@ def test_two_teams_plan_bottom_up_and_controlling_sees_the_sum(cockpit):
     assert by["Integrationen"][:3] == ["3", "4", "-1"]
     assert by["ELB (JDW)"][:3] == ["5", "5", "0"]
     assert by["Integrationsquote"][:2] == ["60", "80"]            # 3 / 5 · 100, 4 / 5 · 100
-    assert by["LZB (Dezember)"][:2] == ["1", "1"]                 # only T1 planned LZB
+    assert by["LZB (JDW)"][:2] == ["1", "1"]                      # only T1 planned LZB
     # rows 2 and 3: integrations of women and men, only T2 planned them (1 each); target not by sex
     assert rows[2][:3] == ["– Frauen", "1", ""] and rows[3][:3] == ["– Männer", "1", ""]
     html = co.get("/planung?jc=J1&year=2022").text
