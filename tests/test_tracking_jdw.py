@@ -51,6 +51,9 @@ def test_actual_lzb_is_the_annual_average_not_december(store):
     assert ist["all"]["lzb_jdw"] == 2.25                    # December alone would be 2
     assert ist["w"]["lzb_jdw"] == pytest.approx(23 / 12) and ist["m"]["lzb_jdw"] == pytest.approx(4 / 12)
     assert targets.actual_year(store, "J1", 2021)["all"]["lzb_jdw"] == 2
+    # 2020: LZB is known only from ST(2020-12) (730 days after 2019-01-01): no JDW, not 2 / 12
+    assert targets.actual_year(store, "J1", 2020)["all"]["lzb_jdw"] is None
+    assert proposal.propose(store, "J1", 2020)["all"]["lzb_jdw"] is None
     # the store's S6 says the same
     assert store.value("J1", "S6", "2022-12", "all")["value"] == 2.25
 

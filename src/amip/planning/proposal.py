@@ -22,7 +22,7 @@ import math
 
 from sqlalchemy.orm import Session
 
-from amip.planning import plans
+from amip.planning import plans, targets
 from amip.planning.models import SEXES
 
 SERIES_COLUMN = {"integrations": "int", "elb": "stock", "lzb": "lzb"}
@@ -49,10 +49,11 @@ def split_months(store, year: int) -> tuple[list[str], list[str]]:
 
 
 def observed(store, jobcenter_id: str, column: str, months: list[str], sex: str) -> list[float] | None:
-    """The monthly counts of ``column`` for ``months``; None when any of them is unknown."""
+    """The monthly counts of ``column`` for ``months``; None when any of them is unknown (outside
+    the store, or before the coverage allows it, see :func:`targets.known_count`)."""
     out = []
     for m in months:
-        v = store.count(jobcenter_id, column, m, sex)
+        v = targets.known_count(store, jobcenter_id, column, m, sex)
         if v is None:
             return None
         out.append(v)

@@ -190,6 +190,20 @@ def team_monthly(store, jobcenter: str, team: str, first: str, last: str) -> dic
     return out
 
 
+# A count is known only where its coverage flag in the store's series allows it (kennzahlen.md,
+# "Coverage"): the LZB stock needs the 730-day window of ST(m) inside the data (``lzb_ok``); before
+# that the series holds 0, which must not be averaged as if nobody were LZB.
+COVERAGE_FLAG = {"lzb": "lzb_ok"}
+
+
+def known_count(store, jobcenter: str, column: str, month: str, sex: str) -> float | None:
+    """``store.count`` of ``column``, None where the month is not usable for it."""
+    flag = COVERAGE_FLAG.get(column)
+    if flag is not None and store.count(jobcenter, flag, month, "all") != 1:
+        return None
+    return store.count(jobcenter, column, month, sex)
+
+
 class Counts:
     """Monthly counts for the job center (``team`` None: the store's series) or for one team
     (:func:`team_monthly`); a month the job center's series does not cover is None for both."""
@@ -200,7 +214,7 @@ class Counts:
         self._team = team_monthly(store, jobcenter, team, first, last) if team and first and last else {}
 
     def count(self, column: str, month: str, sex: str) -> float | None:
-        base = self.store.count(self.jobcenter, column, month, sex)
+        base = known_count(self.store, self.jobcenter, column, month, sex)
         if self.team is None or base is None:
             return base
         return self._team.get((column, month, sex), 0.0)
