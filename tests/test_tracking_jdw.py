@@ -151,3 +151,25 @@ def test_migration_0006_renames_the_lzb_measure(state_url):
             assert conn.execute(text("SELECT measure FROM plan_values")).scalars().all() == ["lzb_dec"]
     finally:
         engine.dispose()
+
+
+def test_demo_summary_sets_the_lzb_jdw_beside_the_plan(tmp_path):
+    """The demo's printout compares the planned LZB (3 031, a JDW) with the LZB JDW of the year, not
+    with the December stock: here 2,25 (prints as 2) against December's 2."""
+    from rich.console import Console
+
+    from amip.demo import lzb_jdw, summary
+    from amip.kennzahlen.backends import ibis_backend, warehouse_connection
+    from amip.kennzahlen.engine import compute
+
+    db = import_into(dataset(), tmp_path)
+    with warehouse_connection(db=db) as con, ibis_backend(con) as be:
+        result = compute(be, "2022-01", "2022-12")
+    assert lzb_jdw(result.series, 2022)[("J1", "all")] == 2.25
+    assert lzb_jdw(result.series, 2020) == {}  # LZB not known in every month of 2020
+    console = Console(width=200, record=True)
+    console.print(summary(result.table, ["J1"], result.series))
+    text = console.export_text()
+    row = next(line for line in text.splitlines() if "LZB (JDW 2022)" in line)
+    # Ist all 2,25 -> "2", Frauen 23/12 -> "2", Männer 4/12 -> "0"; plan 3.031 (all only)
+    assert [c.strip() for c in row.split("│")[2:8]] == ["2", "2", "0", "3.031", "·", "·"]

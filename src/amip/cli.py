@@ -234,7 +234,7 @@ def demo(
             home = home_jobcenters(con)
         write_figures(result.table, workdir / "kennzahlen.csv")
         cycle = prepare_cycle(db, workdir, spin)
-    out.print(summary(result.table, home))
+    out.print(summary(result.table, home, result.series))
     out.print(f"All figures {DEMO_FROM} … {DEMO_TO}: {workdir / 'kennzahlen.csv'}  ·  warehouse: {db}")
     dqm = cycle["dqm"]
     out.print(f"Plan 2022: {'entered and agreed' if cycle['plan'] else 'already agreed'} (amip plan show --year 2022 --db {db})")
