@@ -19,6 +19,7 @@ from __future__ import annotations
 import pytest
 from builder import DataSet, import_into, runner
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from amip.cli import app as cli
 from amip.cockpit.store import FigureStore
@@ -141,11 +142,8 @@ def test_migration_0006_renames_the_lzb_measure(state_url):
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "head")
             assert conn.execute(text("SELECT measure, value FROM plan_values")).all() == [("lzb_jdw", 3031)]
-        with engine.begin() as conn:  # the old name is refused now
-            with pytest.raises(Exception):
-                with conn.begin_nested():
-                    conn.execute(text("INSERT INTO plan_values (plan_id, sex, measure, value) "
-                                      "VALUES (1, 'w', 'lzb_dec', 1)"))
+        with engine.begin() as conn, pytest.raises(IntegrityError), conn.begin_nested():  # the old name is refused
+            conn.execute(text("INSERT INTO plan_values (plan_id, sex, measure, value) VALUES (1, 'w', 'lzb_dec', 1)"))
         with engine.begin() as conn:
             command.downgrade(alembic_config(conn), "0005")
             assert conn.execute(text("SELECT measure FROM plan_values")).scalars().all() == ["lzb_dec"]

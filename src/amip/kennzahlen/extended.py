@@ -18,7 +18,13 @@ from __future__ import annotations
 import ibis
 
 from amip.contract.schema import INTEGRATION_KINDS
-from amip.kennzahlen.calendar import Coverage, epoch_day, first_day, month_of_day, stichtag
+from amip.kennzahlen.calendar import (
+    Coverage,
+    epoch_day,
+    first_day,
+    month_of_day,
+    stichtag,
+)
 from amip.kennzahlen.stock import islands, person_month_ranges
 
 SUSTAINED_MONTHS = 12  # S3: ST(m+1) .. ST(m+12)

@@ -103,7 +103,7 @@ def actual_year(store, jobcenter: str, year: int, team: str | None = None) -> Va
     return out
 
 
-def lzb_jdw(counts: "Counts", months: list[str], sex: str) -> float | None:
+def lzb_jdw(counts: Counts, months: list[str], sex: str) -> float | None:
     """The mean of the monthly LZB counts over ``months`` (S6 when they are a calendar year);
     None when a month is unknown."""
     values = counts.counts("lzb", months, sex)
