@@ -21,6 +21,7 @@ GET  /                                                    303 200 200 200 200 20
 GET  /?month=2022-06                                      303 200 200 200 200 200
 GET  /uebersicht.csv                                      303 200 200 200 200 200
 GET  /uebersicht.xlsx                                     303 200 200 200 200 200
+GET  /uebersicht/monitoring.csv                           303 200 200 200 200 200
 GET  /kennzahl/K2                                         303 200 200 200 200 200
 GET  /kennzahl/K1E2?sex=w                                 303 200 200 200 200 200
 GET  /kennzahl/K2/einheiten?kind=team                     303 200 200 200 200 200

@@ -12,12 +12,13 @@ The hand-made job center J1 (coverage 2019-01 .. 2022-12), every number worked o
   e      m   2022-01-01 ..                  from 2022-03-10 T2   integrated 2022-03
   f      w   2022-01-01 ..                  from 2022-08-05 T1   integrated 2022-08
 
-Actual 2021 (December's K2 numerator/denominator, K3 numerator):
+Actual 2021 (December's K2 numerator/denominator; LZB as the annual average S6):
   stock months in 2021: a 12, b 12, c 6 (Jan–Jun), d 6 (Jul–Dec) = 36 -> ELB JDW 36 / 12 = 3;
   women a 12 + d 6 = 18 -> 1,5; men b 12 + c 6 = 18 -> 1,5.
   integrations 2021: c (m), d (w) -> all 2, m 1, w 1; quota 2 / 3 · 100 = 66,67 %.
-  LZB Dec 2021: a and b (receipt since 2019-01-01, the whole 730-day window) -> all 2, w 1, m 1;
-  d has 184 days, not LZB.
+  LZB JDW 2021: a and b are LZB at every Stichtag of 2021 (receipt since 2019-01-01: 638 days on
+  2020-09-29), nobody else (c: 181 days, d: 184 days) -> 24 / 12 = 2 (w 1, m 1), here the same as in
+  December.
   Team T1: a, b -> stock 24 / 12 = 2, no integrations, LZB 2. Team T2: c 6 + d 6 = 12 -> 1,
   integrations 2 (c at ST(2021-06) and d at ST(2021-11) in T2), LZB 0.
 """
@@ -43,9 +44,9 @@ from amip.state import audit
 from amip.state.db import open_state
 
 T0 = datetime(2022, 1, 10, 9, 0, tzinfo=UTC)
-SEED_2022 = {"all": {"integrations": 940, "elb_jdw": 4230, "lzb_dec": 3031},
+SEED_2022 = {"all": {"integrations": 940, "elb_jdw": 4230, "lzb_jdw": 3031},
              "w": {"integrations": 399, "elb_jdw": 1985}, "m": {"integrations": 541, "elb_jdw": 2245}}
-SEED_2021 = {"all": {"integrations": 1024, "elb_jdw": 4554, "lzb_dec": 3256},
+SEED_2021 = {"all": {"integrations": 1024, "elb_jdw": 4554, "lzb_jdw": 3256},
              "w": {"integrations": 399, "elb_jdw": 2178}, "m": {"integrations": 625, "elb_jdw": 2376}}
 USERS = [("co", "controlling", None), ("gf", "geschaeftsfuehrung", None), ("tl", "teamleitung", "T1"),
          ("tl2", "teamleitung", "T2"), ("ifk", "ifk", None)]
@@ -107,13 +108,13 @@ def test_total_is_women_plus_men_when_not_planned():
     plan = targets.with_totals({"w": {"integrations": 399, "elb_jdw": 1985}, "m": {"integrations": 541, "elb_jdw": 2245}})
     assert plan["all"]["integrations"] == 940 and plan["all"]["elb_jdw"] == 4230   # 399 + 541, 1985 + 2245
     assert one(plan["all"]["quota"]) == "22,2"
-    assert plan["all"]["lzb_dec"] is None                                           # not planned by sex
+    assert plan["all"]["lzb_jdw"] is None                                           # not planned by sex
     partial = targets.with_totals({"w": {"integrations": 399}})
     assert partial["all"]["integrations"] is None                                   # men missing: no total
 
 
 def test_bad_values_are_refused_with_their_place():
-    assert plans.clean_values({"all": {"elb_jdw": "4.230", "integrations": "940,5", "lzb_dec": ""}}) == \
+    assert plans.clean_values({"all": {"elb_jdw": "4.230", "integrations": "940,5", "lzb_jdw": ""}}) == \
         {"all": {"elb_jdw": 4230.0, "integrations": 940.5}}
     for values, words in [({"x": {"integrations": 1}}, "unknown sex"), ({"all": {"foo": 1}}, "unknown measure"),
                           ({"all": {"integrations": -1}}, "all/integrations: must not be negative"),
@@ -144,7 +145,7 @@ def test_versions_agreed_is_frozen_and_history_names_users(factory):
         assert agreed.agreed_by == "gf" and agreed.agreed_at == T0 + timedelta(days=1)
         newest = plans.current(db, 2022, "J1", status="any")
         assert newest.version == 2
-        assert newest.as_dict()["all"] == {"integrations": 950, "elb_jdw": 4230, "lzb_dec": 3031}  # merged
+        assert newest.as_dict()["all"] == {"integrations": 950, "elb_jdw": 4230, "lzb_jdw": 3031}  # merged
         assert newest.as_dict()["w"] == {"integrations": 399, "elb_jdw": 1985}
         hist = plans.history(db, 2022, "J1")
         assert [(h["version"], h["status"], h["created_by"], h["agreed_by"]) for h in hist] == [
@@ -193,7 +194,7 @@ def test_the_database_keeps_version_numbers_unique(factory):
 
 def test_team_plans_add_up(factory):
     with factory.begin() as db:
-        plans.save_plan(db, 2022, "J1", "T1", {"all": {"integrations": 500, "elb_jdw": 2000, "lzb_dec": 1500}},
+        plans.save_plan(db, 2022, "J1", "T1", {"all": {"integrations": 500, "elb_jdw": 2000, "lzb_jdw": 1500}},
                         "tl", "teamleitung")
         plans.save_plan(db, 2022, "J1", "T2", {"w": {"integrations": 150, "elb_jdw": 900},
                                                "m": {"integrations": 250, "elb_jdw": 1100}}, "tl2", "teamleitung")
@@ -204,7 +205,7 @@ def test_team_plans_add_up(factory):
     # all: T1 500 + T2 (150 + 250) = 900 integrations, 2000 + (900 + 1100) = 4000 ELB -> quota 22,5
     assert s["sum"]["all"]["integrations"] == 900 and s["sum"]["all"]["elb_jdw"] == 4000
     assert one(s["sum"]["all"]["quota"]) == "22,5"
-    assert s["sum"]["all"]["lzb_dec"] == 1500 and s["planned_by"]["all"]["lzb_dec"] == 1
+    assert s["sum"]["all"]["lzb_jdw"] == 1500 and s["planned_by"]["all"]["lzb_jdw"] == 1
     assert s["sum"]["w"]["integrations"] == 150  # only T2 planned women
     assert s["sum"]["w"]["quota"] is None and s["planned_by"]["w"]["integrations"] == 1  # T1 did not plan by sex
 
@@ -213,20 +214,20 @@ def test_team_plans_add_up(factory):
 
 def test_actual_previous_year_from_the_store(store):
     ist = targets.actual_year(store, "J1", 2021)
-    assert (ist["all"]["integrations"], ist["all"]["elb_jdw"], ist["all"]["lzb_dec"]) == (2, 3, 2)
-    assert (ist["w"]["integrations"], ist["w"]["elb_jdw"], ist["w"]["lzb_dec"]) == (1, 1.5, 1)
-    assert (ist["m"]["integrations"], ist["m"]["elb_jdw"], ist["m"]["lzb_dec"]) == (1, 1.5, 1)
+    assert (ist["all"]["integrations"], ist["all"]["elb_jdw"], ist["all"]["lzb_jdw"]) == (2, 3, 2)
+    assert (ist["w"]["integrations"], ist["w"]["elb_jdw"], ist["w"]["lzb_jdw"]) == (1, 1.5, 1)
+    assert (ist["m"]["integrations"], ist["m"]["elb_jdw"], ist["m"]["lzb_jdw"]) == (1, 1.5, 1)
     assert one(ist["all"]["quota"]) == "66,7"  # 2 / 3 · 100
     t1, t2 = (targets.actual_year(store, "J1", 2021, team=t) for t in ("T1", "T2"))
-    assert (t1["all"]["integrations"], t1["all"]["elb_jdw"], t1["all"]["lzb_dec"]) == (0, 2, 2)
-    assert (t2["all"]["integrations"], t2["all"]["elb_jdw"], t2["all"]["lzb_dec"]) == (2, 1, 0)
+    assert (t1["all"]["integrations"], t1["all"]["elb_jdw"], t1["all"]["lzb_jdw"]) == (0, 2, 2)
+    assert (t2["all"]["integrations"], t2["all"]["elb_jdw"], t2["all"]["lzb_jdw"]) == (2, 1, 0)
     assert targets.actual_year(store, "J1", 2023)["all"]["integrations"] is None  # not in the data
     assert targets.teams(store, "J1") == ["T1", "T2"]
 
 
 def test_programme_targets_against_the_store(factory, store):
     with factory.begin() as db:
-        p = plans.save_plan(db, 2022, "J1", None, {"all": {"integrations": 3, "elb_jdw": 4, "lzb_dec": 1}}, "co")
+        p = plans.save_plan(db, 2022, "J1", None, {"all": {"integrations": 3, "elb_jdw": 4, "lzb_jdw": 1}}, "co")
         plans.agree(db, p.id, "gf")
         t = plans.programme_targets(db, 2022, "J1", store)
     assert t["status"] == "agreed" and t["version"] == 1
@@ -242,13 +243,13 @@ def test_proposal_for_an_observed_year_is_the_actual(factory, store):
     from amip.planning import proposal
 
     assert proposal.propose(store, "J1", 2021) == {
-        "all": {"integrations": 2, "elb_jdw": 3, "lzb_dec": 2},
-        "w": {"integrations": 1, "elb_jdw": 1.5, "lzb_dec": 1},
-        "m": {"integrations": 1, "elb_jdw": 1.5, "lzb_dec": 1}}
+        "all": {"integrations": 2, "elb_jdw": 3, "lzb_jdw": 2},
+        "w": {"integrations": 1, "elb_jdw": 1.5, "lzb_jdw": 1},
+        "m": {"integrations": 1, "elb_jdw": 1.5, "lzb_jdw": 1}}
     with factory.begin() as db:
         plan = proposal.fill_draft(db, store, 2021, "J1", "co")
         assert (plan.version, plan.status, plan.source) == (1, "draft", "proposal")
-        assert plan.as_dict()["w"] == {"integrations": 1, "elb_jdw": 2, "lzb_dec": 1}  # 1,5 rounded half up
+        assert plan.as_dict()["w"] == {"integrations": 1, "elb_jdw": 2, "lzb_jdw": 1}  # 1,5 rounded half up
 
 
 # ---- the cockpit: two teams plan bottom-up, controlling sees the sum ----------------------------
@@ -287,12 +288,12 @@ def csv_rows(client, url: str) -> list[list[str]]:
 def test_two_teams_plan_bottom_up_and_controlling_sees_the_sum(cockpit):
     co, co_token = as_user(cockpit, "co")
     r = co.post("/planung/jobcenter", data={"csrf_token": co_token, "jc": "J1", "year": "2022",
-                                            "integrations_all": "4", "elb_jdw_all": "5", "lzb_dec_all": "1"},
+                                            "integrations_all": "4", "elb_jdw_all": "5", "lzb_jdw_all": "1"},
                 follow_redirects=False)
     assert r.status_code == 303
     tl, tl_token = as_user(cockpit, "tl")
     r = tl.post("/planung/team", data={"csrf_token": tl_token, "jc": "J1", "year": "2022",
-                                       "integrations_all": "1", "elb_jdw_all": "2,5", "lzb_dec_all": "1"},
+                                       "integrations_all": "1", "elb_jdw_all": "2,5", "lzb_jdw_all": "1"},
                 follow_redirects=False)
     assert r.status_code == 303
     tl2, tl2_token = as_user(cockpit, "tl2")
@@ -307,7 +308,7 @@ def test_two_teams_plan_bottom_up_and_controlling_sees_the_sum(cockpit):
     assert by["Integrationen"][:3] == ["3", "4", "-1"]
     assert by["ELB (JDW)"][:3] == ["5", "5", "0"]
     assert by["Integrationsquote"][:2] == ["60", "80"]            # 3 / 5 · 100, 4 / 5 · 100
-    assert by["LZB (Dezember)"][:2] == ["1", "1"]                 # only T1 planned LZB
+    assert by["LZB (JDW)"][:2] == ["1", "1"]                      # only T1 planned LZB
     # rows 2 and 3: integrations of women and men, only T2 planned them (1 each); target not by sex
     assert rows[2][:3] == ["– Frauen", "1", ""] and rows[3][:3] == ["– Männer", "1", ""]
     html = co.get("/planung?jc=J1&year=2022").text

@@ -10,9 +10,12 @@ Job center J1, data 2020-01 .. 2022-12, programme for Y = 2022 (Ist = 2021):
 
   ELB JDW 2021 = (12 + 12 + 9) / 12 = 2,75 (w 1, m 1,75); integrations 2021 = 1 (m)
   quota 2021 = 1 / 2,75 = 36,36 -> "36,4"; w 0 / 1 = "0,0"; m 1 / 1,75 = 57,14 -> "57,1"
-  LZB Dec 2021 = p1, p2 (731 days of receipt) = 2
+  LZB Dec 2021 = p1, p2 (731 days of receipt) = 2; LZB is known only from ST(2021-12) (730 days after
+     2020-01-01), so the LZB annual average (JDW, S6) of 2021, the basis of the LZB target, is unknown ("–")
   plan 2022 (agreed): integrations 2 (w 1, m 1), ELB 2,5 (w 1, m 1,5), LZB 1
-     quota plan = 2 / 2,5 = "80,0"; change vs Ist = 80 / 36,36 - 1 = +120,0 %; LZB 2 -> 1 = "-50,0"
+     quota plan = 2 / 2,5 = "80,0"; change vs Ist = 80 / 36,36 - 1 = +120,0 %; LZB Ist unknown -> no change
+  extended monitoring Dec 2021 (S3-S5): S3 needs 2019-10, S5 four years: not covered; S4 has no
+     integration in 2020-10 .. 2021-09 -> all "–"
   P1J 2021: marktnah 1 (36,4 %), nicht marktnah 1 (36,4 %), other = X 0,75 (27,3 %)
   E1 May 2021: erwerbstätig 1 (p1, <= 450 €) of 3 ELB in May 2021 -> 33,3 % of ELB
   budget: the seed's 2021/2022 amounts -> -633.487 / -7,8; -836.905 / -12,8; -1.470.392 / -10,0
@@ -71,7 +74,7 @@ def make(tmp: Path, plan: bool = True) -> Path:
         factory = open_state(url=state_url(db))
         with factory.begin() as s:
             p = plans.save_plan(s, 2022, "J1", None, {
-                "all": {"integrations": 2, "elb_jdw": 2.5, "lzb_dec": 1},
+                "all": {"integrations": 2, "elb_jdw": 2.5, "lzb_jdw": 1},
                 "w": {"integrations": 1, "elb_jdw": 1}, "m": {"integrations": 1, "elb_jdw": 1.5}}, "test")
             plans.agree(s, p.id, "test")
         factory.kw["bind"].dispose()
@@ -115,8 +118,13 @@ def test_pdf_tables_hold_the_hand_computed_values(written):
     assert "Integrationen 1 2 100,0" in t
     assert "Integrationsquote 36,4 80,0 120,0" in t
     assert "dav. Männer 57,1 66,7" in t  # 1 / 1,5 = 66,67
-    # LZB table: Ist 2021 2, Plan 2022 1, -50,0 %
-    assert "Ist 2021 2" in t and "Plan 2022 1" in t and "Ist/Ist in % -50,0" in t
+    # LZB table (annual averages): Ist 2021 unknown, Plan 2022 1, no change
+    assert "Ist 2021 –" in t and "Plan 2022 1" in t and "Ist/Ist in % –" in t
+    # the LZB of December is still reported (K3 family table), beside the unknown JDW
+    assert "LZB), Jahresdurchschnitt –" in t and "LZB), Dezember 2" in t
+    # chapter 3.1: the 2020 programme's extended monitoring, here not computable
+    assert "Dieses erweiterte Monitoring wird 2022 fortgesetzt" in t
+    assert "Nachhaltige Integrationen (%) – – –" in t
     # budget (seed amounts)
     assert "Verwaltungskosten (VK) 8.118.736 7.485.249 -633.487 -7,8" in t
     assert "Eingliederungsleistungen (EGL) 6.531.000 5.694.095 -836.905 -12,8" in t
@@ -254,6 +262,12 @@ def test_monthly_report(written, tmp_path):
     assert "Controllingbericht" in t and "Juni 2022" in t
     assert "Zielnachhaltung 2022" in t  # the agreed plan is tracked
     assert "K2 Integrationsquote" in t
+    # the extended monitoring in 2022-06: S6 2022 = p1, p2 at every Stichtag = 2,0 (w 1, m 1);
+    # S4: integrations 2021-04 .. 2022-03 = p3 (2021-10, m), out of receipt at ST(2021-11 .. 2022-01)
+    # -> 100 % (w: no integration, "–"); S3: no integration in 2020-07 .. 2021-06 -> "–"
+    assert "Erweitertes Monitoring" in t and "S6 LZB im Jahresdurchschnitt 2,0 1,0 1,0" in t
+    assert "S4 Bedarfsdeckende Integrationen (%) 100,0 – 100,0" in t
+    assert "S3 Nachhaltige Integrationen (%) – – –" in t
     # Integrations Jan-Jun 2022: none; same months 2021: none
     assert "Integrationen Januar bis Juni 2022" in t
     res = runner.invoke(app, ["report", "monthly", "--month", "1999-01", "--db", str(written["db"]),
@@ -352,7 +366,7 @@ def test_seed_kennzahlen_table_recomputed_to_the_printed_digit():
     from amip.reports.programme import target_tables
 
     def values(ints, elb, lzb=None):
-        return {"integrations": ints, "elb_jdw": elb, "quota": ints / elb * 100, "lzb_dec": lzb}
+        return {"integrations": ints, "elb_jdw": elb, "quota": ints / elb * 100, "lzb_jdw": lzb}
 
     ist = {"all": values(1024, 4554, 3256), "w": values(399, 2178), "m": values(625, 2376)}
     plan = {"all": values(940, 4230, 3031), "w": values(399, 1985), "m": values(541, 2245)}

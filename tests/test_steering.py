@@ -128,6 +128,18 @@ def test_s2_share_of_lzb(figs):
     check(figs, "J1", "2020-11", "S2", "all", None, None, None)
 
 
+def test_s6_is_the_mean_lzb_stock_of_the_calendar_year(figs):
+    # LZB at the Stichtage of 2021 at J1: A 12 (since ST(2020-12)), C 4 (Sep..Dec: 2020-01-01 + 637
+    # days = 2021-09-29), D 11 (Jan..Nov, left on 2021-12-30) = 27 -> 27/12; m (A, C) 16, w (D) 11
+    for month in ("2021-01", DEC):
+        check(figs, "J1", month, "S6", "all", 27 / 12, None, 27 / 12)
+    check(figs, "J1", DEC, "S6", "m", 16 / 12, None, 16 / 12)
+    check(figs, "J1", DEC, "S6", "w", 11 / 12, None, 11 / 12)
+    # 2020: LZB is known only from ST(2020-12) -> NULL; 2022 is not covered
+    check(figs, "J1", "2020-12", "S6", "all", None, None, None)
+    check(figs, "J1", "2022-12", "S6", "all", None, None, None)
+
+
 def test_l1_integration_goal_valid_at_the_stichtag(figs):
     # Dec: goal valid at 2021-12-31: A, B (new row valid from 2021-12-31), G -> 3/7; m A, G 2/4; w B 1/2
     check(figs, "J1", DEC, "L1", "all", 3, 7, 300 / 7)
@@ -254,9 +266,9 @@ def test_output_is_sorted_and_keeps_the_48a_rows_unchanged(figs, tmp_path):
     names = list(dict.fromkeys(r["figure"] for r in jc_month))
     assert names[:15] == ["K1", "K1E1", "K1E2", "K1E3", "K1E4", "K2", "K2E1", "K2E2", "K2E3", "K2E4",
                           "K3", "K3E1", "K3E2", "K3E3", "K3E4"]
-    assert names[15:20] == ["S1", "S2", "L1", "L2", "L3"]
-    assert names[20] == "P1.all.all" and names[-1] == "E1.selbstaendig.all"
-    assert len(names) == 15 + 5 + 24 + 24 + 8
+    assert names[15:24] == ["S1", "S2", "S3", "S4", "S5", "S6", "L1", "L2", "L3"]
+    assert names[24] == "P1.all.all" and names[-1] == "E1.selbstaendig.all"
+    assert len(names) == 15 + 9 + 24 + 24 + 8
     assert [r["sex"] for r in jc_month if r["figure"] == "S1"] == ["all", "m", "w"]
     keys = [(r["jobcenter_id"], r["month"]) for r in figs.rows]
     assert keys == sorted(keys)

@@ -1,11 +1,12 @@
 """Zielnachhaltung: the status rule at its boundaries, the seasonal profile, the needed integrations
-and the LZB path, worked out by hand on the job center of test_planning.py (see its docstring).
+and the LZB annual average (JDW), worked out by hand on the job center of test_planning.py (see its docstring).
 
 Monthly integrations of J1 (all): 2021-07 (c), 2021-12 (d), 2022-03 (e), 2022-08 (f); none in
 2020. The cache starts in 2019-01, where January and February have no integration count (the
 search needs m−2): so the only complete earlier year with integrations is 2021, and the seasonal
 profile is July 0,5 and December 0,5 (women: December 1; men: July 1).
-LZB: December 2021 a and b = 2; June 2022 still a and b = 2 (d has 365 days).
+LZB: a and b at every Stichtag of 2021 and 2022 (d reaches 638 days only in 2023): the year-to-date
+average is 2 in every month of 2022. (A year-to-date average that moves: tests/test_tracking_jdw.py.)
 Stock: January–June 2022 a, b, d, e, f = 5 every month.
 """
 
@@ -56,13 +57,15 @@ def test_status_rule_boundaries(attainment, probability, expected):
     assert tracking.status(attainment, probability) == expected
 
 
-def test_needed_per_month_and_lzb_path():
+def test_needed_per_month_and_expected_lzb_jdw():
     assert tracking.needed_per_month(940, 512, 6) == pytest.approx(428 / 6)   # (940 − 512) / 6 = 71,33
     assert tracking.needed_per_month(940, 1000, 3) == 0                       # already reached
     assert tracking.needed_per_month(940, 900, 0) is None                     # no month left
-    assert tracking.lzb_path(3256, 3031, 6) == 3143.5                         # 3256 − 225 · 6 / 12
-    assert tracking.lzb_path(3256, 3031, 12) == 3031
-    assert tracking.lzb_path(None, 3031, 3) == 3031
+    # six months at 3 256 and a forecast mean of 3 000 for the other six: (6 · 3 256 + 6 · 3 000) / 12
+    assert tracking.lzb_expected_jdw([3256] * 6, 3000) == 3128
+    assert tracking.lzb_expected_jdw([2, 2, 3], None) == 7 / 3                 # no forecast: the average so far
+    assert tracking.lzb_expected_jdw([1] * 12, 5) == 1                        # December: the year itself
+    assert tracking.lzb_expected_jdw([], 5) is None
 
 
 def test_the_rule_is_stated_with_its_thresholds():
@@ -88,7 +91,7 @@ def _plan(factory, values: dict, year: int = 2022) -> None:
 
 
 def test_tracking_in_july(factory, store):
-    _plan(factory, {"all": {"integrations": 4, "elb_jdw": 5, "lzb_dec": 1}})
+    _plan(factory, {"all": {"integrations": 4, "elb_jdw": 5, "lzb_jdw": 1}})
     with factory.begin() as db:
         res = tracking.track(db, store, 2022, "J1", "2022-07")
     assert (res["plan_status"], res["version"]) == ("agreed", 1)
@@ -98,15 +101,17 @@ def test_tracking_in_july(factory, store):
     assert ints["needed_per_month"] == pytest.approx(3 / 5)   # (4 − 1) / 5 remaining months
     assert ints["probability"] is None                       # July is not the data's latest month
     assert ints["status"] == "off_track"
-    lzb = row(res, "lzb_dec")
-    assert (lzb["actual"], lzb["expected"]) == (2, 2 + (1 - 2) * 7 / 12)
-    assert lzb["status"] == "off_track"                     # 1,4167 / 2 = 70,8 %
+    lzb = row(res, "lzb_jdw")
+    # average January–July 2 (a, b); no forecast in July (not the latest month): expected JDW 2;
+    # attainment plan / expected = 1 / 2 = 50 %
+    assert (lzb["actual"], lzb["expected"], lzb["attainment"]) == (2, 2, 50)
+    assert lzb["status"] == "off_track"
     assert [c["actual"] for c in res["cumulative"]["all"][:7]] == [0, 0, 1, 1, 1, 1, 1]
     assert res["cumulative"]["all"][7]["actual"] is None and res["cumulative"]["all"][11]["profile"] == 4
 
 
 def test_tracking_in_june_elb_quota_and_lzb(factory, store):
-    _plan(factory, {"all": {"integrations": 4, "elb_jdw": 5, "lzb_dec": 1}})
+    _plan(factory, {"all": {"integrations": 4, "elb_jdw": 5, "lzb_jdw": 1}})
     with factory.begin() as db:
         res = tracking.track(db, store, 2022, "J1", "2022-06")
     elb = row(res, "elb_jdw")
@@ -115,9 +120,10 @@ def test_tracking_in_june_elb_quota_and_lzb(factory, store):
     # K2 2022-06: 3 integrations (Jul 21, Dec 21, Mar 22) / mean stock (6 · 3 + 6 · 5) / 12 = 4 -> 75 %;
     # planned 4 / 5 · 100 = 80 %; deviation 75 / 80 − 1 = −6,25 %
     assert (quota["actual"], quota["plan"], quota["deviation_pct"]) == (75, 80, -6.25)
-    lzb = row(res, "lzb_dec")
-    # path 2 + (1 − 2) · 6 / 12 = 1,5; actual 2; attainment 1,5 / 2 = 75 %
-    assert (lzb["expected"], lzb["attainment"], lzb["status"]) == (1.5, 75, "off_track")
+    lzb = row(res, "lzb_jdw")
+    # average January–June 2; expected JDW 2 (no forecast); attainment 1 / 2 = 50 %; 100 % over plan
+    assert (lzb["actual"], lzb["expected"], lzb["attainment"], lzb["status"]) == (2, 2, 50, "off_track")
+    assert lzb["deviation_pct"] == 100
     ints = row(res, "integrations")
     assert (ints["expected"], ints["attainment"]) == (0, None)   # the profile expects nothing before July
 
@@ -157,7 +163,7 @@ def test_a_draft_is_tracked_and_flagged(factory, store):
 def test_team_plans_are_tracked_with_the_team_counts(factory, store):
     """T1 = a, b, f (f integrated 2022-08, team at ST(2022-07)); T2 = c, d, e (e integrated 2022-03)."""
     with factory.begin() as db:
-        plans.save_plan(db, 2022, "J1", "T1", {"all": {"integrations": 2, "elb_jdw": 3, "lzb_dec": 2}}, "tl")
+        plans.save_plan(db, 2022, "J1", "T1", {"all": {"integrations": 2, "elb_jdw": 3, "lzb_jdw": 2}}, "tl")
         plans.save_plan(db, 2022, "J1", "T2", {"all": {"integrations": 4}}, "tl2")
         t1 = tracking.track(db, store, 2022, "J1", "2022-08", team="T1")
         t2 = tracking.track(db, store, 2022, "J1", "2022-08", team="T2")
@@ -168,7 +174,7 @@ def test_team_plans_are_tracked_with_the_team_counts(factory, store):
     assert row(t1, "elb_jdw")["actual"] == 3                 # a, b, f in every month January–August
     # K2 of T1 in 2022-08: 1 integration / mean stock (4 · 2 + 8 · 3) / 12 = 2,667 -> 37,5 %
     assert row(t1, "quota")["actual"] == pytest.approx(37.5)
-    lzb = row(t1, "lzb_dec")                                 # a, b in December 2021 and in August 2022
+    lzb = row(t1, "lzb_jdw")                                 # a, b in every month January–August 2022
     assert (lzb["actual"], lzb["expected"], lzb["status"]) == (2, 2, "on_track")
     ints2 = row(t2, "integrations")                          # e = 1 against 4 · 0,5 = 2 -> 50 %
     assert (ints2["actual"], ints2["attainment"], ints2["status"]) == (1, 50, "off_track")
@@ -186,11 +192,11 @@ def test_probability_from_the_forecast_in_the_latest_month(tmp_path, state_url):
     st = FigureStore.open(db)
     factory = open_state(url=state_url)
     try:
-        _plan(factory, {"all": {"integrations": 1000, "lzb_dec": 1_000_000}})
+        _plan(factory, {"all": {"integrations": 1000, "lzb_jdw": 1_000_000}})
         with factory.begin() as session:
             res = tracking.track(session, st, 2022, "J1", "2022-09")
         assert res["probability_available"]
-        ints, lzb = row(res, "integrations"), row(res, "lzb_dec")
+        ints, lzb = row(res, "integrations"), row(res, "lzb_jdw")
         assert ints["actual"] == 2 and ints["probability"] is not None and ints["probability"] < 0.05
         assert ints["status"] == "off_track"
         assert lzb["probability"] is not None and lzb["probability"] > 0.95 and lzb["status"] == "on_track"
@@ -209,7 +215,7 @@ def test_tracking_page_shows_status_rule_and_chart(warehouse, tmp_path):
                         input=PASSWORD + "\n", env={"AMIP_STATE_DB": url})
     assert res.exit_code == 0, res.output
     factory = open_state(url=url)
-    _plan(factory, {"all": {"integrations": 4, "lzb_dec": 1}})
+    _plan(factory, {"all": {"integrations": 4, "lzb_jdw": 1}})
     factory.kw["bind"].dispose()
     app = create_app(Settings(warehouse=warehouse, state_url=url))
     with TestClient(app) as client:

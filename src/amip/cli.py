@@ -104,7 +104,7 @@ def kpi(
     db: DbOption = None,
     jobcenter: Annotated[Optional[str], typer.Option("--jobcenter", help="Only this job center.")] = None,
     engine: Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark (local Spark).")] = "duckdb",
-    steering: Annotated[bool, typer.Option("--steering", help="Also the steering figures S1, S2, L1–L3, P1, E1, B1 (docs/steering.md).")] = False,
+    steering: Annotated[bool, typer.Option("--steering", help="Also the steering figures S1–S6, L1–L3, P1, E1, B1 (docs/steering.md).")] = False,
 ) -> None:
     """Compute all § 48a key figures (K1 … K3E4) per job center, month and sex."""
     from amip.kennzahlen.backends import ENGINES, ibis_backend, warehouse_connection
@@ -234,7 +234,7 @@ def demo(
             home = home_jobcenters(con)
         write_figures(result.table, workdir / "kennzahlen.csv")
         cycle = prepare_cycle(db, workdir, spin)
-    out.print(summary(result.table, home))
+    out.print(summary(result.table, home, result.series))
     out.print(f"All figures {DEMO_FROM} … {DEMO_TO}: {workdir / 'kennzahlen.csv'}  ·  warehouse: {db}")
     dqm = cycle["dqm"]
     out.print(f"Plan 2022: {'entered and agreed' if cycle['plan'] else 'already agreed'} (amip plan show --year 2022 --db {db})")

@@ -21,8 +21,8 @@ PLAN_2022 = {
     "K2": (940 / 4230 * 100, 399 / 1985 * 100, 541 / 2245 * 100),  # Integrationsquote
     "integrations": (940, 399, 541),
     "elb": (4230, 1985, 2245),  # ELB Jahresdurchschnitt
-    "lzb": (3031, None, None),  # LZB-Bestand Dezember
-    "K3": ((3031 / 3256 - 1) * 100, None, None),  # against the actual 3 256 of 12/2021
+    "lzb": (3031, None, None),  # LZB-Bestand, Jahresdurchschnitt (S6)
+    "K3": (None, None, None),  # no K3 target: the LZB target is the annual average (S6) above
 }
 SEXES = ("all", "w", "m")
 PROGRAMME_YEAR, REPORT_MONTH = 2022, "2022-12"
@@ -34,13 +34,27 @@ def plan_values() -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for i, sex in enumerate(("all", "w", "m")):
         row = {"integrations": PLAN_2022["integrations"][i], "elb_jdw": PLAN_2022["elb"][i],
-               "lzb_dec": PLAN_2022["lzb"][i]}
+               "lzb_jdw": PLAN_2022["lzb"][i]}
         out[sex] = {k: v for k, v in row.items() if v is not None}
     return out
 
 
-def summary(figures: pa.Table, jobcenters: list[str] | None = None) -> Table:
-    """K1-K3 of the last month by sex beside the 2022 plan, for ``jobcenters`` (default: all)."""
+def lzb_jdw(series: pa.Table | None, year: int) -> dict[tuple[str, str], float]:
+    """{(job center, sex): LZB annual average (S6) of ``year``} from the engine's monthly series;
+    a job center and sex without twelve usable months (``lzb_ok``) is left out."""
+    if series is None:
+        return {}
+    sums: dict[tuple[str, str], list[float]] = {}
+    for r in series.to_pylist():
+        if str(r["month"]).startswith(f"{year}-") and r["lzb_ok"] == 1:
+            sums.setdefault((r["jobcenter_id"], r["sex"]), []).append(float(r["lzb"]))
+    return {k: sum(v) / 12 for k, v in sums.items() if len(v) == 12}
+
+
+def summary(figures: pa.Table, jobcenters: list[str] | None = None, series: pa.Table | None = None) -> Table:
+    """K1-K3 of the last month by sex beside the 2022 plan, for ``jobcenters`` (default: all); with
+    the engine's ``series``, also the LZB annual average (S6) of the last month's year against the
+    planned LZB JDW."""
     rows = [r for r in figures.to_pylist() if jobcenters is None or r["jobcenter_id"] in jobcenters]
     last = max(r["month"] for r in rows)
     by = {(r["jobcenter_id"], r["figure"], r["sex"]): r for r in rows if r["month"] == last}
@@ -60,6 +74,8 @@ def summary(figures: pa.Table, jobcenters: list[str] | None = None) -> Table:
     def plan(key, decimals):
         return [fmt.number(v, decimals) if v is not None else "·" for v in PLAN_2022[key]]
 
+    jdw = lzb_jdw(series, int(last[:4]))
+
     for jc in jcs:
         prefix = f"{jc}: " if len(jcs) > 1 else ""
         table.add_row(f"{prefix}K1 Lebensunterhalt", *cells(jc, "K1", "value", 1), "·", "·", "·")
@@ -67,7 +83,9 @@ def summary(figures: pa.Table, jobcenters: list[str] | None = None) -> Table:
         table.add_row("  Integrationen", *cells(jc, "K2", "numerator", 0), *plan("integrations", 0))
         table.add_row("  ELB (JDW)", *cells(jc, "K2", "denominator", 0), *plan("elb", 0))
         table.add_row(f"{prefix}K3 LZB", *cells(jc, "K3", "value", 1), *plan("K3", 1))
-        table.add_row("  LZB-Bestand", *cells(jc, "K3", "numerator", 0), *plan("lzb", 0))
+        table.add_row("  LZB-Bestand im Monat", *cells(jc, "K3", "numerator", 0), "·", "·", "·")
+        table.add_row(f"  LZB (JDW {last[:4]})", *[fmt.number(jdw.get((jc, s)), 0) if (jc, s) in jdw else "·"
+                                                   for s in SEXES], *plan("lzb", 0))
     return table
 
 

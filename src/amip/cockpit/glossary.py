@@ -133,6 +133,29 @@ EXPLANATIONS: dict[str, Explanation] = {
         "Anteil Langzeitleistungsbeziehender",
         "Anteil der Langzeitleistungsbeziehenden an allen ELB am Monatsende, in Prozent.",
         higher_is_better=False, kind="Anteil"),
+    # The extended monitoring of the 2020 programme (S3 - S6; rules version 2).
+    "S3": Explanation(
+        "Nachhaltige Integrationen",
+        "Anteil der Integrationen (sozialversicherungspflichtig, Ausbildung oder selbständig) aus den Monaten "
+        "23 bis 12 Monate vor dem Berichtsmonat, nach denen die Person an jedem der zwölf folgenden Monatsenden "
+        "in einer solchen Beschäftigung war, in Prozent.",
+        higher_is_better=True, kind="Anteil"),
+    "S4": Explanation(
+        "Bedarfsdeckende Integrationen",
+        "Anteil der Integrationen aus den Monaten 14 bis 3 Monate vor dem Berichtsmonat, nach denen die Person "
+        "an den drei folgenden Monatsenden in keinem Jobcenter mehr Leistungen bezog, in Prozent.",
+        higher_is_better=True, kind="Anteil"),
+    "S5": Explanation(
+        "Integrationsquote LZB mit mindestens vier Jahren Bezug",
+        "Integrationen der letzten zwölf Monate von Langzeitleistungsbeziehenden, die in den vier Jahren vor dem "
+        "Vormonatsende an mindestens 1 277 von 1 460 Tagen Leistungen bezogen, je 100 solcher Personen im "
+        "Jahresdurchschnitt.",
+        higher_is_better=True, kind="Quote"),
+    "S6": Explanation(
+        "LZB im Jahresdurchschnitt",
+        "Durchschnittliche Zahl der Langzeitleistungsbeziehenden an den zwölf Monatsenden des Kalenderjahres "
+        "(Jahresdurchschnittswert, JDW); die Grundlage des LZB-Ziels in der Zielplanung.",
+        higher_is_better=False, kind="Anzahl"),
     "L1": Explanation(
         "ELB mit konkretem Integrationsziel",
         "Anteil der ELB am Monatsende, deren an diesem Tag gültige Integrationsprognose ein konkretes, "
@@ -179,10 +202,14 @@ PROGNOSIS = {
 TITLES = {f.id: f.title for f in FIGURES}
 PERSON_BASED = {f.id: f.person_based for f in FIGURES}
 # The steering figures shown by name (P1, P1J, E1 and B1 rows are read by their full ids).
-STEERING = ("S1", "S2", "L1", "L2", "L3")
+STEERING = ("S1", "S2", "S3", "S4", "S5", "S6", "L1", "L2", "L3")
 TITLES.update({
     "S1": "ELB, Jahresdurchschnittswert (JDW)",
     "S2": "Anteil der Langzeitleistungsbeziehenden an den ELB",
+    "S3": "Nachhaltige Integrationen (zwölf Monate in Beschäftigung)",
+    "S4": "Bedarfsdeckende Integrationen (drei Monate ohne Leistungsbezug)",
+    "S5": "Integrationsquote der LZB mit mindestens vier Jahren Leistungsbezug",
+    "S6": "Langzeitleistungsbeziehende, Jahresdurchschnittswert (JDW)",
     "L1": "Anteil der ELB mit konkretem, realistischem Integrationsziel",
     "L2": "Anteil erfolgreicher Vermittlungsvorschläge",
     "L3": "Besetzte Stellen bei kleinen und mittleren Arbeitgebern ohne Personaldienstleister",

@@ -1,16 +1,18 @@
-"""Steering figures beyond § 48a (kennzahlen.md, "Steering figures beyond § 48a"): S1, S2, L1, L2,
-L3, P1/P1J, E1 and B1, in the engine's output schema.
+"""Steering figures beyond § 48a (kennzahlen.md, "Steering figures beyond § 48a"): S1 - S6, L1,
+L2, L3, P1/P1J, E1 and B1, in the engine's output schema.
 
 Data flow (person-level work in Ibis on the backend, like the engine; see docs/steering.md):
   inputs -> stretches of receipt per person and job center (stock.py; with the LZB month)
   -> month ranges intersected with the prognosis timeline (L1, P1 by age group), with the
      employment segments (E1), and proposals dated inside a stretch (L2, L3)
+  -> the integration search of the engine (integrations.py) and its follow-ups (extended.py:
+     S3 sustained, S4 need-covering, S5 four-year LZB)
   -> +1/-1 deltas and event counts per (job center, sex, key, month)  [small, aggregated]
   -> dense monthly counts (running sums) and the figures (numpy over the small count table)
 No row per person and month is ever created.
 
 Figure ids (a contract with the report writer):
-  S1, S2, L1, L2, L3, P1.<code>.<age>, P1J.<code>.<age>, E1.<kind>.<class>, B1.VK, B1.EGL, B1.total.
+  S1, S2, S3, S4, S5, S6, L1, L2, L3, P1.<code>.<age>, P1J.<code>.<age>, E1.<kind>.<class>, B1.VK, B1.EGL, B1.total.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ from amip.kennzahlen.backends import drop_small_table, materialize
 from amip.kennzahlen.calendar import (
     OPEN_END, Coverage, first_duration_month, month_of_day, month_str, parse_month,
 )
+from amip.kennzahlen import extended
 from amip.kennzahlen.engine import OUTPUT_SCHEMA, SEX_ORDER, Result
 from amip.kennzahlen.inputs import load_inputs
-from amip.kennzahlen.stock import jobcenter_islands, month_ranges, stock_islands
+from amip.kennzahlen.integrations import events as integration_events
+from amip.kennzahlen.integrations import search
+from amip.kennzahlen.stock import jobcenter_islands, month_ranges, single_parent_ranges, stock_islands
 
 PROGNOSIS = ("marktnah", "nicht_marktnah", "integriert", "nicht_erforderlich", "fehlt")
 P1_CODES = ("all", *PROGNOSIS)
@@ -45,8 +50,9 @@ E1_IDS = ("E1.erwerbstaetig.all", "E1.abhaengig.all", *(f"E1.abhaengig.{c}" for 
 P1_IDS = tuple(f"P1.{c}.{a}" for c in P1_CODES for a in P1_AGES)
 P1J_IDS = tuple(f"P1J.{c}.{a}" for c in P1_CODES for a in P1_AGES)
 B1_IDS = ("B1.VK", "B1.EGL", "B1.total")
-STEERING_IDS = ("S1", "S2", "L1", "L2", "L3", *P1_IDS, *P1J_IDS, *E1_IDS, *B1_IDS)
-STAGES = ("loading", "stocks", "prognosis", "employment", "proposals", "assembling")
+EXTENDED_IDS = ("S3", "S4", "S5", "S6")
+STEERING_IDS = ("S1", "S2", *EXTENDED_IDS, "L1", "L2", "L3", *P1_IDS, *P1J_IDS, *E1_IDS, *B1_IDS)
+STAGES = ("loading", "stocks", "prognosis", "employment", "integrations", "proposals", "assembling")
 SMALL_EMPLOYER = 250  # employer_size < 250: small and medium employers (L3)
 FAR_PAST, FAR_FUTURE = -1, 10**7  # month indices standing in for "always before" / "always after"
 
@@ -63,8 +69,9 @@ def compute_result(con: ibis.BaseBackend, first: str, last: str, jobcenter: str 
     lo_out, hi_out = parse_month(first), parse_month(last)
     if lo_out > hi_out:
         raise ValueError(f"--from {first} is after --to {last}")
-    # JDW figures need January..December of M's year; L2/L3 the twelve months M-11..M.
-    lo = min(lo_out - 11, lo_out - lo_out % 12)
+    # JDW figures need January..December of M's year; L2/L3 the twelve months M-11..M; S3 the
+    # integration months M-23..M-12 with their rule-(b) look at ST(m-2).
+    lo = min(lo_out - 25, lo_out - lo_out % 12)
     hi = hi_out - hi_out % 12 + 11
     seconds = {s: 0.0 for s in STAGES}
 
@@ -114,6 +121,20 @@ def compute_result(con: ibis.BaseBackend, first: str, last: str, jobcenter: str 
                 skipped["E1"] = "column employment_spells.gross_eur is missing (no value)"
             else:
                 ranges.append(_employment_ranges(keep, con.table("employment_spells"), stock))
+        with stage("integrations"):
+            if inp.employment is None:
+                for fam in ("S3", "S4", "S5"):
+                    skipped[fam] = "table employment_spells is missing"
+            else:
+                found = keep(search(integration_events(inp.employment, None), stock,
+                                    single_parent_ranges(inp.spells)))
+                ints = keep(extended.integrations(found))
+                four = keep(extended.four_year_lzb(stock, all_jc, extended.first_dur48_month(inp.coverage)))
+                ranges.append(four.select("jobcenter_id", "sex", key=ibis.literal("lzb48"), a=four.a, b=four.b))
+                for key, t in (("int", ints), ("s3", extended.sustained(ints, inp.employment)),
+                               ("s4", extended.need_covering(ints, all_jc)),
+                               ("s5", extended.four_year_integrations(ints, four))):
+                    events.append(t.select("jobcenter_id", "sex", key=ibis.literal(key), midx=t.midx))
         with stage("proposals"):
             if "proposals" in names:
                 events.append(_proposal_events(con.table("proposals"), per_jc, persons))
@@ -349,6 +370,7 @@ def _assemble(jcs, cov: Coverage, lo, hi, lo_out, hi_out, deltas, events, budget
     figs["S1"] = (s1, nan, s1)
     s2n, s2d = now(c.get("lzb"), lzb_ok), now(stock, lzb_ok)
     figs["S2"] = (s2n, s2d, _share(s2n, s2d))
+    figs.update(_extended(c, cov, months, covered, lzb_ok, out_pos, year_first, year_last, nan, skipped))
     den_now = now(stock)
     if "L1" not in skipped:
         n = now(c.get("goal"))
@@ -419,6 +441,40 @@ def _assemble(jcs, cov: Coverage, lo, hi, lo_out, hi_out, deltas, events, budget
         "sex": t.column("sex"), "numerator": t.column("numerator"), "denominator": t.column("denominator"),
         "value": t.column("value"),
     }, schema=OUTPUT_SCHEMA)
+
+
+def _extended(c: _Counts, cov: Coverage, months, covered, lzb_ok, out_pos, year_first, year_last, nan,
+              skipped) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """S3 - S6 from the monthly counts ``int``, ``s3``, ``s4``, ``s5`` (events by integration month)
+    and ``lzb``, ``lzb48`` (stocks); NULL where a month needed is not covered."""
+    figs = {}
+    s6 = _window(c.get("lzb"), lzb_ok, year_first, year_last, mean=True)
+    figs["S6"] = (s6, nan, s6)
+    if "S3" in skipped:
+        return figs
+
+    def ratio(key, first, last, need_first):
+        """Σ key / Σ int over integration months M-first..M-last; every month M-need_first..M covered."""
+        good = _window(np.zeros((1, len(months))), covered, out_pos - need_first, out_pos, mean=False)
+        ok = ~np.isnan(good)
+        n = np.where(ok, _window(c.get(key), np.ones(len(months), bool), out_pos - first, out_pos - last, False), np.nan)
+        d = np.where(ok, _window(c.get("int"), np.ones(len(months), bool), out_pos - first, out_pos - last, False),
+                     np.nan)
+        return n, d, _share(n, d)
+
+    # S3: integration months M-23..M-12 (with m-2), follow-up up to ST(M).
+    figs["S3"] = ratio("s3", 23, 12, 25)
+    # S4: integration months M-14..M-3 (with m-2), follow-up up to ST(M).
+    figs["S4"] = ratio("s4", 14, 3, 16)
+    # S5: integrations in M-11..M (with m-2) of persons in the set at ST(m-1) / mean of the set at
+    # ST(m) over M-11..M; Dur48 needs its 1460-day window at every Stichtag M-12..M.
+    d48 = np.array([extended.dur48_ok(cov, m) for m in months])
+    ok5 = ~np.isnan(_window(np.zeros((1, len(months))), covered, out_pos - 13, out_pos, mean=False)) & \
+        ~np.isnan(_window(np.zeros((1, len(months))), d48, out_pos - 12, out_pos, mean=False))
+    n5 = np.where(ok5, _window(c.get("s5"), np.ones(len(months), bool), out_pos - 11, out_pos, False), np.nan)
+    d5 = np.where(ok5, _window(c.get("lzb48"), np.ones(len(months), bool), out_pos - 11, out_pos, True), np.nan)
+    figs["S5"] = (n5, d5, _share(n5, d5))
+    return figs
 
 
 def _budget_rows(budget: pd.DataFrame, jcs: list[str], lo_out: int, hi_out: int) -> dict[str, np.ndarray]:

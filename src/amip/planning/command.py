@@ -74,11 +74,11 @@ def _values_table(title: str, values: dict) -> Table:
     from amip.planning.plans import SEX_LABELS
 
     t = Table(title=title)
-    for c in ("", "Integrationen", "ELB (JDW)", "Quote", "LZB Dez."):
+    for c in ("", "Integrationen", "ELB (JDW)", "Quote", "LZB (JDW)"):
         t.add_column(c, justify="right" if c else "left")
     for s in ("all", "w", "m"):
         v = values[s]
-        t.add_row(SEX_LABELS[s], _num(v["integrations"]), _num(v["elb_jdw"]), _num(v["quota"], 1), _num(v["lzb_dec"]))
+        t.add_row(SEX_LABELS[s], _num(v["integrations"]), _num(v["elb_jdw"]), _num(v["quota"], 1), _num(v["lzb_jdw"]))
     return t
 
 
@@ -126,7 +126,7 @@ def set_values(
     sex: Annotated[str, typer.Option("--sex", help="all, w or m.")] = "all",
     integrations: Annotated[Optional[float], typer.Option("--integrations", help="Planned integrations in the year.")] = None,
     elb: Annotated[Optional[float], typer.Option("--elb", help="Planned ELB, annual average (JDW).")] = None,
-    lzb: Annotated[Optional[float], typer.Option("--lzb", help="Planned LZB stock in December.")] = None,
+    lzb: Annotated[Optional[float], typer.Option("--lzb", help="Planned LZB stock as an annual average (JDW, S6).")] = None,
     team: TeamOption = None,
     jobcenter: JcOption = None,
     note: Annotated[Optional[str], typer.Option("--note", help="A note for this version.")] = None,
@@ -139,7 +139,7 @@ def set_values(
 
     if sex not in ("all", "w", "m"):
         _fail(f"--sex must be all, w or m, not {sex!r}", 2)
-    row = {k: v for k, v in (("integrations", integrations), ("elb_jdw", elb), ("lzb_dec", lzb)) if v is not None}
+    row = {k: v for k, v in (("integrations", integrations), ("elb_jdw", elb), ("lzb_jdw", lzb)) if v is not None}
     if not row:
         _fail("give at least one of --integrations, --elb, --lzb", 2)
     jc = _jobcenter(db, jobcenter)

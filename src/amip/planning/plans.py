@@ -31,7 +31,7 @@ from amip.state import audit
 from amip.state.models import aware
 from amip.text import NOTE_MAX, TextInputError, clean_text
 
-MEASURE_LABELS = {"integrations": "Integrationen", "elb_jdw": "ELB (JDW)", "lzb_dec": "LZB (Dezember)"}
+MEASURE_LABELS = {"integrations": "Integrationen", "elb_jdw": "ELB (JDW)", "lzb_jdw": "LZB (JDW)"}
 SEX_LABELS = {"all": "Insgesamt", "w": "Frauen", "m": "Männer"}
 
 
@@ -153,7 +153,7 @@ def save_plan(db: Session, year: int, jobcenter_id: str, team_id: str | None,
     """Save a new draft version of the plan of (year, job center, team) and return it.
 
     ``values`` is {sex: {measure: value}} with sex in all/m/w and measure in integrations,
-    elb_jdw, lzb_dec (None or "" = not planned). With ``merge=True`` the values of the newest
+    elb_jdw, lzb_jdw (None or "" = not planned). With ``merge=True`` the values of the newest
     version are carried over and ``values`` overrides them (the CLI sets one sex at a time).
     Audited as ``plan_saved`` by ``user``/``role``.
     """
@@ -290,7 +290,7 @@ def programme_targets(db: Session, year: int, jobcenter_id: str, store) -> dict:
     """The job center's plan for ``year`` beside the actual values of ``year − 1`` and the changes,
     as the programme document prints them (for the report writer).
 
-    Returns {"plan": {sex: {"integrations", "elb_jdw", "lzb_dec", "quota"}}, "actual_previous":
+    Returns {"plan": {sex: {"integrations", "elb_jdw", "lzb_jdw", "quota"}}, "actual_previous":
     the same for year − 1 from ``store`` (None where not available), "changes": {sex:
     {"integrations_pct", "elb_pct", "quota_pct", "lzb_pct"}}, "status": "agreed" | "draft" | None,
     "version": int | None}. The plan is the newest agreed version, else the newest draft (then

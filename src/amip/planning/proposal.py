@@ -5,7 +5,9 @@ For a year Y, per sex (all, w, m; each from its own forecast, so ``all`` need no
   the remaining months of Y;
 - ELB (JDW) = (Σ Stock(m) over the observed months + the forecast's expected mean over the remaining
   months × their number) / 12;
-- LZB (December) = the observed LZB of December, else the forecast's expected value for December.
+- LZB (JDW) = (Σ LZB(m) over the observed months + the forecast's expected mean over the remaining
+  months × their number) / 12: the forecast's LZB path averaged over the plan year (the LZB target
+  is an annual average, S6).
 A value is None when a month of Y is neither observed nor forecast (e.g. a year before the cached
 months or beyond the forecast horizon). Only the job center has a forecast; team plans are entered
 by the team leads.
@@ -20,7 +22,7 @@ import math
 
 from sqlalchemy.orm import Session
 
-from amip.planning import plans
+from amip.planning import plans, targets
 from amip.planning.models import SEXES
 
 SERIES_COLUMN = {"integrations": "int", "elb": "stock", "lzb": "lzb"}
@@ -47,10 +49,11 @@ def split_months(store, year: int) -> tuple[list[str], list[str]]:
 
 
 def observed(store, jobcenter_id: str, column: str, months: list[str], sex: str) -> list[float] | None:
-    """The monthly counts of ``column`` for ``months``; None when any of them is unknown."""
+    """The monthly counts of ``column`` for ``months``; None when any of them is unknown (outside
+    the store, or before the coverage allows it, see :func:`targets.known_count`)."""
     out = []
     for m in months:
-        v = store.count(jobcenter_id, column, m, sex)
+        v = targets.known_count(store, jobcenter_id, column, m, sex)
         if v is None:
             return None
         out.append(v)
@@ -68,26 +71,30 @@ def expected(store, jobcenter_id: str, series: str, sex: str, months: list[str],
 
 
 def propose(store, jobcenter_id: str, year: int) -> dict[str, dict[str, float | None]]:
-    """{sex: {"integrations", "elb_jdw", "lzb_dec"}} expected for ``year`` (see the module text)."""
+    """{sex: {"integrations", "elb_jdw", "lzb_jdw"}} expected for ``year`` (see the module text)."""
     seen, rest = split_months(store, year)
     out: dict[str, dict[str, float | None]] = {}
     for sex in SEXES:
         ints = observed(store, jobcenter_id, "int", seen, sex)
-        stock = observed(store, jobcenter_id, "stock", seen, sex)
-        integrations = elb = lzb = None
+        integrations = None
         if ints is not None:
             more = expected(store, jobcenter_id, "integrations", sex, rest, "sum") if rest else 0.0
             integrations = None if more is None else sum(ints) + more
-        if stock is not None:
-            mean_rest = expected(store, jobcenter_id, "elb", sex, rest, "mean") if rest else 0.0
-            elb = None if mean_rest is None else (sum(stock) + mean_rest * len(rest)) / 12
-        december = f"{year}-12"
-        if december in seen:
-            lzb = store.count(jobcenter_id, "lzb", december, sex)
-        else:
-            lzb = expected(store, jobcenter_id, "lzb", sex, [december], "last")
-        out[sex] = {"integrations": integrations, "elb_jdw": elb, "lzb_dec": lzb}
+        elb = annual_mean(store, jobcenter_id, "stock", "elb", sex, seen, rest)
+        lzb = annual_mean(store, jobcenter_id, "lzb", "lzb", sex, seen, rest)
+        out[sex] = {"integrations": integrations, "elb_jdw": elb, "lzb_jdw": lzb}
     return out
+
+
+def annual_mean(store, jobcenter_id: str, column: str, series: str, sex: str, seen: list[str],
+                rest: list[str]) -> float | None:
+    """(Σ observed counts of ``column`` + the forecast's expected mean of ``series`` over ``rest`` ×
+    len(rest)) / 12: a JDW from the observed months and the forecast; None when a month is missing."""
+    counts = observed(store, jobcenter_id, column, seen, sex)
+    if counts is None:
+        return None
+    mean_rest = expected(store, jobcenter_id, series, sex, rest, "mean") if rest else 0.0
+    return None if mean_rest is None else (sum(counts) + mean_rest * len(rest)) / 12
 
 
 def fill_draft(db: Session, store, year: int, jobcenter_id: str, user: str, role: str = "controlling"):

@@ -4,7 +4,7 @@ Rules (spec kennzahlen.md, "Plans (Zielplanung)"):
 - planned quota = planned integrations / planned ELB (JDW) · 100;
 - a change = (new / old − 1) · 100, from unrounded values: the 2022 programme's 940 / 4 230
   against 1 024 / 4 554 gives a quota change of −1,2 % (the rounded quotas 22,2 and 22,5 would give
-  −1,3 %); LZB 3 031 against 3 256 gives −6,9 %.
+  −1,3 %); LZB 3 031 against 3 256 gives −6,9 % (both annual averages, JDW).
 - sex totals: when ``all`` is not planned but ``m`` and ``w`` are, ``all`` = m + w. Persons of sex
   ``d`` are counted in the actual totals (``all``) only; a plan has no ``d`` part, so a total
   derived from m + w leaves them out (documented in docs/planning.md).
@@ -13,7 +13,8 @@ Actual values of a year (from the cockpit's figure store; the figures of Decembe
 - integrations = Σ Int_j(m) over January–December = the numerator of K2 in December;
 - ELB (JDW) = the mean of Stock_j(m) over January–December = the denominator of K2 in December
   (S1 in the spec);
-- LZB in December = LZB_j(December) = the numerator of K3 in December.
+- LZB (JDW) = the mean of LZB_j(m) over January–December (S6 in the spec; the BA's target system
+  plans and settles the LZB stock as an annual average, not the December stock).
 For a team the same figures come from the store's ``unit_figures`` (persons grouped by the team
 they are assigned to at the Stichtag the count uses).
 """
@@ -68,7 +69,7 @@ def changes(plan: ValueMap, previous: ValueMap) -> dict[str, dict[str, float | N
             "integrations_pct": change_pct(p.get("integrations"), a.get("integrations")),
             "elb_pct": change_pct(p.get("elb_jdw"), a.get("elb_jdw")),
             "quota_pct": change_pct(p.get("quota"), a.get("quota")),
-            "lzb_pct": change_pct(p.get("lzb_dec"), a.get("lzb_dec")),
+            "lzb_pct": change_pct(p.get("lzb_jdw"), a.get("lzb_jdw")),
         }
     return out
 
@@ -80,30 +81,35 @@ def empty() -> ValueMap:
 # ---- actual values from the figure store -------------------------------------------------------
 
 def actual_year(store, jobcenter: str, year: int, team: str | None = None) -> ValueMap:
-    """The actual values of ``year`` (December's K2 numerator and denominator, K3 numerator) per
-    sex, for the job center or one team; None where the store does not have them (e.g. the year is
-    not complete or outside the cached months)."""
+    """The actual values of ``year`` (December's K2 numerator and denominator; the LZB JDW, the
+    mean of the twelve monthly LZB counts) per sex, for the job center or one team; None where the
+    store does not have them (e.g. the year is not complete or outside the cached months)."""
     month = f"{year}-12"
     out = empty()
+    months = [f"{year}-{m:02d}" for m in range(1, 13)]
+    counts = Counts(store, jobcenter, team, months[0], months[-1]) if hasattr(store, "count") else None
     for s in SEXES:
         if team is None:
             k2 = store.value(jobcenter, "K2", month, s) or {}
-            k3 = store.value(jobcenter, "K3", month, s) or {}
             integrations, elb = k2.get("numerator"), k2.get("denominator")
-            lzb = k3.get("numerator")
-            if lzb is None:  # K3 needs M−12 too; the LZB stock itself only M
-                lzb = store.count(jobcenter, "lzb", month, s) if hasattr(store, "count") else None
         else:
-            integrations = elb = lzb = None
+            integrations = elb = None
             k2 = unit_row(store, jobcenter, "K2", month, team, s)
             if k2 is not None:
                 integrations, elb = k2.get("numerator"), k2.get("denominator")
-            k3 = unit_row(store, jobcenter, "K3", month, team, s)
-            if k3 is not None:
-                lzb = k3.get("numerator")
-        out[s].update(integrations=_clean(integrations), elb_jdw=_clean(elb), lzb_dec=_clean(lzb))
+        lzb = lzb_jdw(counts, months, s) if counts is not None else None
+        out[s].update(integrations=_clean(integrations), elb_jdw=_clean(elb), lzb_jdw=_clean(lzb))
         out[s]["quota"] = quota(out[s]["integrations"], out[s]["elb_jdw"])
     return out
+
+
+def lzb_jdw(counts: Counts, months: list[str], sex: str) -> float | None:
+    """The mean of the monthly LZB counts over ``months`` (S6 when they are a calendar year);
+    None when a month is unknown."""
+    values = counts.counts("lzb", months, sex)
+    if not values:
+        return None
+    return sum(values) / len(values)
 
 
 def unit_row(store, jobcenter: str, figure: str, month: str, team: str, sex: str) -> dict | None:
@@ -184,6 +190,20 @@ def team_monthly(store, jobcenter: str, team: str, first: str, last: str) -> dic
     return out
 
 
+# A count is known only where its coverage flag in the store's series allows it (kennzahlen.md,
+# "Coverage"): the LZB stock needs the 730-day window of ST(m) inside the data (``lzb_ok``); before
+# that the series holds 0, which must not be averaged as if nobody were LZB.
+COVERAGE_FLAG = {"lzb": "lzb_ok"}
+
+
+def known_count(store, jobcenter: str, column: str, month: str, sex: str) -> float | None:
+    """``store.count`` of ``column``, None where the month is not usable for it."""
+    flag = COVERAGE_FLAG.get(column)
+    if flag is not None and store.count(jobcenter, flag, month, "all") != 1:
+        return None
+    return store.count(jobcenter, column, month, sex)
+
+
 class Counts:
     """Monthly counts for the job center (``team`` None: the store's series) or for one team
     (:func:`team_monthly`); a month the job center's series does not cover is None for both."""
@@ -194,7 +214,7 @@ class Counts:
         self._team = team_monthly(store, jobcenter, team, first, last) if team and first and last else {}
 
     def count(self, column: str, month: str, sex: str) -> float | None:
-        base = self.store.count(self.jobcenter, column, month, sex)
+        base = known_count(self.store, self.jobcenter, column, month, sex)
         if self.team is None or base is None:
             return base
         return self._team.get((column, month, sex), 0.0)

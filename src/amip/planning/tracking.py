@@ -8,15 +8,19 @@ For a year Y, a job center and a Bezugsmonat M (month number k = 1 … 12 of Y):
   profile is the mean of these shares per month (equal shares 1/12 when there is no complete earlier
   year). Profile to date = P · Σ share(January … M). Attainment = YTD / profile to date · 100.
   Still needed per remaining month = max(0, P − YTD) / (12 − k) (none in December).
-- **LZB in December** (plan L, lower is better): actual = LZB(M). The path runs in a straight line
-  from the actual LZB of December Y−1 to L in December Y: path(M) = LZB(Dec Y−1) + (L − LZB(Dec
-  Y−1)) · k / 12 (= L when December Y−1 is not known). Attainment = path(M) / LZB(M) · 100.
+- **LZB (JDW)** (plan L, an annual average as the BA's target system plans and settles it; lower is
+  better): actual = the year-to-date average of LZB(January … M). The expected JDW of the year
+  completes it with the months still to come from the forecast: (Σ LZB(January … M) + the
+  forecast's expected mean over M+1 … December × (12 − k)) / 12; without a forecast (teams, or a
+  month other than the data's latest) the year-to-date average stands for the whole year, and in
+  December the two are the same. Attainment = L / expected JDW · 100.
 - **ELB (JDW)** and the **quota** are shown against the plan without a status: the planned ELB is
   the quota's denominator, not a target of its own; the quota shown is K2 in M (the last twelve
   months).
 - **Probability** of reaching the plan: from the forecast distribution
   (``amip.forecast.probability.reach``): P(YTD + Σ forecast integrations of the remaining months ≥ P)
-  and P(forecast LZB of December ≤ L). It exists only for the data's latest month (the forecast
+  and P(forecast mean LZB of the remaining months ≤ (12 · L − Σ LZB(January … M)) / (12 − k)), i.e.
+  P(JDW ≤ L). It exists only for the data's latest month (the forecast
   starts there; earlier months would need forecasts made back then). When the year is complete it
   is 1 or 0 (reached or not).
 - **Status** (one rule for integrations and LZB, checked in this order):
@@ -34,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from amip.planning import plans, proposal, targets
 
-MEASURE_ORDER = ("integrations", "elb_jdw", "quota", "lzb_dec")
+MEASURE_ORDER = ("integrations", "elb_jdw", "quota", "lzb_jdw")
 SEX_ORDER = ("all", "w", "m")
 ON_TRACK, AT_RISK, OFF_TRACK = "on_track", "at_risk", "off_track"
 STATUS_LABELS = {ON_TRACK: "im Plan", AT_RISK: "gefährdet", OFF_TRACK: "nicht im Plan"}
@@ -47,8 +51,9 @@ RULE_TEXT = (
     "„gefährdet“, wenn die Zielerreichung mindestens 90 % beträgt oder die Wahrscheinlichkeit mindestens 40 %; "
     "sonst „nicht im Plan“. Ohne Wahrscheinlichkeit entscheidet die Zielerreichung allein. "
     "Zielerreichung Integrationen = Ist seit Jahresbeginn / Soll laut Saisonprofil · 100; "
-    "Zielerreichung LZB = Soll-Pfad / Ist · 100 (Soll-Pfad: gerade Linie vom Ist im Dezember des Vorjahres "
-    "zum Plan im Dezember)."
+    "Zielerreichung LZB = Plan (Jahresdurchschnitt) / erwarteter Jahresdurchschnitt · 100 (erwarteter "
+    "Jahresdurchschnitt: Ist-Monate seit Jahresbeginn und, soweit vorhanden, die Prognose der übrigen Monate; "
+    "ohne Prognose der Durchschnitt seit Jahresbeginn)."
 )
 PROFILE_TEXT = (
     "Saisonprofil: mittlerer Anteil jedes Monats an den Integrationen eines Jahres über alle vollständigen "
@@ -92,10 +97,15 @@ def needed_per_month(plan: float, ytd: float, months_left: int) -> float | None:
     return max(0.0, plan - ytd) / months_left
 
 
-def lzb_path(previous_december: float | None, plan: float, k: int) -> float:
-    if previous_december is None:
-        return plan
-    return previous_december + (plan - previous_december) * k / 12
+def lzb_expected_jdw(to_date: list[float], rest_mean: float | None) -> float | None:
+    """(Σ to_date + rest_mean · (12 − len(to_date))) / 12; the year-to-date mean when there is no
+    forecast of the remaining months (``rest_mean`` None)."""
+    if not to_date:
+        return None
+    left = 12 - len(to_date)
+    if left == 0 or rest_mean is None:
+        return sum(to_date) / len(to_date)
+    return (sum(to_date) + rest_mean * left) / 12
 
 
 def _reach(store, jobcenter_id, series, sex, months, target, how, direction) -> float | None:
@@ -177,20 +187,24 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
                          "expected": p["quota"], "attainment": None, "needed_per_month": None,
                          "probability": None, "status": None,
                          "deviation_pct": targets.change_pct(k2.get("value"), p["quota"])})
-        if p["lzb_dec"] is not None:
-            target = p["lzb_dec"]
-            actual = counts.count("lzb", month, sex)
-            before = counts.count("lzb", f"{year - 1}-12", sex)
-            path = lzb_path(before, target, k)
-            attainment = path / actual * 100 if actual else None
+        if p["lzb_jdw"] is not None:
+            target = p["lzb_jdw"]
+            lzb = counts.counts("lzb", months_to_date, sex)
+            actual = sum(lzb) / len(lzb) if lzb else None
+            rest_mean = proposal.expected(store, jobcenter_id, "lzb", sex, rest, "mean") if live and rest else None
+            jdw = lzb_expected_jdw(lzb, rest_mean) if lzb else None
+            attainment = target / jdw * 100 if jdw else None
             probability = None
-            if actual is not None and k == 12:
+            if lzb and k == 12:
                 probability = 1.0 if actual <= target else 0.0
-            elif live:
-                probability = _reach(store, jobcenter_id, "lzb", sex, [f"{year}-12"], target, "last", "at_most")
-            rows.append({"sex": sex, "measure": "lzb_dec", "plan": target, "actual": actual, "expected": path,
+            elif lzb and live:
+                # JDW <= L  <=>  mean of the remaining months <= (12 L - Σ to date) / (12 - k)
+                probability = _reach(store, jobcenter_id, "lzb", sex, rest, (12 * target - sum(lzb)) / (12 - k),
+                                     "mean", "at_most")
+            rows.append({"sex": sex, "measure": "lzb_jdw", "plan": target, "actual": actual, "expected": jdw,
                          "attainment": attainment, "needed_per_month": None, "probability": probability,
-                         "status": status(attainment, probability)})
+                         "status": status(attainment, probability),
+                         "deviation_pct": targets.change_pct(jdw, target)})
     rows.sort(key=lambda r: (MEASURE_ORDER.index(r["measure"]), SEX_ORDER.index(r["sex"])))
     return {"plan_status": plan.status if plan else None, "version": plan.version if plan else None,
             "month": month, "year": year, "team": team, "rows": rows, "cumulative": cumulative, "profile": profiles,

@@ -20,7 +20,12 @@ from amip.reports.tables import Col, ReportTable
 FAMILIES = ("K1", "K1E1", "K1E2", "K1E3", "K1E4", "K2", "K2E1", "K2E2", "K2E3", "K2E4",
             "K3", "K3E1", "K3E2", "K3E3", "K3E4")
 MEASURE_LABELS = {"integrations": "Integrationen (seit Jahresbeginn)", "elb_jdw": "ELB (Jahresdurchschnitt bisher)",
-                  "quota": "Integrationsquote K2 (%)", "lzb_dec": "LZB-Bestand"}
+                  "quota": "Integrationsquote K2 (%)",
+                  "lzb_jdw": "LZB (Jahresdurchschnitt bisher)"}
+# The extended monitoring (steering figures S3 - S6, kennzahlen.md): (id, label, is a percentage).
+MONITORING = (("S3", "Nachhaltige Integrationen (%)", True), ("S4", "Bedarfsdeckende Integrationen (%)", True),
+              ("S5", "Integrationsquote LZB mit mindestens vier Jahren Leistungsbezug (%)", True),
+              ("S6", "LZB im Jahresdurchschnitt", False))
 
 
 @dataclass
@@ -69,6 +74,22 @@ def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=
                                  [Col("figure", "Kennzahl", "text"), Col("label", "Bezeichnung", "text"),
                                   Col("all", "Insgesamt", "pct"), Col("w", "Frauen", "pct"), Col("m", "Männer", "pct")],
                                  rows)})
+        # 1b. the extended monitoring (S3 - S6)
+        mrows = []
+        for fig, label, pct in MONITORING:
+            v = {s: (store.value(jc, fig, month, s) or {}).get("value") for s in ("all", "w", "m")}
+            show = fmt.percent if pct else (lambda x: fmt.number(x, 1))
+            mrows.append({"figure": fig, "label": label, **{s: show(x) for s, x in v.items()}})
+        m.blocks.append({"heading": "Erweitertes Monitoring", "text": (
+            "Nachhaltige Integrationen (zwölf Monate erwerbstätig nach der Integration, Integrationen der Monate 23 bis "
+            "12 vor dem Berichtsmonat), bedarfsdeckende Integrationen (drei Monatsenden ohne Leistungsbezug, Monate 14 "
+            "bis 3), Integrationsquote der LZB mit mindestens vier Jahren Leistungsbezug (letzte zwölf Monate) und LZB "
+            "im Jahresdurchschnitt des Kalenderjahres. – = nicht berechenbar (Daten reichen nicht weit genug zurück "
+            "oder das Jahr ist noch nicht vollständig)."),
+            "table": ReportTable("monitoring", f"Erweitertes Monitoring im {month_label(month)}",
+                                 [Col("figure", "Kennzahl", "text"), Col("label", "Bezeichnung", "text"),
+                                  Col("all", "Insgesamt", "text"), Col("w", "Frauen", "text"),
+                                  Col("m", "Männer", "text")], mrows)})
         # 2. Zielnachhaltung
         say("Zielnachhaltung")
         tracked = None
@@ -91,7 +112,7 @@ def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=
                              "table": ReportTable("zielnachhaltung", f"Zielnachhaltung {month_label(month)}",
                                                   [Col("measure", "Kennzahl", "text"), Col("sex", "Gruppe", "text"),
                                                    Col("plan", f"Plan {year}", "text"), Col("actual", "Ist", "text"),
-                                                   Col("expected", "Soll bis Berichtsmonat", "text"),
+                                                   Col("expected", "Soll bis Berichtsmonat (LZB: erwarteter JDW)", "text"),
                                                    Col("attainment", "Zielerreichung in %", "pct"),
                                                    Col("status", "Status", "text")], trows)})
             cum = tracked["cumulative"].get("all")

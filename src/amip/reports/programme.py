@@ -4,7 +4,7 @@ The programme for Y is written at the end of Y−1: its "Ist" is the last comple
 "Plan" the agreed (else the newest draft) target plan of Y. Sources:
 
 - § 48a figures (K1–K3 families): the cockpit's figure cache (``FigureStore``).
-- steering figures S1, S2, L1–L3, P1J, E1: ``amip.kennzahlen.steering.compute`` on the warehouse.
+- steering figures S1–S6, L1–L3, P1J, E1: ``amip.kennzahlen.steering.compute`` on the warehouse.
 - targets: ``amip.planning.plans.programme_targets`` (state database).
 - budget and spending: ``amip.planning.budget`` (warehouse ``budget`` and ``measures``).
 - communal figures: the warehouse's ``indicators`` table (JDW = mean of the 12 months of Y−1).
@@ -189,6 +189,7 @@ def collect(warehouse: Path, year: int, jobcenter: str | None = None, *, store=N
         _lzb_table(p, st, store, glossary, prev)
         say("Ziele")
         _targets(p, st, store, db, year)
+        _monitoring(p, st, prev)
         _local_targets(p, st, prev)
         _communal_targets(p, con, jc, prev)
         say("Budget")
@@ -328,6 +329,8 @@ def _lzb_table(p: Programme, st: Steering, store, glossary, prev: int) -> None:
     jc = p.jobcenter
     rows = []
     k3 = store.value(jc, "K3", month) or {}
+    rows.append({"label": "Bestand Langzeitleistungsbeziehende (LZB), Jahresdurchschnitt", "value": st.get("S6", month),
+                 "kind": ""})
     rows.append({"label": "Bestand Langzeitleistungsbeziehende (LZB), Dezember", "value": k3.get("numerator"), "kind": ""})
     rows.append({"label": "Anteil der LZB an allen ELB (%)", "value": st.get("S2", month), "kind": "pct"})
     for fig in ("K3", "K3E1", "K3E2", "K3E3", "K3E4"):
@@ -339,7 +342,7 @@ def _lzb_table(p: Programme, st: Steering, store, glossary, prev: int) -> None:
                     caption="Quelle: eigene Berechnung nach § 48a SGB II (K3-Familie: Werte der letzten zwölf Monate)",
                     row_kinds={i: "pct" for i, r in enumerate(rows) if r["kind"] == "pct"})
     p.tables["lzb"] = t
-    p.context.update(lzb_dezember_vorjahr=_n(k3.get("numerator")),
+    p.context.update(lzb_dezember_vorjahr=_n(k3.get("numerator")), lzb_jdw_vorjahr=_n(st.get("S6", month)),
                      k3_vorjahr=fmt.percent((store.value(jc, "K3", month) or {}).get("value")))
 
 
@@ -350,7 +353,7 @@ SEX_LABELS = (("all", ""), ("w", "dav. Frauen"), ("m", "dav. Männer"))
 def target_tables(ist: dict, plan: dict, year: int, status: str | None,
                   version: int | None = None) -> tuple[ReportTable, ReportTable]:
     """The seeds' "Kennzahlen Ist Y−1 / Plan Y" table by sex and the LZB table. ``ist``/``plan``:
-    {sex: {"integrations", "elb_jdw", "quota", "lzb_dec"}} (unrounded); changes in % from the
+    {sex: {"integrations", "elb_jdw", "quota", "lzb_jdw"}} (unrounded); changes in % from the
     unrounded values (the seed: quota 22,486 -> 22,222 is -1,2 %)."""
     prev = year - 1
     rows, emph = [], set()
@@ -366,12 +369,12 @@ def target_tables(ist: dict, plan: dict, year: int, status: str | None,
                      caption="Ist: Integrationen und ELB-Jahresdurchschnitt nach § 48a SGB II (K2 im Dezember); "
                              "Veränderungen aus den ungerundeten Werten")
     kz.row_kinds = {6: "pct", 7: "pct", 8: "pct"}  # the quota rows print one decimal
-    lzb_ist, lzb_plan = ist["all"].get("lzb_dec"), plan["all"].get("lzb_dec")
+    lzb_ist, lzb_plan = ist["all"].get("lzb_jdw"), plan["all"].get("lzb_jdw")
     lzb = ReportTable("lzb_ziel", "Bestand an Langzeitleistungsbeziehenden (LZB)",
                       [Col("label", "", "text"), Col("value", "LZB")],
                       [{"label": f"Ist {prev}", "value": lzb_ist}, {"label": f"Plan {year}", "value": lzb_plan},
                        {"label": "Ist/Ist in %", "value": _pct(lzb_plan, lzb_ist) if lzb_plan else None}],
-                      caption="LZB-Bestand im Dezember (K3-Zähler)", row_kinds={2: "pct"})
+                      caption="LZB-Bestand im Jahresdurchschnitt (JDW der zwölf Monatsenden, S6)", row_kinds={2: "pct"})
     if status is None:
         kz.note = lzb.note = (f"Für {year} liegt noch keine Zielplanung vor. Die Plan-Spalte bleibt leer, bis der "
                               f"Plan im Cockpit (Zielplanung) erfasst ist.")
@@ -396,7 +399,7 @@ def _targets(p: Programme, st: Steering, store, db, year: int) -> None:
         p.notes.append(f"kein Plan für {year}")
     p.tables["kennzahlen"], p.tables["lzb_ziel"] = kz, lzb
     q_ist, q_plan = ist["all"].get("quota"), plan["all"].get("quota")
-    lzb_ist, lzb_plan = ist["all"].get("lzb_dec"), plan["all"].get("lzb_dec")
+    lzb_ist, lzb_plan = ist["all"].get("lzb_jdw"), plan["all"].get("lzb_jdw")
     k1 = (store.value(p.jobcenter, "K1", f"{prev}-12") or {}).get("value")
     ctx = p.context
     ctx.update(
@@ -414,6 +417,34 @@ def _targets(p: Programme, st: Steering, store, db, year: int) -> None:
         lzb_senkung=fmt.percent(-_pct(lzb_plan, lzb_ist)) if lzb_plan and lzb_ist else "–",
         k1_vorjahr=fmt.percent(k1),
     )
+
+
+MONITORING = (  # the 2020 programme's extended monitoring (chapter 3.1), steering figures S3 - S5
+    ("S3", "Nachhaltige Integrationen (%)"),
+    ("S4", "Bedarfsdeckende Integrationen (%)"),
+    ("S5", "Integrationsquote der LZB mit mindestens vier Jahren Leistungsbezug (%)"),
+)
+
+
+def _monitoring(p: Programme, st: Steering, prev: int) -> None:
+    """The extended monitoring of chapter 3.1: S3, S4, S5 in December of Y−1, by sex."""
+    month = f"{prev}-12"
+    rows = [{"label": label, **{s: st.get(fig, month, s) for s in ("all", "w", "m")}} for fig, label in MONITORING]
+    t = ReportTable("erweitertes_monitoring", f"Erweitertes Monitoring, Dezember {prev}",
+                    [Col("label", "Kennzahl", "text"), Col("all", "Insgesamt", "pct"), Col("w", "Frauen", "pct"),
+                     Col("m", "Männer", "pct")], rows,
+                    caption="Nachhaltig: zwölf Monate nach der Integration (Monate 23 bis 12 vor dem Berichtsmonat) an "
+                            "jedem Monatsende erwerbstätig; bedarfsdeckend: an den drei folgenden Monatsenden ohne "
+                            "Leistungsbezug (Monate 14 bis 3); LZB mit mindestens 1 277 von 1 460 Tagen Leistungsbezug "
+                            "(letzte zwölf Monate)")
+    if all(r["all"] is None for r in rows):
+        t.note = ("Für das erweiterte Monitoring reichen die Daten nicht weit genug zurück (bis zu 26 Monate bzw. "
+                  "vier Jahre Vorlauf) oder es fehlen Beschäftigungsdaten.")
+        p.notes.append("S3–S5: nicht berechenbar")
+    p.tables["erweitertes_monitoring"] = t
+    p.context.update(nachhaltige_integrationen_vorjahr=fmt.percent(rows[0]["all"]),
+                     bedarfsdeckende_integrationen_vorjahr=fmt.percent(rows[1]["all"]),
+                     integrationsquote_lzb4_vorjahr=fmt.percent(rows[2]["all"]))
 
 
 def _local_targets(p: Programme, st: Steering, prev: int) -> None:

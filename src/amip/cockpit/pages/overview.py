@@ -1,5 +1,6 @@
 """Übersicht: K1, K2 and K3 for a month as tiles (all, women, men), with the change against the
-same month of the previous year and a 24-month sparkline; below, every figure of the month."""
+same month of the previous year and a 24-month sparkline; below, every figure of the month and the
+extended monitoring (steering figures S3–S6 with their definitions)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,29 @@ def month_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> Dat
                      caption=f"Alle Kennzahlen nach § 48a SGB II, Jobcenter {jc}, Berichtsmonat {month}")
 
 
+MONITORING = ("S3", "S4", "S5", "S6")  # the extended monitoring of the 2020 programme (kennzahlen.md)
+
+
+def monitoring_table(st, jc: str, month: str) -> DataTable:
+    """S3–S6 in ``month`` by sex, with numerator and denominator (all) and the glossary's definition."""
+    rows = []
+    for fig in MONITORING:
+        ex = glossary.EXPLANATIONS[fig]
+        row = {"figure": fig, "title": ex.short, "definition": ex.definition}
+        for sex in ("all", "w", "m"):
+            v = st.value(jc, fig, month, sex) or {}
+            row[sex] = v.get("value")
+            if sex == "all":
+                row["numerator"], row["denominator"] = v.get("numerator"), v.get("denominator")
+        rows.append(row)
+    cols = [Column("figure", "Kennzahl"), Column("title", "Bezeichnung"), Column("definition", "Definition"),
+            Column("all", "Insgesamt", "percent"), Column("w", "Frauen", "percent"), Column("m", "Männer", "percent"),
+            Column("numerator", "Zähler (Insgesamt)", "count", 1), Column("denominator", "Nenner (Insgesamt)", "count", 1)]
+    return DataTable(f"Erweitertes Monitoring {month}", cols, rows, f"monitoring_{jc}_{month}",
+                     caption=f"Erweitertes Monitoring (S3–S5 in Prozent, S6 Anzahl im Jahresdurchschnitt), "
+                             f"Jobcenter {jc}, Berichtsmonat {month}; – = nicht berechenbar")
+
+
 @router.get("/", name="overview")
 def overview(request: Request, jc: str | None = None, month: str | None = None, viewer: Viewer = Depends(current_user)):
     require(viewer, access.FIGURES)
@@ -72,7 +96,7 @@ def overview(request: Request, jc: str | None = None, month: str | None = None, 
     def context() -> dict:
         shown = tiles(st, jc, month, policy)
         return dict(jc=jc, month=month, tiles=shown, table=month_table(st, jc, month, policy),
-                    previous=_previous_year(month),
+                    monitoring=monitoring_table(st, jc, month), previous=_previous_year(month),
                     tiles_suppressed=any(dc.is_suppressed(t["value"]) or dc.is_suppressed(t["previous"]) for t in shown))
 
     return render_shared(request, "overview.html", viewer, (jc, month, policy.key), context)
@@ -85,3 +109,12 @@ def overview_download(request: Request, fmt: str, jc: str | None = None, month: 
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     return download(month_table(st, jc, month, access.disclosure(viewer)), fmt)
+
+
+@router.get("/uebersicht/monitoring.{fmt}", name="overview_monitoring_download")
+def overview_monitoring_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
+                                 viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    st = store(request)
+    jc, month = pick_jobcenter(st, jc), pick_month(st, month)
+    return download(monitoring_table(st, jc, month), fmt)

@@ -29,7 +29,7 @@ from amip.planning.models import MEASURES, SEXES
 router = APIRouter()
 SEX_LABELS = plans.SEX_LABELS
 FIGURE_LABELS = {"integrations": "Integrationen", "elb_jdw": "ELB (JDW)", "quota": "Integrationsquote",
-                 "lzb_dec": "LZB (Dezember)"}
+                 "lzb_jdw": "LZB (JDW)"}
 STATUS_LABELS = {"agreed": "vereinbart", "draft": "Entwurf", None: "kein Plan"}
 TABLES = ("ziel", "vergleich", "teams", "versionen")
 MESSAGES = {"gespeichert": "Der Plan wurde als neue Entwurfsversion gespeichert.",
@@ -73,7 +73,7 @@ def target_table(t: dict, year: int, jc: str) -> DataTable:
     """The programme's table: per figure and sex, actual previous year, plan, change in %."""
     rows = []
     for fig, pct in (("integrations", "integrations_pct"), ("elb_jdw", "elb_pct"), ("quota", "quota_pct"),
-                     ("lzb_dec", "lzb_pct")):
+                     ("lzb_jdw", "lzb_pct")):
         for s in ("all", "w", "m"):
             label = FIGURE_LABELS[fig] if s == "all" else f"– {SEX_LABELS[s]}"
             rows.append({"figure": label, "kind": fig, "actual": t["actual_previous"][s][fig],
@@ -90,7 +90,7 @@ def comparison_table(t: dict, team: dict, forecast: dict, year: int, jc: str) ->
     fc = targets.with_totals({s: forecast.get(s) or {} for s in SEXES}) if forecast else targets.empty()
     # The forecast's ``all`` is its own series (with_totals keeps it); only missing ones come from m + w.
     rows = []
-    for fig in ("integrations", "elb_jdw", "quota", "lzb_dec"):
+    for fig in ("integrations", "elb_jdw", "quota", "lzb_jdw"):
         for s in ("all", "w", "m"):
             summed, target = team["sum"][s][fig], t["plan"][s][fig]
             rows.append({
@@ -117,11 +117,11 @@ def teams_table(team: dict, year: int, jc: str) -> DataTable:
         v = r["values"]
         rows.append({"team": r["team_id"], "version": r["version"], "status": STATUS_LABELS[r["status"]],
                      "by": r["created_by"], "at": r["created_at"].astimezone().strftime("%d.%m.%Y %H:%M"),
-                     **{f"{m}_{s}": v[s][m] for m in ("integrations", "elb_jdw", "lzb_dec") for s in SEXES},
+                     **{f"{m}_{s}": v[s][m] for m in ("integrations", "elb_jdw", "lzb_jdw") for s in SEXES},
                      "quota_all": v["all"]["quota"], "plan_id": r["plan_id"], "raw_status": r["status"]})
     cols = [Column("team", "Team"), Column("version", "Version", "count"), Column("status", "Status"),
             Column("by", "gespeichert von"), Column("at", "am")]
-    for m in ("integrations", "elb_jdw", "lzb_dec"):
+    for m in ("integrations", "elb_jdw", "lzb_jdw"):
         for s in ("all", "w", "m"):
             cols.append(Column(f"{m}_{s}", f"{FIGURE_LABELS[m]} {SEX_LABELS[s]}", "count"))
     cols.append(Column("quota_all", "Quote Insgesamt in %", "percent"))

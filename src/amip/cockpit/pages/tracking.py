@@ -2,7 +2,8 @@
 
 For the Bezugsmonat M (default: the data's latest month) and the job center's plan of M's year
 (agreed, else the newest draft, flagged): per planned figure and sex the plan, the actual value to
-date, the target to date (seasonal profile for integrations, straight path for LZB), attainment,
+date, the target to date (seasonal profile for integrations; for the LZB annual average the expected JDW: months to date
+plus the forecast of the rest), attainment,
 integrations still needed per remaining month, the probability from the forecast and the status,
 with the rule printed on the page (``amip.planning.tracking``). Only aggregates; capability FIGURES.
 """
@@ -23,10 +24,10 @@ from amip.planning.plans import SEX_LABELS
 
 router = APIRouter()
 FIGURES = {"integrations": "Integrationen seit Januar", "elb_jdw": "ELB, Ø seit Januar",
-           "quota": "Quote (K2, 12 Monate)", "lzb_dec": "LZB im Monat"}
-ORDER = {"integrations": 0, "elb_jdw": 1, "quota": 2, "lzb_dec": 3}
+           "quota": "Quote (K2, 12 Monate)", "lzb_jdw": "LZB (Jahresdurchschnitt bis zum Monat)"}
+ORDER = {"integrations": 0, "elb_jdw": 1, "quota": 2, "lzb_jdw": 3}
 SEX_ORDER = {"all": 0, "w": 1, "m": 2}
-DECIMALS = {"integrations": 0, "lzb_dec": 0, "elb_jdw": 1, "quota": 1}
+DECIMALS = {"integrations": 0, "lzb_jdw": 1, "elb_jdw": 1, "quota": 1}
 
 
 class TrackingTable(DataTable):
@@ -101,7 +102,7 @@ def tracking_table(res: dict, jc: str, policy: dc.Policy = dc.SHOW_ALL) -> DataT
         })
     rows = suppress_actuals(rows, policy, res.get("team"))
     cols = [Column("figure", "Kennzahl"), Column("sex", "Gruppe"), Column("plan", "Plan", "count"),
-            Column("actual", "Ist", "count"), Column("expected", "Soll bis Monat", "count"),
+            Column("actual", "Ist", "count"), Column("expected", "Soll bis Monat (LZB: erwarteter JDW)", "count"),
             Column("attainment", "Zielerreichung %", "percent"),
             Column("deviation", "Abweichung vom Plan %", "percent"),
             Column("needed", "noch nötig je Monat", "count", 1),
