@@ -127,8 +127,8 @@ def test_cli_plan_prints_the_lzb_as_jdw(tmp_path):
     assert "LZB (JDW)" in res.output and "25,0" in res.output
 
 
-def test_migration_0006_renames_the_lzb_measure(state_url):
-    """A plan stored before 0006 (measure lzb_dec) keeps its value under lzb_jdw; downgrade restores it."""
+def test_migration_0007_renames_the_lzb_measure(state_url):
+    """A plan stored before 0007 (measure lzb_dec) keeps its value under lzb_jdw; downgrade restores it."""
     from alembic import command
 
     engine = make_engine(state_url)

@@ -1,7 +1,7 @@
 """State tables of this package (SQLAlchemy models on ``amip.state.models.Base``).
 
 Registered through ``amip.state.registry``; the schema is created by migration 0002
-(``amip/state/migrations/versions/0002_planning.py``; 0006 renamed the measure ``lzb_dec`` to
+(``amip/state/migrations/versions/0002_planning.py``; 0007 renamed the measure ``lzb_dec`` to
 ``lzb_jdw``), which must stay identical to these models.
 
 A target plan (Zielplanung) belongs to a year, a job center and either the job center itself
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from amip.state.models import Base, UTCDateTime, utcnow
 
 SEXES = ("all", "m", "w")
-MEASURES = ("integrations", "elb_jdw", "lzb_jdw")  # LZB: annual average (S6; migration 0006)
+MEASURES = ("integrations", "elb_jdw", "lzb_jdw")  # LZB: annual average (S6; migration 0007)
 STATUSES = ("draft", "agreed")
 
 

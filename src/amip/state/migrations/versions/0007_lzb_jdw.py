@@ -1,7 +1,7 @@
 """Planning: the LZB target is an annual average (JDW, steering figure S6), not the December stock.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01
 
 The measure ``lzb_dec`` of ``plan_values`` becomes ``lzb_jdw``. Stored values are kept as they are:
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
