@@ -1,0 +1,164 @@
+"""Issue 11, points 5 and 6: bad input files never crash, hang or leak, imports are exclusive and
+clean up after a killed run, and a running cockpit follows a new import without mixing two.
+
+Every bad file: a clear message naming the file, exit code != 0, no traceback, warehouse unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from builder import DataSet, runner
+
+from amip.cli import app
+from amip.warehouse.store import ImportLocked, exclusive, import_dataset
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def good() -> DataSet:
+    ds = DataSet("2020-01", "2021-12")
+    ds.person("p1", "w", "1980-01-01").person("p2", "m", "1975-06-30")
+    ds.spell("p1", "J1", "2020-01-01", "2021-03-31").spell("p2", "J1", "2020-05-01")
+    ds.job("p1", "svb", "2021-04-01")
+    ds.benefit("J1", "bg_p1", "2021-01", "RB", "446")
+    return ds
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The real command line in its own process (a hang becomes a TimeoutExpired, not a stuck test)."""
+    full = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+            "COLUMNS": "400", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "amip.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=full)
+
+
+@pytest.fixture()
+def warehouse(tmp_path) -> Path:
+    db = tmp_path / "wh.duckdb"
+    res = runner.invoke(app, ["import", str(good().write(tmp_path / "good")), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    return db
+
+
+def _latin1(folder: Path) -> None:
+    f = folder / "persons.csv"
+    f.write_bytes(f.read_bytes() + "pü,w,1990-01-01\r\n".encode("latin-1"))
+
+
+def _latin1_header(folder: Path) -> None:
+    f = folder / "persons.csv"
+    f.write_bytes(f.read_bytes().replace(b"birth_date", "Geburtsdatum_für".encode("latin-1"), 1))
+
+
+def _replace_with(make):
+    def edit(folder: Path) -> None:
+        (folder / "persons.csv").unlink()
+        make(folder / "persons.csv")
+    return edit
+
+
+BAD = [
+    # (what, edit, fragments the message must hold)
+    ("Latin-1 row", _latin1, ["persons.csv", "line 4", "not UTF-8", "byte 0xFC", "CSV UTF-8"]),
+    ("Latin-1 header", _latin1_header, ["persons.csv", "line 1", "not UTF-8", "header", "CSV UTF-8"]),
+    ("directory named persons.csv", _replace_with(lambda p: p.mkdir()), ["persons.csv", "is a directory"]),
+    ("FIFO", _replace_with(os.mkfifo), ["persons.csv", "named pipe (FIFO)"]),
+    ("symlink to /dev/zero", _replace_with(lambda p: p.symlink_to("/dev/zero")),
+     ["persons.csv", "symbolic link to a file outside the data set directory"]),
+    ("symlink to /etc/passwd", _replace_with(lambda p: p.symlink_to("/etc/passwd")),
+     ["persons.csv", "symbolic link to a file outside the data set directory"]),
+    ("dangling symlink", _replace_with(lambda p: p.symlink_to(p.parent / "nowhere.csv")),
+     ["persons.csv", "cannot be read"]),
+]
+
+
+@pytest.mark.parametrize("what, edit, expected", BAD, ids=[b[0] for b in BAD])
+def test_bad_file_is_named_refused_and_changes_nothing(tmp_path, warehouse, what, edit, expected):
+    before = digest(warehouse)
+    folder = good().write(tmp_path / "bad")
+    edit(folder)
+    res = cli("import", str(folder), "--db", str(warehouse), timeout=60)  # a FIFO that is opened would hang
+    message = res.stdout + res.stderr
+    assert res.returncode == 2, message
+    for fragment in expected:
+        assert fragment in message, (fragment, message)
+    assert "Traceback" not in message
+    assert "Nothing was changed" in message
+    assert digest(warehouse) == before
+    # Not one byte of a file outside the data set reaches the message.
+    assert "root:" not in message and "/bin/" not in message
+
+
+def test_symlink_inside_the_data_set_is_followed(tmp_path):
+    """Links that stay inside the directory are fine (e.g. a data set assembled from parts)."""
+    folder = good().write(tmp_path / "ds")
+    (folder / "persons.csv").rename(folder / "persons-2021.csv")
+    (folder / "persons.csv").symlink_to("persons-2021.csv")
+    res = cli("import", str(folder), "--db", str(tmp_path / "wh.duckdb"))
+    assert res.returncode == 0, res.stderr
+
+
+def test_oversize_file_is_refused_with_the_limit(tmp_path, warehouse):
+    before = digest(warehouse)
+    folder = good().write(tmp_path / "big")
+    size = (folder / "elb_spells.csv").stat().st_size
+    assert size > 100
+    res = cli("import", str(folder), "--db", str(warehouse), env={"AMIP_MAX_FILE_BYTES": "100"})
+    message = res.stdout + res.stderr
+    assert res.returncode == 2, message
+    assert f"elb_spells.csv: file is larger than the limit of 100 bytes ({size:,} bytes)" in message
+    assert "AMIP_MAX_FILE_BYTES" in message and "Traceback" not in message
+    assert digest(warehouse) == before
+    # The same files are accepted under the default limit.
+    assert cli("import", str(folder), "--db", str(warehouse)).returncode == 0
+
+
+def test_bad_size_setting_is_a_clear_error(tmp_path, warehouse):
+    before = digest(warehouse)
+    res = cli("import", str(good().write(tmp_path / "ds")), "--db", str(warehouse),
+              env={"AMIP_MAX_FILE_BYTES": "viel"})
+    assert res.returncode == 1
+    assert "AMIP_MAX_FILE_BYTES='viel' is not a positive size" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert digest(warehouse) == before
+
+
+def test_latin1_found_beyond_the_first_chunk(tmp_path, warehouse):
+    """The UTF-8 check streams the file in 1 MiB chunks: a bad byte after several MiB names its
+    own line; a two-byte character split across two chunks is no error."""
+    folder = good().write(tmp_path / "ds")
+    f = folder / "persons.csv"
+    data = bytearray(f.read_bytes())
+    lines = data.count(b"\n")
+    while len(data) < 2**20 - 40:
+        data += f"q{lines:07d},w,1990-01-01\r\n".encode()
+        lines += 1
+    # one id whose 'ö' (0xC3 0xB6) starts on the last byte of the first chunk
+    pad = 2**20 - 1 - len(data) - 1
+    data += b"q" + b"a" * pad + "ö,w,1990-01-01\r\n".encode()
+    assert data[2**20 - 1] == 0xC3
+    lines += 1
+    while len(data) < 3 * 2**20:
+        data += f"q{lines:07d},w,1990-01-01\r\n".encode()
+        lines += 1
+    f.write_bytes(bytes(data))
+    res = cli("import", str(folder), "--db", str(tmp_path / "other.duckdb"))
+    assert res.returncode == 0, res.stderr
+    f.write_bytes(bytes(data) + "pä,w,1990-01-01\r\n".encode("latin-1"))
+    res = cli("import", str(folder), "--db", str(warehouse))
+    assert res.returncode == 2
+    assert f"persons.csv, line {lines + 1}: not UTF-8 (byte 0xE4 at position 2 of the line)" in res.stderr
