@@ -162,3 +162,118 @@ def test_latin1_found_beyond_the_first_chunk(tmp_path, warehouse):
     res = cli("import", str(folder), "--db", str(warehouse))
     assert res.returncode == 2
     assert f"persons.csv, line {lines + 1}: not UTF-8 (byte 0xE4 at position 2 of the line)" in res.stderr
+
+
+# ---- imports: one at a time, leftovers of a killed run -----------------------------------------
+
+def big(folder: Path, persons: int = 300_000) -> Path:
+    """A valid data set large enough that an import runs for a while (written directly as CSV)."""
+    ds = good()
+    ds.write(folder)
+    with open(folder / "persons.csv", "a", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerows([f"b{i:07d}", "wm"[i % 2], "1980-01-01"] for i in range(persons))
+    with open(folder / "elb_spells.csv", "a", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerows([f"b{i:07d}", "J1", f"bg{i}", "2020-01-01", "", "false"] for i in range(persons))
+    return folder
+
+
+def leftovers(db: Path) -> list[str]:
+    return sorted(p.name for p in db.parent.iterdir() if p.name.startswith(f".{db.name}.") and ".new" in p.name)
+
+
+def wait_for(condition, what: str, limit: float = 120) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.02)
+
+
+def start_import(data: Path, db: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "COLUMNS": "400"}
+    return subprocess.Popen([sys.executable, "-m", "amip.cli", "import", str(data), "--db", str(db)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def persons_in(db: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM persons").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_kill_9_during_import_leaves_nothing_after_the_next_import(tmp_path, warehouse):
+    before = digest(warehouse)
+    data = big(tmp_path / "big")
+    proc = start_import(data, warehouse)
+    try:
+        wait_for(lambda: leftovers(warehouse) or proc.poll() is not None, "the import's .new file")
+        assert proc.poll() is None, "the import finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    left = leftovers(warehouse)
+    assert left, "a killed import leaves its temporary copy (else this test shows nothing)"
+    assert digest(warehouse) == before  # the old warehouse is intact
+    # The next import removes the leftovers (it holds the lock, so nobody else is using them).
+    res = runner.invoke(app, ["import", str(good().write(tmp_path / "again")), "--db", str(warehouse)])
+    assert res.exit_code == 0, res.output
+    assert leftovers(warehouse) == []
+    assert persons_in(warehouse) == 2
+
+
+def test_second_import_is_refused_while_one_runs(tmp_path, warehouse):
+    data = big(tmp_path / "big")
+    first = start_import(data, warehouse)
+    try:
+        wait_for(lambda: leftovers(warehouse) or first.poll() is not None, "the first import's .new file")
+        assert first.poll() is None, "the first import finished before the second started"
+        res = runner.invoke(app, ["import", str(good().write(tmp_path / "small")), "--db", str(warehouse)])
+        assert res.exit_code == 3, res.output
+        assert "another import into" in res.output and str(warehouse) in res.output
+        assert f"pid {first.pid}" in res.output
+        assert "nothing was changed" in res.output and "Traceback" not in res.output
+        out, err = first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0, err
+    # Only the first one succeeded, and its data is what the warehouse holds.
+    assert persons_in(warehouse) == 300_002
+    assert leftovers(warehouse) == []
+
+
+def test_waiting_import_runs_after_the_holder(tmp_path, warehouse):
+    """--wait: the second import waits for the lock and then runs; a leftover is not touched while
+    another process holds the lock."""
+    stale = warehouse.with_name(f".{warehouse.name}.abcd1234.new")
+    release = threading.Event()
+    holding = threading.Event()
+
+    def hold():
+        with exclusive(warehouse):
+            holding.set()
+            release.wait(60)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        holding.wait(10)
+        stale.write_bytes(b"x")
+        with pytest.raises(ImportLocked):
+            import_dataset(good().write(tmp_path / "a"), warehouse)
+        assert stale.exists()  # refused before touching anything
+        threading.Timer(0.5, release.set).start()
+        counts = import_dataset(good().write(tmp_path / "b"), warehouse, wait=60)
+    finally:
+        release.set()
+        t.join()
+    assert counts["persons"] == 2
+    assert not stale.exists()
