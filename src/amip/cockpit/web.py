@@ -59,7 +59,26 @@ def state(request: Request):
 
 
 def store(request: Request):
-    return request.app.state.store
+    """The figure store this request uses, the same for all of it: taken once, at the first call,
+    from the app's ``LiveStore`` (which notices a new import), so a page or document built by one
+    request never mixes two imports."""
+    st = getattr(request.state, "amip_store", None)
+    if st is None:
+        live = getattr(request.app.state, "live", None)
+        st = live.current() if live is not None else request.app.state.store
+        request.state.amip_store = st
+    return st
+
+
+def preparing(request: Request) -> bool:
+    """A new import was noticed and the cockpit is preparing its data (pages show the old state)."""
+    live = getattr(request.app.state, "live", None)
+    return bool(live is not None and live.preparing)
+
+
+_NOTICE_MARK = "<!--amip-data-notice-->"
+PREPARING_NOTICE = ('<p class="notices" role="status">Ein neuer Datenstand wird vorbereitet. Bis er bereit ist, '
+                    "zeigen alle Seiten und Downloads weiter den bisherigen Datenstand.</p>")
 
 
 def current_user(request: Request) -> Viewer:
@@ -98,7 +117,12 @@ def secure(request: Request) -> bool:
 
 
 def render(request: Request, template: str, viewer: Viewer | None, **context) -> HTMLResponse:
-    ctx = {"viewer": viewer, "store": getattr(request.app.state, "store", None), **context}
+    try:
+        st = store(request)
+    except Exception:  # noqa: BLE001 - an error page must render even when no store can be opened
+        st = getattr(request.app.state, "store", None)
+    ctx = {"viewer": viewer, "store": st, "data_notice": Markup(PREPARING_NOTICE) if preparing(request) else "",
+           **context}
     return templates.TemplateResponse(request, template, ctx)
 
 
@@ -155,7 +179,10 @@ def render_shared(request: Request, template: str, viewer: Viewer, key: tuple,
         html = templates.get_template(template).render(
             {"request": request, "viewer": stand_in, "store": st, **context()})
         cache.put(full_key, html)
-    return HTMLResponse(html.replace(_NAME_MARK, viewer.name).replace(_CSRF_MARK, viewer.csrf_token))
+    html = html.replace(_NAME_MARK, viewer.name).replace(_CSRF_MARK, viewer.csrf_token)
+    if preparing(request):
+        html = html.replace(_NOTICE_MARK, PREPARING_NOTICE, 1)
+    return HTMLResponse(html)
 
 
 # ---- tables: rendered in HTML, downloadable as CSV and XLSX ------------------------------------

@@ -5,7 +5,7 @@ target and moved over it only after every rule of the contract holds, so a rejec
 crash half-way) leaves the previous warehouse exactly as it was. Importing a data set replaces the
 previous one; importing the same data set twice gives the same tables.
 
-One import at a time per warehouse: ``replacing`` holds an exclusive lock on ``.<name>.lock``
+One import at a time per warehouse: ``replacing`` holds an exclusive lock on ``<name>.lock``
 beside the target (``fcntl.flock``, released by the kernel when the process ends, also on kill -9);
 a second import is refused at once with the holder's pid and start time (or waits ``wait`` seconds
 for it). Holding the lock, it first removes what a killed run left (``.<name>.XXXXXXXX.new`` and
@@ -50,7 +50,7 @@ class ImportLocked(RuntimeError):
 
 def lock_path(target: Path) -> Path:
     target = Path(target)
-    return target.with_name(f".{target.name}.lock")
+    return target.with_name(f"{target.name}.lock")
 
 
 @contextmanager
