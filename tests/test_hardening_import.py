@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -277,3 +278,107 @@ def test_waiting_import_runs_after_the_holder(tmp_path, warehouse):
         t.join()
     assert counts["persons"] == 2
     assert not stale.exists()
+
+
+# ---- a running cockpit follows a new import, one import per document ----------------------------
+
+NOTICE = "Ein neuer Datenstand wird vorbereitet"
+
+
+@pytest.fixture()
+def own_state(monkeypatch):
+    monkeypatch.delenv("AMIP_STATE_DB", raising=False)  # the SQLite state database beside the warehouse
+
+
+def _cockpit_client(db: Path, user: str):
+    from cockpit_fixture import add_users, login
+    from fastapi.testclient import TestClient
+
+    from amip.cockpit.app import create_app
+    from amip.cockpit.settings import Settings
+
+    add_users(db)
+    client = TestClient(create_app(Settings.from_env(db)))
+    client.__enter__()
+    assert login(client, user).status_code == 303
+    return client
+
+
+def test_running_cockpit_switches_to_a_new_import(tmp_path, own_state):
+    """cockpit_fixture's job center: K2(2022-12) = 1 integration / mean stock 41/12 = 29,3 %.
+    The new import adds p7, in receipt at J1 throughout: mean stock 53/12 = 4,4, K2 = 12/53 = 22,6 %."""
+    from cockpit_fixture import cockpit_dataset
+
+    db = tmp_path / "amip.duckdb"
+    assert runner.invoke(app, ["import", str(cockpit_dataset().write(tmp_path / "a")), "--db", str(db)]).exit_code == 0
+    c = _cockpit_client(db, "co")
+    try:
+        page = c.get("/kennzahl/K2?jc=J1&month=2022-12").text
+        assert "29,3&nbsp;%" in page and NOTICE not in page
+
+        b = cockpit_dataset()
+        b.person("p7", "m", "1980-01-01").spell("p7", "J1", "2020-01-01")
+        res = runner.invoke(app, ["import", str(b.write(tmp_path / "b")), "--db", str(db)])
+        assert res.exit_code == 0, res.output
+
+        # The import is noticed at once: the old state, consistently, and the notice.
+        page = c.get("/kennzahl/K2?jc=J1&month=2022-12").text
+        assert NOTICE in page
+        assert "29,3&nbsp;%" in page and "22,6&nbsp;%" not in page
+        assert c.app.state.live.wait(600)
+        page = c.get("/kennzahl/K2?jc=J1&month=2022-12").text
+        assert NOTICE not in page
+        assert "22,6&nbsp;%" in page and re.search(r'<td class="count">4,4</td>', page)
+        # The API and the person lists (controlling sees all) come from the new store too.
+        rows = c.get("/api/figures?figure=K2&jc=J1&from=2022-12&to=2022-12").json()
+        assert rows[0]["value"] == pytest.approx(100 * 12 / 53)
+        listed = c.get("/personen?count=stock&month=2022-12&jc=J1").text
+        assert all(re.search(rf"\b{p}\b", listed) for p in ("p1", "p2", "p3", "p7"))
+    finally:
+        c.__exit__(None, None, None)
+
+
+def _sheets(data: bytes) -> dict[str, list[list]]:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    return {ws.title: [[cell.value for cell in row] for row in ws.iter_rows()] for ws in wb.worksheets}
+
+
+def test_programme_xlsx_never_mixes_two_imports(tmp_path, own_state):
+    """The programme built by the cockpit after a new import: before the switch every sheet is the
+    old import's, after it every sheet the new import's (equal to `amip report programme` on the
+    new warehouse). The new import changes both kinds of sheets: the key figures (from the figure
+    cache) and the budget (read from the warehouse)."""
+    from test_reports import report_dataset
+
+    db = tmp_path / "amip.duckdb"
+    assert runner.invoke(app, ["import", str(report_dataset().write(tmp_path / "a")), "--db", str(db)]).exit_code == 0
+    c = _cockpit_client(db, "gf")
+    url = "/berichte/programm.xlsx?jc=J1&year=2022"
+    try:
+        r = c.get(url)
+        assert r.status_code == 200, r.text
+        old = _sheets(r.content)
+
+        b = report_dataset()
+        b.person("p4", "w", "1980-01-01").spell("p4", "J1", "2020-01-01")
+        b.rows["budget"] = [[*row[:5], "8000000"] if row[:4] == ["J1", "2021", "VK", "zuteilung"] else row
+                            for row in b.rows["budget"]]
+        res = runner.invoke(app, ["import", str(b.write(tmp_path / "b")), "--db", str(db)])
+        assert res.exit_code == 0, res.output
+
+        r = c.get(url)
+        assert r.status_code == 200
+        assert _sheets(r.content) == old  # still wholly the old import (the new one is being prepared)
+        assert c.app.state.live.wait(600)
+        new = _sheets(c.get(url).content)
+    finally:
+        c.__exit__(None, None, None)
+    out = tmp_path / "cli.xlsx"
+    res = runner.invoke(app, ["report", "programme", "--year", "2022", "--db", str(db), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert new == _sheets(out.read_bytes())
+    assert new["kennzahlen"] != old["kennzahlen"] and new["budget"] != old["budget"]
