@@ -82,6 +82,8 @@ BAD = [
      ["persons.csv", "symbolic link to a file outside the data set directory"]),
     ("symlink to /etc/passwd", _replace_with(lambda p: p.symlink_to("/etc/passwd")),
      ["persons.csv", "symbolic link to a file outside the data set directory"]),
+    ("header without end", _replace_with(lambda p: p.write_bytes(b"person_id" * 200_000)),
+     ["persons.csv", "line 1", "header line is longer than 1,048,576 bytes"]),
     ("dangling symlink", _replace_with(lambda p: p.symlink_to(p.parent / "nowhere.csv")),
      ["persons.csv", "cannot be read"]),
 ]

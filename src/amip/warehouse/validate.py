@@ -28,6 +28,7 @@ MAX_PER_RULE = 100  # offending rows reported per rule and column; the total is 
 # Largest input file read (bytes); AMIP_MAX_FILE_BYTES overrides (docs/security-imports.md).
 DEFAULT_MAX_FILE_BYTES = 64 * 2**30
 CHUNK = 1 << 20  # the UTF-8 check streams the file in pieces of this size
+HEADER_MAX = 1 << 20  # longest header line read
 EXCEL_HINT = ("probably exported as Latin-1/Windows-1252 (e.g. German Excel's \"CSV (Trennzeichen-getrennt)\"): "
               "save it as \"CSV UTF-8 (durch Trennzeichen getrennt)\" and import again")
 
@@ -188,29 +189,32 @@ def opened(source: SourceFile) -> Iterator[tuple[str | None, Violation | None]]:
 def utf8_problem(path: str, name: str, limit: int | None = None) -> Violation | None:
     """The first place where the file is not valid UTF-8 (file, line, byte), streamed in chunks;
     or a size problem when the file holds more than ``limit`` bytes after all."""
-    limit = max_file_bytes() if limit is None else limit
-    line, done, carry = 1, 0, b""
     with open(path, "rb", buffering=0) as fh:
-        while True:
-            chunk = fh.read(CHUNK)
-            done += len(chunk)
-            if done > limit:
-                return Violation(name, None, None, None,
-                                 f"file is larger than the limit of {limit:,} bytes; raise AMIP_MAX_FILE_BYTES to import it")
-            data = carry + chunk
-            try:
-                _text, used = codecs.utf_8_decode(data, "strict", not chunk)
-            except UnicodeDecodeError as exc:
-                bad = line + data.count(b"\n", 0, exc.start)
-                start = data.rfind(b"\n", 0, exc.start) + 1
-                where = "header" if bad == 1 else "line"
-                return Violation(name, None, None, None,
-                                 f"not UTF-8 (byte 0x{data[exc.start]:02X} at position {exc.start - start + 1} "
-                                 f"of the {where}); the file is {EXCEL_HINT}", line=bad)
-            line += data.count(b"\n", 0, used)
-            carry = data[used:]
-            if not chunk:
-                return None
+        return _utf8_scan(fh, name, max_file_bytes() if limit is None else limit)
+
+
+def _utf8_scan(fh, name: str, limit: int) -> Violation | None:
+    line, done, carry = 1, 0, b""
+    while True:
+        chunk = fh.read(CHUNK)
+        done += len(chunk)
+        if done > limit:
+            return Violation(name, None, None, None,
+                             f"file is larger than the limit of {limit:,} bytes; raise AMIP_MAX_FILE_BYTES to import it")
+        data = carry + chunk
+        try:
+            _text, used = codecs.utf_8_decode(data, "strict", not chunk)
+        except UnicodeDecodeError as exc:
+            bad = line + data.count(b"\n", 0, exc.start)
+            start = data.rfind(b"\n", 0, exc.start) + 1
+            where = "header" if bad == 1 else "line"
+            return Violation(name, None, None, None,
+                             f"not UTF-8 (byte 0x{data[exc.start]:02X} at position {exc.start - start + 1} "
+                             f"of the {where}); the file is {EXCEL_HINT}", line=bad)
+        line += data.count(b"\n", 0, used)
+        carry = data[used:]
+        if not chunk:
+            return None
 
 
 def load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Violation]:
@@ -225,16 +229,22 @@ def _load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile, file: str) -> 
     path = _lit(file)
     name = raw_name(source.table)
     if source.is_csv:
-        # Every byte is UTF-8 before DuckDB reads the file (its own message would name no file).
-        bad = utf8_problem(file, source.path.name)
+        # The header is read here (one line, at most HEADER_MAX bytes), so the dialect is the
+        # contract's, never a guess.
+        with open(file, "rb") as fh:
+            head = fh.read(HEADER_MAX + 1)
+        end = head.find(b"\n")
+        if end < 0 and len(head) > HEADER_MAX:
+            return [Violation(source.path.name, None, None, None,
+                              f"header line is longer than {HEADER_MAX:,} bytes (no line break)", line=1)]
+        first = head if end < 0 else head[:end + 1]
+        bad = _utf8_scan(io.BytesIO(first), source.path.name, HEADER_MAX + 1)
         if bad is not None:
             return [bad]
-        # The header is read here (one line), so the dialect is the contract's, never a guess.
-        with open(file, "rb") as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
-            try:
-                header = next(csv.reader(fh), [])
-            except csv.Error as exc:
-                return [Violation(source.path.name, None, None, None, f"header cannot be read as CSV: {exc}", line=1)]
+        try:
+            header = next(csv.reader(io.StringIO(first.decode("utf-8-sig"), newline="")), [])
+        except csv.Error as exc:
+            return [Violation(source.path.name, None, None, None, f"header cannot be read as CSV: {exc}", line=1)]
         if not header:
             return [Violation(source.path.name, None, None, None, "file is empty (no header row)")]
         columns = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in header) + "}"
@@ -247,6 +257,13 @@ def _load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile, file: str) -> 
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {reader}")
     except duckdb.Error as exc:
+        text = str(exc).lower()
+        if source.is_csv and ("unicode" in text or "utf-8" in text or "utf8" in text):
+            # DuckDB checks every value is UTF-8 (so a good file is read once); a bad one is
+            # scanned here for its exact line and byte.
+            bad = utf8_problem(file, source.path.name)
+            if bad is not None:
+                return [bad]
         # DuckDB's message names the line and what it found; drop its echo of our SQL.
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip() and not ln.startswith("LINE ")]
         detail = "; ".join(ln for ln in lines if ln.startswith(("Invalid Input Error", "Original Line", "Expected")))
