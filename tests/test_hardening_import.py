@@ -270,6 +270,9 @@ def test_waiting_import_runs_after_the_holder(tmp_path, warehouse):
     try:
         holding.wait(10)
         stale.write_bytes(b"x")
+        spill = warehouse.with_name(f".{warehouse.name}.abcd1234.new.tmp")
+        spill.mkdir()
+        (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"x")
         with pytest.raises(ImportLocked):
             import_dataset(good().write(tmp_path / "a"), warehouse)
         assert stale.exists()  # refused before touching anything
@@ -279,7 +282,7 @@ def test_waiting_import_runs_after_the_holder(tmp_path, warehouse):
         release.set()
         t.join()
     assert counts["persons"] == 2
-    assert not stale.exists()
+    assert not stale.exists() and not spill.exists()
 
 
 # ---- a running cockpit follows a new import, one import per document ----------------------------
@@ -384,3 +387,14 @@ def test_programme_xlsx_never_mixes_two_imports(tmp_path, own_state):
     assert res.exit_code == 0, res.output
     assert new == _sheets(out.read_bytes())
     assert new["kennzahlen"] != old["kennzahlen"] and new["budget"] != old["budget"]
+
+
+def test_kpi_on_a_bad_data_set_is_a_message(tmp_path):
+    """`amip kpi --data` reads the data set through the same checks."""
+    folder = good().write(tmp_path / "ds")
+    (folder / "persons.csv").unlink()
+    (folder / "persons.csv").symlink_to("/etc/passwd")
+    res = cli("kpi", "--data", str(folder), "--from", "2021-01", "--to", "2021-12", "--out", str(tmp_path / "k.csv"))
+    assert res.returncode == 2
+    assert "persons.csv: is a symbolic link to a file outside the data set directory" in res.stderr
+    assert "root:" not in res.stdout + res.stderr and "Traceback" not in res.stderr

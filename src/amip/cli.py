@@ -145,7 +145,7 @@ def kpi(
             write_figures(result.table, out_file)
     except DataSetRejected as exc:
         _report_rejection(exc)
-    except (FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # a missing file, no permission, a bad AMIP_* setting
         _fail(str(exc))
     for fig, why in result.skipped.items():
         console.print(f"[yellow]Not produced:[/] {fig} ({why})")
