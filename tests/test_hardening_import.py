@@ -343,6 +343,38 @@ def test_running_cockpit_switches_to_a_new_import(tmp_path, own_state):
         c.__exit__(None, None, None)
 
 
+def test_cockpit_keeps_the_old_state_when_the_new_one_cannot_be_prepared(tmp_path, own_state):
+    """A warehouse file that is no database (copied over by hand, say): the cockpit says so and
+    goes on with the old data; the next good import is taken over."""
+    from cockpit_fixture import cockpit_dataset
+
+    db = tmp_path / "amip.duckdb"
+    assert runner.invoke(app, ["import", str(cockpit_dataset().write(tmp_path / "a")), "--db", str(db)]).exit_code == 0
+    c = _cockpit_client(db, "co")
+    try:
+        junk = tmp_path / "junk"
+        junk.write_bytes(b"kein DuckDB" * 1000)
+        os.replace(junk, db)
+        page = c.get("/kennzahl/K2?jc=J1&month=2022-12").text  # noticed: preparing, or failed already
+        assert NOTICE in page or "konnte nicht übernommen" in page
+        assert "29,3&nbsp;%" in page
+        assert c.app.state.live.wait(600)
+        page = c.get("/kennzahl/K2?jc=J1&month=2022-12").text
+        assert "Ein neuer Datenstand konnte nicht übernommen werden" in page
+        assert "29,3&nbsp;%" in page and "kein DuckDB" not in page
+        assert c.get("/api/figures?figure=K2&jc=J1&from=2022-12&to=2022-12").status_code == 200
+
+        b = cockpit_dataset()
+        b.person("p7", "m", "1980-01-01").spell("p7", "J1", "2020-01-01")
+        assert runner.invoke(app, ["import", str(b.write(tmp_path / "b")), "--db", str(db)]).exit_code == 0
+        c.get("/kennzahl/K2?jc=J1&month=2022-12")
+        assert c.app.state.live.wait(600)
+        page = c.get("/kennzahl/K2?jc=J1&month=2022-12").text
+        assert "22,6&nbsp;%" in page and "konnte nicht übernommen" not in page and NOTICE not in page
+    finally:
+        c.__exit__(None, None, None)
+
+
 def _sheets(data: bytes) -> dict[str, list[list]]:
     import io
 

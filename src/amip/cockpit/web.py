@@ -70,15 +70,22 @@ def store(request: Request):
     return st
 
 
-def preparing(request: Request) -> bool:
-    """A new import was noticed and the cockpit is preparing its data (pages show the old state)."""
-    live = getattr(request.app.state, "live", None)
-    return bool(live is not None and live.preparing)
-
-
 _NOTICE_MARK = "<!--amip-data-notice-->"
 PREPARING_NOTICE = ('<p class="notices" role="status">Ein neuer Datenstand wird vorbereitet. Bis er bereit ist, '
                     "zeigen alle Seiten und Downloads weiter den bisherigen Datenstand.</p>")
+FAILED_NOTICE = ('<p class="notices" role="status">Ein neuer Datenstand konnte nicht übernommen werden; die Seiten '
+                 "zeigen weiter den bisherigen Datenstand. Der Grund steht im Server-Protokoll.</p>")
+
+
+def data_notice(request: Request) -> str:
+    """The notice about the data state (HTML) when a new import is being prepared or could not be
+    taken over; empty otherwise."""
+    live = getattr(request.app.state, "live", None)
+    if live is None:
+        return ""
+    if live.preparing:
+        return PREPARING_NOTICE
+    return FAILED_NOTICE if live.error else ""
 
 
 def current_user(request: Request) -> Viewer:
@@ -121,8 +128,7 @@ def render(request: Request, template: str, viewer: Viewer | None, **context) ->
         st = store(request)
     except Exception:  # noqa: BLE001 - an error page must render even when no store can be opened
         st = getattr(request.app.state, "store", None)
-    ctx = {"viewer": viewer, "store": st, "data_notice": Markup(PREPARING_NOTICE) if preparing(request) else "",
-           **context}
+    ctx = {"viewer": viewer, "store": st, "data_notice": Markup(data_notice(request)), **context}
     return templates.TemplateResponse(request, template, ctx)
 
 
@@ -180,8 +186,9 @@ def render_shared(request: Request, template: str, viewer: Viewer, key: tuple,
             {"request": request, "viewer": stand_in, "store": st, **context()})
         cache.put(full_key, html)
     html = html.replace(_NAME_MARK, viewer.name).replace(_CSRF_MARK, viewer.csrf_token)
-    if preparing(request):
-        html = html.replace(_NOTICE_MARK, PREPARING_NOTICE, 1)
+    notice = data_notice(request)
+    if notice:
+        html = html.replace(_NOTICE_MARK, notice, 1)
     return HTMLResponse(html)
 
 
