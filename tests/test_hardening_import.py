@@ -44,7 +44,7 @@ def cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess
     full = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
             "COLUMNS": "400", **(env or {})}
     return subprocess.run([sys.executable, "-m", "amip.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=full)
+                          timeout=timeout, env=full, check=False)
 
 
 @pytest.fixture()
@@ -243,7 +243,7 @@ def test_second_import_is_refused_while_one_runs(tmp_path, warehouse):
         assert "another import into" in res.output and str(warehouse) in res.output
         assert f"pid {first.pid}" in res.output
         assert "nothing was changed" in res.output and "Traceback" not in res.output
-        out, err = first.communicate(timeout=300)
+        _out, err = first.communicate(timeout=300)
     finally:
         if first.poll() is None:
             first.kill()
