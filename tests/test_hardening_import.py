@@ -430,3 +430,42 @@ def test_kpi_on_a_bad_data_set_is_a_message(tmp_path):
     assert res.returncode == 2
     assert "persons.csv: is a symbolic link to a file outside the data set directory" in res.stderr
     assert "root:" not in res.stdout + res.stderr and "Traceback" not in res.stderr
+
+
+def test_cache_build_during_an_import_is_made_again(tmp_path):
+    """An import that replaces the warehouse while the cockpit computes its figures (between the
+    engine's read and the office/team read): that build is thrown away and made again from the
+    new import; the cache never holds figures of one import under the other's identity.
+    cockpit_fixture's stock at J1 in 2022-12 is 3 (p1, p2, p3); the new import adds p7: 4."""
+    from cockpit_fixture import cockpit_dataset
+
+    from amip.cockpit.store import FigureStore, fingerprint
+
+    db = tmp_path / "amip.duckdb"
+    assert runner.invoke(app, ["import", str(cockpit_dataset().write(tmp_path / "a")), "--db", str(db)]).exit_code == 0
+    b = cockpit_dataset()
+    b.person("p7", "m", "1980-01-01").spell("p7", "J1", "2020-01-01")
+    newer = b.write(tmp_path / "b")
+    stages = []
+
+    def progress(stage: str) -> None:
+        stages.append(stage)
+        if stage == "figures by office and team" and stages.count(stage) == 1:
+            import_dataset(newer, db)  # the warehouse lock, not the cache's: no wait
+
+    store = FigureStore.open(db, progress=progress)
+    try:
+        assert stages.count("figures by office and team") == 2  # built twice
+        assert store.generation == fingerprint(db)
+        assert store.count("J1", "stock", "2022-12") == 4
+        team = store.by_unit("J1", "K1E2", "2022-12", "team")
+        assert set(team["unit"]) >= {"T1", "T2"}
+        # the office/team figures are the new import's too: p7 has no caseload
+        assert "ohne Zuordnung" in set(team["unit"])
+        con = store.connect()
+        try:
+            assert con.execute("SELECT count(*) FROM persons").fetchone()[0] == 7
+        finally:
+            con.close()
+    finally:
+        store.close()
