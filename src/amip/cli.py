@@ -34,7 +34,9 @@ DbOption = Annotated[
 
 
 def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[bold red]Error:[/] {message}")
+    from rich.markup import escape
+
+    console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -74,19 +76,29 @@ class _Spinner:
 def import_cmd(
     data: Annotated[Path, typer.Argument(help="Data set directory (one CSV or Parquet file per contract table).")],
     db: DbOption = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another import into the same "
+                                        "warehouse to finish (default: refuse at once).")] = 0.0,
 ) -> None:
-    """Validate a data set against the contract and load it into the warehouse (all or nothing)."""
-    from amip.warehouse.store import import_dataset
+    """Validate a data set against the contract and load it into the warehouse (all or nothing;
+    one import at a time per warehouse)."""
+    import duckdb
+
+    from amip.warehouse.store import ImportLocked, import_dataset
     from amip.warehouse.validate import DataSetRejected
 
     db = db or default_db()
     try:
         with _Spinner(f"Importing {data}") as spin:
-            counts = import_dataset(data, db, progress=spin)
+            counts = import_dataset(data, db, progress=spin, wait=wait)
     except DataSetRejected as exc:
         _report_rejection(exc)
+    except ImportLocked as exc:
+        _fail(str(exc), code=3)
     except FileNotFoundError as exc:
         _fail(str(exc))
+    except (OSError, ValueError, duckdb.Error) as exc:
+        # Disk full, no permission, a bad AMIP_* setting: a message, never a traceback.
+        _fail(f"import into {db} failed, nothing was changed: {exc}")
     table = Table(title=f"Imported into {db}")
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -133,7 +145,7 @@ def kpi(
             write_figures(result.table, out_file)
     except DataSetRejected as exc:
         _report_rejection(exc)
-    except (FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # a missing file, no permission, a bad AMIP_* setting
         _fail(str(exc))
     for fig, why in result.skipped.items():
         console.print(f"[yellow]Not produced:[/] {fig} ({why})")

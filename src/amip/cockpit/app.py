@@ -23,7 +23,7 @@ from amip.cockpit.pages import (
     target_groups, tracking,
 )
 from amip.cockpit.settings import Settings
-from amip.cockpit.store import FigureStore
+from amip.cockpit.store import FigureStore, LiveStore
 from amip.cockpit.web import LoginRequired, render
 from amip.state.db import open_state
 
@@ -68,7 +68,7 @@ def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if getattr(app.state, "store", None) is None:
-            app.state.store = FigureStore.open(settings.warehouse)
+            app.state.store = app.state.live.current()
         yield
 
     app = FastAPI(title="amip Cockpit", version="1", lifespan=lifespan,
@@ -77,6 +77,8 @@ def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = open_state(url=settings.state_url)
     app.state.store = store
+    # Each request takes its store from here; a new import is noticed and switched to (store.LiveStore).
+    app.state.live = LiveStore(settings.warehouse, store, on_switch=lambda new: setattr(app.state, "store", new))
 
     app.add_middleware(SecurityHeaders)
 

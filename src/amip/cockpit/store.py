@@ -8,9 +8,19 @@
     exists: the members are grouped by the office/team a person is assigned to at the Stichtag of
     each month, and the very same figure definitions (``Figure.shape``) are evaluated on that
     series (one definition per figure; only the grouping differs).
-The cache file (``<warehouse>.cockpit.duckdb``) records the warehouse's size and modification time
-and the engine's rules version (``engine.RULES_VERSION``); a new import or a new rules version makes it stale and the next ``FigureStore.open`` rebuilds it (written to a temporary
-file and moved into place, so a failed build leaves the old cache untouched).
+The cache file (``<warehouse>.cockpit.duckdb``) records the warehouse's identity (size,
+modification time, inode) and the engine's rules version (``engine.RULES_VERSION``); a new
+import or a new rules version makes it stale and the next ``FigureStore.open`` rebuilds
+it (written to a temporary file and moved into place under the cache's lock, so a failed build
+leaves the old cache untouched and two processes never build it at once). A build during which
+the warehouse was replaced is thrown away and made again: a cache never mixes two imports.
+
+A ``FigureStore`` is one snapshot: it keeps the cache and the warehouse it was built from open
+(an import replaces the warehouse file by a rename, so the open files keep the old data), and
+``connect()`` gives a connection to exactly that warehouse. A running cockpit follows new imports
+with a ``LiveStore``: each request takes one snapshot (``LiveStore.current()``); when the
+warehouse file changed, the new store is built in the background and replaces the old one in one
+step, and until then pages say that a new data state is being prepared.
 
 ``FigureStore`` holds the small tables in memory (pandas) for page rendering and answers the
 person-level questions (who is behind a count) with DuckDB over the cached members and the
@@ -21,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,9 +50,11 @@ from amip.kennzahlen.calendar import month_str, parse_month, stichtag
 from amip.kennzahlen.engine import RULES_VERSION, assemble, compute, with_lags
 from amip.kennzahlen.series import COUNT_COLUMNS, FLAG_COLUMNS
 from amip.warehouse.jobcenters import home_jobcenters
-from amip.warehouse.store import replacing
+from amip.warehouse.store import exclusive, replacing
 
-CACHE_VERSION = "4"
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = "5"  # 5: steering figures S3-S6 (rules version 2)
 MAX_MONTHS = 60
 UNIT_KINDS = ("office", "team")
 UNASSIGNED = "ohne Zuordnung"
@@ -61,18 +74,44 @@ def cache_path(warehouse: Path) -> Path:
 
 
 def fingerprint(warehouse: Path) -> str:
-    """Cache layout, rules version of kennzahlen.md and the warehouse file's identity: a cache
-    built under another rules version (or before versions were recorded) is stale."""
+    """Cache layout, rules version of kennzahlen.md and the warehouse file's identity: an import
+    writes a new file and renames it over the old one, so size, modification time and inode change
+    together; a cache built under another rules version (or before versions were recorded) is stale."""
     st = Path(warehouse).stat()
-    return f"v{CACHE_VERSION}:r{RULES_VERSION}:{st.st_size}:{st.st_mtime_ns}"
+    return f"v{CACHE_VERSION}:r{RULES_VERSION}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+CACHE_BUILD_WAIT = 3600.0  # seconds a cockpit waits for another process building the same cache
+BUILD_ATTEMPTS = 3
+
+
+class WarehouseChanged(RuntimeError):
+    """The warehouse was replaced (a new import) while its figures were being computed."""
 
 
 # ---- building the cache ---------------------------------------------------------------------------
 
-def build(warehouse: Path, progress: Callable[[str], None] | None = None) -> Path:
-    """Compute everything the cockpit shows for ``warehouse`` and write the cache file atomically."""
-    warehouse = Path(warehouse)
+def build(warehouse: Path, progress: Callable[[str], None] | None = None, lock: bool = True) -> Path:
+    """Compute everything the cockpit shows for ``warehouse`` and write the cache file atomically
+    (holding the cache's lock unless ``lock=False``: the caller holds it). When an import replaces
+    the warehouse meanwhile, the build starts again (:class:`WarehouseChanged` after
+    ``BUILD_ATTEMPTS``)."""
+    if lock:
+        with exclusive(cache_path(warehouse), wait=CACHE_BUILD_WAIT):
+            return build(warehouse, progress, lock=False)
+    for attempt in range(BUILD_ATTEMPTS):
+        try:
+            return _build(Path(warehouse), progress)
+        except WarehouseChanged:
+            if attempt == BUILD_ATTEMPTS - 1:
+                raise
+            log.info("warehouse %s replaced during the cockpit build; building again", warehouse)
+    raise AssertionError("unreachable")
+
+
+def _build(warehouse: Path, progress: Callable[[str], None] | None) -> Path:
     say = progress or (lambda _m: None)
+    before = fingerprint(warehouse)
     with warehouse_connection(db=warehouse) as wcon, ibis_backend(wcon) as be:
         first_cov, last_cov = wcon.execute("SELECT first_month, last_month FROM dataset").fetchone()
         names = {r[0] for r in wcon.execute("SELECT table_name FROM information_schema.tables").fetchall()}
@@ -86,7 +125,7 @@ def build(warehouse: Path, progress: Callable[[str], None] | None = None) -> Pat
         home = home_jobcenters(wcon)
     say("figures by office and team")
     target = cache_path(warehouse)
-    with replacing(target) as con:
+    with replacing(target, lock=False) as con:
         con.execute("SET enable_progress_bar = false")
         con.register("_figures", figures)
         con.execute("CREATE TABLE figures AS SELECT * FROM _figures")
@@ -102,8 +141,10 @@ def build(warehouse: Path, progress: Callable[[str], None] | None = None) -> Pat
         from amip import forecast  # forecasts, forecast_backtest, forecast_paths (docs/forecast.md)
 
         forecast.build(con, progress=say, jobcenters=home)
+        if fingerprint(warehouse) != before:  # both reads of the warehouse must be of one import
+            raise WarehouseChanged(f"warehouse {warehouse} was replaced during the build")
         meta = {
-            "fingerprint": fingerprint(warehouse), "rules_version": RULES_VERSION, "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "fingerprint": before, "rules_version": RULES_VERSION, "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "first_month": month_str(first), "last_month": month_str(last), "coverage": [first_cov, last_cov],
             "skipped": result.skipped, "steering_skipped": steering.skipped, "caseload": has_caseload,
             "tables": sorted(names), "jobcenters": home,
@@ -242,14 +283,38 @@ class FigureStore:
 
     @classmethod
     def open(cls, warehouse: Path, progress: Callable[[str], None] | None = None) -> "FigureStore":
-        """Load the cache of ``warehouse``, building it first when missing or stale."""
+        """Load the cache of ``warehouse``, building it first when missing or stale; the store
+        returned holds figures and warehouse of one and the same import."""
         warehouse = Path(warehouse)
         if not warehouse.exists():
             raise FileNotFoundError(f"warehouse not found: {warehouse} (create it with 'amip import DIR --db {warehouse}')")
         cache = cache_path(warehouse)
-        if not cache.exists() or _cached_fingerprint(cache) != fingerprint(warehouse):
-            build(warehouse, progress)
-        return cls(warehouse, cache)
+        for _attempt in range(BUILD_ATTEMPTS):
+            if not cache.exists() or _cached_fingerprint(cache) != fingerprint(warehouse):
+                with exclusive(cache, wait=CACHE_BUILD_WAIT):
+                    # Another process may have built it while this one waited for the lock.
+                    if not cache.exists() or _cached_fingerprint(cache) != fingerprint(warehouse):
+                        build(warehouse, progress, lock=False)
+            store = cls(warehouse, cache)
+            # The warehouse attached must be the one the cache was built from (no import between).
+            if store.meta.get("fingerprint") == fingerprint(warehouse):
+                return store
+            store.close()
+        raise WarehouseChanged(f"warehouse {warehouse} keeps changing (imports running); try again")
+
+    @property
+    def generation(self) -> str:
+        """The identity of the warehouse file this store was built from (see :func:`fingerprint`)."""
+        return str(self.meta.get("fingerprint"))
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A new connection to the very warehouse this store was built from (read-only, its tables
+        by plain name), also after an import replaced the file: documents and pages read the
+        warehouse through it, never by path, so one request never mixes two imports. Close it
+        after use; it is valid while the store is open."""
+        cur = self._con.cursor()
+        cur.execute("USE w")
+        return cur
 
     def close(self) -> None:
         self._con.close()
@@ -446,3 +511,87 @@ def _third(rank, known: int) -> str | None:
         return None
     share = (rank - 1) / known
     return "oben" if share < 1 / 3 else ("mitte" if share < 2 / 3 else "unten")
+
+
+# ---- a running cockpit: following new imports -------------------------------------------------
+
+class LiveStore:
+    """The figure store of a running cockpit, following the warehouse across imports.
+
+    ``current()`` is called once per request and returns the store the whole request uses. It
+    looks at the warehouse file's identity (one ``stat``); when an import replaced the file, a new
+    store is opened in a background thread (its cache built if needed) while requests go on with
+    the old one, and ``preparing`` is true. The new store then replaces the old one in one
+    assignment: all caches hang on the store (page cache, person lists, forecasts), so they switch
+    together. A store that is replaced is not closed: requests still holding it finish with it,
+    and it is freed with its last reference."""
+
+    def __init__(self, warehouse: Path, store: FigureStore | None = None,
+                 on_switch: Callable[[FigureStore], None] | None = None):
+        self.warehouse = Path(warehouse)
+        self._store = store
+        self._on_switch = on_switch
+        self._lock = threading.Lock()
+        self._builder: threading.Thread | None = None
+        self._failed: str | None = None  # generation whose build failed (not retried until it changes)
+        self.error: str | None = None
+
+    def _seen(self) -> str | None:
+        try:
+            return fingerprint(self.warehouse)
+        except OSError:  # warehouse moved away for a moment: keep serving what we have
+            return None
+
+    def current(self) -> FigureStore:
+        store = self._store
+        if store is None:
+            with self._lock:
+                if self._store is None:
+                    self._set(FigureStore.open(self.warehouse))
+                return self._store
+        seen = self._seen()
+        if seen is not None and seen != store.generation and seen != self._failed:
+            self._start(seen)
+        return self._store
+
+    @property
+    def preparing(self) -> bool:
+        """A new import was noticed and its store is being prepared."""
+        b = self._builder
+        return b is not None and b.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until a store being prepared is in place (or ``timeout``); True when none is."""
+        b = self._builder
+        if b is not None:
+            b.join(timeout)
+        return not self.preparing
+
+    def _set(self, store: FigureStore) -> None:
+        self._store = store
+        if self._on_switch is not None:
+            self._on_switch(store)
+
+    def _start(self, seen: str) -> None:
+        with self._lock:
+            if self.preparing:
+                return
+            self._builder = threading.Thread(target=self._prepare, args=(seen,), name="amip-store", daemon=True)
+            self._builder.start()
+
+    def _prepare(self, seen: str) -> None:
+        try:
+            new = FigureStore.open(self.warehouse)
+        except Exception as exc:  # noqa: BLE001 - keep serving the old data, say why in the log
+            log.error("new data state of %s could not be prepared: %s", self.warehouse, exc)
+            self._failed, self.error = seen, str(exc)
+            return
+        with self._lock:
+            old = self._store
+            self._failed = self.error = None
+            self._set(new)
+        if old is not None:
+            # Person lists of the old store leave the shared LRU cache (else it would keep the old
+            # store alive); the old store closes when its last request is done.
+            FigureStore._persons.cache_clear()
+        log.info("cockpit switched to the new data state of %s", self.warehouse)

@@ -63,7 +63,33 @@ def state(request: Request):
 
 
 def store(request: Request):
-    return request.app.state.store
+    """The figure store this request uses, the same for all of it: taken once, at the first call,
+    from the app's ``LiveStore`` (which notices a new import), so a page or document built by one
+    request never mixes two imports."""
+    st = getattr(request.state, "amip_store", None)
+    if st is None:
+        live = getattr(request.app.state, "live", None)
+        st = live.current() if live is not None else request.app.state.store
+        request.state.amip_store = st
+    return st
+
+
+_NOTICE_MARK = "<!--amip-data-notice-->"
+PREPARING_NOTICE = ('<p class="notices" role="status">Ein neuer Datenstand wird vorbereitet. Bis er bereit ist, '
+                    "zeigen alle Seiten und Downloads weiter den bisherigen Datenstand.</p>")
+FAILED_NOTICE = ('<p class="notices" role="status">Ein neuer Datenstand konnte nicht übernommen werden; die Seiten '
+                 "zeigen weiter den bisherigen Datenstand. Der Grund steht im Server-Protokoll.</p>")
+
+
+def data_notice(request: Request) -> str:
+    """The notice about the data state (HTML) when a new import is being prepared or could not be
+    taken over; empty otherwise."""
+    live = getattr(request.app.state, "live", None)
+    if live is None:
+        return ""
+    if live.preparing:
+        return PREPARING_NOTICE
+    return FAILED_NOTICE if live.error else ""
 
 
 def current_user(request: Request) -> Viewer:
@@ -102,7 +128,11 @@ def secure(request: Request) -> bool:
 
 
 def render(request: Request, template: str, viewer: Viewer | None, **context) -> HTMLResponse:
-    ctx = {"viewer": viewer, "store": getattr(request.app.state, "store", None), **context}
+    try:
+        st = store(request)
+    except Exception:  # noqa: BLE001 - an error page must render even when no store can be opened
+        st = getattr(request.app.state, "store", None)
+    ctx = {"viewer": viewer, "store": st, "data_notice": Markup(data_notice(request)), **context}
     return templates.TemplateResponse(request, template, ctx)
 
 
@@ -159,7 +189,11 @@ def render_shared(request: Request, template: str, viewer: Viewer, key: tuple,
         html = templates.get_template(template).render(
             {"request": request, "viewer": stand_in, "store": st, **context()})
         cache.put(full_key, html)
-    return HTMLResponse(html.replace(_NAME_MARK, viewer.name).replace(_CSRF_MARK, viewer.csrf_token))
+    html = html.replace(_NAME_MARK, viewer.name).replace(_CSRF_MARK, viewer.csrf_token)
+    notice = data_notice(request)
+    if notice:
+        html = html.replace(_NOTICE_MARK, notice, 1)
+    return HTMLResponse(html)
 
 
 # ---- tables: rendered in HTML, downloadable as CSV and XLSX ------------------------------------

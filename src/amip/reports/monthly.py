@@ -48,7 +48,9 @@ def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=
     from amip.reports.render import chart_html
 
     say = progress or (lambda _m: None)
-    con = bud.open_warehouse(warehouse)
+    # With a store: its own warehouse (one import for the whole document, also when a new one
+    # replaced the file meanwhile); else the file.
+    con = store.connect() if store is not None else bud.open_warehouse(warehouse)
     try:
         jc = pick_jobcenter(con, jobcenter)
         if store is None:

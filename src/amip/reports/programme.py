@@ -158,7 +158,9 @@ def collect(warehouse: Path, year: int, jobcenter: str | None = None, *, store=N
     from amip.planning import budget as bud
 
     say = progress or (lambda _m: None)
-    con = bud.open_warehouse(warehouse)
+    # With a store: its own warehouse (one import for the whole document, also when a new one
+    # replaced the file meanwhile); else the file.
+    con = store.connect() if store is not None else bud.open_warehouse(warehouse)
     try:
         first, last = coverage(con)
         jc = pick_jobcenter(con, jobcenter)

@@ -4,12 +4,23 @@
 target and moved over it only after every rule of the contract holds, so a rejected data set (or a
 crash half-way) leaves the previous warehouse exactly as it was. Importing a data set replaces the
 previous one; importing the same data set twice gives the same tables.
+
+One import at a time per warehouse: ``replacing`` holds an exclusive lock on ``<name>.lock``
+beside the target (``fcntl.flock``, released by the kernel when the process ends, also on kill -9);
+a second import is refused at once with the holder's pid and start time (or waits ``wait`` seconds
+for it). Holding the lock, it first removes what a killed run left (``.<name>.XXXXXXXX.new`` and
+its ``.wal`` / ``.tmp``), which no running import can still be using.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
 import os
+import re
+import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +42,70 @@ FORMAT_VERSION = "1"
 DEFAULT_DB = "amip.duckdb"
 
 Progress = Callable[[str], None]
+
+
+class ImportLocked(RuntimeError):
+    """Another process is importing into (or rebuilding) the same file; nothing was changed."""
+
+
+def lock_path(target: Path) -> Path:
+    target = Path(target)
+    return target.with_name(f"{target.name}.lock")
+
+
+@contextmanager
+def exclusive(target: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the lock of ``target`` for the block; :class:`ImportLocked` when another process holds
+    it longer than ``wait`` seconds. The lock file stays (removing it would race with a waiter)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path(target), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + max(wait, 0.0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown process"
+                    raise ImportLocked(
+                        f"another import into {target} is running ({holder}); nothing was changed. "
+                        "Try again when it has finished (or give --wait SECONDS)") from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        os.pwrite(fd, f"pid {os.getpid()}, since {started}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def remove_leftovers(target: Path) -> list[Path]:
+    """Delete the temporary files of killed runs that replaced ``target`` (call holding its lock):
+    ``.<name>.XXXXXXXX.new`` (mkstemp's 8 characters), its DuckDB ``.wal`` and ``.tmp`` spill
+    directory. Returns what was removed."""
+    target = Path(target)
+    pattern = re.compile(re.escape(f".{target.name}.") + r"[a-z0-9_]{8}\.new(\.wal|\.tmp)?")
+    removed = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
 
 
 def default_db() -> Path:
@@ -87,11 +162,18 @@ def load_into(con: duckdb.DuckDBPyConnection, src: Path, progress: Progress | No
 
 
 @contextmanager
-def replacing(target: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def replacing(target: Path, wait: float = 0.0, lock: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to a new DuckDB file that replaces ``target`` atomically when the block ends
-    without error (after a checkpoint); on error ``target`` is left exactly as it was."""
+    without error (after a checkpoint); on error ``target`` is left exactly as it was. Holds the
+    lock of ``target`` (see :func:`exclusive`; ``lock=False`` when the caller holds it) and first
+    removes the leftovers of killed runs."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if lock:
+        with exclusive(target, wait), replacing(target, lock=False) as con:
+            yield con
+        return
+    remove_leftovers(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -111,11 +193,13 @@ def replacing(target: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         for leftover in (tmp, Path(str(tmp) + ".wal")):
             if leftover.exists():
                 leftover.unlink()
+        shutil.rmtree(str(tmp) + ".tmp", ignore_errors=True)
 
 
-def import_dataset(src: Path, db: Path, progress: Progress | None = None) -> dict[str, int]:
-    """Validate ``src`` and replace the warehouse ``db`` with it atomically."""
-    with replacing(db) as con:
+def import_dataset(src: Path, db: Path, progress: Progress | None = None, wait: float = 0.0) -> dict[str, int]:
+    """Validate ``src`` and replace the warehouse ``db`` with it atomically (one import at a time
+    per warehouse: :class:`ImportLocked` when another runs longer than ``wait`` seconds)."""
+    with replacing(db, wait=wait) as con:
         return load_into(con, src, progress)
 
 
@@ -140,4 +224,4 @@ def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
 
 
-__all__ = ["DataSetRejected", "Violation", "import_dataset", "load_into", "open_warehouse", "default_db"]
+__all__ = ["DataSetRejected", "ImportLocked", "Violation", "import_dataset", "load_into", "open_warehouse", "default_db"]

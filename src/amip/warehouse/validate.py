@@ -8,7 +8,13 @@ table-specific is written here except the few cross-row rules the contract names
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +25,12 @@ from amip.contract.schema import TABLES, Column, Table, instrument_codes
 # The engine's calendar arithmetic holds between these days (see kennzahlen/calendar.py).
 MIN_DATE, MAX_DATE = "1900-03-01", "2100-02-28"
 MAX_PER_RULE = 100  # offending rows reported per rule and column; the total is always counted
+# Largest input file read (bytes); AMIP_MAX_FILE_BYTES overrides (docs/security-imports.md).
+DEFAULT_MAX_FILE_BYTES = 64 * 2**30
+CHUNK = 1 << 20  # the UTF-8 check streams the file in pieces of this size
+HEADER_MAX = 1 << 20  # longest header line read
+EXCEL_HINT = ("probably exported as Latin-1/Windows-1252 (e.g. German Excel's \"CSV (Trennzeichen-getrennt)\"): "
+              "save it as \"CSV UTF-8 (durch Trennzeichen getrennt)\" and import again")
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,8 @@ class Violation:
         where = [self.file]
         if self.row is not None:
             where.append(f"row {self.row}" + (f" (line {self.line})" if self.line else ""))
+        elif self.line is not None:
+            where.append(f"line {self.line}")
         if self.column:
             where.append(f"column {self.column}")
         value = "" if self.value is None else f"value {self.value!r}: "
@@ -53,6 +67,7 @@ class DataSetRejected(Exception):
 class SourceFile:
     table: Table
     path: Path
+    root: Path | None = None  # the data set directory the file must lie in (default: its parent)
 
     @property
     def is_csv(self) -> bool:
@@ -74,14 +89,15 @@ def discover(src: Path) -> tuple[list[SourceFile], list[Violation]]:
     if not src.is_dir():
         raise FileNotFoundError(f"data set directory not found: {src}")
     for table in TABLES:
-        candidates = [p for p in (src / f"{table.name}.csv", src / f"{table.name}.parquet") if p.exists()]
+        # lexists: a dangling symbolic link is a file given (and refused when read), not a missing one
+        candidates = [p for p in (src / f"{table.name}.csv", src / f"{table.name}.parquet") if os.path.lexists(p)]
         if len(candidates) > 1:
             problems.append(
                 Violation(f"{table.name}.csv/.parquet", None, None, None,
                           "table given twice (CSV and Parquet); keep one")
             )
         elif candidates:
-            found.append(SourceFile(table, candidates[0]))
+            found.append(SourceFile(table, candidates[0], src))
         elif table.required:
             problems.append(Violation(f"{table.name}.csv", None, None, None, "required table is missing"))
     return found, problems
@@ -91,14 +107,144 @@ def raw_name(table: Table) -> str:
     return f"raw_{table.name}"
 
 
+def max_file_bytes() -> int:
+    """The size limit of one input file: ``AMIP_MAX_FILE_BYTES`` (bytes, or with K/M/G/T: binary
+    multiples), else :data:`DEFAULT_MAX_FILE_BYTES`."""
+    raw = os.environ.get("AMIP_MAX_FILE_BYTES", "").strip()
+    if not raw:
+        return DEFAULT_MAX_FILE_BYTES
+    units = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+    text = raw.upper().removesuffix("B").removesuffix("I")
+    factor = units.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in units else text
+    try:
+        value = int(number.strip()) * factor
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"AMIP_MAX_FILE_BYTES={raw!r} is not a positive size (e.g. 2000000000 or 2G)")
+    return value
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+@contextmanager
+def opened(source: SourceFile) -> Iterator[tuple[str | None, Violation | None]]:
+    """Open ``source`` for reading when it is a regular file inside the data set directory and
+    within the size limit: yields (the path DuckDB is to read, None), else (None, the violation).
+
+    Nothing outside the directory is opened (a symbolic link is resolved and its target checked
+    first), nothing but a regular file (no FIFO that would block, no device that never ends) and
+    the file checked is the file read: on Linux DuckDB reads the open descriptor
+    (``/proc/self/fd/N``), so a file swapped after the checks is not read instead."""
+    name = source.path.name
+    root = os.path.realpath(source.root or source.path.parent)
+    real = os.path.realpath(source.path)
+    if os.path.commonpath([root, real]) != root:
+        yield None, Violation(name, None, None, None,
+                              "is a symbolic link to a file outside the data set directory; refused "
+                              "(copy the file into the directory instead)")
+        return
+    try:
+        st = os.stat(real)
+    except OSError as exc:
+        yield None, Violation(name, None, None, None, f"cannot be read: {exc.strerror or exc}")
+        return
+    if not stat.S_ISREG(st.st_mode):
+        yield None, Violation(name, None, None, None, f"is {_kind(st.st_mode)}, not a regular file; refused")
+        return
+    limit = max_file_bytes()
+    if st.st_size > limit:
+        yield None, Violation(name, None, None, None,
+                              f"file is larger than the limit of {limit:,} bytes ({st.st_size:,} bytes); "
+                              "raise AMIP_MAX_FILE_BYTES to import it")
+        return
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        yield None, Violation(name, None, None, None, f"cannot be read: {exc.strerror or exc}")
+        return
+    try:
+        now = os.fstat(fd)
+        if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            yield None, Violation(name, None, None, None, "changed while being opened; refused")
+            return
+        os.set_blocking(fd, True)
+        by_fd = f"/proc/self/fd/{fd}"
+        yield (by_fd if os.path.exists(by_fd) else real), None
+    finally:
+        os.close(fd)
+
+
+def utf8_problem(path: str, name: str, limit: int | None = None) -> Violation | None:
+    """The first place where the file is not valid UTF-8 (file, line, byte), streamed in chunks;
+    or a size problem when the file holds more than ``limit`` bytes after all."""
+    with open(path, "rb", buffering=0) as fh:
+        return _utf8_scan(fh, name, max_file_bytes() if limit is None else limit)
+
+
+def _utf8_scan(fh, name: str, limit: int) -> Violation | None:
+    line, done, carry = 1, 0, b""
+    while True:
+        chunk = fh.read(CHUNK)
+        done += len(chunk)
+        if done > limit:
+            return Violation(name, None, None, None,
+                             f"file is larger than the limit of {limit:,} bytes; raise AMIP_MAX_FILE_BYTES to import it")
+        data = carry + chunk
+        try:
+            _text, used = codecs.utf_8_decode(data, "strict", not chunk)
+        except UnicodeDecodeError as exc:
+            bad = line + data.count(b"\n", 0, exc.start)
+            start = data.rfind(b"\n", 0, exc.start) + 1
+            where = "header" if bad == 1 else "line"
+            return Violation(name, None, None, None,
+                             f"not UTF-8 (byte 0x{data[exc.start]:02X} at position {exc.start - start + 1} "
+                             f"of the {where}); the file is {EXCEL_HINT}", line=bad)
+        line += data.count(b"\n", 0, used)
+        carry = data[used:]
+        if not chunk:
+            return None
+
+
 def load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Violation]:
     """Load one file as text columns into a temporary table ``raw_<table>`` with a row number."""
-    path = _lit(str(source.path))
+    with opened(source) as (path, refused):
+        if refused is not None:
+            return [refused]
+        return _load_raw(con, source, path)
+
+
+def _load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile, file: str) -> list[Violation]:
+    path = _lit(file)
     name = raw_name(source.table)
     if source.is_csv:
-        # The header is read here (one line), so the dialect is the contract's, never a guess.
-        with open(source.path, newline="", encoding="utf-8-sig") as fh:
-            header = next(csv.reader(fh), [])
+        # The header is read here (one line, at most HEADER_MAX bytes), so the dialect is the
+        # contract's, never a guess.
+        with open(file, "rb") as fh:
+            head = fh.read(HEADER_MAX + 1)
+        end = head.find(b"\n")
+        if end < 0 and len(head) > HEADER_MAX:
+            return [Violation(source.path.name, None, None, None,
+                              f"header line is longer than {HEADER_MAX:,} bytes (no line break)", line=1)]
+        first = head if end < 0 else head[:end + 1]
+        bad = _utf8_scan(io.BytesIO(first), source.path.name, HEADER_MAX + 1)
+        if bad is not None:
+            return [bad]
+        try:
+            header = next(csv.reader(io.StringIO(first.decode("utf-8-sig"), newline="")), [])
+        except csv.Error as exc:
+            return [Violation(source.path.name, None, None, None, f"header cannot be read as CSV: {exc}", line=1)]
         if not header:
             return [Violation(source.path.name, None, None, None, "file is empty (no header row)")]
         columns = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in header) + "}"
@@ -111,10 +257,17 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Violati
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {reader}")
     except duckdb.Error as exc:
+        text = str(exc).lower()
+        if source.is_csv and ("unicode" in text or "utf-8" in text or "utf8" in text):
+            # DuckDB checks every value is UTF-8 (so a good file is read once); a bad one is
+            # scanned here for its exact line and byte.
+            bad = utf8_problem(file, source.path.name)
+            if bad is not None:
+                return [bad]
         # DuckDB's message names the line and what it found; drop its echo of our SQL.
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip() and not ln.startswith("LINE ")]
         detail = "; ".join(ln for ln in lines if ln.startswith(("Invalid Input Error", "Original Line", "Expected")))
-        message = (detail or lines[0]).split(" (LINE ")[0]
+        message = (detail or lines[0]).split(" (LINE ")[0].replace(file, source.path.name)
         kind = "CSV" if source.is_csv else "Parquet"
         return [Violation(source.path.name, None, None, None, f"file cannot be read as {kind}: {message}")]
     present = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]

@@ -73,7 +73,7 @@ def _budget(request: Request, viewer: Viewer, jc: str | None, year: str | None):
     require(viewer, access.FIGURES)
     st = store(request)
     jc = pick_jobcenter(st, jc)
-    con = bud.open_warehouse(st.warehouse)
+    con = st.connect()  # the warehouse of this request's snapshot, not the file by path
     try:
         y, years = _year(st, con, jc, year)
         return jc, y, years, tables(con, jc, y)
