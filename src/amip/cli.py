@@ -36,7 +36,7 @@ DbOption = Annotated[
 def _fail(message: str, code: int = 1) -> None:
     from rich.markup import escape
 
-    console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
+    console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)  # paths stay whole
     raise typer.Exit(code)
 
 

@@ -25,7 +25,9 @@ JcOption = Annotated[Optional[str], typer.Option(
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    from rich.markup import escape
+
+    err.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)  # paths stay whole
     raise typer.Exit(code)
 
 
