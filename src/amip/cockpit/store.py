@@ -239,7 +239,7 @@ class FigureStore:
         self._series_index = self.series.set_index(["jobcenter_id", "sex", "month"]).sort_index()
 
     @classmethod
-    def open(cls, warehouse: Path, progress: Callable[[str], None] | None = None) -> "FigureStore":
+    def open(cls, warehouse: Path, progress: Callable[[str], None] | None = None) -> FigureStore:
         """Load the cache of ``warehouse``, building it first when missing or stale."""
         warehouse = Path(warehouse)
         if not warehouse.exists():
