@@ -30,6 +30,7 @@ def warehouse_connection(db: Path | None = None, data: Path | None = None, progr
         con = duckdb.connect()
         load_into(con, Path(data), progress)
     else:
+        assert db is not None  # exactly one of db, data (checked above)
         con = open_warehouse(Path(db))
     try:
         yield con

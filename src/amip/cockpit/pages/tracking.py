@@ -25,7 +25,7 @@ FIGURES = {"integrations": "Integrationen seit Januar", "elb_jdw": "ELB, Ø seit
            "quota": "Quote (K2, 12 Monate)", "lzb_dec": "LZB im Monat"}
 ORDER = {"integrations": 0, "elb_jdw": 1, "quota": 2, "lzb_dec": 3}
 SEX_ORDER = {"all": 0, "w": 1, "m": 2}
-DECIMALS = {"integrations": 0, "lzb_dec": 0, "elb_jdw": 1, "quota": 1}
+DECIMALS: dict[str | None, int] = {"integrations": 0, "lzb_dec": 0, "elb_jdw": 1, "quota": 1}
 
 
 class TrackingTable(DataTable):
