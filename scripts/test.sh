@@ -34,4 +34,6 @@ if [[ $gates == 1 ]]; then
     gate "mypy src/amip" .venv/bin/mypy
 fi
 echo "== gate: pytest"
-exec .venv/bin/python -m pytest -n 2 -p no:cacheprovider -W ignore::DeprecationWarning "$@"
+# worksteal: a worker that runs out of tests takes pending ones from the other, so the run does not
+# wait for one worker's long queue (tests/conftest.py puts the long modules first).
+exec .venv/bin/python -m pytest -n 2 --dist worksteal -p no:cacheprovider -W ignore::DeprecationWarning "$@"

@@ -11,6 +11,12 @@ so no test file has to remember them:
   says ``spark``).
 
 ``slow`` stays explicit in the test modules (``pytestmark = pytest.mark.slow``).
+
+The modules with slow, Spark or browser tests are collected first (each module keeps its own order):
+with ``scripts/test.sh``'s ``--dist worksteal`` the long tests start at once and an idle worker
+takes the short ones still waiting from the other, so no worker runs a 3-minute test alone at the
+end of the run. (With xdist's default ``--dist load`` the first chunk of a quarter of the suite goes
+to one worker; worksteal is what makes this order pay.)
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import pytest
 from state_db import factory, pg_database, postgres_server, state_url  # noqa: F401  (fixtures)
 
 POSTGRES_FIXTURES = {"postgres_server", "pg_database"}
+LONG_MARKERS = ("slow", "spark", "browser")
 SPARK_MODULES = {"test_spark_parity"}
 
 
@@ -50,3 +57,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
         if _uses_spark(item):
             item.add_marker(pytest.mark.spark)
+    long_modules = {item.nodeid.split("::")[0] for item in items
+                    if any(item.get_closest_marker(m) for m in LONG_MARKERS)}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in long_modules)  # stable: False first
