@@ -100,6 +100,9 @@ def spark_session():
         _SPARK = (
             SparkSession.builder.master("local[2]").appName("amip")
             .config("spark.ui.enabled", "false")
+            # no progress bars on stderr: the CLI shows its own progress, and in test and CI logs
+            # they were thousands of carriage-return lines per run
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", os.environ.get("AMIP_SPARK_PARTITIONS", "4"))
             .config("spark.sql.codegen.wholeStage", os.environ.get("AMIP_SPARK_CODEGEN", "true"))
             .config("spark.sql.session.timeZone", "UTC")
