@@ -167,7 +167,19 @@ def read_dir(folder: Path) -> dict[str, str]:
 
 
 # Every placeholder the programme fills (programme.collect's context; a test keeps both in step).
-PLACEHOLDERS = frozenset(["jahr", "vorjahr", "vorvorjahr", "jobcenter", "jobcenter_id", "stand", "daten_von", "daten_bis", "elb_jdw_vorjahr", "elb_jdw_vorjahr_rund", "elb_veraenderung_vorjahr", "elb_entwicklung_richtung", "elb_jahre_von", "elb_jahre_bis", "elb_jahre_anzahl", "bg_jdw_vorjahr_rund", "elb_jahre_hinweis", "lzb_anteil_vorjahr", "elb_ausblick", "prognose_nicht_marktnah_anteil", "prognose_marktnah_anteil", "prognose_elb_jdw", "erwerbstaetige_monat", "erwerbstaetige_anzahl", "erwerbstaetige_veraenderung", "erwerbstaetige_richtung", "erwerbstaetige_anteil_elb", "lzb_dezember_vorjahr", "k3_vorjahr", "plan_vorhanden", "plan_status", "plan_hinweis", "integrationen_vorjahr", "integrationen_plan", "elb_plan", "quote_vorjahr", "quote_plan", "quote_veraenderung", "lzb_vorjahr", "lzb_plan", "lzb_veraenderung", "lzb_senkung", "k1_vorjahr", "l1_vorjahr", "l2_vorjahr", "l3_vorjahr", "vk_neu_mio", "egl_neu_mio", "budget_veraenderung", "egl_zweiter_arbeitsmarkt", "egl_fbw_egz_mat", "ausgaben_vorjahr", "ausgaben_erstes_halbjahr_vorjahr", "ausgaben_zweiter_arbeitsmarkt_vorjahr"])
+PLACEHOLDERS = frozenset("""
+jahr vorjahr vorvorjahr jobcenter jobcenter_id stand daten_von daten_bis
+elb_jdw_vorjahr elb_jdw_vorjahr_rund elb_veraenderung_vorjahr elb_entwicklung_richtung elb_jahre_von
+elb_jahre_bis elb_jahre_anzahl bg_jdw_vorjahr_rund elb_jahre_hinweis lzb_anteil_vorjahr elb_ausblick
+prognose_nicht_marktnah_anteil prognose_marktnah_anteil prognose_elb_jdw
+erwerbstaetige_monat erwerbstaetige_anzahl erwerbstaetige_veraenderung erwerbstaetige_richtung
+erwerbstaetige_anteil_elb lzb_dezember_vorjahr k3_vorjahr
+plan_vorhanden plan_status plan_hinweis integrationen_vorjahr integrationen_plan elb_plan quote_vorjahr
+quote_plan quote_veraenderung lzb_vorjahr lzb_plan lzb_veraenderung lzb_senkung k1_vorjahr
+l1_vorjahr l2_vorjahr l3_vorjahr
+vk_neu_mio egl_neu_mio budget_veraenderung egl_zweiter_arbeitsmarkt egl_fbw_egz_mat ausgaben_vorjahr
+ausgaben_erstes_halbjahr_vorjahr ausgaben_zweiter_arbeitsmarkt_vorjahr
+""".split())
 FUNCTIONS = frozenset({"tabelle", "grafik"})
 
 
