@@ -40,5 +40,7 @@ if [[ ! -x .venv/bin/python ]]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".${extras}"
+# The versions come from constraints.txt (pinned, so a new release elsewhere cannot break a fresh
+# install); refresh them with scripts/lock.sh.
+.venv/bin/python -m pip install --quiet -c constraints.txt -e ".${extras}"
 echo "amip is installed in .venv (run: .venv/bin/amip --help)"

@@ -1,7 +1,39 @@
 #!/usr/bin/env bash
-# Run the whole test suite (fast and slow tests: hand-computed cases, import validation,
-# property tests against a brute-force oracle, DuckDB/Spark parity) on both cores.
+# Run the gates and then the test suite on both cores:
+#   1. ruff check src tests   (lint rules in pyproject.toml, [tool.ruff])
+#   2. mypy                   (type check of src/amip, [tool.mypy])
+#   3. pytest                 (fast and slow tests: hand-computed cases, import validation, property
+#                              tests against a brute-force oracle, DuckDB/Spark parity, browser tests)
+# Any failing gate fails the run. Arguments go to pytest, e.g. the fast run:
+#   scripts/test.sh -m "not slow and not spark and not browser"
+# `scripts/test.sh --no-gates ARGS` skips 1 and 2 (for a quick local re-run of some tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYSPARK_PYTHON="$PWD/.venv/bin/python"
-exec .venv/bin/python -m pytest -n 2 -p no:cacheprovider -W ignore::DeprecationWarning "$@"
+
+gates=1
+if [[ "${1:-}" == "--no-gates" ]]; then
+    gates=0
+    shift
+fi
+
+gate() {
+    local name=$1
+    shift
+    echo "== gate: $name"
+    if "$@"; then
+        echo "== gate: $name: passed"
+    else
+        echo "== gate: $name: FAILED (fix the findings above)" >&2
+        exit 1
+    fi
+}
+
+if [[ $gates == 1 ]]; then
+    gate "ruff check src tests" .venv/bin/ruff check src tests
+    gate "mypy src/amip" .venv/bin/mypy
+fi
+echo "== gate: pytest"
+# worksteal: a worker that runs out of tests takes pending ones from the other, so the run does not
+# wait for one worker's long queue (tests/conftest.py puts the long modules first).
+exec .venv/bin/python -m pytest -n 2 --dist worksteal -p no:cacheprovider -W ignore::DeprecationWarning "$@"

@@ -47,53 +47,53 @@ class DataSet:
     flags: dict[str, list[str]] = field(default_factory=dict)  # person_id -> the three person flags
 
     def person(self, pid: str, sex: str, birth: str | dt.date = "1980-01-01", severely_disabled: bool | None = None,
-               refugee: bool | None = None, vocational_qualification: bool | None = None) -> "DataSet":
+               refugee: bool | None = None, vocational_qualification: bool | None = None) -> DataSet:
         """A person; the optional flag columns are written only when some person has a flag set."""
         self.rows["persons"].append([pid, sex, d(birth)])
         if (severely_disabled, refugee, vocational_qualification) != (None, None, None):
             self.flags[pid] = [_flag(severely_disabled), _flag(refugee), _flag(vocational_qualification)]
         return self
 
-    def spell(self, pid, jc, start, end=None, single_parent=False, bg=None) -> "DataSet":
+    def spell(self, pid, jc, start, end=None, single_parent=False, bg=None) -> DataSet:
         self.rows["elb_spells"].append([pid, jc, bg or f"bg_{pid}", d(start), d(end), str(single_parent).lower()])
         return self
 
-    def job(self, pid, kind, start, end=None, accompanied=False, gross=None) -> "DataSet":
+    def job(self, pid, kind, start, end=None, accompanied=False, gross=None) -> DataSet:
         """An employment spell; ``gross_eur`` is written only when some spell has it."""
         self.rows["employment_spells"].append([pid, kind, d(start), d(end), str(accompanied).lower(),
                                                "" if gross is None else str(gross)])
         return self
 
-    def measure(self, pid, jc, instrument, start, end=None, cost="") -> "DataSet":
+    def measure(self, pid, jc, instrument, start, end=None, cost="") -> DataSet:
         self.rows["measures"].append([pid, jc, instrument, d(start), d(end), str(cost)])
         return self
 
-    def benefit(self, jc, bg, month, kind, amount) -> "DataSet":
+    def benefit(self, jc, bg, month, kind, amount) -> DataSet:
         self.rows["benefits"].append([jc, bg, month, kind, str(amount)])
         return self
 
-    def caseload(self, pid, caseworker, team, office, start, end=None) -> "DataSet":
+    def caseload(self, pid, caseworker, team, office, start, end=None) -> DataSet:
         self.rows["caseload"].append([pid, caseworker, team, office, d(start), d(end)])
         return self
 
-    def prognosis(self, pid, valid_from, code, goal=False) -> "DataSet":
+    def prognosis(self, pid, valid_from, code, goal=False) -> DataSet:
         self.rows["prognosis"].append([pid, d(valid_from), code, str(goal).lower()])
         return self
 
-    def proposal(self, proposal_id, pid, date, outcome, employer_size=None, staffing_agency=False) -> "DataSet":
+    def proposal(self, proposal_id, pid, date, outcome, employer_size=None, staffing_agency=False) -> DataSet:
         self.rows["proposals"].append([proposal_id, pid, d(date), "" if employer_size is None else str(employer_size),
                                        str(staffing_agency).lower(), outcome])
         return self
 
-    def budget(self, jc, year, title, kind, amount, instrument=None) -> "DataSet":
+    def budget(self, jc, year, title, kind, amount, instrument=None) -> DataSet:
         self.rows["budget"].append([jc, str(year), title, kind, instrument or "", str(amount)])
         return self
 
-    def case_event(self, pid, event_type, event_date, recorded_date) -> "DataSet":
+    def case_event(self, pid, event_type, event_date, recorded_date) -> DataSet:
         self.rows["case_events"].append([pid, event_type, d(event_date), d(recorded_date)])
         return self
 
-    def indicator(self, jc, month, indicator, value) -> "DataSet":
+    def indicator(self, jc, month, indicator, value) -> DataSet:
         self.rows["indicators"].append([jc, month, indicator, str(value)])
         return self
 
@@ -119,7 +119,7 @@ class DataSet:
         return folder
 
 
-def import_into(ds: "DataSet", folder: Path, skip: tuple[str, ...] = ()) -> Path:
+def import_into(ds: DataSet, folder: Path, skip: tuple[str, ...] = ()) -> Path:
     """Write ``ds`` to ``folder/data`` (without the tables in ``skip``) and import it with the real
     CLI into ``folder/amip.duckdb``."""
     data = ds.write(folder / "data", skip=skip)

@@ -1,5 +1,62 @@
-import sys
-from pathlib import Path
+"""Shared test set-up: the state-database fixtures and the automatic markers.
 
-sys.path.insert(0, str(Path(__file__).parent))
-from state_db import factory, pg_database, postgres_server, state_url  # noqa: E402,F401
+The markers (registered in pyproject.toml, ``--strict-markers``) let a run pick its part of the
+suite, e.g. the fast run ``-m "not slow and not spark and not browser"``. Three are applied here,
+so no test file has to remember them:
+
+- ``postgres``: the test uses the PostgreSQL server (``postgres_server``, ``pg_database``, or the
+  ``postgresql`` instance of the parametrised ``state_url``);
+- ``browser``: the test module drives Chromium through ``browser_kit``;
+- ``spark``: the test runs the Spark engine (the module ``test_spark_parity`` or a test whose name
+  says ``spark``).
+
+``slow`` stays explicit in the test modules (``pytestmark = pytest.mark.slow``).
+
+The modules with slow, Spark or browser tests are collected first (each module keeps its own order):
+with ``scripts/test.sh``'s ``--dist worksteal`` the long tests start at once and an idle worker
+takes the short ones still waiting from the other, so no worker runs a 3-minute test alone at the
+end of the run. (With xdist's default ``--dist load`` the first chunk of a quarter of the suite goes
+to one worker; worksteal is what makes this order pay.)
+"""
+
+from __future__ import annotations
+
+import pytest
+from state_db import factory, pg_database, postgres_server, state_url  # noqa: F401  (fixtures)
+
+POSTGRES_FIXTURES = {"postgres_server", "pg_database"}
+LONG_MARKERS = ("slow", "spark", "browser")
+SPARK_MODULES = {"test_spark_parity"}
+
+
+def _uses_postgres(item: pytest.Item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    if names & POSTGRES_FIXTURES:
+        return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("state_url") == "postgresql"
+
+
+def _uses_browser(item: pytest.Item) -> bool:
+    module = getattr(item, "module", None)
+    return module is not None and any(getattr(v, "__module__", None) == "browser_kit"
+                                      for v in vars(module).values() if callable(v))
+
+
+def _uses_spark(item: pytest.Item) -> bool:
+    module = getattr(item, "module", None)
+    name = getattr(item, "originalname", item.name)
+    return (module is not None and module.__name__ in SPARK_MODULES) or "spark" in name.lower()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _uses_postgres(item):
+            item.add_marker(pytest.mark.postgres)
+        if _uses_browser(item):
+            item.add_marker(pytest.mark.browser)
+        if _uses_spark(item):
+            item.add_marker(pytest.mark.spark)
+    long_modules = {item.nodeid.split("::")[0] for item in items
+                    if any(item.get_closest_marker(m) for m in LONG_MARKERS)}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in long_modules)  # stable: False first

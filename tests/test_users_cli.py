@@ -3,6 +3,7 @@ default, or whatever ``AMIP_STATE_DB`` names (checked on PostgreSQL and SQLite).
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -152,11 +153,8 @@ def test_password_reset_lifts_a_lockout(tmp_path: Path):
     assert users("add", "anna", "--role", "ifk", "--caseworker", "c1", *db, input=PASSWORD + "\n").exit_code == 0
     factory = open_state(url=f"sqlite:///{tmp_path / 'amip.state.sqlite'}")
     for _ in range(6):
-        with factory.begin() as s:
-            try:
-                authenticate(s, "anna", "wrong-password-x")
-            except (LoginFailed, AccountLocked):
-                pass
+        with factory.begin() as s, suppress(LoginFailed, AccountLocked):
+            authenticate(s, "anna", "wrong-password-x")
     with factory.begin() as s, pytest.raises(AccountLocked):
         authenticate(s, "anna", PASSWORD)
     assert users("password", "anna", *db, input="kurz\n").exit_code == 1  # policy still applies

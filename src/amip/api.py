@@ -25,16 +25,16 @@ def key_figure_result(first: str, last: str, *, db: str | Path | None = None, da
     ``steering=True`` adds the steering figures (S1, S2, L1–L3, P1, P1J, E1, B1; docs/steering.md)."""
     if db is None and data is None:
         db = default_db()
-    with warehouse_connection(db=Path(db) if db else None, data=Path(data) if data else None) as con:
-        with ibis_backend(con, engine) as backend:
-            result = compute(backend, first, last, jobcenter=jobcenter)
-            if steering:
-                from amip.kennzahlen import steering as steering_figures
+    with (warehouse_connection(db=Path(db) if db else None, data=Path(data) if data else None) as con,
+          ibis_backend(con, engine) as backend):
+        result = compute(backend, first, last, jobcenter=jobcenter)
+        if steering:
+            from amip.kennzahlen import steering as steering_figures
 
-                extra = steering_figures.compute_result(backend, first, last, jobcenter=jobcenter)
-                result.table = steering_figures.combine(result.table, extra.table)
-                result.skipped.update(extra.skipped)
-            return result
+            extra = steering_figures.compute_result(backend, first, last, jobcenter=jobcenter)
+            result.table = steering_figures.combine(result.table, extra.table)
+            result.skipped.update(extra.skipped)
+        return result
 
 
 def key_figures(first: str, last: str, *, db: str | Path | None = None, data: str | Path | None = None,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -28,7 +27,7 @@ console = Console(stderr=True)
 out = Console()
 
 DbOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--db", help="Warehouse file (default: $AMIP_DB, else ./amip.duckdb).", show_default=False),
 ]
 
@@ -112,9 +111,9 @@ def kpi(
     first: Annotated[str, typer.Option("--from", help="First Bezugsmonat, YYYY-MM.")],
     last: Annotated[str, typer.Option("--to", help="Last Bezugsmonat, YYYY-MM.")],
     out_file: Annotated[Path, typer.Option("--out", help="Output file: .csv, .parquet or .jsonl.")],
-    data: Annotated[Optional[Path], typer.Option("--data", help="Read a data set directory instead of the warehouse.")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Read a data set directory instead of the warehouse.")] = None,
     db: DbOption = None,
-    jobcenter: Annotated[Optional[str], typer.Option("--jobcenter", help="Only this job center.")] = None,
+    jobcenter: Annotated[str | None, typer.Option("--jobcenter", help="Only this job center.")] = None,
     engine: Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark (local Spark).")] = "duckdb",
     steering: Annotated[bool, typer.Option("--steering", help="Also the steering figures S1–S6, L1–L3, P1, E1, B1 (docs/steering.md).")] = False,
 ) -> None:
@@ -158,8 +157,8 @@ def bench(
     seed: Annotated[int, typer.Option("--seed")] = 1,
     engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="Benchmark a synth preset instead (e.g. brandenburg, germany): all job centers.")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Cache of the preset's data set (default .amip/bench/<preset>-seed<seed>).")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help="Benchmark a synth preset instead (e.g. brandenburg, germany): all job centers.")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Cache of the preset's data set (default .amip/bench/<preset>-seed<seed>).")] = None,
 ) -> None:
     """Benchmark: all figures for 12 months on N generated persons, or on a synth preset's data set
     (time, memory, stages)."""
@@ -181,7 +180,7 @@ def bench(
 
 @app.command("bench-cockpit")
 def bench_cockpit(
-    db: Annotated[Optional[Path], typer.Option("--db", help="Warehouse (default: the demo's, .amip/demo/demo.duckdb; built when missing).", show_default=False)] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="Warehouse (default: the demo's, .amip/demo/demo.duckdb; built when missing).", show_default=False)] = None,
     users: Annotated[int, typer.Option("--users", help="Concurrent logged-in users.")] = 50,
     seconds: Annotated[float, typer.Option("--seconds", help="Measuring time.")] = 120.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -304,4 +303,4 @@ def main() -> None:  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

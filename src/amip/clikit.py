@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 err = Console(stderr=True)
 
-DbOption = Annotated[Optional[Path], typer.Option(
+DbOption = Annotated[Path | None, typer.Option(
     "--db", help="Warehouse file; the state database lies beside it (default: $AMIP_DB, else ./amip.duckdb; "
     "$AMIP_STATE_DB overrides).", show_default=False)]
-JcOption = Annotated[Optional[str], typer.Option(
+JcOption = Annotated[str | None, typer.Option(
     "--jobcenter", help="Job center id (default: the only job center in the warehouse).", show_default=False)]
 
 

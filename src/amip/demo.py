@@ -9,6 +9,8 @@ data-quality checks and writes the programme and the monthly report.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 from rich.table import Table
 
@@ -169,7 +171,7 @@ def seed_cohort(store, sessions, team: str) -> int:
     return seed_demo_cohort(store, sessions, team=team, month="2022-06", per_ifk=5)
 
 
-def prepare_cycle(db_path, workdir, progress) -> dict[str, object]:
+def prepare_cycle(db_path, workdir, progress) -> dict[str, Any]:
     """After the import: cockpit figures and forecasts, the agreed 2022 plan, a finished
     intensive-care cohort of the demo team, the data-quality run, and the programme 2022 (PDF) and monthly report 12/2022 (PDF) in ``workdir``.
     Returns what was done (for the demo's printout)."""
@@ -180,7 +182,7 @@ def prepare_cycle(db_path, workdir, progress) -> dict[str, object]:
     from amip.reports import render, texts
     from amip.state.db import open_state
 
-    done: dict[str, object] = {}
+    done: dict[str, Any] = {}
     store = FigureStore.open(db_path, progress=progress)
     sessions = open_state(warehouse=db_path)
     try:

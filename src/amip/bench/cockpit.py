@@ -28,7 +28,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 
@@ -83,7 +83,10 @@ def log_in(base: str, name: str, password: str) -> httpx.Client:
     """A client with a session: through the login form, CSRF token and cookie as a browser does."""
     client = httpx.Client(base_url=base, timeout=TIMEOUT, follow_redirects=False)
     page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    if found is None:
+        raise RuntimeError(f"{base}/login shows no login form (status {page.status_code})")
+    token = found.group(1)
     r = client.post("/login", data={"username": name, "password": password, "csrf_token": token})
     if r.status_code != 303 or "amip_session" not in client.cookies:
         raise RuntimeError(f"login of {name} failed: {r.status_code}")
@@ -143,6 +146,7 @@ def _load(clients: list[httpx.Client], urls: list[str], seconds: float) -> tuple
             url = urls[k]
             k = (k + 1) % len(urls)
             t0 = time.perf_counter()
+            status: int | str
             try:
                 status = client.get(url).status_code
             except httpx.HTTPError as exc:

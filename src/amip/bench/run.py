@@ -152,7 +152,8 @@ def run_preset(preset: str, seed: int = 1, data_dir: Path | None = None, engine:
         prep = _in_child(_prepare_preset, preset, seed, str(data), workdir)
         t0 = time.perf_counter()
         with warehouse_connection(db=Path(workdir) / "bench.duckdb") as con, ibis_backend(con, engine) as be:
-            jobcenters = con.execute("SELECT count(DISTINCT jobcenter_id) FROM elb_spells").fetchone()[0]
+            row = con.execute("SELECT count(DISTINCT jobcenter_id) FROM elb_spells").fetchone()
+            jobcenters = row[0] if row else 0  # an aggregate without GROUP BY always has its one row
             result = compute(be, BENCH_FROM, BENCH_TO, progress=progress)
         seconds = time.perf_counter() - t0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -6,6 +6,8 @@ suppressed numerator, denominator or value is ``null`` and the row has ``suppres
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyCookie
 from pydantic import BaseModel, Field
@@ -26,7 +28,7 @@ class ApiError(BaseModel):
     errors: list[str] | None = None
 
 
-ERRORS = {401: {"model": ApiError, "description": "Nicht angemeldet"},
+ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ApiError, "description": "Nicht angemeldet"},
           404: {"model": ApiError, "description": "Unbekannte Kennzahl, unbekanntes Jobcenter, Monat oder Gruppe"},
           422: {"model": ApiError, "description": "Ungültige Anfrage"}}
 

@@ -35,7 +35,7 @@ class Settings:
     today: str | None = None  # AMIP_TODAY: fixed date for reminders, else the real clock
 
     @classmethod
-    def from_env(cls, warehouse: Path | None = None) -> "Settings":
+    def from_env(cls, warehouse: Path | None = None) -> Settings:
         wh = Path(warehouse) if warehouse else default_db()
         return cls(
             warehouse=wh,

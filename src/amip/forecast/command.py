@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,7 +13,7 @@ forecast_app = typer.Typer(help="Forecasts per job center and sex with 80 % / 95
 _err = Console(stderr=True)
 _out = Console()
 
-DbOption = Annotated[Optional[Path], typer.Option(
+DbOption = Annotated[Path | None, typer.Option(
     "--db", help="Warehouse file (default: $AMIP_DB, else ./amip.duckdb). The forecasts are kept in its "
     "figure cache <stem>.cockpit.duckdb, built when missing or stale.", show_default=False)]
 MODEL_NAMES = {"seasonal_naive": "Saison-naiv", "ets": "ETS", "sarima": "SARIMA", "stock_flow": "Bestand-Strom"}
@@ -76,9 +76,9 @@ def _print_summary(backtest, all_models: bool = False) -> None:
 @forecast_app.command("run")
 def run_cmd(
     db: DbOption = None,
-    jobcenter: Annotated[Optional[str], typer.Option("--jobcenter", help="Only this job center.", show_default=False)] = None,
+    jobcenter: Annotated[str | None, typer.Option("--jobcenter", help="Only this job center.", show_default=False)] = None,
     horizon: Annotated[int, typer.Option("--horizon", min=1, max=36, help="Months ahead.")] = 18,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write the forecasts to FILE.csv or FILE.parquet.",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the forecasts to FILE.csv or FILE.parquet.",
                                                 show_default=False)] = None,
 ) -> None:
     """Backtest, choose a model per series and forecast ELB, LZB, integrations, LLU and LUH with

@@ -72,7 +72,8 @@ def backtest_one(h: History, models: list[str] | None = None) -> dict[str, tuple
             continue
         if not all(np.all(np.isfinite(f)) for f in pts.values()):
             continue
-        act, fc = [], []
+        act: list[float] = []
+        fc: list[float] = []
         for o, f in pts.items():
             k = min(BACKTEST_HORIZON, len(h.y) - 1 - o)
             act.extend(h.y[o + 1: o + 1 + k])

@@ -30,6 +30,7 @@ def warehouse_connection(db: Path | None = None, data: Path | None = None, progr
         con = duckdb.connect()
         load_into(con, Path(data), progress)
     else:
+        assert db is not None  # exactly one of db, data (checked above)
         con = open_warehouse(Path(db))
     try:
         yield con
@@ -99,10 +100,18 @@ def spark_session():
         _SPARK = (
             SparkSession.builder.master("local[2]").appName("amip")
             .config("spark.ui.enabled", "false")
+            # no progress bars on stderr: the CLI shows its own progress, and in test and CI logs
+            # they were thousands of carriage-return lines per run
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", os.environ.get("AMIP_SPARK_PARTITIONS", "4"))
             .config("spark.sql.codegen.wholeStage", os.environ.get("AMIP_SPARK_CODEGEN", "true"))
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.driver.memory", "2g")
+            # The local session runs many small jobs (a checkpoint per stage, a query per figure):
+            # the JVM's quick C1 compiler and the serial collector cut its CPU time by a third to a half
+            # (docs/benchmarks.md, "Spark (local mode)"); AMIP_SPARK_JAVA_OPTIONS="" for the JVM's defaults.
+            .config("spark.driver.extraJavaOptions",
+                    os.environ.get("AMIP_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"))
             .getOrCreate()
         )
         _SPARK.sparkContext.setLogLevel("ERROR")

@@ -19,7 +19,7 @@ NULL = ibis.null("float64")
 class Figure:
     id: str
     title: str  # German name as in the regulation
-    shape: "Shape"
+    shape: Shape
     person_based: bool = True
 
 

@@ -250,10 +250,7 @@ def history(db: Session, year: int, jobcenter_id: str, team_id: str | None = Non
     """Versions newest first: unit, version, status, source, created_by/at, agreed_by/at, note,
     values and ``changed`` (the "sex measure: old → new" entries against the version before).
     ``all_units=True`` lists the job center's plan and every team plan of the year together."""
-    if all_units:
-        units = [None, *team_ids(db, year, jobcenter_id)]
-    else:
-        units = [team_id]
+    units = [None, *team_ids(db, year, jobcenter_id)] if all_units else [team_id]
     out = []
     for unit in units:
         prev: dict[str, dict[str, float]] = {}

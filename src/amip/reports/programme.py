@@ -262,7 +262,7 @@ def _prognosis_table(p: Programme, st: Steering, prev: int) -> None:
             cols.append(Col(f"{age}_{sex}", f"{age_label}: {sl}"))
     rows = []
     for label, codes in P1_ROWS:
-        def total(fig_age: str, sex: str, what="numerator"):
+        def total(fig_age: str, sex: str, what="numerator", codes=codes):
             vals = [st.get(f"P1J.{c}.{fig_age}", month, sex, what) for c in codes]
             return None if any(v is None for v in vals) else sum(vals)
         row = {"label": label, "total": total("all", "all"),

@@ -76,7 +76,7 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
     head = wb.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"})
     formats = {"count": wb.add_format({"num_format": "#,##0"}), "euro": wb.add_format({"num_format": "#,##0"}),
                "pct": wb.add_format({"num_format": "0.0"}), "amount2": wb.add_format({"num_format": "#,##0.00"})}
-    used = set()
+    used: set[str] = set()
     for t in tables:
         name = t.name[:31]
         while name in used:

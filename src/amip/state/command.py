@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -42,10 +42,10 @@ def _read_password() -> str:
 def add(
     name: Annotated[str, typer.Argument(help="Login name (2-64 letters, digits, '.', '_', '-').")],
     role: Annotated[str, typer.Option("--role", help="geschaeftsfuehrung, controlling, teamleitung, ifk or admin.")],
-    team: Annotated[Optional[str], typer.Option("--team", help="Team id (required for teamleitung).")] = None,
-    caseworker: Annotated[Optional[str], typer.Option("--caseworker", help="Caseworker id (required for ifk).")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Team id (required for teamleitung).")] = None,
+    caseworker: Annotated[str | None, typer.Option("--caseworker", help="Caseworker id (required for ifk).")] = None,
     db: DbOption = None,
-    email: Annotated[Optional[str], typer.Option("--email", help="E-mail address for data-quality notices (optional).")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="E-mail address for data-quality notices (optional).")] = None,
 ) -> None:
     """Add a user. The password is read from standard input, or prompted for on a terminal."""
     from amip.state import audit
@@ -77,9 +77,8 @@ def list_cmd(db: DbOption = None) -> None:
     from amip.state.models import utcnow
     from amip.state.users import list_users
 
-    with _state(db) as factory:
-        with factory() as session:
-            users = list_users(session)
+    with _state(db) as factory, factory() as session:
+        users = list_users(session)
     if not users:
         _out.print("No users yet. Add the first with: amip users add NAME --role admin")
         return

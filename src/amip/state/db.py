@@ -93,7 +93,7 @@ def migrate(url_or_engine: str | Engine, revision: str = "head") -> None:
     so that cockpit processes starting at the same time do not migrate twice.
     """
     owned = isinstance(url_or_engine, str)
-    engine = make_engine(url_or_engine) if owned else url_or_engine
+    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), revision)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -29,8 +29,8 @@ def synth_command(
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives byte-identical files.")] = 1,
     out: Annotated[Path, typer.Option("--out", help="Output directory (one file per contract table).")] = Path("synth-data"),
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
-    first: Annotated[Optional[str], typer.Option("--from", help="First month written, YYYY-MM (default: the preset's).")] = None,
-    last: Annotated[Optional[str], typer.Option("--to", help="Last month (data cut-off), YYYY-MM (default: the preset's).")] = None,
+    first: Annotated[str | None, typer.Option("--from", help="First month written, YYYY-MM (default: the preset's).")] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Last month (data cut-off), YYYY-MM (default: the preset's).")] = None,
     report: Annotated[bool, typer.Option("--report", help="Compute the calibration figures and compare them with the targets.")] = False,
 ) -> None:
     """Simulate a synthetic job center (default: Jobcenter Elbe-Elster) and write a contract data set."""
@@ -43,7 +43,7 @@ def synth_command(
                                 progress=lambda s: status.update(f"Simulating {preset}: {s}"))
     except ValueError as exc:
         console.print(f"[bold red]Error:[/] {exc}")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     table = Table(title=f"Wrote {out} ({preset}, seed {seed}, {time.perf_counter() - t0:.1f} s)")
     table.add_column("table")
     table.add_column("rows", justify="right")

@@ -129,7 +129,8 @@ def simulate(params: dict, rng: np.random.Generator, last: int,
     p_mn = np.zeros(P, bool)
     p_x_until = np.full(P, -1, np.int64)
     p_iflag = np.zeros(P, bool)
-    p_fm = rng.random(P) < params["caseload"]["fm_share"]
+    # (unused draw, formerly p_fm: kept so the seeded random stream and the synthetic data stay the same)
+    rng.random(P)
     p_limit = pension_month(pop.p_birth)
     p_women = pop.p_sex == 1
     p_men = pop.p_sex == 0

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -214,10 +214,9 @@ def open_warehouse(db: Path, read_only: bool = True) -> duckdb.DuckDBPyConnectio
 
 def quiet(con: duckdb.DuckDBPyConnection) -> None:
     """No DuckDB progress bar on the terminal (the CLI shows its own)."""
-    try:
+    # a second connection to an open database file may not change it
+    with suppress(duckdb.Error):
         con.execute("SET enable_progress_bar = false")
-    except duckdb.Error:  # a second connection to an open database file may not change it
-        pass
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:

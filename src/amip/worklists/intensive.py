@@ -31,7 +31,7 @@ import hmac
 import re
 import secrets
 from calendar import monthrange
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -454,7 +454,7 @@ def caseworkers(src, team: str | None = None) -> list[tuple[str, str]]:
 
 
 def team_status(db: Session, *, today: dt.date, team: str | None = None, jobcenter: str | None = None,
-                places_spec: str | None = None, staff: list[tuple[str, str]] = ()) -> list[dict]:
+                places_spec: str | None = None, staff: Sequence[tuple[str, str]] = ()) -> list[dict]:
     """Per IFK (aggregates only, no person ids): team, places active, places taken this year and
     the year's N, meetings recorded / on time, active places with an overdue meeting. ``staff``
     (caseworker, team) pairs are listed too when they have no place yet (0 of N)."""

@@ -122,7 +122,7 @@ def figures(src, jobcenter: str, month: str, *, by_team: bool = False) -> pd.Dat
     groups = {"alle": ("alle ELB", "true"), **GROUPS}
     unit = "team" if by_team else "'Jobcenter'"
     selects = []
-    for code, (label, cond) in groups.items():
+    for code, (_label, cond) in groups.items():
         selects.append(f"""
             SELECT {unit} AS unit, '{code}' AS "group",
                    count(*) FILTER (WHERE block = 'stock' AND midx = $m1) AS stock,

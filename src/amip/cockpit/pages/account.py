@@ -44,6 +44,7 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
         return _login_form(request, "Die Anmeldeseite war abgelaufen. Bitte erneut versuchen.", 403)
     settings = request.app.state.settings
+    error: str | None
     with state(request).begin() as db:
         try:
             user = authenticate(db, username, password)

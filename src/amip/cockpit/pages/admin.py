@@ -76,7 +76,7 @@ async def user_remove(request: Request, name: str, viewer: Viewer = Depends(curr
             remove_user(db, name)
             audit.record(db, user_name=viewer.name, role=viewer.role, action="user_removed", detail=name)
     except UnknownUser:
-        raise HTTPException(404, "Unbekannter Benutzer.")
+        raise HTTPException(404, "Unbekannter Benutzer.") from None
     return RedirectResponse("/admin/benutzer", status_code=303)
 
 

@@ -64,7 +64,7 @@ def tables(con, jc: str, year: int) -> dict[str, DataTable]:
         _by_instrument_and_month(bud.spending(con, year, jc), year), f"ausgaben_monat_{jc}_{year}",
         caption=f"Ausgaben {year} in Euro je Instrument (Zeilen) und Monat (Spalten)")
     out["_summary"] = spent  # type: ignore[assignment]
-    out["_plan"] = plan  # type: ignore[assignment]
+    out["_plan"] = plan
     return out
 
 

@@ -13,7 +13,7 @@ from amip.cockpit.web import (
 )
 
 router = APIRouter()
-THIRDS = {"oben": "oberes Drittel", "mitte": "mittleres Drittel", "unten": "unteres Drittel"}
+THIRDS: dict[str | None, str] = {"oben": "oberes Drittel", "mitte": "mittleres Drittel", "unten": "unteres Drittel"}
 
 
 def ranking_table(st, figure: str, month: str, sex: str) -> DataTable:
