@@ -16,10 +16,10 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 import xlsxwriter
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Path as PathParam, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
@@ -27,6 +27,7 @@ from markupsafe import Markup
 from amip import format as fmt
 from amip.cockpit import access, glossary
 from amip.state import audit
+from amip.state.db import reading
 from amip.state.sessions import needs_touch, resolve_session, touch_session
 
 SESSION_COOKIE = "amip_session"
@@ -36,6 +37,12 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(g=glossary, roles=access.ROLE_NAMES, may=access.may, access=access)
 templates.env.filters["zahl"] = lambda v, d=0: fmt.number(v, d)
 templates.env.filters["prozent"] = lambda v, d=1: fmt.percent(v, d)
+
+
+# A row id in a URL: SQLite's and PostgreSQL's integers end at 2**63-1; anything outside is not a
+# row (the app answers 404 for a path that fails validation) instead of an overflow deep down.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
 
 
 class LoginRequired(Exception):
@@ -66,7 +73,7 @@ def current_user(request: Request) -> Viewer:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         settings = request.app.state.settings
-        with state(request).begin() as db:
+        with reading(state(request)) as db:  # no write lock: every request passes here
             found = resolve_session(db, token, idle=dt.timedelta(minutes=settings.idle_minutes), touch=False)
         if found is not None:
             if needs_touch(found):
@@ -91,6 +98,13 @@ async def check_csrf(request: Request, viewer: Viewer) -> dict[str, Any]:
     if not sent or not secrets.compare_digest(sent, viewer.csrf_token):
         raise HTTPException(403, "Ungültiges oder fehlendes Formular-Token (CSRF). Bitte laden Sie die Seite neu.")
     return form
+
+
+async def csrf_form(request: Request, viewer: Viewer = Depends(current_user)) -> dict[str, Any]:
+    """Dependency form of :func:`check_csrf`: lets a POST handler be a plain ``def``, which FastAPI
+    runs in its bounded thread pool, instead of an ``async def`` whose database work and password
+    hashing would block the event loop (and with it every other request)."""
+    return await check_csrf(request, viewer)
 
 
 def secure(request: Request) -> bool:

@@ -136,12 +136,10 @@ def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A transaction that only reads: ``with reading(factory) as db: ...``.
 
     On SQLite it starts a deferred ``BEGIN`` (no lock in WAL mode, never waits for a writer).
-    Nothing is committed: writing inside it is a mistake (it would be rolled back)."""
+    Nothing is committed: writing inside it is a mistake (it is rolled back). Closing (not rolling
+    back) the session keeps what was loaded readable afterwards."""
     with factory() as db:
-        try:
-            yield db
-        finally:
-            db.rollback()
+        yield db
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
