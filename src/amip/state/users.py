@@ -261,6 +261,10 @@ def _check_password(db: Session, user: User, password: str, now: datetime) -> No
 def authenticate(db: Session, name: str, password: str, now: datetime | None = None) -> User:
     """The user with this name and password, or :class:`LoginFailed` / :class:`AccountLocked`.
 
+    Not what the cockpit's login uses: that is :func:`amip.state.login.log_in`, which hashes
+    outside the transaction and throttles per name and source address instead of locking the
+    account (a per-account lock lets anyone lock anyone out). Kept for scripts and its tests.
+
     After ``lockout_attempts()`` consecutive failures the account is locked for
     ``lockout_minutes()``: the attempt that reaches the limit still raises ``LoginFailed``, later
     ones ``AccountLocked`` (even with the right password) until the lock has passed. Unknown users
