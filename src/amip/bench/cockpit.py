@@ -223,7 +223,8 @@ def _mixed_load(clients: list[httpx.Client], names: list[str], password: str,
     def user(i: int) -> None:
         client, out, steps = clients[i], results[i], rounds[i]
         k = (i * 5) % len(steps)
-        token = None
+        found = CSRF.search(client.get("/konto").text)  # a form token for a round starting with a POST
+        token = found.group(1) if found else None
         start.wait()
         while time.perf_counter() < stop_at[0]:
             kind, method, url = steps[k]
