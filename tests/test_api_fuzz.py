@@ -41,7 +41,10 @@ def cockpit(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def api_schema(cockpit):
-    return schemathesis.openapi.from_asgi("/openapi.json", cockpit).include(path_regex=r"^/api/")
+    # The document needs a login (docs/security.md): fetched with the controlling user's cookie.
+    return schemathesis.openapi.from_asgi("/openapi.json", cockpit,
+                                          headers={"Cookie": f"{SESSION_COOKIE}={cockpit.state.fuzz_cookie}"}
+                                          ).include(path_regex=r"^/api/")
 
 
 # Schemathesis' own pytest integration (``schema.parametrize()`` on a fixture-loaded schema) fails

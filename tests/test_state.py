@@ -55,7 +55,8 @@ PASSWORD = "correct horse battery"
 # Every state table; each package adds its own (amip.state.registry lists the model modules).
 TABLES = {"users", "login_sessions", "audit_log", "plans", "plan_values",
           "dqm_runs", "dqm_tasks", "dqm_rates", "notifications",
-          "intensive_places", "intensive_meetings", "report_texts"}
+          "intensive_places", "intensive_meetings", "report_texts",
+          "login_attempts", "pre_sessions"}
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

@@ -184,15 +184,16 @@ def bench_cockpit(
     users: Annotated[int, typer.Option("--users", help="Concurrent logged-in users.")] = 50,
     seconds: Annotated[float, typer.Option("--seconds", help="Measuring time.")] = 120.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    mix: Annotated[str, typer.Option("--mix", help="realistic (pages, person lists, POSTs, logins) or pages (Übersicht and Kennzahl only).")] = "realistic",
 ) -> None:
-    """Load benchmark of the web cockpit: `amip serve` in its own process, N users requesting the
-    Übersicht and Kennzahl pages without pause; latency percentiles, throughput, errors."""
+    """Load benchmark of the web cockpit: `amip serve` in its own process, N users without pause on
+    a realistic page mix (or only Übersicht and Kennzahl); percentiles, throughput, errors, failed logins."""
     from amip.bench.cockpit import run as run_cockpit
 
     with _Spinner(f"Cockpit load, {users} users") as spin:
         try:
-            result = run_cockpit(db, users, seconds, progress=spin)
-        except (FileNotFoundError, RuntimeError, TimeoutError) as exc:
+            result = run_cockpit(db, users, seconds, progress=spin, mix=mix)
+        except (FileNotFoundError, RuntimeError, TimeoutError, ValueError) as exc:
             _fail(str(exc))
     if as_json:
         out.print_json(json.dumps(result))
@@ -204,6 +205,12 @@ def bench_cockpit(
         if key != "per_url":
             table.add_row(key, str(value))
     out.print(table)
+    pages = Table(title="per page" if mix == "realistic" else "per URL")
+    for col in ("page", "requests", "p50 ms", "p95 ms"):
+        pages.add_column(col, justify="left" if col == "page" else "right")
+    for page, row in result["per_url"].items():
+        pages.add_row(page, str(row["requests"]), str(row["p50_ms"]), str(row["p95_ms"]))
+    out.print(pages)
 
 
 app.command("synth")(synth_command)

@@ -1,5 +1,12 @@
-"""``amip bench-cockpit``: load on the web cockpit: N logged-in users, each requesting the
-Übersicht and Kennzahl pages in a loop with no think time, for T seconds.
+"""``amip bench-cockpit``: load on the web cockpit: N logged-in users in a loop with no think time,
+for T seconds. Two mixes:
+
+- ``realistic`` (default): two of three users are Controlling, one Geschäftsführung; each walks
+  through Übersicht, Kennzahl pages, Planung, Budget, Zielnachhaltung, a person list (Controlling;
+  each view writes an audit row), a planning POST (Controlling: "Vorschlag übernehmen", a write of
+  the plan draft) and, once a round, logs out and in again (a POST, a login form, an argon2 check).
+  Failed logins are counted apart from other errors; p50/p95 per page kind.
+- ``pages``: only the Übersicht and Kennzahl pages (the earlier benchmark, kept for comparison).
 
 The cockpit runs as ``amip serve`` in a process of its own (as in production, and so that the
 load generator's threads do not compete for the server's GIL) on the Elbe-Elster demo warehouse
@@ -62,21 +69,37 @@ def ensure_demo(db: Path, say: Callable[[str], None]) -> None:
                    check=True, stdout=subprocess.DEVNULL)
 
 
-def add_bench_users(state_url: str, n: int) -> tuple[list[str], str]:
-    """``n`` controlling users in the state database; returns their names and the password."""
+def bench_role(i: int, mix: str) -> str:
+    """The role of bench user ``i`` (0-based): in the realistic mix every third is Geschäftsführung."""
+    return "geschaeftsfuehrung" if mix == "realistic" and i % 3 == 2 else "controlling"
+
+
+def add_bench_users(state_url: str, n: int, mix: str = "pages") -> tuple[list[str], str]:
+    """``n`` users in the state database (roles by :func:`bench_role`); returns names and password."""
     from amip.state.db import open_state
-    from amip.state.users import add_user
+    from amip.state.users import add_user, hash_password
 
     password = secrets.token_urlsafe(18)
+    password_hash = hash_password(password)  # one hash for all: the bench users share the password
     names = [f"{BENCH_PREFIX}{i:03d}" for i in range(1, n + 1)]
     factory = open_state(url=state_url)
     try:
         with factory.begin() as db:
-            for name in names:
-                add_user(db, name, "controlling", password)
+            for i, name in enumerate(names):
+                add_user(db, name, bench_role(i, mix), password, password_hash=password_hash)
     finally:
         factory.kw["bind"].dispose()
     return names, password
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def form_login(client: httpx.Client, name: str, password: str) -> int:
+    """The login form as a browser sends it; returns the POST's status (303 = signed in)."""
+    page = client.get("/login")
+    return client.post("/login", data={"username": name, "password": password,
+                                       "csrf_token": CSRF.search(page.text).group(1)}).status_code
 
 
 def log_in(base: str, name: str, password: str) -> httpx.Client:
@@ -165,6 +188,88 @@ def _load(clients: list[httpx.Client], urls: list[str], seconds: float) -> tuple
     return [r for rs in results for r in rs], wall
 
 
+def realistic_round(role: str, month: str, jc: str) -> list[tuple[str, str, str]]:
+    """One round of a user of ``role``: (page kind, method, URL); ``LOGIN`` means log out and in."""
+    year = month[:4]
+    person_list = f"/personen?count=lzb&month={month}&jc={jc}"
+    steps = [
+        ("Übersicht", "GET", f"/?month={month}"),
+        ("Kennzahl", "GET", f"/kennzahl/K2?month={month}"),
+        ("Planung", "GET", f"/planung?jc={jc}&year={year}"),
+        ("Kennzahl", "GET", f"/kennzahl/K1?month={month}"),
+        ("Budget", "GET", f"/budget?jc={jc}&year={year}"),
+        ("Zielnachhaltung", "GET", f"/zielnachhaltung?jc={jc}&year={year}"),
+        ("Personenliste", "GET", person_list) if role == "controlling" else ("Kennzahl", "GET", f"/kennzahl/K3?month={month}"),
+        ("Übersicht", "GET", f"/?month={month}&sex=w"),
+        ("Kennzahl", "GET", f"/kennzahl/K3E2?month={month}&sex=w"),
+        ("Planung POST", "POST", f"/planung/vorschlag|jc={jc}&year={year}") if role == "controlling"
+        else ("Planung", "GET", f"/planung?jc={jc}&year={int(year) + 1}"),
+        ("Personenliste", "GET", person_list.replace("count=lzb", "count=stock"))
+        if role == "controlling" else ("Kennzahl", "GET", f"/kennzahl/K1E1?month={month}"),
+        ("Anmeldung", "LOGIN", "/login"),
+    ]
+    return steps
+
+
+OK_STATUS = {"GET": 200, "POST": 303, "LOGOUT": 303}
+
+
+def _mixed_load(clients: list[httpx.Client], names: list[str], password: str,
+                rounds: list[list[tuple[str, str, str]]], seconds: float):
+    """Like :func:`_load`, user ``i`` looping over ``rounds[i]``; returns (kind, status, seconds)
+    per request (a re-login is two entries, "Abmeldung" and "Anmeldung"), the failed logins and
+    the wall time."""
+    results: list[list[tuple[str, int | str, float]]] = [[] for _ in clients]
+    failed_logins = [0] * len(clients)
+    start = threading.Barrier(len(clients) + 1)
+    stop_at = [0.0]
+
+    def user(i: int) -> None:
+        client, out, steps = clients[i], results[i], rounds[i]
+        k = (i * 5) % len(steps)
+        found = CSRF.search(client.get("/konto").text)  # a form token for a round starting with a POST
+        token = found.group(1) if found else None
+        start.wait()
+        while time.perf_counter() < stop_at[0]:
+            kind, method, url = steps[k]
+            k = (k + 1) % len(steps)
+            t0 = time.perf_counter()
+            try:
+                if method == "GET":
+                    r = client.get(url)
+                    status = r.status_code
+                    found = CSRF.search(r.text)
+                    token = found.group(1) if found else token
+                elif method == "POST":
+                    path, _, query = url.partition("|")
+                    data = dict(part.split("=", 1) for part in query.split("&"))
+                    status = client.post(path, data={**data, "csrf_token": token or ""}).status_code
+                else:  # log out (POST) and in again (login form)
+                    status = client.post("/logout", data={"csrf_token": token or ""}).status_code
+                    out.append(("Abmeldung", 200 if status == 303 else status, time.perf_counter() - t0))
+                    t0 = time.perf_counter()
+                    status = form_login(client, names[i], password)
+                    if status != 303:
+                        failed_logins[i] += 1
+                    token = None
+                    status = 303 if status == 303 else f"login {status}"
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+            ok = OK_STATUS.get(method, 303)
+            out.append((kind, 200 if status == ok else status, time.perf_counter() - t0))
+
+    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(len(clients))]
+    for t in threads:
+        t.start()
+    t0 = time.perf_counter()
+    stop_at[0] = t0 + seconds
+    start.wait()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return [r for rs in results for r in rs], sum(failed_logins), wall
+
+
 def _cpu_seconds(pid: int) -> float | None:
     try:
         import psutil
@@ -176,7 +281,10 @@ def _cpu_seconds(pid: int) -> float | None:
 
 
 def run(db: Path | None = None, users: int = 50, seconds: float = 120.0,
-        progress: Callable[[str], None] | None = None, startup_timeout: float = 1800.0) -> dict:
+        progress: Callable[[str], None] | None = None, startup_timeout: float = 1800.0,
+        mix: str = "realistic") -> dict:
+    if mix not in ("realistic", "pages"):
+        raise ValueError(f"unknown mix {mix!r} (realistic or pages)")
     from amip.bench.run import machine
 
     say = progress or (lambda _m: None)
@@ -190,7 +298,7 @@ def run(db: Path | None = None, users: int = 50, seconds: float = 120.0,
     try:
         state_url = f"sqlite:///{workdir / 'state.sqlite'}"
         say(f"adding {users} bench users")
-        names, password = add_bench_users(state_url, users)
+        names, password = add_bench_users(state_url, users, mix)
         env = {**os.environ, "AMIP_STATE_DB": state_url}
         say("starting amip serve (the first start on a new import builds the figure cache)")
         t0 = time.perf_counter()
@@ -203,15 +311,30 @@ def run(db: Path | None = None, users: int = 50, seconds: float = 120.0,
         say(f"logging in {users} users")
         clients = [log_in(server.base, name, password) for name in names]
         say("warming up")
-        for url in urls:
-            r = clients[0].get(url)
-            if r.status_code != 200:
-                raise RuntimeError(f"warm-up: {url} answered {r.status_code}")
+        failed_logins = 0
+        if mix == "pages":
+            for url in urls:
+                r = clients[0].get(url)
+                if r.status_code != 200:
+                    raise RuntimeError(f"warm-up: {url} answered {r.status_code}")
+        else:
+            jc = clients[0].get("/api/jobcenters").json()[0]
+            rounds = [realistic_round(bench_role(i, mix), month, jc) for i in range(users)]
+            for i in range(min(users, 3)):  # each role's pages once (GETs only: caches, charts)
+                for _kind, method, url in rounds[i]:
+                    if method == "GET":
+                        r = clients[i].get(url)
+                        if r.status_code != 200:
+                            raise RuntimeError(f"warm-up: {url} answered {r.status_code}")
+            urls = sorted({kind for r in rounds for kind, _m, _u in r} | {"Abmeldung"})
 
-        say(f"{users} users for {seconds:.0f} s")
+        say(f"{users} users for {seconds:.0f} s ({mix} mix)")
         cpu0 = _cpu_seconds(server.proc.pid)
         load0 = os.getloadavg()
-        samples, wall = _load(clients, urls, seconds)
+        if mix == "pages":
+            samples, wall = _load(clients, urls, seconds)
+        else:
+            samples, failed_logins, wall = _mixed_load(clients, names, password, rounds, seconds)
         cpu1 = _cpu_seconds(server.proc.pid)
         load1 = os.getloadavg()
     finally:
@@ -234,11 +357,12 @@ def run(db: Path | None = None, users: int = 50, seconds: float = 120.0,
     def ms(v):
         return None if v is None else round(v * 1000, 1)
 
-    per_url = {}
+    per_url = {}  # per URL (pages mix) or per page kind (realistic mix)
     for url in urls:
         lat = sorted(s for u, st, s in samples if u == url and st == 200)
         per_url[url] = {"requests": len(lat), "p50_ms": ms(_percentile(lat, 50)), "p95_ms": ms(_percentile(lat, 95))}
     return {
+        "mix": mix,
         "users": users,
         "seconds": round(wall, 1),
         "warehouse": str(db),
@@ -250,7 +374,8 @@ def run(db: Path | None = None, users: int = 50, seconds: float = 120.0,
         "p99_ms": ms(_percentile(every, 99)),
         "max_ms": ms(every[-1] if every else None),
         "mean_ms": ms(sum(every) / len(every) if every else None),
-        "errors": errors,
+        "errors": errors - failed_logins,
+        "failed_logins": failed_logins,
         "statuses": {str(k): v for k, v in sorted(statuses.items(), key=lambda kv: str(kv[0]))},
         "ok_p95_ms": ms(_percentile(ok, 95)),
         "per_url": per_url,

@@ -7,10 +7,12 @@ database (users, sessions, audit log; migrated on start) and the pages. Pages li
 
 from __future__ import annotations
 
+import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+import anyio.to_thread
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -24,7 +26,7 @@ from amip.cockpit.pages import (
 )
 from amip.cockpit.settings import Settings
 from amip.cockpit.store import FigureStore, LiveStore
-from amip.cockpit.web import LoginRequired, render
+from amip.cockpit.web import LoginRequired, Viewer, current_user, render
 from amip.state.db import open_state
 
 class SecurityHeaders:
@@ -32,8 +34,9 @@ class SecurityHeaders:
     that does not set them itself. Plain ASGI: Starlette's BaseHTTPMiddleware costs about a
     millisecond per request, a quarter of a cached page (docs/benchmarks.md)."""
 
-    def __init__(self, app):
+    def __init__(self, app, hsts: bool = False):
         self.app = app
+        self.headers = {**SECURITY_HEADERS, **({"Strict-Transport-Security": HSTS} if hsts else {})}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -44,7 +47,7 @@ class SecurityHeaders:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for k, v in SECURITY_HEADERS.items():
+                for k, v in self.headers.items():
                     if k not in headers:
                         headers[k] = v
                 if not static and "cache-control" not in headers:
@@ -62,25 +65,47 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+# Behind TLS (AMIP_SECURE_COOKIES=1): browsers use only HTTPS for a year. No includeSubDomains:
+# the job center's other hosts under the same domain are not ours to decide for.
+HSTS = "max-age=31536000"
+
+# Requests served at once by the thread pool (sync handlers and dependencies); more wait their
+# turn instead of piling up threads. Override with AMIP_THREADS.
+THREADS = 32
+
+
+def thread_limit() -> int:
+    raw = os.environ.get("AMIP_THREADS", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else THREADS
+
+
+def _only_path_errors(exc: RequestValidationError) -> bool:
+    return bool(exc.errors()) and all(e.get("loc", ("",))[0] == "path" for e in exc.errors())
 
 
 def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        anyio.to_thread.current_default_thread_limiter().total_tokens = thread_limit()
         if getattr(app.state, "store", None) is None:
             app.state.store = app.state.live.current()
         yield
 
     app = FastAPI(title="amip Cockpit", version="1", lifespan=lifespan,
                   description="Kennzahlen nach § 48a SGB II: JSON-Schnittstelle des amip-Cockpits.",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.sessions = open_state(url=settings.state_url)
     app.state.store = store
     # Each request takes its store from here; a new import is noticed and switched to (store.LiveStore).
     app.state.live = LiveStore(settings.warehouse, store, on_switch=lambda new: setattr(app.state, "store", new))
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_document(viewer: Viewer = Depends(current_user)):
+        """The API description, for signed-in users only (it maps the whole surface)."""
+        return JSONResponse(app.openapi())
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):
@@ -96,6 +121,8 @@ def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
+        if _only_path_errors(exc):  # /intensivbetreuung/platz/99999999999999999999: no such page
+            return await http_error(request, HTTPException(404, "Nicht gefunden."))
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": "Ungültige Anfrage", "errors": [e.get("msg") for e in exc.errors()]},
                                 status_code=422)

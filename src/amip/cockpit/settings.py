@@ -3,9 +3,13 @@
 - ``AMIP_DB``: the warehouse file [./amip.duckdb]; ``amip serve --db`` overrides it.
 - ``AMIP_STATE_DB``: SQLAlchemy URL of the state database (users, sessions, audit log)
   [SQLite beside the warehouse: ``<warehouse stem>.state.sqlite``]. PostgreSQL in production.
-- ``AMIP_SECURE_COOKIES``: ``1`` to mark cookies Secure (behind TLS) [on when the request is HTTPS].
+- ``AMIP_SECURE_COOKIES``: ``1`` to mark cookies Secure and send HSTS (behind TLS) [Secure also when
+  the request is HTTPS].
 - ``AMIP_SESSION_HOURS``: absolute session lifetime [8]; ``AMIP_IDLE_MINUTES``: idle timeout [60].
-- ``AMIP_LOCKOUT_ATTEMPTS`` / ``AMIP_LOCKOUT_MINUTES``: see :mod:`amip.state.users`.
+- ``AMIP_LOCKOUT_ATTEMPTS`` / ``AMIP_LOCKOUT_MINUTES``: wrong old passwords on the password-change
+  form, see :mod:`amip.state.users`; failed logins are throttled per name and source address
+  (:mod:`amip.state.login`).
+- ``AMIP_THREADS``: requests handled at once by the thread pool [32].
 - ``AMIP_SMTP_HOST`` [unset: no e-mail], ``AMIP_SMTP_PORT`` [25], ``AMIP_SMTP_USER``, ``AMIP_SMTP_PASSWORD``,
   ``AMIP_SMTP_FROM``, ``AMIP_SMTP_STARTTLS``, ``AMIP_BASE_URL``: e-mail for data-quality notices, read by
   :class:`amip.dqm.notify.SmtpSettings` when ``amip dqm run`` sends them.

@@ -16,11 +16,11 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 from collections.abc import Callable
+from typing import Annotated, Any
 
 import xlsxwriter
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Path as PathParam, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
@@ -30,6 +30,7 @@ from amip import format as fmt
 from amip.cockpit import access, glossary
 from amip.exports import XLSX_OPTIONS, safe_cell, safe_text
 from amip.state import audit
+from amip.state.db import reading
 from amip.state.sessions import needs_touch, resolve_session, touch_session
 
 SESSION_COOKIE = "amip_session"
@@ -41,6 +42,12 @@ templates.env.filters["zahl"] = lambda v, d=0: dc.display(v, lambda x: fmt.numbe
 templates.env.filters["prozent"] = lambda v, d=1: dc.display(v, lambda x: fmt.percent(x, d))
 templates.env.tests["suppressed"] = dc.is_suppressed
 templates.env.globals.update(suppression_note=dc.NOTE)
+
+
+# A row id in a URL: SQLite's and PostgreSQL's integers end at 2**63-1; anything outside is not a
+# row (the app answers 404 for a path that fails validation) instead of an overflow deep down.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
 
 
 class LoginRequired(Exception):
@@ -97,8 +104,9 @@ def current_user(request: Request) -> Viewer:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         settings = request.app.state.settings
-        with state(request).begin() as db:
-            found = resolve_session(db, token, idle=dt.timedelta(minutes=settings.idle_minutes), touch=False)
+        with reading(state(request)) as db:  # no write lock: every request passes here
+            found = resolve_session(db, token, idle=dt.timedelta(minutes=settings.idle_minutes), touch=False,
+                                    purge=False)
         if found is not None:
             if needs_touch(found):
                 with state(request).begin() as db:
@@ -122,6 +130,13 @@ async def check_csrf(request: Request, viewer: Viewer) -> dict[str, Any]:
     if not sent or not secrets.compare_digest(sent, viewer.csrf_token):
         raise HTTPException(403, "Ungültiges oder fehlendes Formular-Token (CSRF). Bitte laden Sie die Seite neu.")
     return form
+
+
+async def csrf_form(request: Request, viewer: Viewer = Depends(current_user)) -> dict[str, Any]:
+    """Dependency form of :func:`check_csrf`: lets a POST handler be a plain ``def``, which FastAPI
+    runs in its bounded thread pool, instead of an ``async def`` whose database work and password
+    hashing would block the event loop (and with it every other request)."""
+    return await check_csrf(request, viewer)
 
 
 def secure(request: Request) -> bool:

@@ -61,6 +61,20 @@ def entries(db: Session, limit: int = 200, offset: int = 0, action: str | None =
     return list(db.scalars(query.limit(limit).offset(offset)))
 
 
+# Appended to the detail of an account change that gives someone the right to see person lists
+# (an account of role controlling, teamleitung or ifk created, or its password reset): the
+# Protokoll page lists these entries apart (docs/security.md).
+PRIVILEGED_MARK = " · privilegiert: darf Personenlisten sehen"
+
+
+def privileged(db: Session, limit: int = 20) -> list[AuditEntry]:
+    """The latest privileged account changes (see ``PRIVILEGED_MARK``), newest first."""
+    query = (select(AuditEntry).where(AuditEntry.action.in_(("user_added", "password_changed")),
+                                      AuditEntry.detail.like(f"%{PRIVILEGED_MARK}"))
+             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
+    return list(db.scalars(query))
+
+
 def count(db: Session, action: str | None = None) -> int:
     query = select(func.count()).select_from(AuditEntry)
     if action is not None:

@@ -49,7 +49,9 @@ def add(
 ) -> None:
     """Add a user. The password is read from standard input, or prompted for on a terminal."""
     from amip.state import audit
-    from amip.state.users import InvalidUser, UserExists, WeakPassword, add_user, validate_user
+    from amip.state.users import (
+        PERSON_ROLES, POLICY, InvalidUser, UserExists, WeakPassword, add_user, hash_password, validate_user,
+    )
 
     team, caseworker = (team or "").strip() or None, (caseworker or "").strip() or None
     try:  # complain about name and role before asking for a password
@@ -58,12 +60,19 @@ def add(
         _fail(str(exc))
     scope = f", team {team}" if team else (f", caseworker {caseworker}" if caseworker else "")
     password = _read_password()
+    try:
+        POLICY.check(password, name)
+    except WeakPassword as exc:
+        _fail(f"weak password: {exc}")
+    password_hash = hash_password(password)  # before the transaction: it takes a while
     with _state(db) as factory:
         try:
             with factory.begin() as session:
-                add_user(session, name, role, password, team_id=team, caseworker_id=caseworker, email=email)
+                add_user(session, name, role, password, team_id=team, caseworker_id=caseworker, email=email,
+                         password_hash=password_hash)
+                mark = audit.PRIVILEGED_MARK if role in PERSON_ROLES else ""
                 audit.record(session, user_name=CLI_USER, role="admin", action="user_added",
-                             detail=f"{name} ({role}{scope})")
+                             detail=f"{name} ({role}{scope}){mark}")
         except WeakPassword as exc:
             _fail(f"weak password: {exc}")
         except (InvalidUser, UserExists) as exc:
@@ -74,11 +83,13 @@ def add(
 @users_app.command("list")
 def list_cmd(db: DbOption = None) -> None:
     """List the users with role, scope and lock state."""
+    from amip.state.login import blocks
     from amip.state.models import utcnow
     from amip.state.users import list_users
 
     with _state(db) as factory, factory() as session:
         users = list_users(session)
+        blocked = blocks(session)
     if not users:
         _out.print("No users yet. Add the first with: amip users add NAME --role admin")
         return
@@ -86,6 +97,7 @@ def list_cmd(db: DbOption = None) -> None:
     table = Table("name", "role", "team", "caseworker", "locked until")
     for user in users:
         locked = user.locked_until if user.locked_until and user.locked_until > now else None
+        locked = max(filter(None, (locked, blocked.get(user.name))), default=None)
         table.add_row(user.name, user.role, user.team_id or "", user.caseworker_id or "",
                       f"{locked:%Y-%m-%d %H:%M} UTC" if locked else "")
     _out.print(table)
@@ -117,17 +129,44 @@ def password_cmd(
 ) -> None:
     """Set a new password (read like 'add'), lift a lock-out and end the user's sessions."""
     from amip.state import audit
-    from amip.state.users import UnknownUser, WeakPassword, reset_password
+    from amip.state.users import PERSON_ROLES, POLICY, UnknownUser, WeakPassword, hash_password, reset_password
 
     password = _read_password()
+    try:
+        POLICY.check(password, name)
+    except WeakPassword as exc:
+        _fail(f"weak password: {exc}")
+    new_hash = hash_password(password)
     with _state(db) as factory:
         try:
             with factory.begin() as session:
-                reset_password(session, name, password)
+                user = reset_password(session, name, password, new_hash=new_hash)
+                # Whoever sets the password of a person-list account can sign in with its rights.
+                mark = audit.PRIVILEGED_MARK if user.role in PERSON_ROLES else ""
                 audit.record(session, user_name=CLI_USER, role="admin", action="password_changed",
-                             detail=f"reset for {name}")
+                             detail=f"reset for {name} ({user.role}){mark}")
         except UnknownUser as exc:
             _fail(str(exc))
         except WeakPassword as exc:
             _fail(f"weak password: {exc}")
     _out.print(f"New password set for {name}; lock-out lifted, sessions ended.", highlight=False)
+
+
+@users_app.command("unlock")
+def unlock_cmd(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    db: DbOption = None,
+) -> None:
+    """Lift the login delays of NAME (from every source address) without changing the password."""
+    from amip.state import audit
+    from amip.state.login import unlock
+    from amip.state.users import get_user
+
+    with _state(db) as factory:
+        with factory.begin() as session:
+            if get_user(session, name) is None:
+                _fail(f"no user {name!r}")
+            removed = unlock(session, name)
+            audit.record(session, user_name=CLI_USER, role="admin", action="user_unlocked",
+                         detail=f"{name}: {removed} Sperre(n) aufgehoben")
+    _out.print(f"Unlocked {name} ({removed} source address(es) with failed logins cleared).", highlight=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -128,3 +128,32 @@ class AuditEntry(Base):
 
     def __repr__(self) -> str:
         return f"AuditEntry(at={self.at}, user={self.user_name!r}, action={self.action!r})"
+
+
+class LoginAttempt(Base):
+    """Consecutive failed logins for one typed account name from one source address (migration
+    0006). Kept for unknown names too, so that the answers do not tell which names exist; a
+    success from that source deletes the row. ``blocked_until`` is the progressive delay
+    (``amip.state.login``)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (UniqueConstraint("user_name", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PreSession(Base):
+    """A login form handed out (migration 0006): the SHA-256 of the pre-login cookie and the CSRF
+    token the form must send back. Used once; expires after ``PRE_SESSION_TTL``."""
+
+    __tablename__ = "pre_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

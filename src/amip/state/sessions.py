@@ -49,12 +49,13 @@ def create_session(
 
 def resolve_session(
     db: Session, token: str | None, now: datetime | None = None, idle: timedelta = SESSION_IDLE,
-    touch: bool = True,
+    touch: bool = True, purge: bool = True,
 ) -> LoginSession | None:
     """The live session for ``token`` (its ``user`` loaded), marked as seen now (unless
     ``touch=False``: then the caller marks it with ``touch_session`` in a transaction of its own);
     ``None`` when the token is unknown, the session has expired or has been idle longer than
-    ``idle`` (such a session is deleted on the way)."""
+    ``idle`` (such a session is deleted on the way, unless ``purge=False``: a read-only caller
+    leaves that to :func:`purge_sessions`, which every login runs)."""
     if not token:
         return None
     now = aware(now)
@@ -66,8 +67,9 @@ def resolve_session(
     if session is None:
         return None
     if now >= session.expires_at or now - session.last_seen > idle:
-        db.delete(session)
-        db.flush()
+        if purge:
+            db.delete(session)
+            db.flush()
         return None
     if touch and needs_touch(session, now):
         session.last_seen = now

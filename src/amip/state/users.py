@@ -56,7 +56,7 @@ class UnknownUser(LookupError):
 
 class WeakPassword(ValueError):
     """The password breaks the policy; ``reason`` is one of ``too_short``, ``too_long``,
-    ``equals_name``, ``unchanged`` (for the web layer's translation)."""
+    ``equals_name``, ``guessable``, ``unchanged`` (for the web layer's translation)."""
 
     def __init__(self, reason: str, message: str):
         super().__init__(message)
@@ -78,13 +78,32 @@ class AccountLocked(Exception):
         self.until = until
 
 
+# Roles that may open person lists: creating such an account (or resetting its password) is a
+# privileged change, audited as such and shown on the Protokoll page (docs/security.md).
+PERSON_ROLES = ("controlling", "teamleitung", "ifk")
+
+ZXCVBN_MIN_SCORE = 3  # zxcvbn: 3 = "safely unguessable", about 10^8 guesses or more
+ZXCVBN_MAX_CHARS = 100  # zxcvbn's matching grows fast with length; longer tails add only strength
+
+
+def guess_score(password: str, user_inputs: tuple[str, ...] = ()) -> int:
+    """zxcvbn's score 0-4 (dictionary words, common passwords, names, keyboard patterns, repeats,
+    sequences and dates from the frequency lists the library ships)."""
+    from zxcvbn import zxcvbn  # imported on first use: loading its lists takes a moment
+
+    return int(zxcvbn(password[:ZXCVBN_MAX_CHARS], user_inputs=list(user_inputs))["score"])
+
+
 @dataclass(frozen=True)
 class PasswordPolicy:
-    """Length is what makes a password hard to guess; composition rules mostly make it hard to
-    remember. The upper bound only keeps absurd inputs from tying up the hasher."""
+    """At least 12 characters and not guessable by zxcvbn (score 3 or more, the user name counted
+    as a known word). Length and unguessability are what make a password hard to guess;
+    composition rules mostly make it hard to remember. The upper bound only keeps absurd inputs
+    from tying up the hasher."""
 
     min_length: int = 12
     max_length: int = 1024
+    min_score: int = ZXCVBN_MIN_SCORE
 
     def check(self, password: str, name: str) -> None:
         if len(password) < self.min_length:
@@ -93,6 +112,13 @@ class PasswordPolicy:
             raise WeakPassword("too_long", f"password must have at most {self.max_length} characters")
         if password.casefold() == name.casefold():
             raise WeakPassword("equals_name", "password must not be the user name")
+        if guess_score(password, (name, "amip", "jobcenter")) < self.min_score:
+            raise WeakPassword("guessable", "password is too easy to guess (common password, word or pattern)")
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of ``password`` (slow on purpose: call it outside a transaction)."""
+    return _hasher.hash(password)
 
 
 POLICY = PasswordPolicy()
@@ -160,9 +186,11 @@ def add_user(
     caseworker_id: str | None = None,
     now: datetime | None = None,
     email: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
     """Create an account. Raises :class:`InvalidUser`, :class:`WeakPassword`, :class:`UserExists`.
-    ``email`` (optional) receives the data-quality notices (amip.dqm.notify)."""
+    ``email`` (optional) receives the data-quality notices (amip.dqm.notify). ``password_hash``:
+    the :func:`hash_password` of ``password`` made before the transaction (else hashed here)."""
     now = aware(now)
     team_id, caseworker_id = _scope(team_id), _scope(caseworker_id)
     validate_user(name, role, team_id, caseworker_id)
@@ -175,7 +203,7 @@ def add_user(
     user = User(
         name=name,
         role=role,
-        password_hash=_hasher.hash(password),
+        password_hash=password_hash if password_hash is not None else _hasher.hash(password),
         team_id=team_id,
         caseworker_id=caseworker_id,
         email=email,
@@ -233,6 +261,10 @@ def _check_password(db: Session, user: User, password: str, now: datetime) -> No
 def authenticate(db: Session, name: str, password: str, now: datetime | None = None) -> User:
     """The user with this name and password, or :class:`LoginFailed` / :class:`AccountLocked`.
 
+    Not what the cockpit's login uses: that is :func:`amip.state.login.log_in`, which hashes
+    outside the transaction and throttles per name and source address instead of locking the
+    account (a per-account lock lets anyone lock anyone out). Kept for scripts and its tests.
+
     After ``lockout_attempts()`` consecutive failures the account is locked for
     ``lockout_minutes()``: the attempt that reaches the limit still raises ``LoginFailed``, later
     ones ``AccountLocked`` (even with the right password) until the lock has passed. Unknown users
@@ -276,17 +308,58 @@ def change_password(
 
 
 
-def reset_password(db: Session, name: str, new: str, now: datetime | None = None) -> User:
+def reset_password(db: Session, name: str, new: str, now: datetime | None = None,
+                   new_hash: str | None = None) -> User:
     """An administrator's reset: set ``new`` without the old password, lift a lock-out and end
-    every session of the user. Raises :class:`UnknownUser` or :class:`WeakPassword`."""
+    every session of the user. Raises :class:`UnknownUser` or :class:`WeakPassword`.
+    ``new_hash``: :func:`hash_password` of ``new``, made before the transaction."""
     user = get_user(db, name)
     if user is None:
         raise UnknownUser(f"no user {name!r}")
     POLICY.check(new, user.name)
-    user.password_hash = _hasher.hash(new)
+    user.password_hash = new_hash if new_hash is not None else _hasher.hash(new)
     user.password_changed_at = aware(now)
     user.failed_logins = 0
     user.locked_until = None
     end_all_sessions(db, user)
     db.flush()
     return user
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """argon2 verification (slow: outside a transaction); a dummy one when there is no hash."""
+    if password_hash is None:
+        _verify(_dummy_hash(), password)
+        return False
+    return _verify(password_hash, password)
+
+
+def record_password_change(
+    db: Session,
+    user: User,
+    old_ok: bool,
+    seen_hash: str,
+    new: str,
+    new_hash: str,
+    except_token: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """The write half of a password change whose slow parts ran before the transaction: ``old_ok``
+    is the verification of the old password against ``seen_hash``, ``new_hash`` the hash of
+    ``new``. Same rules and exceptions as :func:`change_password` (the old password's failures
+    count towards this account's own lock, which only its signed-in owner can trigger)."""
+    now = aware(now)
+    if user.locked_until is not None and now < user.locked_until:
+        raise AccountLocked(user.locked_until)
+    if not old_ok or user.password_hash != seen_hash:
+        user.failed_logins = User.failed_logins + 1
+        db.flush()
+        if user.failed_logins >= lockout_attempts():
+            user.locked_until = now + timedelta(minutes=lockout_minutes())
+        db.flush()
+        raise LoginFailed()
+    user.failed_logins, user.locked_until = 0, None
+    user.password_hash = new_hash
+    user.password_changed_at = now
+    end_all_sessions(db, user, except_token=except_token)
+    db.flush()

@@ -10,11 +10,16 @@ from fastapi.responses import RedirectResponse
 from amip.cockpit import access
 from amip.cockpit.pages.account import WEAK
 from amip.cockpit.web import (
-    Column, DataTable, Viewer, check_csrf, current_user, download, render, require, state,
+    Column, DataTable, Viewer, csrf_form, current_user, download, render, require, state,
 )
 from amip.state import audit
-from amip.state.db import ROLES
-from amip.state.users import InvalidUser, UnknownUser, UserExists, WeakPassword, add_user, list_users, remove_user
+from amip.state.db import ROLES, reading
+from amip.state.login import blocks
+from amip.state.users import (
+    POLICY, InvalidUser, UnknownUser, UserExists, WeakPassword, add_user, hash_password, list_users, remove_user,
+    validate_user,
+)
+from amip.state.users import PERSON_ROLES
 
 router = APIRouter(prefix="/admin")
 PAGE = 100
@@ -27,13 +32,16 @@ ACTIONS = {
     "intensive_take": "Intensivbetreuung aufgenommen", "intensive_meeting": "Gespräch erfasst",
     "intensive_end": "Intensivbetreuung beendet",
     "dqm_run": "Datenqualitätsprüfung", "dqm_task": "DQM-Aufgabe bearbeitet",
+    "user_unlocked": "Anmeldesperre aufgehoben",
 }
 
 
+
 def _users_page(request: Request, viewer: Viewer, error: str | None = None, message: str | None = None, status: int = 200):
-    with state(request).begin() as db:
+    with reading(state(request)) as db:
+        blocked = blocks(db)
         users = [{"name": u.name, "role": u.role, "team_id": u.team_id, "caseworker_id": u.caseworker_id,
-                  "locked_until": u.locked_until} for u in list_users(db)]
+                  "locked_until": blocked.get(u.name) or u.locked_until} for u in list_users(db)]
     response = render(request, "admin_users.html", viewer, users=users, all_roles=ROLES, error=error, message=message)
     response.status_code = status
     return response
@@ -46,29 +54,50 @@ def users_page(request: Request, viewer: Viewer = Depends(current_user)):
 
 
 @router.post("/benutzer", name="admin_user_add")
-async def user_add(request: Request, viewer: Viewer = Depends(current_user)):
+def user_add(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
     require(viewer, access.USERS)
-    form = await check_csrf(request, viewer)
     name, role, password = (str(form.get(k, "")).strip() for k in ("name", "role", "password"))
     team = str(form.get("team_id", "")).strip() or None
     caseworker = str(form.get("caseworker_id", "")).strip() or None
     try:
+        validate_user(name, role, team, caseworker)  # the slow parts only for a valid request
+        POLICY.check(password, name)
+        password_hash = hash_password(password)  # outside the transaction
         with state(request).begin() as db:
-            add_user(db, name, role, password, team_id=team, caseworker_id=caseworker)
-            audit.record(db, user_name=viewer.name, role=viewer.role, action="user_added", detail=f"{name} ({role})")
+            add_user(db, name, role, password, team_id=team, caseworker_id=caseworker, password_hash=password_hash)
+            mark = audit.PRIVILEGED_MARK if role in PERSON_ROLES else ""
+            audit.record(db, user_name=viewer.name, role=viewer.role, action="user_added",
+                         detail=f"{name} ({role}){mark}")
     except WeakPassword as exc:
         return _users_page(request, viewer, WEAK.get(exc.reason, "Das Passwort erfüllt die Regeln nicht."), status=400)
     except UserExists:
         return _users_page(request, viewer, f"Den Benutzer {name} gibt es schon.", status=400)
-    except (InvalidUser, ValueError) as exc:
-        return _users_page(request, viewer, f"Ungültige Angaben: {exc}", status=400)
+    except InvalidUser as exc:
+        return _users_page(request, viewer, invalid_user_message(exc), status=400)
+    except ValueError:
+        return _users_page(request, viewer, "Ungültige Angaben.", status=400)
     return _users_page(request, viewer, message=f"Benutzer {name} wurde angelegt.")
 
 
+def invalid_user_message(exc: InvalidUser) -> str:
+    """German text for :class:`InvalidUser` (the exception's English text may quote the typed name
+    with control characters; it is not shown)."""
+    text = str(exc)
+    if text.startswith("invalid user name"):
+        return ("Ungültiger Benutzername: 2 bis 64 Zeichen aus Buchstaben (ohne Umlaute), Ziffern, „.“, „_“ "
+                "und „-“; keine Leer- oder Steuerzeichen.")
+    if text.startswith("unknown role"):
+        return "Unbekannte Rolle."
+    if "needs a team id" in text:
+        return "Die Rolle Teamleitung braucht eine Team-Kennung."
+    if "needs a caseworker id" in text:
+        return "Die Rolle IfK braucht eine Kennung der Integrationsfachkraft."
+    return "Ungültige Angaben: Team- oder IfK-Kennung passt nicht zur Rolle."
+
+
 @router.post("/benutzer/{name}/entfernen", name="admin_user_remove")
-async def user_remove(request: Request, name: str, viewer: Viewer = Depends(current_user)):
+def user_remove(request: Request, name: str, viewer: Viewer = Depends(current_user), _form: dict = Depends(csrf_form)):
     require(viewer, access.USERS)
-    await check_csrf(request, viewer)
     if name == viewer.name:
         return _users_page(request, viewer, "Das eigene Konto kann nicht entfernt werden.", status=400)
     try:
@@ -81,7 +110,7 @@ async def user_remove(request: Request, name: str, viewer: Viewer = Depends(curr
 
 
 def audit_table(request: Request, offset: int = 0, limit: int = PAGE) -> tuple[DataTable, int]:
-    with state(request).begin() as db:
+    with reading(state(request)) as db:
         total = audit.count(db)
         rows = [{"at": e.at.astimezone().strftime("%d.%m.%Y %H:%M:%S"), "user_name": e.user_name,
                  "role": access.ROLE_NAMES.get(e.role, e.role), "action": ACTIONS.get(e.action, e.action), "list_name": e.list_name, "persons": e.persons,
@@ -95,9 +124,13 @@ def audit_table(request: Request, offset: int = 0, limit: int = PAGE) -> tuple[D
 @router.get("/protokoll", name="admin_audit")
 def audit_page(request: Request, offset: int = 0, viewer: Viewer = Depends(current_user)):
     require(viewer, access.AUDIT)
-    offset = max(0, offset)
+    offset = min(max(0, offset), 2**62)  # SQLite/PostgreSQL integers end at 2**63-1
     table, total = audit_table(request, offset)
-    return render(request, "admin_audit.html", viewer, table=table, total=total, offset=offset, page=PAGE)
+    with reading(state(request)) as db:
+        privileged = [{"at": e.at.astimezone().strftime("%d.%m.%Y %H:%M:%S"), "user_name": e.user_name,
+                       "action": ACTIONS.get(e.action, e.action), "detail": e.detail} for e in audit.privileged(db)]
+    return render(request, "admin_audit.html", viewer, table=table, total=total, offset=offset, page=PAGE,
+                  privileged=privileged)
 
 
 @router.get("/protokoll.{fmt}", name="admin_audit_download")

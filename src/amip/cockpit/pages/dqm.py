@@ -20,7 +20,7 @@ from sqlalchemy import select
 from amip import disclosure as dc
 from amip.cockpit import access, charts
 from amip.cockpit.web import (
-    Column, DataTable, Viewer, check_csrf, current_user, download, log_person_view, month_label, render, require,
+    Column, DataTable, Viewer, csrf_form, current_user, download, log_person_view, month_label, render, require,
     state,
 )
 from amip.dqm import notify, tasks
@@ -159,9 +159,8 @@ def tasks_page(request: Request, rule: str | None = None, status: str | None = N
 
 
 @router.post("/aufgaben/status", name="tasks_status")
-async def tasks_status(request: Request, viewer: Viewer = Depends(current_user)):
+def tasks_status(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
     require(viewer, access.TASKS)
-    form = await check_csrf(request, viewer)
     try:
         task_id = int(str(form.get("task_id", "")))
     except ValueError:
@@ -189,9 +188,8 @@ async def tasks_status(request: Request, viewer: Viewer = Depends(current_user))
 
 
 @router.post("/aufgaben/gelesen", name="tasks_read")
-async def tasks_read(request: Request, viewer: Viewer = Depends(current_user)):
+def tasks_read(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
     require(viewer, access.TASKS)
-    await check_csrf(request, viewer)
     with state(request).begin() as db:
         notify.mark_read(db, viewer.name)
     return RedirectResponse("/aufgaben", status_code=303)

@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from amip import disclosure as dc
 from amip.cockpit import access, glossary
 from amip.cockpit.store import Scope
-from amip.cockpit.web import Viewer, check_csrf, current_user, log_person_view, render, require, state, store
+from amip.cockpit.web import RowId, Viewer, csrf_form, current_user, log_person_view, render, require, state, store
 from amip.worklists import intensive as ic
 
 router = APIRouter()
@@ -119,9 +119,8 @@ def intensive_page(request: Request, viewer: Viewer = Depends(current_user)):
 
 
 @router.post("/intensivbetreuung/aufnehmen", name="intensive_take")
-async def intensive_take(request: Request, viewer: Viewer = Depends(current_user)):
+def intensive_take(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
     require(viewer, access.INTENSIVE_CARE)
-    form = await check_csrf(request, viewer)
     token = str(form.get("candidate", ""))
     if not viewer.caseworker_id:
         raise HTTPException(403, "Ihrem Konto ist kein Fallbestand zugeordnet.")
@@ -171,15 +170,14 @@ def _place_page(request: Request, viewer: Viewer, place_id: int, error: str | No
 
 
 @router.get("/intensivbetreuung/platz/{place_id}", name="intensive_place")
-def intensive_place(request: Request, place_id: int, viewer: Viewer = Depends(current_user)):
+def intensive_place(request: Request, place_id: RowId, viewer: Viewer = Depends(current_user)):
     require(viewer, access.INTENSIVE_CARE)
     return _place_page(request, viewer, place_id)
 
 
 @router.post("/intensivbetreuung/platz/{place_id}/gespraech", name="intensive_meeting")
-async def intensive_meeting(request: Request, place_id: int, viewer: Viewer = Depends(current_user)):
+def intensive_meeting(request: Request, place_id: RowId, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
     require(viewer, access.INTENSIVE_CARE)
-    form = await check_csrf(request, viewer)
     try:
         date = dt.date.fromisoformat(str(form.get("date", "")))
     except ValueError:
@@ -207,10 +205,9 @@ async def intensive_meeting(request: Request, place_id: int, viewer: Viewer = De
 
 
 @router.post("/intensivbetreuung/platz/{place_id}/beenden", name="intensive_end")
-async def intensive_end(request: Request, place_id: int, viewer: Viewer = Depends(current_user)):
+def intensive_end(request: Request, place_id: RowId, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
     """End a place before its six months are over (moved away, no longer ELB, ...), with a reason."""
     require(viewer, access.INTENSIVE_CARE)
-    form = await check_csrf(request, viewer)
     error = None
     try:
         with state(request).begin() as db:

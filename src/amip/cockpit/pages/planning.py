@@ -21,7 +21,7 @@ from amip import format as fmt
 
 from amip.cockpit import access
 from amip.cockpit.web import (
-    Column, DataTable, Viewer, check_csrf, current_user, download, pick_jobcenter, render, require, state, store,
+    Column, DataTable, Viewer, csrf_form, current_user, download, pick_jobcenter, render, require, state, store,
 )
 from amip.planning import plans, proposal, targets
 from amip.planning.models import MEASURES, SEXES
@@ -257,25 +257,22 @@ def _save(request: Request, viewer: Viewer, jc: str, year: int, team: str | None
 
 
 @router.post("/planung/jobcenter", name="planning_save_jobcenter")
-async def save_jobcenter(request: Request, viewer: Viewer = Depends(current_user)):
+def save_jobcenter(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
     require(viewer, access.PLAN_JOBCENTER)
-    form = await check_csrf(request, viewer)
     jc, year = _form_key(form, request)
     return _save(request, viewer, jc, year, None, form)
 
 
 @router.post("/planung/team", name="planning_save_team")
-async def save_team(request: Request, viewer: Viewer = Depends(current_user)):
+def save_team(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
     """A team plan. Teamleitung: always the own team (``viewer.team_id``); a form naming another
     team is refused. Controlling (PLAN_JOBCENTER): the team named in the form."""
     if access.may(viewer.role, access.PLAN_TEAM):
-        form = await check_csrf(request, viewer)
         named = str(form.get("team", "")).strip()
         if not viewer.team_id or (named and named != viewer.team_id):
             raise HTTPException(403, "Sie können nur den Plan Ihres eigenen Teams bearbeiten.")
         team = viewer.team_id
     elif access.may(viewer.role, access.PLAN_JOBCENTER):
-        form = await check_csrf(request, viewer)
         team = str(form.get("team", "")).strip()
         if not team:
             jc, year = _form_key(form, request)
@@ -287,9 +284,8 @@ async def save_team(request: Request, viewer: Viewer = Depends(current_user)):
 
 
 @router.post("/planung/vorschlag", name="planning_propose")
-async def propose(request: Request, viewer: Viewer = Depends(current_user)):
+def propose(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
     require(viewer, access.PLAN_JOBCENTER)
-    form = await check_csrf(request, viewer)
     jc, year = _form_key(form, request)
     try:
         with state(request).begin() as db:
@@ -301,9 +297,8 @@ async def propose(request: Request, viewer: Viewer = Depends(current_user)):
 
 
 @router.post("/planung/vereinbaren", name="planning_agree")
-async def agree(request: Request, viewer: Viewer = Depends(current_user)):
+def agree(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
     require(viewer, access.PLAN_AGREE)
-    form = await check_csrf(request, viewer)
     jc, year = _form_key(form, request)
     try:
         plan_id = int(str(form.get("plan_id", "")))

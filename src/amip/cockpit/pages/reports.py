@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from amip.cockpit import access
-from amip.cockpit.web import Viewer, check_csrf, current_user, pick_jobcenter, pick_month, render, require, state, store
+from amip.cockpit.web import Viewer, csrf_form, current_user, pick_jobcenter, pick_month, render, require, state, store
 from amip.reports import texts as tx
 from amip.state import audit
 
@@ -154,8 +154,7 @@ def _text_view(request: Request, viewer: Viewer, jc: str, y: int, chapter: str, 
 
 
 @router.post("/berichte/text", name="reports_text_save")
-async def text_save(request: Request, viewer: Viewer = Depends(current_user)):
-    form = await check_csrf(request, viewer)
+def text_save(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
     require(viewer, access.REPORT_TEXTS)
     st = store(request)
     jc = pick_jobcenter(st, str(form.get("jc", "")) or None)
