@@ -397,9 +397,9 @@ def test_dqm_reason_and_meeting_notes_refuse_control_characters(cockpit):
         s.add(task)
         s.flush()
         task_id = task.id
-    with cockpit.state.sessions.begin() as s:
-        with pytest.raises(tasks.BadReason, match="„Begründung“: enthält ein nicht erlaubtes Steuerzeichen"):
-            tasks.change_status(s, task_id, tasks.NO_ERROR, user_name="co", role="controlling", reason="ok\x1b[2J")
+    with cockpit.state.sessions.begin() as s, \
+            pytest.raises(tasks.BadReason, match="„Begründung“: enthält ein nicht erlaubtes Steuerzeichen"):
+        tasks.change_status(s, task_id, tasks.NO_ERROR, user_name="co", role="controlling", reason="ok\x1b[2J")
     co = client(cockpit, "co")
     from cockpit_fixture import csrf_of
 

@@ -282,7 +282,7 @@ class FigureStore:
         self._series_index = self.series.set_index(["jobcenter_id", "sex", "month"]).sort_index()
 
     @classmethod
-    def open(cls, warehouse: Path, progress: Callable[[str], None] | None = None) -> "FigureStore":
+    def open(cls, warehouse: Path, progress: Callable[[str], None] | None = None) -> FigureStore:
         """Load the cache of ``warehouse``, building it first when missing or stale; the store
         returned holds figures and warehouse of one and the same import."""
         warehouse = Path(warehouse)

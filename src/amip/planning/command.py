@@ -7,7 +7,7 @@ audit log with the role ``cli`` and the name given with ``--user``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -23,7 +23,7 @@ _out = Console()
 CLI_ROLE = "cli"
 
 YearOption = Annotated[int, typer.Option("--year", help="Plan year, e.g. 2022.")]
-TeamOption = Annotated[Optional[str], typer.Option(
+TeamOption = Annotated[str | None, typer.Option(
     "--team", help="A team's bottom-up plan instead of the job center's target.", show_default=False)]
 UserOption = Annotated[str, typer.Option("--user", help="Your name for the version history and the audit log.")]
 
@@ -124,12 +124,12 @@ def show(year: YearOption, db: DbOption = None, jobcenter: JcOption = None) -> N
 def set_values(
     year: YearOption,
     sex: Annotated[str, typer.Option("--sex", help="all, w or m.")] = "all",
-    integrations: Annotated[Optional[float], typer.Option("--integrations", help="Planned integrations in the year.")] = None,
-    elb: Annotated[Optional[float], typer.Option("--elb", help="Planned ELB, annual average (JDW).")] = None,
-    lzb: Annotated[Optional[float], typer.Option("--lzb", help="Planned LZB stock as an annual average (JDW, S6).")] = None,
+    integrations: Annotated[float | None, typer.Option("--integrations", help="Planned integrations in the year.")] = None,
+    elb: Annotated[float | None, typer.Option("--elb", help="Planned ELB, annual average (JDW).")] = None,
+    lzb: Annotated[float | None, typer.Option("--lzb", help="Planned LZB stock as an annual average (JDW, S6).")] = None,
     team: TeamOption = None,
     jobcenter: JcOption = None,
-    note: Annotated[Optional[str], typer.Option("--note", help="A note for this version.")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="A note for this version.")] = None,
     db: DbOption = None,
     user: UserOption = "cli",
 ) -> None:
@@ -154,7 +154,7 @@ def agree_cmd(
     year: YearOption,
     team: TeamOption = None,
     jobcenter: JcOption = None,
-    version: Annotated[Optional[int], typer.Option("--version", help="Check that this is the newest version.")] = None,
+    version: Annotated[int | None, typer.Option("--version", help="Check that this is the newest version.")] = None,
     db: DbOption = None,
     user: UserOption = "cli",
 ) -> None:

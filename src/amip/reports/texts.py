@@ -35,7 +35,7 @@ import re
 import secrets
 import stat
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from html import escape
 from importlib import resources
 from pathlib import Path
@@ -97,7 +97,7 @@ def save_text(db: Session, year: int, jobcenter: str, chapter: str, markdown: st
     """Create or replace the edited text of one chapter (flush, no commit; the caller audits)."""
     check_chapter(chapter)
     row = stored_texts(db, year, jobcenter).get(chapter)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if row is None:
         row = ReportText(year=year, jobcenter_id=jobcenter, chapter=chapter, markdown=markdown,
                          updated_by=user, updated_at=now)

@@ -162,11 +162,10 @@ def unlock_cmd(
     from amip.state.login import unlock
     from amip.state.users import get_user
 
-    with _state(db) as factory:
-        with factory.begin() as session:
-            if get_user(session, name) is None:
-                _fail(f"no user {name!r}")
-            removed = unlock(session, name)
-            audit.record(session, user_name=CLI_USER, role="admin", action="user_unlocked",
-                         detail=f"{name}: {removed} Sperre(n) aufgehoben")
+    with _state(db) as factory, factory.begin() as session:
+        if get_user(session, name) is None:
+            _fail(f"no user {name!r}")
+        removed = unlock(session, name)
+        audit.record(session, user_name=CLI_USER, role="admin", action="user_unlocked",
+                     detail=f"{name}: {removed} Sperre(n) aufgehoben")
     _out.print(f"Unlocked {name} ({removed} source address(es) with failed logins cleared).", highlight=False)
