@@ -124,7 +124,7 @@ def test_findings_carry_the_responsible_caseworker_and_a_detail_without_names(wa
     assert by[("DQ02", "p2")][0] == "Unterbrechung ab 01.05.2022: erst nach 15 Tagen erfasst"
     assert by[("DQ02", "p13")] == ("Unterbrechung ab 01.03.2022: keine zuständige IFK am letzten Leistungstag", None, None)
     # the owner is the current caseload (at the cut-off 2022-12-31): p4's row ended 07-31, so no
-    # IFK; the task keeps the team of p4's last row (docs/security-disclosure.md)
+    # IFK; the task keeps the team of p4's last row (docs/security.md, "Small numbers and DQM tasks")
     assert by[("DQ03", "p4")][1:] == (None, "T1")
     assert by[("DQ06", "p11")][0] == "ELB in J1 und J2 ab 01.05.2022 (31 Tage)"  # 05-01..05-31
     assert by[("DQ05", "p9")][1:] == ("c3", "T2")

@@ -1,4 +1,4 @@
-"""Small-number suppression (amip.disclosure, docs/security-disclosure.md) and the DQM task owner.
+"""Small-number suppression (amip.disclosure, docs/security.md, "Small numbers and DQM tasks") and the DQM task owner.
 
 Job center J1, coverage 2020-01 .. 2022-12, Bezugsmonat 2022-12; every person in receipt from
 2020-01-01 without end (so the ELB stock is the same at ST(2021-12) and ST(2022-12)):

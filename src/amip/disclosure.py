@@ -1,6 +1,6 @@
 """Small-number suppression: the one place that decides which aggregate cells are not shown.
 
-The rule (docs/security-disclosure.md), after the Statistik der BA, which publishes no count below 3
+The rule (docs/security.md, "Small numbers and DQM tasks"), after the Statistik der BA, which publishes no count below 3
 and no value from which one can be derived:
 
 - **primary**: a count with 0 < n < 3 (1 or 2 persons; also a mean stock such as 1,5) is not shown;

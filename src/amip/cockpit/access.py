@@ -63,7 +63,7 @@ def scope_label(scope: Scope) -> str:
 
 
 def disclosure(user) -> dc.Policy:
-    """Small-number suppression for ``user`` (``amip.disclosure``, docs/security-disclosure.md).
+    """Small-number suppression for ``user`` (``amip.disclosure``, docs/security.md, "Small numbers and DQM tasks").
 
     Controlling may see every person and sees every number. A team lead sees the numbers of the
     own team (whose persons the role may see) unsuppressed and everything else (other teams, the

@@ -1,7 +1,7 @@
 """JSON endpoints (described in the OpenAPI document at /openapi.json): aggregated figures only.
 
 Authentication is the cockpit's session cookie; person-level data is not offered here. Small
-numbers are suppressed as on the pages (``amip.disclosure``, docs/security-disclosure.md): a
+numbers are suppressed as on the pages (``amip.disclosure``, docs/security.md, "Small numbers and DQM tasks"): a
 suppressed numerator, denominator or value is ``null`` and the row has ``suppressed: true``."""
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from amip.contract.schema import TABLES, Column, Table, instrument_codes
 # The engine's calendar arithmetic holds between these days (see kennzahlen/calendar.py).
 MIN_DATE, MAX_DATE = "1900-03-01", "2100-02-28"
 MAX_PER_RULE = 100  # offending rows reported per rule and column; the total is always counted
-# Largest input file read (bytes); AMIP_MAX_FILE_BYTES overrides (docs/security-imports.md).
+# Largest input file read (bytes); AMIP_MAX_FILE_BYTES overrides (docs/security.md, "Imports and input files").
 DEFAULT_MAX_FILE_BYTES = 64 * 2**30
 CHUNK = 1 << 20  # the UTF-8 check streams the file in pieces of this size
 HEADER_MAX = 1 << 20  # longest header line read
