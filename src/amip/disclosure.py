@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 THRESHOLD = 3
 MARK = "*"
@@ -193,6 +194,7 @@ def api_value(v) -> float | None:
     return _number(v)
 
 
-def display(v, formatter: Callable[[object], str]) -> str:
-    """``*`` for a suppressed value, else ``formatter(v)`` (for templates and table cells)."""
+def display(v: Any, formatter: Callable[[Any], str]) -> str:
+    """``*`` for a suppressed value, else ``formatter(v)`` (for templates and table cells; ``v`` is
+    passed on as it is, so ``formatter`` takes whatever the caller's cells hold)."""
     return MARK if is_suppressed(v) else formatter(v)

@@ -98,8 +98,10 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def form_login(client: httpx.Client, name: str, password: str) -> int:
     """The login form as a browser sends it; returns the POST's status (303 = signed in)."""
     page = client.get("/login")
+    found = CSRF.search(page.text)
+    assert found is not None, "the login page has no form token"
     return client.post("/login", data={"username": name, "password": password,
-                                       "csrf_token": CSRF.search(page.text).group(1)}).status_code
+                                       "csrf_token": found.group(1)}).status_code
 
 
 def log_in(base: str, name: str, password: str) -> httpx.Client:
@@ -234,6 +236,7 @@ def _mixed_load(clients: list[httpx.Client], names: list[str], password: str,
             kind, method, url = steps[k]
             k = (k + 1) % len(steps)
             t0 = time.perf_counter()
+            status: int | str  # the HTTP status, or what went wrong
             try:
                 if method == "GET":
                     r = client.get(url)

@@ -195,7 +195,7 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
             jdw = lzb_expected_jdw(lzb, rest_mean) if lzb else None
             attainment = target / jdw * 100 if jdw else None
             probability = None
-            if lzb and k == 12:
+            if actual is not None and k == 12:  # actual is None exactly when lzb is empty
                 probability = 1.0 if actual <= target else 0.0
             elif lzb and live:
                 # JDW <= L  <=>  mean of the remaining months <= (12 L - Σ to date) / (12 - k)

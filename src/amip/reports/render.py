@@ -118,7 +118,8 @@ def _fetcher():
                         info = real.stat()
                     except (OSError, RuntimeError):
                         real, info = None, None
-                    if (real is not None and real.is_relative_to(root) and stat.S_ISREG(info.st_mode)
+                    if (real is not None and info is not None and real.is_relative_to(root)
+                            and stat.S_ISREG(info.st_mode)
                             and info.st_size <= MAX_ASSET_BYTES):
                         return URLFetcherResponse(real.as_uri(), real.read_bytes())
             raise ValueError("amip renders reports without fetching resources (refused)")

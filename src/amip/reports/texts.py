@@ -208,31 +208,41 @@ def _parse(markdown: str) -> list[_Node]:
                 if len(stack) >= MAX_DEPTH:
                     add(_Node("error", src, message=f"zu tief verschachtelte Bedingungen (höchstens {MAX_DEPTH})"))
                     continue
+                then: list[_Node] = []
                 node = _Node("if", src, name=c.group(2) or c.group(3), op="not" if c.group(1) else (c.group(4) or ""),
-                             literal=c.group(5) or "", then=[])
+                             literal=c.group(5) or "", then=then)
                 add(node)
                 stack.append(node)
-                out = node.then
+                out = then
             elif word == "else" and tag.strip() == "else":
                 if not stack or stack[-1].other is not None:
                     add(_Node("error", src, message="„{% else %}“ ohne passendes „{% if … %}“"))
                     continue
-                stack[-1].other = []
-                out = stack[-1].other
+                other: list[_Node] = []
+                stack[-1].other = other
+                out = other
             elif word == "endif" and tag.strip() == "endif":
                 if not stack:
                     add(_Node("error", src, message="„{% endif %}“ ohne passendes „{% if … %}“"))
                     continue
                 stack.pop()
-                out = root if not stack else (stack[-1].other if stack[-1].other is not None else stack[-1].then)
+                out = root if not stack else _branch(stack[-1])
             else:
                 add(_Node("text", src))  # not part of the language: printed as typed
     if pos < len(markdown):
         add(_Node("text", markdown[pos:]))
     for node in stack:  # unclosed: reported where the {% if %} stands
-        (node.then if node.other is None else node.other).append(
+        _branch(node).append(
             _Node("error", node.text, message=f"„{node.text}“ ohne „{{% endif %}}“"))
     return root
+
+
+def _branch(node: _Node) -> list[_Node]:
+    """The passage of an open ``if`` node that text goes to: its {% else %} part once seen, else its then part."""
+    if node.other is not None:
+        return node.other
+    assert node.then is not None  # every "if" node is created with then=[]
+    return node.then
 
 
 def _walk(nodes: list[_Node]):
@@ -323,8 +333,12 @@ def _link_close(self, tokens, idx, options, env) -> str:
 
 # Every [text](url) and ![alt](url) is parsed (validateLink accepts all), then rendered by the
 # rules above: a link with another scheme is just its text, an image just its alt text.
-_MD = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
-_MD.validateLink = lambda url: True
+class _MarkdownIt(MarkdownIt):
+    def validateLink(self, url: str) -> bool:
+        return True
+
+
+_MD = _MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
 _MD.add_render_rule("image", _image)
 _MD.add_render_rule("link_open", _link_open)
 _MD.add_render_rule("link_close", _link_close)

@@ -18,6 +18,7 @@ import time
 from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 from alembic import command
 from alembic.config import Config
@@ -91,7 +92,8 @@ def make_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         if conn.get_execution_options().get(WRITE):
-            begin_immediate(conn.connection.driver_connection)
+            # an "sqlite" URL uses the default pysqlite driver: the driver connection is an sqlite3.Connection
+            begin_immediate(cast(sqlite3.Connection, conn.connection.driver_connection))
         else:
             conn.exec_driver_sql("BEGIN")
 

@@ -22,8 +22,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -129,6 +130,7 @@ def _count_failure(db: Session, key: str, source: str, now: datetime) -> int:
     db.execute(stmt)
     failures = db.scalar(select(LoginAttempt.failures).where(
         LoginAttempt.user_name == key, LoginAttempt.source == source))
+    assert failures is not None  # the row was inserted or updated just above
     delay = delay_after(int(failures))
     if delay is not None:
         db.execute(update(LoginAttempt).where(LoginAttempt.user_name == key, LoginAttempt.source == source)
@@ -171,7 +173,7 @@ def log_in(
 
     # 2. the slow part, outside any transaction
     ok = _verify(stored, password) if stored is not None else (_verify(_dummy_hash(), password) and False)
-    new_hash = _hasher.hash(password) if ok and _hasher.check_needs_rehash(stored) else None
+    new_hash = _hasher.hash(password) if ok and stored is not None and _hasher.check_needs_rehash(stored) else None
 
     with factory.begin() as db:  # 3. one short write
         if check_form and pre_cookie:
@@ -197,7 +199,8 @@ def unlock(db: Session, name: str) -> int:
     many (name, source) counts were removed."""
     result = db.execute(delete(LoginAttempt).where(LoginAttempt.user_name == name))
     db.execute(update(User).where(User.name == name).values(failed_logins=0, locked_until=None))
-    return int(result.rowcount)
+    # Session.execute() is typed as returning a Result; for a DELETE it is a CursorResult (has rowcount)
+    return int(cast(CursorResult, result).rowcount)
 
 
 def blocks(db: Session, now: datetime | None = None) -> dict[str, datetime]:
@@ -205,4 +208,4 @@ def blocks(db: Session, now: datetime | None = None) -> dict[str, datetime]:
     now = aware(now)
     rows = db.execute(select(LoginAttempt.user_name, func.max(LoginAttempt.blocked_until))
                       .where(LoginAttempt.blocked_until > now).group_by(LoginAttempt.user_name))
-    return {name: until for name, until in rows}
+    return {name: until for name, until in rows if until is not None}  # max() > now is never NULL

@@ -55,6 +55,7 @@ def achieved_figures(data_dir: Path) -> dict[str, float]:
         # customers who moved in from a neighbouring job center.
         home = home_jobcenters(con)
         result = compute(be, "2019-01", "2021-12")
+        assert result.series is not None  # compute() always returns the monthly series
         series = result.series.filter(pc.and_(pc.is_in(result.series["jobcenter_id"], value_set=pa.array(home, pa.string())),
                                               pc.equal(result.series["sex"], "all")))
         res = result.table

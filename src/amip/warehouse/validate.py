@@ -222,6 +222,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Violati
     with opened(source) as (path, refused):
         if refused is not None:
             return [refused]
+        assert path is not None  # opened() yields a path exactly when it refuses nothing
         return _load_raw(con, source, path)
 
 

@@ -4,6 +4,8 @@ extended monitoring (steering figures S3–S6 with their definitions)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from markupsafe import Markup
 
@@ -40,9 +42,10 @@ def tiles(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> list[dict
             shown = [_value(st, jc, fig, m, sex, policy) or {} for m in hist["month"]]
             key = tuple((m, dc.api_value(x.get("value"))) for m, x in zip(hist["month"], shown))
             known = v is not None and p is not None and not dc.is_suppressed(v) and not dc.is_suppressed(p)
+            change = v - p if v is not None and p is not None and known else None
             out.append({
                 "figure": fig, "sex": sex, "value": v, "previous": p,
-                "change": v - p if known else None,
+                "change": change,
                 "sparkline": Markup(charts.sparkline(id(st), jc, fig, sex, month, key)) if len(hist) else "",
             })
     return out
@@ -71,7 +74,7 @@ def monitoring_table(st, jc: str, month: str) -> DataTable:
     rows = []
     for fig in MONITORING:
         ex = glossary.EXPLANATIONS[fig]
-        row = {"figure": fig, "title": ex.short, "definition": ex.definition}
+        row: dict[str, Any] = {"figure": fig, "title": ex.short, "definition": ex.definition}
         for sex in ("all", "w", "m"):
             v = st.value(jc, fig, month, sex) or {}
             row[sex] = v.get("value")

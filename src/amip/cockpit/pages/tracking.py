@@ -42,7 +42,7 @@ class TrackingTable(DataTable):
             return Markup(f'<span class="status status-{row["status_key"]}">') + Markup.escape(row["status"]) + \
                 Markup("</span>")
         if col.kind == "count" and col.decimals is None:
-            return Markup.escape(fmt.number(row.get(col.key), DECIMALS.get(row.get("kind"), 0)))
+            return Markup.escape(fmt.number(row.get(col.key), DECIMALS.get(row.get("kind") or "", 0)))
         return super().cell(i, col)
 
 
