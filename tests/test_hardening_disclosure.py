@@ -250,7 +250,7 @@ def test_team_tracking_hides_the_actual_of_the_team_of_two(cockpit):
 
     factory = open_state(url=f"sqlite:///{warehouse.parent / 'state.sqlite'}")
     with factory.begin() as db:
-        plans.save_plan(db, 2022, "J1", "TB", {"all": {"integrations": 1, "elb_jdw": 2, "lzb_dec": 2}}, "co")
+        plans.save_plan(db, 2022, "J1", "TB", {"all": {"integrations": 1, "elb_jdw": 2, "lzb_jdw": 2}}, "co")
     factory.kw["bind"].dispose()
     url = "/zielnachhaltung.csv?jc=J1&month=2022-12&team=TB"
 
@@ -259,11 +259,12 @@ def test_team_tracking_hides_the_actual_of_the_team_of_two(cockpit):
         col = header.index("Ist")
         return {r[0]: r[col] for r in rows if r[1] == "Insgesamt"}
 
-    # TB: mean stock since January 2, LZB in December 2 (b1, b2), no integration
+    # TB: mean stock since January 2; b1 and b2 in receipt since 2020-01-01 are LZB (638 days) from
+    # 09/2021 on, so the LZB mean since January is 2; no integration
     assert ist("co") == {"Integrationen seit Januar": "0", "ELB, Ø seit Januar": "2", "Quote (K2, 12 Monate)": "0",
-                         "LZB im Monat": "2"}
+                         "LZB (Jahresdurchschnitt bis zum Monat)": "2"}
     assert ist("gf") == {"Integrationen seit Januar": "0", "ELB, Ø seit Januar": "*", "Quote (K2, 12 Monate)": "*",
-                         "LZB im Monat": "*"}
+                         "LZB (Jahresdurchschnitt bis zum Monat)": "*"}
     assert ist("tlb") == ist("co")  # the team's own lead
     assert _as(application, "gf").get("/zielnachhaltung?jc=J1&month=2022-12&team=TB").status_code == 200
 

@@ -9,8 +9,8 @@ kennzahlen.md, "Steering figures beyond § 48a"), as Ibis expressions on any bac
   ``[d - 1459, d]`` covered by any ``elb_spells`` row; the threshold is 1277 days.
 
 ``Dur48`` is found like ``Dur`` (see :mod:`lzb`): inside a stretch of continuous receipt it never
-decreases, so the status switches on once; :func:`duration_onsets` is :func:`lzb.lzb_onsets` with the
-window and the allowed gap as parameters (a new function, so the § 48a engine stays untouched).
+decreases, so the status switches on once; :func:`lzb.duration_onsets` is the closed form of
+:func:`lzb.lzb_onsets` with the window and the threshold as parameters.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from amip.kennzahlen.calendar import (
     month_of_day,
     stichtag,
 )
+from amip.kennzahlen.lzb import duration_onsets
 from amip.kennzahlen.stock import islands, person_month_ranges
 
 SUSTAINED_MONTHS = 12  # S3: ST(m+1) .. ST(m+12)
@@ -45,34 +46,6 @@ def first_dur48_month(cov: Coverage) -> int:
     while not dur48_ok(cov, m) and m <= cov.last + 1:
         m += 1
     return m
-
-
-def duration_onsets(intervals: ibis.Table, window: int, threshold: int) -> ibis.Table:
-    """For merged person intervals (person_id, s, e): (person_id, s, e, onset), ``onset`` being the
-    first day of the interval on which at least ``threshold`` days of the last ``window`` days are
-    covered, NULL if none (the closed form of :mod:`lzb`, with the window as a parameter)."""
-    max_gap = window - threshold
-    w = ibis.window(group_by=intervals.person_id, order_by=intervals.s)
-    before = ibis.window(group_by=intervals.person_id, order_by=intervals.s, rows=(None, -1))
-    t = intervals.mutate(
-        first_start=intervals.s.min().over(w),
-        covered_before=(intervals.e - intervals.s + 1).sum().over(before),
-        next_s=intervals.s.lead().over(w),
-    )
-    gap_before = t.s - t.first_start - t.covered_before.fill_null(0)
-    t = t.mutate(gap_before=gap_before, target=gap_before - max_gap)
-    gaps = t.filter(t.next_s.notnull())
-    gaps = gaps.select(
-        g_person=gaps.person_id, g_end=gaps.e, g_lo=gaps.gap_before,
-        g_hi=gaps.gap_before + gaps.next_s - gaps.e - 1,
-    ).view()
-    late = t.filter(t.target > 0)
-    hit = late.join(gaps, [late.person_id == gaps.g_person, gaps.g_lo < late.target, late.target <= gaps.g_hi])
-    hit = hit.select(h_person=hit.person_id, h_s=hit.s, y=hit.g_end + hit.target - hit.g_lo)
-    t = t.left_join(hit, [t.person_id == hit.h_person, t.s == hit.h_s])
-    y = ibis.ifelse(t.target <= 0, t.first_start - 1 + t.target, t.y)
-    onset = ibis.greatest(t.s, y + window)
-    return t.select(t.person_id, t.s, t.e, onset=ibis.ifelse(onset <= t.e, onset, ibis.null("int64")))
 
 
 def four_year_lzb(stock: ibis.Table, all_jc: ibis.Table, first_month: int) -> ibis.Table:
@@ -127,6 +100,6 @@ def four_year_integrations(ints: ibis.Table, s5: ibis.Table) -> ibis.Table:
 
 
 __all__ = [
-    "DUR48_THRESHOLD_DAYS", "DUR48_WINDOW_DAYS", "dur48_ok", "duration_onsets", "first_dur48_month",
+    "DUR48_THRESHOLD_DAYS", "DUR48_WINDOW_DAYS", "dur48_ok", "first_dur48_month",
     "four_year_integrations", "four_year_lzb", "integrations", "need_covering", "sustained",
 ]

@@ -22,12 +22,16 @@ import ibis
 
 from amip.kennzahlen.calendar import LZB_THRESHOLD_DAYS, LZB_WINDOW_DAYS
 
-MAX_GAP = LZB_WINDOW_DAYS - LZB_THRESHOLD_DAYS  # 92 uncovered days allowed in the window
-
-
 def lzb_onsets(intervals: ibis.Table) -> ibis.Table:
     """For merged person intervals (person_id, s, e): (person_id, s, e, onset), where ``onset`` is
     the first day of the interval on which the person has Dur >= 638, or NULL if none."""
+    return duration_onsets(intervals, LZB_WINDOW_DAYS, LZB_THRESHOLD_DAYS)
+
+
+def duration_onsets(intervals: ibis.Table, window: int, threshold: int) -> ibis.Table:
+    """The closed form for any window: ``onset`` is the first day of the interval on which at least
+    ``threshold`` of the last ``window`` days are covered (730/638 for LZB, 1460/1277 for S5)."""
+    max_gap = window - threshold  # uncovered days allowed in the window (92 for LZB)
     # One window pass (shared partition and order): first start, days covered before, next start.
     w = ibis.window(group_by=intervals.person_id, order_by=intervals.s)
     before = ibis.window(group_by=intervals.person_id, order_by=intervals.s, rows=(None, -1))
@@ -39,7 +43,7 @@ def lzb_onsets(intervals: ibis.Table) -> ibis.Table:
     # G_k: uncovered days between the first start and this interval's start; the gap after this
     # interval spans U values (G_k, G_k + next_s - e - 1].
     gap_before = t.s - t.first_start - t.covered_before.fill_null(0)
-    t = t.mutate(gap_before=gap_before, target=gap_before - MAX_GAP)
+    t = t.mutate(gap_before=gap_before, target=gap_before - max_gap)
     gaps = t.filter(t.next_s.notnull())
     gaps = gaps.select(
         g_person=gaps.person_id, g_end=gaps.e, g_lo=gaps.gap_before,
@@ -51,5 +55,5 @@ def lzb_onsets(intervals: ibis.Table) -> ibis.Table:
 
     t = t.left_join(hit, [t.person_id == hit.h_person, t.s == hit.h_s])
     y = ibis.ifelse(t.target <= 0, t.first_start - 1 + t.target, t.y)
-    onset = ibis.greatest(t.s, y + LZB_WINDOW_DAYS)
+    onset = ibis.greatest(t.s, y + window)
     return t.select(t.person_id, t.s, t.e, onset=ibis.ifelse(onset <= t.e, onset, ibis.null("int64")))

@@ -494,6 +494,6 @@ ausgaben_erstes_halbjahr_vorjahr ausgaben_zweiter_arbeitsmarkt_vorjahr
 # Every table and chart the programme can place (programme.collect; a test keeps both in step).
 TABLES = frozenset("""
 elb_entwicklung prognose erwerbstaetige lzb kennzahlen lzb_ziel lokale_ziele kommunale_ziele budget egl_plan
-ausgaben
+ausgaben erweitertes_monitoring
 """.split())
 CHARTS = frozenset({"elb_entwicklung", "egl_verteilung"})
