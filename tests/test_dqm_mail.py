@@ -74,8 +74,9 @@ def test_new_tasks_are_mailed_without_person_data(warehouse, tmp_path, smtp):
         time.sleep(0.1)
     got = {m["To"]: m for m in inbox.messages}
     assert set(got) == {"ifk1@jobcenter.example", "tl1@jobcenter.example"}
-    # c1: DQ04 p6 and DQ05 p8 -> 2; T1 team/Leistung: DQ01 p1, DQ02 p1 p2, DQ03 p4, DQ07 p4 -> 5
-    assert "2 neue Datenqualitäts-Aufgaben" in got["ifk1@jobcenter.example"].get_payload(decode=True).decode()
+    # c1 (current caseload): DQ05 p8 -> 1 (p6's caseload ended 06-15, so no IFK owns its DQ04 task);
+    # T1 team/Leistung: DQ01 p1, DQ02 p1 p2, DQ03 p4, DQ07 p4 -> 5
+    assert "1 neue Datenqualitäts-Aufgabe in" in got["ifk1@jobcenter.example"].get_payload(decode=True).decode()
     body = got["tl1@jobcenter.example"].get_payload(decode=True).decode()
     assert "5 neue Datenqualitäts-Aufgaben" in body and "https://cockpit.example/aufgaben" in body
     assert got["tl1@jobcenter.example"]["From"] == "dqm@jobcenter.example"
