@@ -26,10 +26,12 @@ import pytest
 from builder import import_into
 from cockpit_fixture import add_users, login
 from fastapi.testclient import TestClient
-from test_steering_v2 import s3_data
+from test_steering_v2 import s3_data, s4_data, s5_data
 
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
+from amip.cockpit.store import FigureStore, Scope
+from amip.kennzahlen.calendar import month_str, parse_month
 from amip.state import audit
 from amip.state.db import open_state
 
@@ -121,6 +123,12 @@ def test_overview_links_s3_to_its_months_and_on_to_the_persons(as_user):
     assert "/personen?jc=J1&amp;count=ext_int&amp;month=2020-06" in page.text
     back = co.get(S3_NUM + "&figure=S3&of=2021-12").text
     assert 'href="/uebersicht/monitoring/S3?jc=J1&amp;sex=all&amp;month=2021-12"' in back
+    # S6, the LZB annual average, leads to the LZB stock of each month (the K3 drill-down's count):
+    # at ST(2021-12) everyone in receipt since 2019-01-01; D (from 2020-05-01: 610 of 730 days) is not LZB
+    assert 'href="/uebersicht/monitoring/S6?jc=J1&amp;month=2021-12"' in html
+    s6 = co.get("/uebersicht/monitoring/S6?jc=J1&month=2021-12").text
+    assert "/personen?jc=J1&amp;count=lzb&amp;month=2021-12&amp;sex=all&amp;figure=S6&amp;of=2021-12" in s6
+    assert ids(co.get("/personen?jc=J1&count=lzb&month=2021-12").text) == ["A", "B", "C", "E", "F", "G"]
 
 
 def test_team_lead_sees_only_the_own_teams_persons_at_the_previous_stichtag(as_user):
@@ -167,3 +175,63 @@ def test_each_view_of_the_persons_is_audited(as_user, cockpit):
         ("co", "view", 1, "Nachhaltige Integrationen 2020-06, Jobcenter J1, Insgesamt"),
         ("tl", "export_csv", 1, "Integrationen (Erweitertes Monitoring) 2020-06, Jobcenter J1, Insgesamt"),
     ]
+
+
+# ---- S4 and S5 in the cache (store level, controlling's scope) ------------------------------------
+
+def _who(store, block: str, month: str) -> list[str]:
+    return store.persons("J1", block, month, Scope("all"))["person_id"].tolist()
+
+
+def _sums_match_the_figures(store, figure: str, num: str, den: str, first: int, last: int, mean: bool) -> int:
+    """Every Bezugsmonat's numerator and denominator of ``figure`` equal the persons behind its
+    months (denominator a mean for S5); returns how many months had a value."""
+    f = store.figures
+    rows = f[(f.jobcenter_id == "J1") & (f.figure == figure) & (f.sex == "all") & f.numerator.notna()]
+    for r in rows.itertuples():
+        m = parse_month(r.month)
+        months = [month_str(k) for k in range(m - first, m - last + 1)]
+        n = sum(store.member_counts("J1", num, months).values())
+        d = sum(store.member_counts("J1", den, months).values())
+        assert n == r.numerator, (figure, r.month)
+        assert (d / 12 if mean else d) == pytest.approx(r.denominator), (figure, r.month)
+    return len(rows)
+
+
+def test_persons_behind_s4_by_integration_month(tmp_path):
+    # s4_data (tests/test_steering_v2.py): integrations A 2021-03, B 2021-02, C 2021-04, D 2021-05,
+    # E 2020-09, F 2021-10; need-covering E, A, D (B stays in receipt, C is at J2 at ST(2021-06)).
+    store = FigureStore.open(import_into(s4_data(), tmp_path))
+    try:
+        for month, ints, covering in (("2021-02", ["B"], []), ("2021-03", ["A"], ["A"]), ("2021-04", ["C"], []),
+                                      ("2021-05", ["D"], ["D"]), ("2020-09", ["E"], ["E"]), ("2021-06", [], [])):
+            assert _who(store, "ext_int", month) == ints, month
+            assert _who(store, "s4", month) == covering, month
+        assert _sums_match_the_figures(store, "S4", "s4", "ext_int", 14, 3, mean=False) > 0
+    finally:
+        store.close()
+
+
+def test_persons_behind_s5_by_month(tmp_path):
+    # s5_data: four-year LZB (Dur48 >= 1277) at the Stichtage of 2021: A, C2 all year, D Jan..Apr;
+    # their integrations A 2021-06, D 2021-05 (in the set at ST(2021-04)), C2 2021-10; B and C are
+    # integrated (2021-03, 2021-09) but not in the set.
+    store = FigureStore.open(import_into(s5_data(), tmp_path))
+    try:
+        assert _who(store, "lzb48", "2021-04") == ["A", "C2", "D"]
+        assert _who(store, "lzb48", "2021-05") == ["A", "C2"]
+        for month, ints, four in (("2021-03", ["B"], []), ("2021-05", ["D"], ["D"]), ("2021-06", ["A"], ["A"]),
+                                  ("2021-09", ["C"], []), ("2021-10", ["C2"], ["C2"])):
+            assert _who(store, "ext_int", month) == ints, month
+            assert _who(store, "s5", month) == four, month
+        assert _sums_match_the_figures(store, "S5", "s5", "lzb48", 11, 0, mean=True) > 0
+    finally:
+        store.close()
+
+
+def test_s3_sums_match_the_figures(tmp_path):
+    store = FigureStore.open(import_into(data(), tmp_path))
+    try:
+        assert _sums_match_the_figures(store, "S3", "s3", "ext_int", 23, 12, mean=False) > 0
+    finally:
+        store.close()
