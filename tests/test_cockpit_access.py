@@ -22,6 +22,11 @@ GET  /?month=2022-06                                      303 200 200 200 200 20
 GET  /uebersicht.csv                                      303 200 200 200 200 200
 GET  /uebersicht.xlsx                                     303 200 200 200 200 200
 GET  /uebersicht/monitoring.csv                           303 200 200 200 200 200
+GET  /uebersicht/monitoring/S3?month=2022-12              303 200 200 200 200 200
+GET  /uebersicht/monitoring/S6/bausteine.csv              303 200 200 200 200 200
+GET  /uebersicht/monitoring/K2                            303 404 404 404 404 404
+GET  /personen?count=s3&month=2022-11&jc=J1               303 403 200 200 200 403
+GET  /personen.csv?count=lzb48&month=2022-12              303 403 200 200 200 403
 GET  /kennzahl/K2                                         303 200 200 200 200 200
 GET  /kennzahl/K1E2?sex=w                                 303 200 200 200 200 200
 GET  /kennzahl/K2/einheiten?kind=team                     303 200 200 200 200 200

@@ -192,6 +192,12 @@ COUNTS = {
     "svb_cont": "davon kontinuierlich beschäftigt",
     "llu": "Leistungen zum Lebensunterhalt (EUR)",
     "luh": "Leistungen für Unterkunft und Heizung (EUR)",
+    # the persons behind the extended monitoring S3 - S5 (by integration month; lzb48 by month)
+    "ext_int": "Integrationen (Erweitertes Monitoring)",
+    "s3": "Nachhaltige Integrationen",
+    "s4": "Bedarfsdeckende Integrationen",
+    "s5": "Integrationen von LZB mit mindestens vier Jahren Leistungsbezug",
+    "lzb48": "LZB mit mindestens vier Jahren Leistungsbezug am Monatsende",
 }
 
 PROGNOSIS = {

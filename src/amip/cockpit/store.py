@@ -54,7 +54,7 @@ from amip.warehouse.store import exclusive, replacing
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = "5"  # 5: steering figures S3-S6 (rules version 2)
+CACHE_VERSION = "6"  # 5: steering figures S3-S6 (rules version 2); 6: the persons behind S3-S5
 MAX_MONTHS = 60
 UNIT_KINDS = ("office", "team")
 UNASSIGNED = "ohne Zuordnung"
@@ -65,7 +65,10 @@ AGE_GROUPS = ("15 bis unter 25", "25 bis unter 55", "55 und älter")
 # parent and LZB in the engine) from ST(m-1): the integration search (kennzahlen.md) and the exits,
 # whose persons were last in the stock at ST(m-1). All other counts use ST(m).
 ATTRIBUTES_AT_PREVIOUS_STICHTAG = ("int", "int_sp", "int_lzb", "gb", "pub", "svb_int", "svb_cont",
-                                   "exits", "lzb_exits")
+                                   "exits", "lzb_exits", "ext_int", "s3", "s4", "s5")
+# The persons behind the steering figures S3 - S5 (steering.MEMBER_BLOCKS) are in ``members`` too,
+# for the drill-down only (no office/team figures are made of them).
+STEERING_BLOCKS = steering_figures.MEMBER_BLOCKS
 
 
 def cache_path(warehouse: Path) -> Path:
@@ -120,7 +123,8 @@ def _build(warehouse: Path, progress: Callable[[str], None] | None) -> Path:
         result = compute(be, month_str(first), month_str(last), progress=say, members=True)
         # The steering figures (S1, S2, L1-L3, P1, P1J, E1, B1) go into ``figures`` too, so pages can
         # read them with value()/history(); available_figures() still lists the § 48a figures only.
-        steering = steering_figures.compute_result(be, month_str(first), month_str(last), progress=say)
+        steering = steering_figures.compute_result(be, month_str(first), month_str(last), progress=say,
+                                                   members=True)
         figures = steering_figures.combine(result.table, steering.table)
         home = home_jobcenters(wcon)
     say("figures by office and team")
@@ -131,7 +135,7 @@ def _build(warehouse: Path, progress: Callable[[str], None] | None) -> Path:
         con.execute("CREATE TABLE figures AS SELECT * FROM _figures")
         con.register("_series", result.series)
         con.execute("CREATE TABLE series AS SELECT * FROM _series")
-        con.register("_members", result.members)
+        con.register("_members", pa.concat_tables([result.members, steering.members.cast(result.members.schema)]))
         con.execute("CREATE TABLE members AS SELECT * FROM _members")
         for name in ("_figures", "_series", "_members"):
             con.unregister(name)
@@ -181,6 +185,7 @@ def _unit_figures(con: duckdb.DuckDBPyConnection, warehouse: Path, first: int, l
         CREATE TEMP TABLE member_units AS
         WITH mm AS (
             SELECT jobcenter_id, block, person_id, sex, unnest(range(m0, m1 + 1)) AS midx FROM members
+            WHERE block NOT IN ({", ".join(f"'{b}'" for b in STEERING_BLOCKS)})
         ), a AS (
             SELECT mm.jobcenter_id, mm.block, mm.sex, mm.midx, x.office, x.team
             FROM mm LEFT JOIN assigned x
@@ -479,6 +484,23 @@ class FigureStore:
         """
         with self._lock:
             return self._con.execute(sql, params).df()
+
+    def member_counts(self, jobcenter: str, block: str, months: list[str], sex: str = "all") -> dict[str, int]:
+        """How many persons are counted in ``block`` of ``jobcenter`` in each of ``months`` (every
+        person of the job center, whatever the viewer's scope: an aggregate), 0 where nobody."""
+        idx = [parse_month(m) for m in months]
+        if not idx:
+            return {}
+        sql = """
+            SELECT k.midx, count(m.person_id) AS n
+            FROM (SELECT unnest($months::BIGINT[]) AS midx) k
+            LEFT JOIN members m ON m.jobcenter_id = $jc AND m.block = $block AND k.midx BETWEEN m.m0 AND m.m1
+                                   AND ($sex = 'all' OR m.sex = $sex)
+            GROUP BY k.midx
+        """
+        with self._lock:
+            rows = self._con.execute(sql, {"months": idx, "jc": jobcenter, "block": block, "sex": sex}).fetchall()
+        return {month_str(int(m)): int(n) for m, n in rows}
 
     def persons(self, jobcenter: str, column: str, month: str, scope: Scope) -> pd.DataFrame:
         """The persons counted in series column ``column`` of ``jobcenter`` in ``month``, that

@@ -63,9 +63,20 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
     return compute_result(con, first, last, jobcenter, progress).table
 
 
+# The persons behind S3 - S5 (``members=True``), blocks of ``Result.members`` as the engine's:
+# by integration month, the integrations (S3's and S4's denominator), the sustained (S3), the
+# need-covering (S4) and the four-year-LZB ones (S5's numerator); by month, the four-year LZB at
+# ST(m) (S5's denominator is their mean over M-11..M).
+MEMBER_BLOCKS = ("ext_int", "s3", "s4", "s5", "lzb48")
+
+
 def compute_result(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None = None,
-                   progress: Callable[[str], None] | None = None) -> Result:
-    """Like :func:`compute`, with the figures not produced (``skipped``: family -> why) and stage times."""
+                   progress: Callable[[str], None] | None = None, members: bool = False) -> Result:
+    """Like :func:`compute`, with the figures not produced (``skipped``: family -> why) and stage times.
+
+    ``members=True`` also returns the persons behind S3 - S5 (blocks :data:`MEMBER_BLOCKS`, as the
+    engine's ``Result.members``: jobcenter_id, person_id, sex, block, m0, m1), taken from the very
+    relations the counts are made of."""
     lo_out, hi_out = parse_month(first), parse_month(last)
     if lo_out > hi_out:
         raise ValueError(f"--from {first} is after --to {last}")
@@ -94,6 +105,7 @@ def compute_result(con: ibis.BaseBackend, first: str, last: str, jobcenter: str 
     skipped: dict[str, str] = {}
     ranges: list[ibis.Table] = []  # (jobcenter_id, sex, key, a, b): month ranges counted as stocks
     events: list[ibis.Table] = []  # (jobcenter_id, sex, key, midx): events counted per month
+    who: list[ibis.Table] = []  # (jobcenter_id, person_id, sex, block, m0, m1) with members=True
     try:
         with stage("loading"):
             inp = load_inputs(con, jobcenter)
@@ -135,6 +147,11 @@ def compute_result(con: ibis.BaseBackend, first: str, last: str, jobcenter: str 
                                ("s4", extended.need_covering(ints, all_jc)),
                                ("s5", extended.four_year_integrations(ints, four))):
                     events.append(t.select("jobcenter_id", "sex", key=ibis.literal(key), midx=t.midx))
+                    who.append(t.select("jobcenter_id", "person_id", "sex",
+                                        block=ibis.literal("ext_int" if key == "int" else key),
+                                        m0=t.midx.cast("int64"), m1=t.midx.cast("int64")))
+                who.append(four.select("jobcenter_id", "person_id", "sex", block=ibis.literal("lzb48"),
+                                       m0=four.a.cast("int64"), m1=four.b.cast("int64")))
         with stage("proposals"):
             if "proposals" in names:
                 events.append(_proposal_events(con.table("proposals"), per_jc, persons))
@@ -160,10 +177,23 @@ def compute_result(con: ibis.BaseBackend, first: str, last: str, jobcenter: str 
                 skipped["B1"] = "table budget is missing"
             table = _assemble(inp.jobcenters, inp.coverage, lo, hi, lo_out, hi_out, deltas, counted,
                               budget, skipped)
+            people = _members(who, lo, hi) if members else None
     finally:
         for name in kept:
             drop_small_table(con, name)
-    return Result(table, skipped, seconds)
+    return Result(table, skipped, seconds, members=people)
+
+
+def _members(who: list[ibis.Table], lo: int, hi: int) -> pa.Table:
+    """The persons behind S3 - S5, clipped to the months lo..hi (empty without employment data)."""
+    schema = pa.schema([("jobcenter_id", pa.string()), ("person_id", pa.string()), ("sex", pa.string()),
+                        ("block", pa.string()), ("m0", pa.int64()), ("m1", pa.int64())])
+    if not who:
+        return schema.empty_table()
+    t = ibis.union(*who)
+    t = t.filter(t.m0.notnull() & (t.m0 <= t.m1) & (t.m0 <= hi) & (t.m1 >= lo))
+    t = t.mutate(m0=ibis.greatest(t.m0, lo), m1=ibis.least(t.m1, hi))
+    return t.order_by(["jobcenter_id", "block", "person_id", "m0"]).to_pyarrow().select(schema.names).cast(schema)
 
 
 # ---- person-level stages (Ibis) -------------------------------------------------------------------
@@ -529,4 +559,4 @@ def combine(engine_table: pa.Table, steering_table: pa.Table) -> pa.Table:
     return keyed.drop_columns(["_f", "_s"])
 
 
-__all__ = ["STEERING_IDS", "combine", "compute", "compute_result"]
+__all__ = ["MEMBER_BLOCKS", "STEERING_IDS", "combine", "compute", "compute_result"]

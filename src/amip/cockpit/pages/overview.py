@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
 
 from amip import disclosure as dc
 from amip.cockpit import access, charts, glossary
 from amip.cockpit.web import (
-    Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_month, render_shared, require, store,
+    Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_month, pick_sex, render, render_shared,
+    require, store,
 )
 from amip.kennzahlen.calendar import month_str, parse_month
 
@@ -67,26 +68,101 @@ def month_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> Dat
 
 
 MONITORING = ("S3", "S4", "S5", "S6")  # the extended monitoring of the 2020 programme (kennzahlen.md)
+# The monthly counts each of S3 - S6 is made of in Bezugsmonat M (kennzahlen.md, "Steering figures
+# beyond § 48a"): (numerator block, denominator block or None, first, last) = months M-first..M-last.
+# S3, S4: Σ numerator / Σ integrations over the integration months; S5: Σ integrations of
+# four-year LZB / mean of the four-year LZB at ST(m); S6: mean of the LZB stock at ST(m).
+MONITORING_PARTS: dict[str, tuple[str, str | None, int, int]] = {
+    "S3": ("s3", "ext_int", 23, 12),
+    "S4": ("s4", "ext_int", 14, 3),
+    "S5": ("s5", "lzb48", 11, 0),
+    "S6": ("lzb", None, 11, 0),
+}
+PERSON_BASED_MONITORING = ("S3", "S4", "S5")  # counts of persons; S6 is a mean of stocks
 
 
-def monitoring_table(st, jc: str, month: str) -> DataTable:
-    """S3–S6 in ``month`` by sex, with numerator and denominator (all) and the glossary's definition."""
+def monitoring_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL, persons: bool = False) -> DataTable:
+    """S3–S6 in ``month`` by sex, with numerator and denominator (all) and the glossary's definition.
+    S3–S5 are suppressed for ``policy`` where their numerator or denominator counts 1 or 2 persons;
+    with ``persons`` (a role with person-level access) numerator and denominator link to the
+    monthly counts behind them and on to the persons."""
     rows = []
-    for fig in MONITORING:
+    links = {}
+    for i, fig in enumerate(MONITORING):
         ex = glossary.EXPLANATIONS[fig]
         row: dict[str, Any] = {"figure": fig, "title": ex.short, "definition": ex.definition}
+        pol = policy if fig in PERSON_BASED_MONITORING else dc.SHOW_ALL
         for sex in ("all", "w", "m"):
-            v = st.value(jc, fig, month, sex) or {}
+            v = dc.suppress_value(st.value(jc, fig, month, sex), pol) or {}
             row[sex] = v.get("value")
             if sex == "all":
                 row["numerator"], row["denominator"] = v.get("numerator"), v.get("denominator")
+        if persons:
+            for side in ("numerator", "denominator"):
+                if row[side] is not None and not dc.is_suppressed(row[side]) and (
+                        side == "numerator" or MONITORING_PARTS[fig][1] is not None):
+                    links[(i, side)] = f"/uebersicht/monitoring/{fig}?jc={jc}&month={month}"
         rows.append(row)
     cols = [Column("figure", "Kennzahl"), Column("title", "Bezeichnung"), Column("definition", "Definition"),
             Column("all", "Insgesamt", "percent"), Column("w", "Frauen", "percent"), Column("m", "Männer", "percent"),
             Column("numerator", "Zähler (Insgesamt)", "count", 1), Column("denominator", "Nenner (Insgesamt)", "count", 1)]
-    return DataTable(f"Erweitertes Monitoring {month}", cols, rows, f"monitoring_{jc}_{month}",
+    return DataTable(f"Erweitertes Monitoring {month}", cols, rows, f"monitoring_{jc}_{month}", links,
                      caption=f"Erweitertes Monitoring (S3–S5 in Prozent, S6 Anzahl im Jahresdurchschnitt), "
                              f"Jobcenter {jc}, Berichtsmonat {month}; – = nicht berechenbar")
+
+
+def monitoring_parts_table(st, jc: str, figure: str, month: str, sex: str, viewer: Viewer) -> DataTable:
+    """The monthly counts behind ``figure`` (S3–S6) in Bezugsmonat ``month``: one row per month of
+    its window with the persons counted on each side, suppressed for the viewer's policy; for roles
+    with person-level access each count links to the persons behind it."""
+    num, den, first, last = MONITORING_PARTS[figure]
+    m = parse_month(month)
+    months = [month_str(k) for k in range(m - first, m - last + 1)]
+    n = st.member_counts(jc, num, months, sex)
+    d = st.member_counts(jc, den, months, sex) if den else {}
+    rows = [{"month": k, "numerator": n.get(k), "denominator": d.get(k) if den else None} for k in months]
+    policy = access.disclosure(viewer) if figure in PERSON_BASED_MONITORING else dc.SHOW_ALL
+    rows = dc.suppress_rows(rows, policy, ("numerator", "denominator") if den else ("numerator",), secondary=False)
+    cols = [Column("month", "Monat", "month"), Column("numerator", f"Zähler: {glossary.COUNTS[num]}", "count")]
+    if den:
+        cols.append(Column("denominator", f"Nenner: {glossary.COUNTS[den]}", "count"))
+    links = {}
+    if access.may(viewer.role, access.PERSONS):
+        known = set(st.series["month"])  # the persons page lists the months of the cached series
+        for i, row in enumerate(rows):
+            for side, block in (("numerator", num), ("denominator", den)):
+                if block and row["month"] in known and row.get(side) is not None and not dc.is_suppressed(row[side]):
+                    links[(i, side)] = (f"/personen?jc={jc}&count={block}&month={row['month']}&sex={sex}"
+                                        f"&figure={figure}&of={month}")
+    return DataTable(f"{figure} Zähler und Nenner", cols, rows, f"{figure}_bausteine_{jc}_{month}_{sex}", links,
+                     caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {month} gebildet wird, "
+                             f"Jobcenter {jc}, {glossary.SEXES[sex]}")
+
+
+def _monitoring_figure(figure: str) -> str:
+    if figure not in MONITORING_PARTS:
+        raise HTTPException(404, "Unbekannte Kennzahl des erweiterten Monitorings.")
+    return figure
+
+
+@router.get("/uebersicht/monitoring/{figure}", name="monitoring_parts")
+def monitoring_parts(request: Request, figure: str, jc: str | None = None, month: str | None = None,
+                     sex: str | None = None, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    st = store(request)
+    figure, jc, month, sex = _monitoring_figure(figure), pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex)
+    table = monitoring_parts_table(st, jc, figure, month, sex, viewer)
+    return render(request, "monitoring.html", viewer, table=table, figure=figure, jc=jc, month=month, sex=sex,
+                  ex=glossary.EXPLANATIONS[figure], value=st.value(jc, figure, month, sex))
+
+
+@router.get("/uebersicht/monitoring/{figure}/bausteine.{fmt}", name="monitoring_parts_download")
+def monitoring_parts_download(request: Request, figure: str, fmt: str, jc: str | None = None,
+                              month: str | None = None, sex: str | None = None, viewer: Viewer = Depends(current_user)):
+    require(viewer, access.FIGURES)
+    st = store(request)
+    figure, jc, month, sex = _monitoring_figure(figure), pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex)
+    return download(monitoring_parts_table(st, jc, figure, month, sex, viewer), fmt)
 
 
 @router.get("/", name="overview")
@@ -99,7 +175,8 @@ def overview(request: Request, jc: str | None = None, month: str | None = None, 
     def context() -> dict:
         shown = tiles(st, jc, month, policy)
         return dict(jc=jc, month=month, tiles=shown, table=month_table(st, jc, month, policy),
-                    monitoring=monitoring_table(st, jc, month), previous=_previous_year(month),
+                    monitoring=monitoring_table(st, jc, month, policy, access.may(viewer.role, access.PERSONS)),
+                    previous=_previous_year(month),
                     tiles_suppressed=any(dc.is_suppressed(t["value"]) or dc.is_suppressed(t["previous"]) for t in shown))
 
     return render_shared(request, "overview.html", viewer, (jc, month, policy.key), context)
@@ -120,4 +197,4 @@ def overview_monitoring_download(request: Request, fmt: str, jc: str | None = No
     require(viewer, access.FIGURES)
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
-    return download(monitoring_table(st, jc, month), fmt)
+    return download(monitoring_table(st, jc, month, access.disclosure(viewer)), fmt)

@@ -20,6 +20,7 @@ PERSON_COUNTS = tuple(c for c in glossary.COUNTS if c not in ("llu", "luh"))
 # Counts in which one person can count more than once in a month (rules version 2: ELB flows count
 # every status change); their person list shows how often.
 MULTIPLE = ("entries", "exits")
+MONITORING = ("S3", "S4", "S5", "S6")  # reached from the Übersicht's extended monitoring
 
 
 def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tuple[DataTable, str]:
@@ -52,15 +53,22 @@ def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tu
 
 @router.get("/personen", name="persons")
 def persons_page(request: Request, count: str, month: str, jc: str | None = None, sex: str | None = None,
-                 figure: str | None = None, viewer: Viewer = Depends(current_user)):
+                 figure: str | None = None, of: str | None = None, viewer: Viewer = Depends(current_user)):
     require(viewer, access.PERSONS)
     table, what = persons_table(request, viewer, jc, count, month, sex)
     log_person_view(request, viewer, "view", what, len(table.rows))
     fig = figure if figure in glossary.EXPLANATIONS else None
+    # back to the figure; the extended monitoring (S3-S6) comes from its monthly counts of the
+    # Bezugsmonat ``of`` (its integration months lie before it)
+    back = None
+    if fig in MONITORING and of in set(store(request).months):
+        back = f"/uebersicht/monitoring/{fig}?jc={pick_jobcenter(store(request), jc)}&sex={pick_sex(sex)}&month={of}"
+    elif fig is not None and fig not in MONITORING:
+        back = f"/kennzahl/{fig}?jc={pick_jobcenter(store(request), jc)}&sex={pick_sex(sex)}&month={month}"
     # how many status changes the listed persons make up (a person may enter twice in a month)
     times = sum(int(r.get("times", 1)) for r in table.rows) if count in MULTIPLE else None
     return render(request, "persons.html", viewer, table=table, what=what, count=count, month=month, times=times,
-                  jc=pick_jobcenter(store(request), jc), sex=pick_sex(sex), figure=fig,
+                  jc=pick_jobcenter(store(request), jc), sex=pick_sex(sex), figure=fig, back=back,
                   scope=access.scope_label(access.person_scope(viewer)))
 
 
