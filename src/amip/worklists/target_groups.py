@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from amip.cockpit.store import AGE_GROUPS, Scope
 from amip.kennzahlen.calendar import parse_month, stichtag
-from amip.worklists.intensive import _query, _tables
+from amip.worklists.intensive.warehouse import _query, _tables
 from amip.worklists.models import IntensiveMeeting, IntensivePlace
 
 # code -> (label, SQL condition on the person-month rows of ``_base``)
