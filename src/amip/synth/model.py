@@ -1,21 +1,28 @@
 """The microsimulation: Bedarfsgemeinschaften enter and leave SGB II receipt month by month.
 
-One loop over months; within a month every step is a vectorised numpy operation over persons or
-BGs. The steps of a month m (with ``ST(m)`` its last day):
+One loop over months (``simulate``); within a month every step is a vectorised numpy operation over
+persons or BGs, and one function over a read-only ``Setup`` (population, parameters, lookup tables)
+and the changing ``State`` (one array per property of a BG or person, and the records). The steps
+of a month m (with ``ST(m)`` its last day), and their functions:
 
-1. members who pass the Regelaltersgrenze leave the ELB stock (pension);
+1. members who pass the Regelaltersgrenze leave the ELB stock (pension; ``_pension``);
 2. ELB in stock at ST(m-1) may take up employment (an integration: svb, ausbildung, selbst) with a
    probability that depends on their Integrationsprognose, sex, age, duration in receipt,
    qualification, disability, single parenthood, season, year and current or past measures;
-   some integrations are accompanied (EGZ, ESG, ELA, ABH), some followed a placement proposal;
+   some integrations are accompanied (EGZ, ESG, ELA, ABH), some followed a placement proposal
+   (``_integrations``);
 3. an integration ends the receipt of the BG with a probability (else the BG stays as Aufstocker);
-   other BGs leave for other reasons with a duration-dependent hazard;
-4. jobs end; Minijobs (gb) start among ELB;
-5. measures end and start (and change the integration probability while running and afterwards);
-6. new BGs arrive and former BGs return (more often when the job that ended receipt ended);
-7. the Integrationsprognose of every ELB is updated (a prognosis row when it changes);
+   other BGs leave for other reasons with a duration-dependent hazard (``_exits``);
+4. jobs end; Minijobs (gb) start among ELB (``_jobs_end``);
+5. measures end and start (and change the integration probability while running and afterwards;
+   ``_measures``);
+6. new BGs arrive and former BGs return (more often when the job that ended receipt ended;
+   ``_arrivals``);
+7. the Integrationsprognose of every ELB is updated (a prognosis row when it changes; ``_stichtag``);
 8. benefits of every BG with receipt in m are computed from the Regelbedarf of the year, rents,
-   Mehrbedarfe and earnings.
+   Mehrbedarfe and earnings (``_benefits``).
+
+The phases draw from one random stream in a fixed order; see the note above ``Setup``.
 
 The model never looks at calibration targets; it only uses the preset's parameters.
 """
