@@ -38,7 +38,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from amip.cockpit.store import AGE_GROUPS, Scope
+from amip.figures.store import AGE_GROUPS, Scope
 from amip.kennzahlen.calendar import month_str, parse_month, stichtag
 from amip.state import audit
 from amip.text import MEETING_MAX, NOTE_MAX, TextInputError, clean_text
