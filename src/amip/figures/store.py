@@ -1,4 +1,5 @@
-"""The cockpit's figures: computed once per data import, cached beside the warehouse, read per request.
+"""The figure cache: computed once per data import, cached beside the warehouse, read per request
+by the cockpit and the domain packages (forecast, planning, reports, worklists, DQM).
 
 ``build`` runs the engine over the last (up to) 60 covered months with ``members=True`` and keeps
   - ``figures``: the contract's output rows (job center x month x figure x sex),
