@@ -24,6 +24,10 @@ from __future__ import annotations
 import pytest
 from state_db import factory, pg_database, postgres_server, state_url  # noqa: F401  (fixtures)
 
+# The suite composes the figure cache as the application does (amip.cockpit.app, the CLI): with the
+# forecast tables, whose cache extension registers on import (amip.figures.store.register_extension).
+import amip.forecast  # noqa: F401, E402
+
 POSTGRES_FIXTURES = {"postgres_server", "pg_database"}
 LONG_MARKERS = ("slow", "spark", "browser")
 SPARK_MODULES = {"test_spark_parity"}

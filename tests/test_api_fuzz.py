@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
-from amip.cockpit.store import FigureStore
+from amip.figures.store import FigureStore
 from amip.cockpit.web import SESSION_COOKIE
 
 pytestmark = pytest.mark.slow

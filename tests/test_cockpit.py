@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
-from amip.cockpit.store import FigureStore, cache_path
+from amip.figures.store import FigureStore, cache_path
 from amip.state import audit
 
 K2_J1 = 1 / (41 / 12) * 100  # 1 integration (p4, 2022-11) over the mean stock 41/12 of 2022

@@ -30,7 +30,7 @@ from test_steering_v2 import s3_data, s4_data, s5_data
 
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
-from amip.cockpit.store import FigureStore, Scope
+from amip.figures.store import FigureStore, Scope
 from amip.kennzahlen.calendar import month_str, parse_month
 from amip.state import audit
 from amip.state.db import open_state

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from builder import DataSet, import_into
 
-from amip.cockpit.store import FigureStore
+from amip.figures.store import FigureStore
 
 
 def test_unit_figures_when_nobody_is_long_term(tmp_path):

@@ -9,7 +9,7 @@ from cockpit_fixture import PASSWORD, add_users, login, make_warehouse
 from fastapi.testclient import TestClient
 
 from amip.cli import app
-from amip.cockpit.store import FigureStore
+from amip.figures.store import FigureStore
 from amip.forecast import probability
 from amip.forecast.history import History
 from amip.forecast.methods import SeasonalNaive, StockFlow, seasonal_naive_mean, stock_flow_mean

@@ -439,7 +439,7 @@ def test_cache_build_during_an_import_is_made_again(tmp_path):
     cockpit_fixture's stock at J1 in 2022-12 is 3 (p1, p2, p3); the new import adds p7: 4."""
     from cockpit_fixture import cockpit_dataset
 
-    from amip.cockpit.store import FigureStore, fingerprint
+    from amip.figures.store import FigureStore, fingerprint
 
     db = tmp_path / "amip.duckdb"
     assert runner.invoke(app, ["import", str(cockpit_dataset().write(tmp_path / "a")), "--db", str(db)]).exit_code == 0

@@ -44,7 +44,7 @@ from fastapi.testclient import TestClient
 
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
-from amip.cockpit.store import Scope
+from amip.figures.store import Scope
 from amip.state import audit
 from amip.worklists import intensive as ic
 

@@ -38,7 +38,7 @@ from amip import format as fmt
 from amip.cli import app as cli
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
-from amip.cockpit.store import FigureStore
+from amip.figures.store import FigureStore
 from amip.planning import plans, targets
 from amip.state import audit
 from amip.state.db import open_state

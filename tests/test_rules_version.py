@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from builder import DataSet, import_into, runner
 
 from amip.cli import app
-from amip.cockpit.store import FigureStore, cache_path
+from amip.figures.store import FigureStore, cache_path
 
 
 def _data() -> DataSet:

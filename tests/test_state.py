@@ -48,11 +48,11 @@ from amip.state import (
 )
 from amip.state.db import alembic_config, normalise_url
 from amip.state.db import state_url as resolve_state_url
-from amip.state.registry import Base
+from amip.state.migrations.registry import Base
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
-# Every state table; each package adds its own (amip.state.registry lists the model modules).
+# Every state table; each package adds its own (amip.state.migrations.registry lists the model modules).
 TABLES = {"users", "login_sessions", "audit_log", "plans", "plan_values",
           "dqm_runs", "dqm_tasks", "dqm_rates", "notifications",
           "intensive_places", "intensive_meetings", "report_texts",

@@ -34,7 +34,7 @@ from fastapi.testclient import TestClient
 
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
-from amip.cockpit.store import FigureStore, Scope
+from amip.figures.store import FigureStore, Scope
 from amip.state import audit
 from amip.worklists import target_groups as tg
 

@@ -21,7 +21,7 @@ from test_planning import planning_dataset
 from amip.cli import app as cli
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
-from amip.cockpit.store import FigureStore
+from amip.figures.store import FigureStore
 from amip.planning import plans, tracking
 from amip.state.db import open_state
 

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from amip.cli import app as cli
-from amip.cockpit.store import FigureStore
+from amip.figures.store import FigureStore
 from amip.planning import plans, proposal, targets, tracking
 from amip.state.db import alembic_config, make_engine, open_state
 

@@ -272,7 +272,7 @@ def _serve(db: Path, host: str, port: int, demo: bool = False) -> None:
 
     from amip.cockpit.app import create_app
     from amip.cockpit.settings import Settings
-    from amip.cockpit.store import FigureStore
+    from amip.figures.store import FigureStore
 
     settings = Settings.from_env(db)
     try:

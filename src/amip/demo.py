@@ -175,7 +175,8 @@ def prepare_cycle(db_path, workdir, progress) -> dict[str, Any]:
     """After the import: cockpit figures and forecasts, the agreed 2022 plan, a finished
     intensive-care cohort of the demo team, the data-quality run, and the programme 2022 (PDF) and monthly report 12/2022 (PDF) in ``workdir``.
     Returns what was done (for the demo's printout)."""
-    from amip.cockpit.store import FigureStore
+    import amip.forecast  # noqa: F401 (registers the forecast tables as a figure-cache extension)
+    from amip.figures.store import FigureStore
     from amip.dqm.run import run_all
     from amip.reports import monthly as mon
     from amip.reports import programme as prog

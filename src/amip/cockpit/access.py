@@ -10,7 +10,7 @@ so editing a URL cannot widen it.
 from __future__ import annotations
 
 from amip import disclosure as dc
-from amip.cockpit.store import Scope
+from amip.figures.store import Scope
 
 FIGURES = "figures"
 PERSONS = "persons"

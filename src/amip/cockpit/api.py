@@ -13,7 +13,8 @@ from fastapi.security import APIKeyCookie
 from pydantic import BaseModel, Field
 
 from amip import disclosure as dc
-from amip.cockpit import access, glossary
+from amip.cockpit import access
+from amip.figures import glossary
 from amip.cockpit.pages.figure import suppressed_units
 from amip.cockpit.web import SESSION_COOKIE, Viewer, current_user, pick_figure, pick_jobcenter, pick_month, pick_sex, require, store
 

@@ -25,7 +25,8 @@ from amip.cockpit.pages import (
     target_groups, tracking,
 )
 from amip.cockpit.settings import Settings
-from amip.cockpit.store import FigureStore, LiveStore
+import amip.forecast  # noqa: F401 (registers the forecast tables as a figure-cache extension)
+from amip.figures.store import FigureStore, LiveStore
 from amip.cockpit.web import LoginRequired, Viewer, current_user, render
 from amip.state.db import open_state
 

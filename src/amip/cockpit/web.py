@@ -27,7 +27,8 @@ from markupsafe import Markup
 
 from amip import disclosure as dc
 from amip import format as fmt
-from amip.cockpit import access, glossary
+from amip.cockpit import access
+from amip.figures import glossary
 from amip.exports import XLSX_OPTIONS, safe_cell, safe_text
 from amip.state import audit
 from amip.state.db import reading

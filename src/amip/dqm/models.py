@@ -1,6 +1,6 @@
 """State tables of the data-quality management (SQLAlchemy models on ``amip.state.models.Base``).
 
-Registered through ``amip.state.registry``; the schema is created by migration 0004
+Registered through ``amip.state.migrations.registry``; the schema is created by migration 0004
 (``amip/state/migrations/versions/0004_dqm.py``), which must stay identical to these models.
 
 - ``dqm_runs``: one row per ``amip dqm run`` (when, which data month, counts).

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from amip.cockpit.store import Scope
+from amip.figures.store import Scope
 from amip.dqm.models import ACTIVE, DONE, DONE_DATA, IN_PROGRESS, NO_ERROR, OPEN, DqmTask
 from amip.state import audit
 from amip.state.models import aware

@@ -1,11 +1,14 @@
 """Forecasts of ELB, LZB, integrations, LLU and LUH per job center and sex, chosen by backtest.
 
-``build(con, progress, jobcenters=...)`` computes them from the cockpit cache's ``series`` table (called by
-``amip.cockpit.store.build``); ``amip.forecast.probability`` answers target probabilities.
-See docs/forecast.md.
+``build(con, progress, jobcenters=...)`` computes them from the figure cache's ``series`` table;
+importing this package registers it as the cache extension ``forecast``, so every
+``amip.figures.store.build`` of a process that uses forecasts runs it after the figures.
+``amip.forecast.probability`` answers target probabilities. See docs/forecast.md.
 """
 
 from __future__ import annotations
+
+from amip.figures.store import register_extension
 
 
 def build(con, progress=None, horizon: int = 18, jobcenters: list[str] | None = None):
@@ -14,3 +17,6 @@ def build(con, progress=None, horizon: int = 18, jobcenters: list[str] | None = 
     from amip.forecast.pipeline import build as _build
 
     return _build(con, progress, horizon, jobcenters)
+
+
+register_extension("forecast", lambda con, progress, jobcenters: build(con, progress, jobcenters=jobcenters))

@@ -25,7 +25,7 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _open(db: Path | None):
-    from amip.cockpit.store import FigureStore
+    from amip.figures.store import FigureStore
     from amip.warehouse.store import default_db
 
     wh = Path(db) if db else default_db()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from amip.figures.store import BACKTEST_COLUMNS, FORECAST_COLUMNS  # the cache's forecast tables
 from amip.forecast.history import History, histories
 from amip.forecast.methods import BASELINE, MODELS, ModelError, candidates
 from amip.kennzahlen.calendar import month_str, parse_month
@@ -36,9 +37,6 @@ SAMPLE = 12
 MIN_BACKTEST_TRAIN = 26  # months of history before the first origin (two seasons + 2)
 Q = {"lo95": 0.025, "lo80": 0.10, "hi80": 0.90, "hi95": 0.975}
 
-FORECAST_COLUMNS = ["jobcenter_id", "series", "sex", "origin", "month", "model", "mean",
-                    "lo80", "hi80", "lo95", "hi95", "sd"]
-BACKTEST_COLUMNS = ["jobcenter_id", "series", "sex", "model", "mape", "chosen", "points", "basis"]
 
 
 def mape(actual, forecast) -> float:

@@ -55,7 +55,8 @@ def _jobcenter(db: Path | None, given: str | None) -> str:
 
 
 def _store(db: Path | None):
-    from amip.cockpit.store import FigureStore
+    import amip.forecast  # noqa: F401 (registers the forecast tables as a figure-cache extension)
+    from amip.figures.store import FigureStore
 
     wh = warehouse(db, must_exist=False)
     try:

@@ -1,6 +1,6 @@
 """State tables of this package (SQLAlchemy models on ``amip.state.models.Base``).
 
-Registered through ``amip.state.registry``; the schema is created by migration 0002
+Registered through ``amip.state.migrations.registry``; the schema is created by migration 0002
 (``amip/state/migrations/versions/0002_planning.py``; 0007 renamed the measure ``lzb_dec`` to
 ``lzb_jdw``), which must stay identical to these models.
 

@@ -135,7 +135,7 @@ def _clean(v) -> float | None:
 
 def teams(store, jobcenter: str) -> list[str]:
     """The teams of ``jobcenter`` known to the store (persons assigned at some Stichtag)."""
-    from amip.cockpit.store import UNASSIGNED
+    from amip.figures.store import UNASSIGNED
 
     u = getattr(store, "unit_figures", None)
     if u is None:
@@ -154,7 +154,7 @@ def team_monthly(store, jobcenter: str, team: str, first: str, last: str) -> dic
     ``team`` at the Stichtag each count uses (ST(m−1) for integrations, ST(m) for stocks: the same
     rule as the store's ``unit_figures``), months ``first`` … ``last``; sex m, w, d and all.
     Counts only, no persons leave this function. Empty without ``caseload``."""
-    from amip.cockpit.store import ATTRIBUTES_AT_PREVIOUS_STICHTAG
+    from amip.figures.store import ATTRIBUTES_AT_PREVIOUS_STICHTAG
     from amip.kennzahlen.calendar import month_str, parse_month
 
     if not getattr(store, "has_caseload", False):

@@ -1,6 +1,6 @@
 """State tables of this package (SQLAlchemy models on ``amip.state.models.Base``).
 
-Registered through ``amip.state.registry``; the schema is created by migration 0005
+Registered through ``amip.state.migrations.registry``; the schema is created by migration 0005
 (``amip/state/migrations/versions/0005_report_texts.py``), which must stay identical to these models.
 
 ``report_texts`` holds the job center's own editorial Markdown of one chapter of the

@@ -43,7 +43,7 @@ def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=
             progress: Callable[[str], None] | None = None, today: date | None = None) -> Monthly:
     from markupsafe import Markup
 
-    from amip.cockpit import charts, glossary
+    from amip.figures import charts, glossary
     from amip.planning import budget as bud
     from amip.reports.render import chart_html
 
@@ -54,7 +54,8 @@ def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=
     try:
         jc = pick_jobcenter(con, jobcenter)
         if store is None:
-            from amip.cockpit.store import FigureStore
+            import amip.forecast  # noqa: F401 (registers the forecast tables as a figure-cache extension)
+            from amip.figures.store import FigureStore
             say("Kennzahlen laden")
             store = FigureStore.open(Path(warehouse))
         if month not in store.months:

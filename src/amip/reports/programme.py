@@ -154,7 +154,7 @@ def collect(warehouse: Path, year: int, jobcenter: str | None = None, *, store=N
             progress: Callable[[str], None] | None = None, today: date | None = None) -> Programme:
     """Every figure of the programme for ``year``. ``store``: an open FigureStore (opened here when
     None); ``db``: a state session (for the plan; without it the plan counts as missing)."""
-    from amip.cockpit import charts, glossary
+    from amip.figures import charts, glossary
     from amip.planning import budget as bud
 
     say = progress or (lambda _m: None)
@@ -166,7 +166,8 @@ def collect(warehouse: Path, year: int, jobcenter: str | None = None, *, store=N
         jc = pick_jobcenter(con, jobcenter)
         check_year(first, last, year)
         if store is None:
-            from amip.cockpit.store import FigureStore
+            import amip.forecast  # noqa: F401 (registers the forecast tables as a figure-cache extension)
+            from amip.figures.store import FigureStore
             say("Kennzahlen laden")
             store = FigureStore.open(Path(warehouse))
         prev = year - 1

@@ -13,7 +13,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from amip.cockpit.store import Scope
+from amip.figures.store import Scope
 from amip.kennzahlen.calendar import parse_month, stichtag
 from amip.worklists import intensive as ic
 

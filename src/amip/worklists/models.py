@@ -1,6 +1,6 @@
 """State tables of this package (SQLAlchemy models on ``amip.state.models.Base``).
 
-Registered through ``amip.state.registry``; the schema is created by migration 0003
+Registered through ``amip.state.migrations.registry``; the schema is created by migration 0003
 (``amip/state/migrations/versions/0003_intensive_care.py``), which must stay identical to these
 models.
 

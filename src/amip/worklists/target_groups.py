@@ -29,7 +29,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from amip.cockpit.store import AGE_GROUPS, Scope
+from amip.figures.store import AGE_GROUPS, Scope
 from amip.kennzahlen.calendar import parse_month, stichtag
 from amip.worklists.intensive.warehouse import _query, _tables
 from amip.worklists.models import IntensiveMeeting, IntensivePlace

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
 
 from amip import format as fmt
-from amip.cockpit import access, charts
+from amip.cockpit import access
+from amip.figures import charts
 from amip.cockpit.web import (
     Column, DataTable, Viewer, current_user, download, pick_jobcenter, render, require, store,
 )

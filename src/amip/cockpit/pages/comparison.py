@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from amip.cockpit import access, glossary
+from amip.cockpit import access
+from amip.figures import glossary
 from amip.cockpit.web import (
     Column, DataTable, Viewer, current_user, download, pick_figure, pick_jobcenter, pick_month, pick_sex,
     render, require, store,

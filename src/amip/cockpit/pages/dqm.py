@@ -18,7 +18,8 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from amip import disclosure as dc
-from amip.cockpit import access, charts
+from amip.cockpit import access
+from amip.figures import charts
 from amip.cockpit.web import (
     Column, DataTable, Viewer, csrf_form, current_user, download, log_person_view, month_label, render, require,
     state,

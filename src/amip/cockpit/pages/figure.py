@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
 
 from amip import disclosure as dc
-from amip.cockpit import access, charts, glossary
-from amip.cockpit.store import FIGURE_BY_ID
+from amip.cockpit import access
+from amip.figures import charts, glossary
+from amip.figures.store import FIGURE_BY_ID
 from amip.cockpit.web import (
     Column, DataTable, Viewer, current_user, download, pick_figure, pick_jobcenter, pick_month, pick_sex,
     render, render_shared, require, store,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
 
-from amip.cockpit import access, charts, glossary
+from amip.cockpit import access
+from amip.figures import charts, glossary
 from amip.cockpit.web import Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_sex, render, require, store
 from amip.forecast.history import SERIES
 

@@ -17,8 +17,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from amip import disclosure as dc
-from amip.cockpit import access, glossary
-from amip.cockpit.store import Scope
+from amip.cockpit import access
+from amip.figures import glossary
+from amip.figures.store import Scope
 from amip.cockpit.web import RowId, Viewer, csrf_form, current_user, log_person_view, render, require, state, store
 from amip.worklists import intensive as ic
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
-from amip.cockpit import access, glossary
+from amip.cockpit import access
+from amip.figures import glossary
 from amip.cockpit.web import (
     Column, DataTable, Viewer, current_user, download, log_person_view, pick_jobcenter, pick_sex, render,
     require, store,

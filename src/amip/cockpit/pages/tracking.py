@@ -15,7 +15,8 @@ from markupsafe import Markup
 
 from amip import disclosure as dc
 from amip import format as fmt
-from amip.cockpit import access, charts
+from amip.cockpit import access
+from amip.figures import charts
 from amip.cockpit.web import (
     Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_month, render, require, state, store,
 )

@@ -15,7 +15,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from amip.state.db import STATE_ENV, make_engine, normalise_url
-from amip.state.registry import Base
+from amip.state.migrations.registry import Base
 
 config = context.config
 if config.config_file_name is not None and "connection" not in config.attributes:

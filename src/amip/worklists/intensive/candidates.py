@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from amip.cockpit.store import AGE_GROUPS, Scope
+from amip.figures.store import AGE_GROUPS, Scope
 from amip.worklists.intensive.settings import HORIZON_DAYS, WINDOW_DAYS, band
 from amip.worklists.intensive.warehouse import _query, _tables, data_today
 

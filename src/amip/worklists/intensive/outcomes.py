@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from amip.cockpit.store import Scope
+from amip.figures.store import Scope
 from amip.kennzahlen.calendar import month_str, parse_month, stichtag
 from amip.worklists.intensive.candidates import candidates, profiles
 from amip.worklists.intensive.places import all_person_ids

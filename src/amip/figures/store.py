@@ -1,4 +1,5 @@
-"""The cockpit's figures: computed once per data import, cached beside the warehouse, read per request.
+"""The figure cache: computed once per data import, cached beside the warehouse, read per request
+by the cockpit and the domain packages (forecast, planning, reports, worklists, DQM).
 
 ``build`` runs the engine over the last (up to) 60 covered months with ``members=True`` and keeps
   - ``figures``: the contract's output rows (job center x month x figure x sex),
@@ -25,6 +26,11 @@ step, and until then pages say that a new data state is being prepared.
 ``FigureStore`` holds the small tables in memory (pandas) for page rendering and answers the
 person-level questions (who is behind a count) with DuckDB over the cached members and the
 warehouse's person tables, restricted in SQL to what the asking user may see.
+
+The figures package sits below the domain packages, so the tables a higher package keeps in the
+cache (the forecasts of ``amip.forecast``) are written by a *cache extension* that package
+registers on import (:func:`register_extension`); the cache records the extensions it was built
+with, and a cache lacking one registered in the opening process is stale and built again.
 """
 
 from __future__ import annotations
@@ -92,6 +98,35 @@ class WarehouseChanged(RuntimeError):
     """The warehouse was replaced (a new import) while its figures were being computed."""
 
 
+# ---- cache extensions: tables of higher packages kept in the cache -----------------------------
+
+# ``extension(con, progress, jobcenters)`` writes its tables on the cache connection ``con`` after
+# the figures (``jobcenters``: the warehouse's home job centers).
+CacheExtension = Callable[[duckdb.DuckDBPyConnection, Callable[[str], None], list[str]], None]
+EXTENSIONS: dict[str, CacheExtension] = {}
+
+# The cache's forecast tables, as ``FigureStore.forecast()``/``backtest()`` return them (written by
+# ``amip.forecast.pipeline``, which uses these lists).
+FORECAST_COLUMNS = ["jobcenter_id", "series", "sex", "origin", "month", "model", "mean",
+                    "lo80", "hi80", "lo95", "hi95", "sd"]
+BACKTEST_COLUMNS = ["jobcenter_id", "series", "sex", "model", "mape", "chosen", "points", "basis"]
+
+
+def register_extension(name: str, extension: CacheExtension) -> None:
+    """Have every cache build from now on run ``extension`` (a higher package calls this on import,
+    e.g. ``amip.forecast`` for its ``forecasts``, ``forecast_backtest`` and ``forecast_paths``)."""
+    EXTENSIONS[name] = extension
+
+
+def _fresh(cache: Path, warehouse: Path) -> bool:
+    """The cache exists, is of this import and rules version, and has every registered extension."""
+    if not cache.exists():
+        return False
+    meta = _cached_meta(cache)
+    return (meta is not None and meta.get("fingerprint") == fingerprint(warehouse)
+            and set(EXTENSIONS) <= set(meta.get("extensions", ())))
+
+
 # ---- building the cache ---------------------------------------------------------------------------
 
 def build(warehouse: Path, progress: Callable[[str], None] | None = None, lock: bool = True) -> Path:
@@ -142,16 +177,16 @@ def _build(warehouse: Path, progress: Callable[[str], None] | None) -> Path:
         has_caseload = "caseload" in names
         if has_caseload:
             _unit_figures(con, warehouse, first, last, result.skipped)
-        from amip import forecast  # forecasts, forecast_backtest, forecast_paths (docs/forecast.md)
-
-        forecast.build(con, progress=say, jobcenters=home)
+        extensions = sorted(EXTENSIONS)
+        for name in extensions:  # e.g. amip.forecast: forecasts, forecast_backtest, forecast_paths
+            EXTENSIONS[name](con, say, home)
         if fingerprint(warehouse) != before:  # both reads of the warehouse must be of one import
             raise WarehouseChanged(f"warehouse {warehouse} was replaced during the build")
         meta = {
             "fingerprint": before, "rules_version": RULES_VERSION, "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "first_month": month_str(first), "last_month": month_str(last), "coverage": [first_cov, last_cov],
             "skipped": result.skipped, "steering_skipped": steering.skipped, "caseload": has_caseload,
-            "tables": sorted(names), "jobcenters": home,
+            "tables": sorted(names), "jobcenters": home, "extensions": extensions,
         }
         con.execute("CREATE TABLE meta (value VARCHAR)")
         con.execute("INSERT INTO meta VALUES (?)", [json.dumps(meta)])
@@ -295,10 +330,10 @@ class FigureStore:
             raise FileNotFoundError(f"warehouse not found: {warehouse} (create it with 'amip import DIR --db {warehouse}')")
         cache = cache_path(warehouse)
         for _attempt in range(BUILD_ATTEMPTS):
-            if not cache.exists() or _cached_fingerprint(cache) != fingerprint(warehouse):
+            if not _fresh(cache, warehouse):
                 with exclusive(cache, wait=CACHE_BUILD_WAIT):
                     # Another process may have built it while this one waited for the lock.
-                    if not cache.exists() or _cached_fingerprint(cache) != fingerprint(warehouse):
+                    if not _fresh(cache, warehouse):
                         build(warehouse, progress, lock=False)
             store = cls(warehouse, cache)
             # The warehouse attached must be the one the cache was built from (no import between).
@@ -380,8 +415,6 @@ class FigureStore:
     def forecast(self, jc: str, series: str, sex: str = "all") -> pd.DataFrame:
         """The forecast of ``series`` (elb, lzb, integrations, llu, luh) for ``jc`` and ``sex``, one row
         per future month (columns as the cache's ``forecasts`` table; empty when there is none)."""
-        from amip.forecast.pipeline import FORECAST_COLUMNS
-
         f = self.forecasts
         if f is None:
             return pd.DataFrame(columns=FORECAST_COLUMNS)
@@ -391,8 +424,6 @@ class FigureStore:
     def backtest(self, jc: str) -> pd.DataFrame:
         """MAPE per series, sex and model of the rolling-origin backtest for ``jc`` (when the model was
         chosen on a sample of job centers, the rows are that sample's, see the ``basis`` column)."""
-        from amip.forecast.pipeline import BACKTEST_COLUMNS
-
         b = self.forecast_backtest
         if b is None:
             return pd.DataFrame(columns=BACKTEST_COLUMNS)
@@ -512,11 +543,11 @@ class FigureStore:
         return self._persons(jobcenter, column, month, scope).copy()
 
 
-def _cached_fingerprint(cache: Path) -> str | None:
+def _cached_meta(cache: Path) -> dict | None:
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{cache}' AS c (READ_ONLY)")
-        return json.loads(con.execute("SELECT value FROM c.meta").fetchone()[0]).get("fingerprint")
+        return json.loads(con.execute("SELECT value FROM c.meta").fetchone()[0])
     except duckdb.Error:
         return None
     finally:

@@ -1,8 +1,10 @@
 """Every state table: importing this module registers all models on ``Base.metadata``.
 
 The application's own tables (users, sessions, audit log) are in ``amip.state.models``; the
-domain packages keep theirs beside their logic. Alembic (``migrations/env.py``) and the schema
-test compare the migrations against this complete metadata.
+domain packages keep theirs beside their logic. Alembic (``env.py`` beside this module) and the
+schema test compare the migrations against this complete metadata. This is a composition root
+(listed with the entry points in docs/architecture.md): it imports the domain packages' models,
+which the application state below them must not.
 """
 
 from __future__ import annotations

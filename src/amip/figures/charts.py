@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-from amip.cockpit import glossary
+from amip.figures import glossary
 
 LOCALE = {
     "decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " €"],
