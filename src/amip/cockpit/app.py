@@ -26,7 +26,8 @@ from amip.cockpit.pages import (
 )
 from amip.cockpit.settings import Settings
 from amip.cockpit.store import FigureStore, LiveStore
-from amip.cockpit.web import LoginRequired, Viewer, current_user, render
+from amip.cockpit.auth import LoginRequired, Viewer, current_user
+from amip.cockpit.render import render
 from amip.state.db import open_state
 
 class SecurityHeaders:

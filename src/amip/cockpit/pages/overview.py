@@ -11,9 +11,11 @@ from markupsafe import Markup
 
 from amip import disclosure as dc
 from amip.cockpit import access, charts, glossary
-from amip.cockpit.web import (
-    Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_month, render_shared, require, store,
-)
+from amip.cockpit.auth import Viewer, needs
+from amip.cockpit.context import store
+from amip.cockpit.params import pick_jobcenter, pick_month
+from amip.cockpit.render import render_shared
+from amip.cockpit.tables import Column, DataTable, download
 from amip.kennzahlen.calendar import month_str, parse_month
 
 router = APIRouter()
@@ -90,8 +92,7 @@ def monitoring_table(st, jc: str, month: str) -> DataTable:
 
 
 @router.get("/", name="overview")
-def overview(request: Request, jc: str | None = None, month: str | None = None, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+def overview(request: Request, jc: str | None = None, month: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     policy = access.disclosure(viewer)
@@ -107,8 +108,7 @@ def overview(request: Request, jc: str | None = None, month: str | None = None, 
 
 @router.get("/uebersicht.{fmt}", name="overview_download")
 def overview_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
-                      viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                      viewer: Viewer = Depends(needs(access.FIGURES))):
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     return download(month_table(st, jc, month, access.disclosure(viewer)), fmt)
@@ -116,8 +116,7 @@ def overview_download(request: Request, fmt: str, jc: str | None = None, month: 
 
 @router.get("/uebersicht/monitoring.{fmt}", name="overview_monitoring_download")
 def overview_monitoring_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
-                                 viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                                 viewer: Viewer = Depends(needs(access.FIGURES))):
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     return download(monitoring_table(st, jc, month), fmt)
