@@ -76,8 +76,8 @@ def test_every_role_specific_route_names_its_capability_in_the_signature(routes)
 def test_person_level_routes_need_the_persons_capability(routes):
     """Every route that lists persons asks for PERSONS and nothing broader (access.py)."""
     person_routes = {k for k in routes if k[1].startswith(("/personen", "/zielgruppen/personen"))}
-    assert {("GET", "/personen"), ("GET", "/personen.{fmt}"), ("GET", "/zielgruppen/personen"),
-            ("GET", "/zielgruppen/personen.{fmt}")} == person_routes
+    assert person_routes >= {("GET", "/personen"), ("GET", "/personen.{fmt}"), ("GET", "/zielgruppen/personen"),
+                             ("GET", "/zielgruppen/personen.{fmt}")}
     assert {k: _capability_checks(routes[k]) for k in person_routes} == {k: {"needs_persons"} for k in person_routes}
 
 
