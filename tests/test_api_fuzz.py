@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
 from amip.figures.store import FigureStore
-from amip.cockpit.web import SESSION_COOKIE
+from amip.cockpit.auth import SESSION_COOKIE
 
 pytestmark = pytest.mark.slow
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]

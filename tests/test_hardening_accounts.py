@@ -28,7 +28,7 @@ from amip.cli import app as cli
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
 from amip.figures.store import FigureStore
-from amip.cockpit.web import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from amip.cockpit.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from amip.state import audit
 from amip.state.db import make_engine
 from amip.state.login import FREE_FAILURES, delay_after

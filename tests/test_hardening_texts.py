@@ -333,7 +333,7 @@ def test_plan_note_reaches_the_versions_csv_as_text_and_control_characters_are_r
 
 
 def test_data_table_csv_keeps_negative_numbers_numbers():
-    from amip.cockpit.web import Column, DataTable, csv_response, xlsx_response
+    from amip.cockpit.tables import Column, DataTable, csv_response, xlsx_response
 
     table = DataTable("T", [Column("name", "Name"), Column("n", "Anzahl", "count"), Column("p", "Quote", "percent"),
                             Column("code", "Code")],

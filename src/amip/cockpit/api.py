@@ -16,7 +16,9 @@ from amip import disclosure as dc
 from amip.cockpit import access
 from amip.figures import glossary
 from amip.cockpit.pages.figure import suppressed_units
-from amip.cockpit.web import SESSION_COOKIE, Viewer, current_user, pick_figure, pick_jobcenter, pick_month, pick_sex, require, store
+from amip.cockpit.auth import SESSION_COOKIE, Viewer, needs
+from amip.cockpit.context import store
+from amip.cockpit.params import pick_figure, pick_jobcenter, pick_month, pick_sex
 
 router = APIRouter(prefix="/api", tags=["Kennzahlen"])
 session_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Sitzungs-Cookie nach Anmeldung über /login")
@@ -74,9 +76,9 @@ def _policy(viewer: Viewer, figure: str) -> dc.Policy:
     return access.disclosure(viewer) if glossary.PERSON_BASED[figure] else dc.SHOW_ALL
 
 
-def api_user(request: Request, _cookie: str | None = Security(session_cookie)) -> Viewer:
-    viewer = current_user(request)
-    require(viewer, access.FIGURES)
+def api_user(_cookie: str | None = Security(session_cookie),
+             viewer: Viewer = Depends(needs(access.FIGURES))) -> Viewer:
+    """The API's user: a figures viewer (the cookie parameter documents the login in the OpenAPI)."""
     return viewer
 
 

@@ -27,7 +27,8 @@ from amip.cockpit.pages import (
 from amip.cockpit.settings import Settings
 import amip.forecast  # noqa: F401 (registers the forecast tables as a figure-cache extension)
 from amip.figures.store import FigureStore, LiveStore
-from amip.cockpit.web import LoginRequired, Viewer, current_user, render
+from amip.cockpit.auth import LoginRequired, Viewer, current_user
+from amip.cockpit.render import render
 from amip.state.db import open_state
 
 class SecurityHeaders:

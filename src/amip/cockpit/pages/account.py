@@ -12,9 +12,9 @@ import datetime as dt
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from amip.cockpit.web import (
-    LOGIN_CSRF_COOKIE, SESSION_COOKIE, Viewer, csrf_form, current_user, render, secure, state,
-)
+from amip.cockpit.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Viewer, csrf_form, current_user, secure
+from amip.cockpit.context import state
+from amip.cockpit.render import render
 from amip.state import audit
 from amip.state.db import reading
 from amip.state.login import BadLoginForm, LoginRefused, LoginThrottled, log_in, pre_session

@@ -9,9 +9,10 @@ from fastapi.responses import RedirectResponse
 
 from amip.cockpit import access
 from amip.cockpit.pages.account import WEAK
-from amip.cockpit.web import (
-    Column, DataTable, Viewer, csrf_form, current_user, download, render, require, state,
-)
+from amip.cockpit.auth import Viewer, csrf_form, needs
+from amip.cockpit.context import state
+from amip.cockpit.render import render
+from amip.cockpit.tables import Column, DataTable, download
 from amip.state import audit
 from amip.state.db import ROLES, reading
 from amip.state.login import blocks
@@ -48,14 +49,12 @@ def _users_page(request: Request, viewer: Viewer, error: str | None = None, mess
 
 
 @router.get("/benutzer", name="admin_users")
-def users_page(request: Request, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.USERS)
+def users_page(request: Request, viewer: Viewer = Depends(needs(access.USERS))):
     return _users_page(request, viewer)
 
 
 @router.post("/benutzer", name="admin_user_add")
-def user_add(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
-    require(viewer, access.USERS)
+def user_add(request: Request, viewer: Viewer = Depends(needs(access.USERS)), form: dict = Depends(csrf_form)):
     name, role, password = (str(form.get(k, "")).strip() for k in ("name", "role", "password"))
     team = str(form.get("team_id", "")).strip() or None
     caseworker = str(form.get("caseworker_id", "")).strip() or None
@@ -96,8 +95,7 @@ def invalid_user_message(exc: InvalidUser) -> str:
 
 
 @router.post("/benutzer/{name}/entfernen", name="admin_user_remove")
-def user_remove(request: Request, name: str, viewer: Viewer = Depends(current_user), _form: dict = Depends(csrf_form)):
-    require(viewer, access.USERS)
+def user_remove(request: Request, name: str, viewer: Viewer = Depends(needs(access.USERS)), _form: dict = Depends(csrf_form)):
     if name == viewer.name:
         return _users_page(request, viewer, "Das eigene Konto kann nicht entfernt werden.", status=400)
     try:
@@ -122,8 +120,7 @@ def audit_table(request: Request, offset: int = 0, limit: int = PAGE) -> tuple[D
 
 
 @router.get("/protokoll", name="admin_audit")
-def audit_page(request: Request, offset: int = 0, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.AUDIT)
+def audit_page(request: Request, offset: int = 0, viewer: Viewer = Depends(needs(access.AUDIT))):
     offset = min(max(0, offset), 2**62)  # SQLite/PostgreSQL integers end at 2**63-1
     table, total = audit_table(request, offset)
     with reading(state(request)) as db:
@@ -134,7 +131,6 @@ def audit_page(request: Request, offset: int = 0, viewer: Viewer = Depends(curre
 
 
 @router.get("/protokoll.{fmt}", name="admin_audit_download")
-def audit_download(request: Request, fmt: str, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.AUDIT)
+def audit_download(request: Request, fmt: str, viewer: Viewer = Depends(needs(access.AUDIT))):
     table, _ = audit_table(request, 0, limit=1_000_000)
     return download(table, fmt)

@@ -16,9 +16,11 @@ from markupsafe import Markup
 from amip import format as fmt
 from amip.cockpit import access
 from amip.figures import charts
-from amip.cockpit.web import (
-    Column, DataTable, Viewer, current_user, download, pick_jobcenter, render, require, store,
-)
+from amip.cockpit.auth import Viewer, needs
+from amip.cockpit.context import store
+from amip.cockpit.params import pick_jobcenter
+from amip.cockpit.render import render
+from amip.cockpit.tables import Column, DataTable, download
 from amip.planning import budget as bud
 
 router = APIRouter()
@@ -71,7 +73,6 @@ def tables(con, jc: str, year: int) -> dict[str, DataTable]:
 
 def _budget(request: Request, viewer: Viewer, jc: str | None, year: str | None):
     """(job center, year, years with data, tables) of the budget page, for a viewer of figures."""
-    require(viewer, access.FIGURES)
     st = store(request)
     jc = pick_jobcenter(st, jc)
     con = st.connect()  # the warehouse of this request's snapshot, not the file by path
@@ -98,7 +99,7 @@ def _by_instrument_and_month(spend, year: int) -> list[dict]:
 
 @router.get("/budget", name="budget")
 def budget_page(request: Request, jc: str | None = None, year: str | None = None,
-                viewer: Viewer = Depends(current_user)):
+                viewer: Viewer = Depends(needs(access.FIGURES))):
     jc, y, years, t = _budget(request, viewer, jc, year)
     spent, plan = t.pop("_summary"), t.pop("_plan")
     chart = None
@@ -118,7 +119,7 @@ def budget_page(request: Request, jc: str | None = None, year: str | None = None
 
 @router.get("/budget/{table}.{fmt}", name="budget_download")
 def budget_download(request: Request, table: str, fmt: str, jc: str | None = None, year: str | None = None,
-                    viewer: Viewer = Depends(current_user)):
+                    viewer: Viewer = Depends(needs(access.FIGURES))):
     _, _, _, t = _budget(request, viewer, jc, year)
     if table not in t or table.startswith("_"):
         raise HTTPException(404, "Unbekannte Tabelle.")

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Request
 
 from amip.cockpit import access
 from amip.figures import glossary
-from amip.cockpit.web import (
-    Column, DataTable, Viewer, current_user, download, pick_figure, pick_jobcenter, pick_month, pick_sex,
-    render, require, store,
-)
+from amip.cockpit.auth import Viewer, needs
+from amip.cockpit.context import store
+from amip.cockpit.params import pick_figure, pick_jobcenter, pick_month, pick_sex
+from amip.cockpit.render import render
+from amip.cockpit.tables import Column, DataTable, download
 
 router = APIRouter()
 THIRDS: dict[str | None, str] = {"oben": "oberes Drittel", "mitte": "mittleres Drittel", "unten": "unteres Drittel"}
@@ -52,8 +53,7 @@ def scoreboard_table(st, jc: str, month: str, sex: str) -> DataTable:
 
 @router.get("/vergleich", name="comparison")
 def comparison(request: Request, jc: str | None = None, month: str | None = None, sex: str | None = None,
-               figure: str = "K2", viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+               figure: str = "K2", viewer: Viewer = Depends(needs(access.FIGURES))):
     st = store(request)
     jc, month, sex, figure = pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex), pick_figure(st, figure)
     several = len(st.jobcenters) > 1
@@ -64,8 +64,7 @@ def comparison(request: Request, jc: str | None = None, month: str | None = None
 
 @router.get("/vergleich/{table}.{fmt}", name="comparison_download")
 def comparison_download(request: Request, table: str, fmt: str, jc: str | None = None, month: str | None = None,
-                        sex: str | None = None, figure: str = "K2", viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                        sex: str | None = None, figure: str = "K2", viewer: Viewer = Depends(needs(access.FIGURES))):
     st = store(request)
     jc, month, sex, figure = pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex), pick_figure(st, figure)
     if table == "rangliste":

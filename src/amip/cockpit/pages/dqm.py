@@ -20,10 +20,10 @@ from sqlalchemy import select
 from amip import disclosure as dc
 from amip.cockpit import access
 from amip.figures import charts
-from amip.cockpit.web import (
-    Column, DataTable, Viewer, csrf_form, current_user, download, log_person_view, month_label, render, require,
-    state,
-)
+from amip.cockpit.auth import Viewer, csrf_form, needs
+from amip.cockpit.context import log_person_view, state
+from amip.cockpit.render import month_label, render
+from amip.cockpit.tables import Column, DataTable, download
 from amip.dqm import notify, tasks
 from amip.dqm.models import DqmRate, DqmRun
 from amip.dqm.rules import RESPONSIBLE, RULE_BY_ID, RULES, SEVERITIES
@@ -76,8 +76,7 @@ def _full_table(rows, rule: str | None, policy: dc.Policy = dc.SHOW_ALL) -> Data
 
 @router.get("/datenqualitaet", name="dqm")
 def dqm_page(request: Request, month: str | None = None, rule: str | None = None,
-             viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+             viewer: Viewer = Depends(needs(access.FIGURES))):
     rule = _pick_rule(rule)
     policy = access.disclosure(viewer)
     run, rows = _load(request)
@@ -123,8 +122,7 @@ def dqm_page(request: Request, month: str | None = None, rule: str | None = None
 
 
 @router.get("/datenqualitaet.{fmt}", name="dqm_download")
-def dqm_download(request: Request, fmt: str, rule: str | None = None, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+def dqm_download(request: Request, fmt: str, rule: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
     _run, rows = _load(request)
@@ -137,8 +135,7 @@ def _scope(viewer: Viewer):
 
 @router.get("/aufgaben", name="tasks")
 def tasks_page(request: Request, rule: str | None = None, status: str | None = None,
-               viewer: Viewer = Depends(current_user)):
-    require(viewer, access.TASKS)
+               viewer: Viewer = Depends(needs(access.TASKS))):
     rule = _pick_rule(rule)
     if status not in (None, "") and status not in TASK_STATUS_FILTERS:
         raise HTTPException(404, "Unbekannter Status.")
@@ -160,8 +157,7 @@ def tasks_page(request: Request, rule: str | None = None, status: str | None = N
 
 
 @router.post("/aufgaben/status", name="tasks_status")
-def tasks_status(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
-    require(viewer, access.TASKS)
+def tasks_status(request: Request, viewer: Viewer = Depends(needs(access.TASKS)), form: dict = Depends(csrf_form)):
     try:
         task_id = int(str(form.get("task_id", "")))
     except ValueError:
@@ -189,8 +185,7 @@ def tasks_status(request: Request, viewer: Viewer = Depends(current_user), form:
 
 
 @router.post("/aufgaben/gelesen", name="tasks_read")
-def tasks_read(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
-    require(viewer, access.TASKS)
+def tasks_read(request: Request, viewer: Viewer = Depends(needs(access.TASKS)), form: dict = Depends(csrf_form)):
     with state(request).begin() as db:
         notify.mark_read(db, viewer.name)
     return RedirectResponse("/aufgaben", status_code=303)

@@ -11,10 +11,11 @@ from amip import disclosure as dc
 from amip.cockpit import access
 from amip.figures import charts, glossary
 from amip.figures.store import FIGURE_BY_ID
-from amip.cockpit.web import (
-    Column, DataTable, Viewer, current_user, download, pick_figure, pick_jobcenter, pick_month, pick_sex,
-    render, render_shared, require, store,
-)
+from amip.cockpit.auth import Viewer, needs
+from amip.cockpit.context import store
+from amip.cockpit.params import pick_figure, pick_jobcenter, pick_month, pick_sex
+from amip.cockpit.render import render, render_shared
+from amip.cockpit.tables import Column, DataTable, download
 from amip.kennzahlen import FIGURES
 
 router = APIRouter()
@@ -131,8 +132,7 @@ def _args(request: Request, figure: str, jc, month, sex):
 
 @router.get("/kennzahl/{figure}", name="figure")
 def figure_page(request: Request, figure: str, jc: str | None = None, month: str | None = None,
-                sex: str | None = None, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                sex: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
     st, figure, jc, month, sex = _args(request, figure, jc, month, sex)
     if not glossary.PERSON_BASED[figure]:
         sex = "all"
@@ -163,9 +163,8 @@ def figure_page(request: Request, figure: str, jc: str | None = None, month: str
 
 @router.get("/kennzahl/{figure}/einheiten", name="figure_units")
 def figure_units(request: Request, figure: str, kind: str = "office", jc: str | None = None,
-                 month: str | None = None, sex: str | None = None, viewer: Viewer = Depends(current_user)):
+                 month: str | None = None, sex: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
     """The office/team breakdown as an HTML fragment (HTMX swaps it into the Kennzahl page)."""
-    require(viewer, access.FIGURES)
     st, figure, jc, month, sex = _args(request, figure, jc, month, sex)
     if kind not in UNIT_KINDS:
         raise HTTPException(404, "Unbekannte Aufschlüsselung (office oder team).")
@@ -176,8 +175,7 @@ def figure_units(request: Request, figure: str, kind: str = "office", jc: str | 
 @router.get("/kennzahl/{figure}/{table}.{fmt}", name="figure_download")
 def figure_download(request: Request, figure: str, table: str, fmt: str, jc: str | None = None,
                     month: str | None = None, sex: str | None = None, kind: str = "office",
-                    viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                    viewer: Viewer = Depends(needs(access.FIGURES))):
     st, figure, jc, month, sex = _args(request, figure, jc, month, sex)
     if table == "zeitreihe":
         return download(history_table(st, jc, figure, month, sex, access.disclosure(viewer)), fmt)

@@ -7,7 +7,11 @@ from markupsafe import Markup
 
 from amip.cockpit import access
 from amip.figures import charts, glossary
-from amip.cockpit.web import Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_sex, render, require, store
+from amip.cockpit.auth import Viewer, needs
+from amip.cockpit.context import store
+from amip.cockpit.params import pick_jobcenter, pick_sex
+from amip.cockpit.render import render
+from amip.cockpit.tables import Column, DataTable, download
 from amip.forecast.history import SERIES
 
 router = APIRouter()
@@ -75,8 +79,7 @@ def backtest_table(st, jc: str) -> DataTable:
 
 @router.get("/prognose", name="forecast")
 def forecast_page(request: Request, jc: str | None = None, series: str | None = None, sex: str | None = None,
-                  viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                  viewer: Viewer = Depends(needs(access.FIGURES))):
     st, jc, series, sex = _args(request, jc, series, sex)
     fc = st.forecast(jc, series, sex)
     column = SERIES[series].column
@@ -102,8 +105,7 @@ def forecast_page(request: Request, jc: str | None = None, series: str | None = 
 
 @router.get("/prognose.{fmt}", name="forecast_download")
 def forecast_download(request: Request, fmt: str, jc: str | None = None, series: str | None = None,
-                      sex: str | None = None, table: str = "prognose", viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                      sex: str | None = None, table: str = "prognose", viewer: Viewer = Depends(needs(access.FIGURES))):
     st, jc, series, sex = _args(request, jc, series, sex)
     if table == "prognose":
         return download(forecast_table(st, jc, series, sex), fmt)

@@ -20,7 +20,10 @@ from amip import disclosure as dc
 from amip.cockpit import access
 from amip.figures import glossary
 from amip.figures.store import Scope
-from amip.cockpit.web import RowId, Viewer, csrf_form, current_user, log_person_view, render, require, state, store
+from amip.cockpit.auth import Viewer, csrf_form, needs
+from amip.cockpit.context import log_person_view, state, store
+from amip.cockpit.params import RowId
+from amip.cockpit.render import render
 from amip.worklists import intensive as ic
 
 router = APIRouter()
@@ -32,11 +35,6 @@ def _today(request: Request) -> dt.date:
 
 def _spec(request: Request) -> str | None:
     return getattr(request.app.state.settings, "intensive_places", None)
-
-
-def _allowed(viewer: Viewer) -> None:
-    if not (access.may(viewer.role, access.INTENSIVE_CARE) or access.may(viewer.role, access.INTENSIVE_OVERVIEW)):
-        raise HTTPException(403, "Für diese Seite fehlt Ihrer Rolle die Berechtigung.")
 
 
 def _candidates(request: Request, viewer: Viewer):
@@ -84,8 +82,8 @@ def _place_view(p, today: dt.date) -> dict:
 
 
 @router.get("/intensivbetreuung", name="intensive_care")
-def intensive_page(request: Request, viewer: Viewer = Depends(current_user)):
-    _allowed(viewer)
+def intensive_page(request: Request,
+                   viewer: Viewer = Depends(needs(access.INTENSIVE_CARE, access.INTENSIVE_OVERVIEW))):
     today = _today(request)
     st = store(request)
     ctx: dict = {"today": today, "data_today": ic.data_today(st), "grace": ic.GRACE_DAYS,
@@ -120,8 +118,7 @@ def intensive_page(request: Request, viewer: Viewer = Depends(current_user)):
 
 
 @router.post("/intensivbetreuung/aufnehmen", name="intensive_take")
-def intensive_take(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
-    require(viewer, access.INTENSIVE_CARE)
+def intensive_take(request: Request, viewer: Viewer = Depends(needs(access.INTENSIVE_CARE)), form: dict = Depends(csrf_form)):
     token = str(form.get("candidate", ""))
     if not viewer.caseworker_id:
         raise HTTPException(403, "Ihrem Konto ist kein Fallbestand zugeordnet.")
@@ -171,14 +168,12 @@ def _place_page(request: Request, viewer: Viewer, place_id: int, error: str | No
 
 
 @router.get("/intensivbetreuung/platz/{place_id}", name="intensive_place")
-def intensive_place(request: Request, place_id: RowId, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.INTENSIVE_CARE)
+def intensive_place(request: Request, place_id: RowId, viewer: Viewer = Depends(needs(access.INTENSIVE_CARE))):
     return _place_page(request, viewer, place_id)
 
 
 @router.post("/intensivbetreuung/platz/{place_id}/gespraech", name="intensive_meeting")
-def intensive_meeting(request: Request, place_id: RowId, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
-    require(viewer, access.INTENSIVE_CARE)
+def intensive_meeting(request: Request, place_id: RowId, viewer: Viewer = Depends(needs(access.INTENSIVE_CARE)), form: dict = Depends(csrf_form)):
     try:
         date = dt.date.fromisoformat(str(form.get("date", "")))
     except ValueError:
@@ -206,9 +201,8 @@ def intensive_meeting(request: Request, place_id: RowId, viewer: Viewer = Depend
 
 
 @router.post("/intensivbetreuung/platz/{place_id}/beenden", name="intensive_end")
-def intensive_end(request: Request, place_id: RowId, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
+def intensive_end(request: Request, place_id: RowId, viewer: Viewer = Depends(needs(access.INTENSIVE_CARE)), form: dict = Depends(csrf_form)):
     """End a place before its six months are over (moved away, no longer ELB, ...), with a reason."""
-    require(viewer, access.INTENSIVE_CARE)
     error = None
     try:
         with state(request).begin() as db:

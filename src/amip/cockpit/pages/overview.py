@@ -12,10 +12,11 @@ from markupsafe import Markup
 from amip import disclosure as dc
 from amip.cockpit import access
 from amip.figures import charts, glossary
-from amip.cockpit.web import (
-    Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_month, pick_sex, render, render_shared,
-    require, store,
-)
+from amip.cockpit.auth import Viewer, needs
+from amip.cockpit.context import store
+from amip.cockpit.params import pick_jobcenter, pick_month, pick_sex
+from amip.cockpit.render import render, render_shared
+from amip.cockpit.tables import Column, DataTable, download
 from amip.kennzahlen.calendar import month_str, parse_month
 
 router = APIRouter()
@@ -148,8 +149,7 @@ def _monitoring_figure(figure: str) -> str:
 
 @router.get("/uebersicht/monitoring/{figure}", name="monitoring_parts")
 def monitoring_parts(request: Request, figure: str, jc: str | None = None, month: str | None = None,
-                     sex: str | None = None, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                     sex: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
     st = store(request)
     figure, jc, month, sex = _monitoring_figure(figure), pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex)
     table = monitoring_parts_table(st, jc, figure, month, sex, viewer)
@@ -159,16 +159,14 @@ def monitoring_parts(request: Request, figure: str, jc: str | None = None, month
 
 @router.get("/uebersicht/monitoring/{figure}/bausteine.{fmt}", name="monitoring_parts_download")
 def monitoring_parts_download(request: Request, figure: str, fmt: str, jc: str | None = None,
-                              month: str | None = None, sex: str | None = None, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                              month: str | None = None, sex: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
     st = store(request)
     figure, jc, month, sex = _monitoring_figure(figure), pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex)
     return download(monitoring_parts_table(st, jc, figure, month, sex, viewer), fmt)
 
 
 @router.get("/", name="overview")
-def overview(request: Request, jc: str | None = None, month: str | None = None, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+def overview(request: Request, jc: str | None = None, month: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     policy = access.disclosure(viewer)
@@ -185,8 +183,7 @@ def overview(request: Request, jc: str | None = None, month: str | None = None, 
 
 @router.get("/uebersicht.{fmt}", name="overview_download")
 def overview_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
-                      viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                      viewer: Viewer = Depends(needs(access.FIGURES))):
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     return download(month_table(st, jc, month, access.disclosure(viewer)), fmt)
@@ -194,8 +191,7 @@ def overview_download(request: Request, fmt: str, jc: str | None = None, month: 
 
 @router.get("/uebersicht/monitoring.{fmt}", name="overview_monitoring_download")
 def overview_monitoring_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
-                                 viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                                 viewer: Viewer = Depends(needs(access.FIGURES))):
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     return download(monitoring_table(st, jc, month, access.disclosure(viewer)), fmt)

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from amip.cockpit import access
 from amip.figures import glossary
-from amip.cockpit.web import (
-    Column, DataTable, Viewer, current_user, download, log_person_view, pick_jobcenter, pick_sex, render,
-    require, store,
-)
+from amip.cockpit.auth import Viewer, needs
+from amip.cockpit.context import log_person_view, store
+from amip.cockpit.params import pick_jobcenter, pick_sex
+from amip.cockpit.render import render
+from amip.cockpit.tables import Column, DataTable, download
 
 router = APIRouter()
 PERSON_COUNTS = tuple(c for c in glossary.COUNTS if c not in ("llu", "luh"))
@@ -54,8 +55,7 @@ def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tu
 
 @router.get("/personen", name="persons")
 def persons_page(request: Request, count: str, month: str, jc: str | None = None, sex: str | None = None,
-                 figure: str | None = None, of: str | None = None, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.PERSONS)
+                 figure: str | None = None, of: str | None = None, viewer: Viewer = Depends(needs(access.PERSONS))):
     table, what = persons_table(request, viewer, jc, count, month, sex)
     log_person_view(request, viewer, "view", what, len(table.rows))
     fig = figure if figure in glossary.EXPLANATIONS else None
@@ -75,8 +75,7 @@ def persons_page(request: Request, count: str, month: str, jc: str | None = None
 
 @router.get("/personen.{fmt}", name="persons_download")
 def persons_download(request: Request, fmt: str, count: str, month: str, jc: str | None = None,
-                     sex: str | None = None, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.PERSONS)
+                     sex: str | None = None, viewer: Viewer = Depends(needs(access.PERSONS))):
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
     table, what = persons_table(request, viewer, jc, count, month, sex)

@@ -20,9 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from amip import format as fmt
 
 from amip.cockpit import access
-from amip.cockpit.web import (
-    Column, DataTable, Viewer, csrf_form, current_user, download, pick_jobcenter, render, require, state, store,
-)
+from amip.cockpit.auth import Viewer, csrf_form, needs
+from amip.cockpit.context import state, store
+from amip.cockpit.params import pick_jobcenter
+from amip.cockpit.render import render
+from amip.cockpit.tables import Column, DataTable, download
 from amip.planning import plans, proposal, targets
 from amip.planning.models import MEASURES, SEXES
 
@@ -207,16 +209,14 @@ def _page(request: Request, viewer: Viewer, jc: str, year: int, error: str | Non
 
 @router.get("/planung", name="planning")
 def planning_page(request: Request, jc: str | None = None, year: int | None = None, ok: str | None = None,
-                  viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                  viewer: Viewer = Depends(needs(access.FIGURES))):
     jc = pick_jobcenter(store(request), jc)
     return _page(request, viewer, jc, _pick_year(request, jc, year), message=MESSAGES.get(ok or ""))
 
 
 @router.get("/planung/{table}.{fmt}", name="planning_download")
 def planning_download(request: Request, table: str, fmt: str, jc: str | None = None, year: int | None = None,
-                      viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                      viewer: Viewer = Depends(needs(access.FIGURES))):
     if table not in TABLES:
         raise HTTPException(404, "Unbekannte Tabelle.")
     jc = pick_jobcenter(store(request), jc)
@@ -257,14 +257,14 @@ def _save(request: Request, viewer: Viewer, jc: str, year: int, team: str | None
 
 
 @router.post("/planung/jobcenter", name="planning_save_jobcenter")
-def save_jobcenter(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
-    require(viewer, access.PLAN_JOBCENTER)
+def save_jobcenter(request: Request, viewer: Viewer = Depends(needs(access.PLAN_JOBCENTER)), form: dict = Depends(csrf_form)):
     jc, year = _form_key(form, request)
     return _save(request, viewer, jc, year, None, form)
 
 
 @router.post("/planung/team", name="planning_save_team")
-def save_team(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
+def save_team(request: Request, viewer: Viewer = Depends(needs(access.PLAN_TEAM, access.PLAN_JOBCENTER)),
+              form: dict = Depends(csrf_form)):
     """A team plan. Teamleitung: always the own team (``viewer.team_id``); a form naming another
     team is refused. Controlling (PLAN_JOBCENTER): the team named in the form."""
     if access.may(viewer.role, access.PLAN_TEAM):
@@ -272,20 +272,17 @@ def save_team(request: Request, viewer: Viewer = Depends(current_user), form: di
         if not viewer.team_id or (named and named != viewer.team_id):
             raise HTTPException(403, "Sie können nur den Plan Ihres eigenen Teams bearbeiten.")
         team = viewer.team_id
-    elif access.may(viewer.role, access.PLAN_JOBCENTER):
+    else:  # PLAN_JOBCENTER (needs() lets no other role in)
         team = str(form.get("team", "")).strip()
         if not team:
             jc, year = _form_key(form, request)
             return _page(request, viewer, jc, year, error="Bitte ein Team angeben.", status=400)
-    else:
-        raise HTTPException(403, "Für diese Seite fehlt Ihrer Rolle die Berechtigung.")
     jc, year = _form_key(form, request)
     return _save(request, viewer, jc, year, team, form)
 
 
 @router.post("/planung/vorschlag", name="planning_propose")
-def propose(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
-    require(viewer, access.PLAN_JOBCENTER)
+def propose(request: Request, viewer: Viewer = Depends(needs(access.PLAN_JOBCENTER)), form: dict = Depends(csrf_form)):
     jc, year = _form_key(form, request)
     try:
         with state(request).begin() as db:
@@ -297,8 +294,7 @@ def propose(request: Request, viewer: Viewer = Depends(current_user), form: dict
 
 
 @router.post("/planung/vereinbaren", name="planning_agree")
-def agree(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
-    require(viewer, access.PLAN_AGREE)
+def agree(request: Request, viewer: Viewer = Depends(needs(access.PLAN_AGREE)), form: dict = Depends(csrf_form)):
     jc, year = _form_key(form, request)
     try:
         plan_id = int(str(form.get("plan_id", "")))

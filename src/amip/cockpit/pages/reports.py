@@ -11,7 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from amip.cockpit import access
-from amip.cockpit.web import Viewer, csrf_form, current_user, pick_jobcenter, pick_month, render, require, state, store
+from amip.cockpit.auth import Viewer, csrf_form, needs
+from amip.cockpit.context import state, store
+from amip.cockpit.params import pick_jobcenter, pick_month
+from amip.cockpit.render import render
 from amip.reports import texts as tx
 from amip.state import audit
 
@@ -59,10 +62,9 @@ def _collect(request: Request, year: int, jc: str):
 
 @router.get("/berichte", name="reports")
 def reports_page(request: Request, jc: str | None = None, year: str | None = None, month: str | None = None,
-                 viewer: Viewer = Depends(current_user)):
+                 viewer: Viewer = Depends(needs(access.FIGURES))):
     from amip.reports import programme
 
-    require(viewer, access.FIGURES)
     st = store(request)
     jc, y, m = pick_jobcenter(st, jc), _pick_year(st, year), pick_month(st, month)
     with state(request).begin() as db:
@@ -79,8 +81,7 @@ def reports_page(request: Request, jc: str | None = None, year: str | None = Non
 
 @router.get("/berichte/programm.{fmt}", name="reports_programme")
 def programme_download(request: Request, fmt: str, jc: str | None = None, year: str | None = None,
-                       viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                       viewer: Viewer = Depends(needs(access.FIGURES))):
     if fmt not in MEDIA:
         raise HTTPException(404, "Unbekanntes Format (pdf, html, xlsx).")
     from amip.reports import render as rr
@@ -98,8 +99,7 @@ def programme_download(request: Request, fmt: str, jc: str | None = None, year: 
 
 @router.get("/berichte/monatsbericht.{fmt}", name="reports_monthly")
 def monthly_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
-                     viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                     viewer: Viewer = Depends(needs(access.FIGURES))):
     if fmt not in MEDIA:
         raise HTTPException(404, "Unbekanntes Format (pdf, html, xlsx).")
     from amip.reports import monthly
@@ -120,8 +120,7 @@ def monthly_download(request: Request, fmt: str, jc: str | None = None, month: s
 
 @router.get("/berichte/text", name="reports_text")
 def text_page(request: Request, chapter: str | None = None, jc: str | None = None, year: str | None = None,
-              viewer: Viewer = Depends(current_user)):
-    require(viewer, access.REPORT_TEXTS)
+              viewer: Viewer = Depends(needs(access.REPORT_TEXTS))):
     st = store(request)
     jc, y, chapter = pick_jobcenter(st, jc), _pick_year(st, year), _pick_chapter(chapter)
     return _text_view(request, viewer, jc, y, chapter)
@@ -154,8 +153,7 @@ def _text_view(request: Request, viewer: Viewer, jc: str, y: int, chapter: str, 
 
 
 @router.post("/berichte/text", name="reports_text_save")
-def text_save(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
-    require(viewer, access.REPORT_TEXTS)
+def text_save(request: Request, viewer: Viewer = Depends(needs(access.REPORT_TEXTS)), form: dict = Depends(csrf_form)):
     st = store(request)
     jc = pick_jobcenter(st, str(form.get("jc", "")) or None)
     y = _pick_year(st, str(form.get("year", "")))

@@ -13,10 +13,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from amip import disclosure as dc
 from amip.cockpit import access
 from amip.figures import glossary
-from amip.cockpit.web import (
-    Column, DataTable, Viewer, current_user, download, log_person_view, pick_jobcenter, pick_month, render,
-    require, state, store,
-)
+from amip.cockpit.auth import Viewer, needs
+from amip.cockpit.context import log_person_view, state, store
+from amip.cockpit.params import pick_jobcenter, pick_month
+from amip.cockpit.render import render
+from amip.cockpit.tables import Column, DataTable, download
 from amip.worklists import target_groups as tg
 
 router = APIRouter()
@@ -56,8 +57,7 @@ def _figures(request: Request, jc, month, team: bool, policy: dc.Policy = dc.SHO
 
 @router.get("/zielgruppen", name="target_groups")
 def target_groups_page(request: Request, jc: str | None = None, month: str | None = None,
-                       viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                       viewer: Viewer = Depends(needs(access.FIGURES))):
     policy = access.disclosure(viewer)
     table, jc, month = _figures(request, jc, month, team=False, policy=policy)
     teams, _, _ = _figures(request, jc, month, team=True, policy=policy)
@@ -69,8 +69,7 @@ def target_groups_page(request: Request, jc: str | None = None, month: str | Non
 
 @router.get("/zielgruppen/tabelle.{fmt}", name="target_groups_download")
 def target_groups_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
-                           teams: int = 0, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                           teams: int = 0, viewer: Viewer = Depends(needs(access.FIGURES))):
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
     table, _, _ = _figures(request, jc, month, team=bool(teams), policy=access.disclosure(viewer))
@@ -105,8 +104,7 @@ def _persons(request: Request, viewer: Viewer, group: str, jc, month) -> tuple[D
 
 @router.get("/zielgruppen/personen", name="target_group_persons")
 def target_group_persons(request: Request, group: str, jc: str | None = None, month: str | None = None,
-                         viewer: Viewer = Depends(current_user)):
-    require(viewer, access.PERSONS)
+                         viewer: Viewer = Depends(needs(access.PERSONS))):
     table, what = _persons(request, viewer, group, jc, month)
     log_person_view(request, viewer, "view", what, len(table.rows))
     st = store(request)
@@ -118,8 +116,7 @@ def target_group_persons(request: Request, group: str, jc: str | None = None, mo
 
 @router.get("/zielgruppen/personen.{fmt}", name="target_group_persons_download")
 def target_group_persons_download(request: Request, fmt: str, group: str, jc: str | None = None,
-                                  month: str | None = None, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.PERSONS)
+                                  month: str | None = None, viewer: Viewer = Depends(needs(access.PERSONS))):
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
     table, what = _persons(request, viewer, group, jc, month)

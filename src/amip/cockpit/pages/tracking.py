@@ -17,9 +17,11 @@ from amip import disclosure as dc
 from amip import format as fmt
 from amip.cockpit import access
 from amip.figures import charts
-from amip.cockpit.web import (
-    Column, DataTable, Viewer, current_user, download, pick_jobcenter, pick_month, render, require, state, store,
-)
+from amip.cockpit.auth import Viewer, needs
+from amip.cockpit.context import state, store
+from amip.cockpit.params import pick_jobcenter, pick_month
+from amip.cockpit.render import render
+from amip.cockpit.tables import Column, DataTable, download
 from amip.planning import plans, targets, tracking
 from amip.planning.plans import SEX_LABELS
 
@@ -117,8 +119,7 @@ def tracking_table(res: dict, jc: str, policy: dc.Policy = dc.SHOW_ALL) -> DataT
 
 @router.get("/zielnachhaltung", name="tracking")
 def tracking_page(request: Request, jc: str | None = None, month: str | None = None, team: str | None = None,
-                  viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                  viewer: Viewer = Depends(needs(access.FIGURES))):
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     team = _pick_team(request, jc, month, team)
@@ -139,8 +140,7 @@ def tracking_page(request: Request, jc: str | None = None, month: str | None = N
 
 @router.get("/zielnachhaltung.{fmt}", name="tracking_download")
 def tracking_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
-                      team: str | None = None, viewer: Viewer = Depends(current_user)):
-    require(viewer, access.FIGURES)
+                      team: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
     st = store(request)

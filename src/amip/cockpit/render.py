@@ -1,0 +1,127 @@
+"""Rendering: the Jinja2 templates and their filters, the data-state notice, and the page cache for
+pages shared by every user of a role (``render_shared``)."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from amip import disclosure as dc
+from amip import format as fmt
+from amip.cockpit import access
+from amip.figures import glossary
+from amip.cockpit.auth import Viewer
+from amip.cockpit.context import store
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.globals.update(g=glossary, roles=access.ROLE_NAMES, may=access.may, access=access)
+templates.env.filters["zahl"] = lambda v, d=0: dc.display(v, lambda x: fmt.number(x, d))
+templates.env.filters["prozent"] = lambda v, d=1: dc.display(v, lambda x: fmt.percent(x, d))
+templates.env.tests["suppressed"] = dc.is_suppressed
+templates.env.globals.update(suppression_note=dc.NOTE)
+
+
+_NOTICE_MARK = "<!--amip-data-notice-->"
+PREPARING_NOTICE = ('<p class="notices" role="status">Ein neuer Datenstand wird vorbereitet. Bis er bereit ist, '
+                    "zeigen alle Seiten und Downloads weiter den bisherigen Datenstand.</p>")
+FAILED_NOTICE = ('<p class="notices" role="status">Ein neuer Datenstand konnte nicht übernommen werden; die Seiten '
+                 "zeigen weiter den bisherigen Datenstand. Der Grund steht im Server-Protokoll.</p>")
+
+
+def data_notice(request: Request) -> str:
+    """The notice about the data state (HTML) when a new import is being prepared or could not be
+    taken over; empty otherwise."""
+    live = getattr(request.app.state, "live", None)
+    if live is None:
+        return ""
+    if live.preparing:
+        return PREPARING_NOTICE
+    return FAILED_NOTICE if live.error else ""
+
+
+def render(request: Request, template: str, viewer: Viewer | None, **context) -> HTMLResponse:
+    try:
+        st = store(request)
+    except Exception:  # noqa: BLE001 - an error page must render even when no store can be opened
+        st = getattr(request.app.state, "store", None)
+    ctx = {"viewer": viewer, "store": st, "data_notice": Markup(data_notice(request)), **context}
+    return templates.TemplateResponse(request, template, ctx)
+
+
+# ---- pages shared by every user of a role ------------------------------------------------------
+
+# Stand-ins for what differs between two users of the same role on a shared page: rendered into the
+# cached HTML and replaced per request (user names are [A-Za-z0-9._-], tokens URL-safe base64, so
+# neither needs escaping and neither can contain a marker).
+_NAME_MARK, _CSRF_MARK = "@@amip-user-name@@", "@@amip-csrf-token@@"
+PAGE_CACHE_SIZE = 512
+
+
+class PageCache:
+    """Rendered pages of one figure store, by (template, parameters, role); least recently used
+    pages leave first. A new import brings a new store and with it an empty cache."""
+
+    def __init__(self, size: int = PAGE_CACHE_SIZE):
+        self._pages: OrderedDict[tuple, str] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> str | None:
+        with self._lock:
+            html = self._pages.get(key)
+            if html is not None:
+                self._pages.move_to_end(key)
+            return html
+
+    def put(self, key: tuple, html: str) -> None:
+        with self._lock:
+            self._pages[key] = html
+            self._pages.move_to_end(key)
+            while len(self._pages) > self._size:
+                self._pages.popitem(last=False)
+
+
+_page_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def render_shared(request: Request, template: str, viewer: Viewer, key: tuple,
+                  context: Callable[[], dict[str, Any]]) -> HTMLResponse:
+    """A page whose content depends only on ``key`` (the page's parameters after validation) and
+    on the viewer's role: rendered once per (template, key, role) and served from memory after
+    that, with the user's name and CSRF token put in. Only for aggregate pages (no person data, no
+    audit entry); ``context()`` builds the template context when the page is not cached yet."""
+    st = store(request)
+    cache = _page_caches.get(st)
+    if cache is None:
+        cache = _page_caches.setdefault(st, PageCache())
+    full_key = (template, key, viewer.role)
+    html = cache.get(full_key)
+    if html is None:
+        stand_in = replace(viewer, name=_NAME_MARK, csrf_token=_CSRF_MARK)
+        html = templates.get_template(template).render(
+            {"request": request, "viewer": stand_in, "store": st, **context()})
+        cache.put(full_key, html)
+    html = html.replace(_NAME_MARK, viewer.name).replace(_CSRF_MARK, viewer.csrf_token)
+    notice = data_notice(request)
+    if notice:
+        html = html.replace(_NOTICE_MARK, notice, 1)
+    return HTMLResponse(html)
+
+
+def month_label(month: str) -> str:
+    """'2022-12' -> '12/2022' (as the BA's tables write it)."""
+    y, m = month.split("-")
+    return f"{m}/{y}"
+
+
+templates.env.filters["monat"] = month_label
