@@ -144,7 +144,15 @@ def materialize(con: ibis.BaseBackend, expr: ibis.Table, name: str) -> ibis.Tabl
 
 
 def to_arrow(con: ibis.BaseBackend, expr: ibis.Table) -> pa.Table:
-    """``expr.to_pyarrow()``, with the SQL compiled once per process on DuckDB."""
+    """``expr.to_pyarrow()`` (the same conversions as Ibis), with the SQL compiled once per process."""
+    if con.name == "pyspark":
+        from ibis.backends.pyspark.converter import PySparkPandasData
+        from ibis.formats.pyarrow import PyArrowData
+
+        schema = expr.schema()
+        frame = PySparkPandasData.convert_table(con._session.sql(compiled(con, expr)).toPandas(), schema)
+        arrow = pa.Table.from_pandas(expr.__pandas_result__(frame), preserve_index=False)
+        return expr.__pyarrow_result__(PyArrowData.convert_table(arrow, schema))
     if con.name != "duckdb":
         return expr.to_pyarrow()
     from ibis.backends.duckdb.converter import DuckDBPyArrowData
