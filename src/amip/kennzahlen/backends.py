@@ -8,13 +8,17 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
 import pyarrow as pa
+import sqlglot as sg
+import sqlglot.expressions as sge
 
 from amip.warehouse.store import load_into, open_warehouse, table_names
 
@@ -69,16 +73,96 @@ def small_table(con: ibis.BaseBackend, name: str, data: pa.Table) -> ibis.Table:
     return con.create_table(name, data, temp=True, overwrite=True)
 
 
+# Compiled SQL per (backend kind, expression): building the SQL of an Ibis expression costs far more
+# Python time than DuckDB needs to run it on small data, and a process computing the figures again
+# (the cockpit after an import, the test suite, a benchmark) builds the same expressions again.
+# Ibis expressions compare by structure (tables by name and schema), so an equal expression has the
+# same SQL; the engine's run tables have names that repeat between runs (``run_slot``) for this.
+_SQL: dict[tuple[str, object], tuple[str, bool]] = {}  # -> (SQL, whether it reads in-memory tables)
+_SQL_MAX = 2048
+
+
+def compiled(con: ibis.BaseBackend, expr: ibis.Table) -> str:
+    """The SQL of ``expr`` on ``con``'s backend kind, compiled once per process.
+
+    In-memory tables (``ibis.memtable``) in ``expr`` are registered on ``con`` first, as Ibis does
+    before it runs an expression."""
+    key = (con.name, expr.op())
+    hit = _SQL.get(key)
+    if hit is None:
+        hit = (str(con.compile(expr)), bool(expr.op().find(ops.InMemoryTable)))
+        if len(_SQL) >= _SQL_MAX:
+            _SQL.clear()
+        _SQL[key] = hit
+    if hit[1]:
+        con._run_pre_execute_hooks(expr)
+    return hit[0]
+
+
+_SLOTS_LOCK = threading.Lock()
+_SLOTS_BUSY: set[int] = set()
+
+
+@contextmanager
+def run_slot() -> Iterator[str]:
+    """A name prefix for one run's tables, free while the run lasts and reused by later runs.
+
+    Temporary tables and views are private to a connection (DuckDB) or session (Spark), and a slot
+    is held by one run of this process at a time, so concurrent runs never share a name."""
+    with _SLOTS_LOCK:
+        slot = next(i for i in range(len(_SLOTS_BUSY) + 1) if i not in _SLOTS_BUSY)
+        _SLOTS_BUSY.add(slot)
+    try:
+        yield f"r{slot}"
+    finally:
+        with _SLOTS_LOCK:
+            _SLOTS_BUSY.discard(slot)
+
+
 def materialize(con: ibis.BaseBackend, expr: ibis.Table, name: str) -> ibis.Table:
     """Compute ``expr`` now and keep the result as a temporary table named ``name``.
 
     On Spark the result is checkpointed locally, which also cuts the lineage: later queries over it
     are planned against the stored rows, not against the whole history of the pipeline."""
     if con.name == "pyspark":
-        df = con._session.sql(con.compile(expr)).localCheckpoint(eager=True)
+        df = con._session.sql(compiled(con, expr)).localCheckpoint(eager=True)
         df.createOrReplaceTempView(name)
         return con.table(name)
+    if con.name == "duckdb":
+        # What ``create_table(name, expr, temp=True, overwrite=True)`` does (the columns typed
+        # by the expression's schema), with the SELECT compiled once per process.
+        schema = expr.schema()
+        target = sg.table(name, catalog="temp", db="main", quoted=True)
+        create = sge.Create(kind="TABLE", replace=True, this=sge.Schema(
+            this=target, expressions=schema.to_sqlglot_column_defs("duckdb")),
+            properties=sge.Properties(expressions=[sge.TemporaryProperty()])).sql("duckdb")
+        columns = ", ".join(_quote(c) for c in schema.names)
+        con.con.execute(create)
+        con.con.execute(f"INSERT INTO {target.sql('duckdb')} ({columns}) {compiled(con, expr)}")
+        return con.table(name, database=("temp", "main"))
     return con.create_table(name, expr, temp=True, overwrite=True)
+
+
+def to_arrow(con: ibis.BaseBackend, expr: ibis.Table) -> pa.Table:
+    """``expr.to_pyarrow()`` (the same conversions as Ibis), with the SQL compiled once per process."""
+    if con.name == "pyspark":
+        from ibis.backends.pyspark.converter import PySparkPandasData
+        from ibis.formats.pyarrow import PyArrowData
+
+        schema = expr.schema()
+        frame = PySparkPandasData.convert_table(con._session.sql(compiled(con, expr)).toPandas(), schema)
+        arrow = pa.Table.from_pandas(expr.__pandas_result__(frame), preserve_index=False)
+        return expr.__pyarrow_result__(PyArrowData.convert_table(arrow, schema))
+    if con.name != "duckdb":
+        return expr.to_pyarrow()
+    from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+    table = con.con.sql(compiled(con, expr)).to_arrow_table()
+    return expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def drop_small_table(con: ibis.BaseBackend, name: str) -> None:

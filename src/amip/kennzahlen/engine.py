@@ -9,7 +9,6 @@ Data flow (each stage materialised once, so later stages and the benchmark see i
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from amip.kennzahlen import FIGURES
-from amip.kennzahlen.backends import drop_small_table, materialize, small_table
+from amip.kennzahlen.backends import drop_small_table, materialize, run_slot, small_table, to_arrow
 from amip.kennzahlen.calendar import LOOKBACK_MONTHS, calendar_table, first_duration_month, month_str, parse_month
 from amip.kennzahlen.flows import elb_flows, lzb_flows
 from amip.kennzahlen.formulas import Frame
@@ -85,9 +84,14 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
     lo_out, hi_out = parse_month(first), parse_month(last)
     if lo_out > hi_out:
         raise ValueError(f"--from {first} is after --to {last}")
+    with run_slot() as run:
+        return _compute(con, lo_out, hi_out, run, jobcenter, progress, members)
+
+
+def _compute(con: ibis.BaseBackend, lo_out: int, hi_out: int, run: str, jobcenter: str | None,
+             progress: Callable[[str], None] | None, members: bool) -> Result:
     lo, hi = lo_out - LOOKBACK_MONTHS, hi_out
     st = _Stages(progress)
-    run = uuid.uuid4().hex[:12]
     kept: list[str] = []
     who: list[ibis.Table] = []  # person-level relations behind the counts (members=True)
 
@@ -160,8 +164,8 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
         with st.stage("assembling"):
             series = monthly_series(keys, cal, parts, inp.benefits)
             series = keep(with_lags(series))
-            table, skipped = assemble(series, lo_out, hi_out, _needs(inp))
-            monthly = series.filter(series.sex != "d").order_by(["jobcenter_id", "midx", "sex"]).to_pyarrow()
+            table, skipped = assemble(series, lo_out, hi_out, _needs(inp), con)
+            monthly = to_arrow(con, series.filter(series.sex != "d").order_by(["jobcenter_id", "midx", "sex"]))
             monthly = monthly.append_column("month", pc.take(
                 pa.array([month_str(m) for m in range(lo, hi + 1)]), pc.subtract(monthly.column("midx"), lo)))
             people = _members(who, lo, hi) if members else None
@@ -199,7 +203,8 @@ def with_lags(series: ibis.Table) -> ibis.Table:
     return series.mutate(stock_prev=Frame(series).lag("stock", 1), lzb_prev=Frame(series).lag("lzb", 1))
 
 
-def assemble(series: ibis.Table, lo: int, hi: int, gone: dict[str, str]) -> tuple[pa.Table, dict[str, str]]:
+def assemble(series: ibis.Table, lo: int, hi: int, gone: dict[str, str],
+             con: ibis.BaseBackend | None = None) -> tuple[pa.Table, dict[str, str]]:
     """One small query per figure over the (cached) monthly series, stacked in the contract's order.
     ``gone`` names the series columns that are unavailable (and why); figures needing them are skipped.
 
@@ -218,7 +223,7 @@ def assemble(series: ibis.Table, lo: int, hi: int, gone: dict[str, str]) -> tupl
         t = series.select("jobcenter_id", "midx", "sex", numerator=num, denominator=den, value=val)
         keep_sex = t.sex.isin(SEX_ORDER) if fig.person_based else t.sex == "all"
         t = t.filter((t.midx >= lo) & (t.midx <= hi) & keep_sex)
-        arrow = t.to_pyarrow()
+        arrow = t.to_pyarrow() if con is None else to_arrow(con, t)
         pieces.append(pa.table({
             "jobcenter_id": arrow.column("jobcenter_id").cast(pa.string()),
             "midx": arrow.column("midx").cast(pa.int64()),
