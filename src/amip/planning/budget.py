@@ -40,8 +40,9 @@ class BudgetError(ValueError):
     """No budget data for the requested year / job center."""
 
 
-def open_warehouse(path: str | Path) -> duckdb.DuckDBPyConnection:
-    """A private in-memory connection with the warehouse attached read-only (tables by plain name)."""
+def attach_warehouse(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A private in-memory connection with the warehouse attached read-only (tables by plain name),
+    unlike :func:`amip.warehouse.store.open_warehouse`, which connects to the file itself."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"warehouse not found: {path}")

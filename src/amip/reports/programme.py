@@ -154,7 +154,7 @@ def collect(warehouse: Path, year: int, jobcenter: str | None = None, *, store=N
     say = progress or (lambda _m: None)
     # With a store: its own warehouse (one import for the whole document, also when a new one
     # replaced the file meanwhile); else the file.
-    con = store.connect() if store is not None else bud.open_warehouse(warehouse)
+    con = store.connect() if store is not None else bud.attach_warehouse(warehouse)
     try:
         first, last = coverage(con)
         jc = pick_jobcenter(con, jobcenter)
