@@ -30,3 +30,9 @@ def test_missing_values_display_as_dash():
     assert fmt.number(float("nan"), 1) == "–"
     assert fmt.percent(None) == "–"
     assert fmt.number(4554) == "4.554"
+
+
+def test_as_number_keeps_numbers_only():
+    assert fmt.as_number(3) == 3.0 and fmt.as_number(np.int64(7)) == 7.0 and fmt.as_number(Decimal("2.5")) == 2.5
+    for value in (None, float("nan"), np.float64("nan"), "12", b"1", True, object()):
+        assert fmt.as_number(value) is None, value

@@ -3,6 +3,8 @@ value helpers the displays share: ``is_missing`` (None or NaN) and ``pct_change`
 
 from __future__ import annotations
 
+import math
+
 from babel.numbers import format_decimal
 
 LOCALE = "de_DE"
@@ -11,6 +13,18 @@ LOCALE = "de_DE"
 def is_missing(v: object) -> bool:
     """True for None and NaN (a float, numpy or Decimal NaN is the one value unequal to itself)."""
     return v is None or v != v
+
+
+def as_number(v: object) -> float | None:
+    """``v`` as a float for arithmetic; None for None, NaN, text, bool and anything else that is
+    not a number."""
+    if v is None or isinstance(v, (str, bytes, bool)):
+        return None
+    try:
+        f = float(v)  # type: ignore[arg-type]  # numbers, numpy scalars, Decimal; the rest fails below
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
 
 
 def pct_change(new: float | None, old: float | None) -> float | None:
