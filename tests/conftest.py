@@ -64,3 +64,74 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     long_modules = {item.nodeid.split("::")[0] for item in items
                     if any(item.get_closest_marker(m) for m in LONG_MARKERS)}
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in long_modules)  # stable: False first
+
+
+# ---- shared set-up as factories: a warehouse, its figure store, the cockpit app ------------------
+# Each test module keeps its own data set and names its fixtures as before; it builds them with these
+# factories instead of copying the set-up, e.g.
+#
+#     @pytest.fixture(scope="module")
+#     def warehouse(warehouse_factory):
+#         return warehouse_factory(planning_dataset(), "planning")
+#
+#     @pytest.fixture(scope="module")
+#     def store(store_factory, warehouse):
+#         return store_factory(warehouse)
+
+
+@pytest.fixture(scope="session")
+def warehouse_factory(tmp_path_factory):
+    """``warehouse_factory(dataset=None, name="wh", skip=())`` -> the path of a fresh warehouse into
+    which ``dataset`` (default: the cockpit fixture's data set) was imported with the real CLI."""
+    from builder import import_into
+    from cockpit_fixture import cockpit_dataset
+
+    def make(dataset=None, name: str = "wh", skip: tuple[str, ...] = ()):
+        ds = cockpit_dataset() if dataset is None else dataset
+        return import_into(ds, tmp_path_factory.mktemp(name), skip=skip)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def store_factory():
+    """``store_factory(warehouse)`` -> the warehouse's figure store (cache built when missing); every
+    store opened is closed at the end of the test module."""
+    from amip.figures.store import FigureStore
+
+    opened = []
+
+    def make(warehouse, **kwargs):
+        store = FigureStore.open(warehouse, **kwargs)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def cockpit_factory():
+    """``cockpit_factory(warehouse, store=None, users=True, **settings)`` -> the cockpit app on
+    ``warehouse`` with its lifespan started (stopped at the end of the test module). ``users`` adds
+    the cockpit fixture's users through the real CLI; ``settings`` replace fields of
+    ``Settings.from_env(warehouse)`` (e.g. ``today="2024-01-31"``, ``state_url=...``)."""
+    import dataclasses
+    from contextlib import ExitStack
+
+    from cockpit_fixture import add_users
+    from fastapi.testclient import TestClient
+
+    from amip.cockpit.app import create_app
+    from amip.cockpit.settings import Settings
+
+    with ExitStack() as running:
+        def make(warehouse, store=None, users: bool = True, **settings):
+            if users:
+                add_users(warehouse)
+            app = create_app(dataclasses.replace(Settings.from_env(warehouse), **settings), store)
+            running.enter_context(TestClient(app))
+            return app
+
+        yield make

@@ -37,7 +37,7 @@ def budget_dataset() -> DataSet:
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("budget")
-    c = budget.open_warehouse(import_into(budget_dataset(), tmp))
+    c = budget.attach_warehouse(import_into(budget_dataset(), tmp))
     yield c
     c.close()
 
@@ -108,7 +108,7 @@ def test_spending_spread_over_the_days_of_participation(con):
 def test_no_budget_table(tmp_path):
     ds = DataSet("2021-01", "2021-12")
     ds.person("p1", "w", "1990-05-01").spell("p1", "J1", "2021-01-01")
-    c = budget.open_warehouse(import_into(ds, tmp_path, skip=("budget", "measures")))
+    c = budget.attach_warehouse(import_into(ds, tmp_path, skip=("budget", "measures")))
     try:
         with pytest.raises(budget.BudgetError, match="no budget"):
             budget.comparison(c, 2021, "J1")

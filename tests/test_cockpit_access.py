@@ -6,11 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from cockpit_fixture import USERS, add_users, csrf_of, login, make_warehouse
+from cockpit_fixture import USERS, csrf_of, login
 from fastapi.testclient import TestClient
 
-from amip.cockpit.app import create_app
-from amip.cockpit.settings import Settings
 from amip.state import audit
 from amip.state.db import open_state
 
@@ -142,14 +140,8 @@ FORMS = {  # valid CSRF, content that the handler rejects (so nothing changes)
 
 
 @pytest.fixture(scope="module")
-def cockpit(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("cockpit")
-    db = make_warehouse(tmp)
-    add_users(db)
-    app = create_app(Settings.from_env(db))
-    with TestClient(app) as client:
-        client.app_ref = app
-        yield app
+def cockpit(cockpit_factory, warehouse_factory):
+    return cockpit_factory(warehouse_factory(name="cockpit"))
 
 
 def client_as(app, role: str) -> TestClient:

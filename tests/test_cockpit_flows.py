@@ -14,32 +14,30 @@ K1E3 = 2 / 15 · 100; K1E4 = 2 / 15 · 100 (Stock(Feb) = 1 and Stock(May) = 2, b
 from __future__ import annotations
 
 import pytest
-from builder import DataSet, import_into
+from builder import DataSet
 from cockpit_fixture import add_users, login
 from fastapi.testclient import TestClient
 
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
-from amip.figures.store import FigureStore, Scope
+from amip.figures.store import Scope
 
 M = "2022-12"
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
+def warehouse(warehouse_factory):
     ds = DataSet("2020-01", "2022-12")
     ds.person("p1", "w", "1990-05-01").spell("p1", "J1", "2020-01-01")
     ds.caseload("p1", "c1", "T1", "Herzberg", "2020-01-01")
     ds.person("q", "m", "1985-01-01").spell("q", "J1", "2022-03-01", "2022-03-10").spell("q", "J1", "2022-03-20", "2022-05-31")
     ds.caseload("q", "c1", "T1", "Herzberg", "2022-03-01")
-    return import_into(ds, tmp_path_factory.mktemp("flows"))
+    return warehouse_factory(ds, "flows")
 
 
 @pytest.fixture(scope="module")
-def store(warehouse):
-    st = FigureStore.open(warehouse)
-    yield st
-    st.close()
+def store(store_factory, warehouse):
+    return store_factory(warehouse)
 
 
 def test_averaged_rates_have_numerator_and_denominator(store):

@@ -95,13 +95,9 @@ def dqm_dataset(p1_change_recorded: str = "2022-06-16") -> DataSet:
     return ds
 
 
-def import_warehouse(ds: DataSet, folder) -> object:
-    return import_into(ds, folder)
-
-
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    return import_warehouse(dqm_dataset(), tmp_path_factory.mktemp("dqm"))
+def warehouse(warehouse_factory):
+    return warehouse_factory(dqm_dataset(), "dqm")
 
 
 def _found(ev) -> dict[str, set[tuple[str, str]]]:
@@ -175,7 +171,7 @@ def test_runs_are_idempotent_and_vanished_findings_close(warehouse, factory, tmp
         assert db.get(DqmTask, p8.id).status == NO_ERROR
         assert len(db.scalars(select(DqmTask)).all()) == sum(len(v) for v in EXPECTED.values())
     # p1's change now recorded in time: the DQ01 task closes as "erledigt (Daten)"
-    fixed = import_warehouse(dqm_dataset(p1_change_recorded="2022-06-15"), tmp_path)
+    fixed = import_into(dqm_dataset(p1_change_recorded="2022-06-15"), tmp_path)
     with factory.begin() as db:
         third = write(db, evaluate(fixed))
     assert {r.rule.id: (r.new, r.closed) for r in third.results}["DQ01"] == (0, 1)

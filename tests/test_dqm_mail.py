@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from builder import runner
 from cockpit_fixture import PASSWORD
-from test_dqm import dqm_dataset, import_warehouse
+from test_dqm import dqm_dataset
 
 from amip.cli import app
 
@@ -43,8 +43,8 @@ def smtp():
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    return import_warehouse(dqm_dataset(), tmp_path_factory.mktemp("mail"))
+def warehouse(warehouse_factory):
+    return warehouse_factory(dqm_dataset(), "mail")
 
 
 def _add(db, name, role, email=None, team=None, cw=None):

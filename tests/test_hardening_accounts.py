@@ -18,7 +18,7 @@ import httpx
 import pytest
 from browser_kit import serving
 from builder import runner
-from cockpit_fixture import PASSWORD, USERS, add_users, csrf_of, login, make_warehouse
+from cockpit_fixture import PASSWORD, USERS, add_users, csrf_of, login
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -27,7 +27,6 @@ from sqlalchemy.exc import IntegrityError
 from amip.cli import app as cli
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
-from amip.figures.store import FigureStore
 from amip.cockpit.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from amip.state import audit
 from amip.state.db import make_engine
@@ -39,15 +38,13 @@ PERSONS = "/personen?count=lzb&month=2022-12&jc=J1"
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    return make_warehouse(tmp_path_factory.mktemp("wh"))
+def warehouse(warehouse_factory):
+    return warehouse_factory()
 
 
 @pytest.fixture(scope="module")
-def store(warehouse):
-    s = FigureStore.open(warehouse)
-    yield s
-    s.close()
+def store(store_factory, warehouse):
+    return store_factory(warehouse)
 
 
 @pytest.fixture

@@ -21,19 +21,8 @@ FORM = {"jc": "J1", "year": "2022"}
 
 
 @pytest.fixture(scope="module")
-def cockpit(tmp_path_factory):
-    from cockpit_fixture import add_users, make_warehouse
-    from fastapi.testclient import TestClient
-
-    from amip.cockpit.app import create_app
-    from amip.cockpit.settings import Settings
-
-    tmp = tmp_path_factory.mktemp("hardening_texts")
-    db = make_warehouse(tmp)
-    add_users(db)
-    application = create_app(Settings.from_env(db))
-    with TestClient(application):
-        yield application
+def cockpit(cockpit_factory, warehouse_factory):
+    return cockpit_factory(warehouse_factory(name="hardening_texts"))
 
 
 @pytest.fixture()

@@ -32,18 +32,15 @@ integrated 1/2 = 50 % vs 1/2 = 50 %; LZB avoided 1/2 = 50 % vs 0/2 = 0 %.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 
 import duckdb
 import pytest
-from builder import DataSet, import_into
-from cockpit_fixture import add_users, csrf_of, login
+from builder import DataSet
+from cockpit_fixture import csrf_of, login
 from fastapi.testclient import TestClient
 
-from amip.cockpit.app import create_app
-from amip.cockpit.settings import Settings
 from amip.figures.store import Scope
 from amip.state import audit
 from amip.worklists import intensive as ic
@@ -84,9 +81,8 @@ def dataset() -> DataSet:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("intensive")
-    return import_into(dataset(), tmp)
+def warehouse(warehouse_factory):
+    return warehouse_factory(dataset(), "intensive")
 
 
 @pytest.fixture(scope="module")
@@ -275,12 +271,8 @@ def test_cohort_outcome_against_the_matched_comparison(con, factory):
 # ---- the pages ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def cockpit(warehouse):
-    add_users(warehouse)
-    settings = dataclasses.replace(Settings.from_env(warehouse), today="2024-01-31", intensive_places="2")
-    application = create_app(settings)
-    with TestClient(application):
-        yield application
+def cockpit(cockpit_factory, warehouse):
+    return cockpit_factory(warehouse, today="2024-01-31", intensive_places="2")
 
 
 def _client(app, name):

@@ -30,15 +30,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from builder import DataSet, runner, import_into
+from builder import DataSet, runner
 from cockpit_fixture import PASSWORD, csrf_of, login
 from fastapi.testclient import TestClient
 
 from amip import format as fmt
 from amip.cli import app as cli
-from amip.cockpit.app import create_app
-from amip.cockpit.settings import Settings
-from amip.figures.store import FigureStore
 from amip.planning import plans, targets
 from amip.state import audit
 from amip.state.db import open_state
@@ -68,16 +65,13 @@ def planning_dataset(last: str = "2022-12") -> DataSet:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("planning")
-    return import_into(planning_dataset(), tmp)
+def warehouse(warehouse_factory) -> Path:
+    return warehouse_factory(planning_dataset(), "planning")
 
 
 @pytest.fixture(scope="module")
-def store(warehouse):
-    st = FigureStore.open(warehouse)
-    yield st
-    st.close()
+def store(store_factory, warehouse):
+    return store_factory(warehouse)
 
 
 def one(v) -> str:
@@ -255,7 +249,7 @@ def test_proposal_for_an_observed_year_is_the_actual(factory, store):
 # ---- the cockpit: two teams plan bottom-up, controlling sees the sum ----------------------------
 
 @pytest.fixture(scope="module")
-def cockpit(warehouse, tmp_path_factory):
+def cockpit(warehouse, cockpit_factory, tmp_path_factory):
     state = tmp_path_factory.mktemp("state") / "state.sqlite"
     env = {"AMIP_STATE_DB": f"sqlite:///{state}"}
     for name, role, team in USERS:
@@ -266,11 +260,7 @@ def cockpit(warehouse, tmp_path_factory):
             args += ["--caseworker", "c1"]
         res = runner.invoke(cli, args, input=PASSWORD + "\n", env=env)
         assert res.exit_code == 0, res.output
-    settings = Settings.from_env(warehouse)
-    settings = Settings(warehouse=settings.warehouse, state_url=env["AMIP_STATE_DB"])
-    app = create_app(settings)
-    with TestClient(app):
-        yield app
+    return cockpit_factory(warehouse, users=False, state_url=env["AMIP_STATE_DB"])
 
 
 def as_user(app, name: str) -> tuple[TestClient, str]:

@@ -278,19 +278,9 @@ def test_monthly_report(written, tmp_path):
 # ---- cockpit: downloads and text editing ---------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def cockpit(tmp_path_factory):
-    from cockpit_fixture import add_users, make_warehouse
-    from fastapi.testclient import TestClient
-
-    from amip.cockpit.app import create_app
-    from amip.cockpit.settings import Settings
-
-    tmp = tmp_path_factory.mktemp("reports_cockpit")
-    db = make_warehouse(tmp)
-    add_users(db)
-    application = create_app(Settings.from_env(db))
-    with TestClient(application):
-        yield application, db
+def cockpit(cockpit_factory, warehouse_factory):
+    db = warehouse_factory(name="reports_cockpit")
+    return cockpit_factory(db), db
 
 
 def _client(application, role):

@@ -28,13 +28,11 @@ gap list (open proposals): s1.
 from __future__ import annotations
 
 import pytest
-from builder import DataSet, import_into
-from cockpit_fixture import add_users, login
+from builder import DataSet
+from cockpit_fixture import login
 from fastapi.testclient import TestClient
 
-from amip.cockpit.app import create_app
-from amip.cockpit.settings import Settings
-from amip.figures.store import FigureStore, Scope
+from amip.figures.store import Scope
 from amip.state import audit
 from amip.worklists import target_groups as tg
 
@@ -58,16 +56,13 @@ def dataset() -> DataSet:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("targetgroups")
-    return import_into(dataset(), tmp)
+def warehouse(warehouse_factory):
+    return warehouse_factory(dataset(), "targetgroups")
 
 
 @pytest.fixture(scope="module")
-def store(warehouse):
-    s = FigureStore.open(warehouse)
-    yield s
-    s.close()
+def store(store_factory, warehouse):
+    return store_factory(warehouse)
 
 
 def _row(t, group, unit="Jobcenter"):
@@ -128,11 +123,8 @@ def test_person_lists_follow_the_scope(store):
 
 
 @pytest.fixture(scope="module")
-def cockpit(warehouse, store):
-    add_users(warehouse)
-    application = create_app(Settings.from_env(warehouse))
-    with TestClient(application):
-        yield application
+def cockpit(cockpit_factory, warehouse, store):
+    return cockpit_factory(warehouse)
 
 
 def _client(app, name):

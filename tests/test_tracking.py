@@ -13,7 +13,7 @@ Stock: January–June 2022 a, b, d, e, f = 5 every month.
 from __future__ import annotations
 
 import pytest
-from builder import runner, import_into
+from builder import runner
 from cockpit_fixture import PASSWORD, login
 from fastapi.testclient import TestClient
 from test_planning import planning_dataset
@@ -27,16 +27,13 @@ from amip.state.db import open_state
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("tracking")
-    return import_into(planning_dataset(), tmp)
+def warehouse(warehouse_factory):
+    return warehouse_factory(planning_dataset(), "tracking")
 
 
 @pytest.fixture(scope="module")
-def store(warehouse):
-    st = FigureStore.open(warehouse)
-    yield st
-    st.close()
+def store(store_factory, warehouse):
+    return store_factory(warehouse)
 
 
 def row(result: dict, measure: str, sex: str = "all") -> dict:

@@ -37,10 +37,8 @@ def dataset(last: str = "2022-12") -> DataSet:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    st = FigureStore.open(import_into(dataset(), tmp_path_factory.mktemp("jdw")))
-    yield st
-    st.close()
+def store(store_factory, warehouse_factory):
+    return store_factory(warehouse_factory(dataset(), "jdw"))
 
 
 def row(result: dict, measure: str, sex: str = "all") -> dict:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from amip.clikit import DbOption, fail
 from amip.dqm.command import dqm_app
 from amip.forecast.command import forecast_app
 from amip.planning.command import plan_app
@@ -25,19 +26,6 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 out = Console()
-
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="Warehouse file (default: $AMIP_DB, else ./amip.duckdb).", show_default=False),
-]
-
-
-def _fail(message: str, code: int = 1) -> None:
-    from rich.markup import escape
-
-    console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)  # paths stay whole
-    raise typer.Exit(code)
-
 
 def _report_rejection(exc) -> None:
     from amip.warehouse.validate import DataSetRejected
@@ -92,12 +80,12 @@ def import_cmd(
     except DataSetRejected as exc:
         _report_rejection(exc)
     except ImportLocked as exc:
-        _fail(str(exc), code=3)
+        fail(str(exc), code=3)
     except FileNotFoundError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except (OSError, ValueError, duckdb.Error) as exc:
         # Disk full, no permission, a bad AMIP_* setting: a message, never a traceback.
-        _fail(f"import into {db} failed, nothing was changed: {exc}")
+        fail(f"import into {db} failed, nothing was changed: {exc}")
     table = Table(title=f"Imported into {db}")
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -124,11 +112,11 @@ def kpi(
     from amip.warehouse.validate import DataSetRejected
 
     if engine not in ENGINES:
-        _fail(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        fail(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if out_file.suffix.lower() not in FORMATS:
-        _fail(f"unknown output format {out_file.suffix!r}; use {', '.join(FORMATS)}")
+        fail(f"unknown output format {out_file.suffix!r}; use {', '.join(FORMATS)}")
     if data is not None and db is not None:
-        _fail("give either --data or --db, not both")
+        fail("give either --data or --db, not both")
     if data is None:
         db = db or default_db()
     try:
@@ -145,7 +133,7 @@ def kpi(
     except DataSetRejected as exc:
         _report_rejection(exc)
     except (OSError, ValueError) as exc:  # a missing file, no permission, a bad AMIP_* setting
-        _fail(str(exc))
+        fail(str(exc))
     for fig, why in result.skipped.items():
         console.print(f"[yellow]Not produced:[/] {fig} ({why})")
     console.print(f"Wrote {result.table.num_rows} rows to {out_file}")
@@ -194,7 +182,7 @@ def bench_cockpit(
         try:
             result = run_cockpit(db, users, seconds, progress=spin, mix=mix)
         except (FileNotFoundError, RuntimeError, TimeoutError, ValueError) as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if as_json:
         out.print_json(json.dumps(result))
         return
@@ -280,7 +268,7 @@ def _serve(db: Path, host: str, port: int, demo: bool = False) -> None:
             store = FigureStore.open(settings.warehouse, progress=spin)
             application = create_app(settings, store)
     except FileNotFoundError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if demo:
         from amip.demo import demo_users
 

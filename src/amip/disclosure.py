@@ -17,15 +17,16 @@ the units whose persons the viewer may see exempt. A suppressed cell holds :data
 ``str`` subclass whose text is ``*``: CSV and XLSX writers put it out as the text ``*``, the
 display helpers (:func:`display`) show ``*``, and :func:`api_value` gives ``None`` for JSON.
 
-No imports from the rest of amip: every layer may use this module.
+It imports only amip.format (the base layer, as is this module): every layer may use it.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from amip.format import as_number
 
 THRESHOLD = 3
 MARK = "*"
@@ -48,19 +49,9 @@ def is_suppressed(v) -> bool:
     return isinstance(v, Suppressed)
 
 
-def _number(v) -> float | None:
-    if v is None or isinstance(v, (str, bytes, bool)):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
 def small(v) -> bool:
     """True for a count that must not be shown: more than 0 and less than :data:`THRESHOLD`."""
-    f = _number(v)
+    f = as_number(v)
     return f is not None and 0 < abs(f) < THRESHOLD
 
 
@@ -135,7 +126,7 @@ def _next_smallest(rows, members, col, primary, exempt) -> list[int]:
     """The part to suppress beside a single suppressed one: the smallest positive shown count of a
     non-exempt row (else the smallest shown one, e.g. a 0), none if there is no such row."""
     cand = [(v, i) for i in members if i not in primary and not exempt[i]
-            for v in [_number(rows[i].get(col))] if v is not None]
+            for v in [as_number(rows[i].get(col))] if v is not None]
     positive = [c for c in cand if c[0] > 0]
     pick = min(positive or cand, default=None)
     return [] if pick is None else [pick[1]]
@@ -164,7 +155,7 @@ def suppress_cells(cells: Mapping[tuple, float | None], lines: Iterable[Sequence
             if len(inside) != 1:
                 continue
             cand = [(v, k) for k in line if k not in hidden and k not in exempt and k not in fixed
-                    for v in [_number(cells.get(k))] if v is not None]
+                    for v in [as_number(cells.get(k))] if v is not None]
             positive = [c for c in cand if c[0] > 0]
             pick = min(positive or cand, default=None, key=lambda c: (c[0], str(c[1])))
             if pick is not None:
@@ -191,7 +182,7 @@ def api_value(v) -> float | None:
     """A cell for JSON: ``None`` for a suppressed cell, NaN and missing values."""
     if is_suppressed(v):
         return None
-    return _number(v)
+    return as_number(v)
 
 
 def display(v: Any, formatter: Callable[[Any], str]) -> str:

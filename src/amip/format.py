@@ -1,14 +1,41 @@
-"""German display formats (de-DE): 4.554; 22,5; -6,9. Values are rounded only here."""
+"""German display formats (de-DE): 4.554; 22,5; -6,9. Values are rounded only here. Also the two
+value helpers the displays share: ``is_missing`` (None or NaN) and ``pct_change``."""
 
 from __future__ import annotations
+
+import math
 
 from babel.numbers import format_decimal
 
 LOCALE = "de_DE"
 
 
+def is_missing(v: object) -> bool:
+    """True for None and NaN (a float, numpy or Decimal NaN is the one value unequal to itself)."""
+    return v is None or v != v
+
+
+def as_number(v: object) -> float | None:
+    """``v`` as a float for arithmetic; None for None, NaN, text, bool and anything else that is
+    not a number."""
+    if v is None or isinstance(v, (str, bytes, bool)):
+        return None
+    try:
+        f = float(v)  # type: ignore[arg-type]  # numbers, numpy scalars, Decimal; the rest fails below
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def pct_change(new: float | None, old: float | None) -> float | None:
+    """Relative change in percent, (new − old) / old · 100; None when either is None or old is 0."""
+    if new is None or old is None or old == 0:
+        return None
+    return (new - old) / old * 100
+
+
 def number(value: float | int | None, decimals: int = 0) -> str:
-    if value is None or value != value:  # None or NaN
+    if value is None or is_missing(value):  # the None test narrows the type for mypy
         return "–"
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(value, format=pattern, locale=LOCALE)

@@ -27,7 +27,7 @@ class Column:
         if dc.is_suppressed(v):
             return dc.MARK
         if self.kind == "text" or self.kind == "month":
-            return "–" if v is None or v != v else str(v)
+            return "–" if fmt.is_missing(v) else str(v)
         if self.kind == "percent":
             return fmt.percent(v, 1 if self.decimals is None else self.decimals)
         if self.kind == "amount":
@@ -68,7 +68,7 @@ def csv_response(table: DataTable) -> Response:
         out = []
         for c in table.columns:
             v = row.get(c.key)
-            if v is None or (isinstance(v, float) and v != v):
+            if fmt.is_missing(v):
                 out.append("")
             elif c.kind in ("count", "amount", "percent") and isinstance(v, (int, float)):
                 out.append(_plain_number(v))
@@ -103,7 +103,7 @@ def xlsx_response(table: DataTable) -> Response:
     for r, row in enumerate(table.rows, start=1):
         for k, c in enumerate(table.columns):
             v = row.get(c.key)
-            if v is None or (isinstance(v, float) and v != v):
+            if fmt.is_missing(v):
                 ws.write_blank(r, k, None)
             elif c.kind in formats and isinstance(v, (int, float)):
                 ws.write_number(r, k, float(v), formats[c.kind])

@@ -57,7 +57,7 @@ def summary(backtest) -> list[dict]:
 def _pct(v: float) -> str:
     from amip import format as fmt
 
-    return "–" if v != v else fmt.percent(v, 1)
+    return fmt.percent(v, 1)  # "–" for NaN
 
 
 def _print_summary(backtest, all_models: bool = False) -> None:

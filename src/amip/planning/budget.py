@@ -31,6 +31,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from amip.format import pct_change
+
 TITLES = {"VK": "Verwaltungskosten (VK)", "EGL": "Eingliederungsleistungen (EGL)", "total": "Gesamtbudget"}
 
 
@@ -38,8 +40,9 @@ class BudgetError(ValueError):
     """No budget data for the requested year / job center."""
 
 
-def open_warehouse(path: str | Path) -> duckdb.DuckDBPyConnection:
-    """A private in-memory connection with the warehouse attached read-only (tables by plain name)."""
+def attach_warehouse(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A private in-memory connection with the warehouse attached read-only (tables by plain name),
+    unlike :func:`amip.warehouse.store.open_warehouse`, which connects to the file itself."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"warehouse not found: {path}")
@@ -83,12 +86,6 @@ def _amounts(con, jobcenter: str, year: int, title: str) -> dict[str, float]:
     return {k: float(v) for k, v in rows if v is not None}
 
 
-def _pct(new: float | None, old: float | None) -> float | None:
-    if new is None or old is None or old == 0:
-        return None
-    return (new - old) / old * 100
-
-
 @dataclass
 class ComparisonRow:
     title: str  # VK, EGL, total
@@ -126,12 +123,12 @@ def comparison(con, year: int, jobcenter: str) -> dict:
         else:
             new, new_kind[title] = None, None
         delta = new - base if new is not None and base is not None else None
-        rows.append(ComparisonRow(title, TITLES[title], base, new, delta, _pct(new, base)))
+        rows.append(ComparisonRow(title, TITLES[title], base, new, delta, pct_change(new, base)))
     vk, egl = rows
     tb = vk.base + egl.base if vk.base is not None and egl.base is not None else None
     tn = vk.new + egl.new if vk.new is not None and egl.new is not None else None
     rows.append(ComparisonRow("total", TITLES["total"], tb, tn,
-                              tn - tb if tn is not None and tb is not None else None, _pct(tn, tb)))
+                              tn - tb if tn is not None and tb is not None else None, pct_change(tn, tb)))
     return {"year": year, "base_year": year - 1, "base_kind": base_kind, "new_kind": new_kind,
             "rows": [r.as_dict() for r in rows]}
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from amip.format import as_number
 from amip.planning.models import MEASURES, SEXES
 
 ValueMap = dict[str, dict[str, float | None]]
@@ -98,7 +99,7 @@ def actual_year(store, jobcenter: str, year: int, team: str | None = None) -> Va
             if k2 is not None:
                 integrations, elb = k2.get("numerator"), k2.get("denominator")
         lzb = lzb_jdw(counts, months, s) if counts is not None else None
-        out[s].update(integrations=_clean(integrations), elb_jdw=_clean(elb), lzb_jdw=_clean(lzb))
+        out[s].update(integrations=as_number(integrations), elb_jdw=as_number(elb), lzb_jdw=as_number(lzb))
         out[s]["quota"] = quota(out[s]["integrations"], out[s]["elb_jdw"])
     return out
 
@@ -120,17 +121,7 @@ def unit_row(store, jobcenter: str, figure: str, month: str, team: str, sex: str
     if t.empty:
         return None
     row = t.iloc[0]
-    return {"numerator": _clean(row["numerator"]), "denominator": _clean(row["denominator"])}
-
-
-def _clean(v) -> float | None:
-    if v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
+    return {"numerator": as_number(row["numerator"]), "denominator": as_number(row["denominator"])}
 
 
 def teams(store, jobcenter: str) -> list[str]:

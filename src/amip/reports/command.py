@@ -87,10 +87,10 @@ def monthly(
 
 
 def _texts_jobcenter(wh: Path, jobcenter: str | None) -> str:
-    from amip.planning.budget import open_warehouse
+    from amip.planning.budget import attach_warehouse
     from amip.reports.programme import ProgrammeError, pick_jobcenter
 
-    con = open_warehouse(wh)
+    con = attach_warehouse(wh)
     try:
         return pick_jobcenter(con, jobcenter)
     except ProgrammeError as exc:

@@ -50,7 +50,7 @@ def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=
     say = progress or (lambda _m: None)
     # With a store: its own warehouse (one import for the whole document, also when a new one
     # replaced the file meanwhile); else the file.
-    con = store.connect() if store is not None else bud.open_warehouse(warehouse)
+    con = store.connect() if store is not None else bud.attach_warehouse(warehouse)
     try:
         jc = pick_jobcenter(con, jobcenter)
         if store is None:

@@ -87,12 +87,6 @@ def month_label(month: str) -> str:
     return f"{MONTHS_DE[int(month[5:7]) - 1]} {month[:4]}"
 
 
-def _pct(new, old):
-    if new is None or old is None or old == 0:
-        return None
-    return (new - old) / old * 100
-
-
 def _n(v, d=0):
     return fmt.number(v, d)
 
@@ -145,7 +139,7 @@ class Steering:
             v = self._index.loc[(figure, sex, month)][what]
         except KeyError:
             return None
-        return None if v is None or v != v else float(v)
+        return None if fmt.is_missing(v) else float(v)
 
 
 # ---- collection ---------------------------------------------------------------------------------
@@ -160,7 +154,7 @@ def collect(warehouse: Path, year: int, jobcenter: str | None = None, *, store=N
     say = progress or (lambda _m: None)
     # With a store: its own warehouse (one import for the whole document, also when a new one
     # replaced the file meanwhile); else the file.
-    con = store.connect() if store is not None else bud.open_warehouse(warehouse)
+    con = store.connect() if store is not None else bud.attach_warehouse(warehouse)
     try:
         first, last = coverage(con)
         jc = pick_jobcenter(con, jobcenter)
@@ -216,14 +210,14 @@ def _elb_chapter(p: Programme, st: Steering, store, charts, year: int, s_first: 
             "elb_entwicklung", title, [Col("year", "Jahr", "text"), Col("value", "ELB (JDW)"),
                                        Col("change", "Veränderung zum Vorjahr in %", "pct")],
             [{"year": str(r["year"]), "value": r["value"],
-              "change": _pct(r["value"], rows[i - 1]["value"]) if i else None} for i, r in enumerate(rows)],
+              "change": fmt.pct_change(r["value"], rows[i - 1]["value"]) if i else None} for i, r in enumerate(rows)],
             caption="Quelle: eigene Berechnung aus den Leistungsdaten (Jahresdurchschnitt der Monatsbestände)")
     elb = st.get("S1", f"{prev}-12")
     before = st.get("S1", f"{prev - 1}-12")
     n_years = len(rows)
     ctx.update(
         elb_jdw_vorjahr=_n(elb), elb_jdw_vorjahr_rund=_n(round(elb / 100) * 100) if elb else "–",
-        elb_veraenderung_vorjahr=fmt.percent(_pct(elb, before)),
+        elb_veraenderung_vorjahr=fmt.percent(fmt.pct_change(elb, before)),
         elb_entwicklung_richtung=("gesunken" if elb is not None and before is not None and elb < before
                                   else "gestiegen" if elb is not None and before is not None and elb > before
                                   else "nahezu unverändert geblieben"),
@@ -295,14 +289,14 @@ def _employment_table(p: Programme, st: Steering, prev: int, first: str) -> None
     elb_now, elb_before = st.get("P1.all.all", month, what="numerator"), st.get("P1.all.all", before, what="numerator")
     rows.append({"label": "Erwerbsfähige Leistungsberechtigte (ELB) insgesamt", "count": elb_now,
                  "delta": elb_now - elb_before if has_before and elb_now is not None and elb_before is not None else None,
-                 "delta_pct": _pct(elb_now, elb_before) if has_before else None, "share": None})
+                 "delta_pct": fmt.pct_change(elb_now, elb_before) if has_before else None, "share": None})
     for label, fig in E1_ROWS:
         now, old = st.get(fig, month, what="numerator"), st.get(fig, before, what="numerator")
         if fig.endswith("unbekannt") and not now and not old:
             continue
         rows.append({"label": label, "count": now,
                      "delta": now - old if has_before and now is not None and old is not None else None,
-                     "delta_pct": _pct(now, old) if has_before else None, "share": st.get(fig, month)})
+                     "delta_pct": fmt.pct_change(now, old) if has_before else None, "share": st.get(fig, month)})
     t = ReportTable("erwerbstaetige", f"Erwerbstätige ELB – {month_label(month)}",
                     [Col("label", "Merkmal", "text"), Col("count", "Berichtsmonat"),
                      Col("delta", "Veränderung zum Vorjahresmonat absolut"), Col("delta_pct", "Veränderung in %", "pct"),
@@ -365,7 +359,7 @@ def target_tables(ist: dict, plan: dict, year: int, status: str | None,
             if sex == "all":
                 emph.add(len(rows))
             rows.append({"label": label if sex == "all" else sl, "ist": ist[sex].get(measure),
-                         "plan": plan[sex].get(measure), "change": _pct(plan[sex].get(measure), ist[sex].get(measure))})
+                         "plan": plan[sex].get(measure), "change": fmt.pct_change(plan[sex].get(measure), ist[sex].get(measure))})
     kz = ReportTable("kennzahlen", f"Kennzahlen Ist {prev} / Plan {year}",
                      [Col("label", "Kennzahlen", "text"), Col("ist", f"Ist {prev}"), Col("plan", f"Plan {year}"),
                       Col("change", "Veränderung in %", "pct")], rows, emphasis=emph,
@@ -376,7 +370,7 @@ def target_tables(ist: dict, plan: dict, year: int, status: str | None,
     lzb = ReportTable("lzb_ziel", "Bestand an Langzeitleistungsbeziehenden (LZB)",
                       [Col("label", "", "text"), Col("value", "LZB")],
                       [{"label": f"Ist {prev}", "value": lzb_ist}, {"label": f"Plan {year}", "value": lzb_plan},
-                       {"label": "Ist/Ist in %", "value": _pct(lzb_plan, lzb_ist) if lzb_plan else None}],
+                       {"label": "Ist/Ist in %", "value": fmt.pct_change(lzb_plan, lzb_ist) if lzb_plan else None}],
                       caption="LZB-Bestand im Jahresdurchschnitt (JDW der zwölf Monatsenden, S6)", row_kinds={2: "pct"})
     if status is None:
         kz.note = lzb.note = (f"Für {year} liegt noch keine Zielplanung vor. Die Plan-Spalte bleibt leer, bis der "
@@ -414,10 +408,10 @@ def _targets(p: Programme, st: Steering, store, db, year: int) -> None:
         integrationen_vorjahr=_n(ist["all"].get("integrations")), integrationen_plan=_n(plan["all"].get("integrations")),
         elb_plan=_n(plan["all"].get("elb_jdw")),
         quote_vorjahr=fmt.percent(q_ist), quote_plan=fmt.percent(q_plan),
-        quote_veraenderung=fmt.percent(_pct(q_plan, q_ist)),
+        quote_veraenderung=fmt.percent(fmt.pct_change(q_plan, q_ist)),
         lzb_vorjahr=_n(lzb_ist), lzb_plan=_n(lzb_plan),
-        lzb_veraenderung=fmt.percent(_pct(lzb_plan, lzb_ist)),
-        lzb_senkung=fmt.percent(-_pct(lzb_plan, lzb_ist)) if lzb_plan and lzb_ist else "–",
+        lzb_veraenderung=fmt.percent(fmt.pct_change(lzb_plan, lzb_ist)),
+        lzb_senkung=fmt.percent(-fmt.pct_change(lzb_plan, lzb_ist)) if lzb_plan and lzb_ist else "–",
         k1_vorjahr=fmt.percent(k1),
     )
 

@@ -20,7 +20,7 @@ class Col:
     def display(self, v) -> str:
         if self.kind == "text":
             return "" if v is None else str(v)
-        if v is None or (isinstance(v, float) and v != v):
+        if fmt.is_missing(v):
             return "–"
         if isinstance(v, str):
             return v
@@ -97,7 +97,7 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
                 kind = t.kind(i, c)
                 if kind == "text" or isinstance(v, str):
                     ws.write_string(r, j, "" if v is None else str(v))
-                elif v is None or (isinstance(v, float) and v != v):
+                elif fmt.is_missing(v):
                     ws.write_blank(r, j, None)
                 else:
                     ws.write_number(r, j, float(v), formats[kind])

@@ -153,10 +153,6 @@ def _dates(days: np.ndarray) -> pa.Array:
                     mask=mask if mask.any() else None).cast(pa.date32())
 
 
-def _ids(prefix: str, num: np.ndarray, width: int) -> np.ndarray:
-    return np.char.add(prefix, np.char.zfill(num.astype(str), width))
-
-
 def _light_tables(sim, first: int, last: int, rng: np.random.Generator, code: str) -> dict[str, pa.Table]:
     """The tables of :func:`amip.synth.tables.build_tables` without the casework tables (caseload,
     proposals, case_events), sorted on numbers instead of strings: the cheap path of big presets.
@@ -166,17 +162,14 @@ def _light_tables(sim, first: int, last: int, rng: np.random.Generator, code: st
     from amip.synth.casework import budget, indicators
     from amip.synth.model import KINDS, PROGNOSIS
     from amip.synth.months import first_day, last_day, month_text
-    from amip.synth.tables import OPEN, clip_spells
+    from amip.synth.tables import OPEN, clip_spells, draw_ids
 
     params, pop = sim.params, sim.pop
     jc = str(params["meta"]["jobcenter_id"])
     lo, hi = first_day(first), last_day(last)
     s_person, s_bg, s_start, s_end, s_sp, known = clip_spells(sim, lo, hi)
     persons = np.flatnonzero(known)
-    pid_num = rng.permutation(pop.n_persons) + 1
-    bid_num = rng.permutation(pop.n_bg) + 1
-    pid = _ids(f"{code}P", pid_num, 7)
-    bid = _ids(f"{code}B", bid_num, 7)
+    pid_num, bid_num, pid, bid = draw_ids(rng, pop.n_persons, pop.n_bg, (f"{code}P", f"{code}B"), (1, 1), 7)
 
     t: dict[str, pa.Table] = {}
     t["dataset"] = pa.table({"first_month": [month_text(first)], "last_month": [month_text(last)]})

@@ -46,6 +46,22 @@ def clip_spells(sim: Simulation, lo: int, hi: int):
     return sp["person"][keep], sp["bg"][keep], s_start, s_end, sp["single_parent"][keep], known
 
 
+def draw_ids(rng: np.random.Generator, n_persons: int, n_bg: int, prefixes: tuple[str, str] = ("EE", "BG"),
+             first: tuple[int, int] = (1_000_001, 100_001), width: int = 0):
+    """Pseudonymous person and BG ids in a random order: the numbers ``first, first + 1, ...``
+    permuted (persons, then BGs: the order of the draws is part of the output) and written as
+    prefix + digits, zero-padded to ``width``. Returns (person numbers, BG numbers, person ids,
+    BG ids), indexed by the simulation's person and BG index."""
+    pid_num = rng.permutation(n_persons) + first[0]
+    bid_num = rng.permutation(n_bg) + first[1]
+    return pid_num, bid_num, _id_text(prefixes[0], pid_num, width), _id_text(prefixes[1], bid_num, width)
+
+
+def _id_text(prefix: str, num: np.ndarray, width: int) -> np.ndarray:
+    digits = num.astype(str)
+    return np.char.add(prefix, np.char.zfill(digits, width) if width else digits)
+
+
 def build_tables(sim: Simulation, first: int, last: int, rng: np.random.Generator) -> dict[str, pa.Table]:
     params, pop = sim.params, sim.pop
     jc = str(params["meta"]["jobcenter_id"])
@@ -54,10 +70,7 @@ def build_tables(sim: Simulation, first: int, last: int, rng: np.random.Generato
     # ---- ELB spells ------------------------------------------------------------------------------
     s_person, s_bg, s_start, s_end, s_sp, known = clip_spells(sim, lo, hi)
     persons = np.flatnonzero(known)
-    pid_num = rng.permutation(pop.n_persons) + 1_000_001
-    bid_num = rng.permutation(pop.n_bg) + 100_001
-    pid = np.char.add("EE", pid_num.astype(str))
-    bid = np.char.add("BG", bid_num.astype(str))
+    pid_num, bid_num, pid, bid = draw_ids(rng, pop.n_persons, pop.n_bg)
 
     tables: dict[str, pa.Table] = {}
     tables["dataset"] = pa.table({"first_month": [month_text(first)], "last_month": [month_text(last)]})
