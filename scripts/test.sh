@@ -31,6 +31,7 @@ gate() {
 
 if [[ $gates == 1 ]]; then
     gate "ruff check src tests" .venv/bin/ruff check src tests
+    gate "ruff format --check src tests" .venv/bin/ruff format --check src tests
     gate "mypy src/amip" .venv/bin/mypy
 fi
 echo "== gate: pytest"

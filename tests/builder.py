@@ -46,8 +46,15 @@ class DataSet:
     rows: dict[str, list[list[str]]] = field(default_factory=lambda: {k: [] for k in COLUMNS})
     flags: dict[str, list[str]] = field(default_factory=dict)  # person_id -> the three person flags
 
-    def person(self, pid: str, sex: str, birth: str | dt.date = "1980-01-01", severely_disabled: bool | None = None,
-               refugee: bool | None = None, vocational_qualification: bool | None = None) -> DataSet:
+    def person(
+        self,
+        pid: str,
+        sex: str,
+        birth: str | dt.date = "1980-01-01",
+        severely_disabled: bool | None = None,
+        refugee: bool | None = None,
+        vocational_qualification: bool | None = None,
+    ) -> DataSet:
         """A person; the optional flag columns are written only when some person has a flag set."""
         self.rows["persons"].append([pid, sex, d(birth)])
         if (severely_disabled, refugee, vocational_qualification) != (None, None, None):
@@ -60,8 +67,9 @@ class DataSet:
 
     def job(self, pid, kind, start, end=None, accompanied=False, gross=None) -> DataSet:
         """An employment spell; ``gross_eur`` is written only when some spell has it."""
-        self.rows["employment_spells"].append([pid, kind, d(start), d(end), str(accompanied).lower(),
-                                               "" if gross is None else str(gross)])
+        self.rows["employment_spells"].append(
+            [pid, kind, d(start), d(end), str(accompanied).lower(), "" if gross is None else str(gross)]
+        )
         return self
 
     def measure(self, pid, jc, instrument, start, end=None, cost="") -> DataSet:
@@ -81,8 +89,16 @@ class DataSet:
         return self
 
     def proposal(self, proposal_id, pid, date, outcome, employer_size=None, staffing_agency=False) -> DataSet:
-        self.rows["proposals"].append([proposal_id, pid, d(date), "" if employer_size is None else str(employer_size),
-                                       str(staffing_agency).lower(), outcome])
+        self.rows["proposals"].append(
+            [
+                proposal_id,
+                pid,
+                d(date),
+                "" if employer_size is None else str(employer_size),
+                str(staffing_agency).lower(),
+                outcome,
+            ]
+        )
         return self
 
     def budget(self, jc, year, title, kind, amount, instrument=None) -> DataSet:
@@ -155,8 +171,9 @@ runner = CliRunner()
 def run_kpi(ds: DataSet, tmp: Path, first: str, last: str, engine: str = "duckdb", skip=()) -> Figures:
     data = ds.write(tmp / "data", skip=skip)
     out = tmp / "figures.csv"
-    res = runner.invoke(app, ["kpi", "--data", str(data), "--from", first, "--to", last,
-                              "--out", str(out), "--engine", engine])
+    res = runner.invoke(
+        app, ["kpi", "--data", str(data), "--from", first, "--to", last, "--out", str(out), "--engine", engine]
+    )
     assert res.exit_code == 0, res.output
     return Figures(out)
 

@@ -22,9 +22,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder import DataSet, runner, import_into
-
 from amip.cli import app
+from builder import DataSet, import_into, runner
 
 PASSWORD = "ein-langes-test-passwort"
 # (user name, role, team, caseworker)
@@ -76,8 +75,9 @@ def csrf_of(html: str) -> str:
 
 def login(client, name: str, password: str = PASSWORD):
     r = client.get("/login")
-    return client.post("/login", data={"username": name, "password": password, "csrf_token": csrf_of(r.text)},
-                       follow_redirects=False)
+    return client.post(
+        "/login", data={"username": name, "password": password, "csrf_token": csrf_of(r.text)}, follow_redirects=False
+    )
 
 
 @dataclass

@@ -22,11 +22,11 @@ to one worker; worksteal is what makes this order pay.)
 from __future__ import annotations
 
 import pytest
-from state_db import factory, pg_database, postgres_server, state_url  # noqa: F401  (fixtures)
 
 # The suite composes the figure cache as the application does (amip.cockpit.app, the CLI): with the
 # forecast tables, whose cache extension registers on import (amip.figures.store.register_extension).
 import amip.forecast  # noqa: F401, E402
+from state_db import factory, pg_database, postgres_server, state_url  # noqa: F401  (fixtures)
 
 POSTGRES_FIXTURES = {"postgres_server", "pg_database"}
 LONG_MARKERS = ("slow", "spark", "browser")
@@ -43,8 +43,9 @@ def _uses_postgres(item: pytest.Item) -> bool:
 
 def _uses_browser(item: pytest.Item) -> bool:
     module = getattr(item, "module", None)
-    return module is not None and any(getattr(v, "__module__", None) == "browser_kit"
-                                      for v in vars(module).values() if callable(v))
+    return module is not None and any(
+        getattr(v, "__module__", None) == "browser_kit" for v in vars(module).values() if callable(v)
+    )
 
 
 def _uses_spark(item: pytest.Item) -> bool:
@@ -61,8 +62,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
         if _uses_spark(item):
             item.add_marker(pytest.mark.spark)
-    long_modules = {item.nodeid.split("::")[0] for item in items
-                    if any(item.get_closest_marker(m) for m in LONG_MARKERS)}
+    long_modules = {
+        item.nodeid.split("::")[0] for item in items if any(item.get_closest_marker(m) for m in LONG_MARKERS)
+    }
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in long_modules)  # stable: False first
 
 
@@ -120,13 +122,14 @@ def cockpit_factory():
     import dataclasses
     from contextlib import ExitStack
 
-    from cockpit_fixture import add_users
     from fastapi.testclient import TestClient
 
     from amip.cockpit.app import create_app
     from amip.cockpit.settings import Settings
+    from cockpit_fixture import add_users
 
     with ExitStack() as running:
+
         def make(warehouse, store=None, users: bool = True, **settings):
             if users:
                 add_users(warehouse)

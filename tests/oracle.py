@@ -89,8 +89,13 @@ class Oracle:
         and no row of p at j covers s - 1; two rows starting on the same day are one pair."""
         out = set()
         for p, jj, s, e, _ in self.spells:
-            if jj == j and month_of(s) == m and not any(
-                    covers(s2, e2, s - dt.timedelta(days=1)) for p2, j2, s2, e2, _ in self.spells if p2 == p and j2 == j):
+            if (
+                jj == j
+                and month_of(s) == m
+                and not any(
+                    covers(s2, e2, s - dt.timedelta(days=1)) for p2, j2, s2, e2, _ in self.spells if p2 == p and j2 == j
+                )
+            ):
                 out.add((p, s))
         return out
 
@@ -98,8 +103,14 @@ class Oracle:
         """The exits from j in m as status changes (person, day e + 1)."""
         out = set()
         for p, jj, s, e, _ in self.spells:
-            if jj == j and e is not None and month_of(e + dt.timedelta(days=1)) == m and not any(
-                    covers(s2, e2, e + dt.timedelta(days=1)) for p2, j2, s2, e2, _ in self.spells if p2 == p and j2 == j):
+            if (
+                jj == j
+                and e is not None
+                and month_of(e + dt.timedelta(days=1)) == m
+                and not any(
+                    covers(s2, e2, e + dt.timedelta(days=1)) for p2, j2, s2, e2, _ in self.spells if p2 == p and j2 == j
+                )
+            ):
                 out.add((p, e + dt.timedelta(days=1)))
         return out
 
@@ -180,8 +191,9 @@ class Oracle:
         r["K2E2"] = quota(pub if int_ok else None, mean_stock)
 
         k2e3_months = [month_add(M, -k) for k in range(17, 5, -1)]
-        k2e3_ok = self.cov(M) and all(self.cov(m) and self.cov(month_add(m, -1)) and self.cov(month_add(m, -2))
-                                      for m in k2e3_months)
+        k2e3_ok = self.cov(M) and all(
+            self.cov(m) and self.cov(month_add(m, -1)) and self.cov(month_add(m, -2)) for m in k2e3_months
+        )
         n_svb = n_cont = 0
         for m in k2e3_months:
             for p in keep(self.integrated(j, m, {"svb"})):
@@ -201,8 +213,11 @@ class Oracle:
         r["K3E1"] = quota(lzb_ints if lzb_int_ok else None, mean_lzb)
         if self.dur_ok(M):
             now = lzb(M)
-            active = {p for p in now if any(pp == p and ins in ACTIVE and covers(s, e, st(M))
-                                            for pp, ins, s, e in self.measures)}
+            active = {
+                p
+                for p in now
+                if any(pp == p and ins in ACTIVE and covers(s, e, st(M)) for pp, ins, s, e in self.measures)
+            }
             r["K3E2"] = quota(len(active), len(now))
         else:
             r["K3E2"] = (None, None, None)
@@ -211,6 +226,7 @@ class Oracle:
         # anywhere at ST(m) (a move between job centers while LZB is no LZB flow).
         anyw = lambda m: keep(self.lzb_any(st(m)))  # noqa: E731
         r["K3E3"] = averaged([(len(lzb(m) - anyw(month_add(m, -1))), len(lzb(m))) for m in win], lzb_flow_ok)
-        r["K3E4"] = averaged([(len(lzb(month_add(m, -1)) - anyw(m)), len(lzb(month_add(m, -1)))) for m in win],
-                             lzb_flow_ok)
+        r["K3E4"] = averaged(
+            [(len(lzb(month_add(m, -1)) - anyw(m)), len(lzb(month_add(m, -1)))) for m in win], lzb_flow_ok
+        )
         return r

@@ -79,13 +79,18 @@ def _run_as() -> _RunAs:
             continue
     name = RUN_AS_CANDIDATES[-1]
     useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-    result = subprocess.run([useradd, "--system", "--no-create-home", "--user-group",
-                             "--shell", "/usr/sbin/nologin", name], capture_output=True, text=True)
+    result = subprocess.run(
+        [useradd, "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", name],
+        capture_output=True,
+        text=True,
+    )
     try:  # another xdist worker may have created it a moment earlier
         entry = pwd.getpwnam(name)
     except KeyError:
-        pytest.fail(f"running as root and could not create a user for PostgreSQL: "
-                    f"{result.stderr.strip() or result.returncode}", pytrace=False)
+        pytest.fail(
+            f"running as root and could not create a user for PostgreSQL: {result.stderr.strip() or result.returncode}",
+            pytrace=False,
+        )
     return _RunAs(entry.pw_uid, entry.pw_gid, name)
 
 
@@ -114,11 +119,20 @@ class _Cluster:
         }
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([str(self.bindir / args[0]), *args[1:]], cwd=self.root, env=self.env,
-                                capture_output=True, text=True, timeout=180, **self.run_as.kwargs())
+        result = subprocess.run(
+            [str(self.bindir / args[0]), *args[1:]],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            **self.run_as.kwargs(),
+        )
         if check and result.returncode != 0:
-            pytest.fail(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-                        f"\n{self._log_tail()}", pytrace=False)
+            pytest.fail(
+                f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n{self._log_tail()}",
+                pytrace=False,
+            )
         return result
 
     def _log_tail(self) -> str:
@@ -128,8 +142,18 @@ class _Cluster:
             return ""
 
     def start(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-U", PG_SUPERUSER, "--auth=trust", "--encoding=UTF8",
-                  "--locale=C", "--no-sync", "--no-instructions")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            PG_SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        )
         for attempt in range(5):  # the free port may be taken by another worker before we bind it
             self.port = _free_port()
             with open(self.data / "postgresql.conf", "a") as conf:  # later lines win
@@ -139,13 +163,15 @@ class _Cluster:
                     "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
                     "max_connections = 50\nshared_buffers = 32MB\n"
                 )
-            result = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "120",
-                               "start", check=False)
+            result = self._run(
+                "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "120", "start", check=False
+            )
             if result.returncode == 0:
                 return
             if "already in use" not in self.log.read_text(errors="replace") or attempt == 4:
-                pytest.fail(f"PostgreSQL did not start:\n{result.stdout}\n{result.stderr}\n{self._log_tail()}",
-                            pytrace=False)
+                pytest.fail(
+                    f"PostgreSQL did not start:\n{result.stdout}\n{result.stderr}\n{self._log_tail()}", pytrace=False
+                )
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -163,8 +189,9 @@ def _admin_execute(server_url: str, *statements: str) -> None:
     from sqlalchemy.engine import make_url
 
     url = make_url(server_url)
-    with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname="postgres",
-                         autocommit=True, connect_timeout=30) as conn:
+    with psycopg.connect(
+        host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True, connect_timeout=30
+    ) as conn:
         for statement in statements:
             conn.execute(statement)
 

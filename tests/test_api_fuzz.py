@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from cockpit_fixture import add_users, login, make_warehouse
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
@@ -18,9 +17,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from amip.cockpit.app import create_app
+from amip.cockpit.auth import SESSION_COOKIE
 from amip.cockpit.settings import Settings
 from amip.figures.store import FigureStore
-from amip.cockpit.auth import SESSION_COOKIE
+from cockpit_fixture import add_users, login, make_warehouse
 
 pytestmark = pytest.mark.slow
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
@@ -42,24 +42,31 @@ def cockpit(tmp_path_factory):
 @pytest.fixture(scope="module")
 def api_schema(cockpit):
     # The document needs a login (docs/security.md): fetched with the controlling user's cookie.
-    return schemathesis.openapi.from_asgi("/openapi.json", cockpit,
-                                          headers={"Cookie": f"{SESSION_COOKIE}={cockpit.state.fuzz_cookie}"}
-                                          ).include(path_regex=r"^/api/")
+    return schemathesis.openapi.from_asgi(
+        "/openapi.json", cockpit, headers={"Cookie": f"{SESSION_COOKIE}={cockpit.state.fuzz_cookie}"}
+    ).include(path_regex=r"^/api/")
 
 
 # Schemathesis' own pytest integration (``schema.parametrize()`` on a fixture-loaded schema) fails
 # with pytest 9 ("'Function' object has no attribute '_nodeid'", schemathesis 4.32), so the cases
 # come from each operation's Hypothesis strategy instead; the next test keeps OPERATIONS complete.
-OPERATIONS = [("GET", "/api/health"), ("GET", "/api/jobcenters"), ("GET", "/api/figures"),
-              ("GET", "/api/figures/{figure}/units")]
+OPERATIONS = [
+    ("GET", "/api/health"),
+    ("GET", "/api/jobcenters"),
+    ("GET", "/api/figures"),
+    ("GET", "/api/figures/{figure}/units"),
+]
 # (operation, variant, examples); at most 100 examples per operation. "K2" fixes the figure to one
 # that exists, so that the other parameters reach the code behind the look-up (a random figure id
 # ends in a 404 almost always); "negative" sends values the schema forbids (expected: 4xx).
 RUNS = [
     ("GET /api/health", "positive", 10),
     ("GET /api/jobcenters", "positive", 10),  # no parameters: nothing to vary
-    ("GET /api/figures", "positive", 30), ("GET /api/figures", "K2", 40), ("GET /api/figures", "negative", 30),
-    ("GET /api/figures/{figure}/units", "positive", 30), ("GET /api/figures/{figure}/units", "K2", 40),
+    ("GET /api/figures", "positive", 30),
+    ("GET /api/figures", "K2", 40),
+    ("GET /api/figures", "negative", 30),
+    ("GET /api/figures/{figure}/units", "positive", 30),
+    ("GET /api/figures/{figure}/units", "K2", 40),
     ("GET /api/figures/{figure}/units", "negative", 30),
 ]
 
@@ -87,8 +94,9 @@ def test_api_has_no_server_errors_and_keeps_its_schema(api_schema, cockpit, op, 
     statuses = []
 
     @given(case=_strategy(operation, variant))
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     def fuzz(case):
         response = case.call(cookies=cookies)
         statuses.append(response.status_code)

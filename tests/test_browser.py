@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from browser_kit import chromium, serving, shot, text
-from builder import runner
-from cockpit_fixture import PASSWORD, USERS, add_users, make_warehouse
 
 from amip.cli import app as cli
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
 from amip.state import audit
+from browser_kit import chromium, serving, shot, text
+from builder import runner
+from cockpit_fixture import PASSWORD, USERS, add_users, make_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -51,8 +51,9 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     db = make_warehouse(tmp)
     add_users(db)
-    res = runner.invoke(cli, ["users", "add", LOCK_USER, "--role", "controlling", "--db", str(db)],
-                        input=PASSWORD + "\n")
+    res = runner.invoke(
+        cli, ["users", "add", LOCK_USER, "--role", "controlling", "--db", str(db)], input=PASSWORD + "\n"
+    )
     assert res.exit_code == 0, res.output
     application = create_app(Settings.from_env(db))
     with serving(application) as url:
@@ -67,8 +68,9 @@ def browser():
 
 @pytest.fixture
 def context(browser, server):
-    ctx = browser.new_context(base_url=server.url, accept_downloads=True, locale="de-DE",
-                              viewport={"width": 1280, "height": 900})
+    ctx = browser.new_context(
+        base_url=server.url, accept_downloads=True, locale="de-DE", viewport={"width": 1280, "height": 900}
+    )
     ctx.set_default_timeout(15_000)
     yield ctx
     ctx.close()
@@ -117,6 +119,7 @@ def de_float(s: str) -> float:
 
 # ---- 1. a controller's walk through the cockpit ----------------------------------------------------
 
+
 def test_controlling_walks_through_login_figure_drilldown_download_logout(page, server):
     page.goto("/login")
     shot(page, "login")
@@ -139,7 +142,7 @@ def test_controlling_walks_through_login_figure_drilldown_download_logout(page, 
     now = page.locator("section[aria-labelledby=now-h]")
     assert text(now.locator("h2")) == "12/2022"
     total = now.locator(".values > div", has=page.locator("dt", has_text="Insgesamt"))
-    assert text(total.locator("dd")) == "29,3 %"          # 1 / (41/12) = 29,268 %
+    assert text(total.locator("dd")) == "29,3 %"  # 1 / (41/12) = 29,268 %
     hist = page.locator("section[aria-labelledby=hist-h] table")
     row = next(r for r in table_rows(hist) if r[0] in ("2022-12", "12/2022"))
     assert row[column_of(hist, "Insgesamt")] == "29,3"
@@ -153,8 +156,8 @@ def test_controlling_walks_through_login_figure_drilldown_download_logout(page, 
     assert page.url.endswith("/kennzahl/K2"), "the breakdown is swapped in, not a new page"
     by_team = {r[0]: r for r in table_rows(units.locator("table"))}
     assert set(by_team) == {"T1", "T2"}
-    assert by_team["T1"][-1] == "35,3"                       # 1 / (34/12)
-    assert by_team["T2"][-1] == "0,0"                        # 0 / (7/12)
+    assert by_team["T1"][-1] == "35,3"  # 1 / (34/12)
+    assert by_team["T2"][-1] == "0,0"  # 0 / (7/12)
     shot(page, "kennzahl")
 
     # drill-down: the numerator "1" of 11/2022 leads to the person behind it
@@ -178,8 +181,10 @@ def test_controlling_walks_through_login_figure_drilldown_download_logout(page, 
     server.person_views.append(("co", "export_csv"))
     assert info.value.suggested_filename.endswith(".csv")
     rows = read_csv(info.value)
-    assert rows == [["Pseudonym", "Altersgruppe", "Geschlecht", "Geschäftsstelle", "Team", "Integrationsprognose"],
-                    ["p4", "25 bis unter 55", "männlich", "Herzberg", "T1", "marktnah"]]
+    assert rows == [
+        ["Pseudonym", "Altersgruppe", "Geschlecht", "Geschäftsstelle", "Team", "Integrationsprognose"],
+        ["p4", "25 bis unter 55", "männlich", "Herzberg", "T1", "marktnah"],
+    ]
 
     # back to K2: the figure page keeps the month the user drilled into
     page.get_by_role("link", name="Zurück zu K2").click()
@@ -260,6 +265,7 @@ def test_an_ifk_sees_only_the_own_caseload_even_with_an_edited_url(page, server)
 
 # ---- 3. lock-out ---------------------------------------------------------------------------------
 
+
 def test_five_wrong_passwords_lock_the_account(page, server):
     for attempt in range(5):
         log_in(page, LOCK_USER, "falsches-passwort-123")
@@ -283,6 +289,7 @@ def test_five_wrong_passwords_lock_the_account(page, server):
 
 
 # ---- 4. the audit log holds every person-level view made on this server ---------------------------
+
 
 def test_the_audit_log_lists_every_person_level_view_of_these_tests(browser, page, server):
     # Each person-role user opens a person list here; the other tests of this module that ran on
@@ -310,8 +317,11 @@ def test_the_audit_log_lists_every_person_level_view_of_these_tests(browser, pag
     assert {u for u, a in expected if a == "view"} == {"co", "tl", "ifk", "ifk2"}
 
     with server.app.state.sessions.begin() as db:
-        logged = Counter((e.user_name, e.action) for e in audit.entries(db, limit=100_000)
-                         if e.action == "view" or e.action.startswith("export_"))
+        logged = Counter(
+            (e.user_name, e.action)
+            for e in audit.entries(db, limit=100_000)
+            if e.action == "view" or e.action.startswith("export_")
+        )
     assert logged == expected
 
 

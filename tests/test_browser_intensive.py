@@ -20,16 +20,17 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+
+from amip.cli import app as cli
+from amip.cockpit.app import create_app
+from amip.cockpit.settings import Settings
 from browser_kit import chromium, serving, shot, text
 from builder import runner
 from cockpit_fixture import PASSWORD, add_users
 from test_intensive_care import dataset
 
-from amip.cli import app as cli
-from amip.cockpit.app import create_app
-from amip.cockpit.settings import Settings
-
 pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -126,8 +127,10 @@ def test_ifk_takes_a_customer_records_two_meetings_and_sees_the_reminder(browser
         _log_in(page, "tl")
         page.goto("/intensivbetreuung")
         status = [[text(td) for td in r.locator("td").all()] for r in page.locator("#teamstand tbody tr").all()]
-        assert status == [["c1", "T1", "1", "1 von 5", "2", "2", "100,0", "1"],
-                          ["c2", "T1", "0", "0 von 5", "0", "0", "–", "0"]]   # c2 of the team, no place yet
+        assert status == [
+            ["c1", "T1", "1", "1 von 5", "2", "2", "100,0", "1"],
+            ["c2", "T1", "0", "0 von 5", "0", "0", "–", "0"],
+        ]  # c2 of the team, no place yet
         assert "b637" not in text(page.locator("main"))
         assert "keine kausale" in text(page.locator(".caveat")).lower()
         shot(page, "intensiv_team")

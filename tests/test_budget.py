@@ -4,10 +4,10 @@ the second labour market and the spending of measures placed in time (hand-made 
 from __future__ import annotations
 
 import pytest
-from builder import DataSet, import_into
 
 from amip import format as fmt
 from amip.planning import budget
+from builder import DataSet, import_into
 
 
 def budget_dataset() -> DataSet:
@@ -82,7 +82,11 @@ def test_egl_plan_shares_and_second_labour_market(con):
     # 3.000.000 / 5.694.095 = 52,686 %
     assert fmt.percent(shares["FBW"]) == "52,7"
     assert dict(zip(plan["instrument"], plan["second_labour_market"])) == {
-        "FBW": False, "MAT": False, "AGH": True, "TAM": True}
+        "FBW": False,
+        "MAT": False,
+        "AGH": True,
+        "TAM": True,
+    }
     # AGH + TAM = 800.000 / 5.694.095 = 14,0497 %
     assert fmt.percent(budget.second_labour_market_share(plan)) == "14,0"
 
@@ -90,9 +94,15 @@ def test_egl_plan_shares_and_second_labour_market(con):
 def test_spending_spread_over_the_days_of_participation(con):
     s = budget.spending(con, 2021, "J1")
     got = {(r.month, r.instrument): round(r.amount, 6) for r in s.itertuples()}
-    assert got == {("2021-01", "FBW"): 3100, ("2021-02", "FBW"): 2800, ("2021-03", "FBW"): 3100,
-                   ("2021-06", "AGH"): 1500, ("2021-07", "AGH"): 1500, ("2021-01", "MAT"): 1500,
-                   ("2021-08", "VB"): 200}
+    assert got == {
+        ("2021-01", "FBW"): 3100,
+        ("2021-02", "FBW"): 2800,
+        ("2021-03", "FBW"): 3100,
+        ("2021-06", "AGH"): 1500,
+        ("2021-07", "AGH"): 1500,
+        ("2021-01", "MAT"): 1500,
+        ("2021-08", "VB"): 200,
+    }
     summary = budget.spending_summary(con, 2021, "J1")
     # total 9000 + 3000 + 1500 + 200 = 13.700; first half 9000 + 1500 (AGH Jun) + 1500 (MAT Jan) = 12.000
     assert summary["total"] == pytest.approx(13700)
@@ -119,11 +129,11 @@ def test_no_budget_table(tmp_path):
 
 
 def test_budget_page_shows_the_tables_and_downloads(tmp_path):
-    from cockpit_fixture import add_users, login
     from fastapi.testclient import TestClient
 
     from amip.cockpit.app import create_app
     from amip.cockpit.settings import Settings
+    from cockpit_fixture import add_users, login
 
     db = import_into(budget_dataset(), tmp_path)
     add_users(db)
@@ -149,4 +159,4 @@ def test_budget_page_shows_the_tables_and_downloads(tmp_path):
         assert rows["MAT"] == [1500, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1500]
         assert rows["VB"] == [0, 0, 0, 0, 0, 0, 0, 200, 0, 0, 0, 0, 200]
         assert rows["Summe"] == [4600, 2800, 3100, 0, 0, 1500, 1500, 200, 0, 0, 0, 0, 13700]
-        assert list(rows) == ["FBW", "AGH", "MAT", "VB", "Summe"]   # largest sum first
+        assert list(rows) == ["FBW", "AGH", "MAT", "VB", "Summe"]  # largest sum first

@@ -9,7 +9,6 @@ import re
 
 import openpyxl
 import pytest
-from cockpit_fixture import PASSWORD, add_users, csrf_of, login
 from fastapi.testclient import TestClient
 
 from amip import format as fmt
@@ -17,6 +16,7 @@ from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
 from amip.figures.store import FigureStore, cache_path
 from amip.state import audit
+from cockpit_fixture import PASSWORD, add_users, csrf_of, login
 
 K2_J1 = 1 / (41 / 12) * 100  # 1 integration (p4, 2022-11) over the mean stock 41/12 of 2022
 K2_T1 = 1 / (34 / 12) * 100  # team T1: stock 3 in Jan-Oct (p1, p2, p4), 2 in Nov-Dec
@@ -66,7 +66,10 @@ def test_monthly_parts_name_the_counts_behind_a_figure(store):
     assert parts["2022-11"]["numerator"] == 1 and parts["2022-10"]["numerator"] == 0
     assert [parts[f"2022-{m:02d}"]["denominator"] for m in range(1, 13)] == [3] * 5 + [4] * 5 + [3] * 2
     k1e2 = store.monthly_parts("J1", "K1E2", "2022-12")
-    assert [(r["month"], r["numerator"], r["denominator"]) for r in k1e2] == [("2021-12", None, 3), ("2022-12", 3, None)]
+    assert [(r["month"], r["numerator"], r["denominator"]) for r in k1e2] == [
+        ("2021-12", None, 3),
+        ("2022-12", 3, None),
+    ]
 
 
 def test_ranking_puts_the_favourable_value_first(store):
@@ -102,7 +105,7 @@ def client(warehouse, state_url, monkeypatch):
 def test_pages_show_german_numbers(client):
     assert login(client, "co").status_code == 303
     html = client.get("/kennzahl/K2?jc=J1&month=2022-12").text
-    assert "29,3&nbsp;%" in html                        # 29,268 ... rounded for display only
+    assert "29,3&nbsp;%" in html  # 29,268 ... rounded for display only
     assert re.search(r"<td class=\"count\">3,4</td>", html)  # mean stock 41/12 = 3,41...
     overview = client.get("/?jc=J1&month=2022-12").text
     assert "Jobcenter J1, 12/2022" in overview
@@ -134,8 +137,9 @@ def test_login_session_cookie_and_headers(client):
 
 def test_login_needs_the_form_token(client):
     client.get("/login")
-    r = client.post("/login", data={"username": "co", "password": PASSWORD, "csrf_token": "forged"},
-                    follow_redirects=False)
+    r = client.post(
+        "/login", data={"username": "co", "password": PASSWORD, "csrf_token": "forged"}, follow_redirects=False
+    )
     assert r.status_code == 403 and "amip_session" not in r.headers.get("set-cookie", "")
 
 
@@ -156,8 +160,16 @@ def test_forms_without_csrf_token_change_nothing(client):
 def test_admin_adds_a_user_who_can_log_in(client):
     login(client, "adm")
     token = csrf_of(client.get("/admin/benutzer").text)
-    r = client.post("/admin/benutzer", data={"name": "neu", "role": "ifk", "caseworker_id": "c3",
-                                             "password": "ein-neues-passwort", "csrf_token": token})
+    r = client.post(
+        "/admin/benutzer",
+        data={
+            "name": "neu",
+            "role": "ifk",
+            "caseworker_id": "c3",
+            "password": "ein-neues-passwort",
+            "csrf_token": token,
+        },
+    )
     assert r.status_code == 200 and "neu" in r.text
     other = TestClient(client.app)
     assert login(other, "neu", "ein-neues-passwort").status_code == 303
@@ -170,8 +182,15 @@ def test_logout_and_password_change_end_sessions(client):
     second = TestClient(client.app)
     login(second, "tl")
     token = csrf_of(client.get("/konto").text)
-    r = client.post("/konto/passwort", data={"old_password": PASSWORD, "new_password": "ein-anderes-passwort",
-                                             "new_password_again": "ein-anderes-passwort", "csrf_token": token})
+    r = client.post(
+        "/konto/passwort",
+        data={
+            "old_password": PASSWORD,
+            "new_password": "ein-anderes-passwort",
+            "new_password_again": "ein-anderes-passwort",
+            "csrf_token": token,
+        },
+    )
     assert r.status_code == 200 and "Das Passwort wurde geändert" in r.text
     assert second.get("/", follow_redirects=False).status_code == 303  # the other session ended
     token = csrf_of(client.get("/konto").text)
@@ -186,9 +205,9 @@ def test_person_views_are_audited_in_the_state_database(client):
     with client.app.state.sessions.begin() as db:
         views = audit.entries(db, action="view")
     assert [(e.user_name, e.persons, e.list_name) for e in views] == [
-        ("co", 2, "Langzeitleistungsbeziehende am Monatsende 2022-12, Jobcenter J1, Insgesamt")]
+        ("co", 2, "Langzeitleistungsbeziehende am Monatsende 2022-12, Jobcenter J1, Insgesamt")
+    ]
     from sqlalchemy import exc, text
 
     with pytest.raises(exc.DBAPIError), client.app.state.sessions.begin() as db:
-
         db.execute(text("DELETE FROM audit_log"))

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from cockpit_fixture import USERS, csrf_of, login
 from fastapi.testclient import TestClient
 
 from amip.state import audit
 from amip.state.db import open_state
+from cockpit_fixture import USERS, csrf_of, login
 
 # Expected status per role: anonymous, geschaeftsfuehrung, controlling, teamleitung, ifk, admin.
 # 303 for anonymous pages is the redirect to /login; the API answers 401 instead.
@@ -176,9 +176,9 @@ def _ids(client, query: str) -> list[str]:
 def test_person_scopes_follow_the_caseload_at_the_stichtag(cockpit):
     stock = "count=stock&month=2022-12&jc=J1"
     assert _ids(client_as(cockpit, "co"), stock) == ["p1", "p2", "p3"]
-    assert _ids(client_as(cockpit, "tl"), stock) == ["p1", "p2"]          # team T1
-    assert _ids(client_as(cockpit, "ifk"), stock) == ["p1"]               # caseworker c1
-    assert _ids(client_as(cockpit, "ifk2"), stock) == ["p2"]              # caseworker c2
+    assert _ids(client_as(cockpit, "tl"), stock) == ["p1", "p2"]  # team T1
+    assert _ids(client_as(cockpit, "ifk"), stock) == ["p1"]  # caseworker c1
+    assert _ids(client_as(cockpit, "ifk2"), stock) == ["p2"]  # caseworker c2
     # p4's integration in 2022-11 takes its attributes at ST(2022-10): then with c1 in team T1.
     ints = "count=int&month=2022-11&jc=J1"
     assert _ids(client_as(cockpit, "co"), ints) == ["p4"]
@@ -201,9 +201,9 @@ def test_person_list_shows_attributes_at_the_stichtag(cockpit):
     rows = [ln.split(";") for ln in r.content.decode("utf-8-sig").splitlines()]
     assert rows[0] == ["Pseudonym", "Altersgruppe", "Geschlecht", "Geschäftsstelle", "Team", "Integrationsprognose"]
     assert rows[1:] == [
-        ["p1", "25 bis unter 55", "weiblich", "Herzberg", "T1", "marktnah"],       # 32 years on 2022-12-31
-        ["p2", "55 und älter", "männlich", "Herzberg", "T1", "nicht marktnah"],    # 62
-        ["p3", "15 bis unter 25", "weiblich", "Finsterwalde", "T2", ""],           # 22, no prognosis
+        ["p1", "25 bis unter 55", "weiblich", "Herzberg", "T1", "marktnah"],  # 32 years on 2022-12-31
+        ["p2", "55 und älter", "männlich", "Herzberg", "T1", "nicht marktnah"],  # 62
+        ["p3", "15 bis unter 25", "weiblich", "Finsterwalde", "T2", ""],  # 22, no prognosis
     ]
 
 
@@ -217,7 +217,11 @@ def test_every_person_level_view_and_export_is_audited(cockpit):
     client_as(cockpit, "gf").get("/personen?count=stock&month=2022-12&jc=J1")  # refused: not logged as a view
     with sessions.begin() as db:
         new = audit.entries(db, limit=audit.count(db) - before)
-        seen = [(e.user_name, e.action, e.persons, e.list_name) for e in reversed(new) if e.action in ("view", "export_xlsx")]
+        seen = [
+            (e.user_name, e.action, e.persons, e.list_name)
+            for e in reversed(new)
+            if e.action in ("view", "export_xlsx")
+        ]
     assert seen == [
         ("tl", "view", 2, "ELB am Monatsende 2022-12, Jobcenter J1, Insgesamt"),
         ("tl", "export_xlsx", 2, "ELB am Monatsende 2022-12, Jobcenter J1, Insgesamt"),
@@ -250,7 +254,7 @@ def test_shared_figure_pages_carry_each_users_own_name_token_and_role_links(cock
     path = "/kennzahl/K2?jc=J1&month=2022-12"
     co, co2, gf = client_as(cockpit, "co"), client_as(cockpit, "co"), client_as(cockpit, "gf")
     first, second, other = co.get(path).text, co2.get(path).text, gf.get(path).text
-    assert csrf_of(first) != csrf_of(second)                        # two sessions, same role
+    assert csrf_of(first) != csrf_of(second)  # two sessions, same role
     assert "@@amip" not in first + second + other
     assert re.search(r"<span>co \(", first) and re.search(r"<span>gf \(", other) and "<span>co (" not in other
     assert "/personen?" in first and "/personen?" not in other
@@ -258,5 +262,5 @@ def test_shared_figure_pages_carry_each_users_own_name_token_and_role_links(cock
     # the token on the shared page is the session's own: logging out with it works
     r = co.post("/logout", data={"csrf_token": csrf_of(first)}, follow_redirects=False)
     assert r.status_code == 303
-    assert co.get(path, follow_redirects=False).status_code == 303   # logged out: back to the login
-    assert co2.get("/?jc=J1&month=2022-12").status_code == 200       # the other session lives on
+    assert co.get(path, follow_redirects=False).status_code == 303  # logged out: back to the login
+    assert co2.get("/?jc=J1&month=2022-12").status_code == 200  # the other session lives on

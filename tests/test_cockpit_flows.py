@@ -14,13 +14,13 @@ K1E3 = 2 / 15 · 100; K1E4 = 2 / 15 · 100 (Stock(Feb) = 1 and Stock(May) = 2, b
 from __future__ import annotations
 
 import pytest
-from builder import DataSet
-from cockpit_fixture import add_users, login
 from fastapi.testclient import TestClient
 
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
 from amip.figures.store import Scope
+from builder import DataSet
+from cockpit_fixture import add_users, login
 
 M = "2022-12"
 
@@ -30,7 +30,9 @@ def warehouse(warehouse_factory):
     ds = DataSet("2020-01", "2022-12")
     ds.person("p1", "w", "1990-05-01").spell("p1", "J1", "2020-01-01")
     ds.caseload("p1", "c1", "T1", "Herzberg", "2020-01-01")
-    ds.person("q", "m", "1985-01-01").spell("q", "J1", "2022-03-01", "2022-03-10").spell("q", "J1", "2022-03-20", "2022-05-31")
+    ds.person("q", "m", "1985-01-01").spell("q", "J1", "2022-03-01", "2022-03-10").spell(
+        "q", "J1", "2022-03-20", "2022-05-31"
+    )
     ds.caseload("q", "c1", "T1", "Herzberg", "2022-03-01")
     return warehouse_factory(ds, "flows")
 
@@ -87,9 +89,11 @@ def test_figure_page_and_drill_down(client):
     assert login(client, "co").status_code == 303
     html = client.get(f"/kennzahl/K1E3?jc=J1&month={M}").text
     assert "Regelversion 2" in html  # the glossary says why values differ from version-1 exports
-    assert "13,3&nbsp;%" in html      # 2 / 15 = 13,33 %
-    assert "/personen?jc=J1&amp;count=entries&amp;month=2022-03" in html or \
-        "/personen?jc=J1&count=entries&month=2022-03" in html
+    assert "13,3&nbsp;%" in html  # 2 / 15 = 13,33 %
+    assert (
+        "/personen?jc=J1&amp;count=entries&amp;month=2022-03" in html
+        or "/personen?jc=J1&count=entries&month=2022-03" in html
+    )
     page = client.get("/personen?jc=J1&count=entries&month=2022-03&sex=all").text
     assert "<strong>1</strong> Person mit zusammen <strong>2</strong> Statuswechseln" in page
 

@@ -17,14 +17,14 @@ import io
 import re
 
 import pytest
-from builder import import_into, runner
-from cockpit_fixture import PASSWORD, login
 from fastapi.testclient import TestClient
-from test_steering_v2 import s4_data
 
 from amip.cli import app as cli
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
+from builder import import_into, runner
+from cockpit_fixture import PASSWORD, login
+from test_steering_v2 import s4_data
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,12 @@ def client(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("monitoring")
     db = import_into(s4_data(), tmp)
     url = f"sqlite:///{tmp / 'state.sqlite'}"
-    res = runner.invoke(cli, ["users", "add", "co", "--role", "controlling", "--db", str(db)],
-                        input=PASSWORD + "\n", env={"AMIP_STATE_DB": url})
+    res = runner.invoke(
+        cli,
+        ["users", "add", "co", "--role", "controlling", "--db", str(db)],
+        input=PASSWORD + "\n",
+        env={"AMIP_STATE_DB": url},
+    )
     assert res.exit_code == 0, res.output
     with TestClient(create_app(Settings(warehouse=db, state_url=url))) as c:
         assert login(c, "co").status_code == 303
@@ -57,8 +61,16 @@ def test_monitoring_download_keeps_the_unrounded_numbers(client):
     r = client.get("/uebersicht/monitoring.csv?jc=J1&month=2021-12")
     assert r.status_code == 200
     lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
-    assert lines[0] == ["Kennzahl", "Bezeichnung", "Definition", "Insgesamt", "Frauen", "Männer",
-                                   "Zähler (Insgesamt)", "Nenner (Insgesamt)"]
+    assert lines[0] == [
+        "Kennzahl",
+        "Bezeichnung",
+        "Definition",
+        "Insgesamt",
+        "Frauen",
+        "Männer",
+        "Zähler (Insgesamt)",
+        "Nenner (Insgesamt)",
+    ]
     rows = {line[0]: line for line in lines[1:]}
     assert rows["S4"][3:] == ["50", "50", "50", "2", "4"]
     assert rows["S5"][3:6] == ["", "", ""]  # four years of coverage missing

@@ -23,10 +23,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from builder import import_into
-from cockpit_fixture import add_users, login
 from fastapi.testclient import TestClient
-from test_steering_v2 import s3_data, s4_data, s5_data
 
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
@@ -34,6 +31,9 @@ from amip.figures.store import FigureStore, Scope
 from amip.kennzahlen.calendar import month_str, parse_month
 from amip.state import audit
 from amip.state.db import open_state
+from builder import import_into
+from cockpit_fixture import add_users, login
+from test_steering_v2 import s3_data, s4_data, s5_data
 
 
 def data():
@@ -85,8 +85,11 @@ def ids(html: str) -> list[str]:
 
 def audit_views(url: str) -> list[tuple[str, str, int, str]]:
     with open_state(url=url).begin() as db:
-        return [(e.user_name, e.action, e.persons, e.list_name)
-                for e in reversed(audit.entries(db, limit=10_000)) if e.action in ("view", "export_csv")]
+        return [
+            (e.user_name, e.action, e.persons, e.list_name)
+            for e in reversed(audit.entries(db, limit=10_000))
+            if e.action in ("view", "export_csv")
+        ]
 
 
 S3_INT = "/personen?jc=J1&count=ext_int&month=2020-06"
@@ -113,7 +116,7 @@ def test_overview_links_s3_to_its_months_and_on_to_the_persons(as_user):
     assert page.status_code == 200
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text))
     # one row per integration month 2020-01..2020-12; the counts summed are S3's 2 of 5
-    rows = re.findall(r'<tr>\s*<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>', page.text, re.S)
+    rows = re.findall(r"<tr>\s*<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>", page.text, re.S)
     cells = [tuple(re.sub(r"<[^>]+>", "", c).strip() for c in r) for r in rows]
     counts = [(n, d) for _m, n, d in cells]
     assert len(counts) == 12, text
@@ -179,6 +182,7 @@ def test_each_view_of_the_persons_is_audited(as_user, cockpit):
 
 # ---- S4 and S5 in the cache (store level, controlling's scope) ------------------------------------
 
+
 def _who(store, block: str, month: str) -> list[str]:
     return store.persons("J1", block, month, Scope("all"))["person_id"].tolist()
 
@@ -203,8 +207,14 @@ def test_persons_behind_s4_by_integration_month(tmp_path):
     # E 2020-09, F 2021-10; need-covering E, A, D (B stays in receipt, C is at J2 at ST(2021-06)).
     store = FigureStore.open(import_into(s4_data(), tmp_path))
     try:
-        for month, ints, covering in (("2021-02", ["B"], []), ("2021-03", ["A"], ["A"]), ("2021-04", ["C"], []),
-                                      ("2021-05", ["D"], ["D"]), ("2020-09", ["E"], ["E"]), ("2021-06", [], [])):
+        for month, ints, covering in (
+            ("2021-02", ["B"], []),
+            ("2021-03", ["A"], ["A"]),
+            ("2021-04", ["C"], []),
+            ("2021-05", ["D"], ["D"]),
+            ("2020-09", ["E"], ["E"]),
+            ("2021-06", [], []),
+        ):
             assert _who(store, "ext_int", month) == ints, month
             assert _who(store, "s4", month) == covering, month
         assert _sums_match_the_figures(store, "S4", "s4", "ext_int", 14, 3, mean=False) > 0
@@ -220,8 +230,13 @@ def test_persons_behind_s5_by_month(tmp_path):
     try:
         assert _who(store, "lzb48", "2021-04") == ["A", "C2", "D"]
         assert _who(store, "lzb48", "2021-05") == ["A", "C2"]
-        for month, ints, four in (("2021-03", ["B"], []), ("2021-05", ["D"], ["D"]), ("2021-06", ["A"], ["A"]),
-                                  ("2021-09", ["C"], []), ("2021-10", ["C2"], ["C2"])):
+        for month, ints, four in (
+            ("2021-03", ["B"], []),
+            ("2021-05", ["D"], ["D"]),
+            ("2021-06", ["A"], ["A"]),
+            ("2021-09", ["C"], []),
+            ("2021-10", ["C2"], ["C2"]),
+        ):
             assert _who(store, "ext_int", month) == ints, month
             assert _who(store, "s5", month) == four, month
         assert _sums_match_the_figures(store, "S5", "s5", "lzb48", 11, 0, mean=True) > 0

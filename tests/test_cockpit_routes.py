@@ -67,8 +67,7 @@ def test_the_public_routes_need_no_login(routes):
 
 
 def test_every_role_specific_route_names_its_capability_in_the_signature(routes):
-    unchecked = sorted(k for k, calls in routes.items()
-                       if k not in PUBLIC | ANY_USER and not _capability_checks(calls))
+    unchecked = sorted(k for k, calls in routes.items() if k not in PUBLIC | ANY_USER and not _capability_checks(calls))
     assert unchecked == []
     assert sorted(k for k in ANY_USER if _capability_checks(routes[k])) == []
 
@@ -76,8 +75,12 @@ def test_every_role_specific_route_names_its_capability_in_the_signature(routes)
 def test_person_level_routes_need_the_persons_capability(routes):
     """Every route that lists persons asks for PERSONS and nothing broader (access.py)."""
     person_routes = {k for k in routes if k[1].startswith(("/personen", "/zielgruppen/personen"))}
-    assert person_routes >= {("GET", "/personen"), ("GET", "/personen.{fmt}"), ("GET", "/zielgruppen/personen"),
-                             ("GET", "/zielgruppen/personen.{fmt}")}
+    assert person_routes >= {
+        ("GET", "/personen"),
+        ("GET", "/personen.{fmt}"),
+        ("GET", "/zielgruppen/personen"),
+        ("GET", "/zielgruppen/personen.{fmt}"),
+    }
     assert {k: _capability_checks(routes[k]) for k in person_routes} == {k: {"needs_persons"} for k in person_routes}
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from builder import DataSet, import_into
-
 from amip.figures.store import FigureStore
+from builder import DataSet, import_into
 
 
 def test_unit_figures_when_nobody_is_long_term(tmp_path):
@@ -40,7 +39,10 @@ def test_the_cockpit_works_for_the_job_centers_whose_benefits_are_in_the_data(tm
     db = import_into(ds, tmp_path)
     con = duckdb.connect(str(db), read_only=True)
     try:
-        assert sorted(r[0] for r in con.execute("SELECT DISTINCT jobcenter_id FROM elb_spells").fetchall()) == ["J1", "J2"]
+        assert sorted(r[0] for r in con.execute("SELECT DISTINCT jobcenter_id FROM elb_spells").fetchall()) == [
+            "J1",
+            "J2",
+        ]
         assert home_jobcenters(con) == ["J1"]
         assert pick_jobcenter(con, None) == "J1"
         with pytest.raises(ProgrammeError, match="unknown job center 'J2'"):

@@ -3,18 +3,20 @@
 import csv
 import re
 
-from builder import runner
-
 from amip.cli import app
 from amip.format import number, percent
+from builder import runner
 
 
 def test_demo_prints_k1_to_k3_in_german_format(tmp_path):
     res = runner.invoke(app, ["demo", "--no-serve", "--dir", str(tmp_path / "demo")], terminal_width=200)
     assert res.exit_code == 0, res.output
     with open(tmp_path / "demo" / "kennzahlen.csv", newline="") as fh:
-        rows = {(r["figure"], r["sex"]): r for r in csv.DictReader(fh)
-                if r["month"] == "2022-12" and r["jobcenter_id"] == "12062"}
+        rows = {
+            (r["figure"], r["sex"]): r
+            for r in csv.DictReader(fh)
+            if r["month"] == "2022-12" and r["jobcenter_id"] == "12062"
+        }
         fh.seek(0)
         # the CSV holds every job center with spells (contract); the summary only the home job center
         assert {r["jobcenter_id"] for r in csv.DictReader(fh)} == {"12062", "12066"}

@@ -35,5 +35,6 @@ def test_the_code_reads_environment_variables():
 
 def test_every_environment_variable_is_documented():
     missing = {name: where for name, where in variables_in_code().items() if name not in documented()}
-    assert not missing, "AMIP_* variables read in src/amip but named nowhere in README.md or docs/: " + \
-        ", ".join(f"{name} ({where})" for name, where in sorted(missing.items()))
+    assert not missing, "AMIP_* variables read in src/amip but named nowhere in README.md or docs/: " + ", ".join(
+        f"{name} ({where})" for name, where in sorted(missing.items())
+    )

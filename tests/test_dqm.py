@@ -33,8 +33,6 @@ import re
 import shutil
 
 import pytest
-from builder import DataSet, runner, import_into
-from cockpit_fixture import PASSWORD, csrf_of, login
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -48,6 +46,8 @@ from amip.dqm.run import DqmError, evaluate, run_all, write
 from amip.state import audit
 from amip.state.db import open_state
 from amip.state.users import add_user
+from builder import DataSet, import_into, runner
+from cockpit_fixture import PASSWORD, csrf_of, login
 
 EXPECTED = {
     "DQ01": {("p1", "2022-03")},
@@ -118,7 +118,11 @@ def test_findings_carry_the_responsible_caseworker_and_a_detail_without_names(wa
     by = {(r, p): (detail, cw, team) for r, p, _a, _m, detail, cw, team in ev.findings}
     assert by[("DQ01", "p1")] == ("Änderung vom 15.03.2022 am 16.06.2022 erfasst (93 Tage)", "c1", "T1")
     assert by[("DQ02", "p2")][0] == "Unterbrechung ab 01.05.2022: erst nach 15 Tagen erfasst"
-    assert by[("DQ02", "p13")] == ("Unterbrechung ab 01.03.2022: keine zuständige IFK am letzten Leistungstag", None, None)
+    assert by[("DQ02", "p13")] == (
+        "Unterbrechung ab 01.03.2022: keine zuständige IFK am letzten Leistungstag",
+        None,
+        None,
+    )
     # the owner is the current caseload (at the cut-off 2022-12-31): p4's row ended 07-31, so no
     # IFK; the task keeps the team of p4's last row (docs/security.md, "Small numbers and DQM tasks")
     assert by[("DQ03", "p4")][1:] == (None, "T1")
@@ -148,7 +152,7 @@ def test_rates_per_rule_team_and_month(warehouse, factory):
     # (a change of October is late only in January), DQ05 only in the last month
     # (p1 is in stock since 2020-01, so every month from there has a stock)
     months = [f"{y}-{k:02d}" for y in (2020, 2021, 2022) for k in range(1, 13)]
-    assert {m for r, _t, m in cells if r == "DQ01"} == set(months[:months.index("2022-09") + 1])
+    assert {m for r, _t, m in cells if r == "DQ01"} == set(months[: months.index("2022-09") + 1])
     assert {m for r, _t, m in cells if r == "DQ05"} == {"2022-12"}
     assert max(m for r, _t, m in cells if r == "DQ06") == "2022-12"
 
@@ -157,7 +161,8 @@ def test_runs_are_idempotent_and_vanished_findings_close(warehouse, factory, tmp
     with factory.begin() as db:
         first = write(db, evaluate(warehouse))
     assert {r.rule.id: (r.findings, r.new, r.closed) for r in first.results} == {
-        k: (len(v), len(v), 0) for k, v in EXPECTED.items()}
+        k: (len(v), len(v), 0) for k, v in EXPECTED.items()
+    }
     with factory.begin() as db:
         task = db.scalar(select(DqmTask).where(DqmTask.rule_id == "DQ01"))
         tasks.change_status(db, task.id, IN_PROGRESS, user_name="co", role="controlling")
@@ -167,7 +172,7 @@ def test_runs_are_idempotent_and_vanished_findings_close(warehouse, factory, tmp
         again = write(db, evaluate(warehouse))
     assert [(r.new, r.closed) for r in again.results] == [(0, 0)] * len(RULES)
     with factory.begin() as db:
-        assert db.get(DqmTask, task.id).status == IN_PROGRESS          # known finding keeps its status
+        assert db.get(DqmTask, task.id).status == IN_PROGRESS  # known finding keeps its status
         assert db.get(DqmTask, p8.id).status == NO_ERROR
         assert len(db.scalars(select(DqmTask)).all()) == sum(len(v) for v in EXPECTED.values())
     # p1's change now recorded in time: the DQ01 task closes as "erledigt (Daten)"
@@ -209,8 +214,9 @@ def test_status_changes_need_a_reason_for_no_error_and_are_audited(warehouse, fa
         with pytest.raises(tasks.TaskError):  # erledigt -> in Bearbeitung only via reopening
             tasks.change_status(db, tid, IN_PROGRESS, user_name="ifk", role="ifk", caseworker_id="c1")
         tasks.change_status(db, tid, OPEN, user_name="ifk", role="ifk", caseworker_id="c1")
-        tasks.change_status(db, tid, NO_ERROR, user_name="ifk", role="ifk", caseworker_id="c1",
-                            reason="Prognose nachgetragen")
+        tasks.change_status(
+            db, tid, NO_ERROR, user_name="ifk", role="ifk", caseworker_id="c1", reason="Prognose nachgetragen"
+        )
     with factory.begin() as db:
         t = db.get(DqmTask, tid)
         assert (t.status, t.reason, t.updated_by) == (NO_ERROR, "Prognose nachgetragen", "ifk")
@@ -251,8 +257,12 @@ def test_open_counts_per_person(warehouse, factory):
 
 def test_a_run_notifies_the_responsible_users_with_counts_only(warehouse, factory):
     with factory.begin() as db:
-        for name, role, team, cw in (("ifk1", "ifk", None, "c1"), ("ifk3", "ifk", None, "c3"),
-                                     ("tl1", "teamleitung", "T1", None), ("co", "controlling", None, None)):
+        for name, role, team, cw in (
+            ("ifk1", "ifk", None, "c1"),
+            ("ifk3", "ifk", None, "c3"),
+            ("tl1", "teamleitung", "T1", None),
+            ("co", "controlling", None, None),
+        ):
             add_user(db, name, role, PASSWORD, team_id=team, caseworker_id=cw)
     with factory.begin() as db:
         result = write(db, evaluate(warehouse))
@@ -280,8 +290,11 @@ def test_cli_run_prints_counts_per_rule_and_exits_0(warehouse, tmp_path):
     shutil.copy(warehouse, db)
     res = runner.invoke(app, ["dqm", "run", "--db", str(db)], env={"AMIP_SMTP_HOST": ""})
     assert res.exit_code == 0, res.output
-    lines = {ln.split("│")[1].strip(): [c.strip() for c in ln.split("│")[2:6]]
-             for ln in res.output.splitlines() if ln.startswith("│ DQ")}
+    lines = {
+        ln.split("│")[1].strip(): [c.strip() for c in ln.split("│")[2:6]]
+        for ln in res.output.splitlines()
+        if ln.startswith("│ DQ")
+    }
     assert lines["DQ02"][1:] == ["3", "3", "0"]
     assert lines["DQ05"][1:] == ["3", "3", "0"]
     assert {k: v[1] for k, v in lines.items()} == {k: str(len(v)) for k, v in EXPECTED.items()}
@@ -301,14 +314,19 @@ def test_cli_run_fails_clearly_without_a_warehouse(tmp_path):
 
 # ---- pages --------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def cockpit(warehouse, state_url, monkeypatch):
     monkeypatch.setenv("AMIP_STATE_DB", state_url)
     factory = open_state(url=state_url)
     with factory.begin() as db:
-        for name, role, team, cw in (("co", "controlling", None, None), ("tl", "teamleitung", "T1", None),
-                                     ("ifk", "ifk", None, "c1"), ("ifk3", "ifk", None, "c3"),
-                                     ("gf", "geschaeftsfuehrung", None, None)):
+        for name, role, team, cw in (
+            ("co", "controlling", None, None),
+            ("tl", "teamleitung", "T1", None),
+            ("ifk", "ifk", None, "c1"),
+            ("ifk3", "ifk", None, "c3"),
+            ("gf", "geschaeftsfuehrung", None, None),
+        ):
             add_user(db, name, role, PASSWORD, team_id=team, caseworker_id=cw)
     run_all(warehouse, factory, send_mail=False)
     application = create_app(Settings.from_env(warehouse))
@@ -346,16 +364,30 @@ def test_status_change_through_the_page(cockpit):
         theirs = db.scalar(select(DqmTask.id).where(DqmTask.person_id == "p8"))
     client = _as(application, "ifk3")
     token = csrf_of(client.get("/aufgaben").text)
-    r = client.post("/aufgaben/status", data={"csrf_token": token, "task_id": str(mine), "status": "kein_fehler"},
-                    follow_redirects=False)
+    r = client.post(
+        "/aufgaben/status",
+        data={"csrf_token": token, "task_id": str(mine), "status": "kein_fehler"},
+        follow_redirects=False,
+    )
     assert r.status_code == 400 and "Begründung" in r.text
-    r = client.post("/aufgaben/status", data={"csrf_token": token, "task_id": str(theirs), "status": "erledigt"},
-                    follow_redirects=False)
+    r = client.post(
+        "/aufgaben/status",
+        data={"csrf_token": token, "task_id": str(theirs), "status": "erledigt"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403
     r = client.post("/aufgaben/status", data={"task_id": str(mine), "status": "erledigt"}, follow_redirects=False)
     assert r.status_code == 403  # no CSRF token
-    r = client.post("/aufgaben/status", data={"csrf_token": token, "task_id": str(mine), "status": "kein_fehler",
-                                              "reason": "Prognose am 02.01.2023 nachgetragen"}, follow_redirects=False)
+    r = client.post(
+        "/aufgaben/status",
+        data={
+            "csrf_token": token,
+            "task_id": str(mine),
+            "status": "kein_fehler",
+            "reason": "Prognose am 02.01.2023 nachgetragen",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and "p9" not in r.headers["location"]
     assert _persons(client.get("/aufgaben").text) == {"p3"}
     assert _persons(client.get("/aufgaben?status=kein_fehler").text) == {"p9"}
@@ -372,11 +404,13 @@ def test_dqm_page_shows_rates_by_team_and_month(cockpit):
     html = client.get("/datenqualitaet").text
     assert "<svg" in html and "DQ05" in html
     assert not _persons(html)  # aggregated only
-    rows = [ln.split(";") for ln in client.get("/datenqualitaet.csv?rule=DQ05").content.decode("utf-8-sig").splitlines()]
+    rows = [
+        ln.split(";") for ln in client.get("/datenqualitaet.csv?rule=DQ05").content.decode("utf-8-sig").splitlines()
+    ]
     assert rows[0] == ["Regel", "Titel", "Team", "Monat", "Befunde", "ELB am Stichtag", "Befunde je 100 ELB"]
     cells = {(r[2], r[3]): r[4:] for r in rows[1:]}
-    assert cells[("T2", "2022-12")] == ["2", "2", "100"]          # p3, p9 of 2
-    assert cells[("T1", "2022-12")] == ["1", "4", "25"]           # p8 of 4
+    assert cells[("T2", "2022-12")] == ["2", "2", "100"]  # p3, p9 of 2
+    assert cells[("T1", "2022-12")] == ["1", "4", "25"]  # p8 of 4
     assert client.get("/datenqualitaet?month=2022-03").status_code == 200
     assert client.get("/datenqualitaet?month=1999-01").status_code == 404
     assert client.get("/datenqualitaet?rule=DQ99").status_code == 404

@@ -11,11 +11,11 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
+
+from amip.cli import app
 from builder import runner
 from cockpit_fixture import PASSWORD
 from test_dqm import dqm_dataset
-
-from amip.cli import app
 
 
 class Inbox(Message):
@@ -63,8 +63,13 @@ def test_new_tasks_are_mailed_without_person_data(warehouse, tmp_path, smtp):
     _add(db, "ifk1", "ifk", "ifk1@jobcenter.example", cw="c1")
     _add(db, "tl1", "teamleitung", "tl1@jobcenter.example", team="T1")
     _add(db, "ifk3", "ifk", cw="c3")  # no address: in-app notification only
-    env = {"AMIP_STATE_DB": "", "AMIP_SMTP_HOST": "127.0.0.1", "AMIP_SMTP_PORT": str(controller.port),
-           "AMIP_SMTP_FROM": "dqm@jobcenter.example", "AMIP_BASE_URL": "https://cockpit.example"}
+    env = {
+        "AMIP_STATE_DB": "",
+        "AMIP_SMTP_HOST": "127.0.0.1",
+        "AMIP_SMTP_PORT": str(controller.port),
+        "AMIP_SMTP_FROM": "dqm@jobcenter.example",
+        "AMIP_BASE_URL": "https://cockpit.example",
+    }
     res = runner.invoke(app, ["dqm", "run", "--db", str(db)], env=env)
     assert res.exit_code == 0, res.output
     assert "3 Benachrichtigung(en), 2 von 2 E-Mail(s) zugestellt" in res.output
@@ -99,6 +104,10 @@ def test_an_unreachable_smtp_server_does_not_fail_the_run(warehouse, tmp_path):
 
 
 def test_users_add_refuses_a_bad_address(tmp_path):
-    res = runner.invoke(app, ["users", "add", "x1", "--role", "controlling", "--email", "kein-at",
-                              "--db", str(tmp_path / "a.duckdb")], input=PASSWORD + "\n", env={"AMIP_STATE_DB": ""})
+    res = runner.invoke(
+        app,
+        ["users", "add", "x1", "--role", "controlling", "--email", "kein-at", "--db", str(tmp_path / "a.duckdb")],
+        input=PASSWORD + "\n",
+        env={"AMIP_STATE_DB": ""},
+    )
     assert res.exit_code == 1 and "invalid e-mail address" in res.output

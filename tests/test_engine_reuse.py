@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import threading
 
-from builder import DataSet
-
 from amip.api import key_figure_result
 from amip.kennzahlen.backends import run_slot
+from builder import DataSet
 
 
 def _small() -> DataSet:

@@ -4,10 +4,10 @@ forecasts) without the figures package importing it (docs/architecture.md, "Figu
 from __future__ import annotations
 
 import duckdb
-from builder import DataSet, import_into
 
 from amip.figures import store as figure_store
 from amip.figures.store import FigureStore, cache_path
+from builder import DataSet, import_into
 
 
 def _warehouse(tmp_path):
@@ -21,8 +21,10 @@ def _warehouse(tmp_path):
 def _probe(con, progress, jobcenters):
     """An extension like amip.forecast's: a table computed from the cache's series."""
     progress("probe")
-    con.execute("CREATE TABLE probe AS SELECT jobcenter_id, count(*) AS months FROM series "
-                "WHERE sex = 'all' GROUP BY jobcenter_id")
+    con.execute(
+        "CREATE TABLE probe AS SELECT jobcenter_id, count(*) AS months FROM series "
+        "WHERE sex = 'all' GROUP BY jobcenter_id"
+    )
     con.execute("CREATE TABLE probe_jobcenters (jobcenter_id VARCHAR)")
     con.executemany("INSERT INTO probe_jobcenters VALUES (?)", [[j] for j in jobcenters])
 
@@ -53,7 +55,9 @@ def test_a_registered_extension_writes_its_tables_into_the_cache(tmp_path, monke
             # The extension ran on the finished cache (its series) and was told the home job centers.
             months = int(((store.series.jobcenter_id == "J1") & (store.series.sex == "all")).sum())
             assert months >= 24  # at least the covered months 2021-01..2022-12
-            assert con.execute("SELECT jobcenter_id, months FROM c.probe WHERE jobcenter_id = 'J1'").fetchall() == [("J1", months)]
+            assert con.execute("SELECT jobcenter_id, months FROM c.probe WHERE jobcenter_id = 'J1'").fetchall() == [
+                ("J1", months)
+            ]
             assert con.execute("SELECT jobcenter_id FROM c.probe_jobcenters").fetchall() == [("J1",)]
         finally:
             con.close()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from builder import runner
-from cockpit_fixture import PASSWORD, add_users, login, make_warehouse
 from fastapi.testclient import TestClient
 
 from amip.cli import app
@@ -14,9 +12,11 @@ from amip.forecast import probability
 from amip.forecast.history import History
 from amip.forecast.methods import SeasonalNaive, StockFlow, seasonal_naive_mean, stock_flow_mean
 from amip.forecast.pipeline import HORIZON, mape, origins_of
-
+from builder import runner
+from cockpit_fixture import PASSWORD, add_users, login, make_warehouse
 
 # ---- hand-checkable pieces --------------------------------------------------------------------------
+
 
 def test_seasonal_naive_repeats_the_same_month_of_the_last_year():
     y = np.arange(1.0, 25.0)  # months 1..24 hold the values 1..24
@@ -71,6 +71,7 @@ def test_stock_flow_model_cumulates_forecast_flows():
 
 # ---- the demo data ------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("demo")
@@ -103,8 +104,13 @@ def test_chosen_model_beats_seasonal_naive_on_elb_and_lzb(demo):
 @pytest.mark.slow
 def test_forecasts_cover_18_months_with_nested_intervals(demo):
     jc = demo.jobcenters[0]
-    for series, sexes in (("elb", "all m w"), ("lzb", "all m w"), ("integrations", "all m w"),
-                          ("llu", "all"), ("luh", "all")):
+    for series, sexes in (
+        ("elb", "all m w"),
+        ("lzb", "all m w"),
+        ("integrations", "all m w"),
+        ("llu", "all"),
+        ("luh", "all"),
+    ):
         for sex in sexes.split():
             f = demo.forecast(jc, series, sex)
             assert len(f) == HORIZON, (series, sex)
@@ -160,6 +166,7 @@ def test_cli_run_prints_backtest_and_writes_csv(demo, tmp_path):
 
 
 # ---- the page ------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):

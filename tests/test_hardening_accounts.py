@@ -16,9 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from browser_kit import serving
-from builder import runner
-from cockpit_fixture import PASSWORD, USERS, add_users, csrf_of, login
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -26,13 +23,16 @@ from sqlalchemy.exc import IntegrityError
 
 from amip.cli import app as cli
 from amip.cockpit.app import create_app
-from amip.cockpit.settings import Settings
 from amip.cockpit.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from amip.cockpit.settings import Settings
 from amip.state import audit
 from amip.state.db import make_engine
 from amip.state.login import FREE_FAILURES, delay_after
 from amip.state.sessions import token_hash
 from amip.state.users import POLICY, WeakPassword
+from browser_kit import serving
+from builder import runner
+from cockpit_fixture import PASSWORD, USERS, add_users, csrf_of, login
 
 PERSONS = "/personen?count=lzb&month=2022-12&jc=J1"
 
@@ -67,6 +67,7 @@ def audit_rows(application, action: str | None = None):
 
 
 # ---- 1. logins under load ------------------------------------------------------------------------
+
 
 def _browser_login(url: str, name: str) -> tuple[int, httpx.Client]:
     c = httpx.Client(base_url=url, timeout=120)
@@ -109,15 +110,16 @@ def test_no_route_handler_blocks_the_event_loop(cockpit):
     """Every page and API handler is a plain function, which FastAPI runs in its bounded thread
     pool: an ``async def`` handler doing database work or password hashing would hold up every
     other request meanwhile (before: all POST handlers were ``async def``)."""
-    blocking = [r.path for r in cockpit.routes
-                if isinstance(r, APIRoute) and inspect.iscoroutinefunction(r.endpoint)]
+    blocking = [r.path for r in cockpit.routes if isinstance(r, APIRoute) and inspect.iscoroutinefunction(r.endpoint)]
     assert blocking == []
 
 
 # ---- 7. accounts ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("password", ["aaaaaaaaaaaa", "password1234", "123456789012", "qwertzuiopas",
-                                      "passwort2024", "jobcenter123"])
+
+@pytest.mark.parametrize(
+    "password", ["aaaaaaaaaaaa", "password1234", "123456789012", "qwertzuiopas", "passwort2024", "jobcenter123"]
+)
 def test_common_and_trivial_passwords_are_refused(password):
     with pytest.raises(WeakPassword) as exc:
         POLICY.check(password, "neu")
@@ -132,15 +134,21 @@ def test_admin_page_refuses_a_common_password_in_german(cockpit):
     c = client_from(cockpit, "10.0.0.1")
     assert login(c, "adm").status_code == 303
     token = csrf_of(c.get("/admin/benutzer").text)
-    r = c.post("/admin/benutzer", data={"name": "neu", "role": "geschaeftsfuehrung", "password": "password1234",
-                                        "csrf_token": token})
+    r = c.post(
+        "/admin/benutzer",
+        data={"name": "neu", "role": "geschaeftsfuehrung", "password": "password1234", "csrf_token": token},
+    )
     assert r.status_code == 400 and "zu leicht zu erraten" in r.text
     assert login(client_from(cockpit, "10.0.0.2"), "neu", "password1234").status_code == 401
 
 
 def test_cli_refuses_a_trivial_password(warehouse, state_url):
-    r = runner.invoke(cli, ["users", "add", "neu", "--role", "admin", "--db", str(warehouse)],
-                      input="aaaaaaaaaaaa\n", env={"AMIP_STATE_DB": state_url})
+    r = runner.invoke(
+        cli,
+        ["users", "add", "neu", "--role", "admin", "--db", str(warehouse)],
+        input="aaaaaaaaaaaa\n",
+        env={"AMIP_STATE_DB": state_url},
+    )
     assert r.exit_code != 0 and "weak password" in r.output
 
 
@@ -194,8 +202,11 @@ def test_a_forged_login_csrf_pair_is_refused(cockpit):
     attacker's account)."""
     c = client_from(cockpit, "10.2.0.1")
     c.cookies.set(LOGIN_CSRF_COOKIE, "made-up-by-the-attacker", path="/login")
-    r = c.post("/login", data={"username": "co", "password": PASSWORD, "csrf_token": "made-up-by-the-attacker"},
-               follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={"username": "co", "password": PASSWORD, "csrf_token": "made-up-by-the-attacker"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403 and SESSION_COOKIE not in r.headers.get("set-cookie", "")
     # The token of one pre-session does not fit another browser's cookie either.
     other = client_from(cockpit, "10.2.0.2")
@@ -209,7 +220,7 @@ def test_no_tokens_or_hashes_in_logs_after_failed_logins(cockpit, caplog):
     caplog.set_level(logging.DEBUG)
     c = client_from(cockpit, "10.3.0.1")
     sent = []
-    for name in ("co", "gibtsnicht", "=HYPERLINK(\"http://x\")\r\nFake"):
+    for name in ("co", "gibtsnicht", '=HYPERLINK("http://x")\r\nFake'):
         form = c.get("/login")
         token = csrf_of(form.text)
         sent += [token, c.cookies.get(LOGIN_CSRF_COOKIE)]
@@ -232,8 +243,13 @@ def test_database_errors_do_not_carry_their_parameters(state_url):
     try:
         with pytest.raises(IntegrityError) as exc, engine.begin() as conn:
             for _ in range(2):
-                conn.execute(text("INSERT INTO pre_sessions (token_hash, csrf_token, expires_at) "
-                                  "VALUES ('same', :t, CURRENT_TIMESTAMP)"), {"t": secret})
+                conn.execute(
+                    text(
+                        "INSERT INTO pre_sessions (token_hash, csrf_token, expires_at) "
+                        "VALUES ('same', :t, CURRENT_TIMESTAMP)"
+                    ),
+                    {"t": secret},
+                )
         assert secret not in str(exc.value)
     finally:
         engine.dispose()
@@ -250,8 +266,15 @@ def test_user_names_with_control_characters_are_refused_in_german(cockpit):
     c = client_from(cockpit, "10.4.0.2")
     assert login(c, "adm").status_code == 303
     token = csrf_of(c.get("/admin/benutzer").text)
-    r = c.post("/admin/benutzer", data={"name": "neu\r\nadm", "role": "geschaeftsfuehrung",
-                                        "password": "Teich Lupine quer 47 Sprung", "csrf_token": token})
+    r = c.post(
+        "/admin/benutzer",
+        data={
+            "name": "neu\r\nadm",
+            "role": "geschaeftsfuehrung",
+            "password": "Teich Lupine quer 47 Sprung",
+            "csrf_token": token,
+        },
+    )
     assert r.status_code == 400 and "Ungültiger Benutzername" in r.text and "Steuerzeichen" in r.text
 
 
@@ -262,8 +285,10 @@ def test_privileged_account_creation_shows_on_the_protokoll_page(cockpit):
     assert login(c, "adm").status_code == 303
     for name, role in (("controller2", "controlling"), ("chefin2", "geschaeftsfuehrung")):
         token = csrf_of(c.get("/admin/benutzer").text)
-        r = c.post("/admin/benutzer", data={"name": name, "role": role, "password": "Teich Lupine quer 47 Sprung",
-                                            "csrf_token": token})
+        r = c.post(
+            "/admin/benutzer",
+            data={"name": name, "role": role, "password": "Teich Lupine quer 47 Sprung", "csrf_token": token},
+        )
         assert r.status_code == 200, r.text
     page = c.get("/admin/protokoll").text
     section = page.split('id="privileged-head"')[1].split("</section>")[0]
@@ -275,6 +300,7 @@ def test_privileged_account_creation_shows_on_the_protokoll_page(cockpit):
 
 
 # ---- 9. smaller items ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("place", ["9223372036854775808", "99999999999999999999999", "0", "-1"])
 def test_out_of_range_place_ids_are_not_found(cockpit, place):

@@ -27,8 +27,6 @@ import io
 
 import openpyxl
 import pytest
-from builder import DataSet, import_into
-from cockpit_fixture import PASSWORD, login
 from fastapi.testclient import TestClient
 
 from amip import disclosure as dc
@@ -37,18 +35,35 @@ from amip.cockpit.settings import Settings
 from amip.dqm.run import evaluate, run_all
 from amip.state.db import open_state
 from amip.state.users import add_user
+from builder import DataSet, import_into
+from cockpit_fixture import PASSWORD, login
 
-USERS = [("gf", "geschaeftsfuehrung", None, None), ("co", "controlling", None, None),
-         ("tlb", "teamleitung", "TB", None), ("tla", "teamleitung", "TA", None),
-         ("ifka1", "ifk", None, "cA1"), ("ifka2", "ifk", None, "cA2"), ("adm", "admin", None, None)]
+USERS = [
+    ("gf", "geschaeftsfuehrung", None, None),
+    ("co", "controlling", None, None),
+    ("tlb", "teamleitung", "TB", None),
+    ("tla", "teamleitung", "TA", None),
+    ("ifka1", "ifk", None, "cA1"),
+    ("ifka2", "ifk", None, "cA2"),
+    ("adm", "admin", None, None),
+]
 Q = "jc=J1&month=2022-12"
 
 
 def dataset() -> DataSet:
     ds = DataSet("2020-01", "2022-12")
-    people = [("a1", "TA", "Herzberg"), ("a2", "TA", "Herzberg"), ("a3", "TA", "Herzberg"), ("a4", "TA", "Herzberg"),
-              ("a5", "TA", "Herzberg"), ("b1", "TB", "Herzberg"), ("b2", "TB", "Herzberg"),
-              ("c1", "TC", "Finsterwalde"), ("c2", "TC", "Finsterwalde"), ("c3", "TC", "Finsterwalde")]
+    people = [
+        ("a1", "TA", "Herzberg"),
+        ("a2", "TA", "Herzberg"),
+        ("a3", "TA", "Herzberg"),
+        ("a4", "TA", "Herzberg"),
+        ("a5", "TA", "Herzberg"),
+        ("b1", "TB", "Herzberg"),
+        ("b2", "TB", "Herzberg"),
+        ("c1", "TC", "Finsterwalde"),
+        ("c2", "TC", "Finsterwalde"),
+        ("c3", "TC", "Finsterwalde"),
+    ]
     for pid, team, office in people:
         ds.person(pid, "w", "1980-01-01").spell(pid, "J1", "2020-01-01")
         ds.prognosis(pid, "2020-01-01", "marktnah", True)
@@ -101,9 +116,14 @@ def _units_csv(client, kind: str) -> dict[str, list[str]]:
 
 # ---- the rule itself --------------------------------------------------------------------------
 
+
 def test_rule_primary_derived_secondary_and_zero():
-    rows = [{"unit": "A", "n": 5, "d": 10, "r": 50.0}, {"unit": "B", "n": 2, "d": 4, "r": 50.0},
-            {"unit": "C", "n": 3, "d": 9, "r": 100 / 3}, {"unit": "D", "n": 0, "d": 7, "r": 0.0}]
+    rows = [
+        {"unit": "A", "n": 5, "d": 10, "r": 50.0},
+        {"unit": "B", "n": 2, "d": 4, "r": 50.0},
+        {"unit": "C", "n": 3, "d": 9, "r": 100 / 3},
+        {"unit": "D", "n": 0, "d": 7, "r": 0.0},
+    ]
     out = dc.suppress_rows(rows, dc.SUPPRESS, ("n", "d"), {"r": ("n", "d")}, unit="unit", kind="team")
     # n: B (2) primary; secondary: the smallest positive other count, C (3), not the 0 of D
     assert [r["n"] for r in out] == [5, dc.SUPPRESSED, dc.SUPPRESSED, 0]
@@ -118,8 +138,9 @@ def test_rule_primary_derived_secondary_and_zero():
     assert [r["n"] for r in two] == [dc.SUPPRESSED, dc.SUPPRESSED, 9]
     # the viewer's own unit is exempt and never chosen as the secondary cell
     tl = dc.Policy(True, {"team": frozenset({"A"})})
-    own = dc.suppress_rows([{"unit": "A", "n": 4}, {"unit": "B", "n": 1}, {"unit": "C", "n": 6}], tl, ("n",),
-                           unit="unit", kind="team")
+    own = dc.suppress_rows(
+        [{"unit": "A", "n": 4}, {"unit": "B", "n": 1}, {"unit": "C", "n": 6}], tl, ("n",), unit="unit", kind="team"
+    )
     assert [r["n"] for r in own] == [4, dc.SUPPRESSED, dc.SUPPRESSED]
     assert dc.suppress_rows(rows, dc.SHOW_ALL, ("n", "d"), {"r": ("n", "d")}) == rows
     assert dc.api_value(dc.SUPPRESSED) is None and dc.api_value(float("nan")) is None and dc.api_value(2) == 2.0
@@ -140,13 +161,14 @@ def test_grid_rule_closes_the_way_over_the_other_sex():
 
 # ---- pages, downloads and API ------------------------------------------------------------------
 
+
 def test_geschaeftsfuehrung_sees_stars_for_the_team_of_two(cockpit):
     application, _ = cockpit
     gf = _as(application, "gf")
     teams = _units_csv(gf, "team")
     assert teams["TA"] == ["5", "5", "0"]
-    assert teams["TB"] == ["*", "*", "*"]   # the team of two and its rate
-    assert teams["TC"] == ["*", "*", "*"]   # secondary: else TB = 10 - 5 - 3
+    assert teams["TB"] == ["*", "*", "*"]  # the team of two and its rate
+    assert teams["TC"] == ["*", "*", "*"]  # secondary: else TB = 10 - 5 - 3
     offices = _units_csv(gf, "office")
     assert offices["Herzberg"] == ["7", "7", "0"] and offices["Finsterwalde"] == ["3", "3", "0"]  # 3 is shown
 
@@ -182,8 +204,11 @@ def test_controlling_sees_every_number(cockpit):
 def test_team_lead_sees_the_own_team_only(cockpit):
     application, _ = cockpit
     # TB's own lead sees TB; TC is then the only... nothing primary outside TB, so nothing hidden
-    assert _units_csv(_as(application, "tlb"), "team") == {"TA": ["5", "5", "0"], "TB": ["2", "2", "0"],
-                                                            "TC": ["3", "3", "0"]}
+    assert _units_csv(_as(application, "tlb"), "team") == {
+        "TA": ["5", "5", "0"],
+        "TB": ["2", "2", "0"],
+        "TC": ["3", "3", "0"],
+    }
     # the lead of TA sees TB suppressed and TC as its secondary partner
     tla = _units_csv(_as(application, "tla"), "team")
     assert tla["TA"] == ["5", "5", "0"] and tla["TB"] == ["*", "*", "*"] and tla["TC"] == ["*", "*", "*"]
@@ -217,6 +242,7 @@ def test_dqm_rates_per_team_are_suppressed(cockpit):
 
 # ---- DQM task owner ----------------------------------------------------------------------------
 
+
 def test_dqm_task_belongs_to_the_current_caseload(cockpit):
     application, warehouse = cockpit
     ev = evaluate(warehouse)
@@ -238,7 +264,9 @@ def test_target_groups_per_team_are_suppressed(cockpit):
     assert alle["TA"][2:] == ["5", "0", "5", "0", "0", "0"]
     assert alle["TB"][2:] == ["*", "0", "*", "*", "0", "*"]
     assert alle["TC"][2:] == ["*", "0", "*", "*", "0", "*"]
-    co = {r[0]: r for r in _csv(_as(application, "co"), f"/zielgruppen/tabelle.csv?{Q}&teams=1")[1:] if r[1] == "alle ELB"}
+    co = {
+        r[0]: r for r in _csv(_as(application, "co"), f"/zielgruppen/tabelle.csv?{Q}&teams=1")[1:] if r[1] == "alle ELB"
+    }
     assert co["TB"][2:] == ["2", "0", "2", "0", "0", "0"]
     page = _as(application, "gf").get(f"/zielgruppen?{Q}").text
     assert dc.NOTE in page
@@ -261,10 +289,18 @@ def test_team_tracking_hides_the_actual_of_the_team_of_two(cockpit):
 
     # TB: mean stock since January 2; b1 and b2 in receipt since 2020-01-01 are LZB (638 days) from
     # 09/2021 on, so the LZB mean since January is 2; no integration
-    assert ist("co") == {"Integrationen seit Januar": "0", "ELB, Ø seit Januar": "2", "Quote (K2, 12 Monate)": "0",
-                         "LZB (Jahresdurchschnitt bis zum Monat)": "2"}
-    assert ist("gf") == {"Integrationen seit Januar": "0", "ELB, Ø seit Januar": "*", "Quote (K2, 12 Monate)": "*",
-                         "LZB (Jahresdurchschnitt bis zum Monat)": "*"}
+    assert ist("co") == {
+        "Integrationen seit Januar": "0",
+        "ELB, Ø seit Januar": "2",
+        "Quote (K2, 12 Monate)": "0",
+        "LZB (Jahresdurchschnitt bis zum Monat)": "2",
+    }
+    assert ist("gf") == {
+        "Integrationen seit Januar": "0",
+        "ELB, Ø seit Januar": "*",
+        "Quote (K2, 12 Monate)": "*",
+        "LZB (Jahresdurchschnitt bis zum Monat)": "*",
+    }
     assert ist("tlb") == ist("co")  # the team's own lead
     assert _as(application, "gf").get("/zielnachhaltung?jc=J1&month=2022-12&team=TB").status_code == 200
 
@@ -274,18 +310,51 @@ def test_cohort_numbers_and_shares_resting_on_one_or_two_persons():
 
     cohorts = [
         # 2 places: every number of the cohort rests on 2 persons
-        {"cohort": "2022-03", "places": 2, "evaluable": True, "taken": 2, "matched": 2, "comparison": 40,
-         "integrated_taken": 50.0, "lzb_avoided_taken": 100.0, "integrated_matched": 50.0,
-         "integrated_comparison": 10.0, "lzb_avoided_matched": 100.0, "lzb_avoided_comparison": 60.0},
+        {
+            "cohort": "2022-03",
+            "places": 2,
+            "evaluable": True,
+            "taken": 2,
+            "matched": 2,
+            "comparison": 40,
+            "integrated_taken": 50.0,
+            "lzb_avoided_taken": 100.0,
+            "integrated_matched": 50.0,
+            "integrated_comparison": 10.0,
+            "lzb_avoided_matched": 100.0,
+            "lzb_avoided_comparison": 60.0,
+        },
         # 10 places, 1 of 10 integrated (10 %): the integration shares name one person; LZB avoided
         # by 5 of 10 is shown, the comparison (40 persons) too
-        {"cohort": "2022-06", "places": 10, "evaluable": True, "taken": 10, "matched": 10, "comparison": 40,
-         "integrated_taken": 10.0, "lzb_avoided_taken": 50.0, "integrated_matched": 10.0,
-         "integrated_comparison": 12.5, "lzb_avoided_matched": 50.0, "lzb_avoided_comparison": 55.0},
+        {
+            "cohort": "2022-06",
+            "places": 10,
+            "evaluable": True,
+            "taken": 10,
+            "matched": 10,
+            "comparison": 40,
+            "integrated_taken": 10.0,
+            "lzb_avoided_taken": 50.0,
+            "integrated_matched": 10.0,
+            "integrated_comparison": 12.5,
+            "lzb_avoided_matched": 50.0,
+            "lzb_avoided_comparison": 55.0,
+        },
         # 9 of 10 integrated: the one not integrated is a person too
-        {"cohort": "2022-09", "places": 10, "evaluable": True, "taken": 10, "matched": 10, "comparison": 40,
-         "integrated_taken": 90.0, "lzb_avoided_taken": 50.0, "integrated_matched": 90.0,
-         "integrated_comparison": 12.5, "lzb_avoided_matched": 50.0, "lzb_avoided_comparison": 55.0},
+        {
+            "cohort": "2022-09",
+            "places": 10,
+            "evaluable": True,
+            "taken": 10,
+            "matched": 10,
+            "comparison": 40,
+            "integrated_taken": 90.0,
+            "lzb_avoided_taken": 50.0,
+            "integrated_matched": 90.0,
+            "integrated_comparison": 12.5,
+            "lzb_avoided_matched": 50.0,
+            "lzb_avoided_comparison": 55.0,
+        },
     ]
     a, b, c = suppress_cohorts(cohorts, dc.SUPPRESS, team=None)
     assert a["places"] == a["matched"] == a["integrated_matched"] == a["lzb_avoided_taken"] == dc.SUPPRESSED

@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 import pytest
-from builder import DataSet, runner
 
 from amip.cli import app
 from amip.warehouse.store import ImportLocked, exclusive, import_dataset
+from builder import DataSet, runner
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -41,10 +41,20 @@ def digest(path: Path) -> str:
 
 def cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """The real command line in its own process (a hang becomes a TimeoutExpired, not a stuck test)."""
-    full = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-            "COLUMNS": "400", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "amip.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=full, check=False)
+    full = {
+        **os.environ,
+        "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        "COLUMNS": "400",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "amip.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full,
+        check=False,
+    )
 
 
 @pytest.fixture()
@@ -69,6 +79,7 @@ def _replace_with(make):
     def edit(folder: Path) -> None:
         (folder / "persons.csv").unlink()
         make(folder / "persons.csv")
+
     return edit
 
 
@@ -78,14 +89,26 @@ BAD = [
     ("Latin-1 header", _latin1_header, ["persons.csv", "line 1", "not UTF-8", "header", "CSV UTF-8"]),
     ("directory named persons.csv", _replace_with(lambda p: p.mkdir()), ["persons.csv", "is a directory"]),
     ("FIFO", _replace_with(os.mkfifo), ["persons.csv", "named pipe (FIFO)"]),
-    ("symlink to /dev/zero", _replace_with(lambda p: p.symlink_to("/dev/zero")),
-     ["persons.csv", "symbolic link to a file outside the data set directory"]),
-    ("symlink to /etc/passwd", _replace_with(lambda p: p.symlink_to("/etc/passwd")),
-     ["persons.csv", "symbolic link to a file outside the data set directory"]),
-    ("header without end", _replace_with(lambda p: p.write_bytes(b"person_id" * 200_000)),
-     ["persons.csv", "line 1", "header line is longer than 1,048,576 bytes"]),
-    ("dangling symlink", _replace_with(lambda p: p.symlink_to(p.parent / "nowhere.csv")),
-     ["persons.csv", "cannot be read"]),
+    (
+        "symlink to /dev/zero",
+        _replace_with(lambda p: p.symlink_to("/dev/zero")),
+        ["persons.csv", "symbolic link to a file outside the data set directory"],
+    ),
+    (
+        "symlink to /etc/passwd",
+        _replace_with(lambda p: p.symlink_to("/etc/passwd")),
+        ["persons.csv", "symbolic link to a file outside the data set directory"],
+    ),
+    (
+        "header without end",
+        _replace_with(lambda p: p.write_bytes(b"person_id" * 200_000)),
+        ["persons.csv", "line 1", "header line is longer than 1,048,576 bytes"],
+    ),
+    (
+        "dangling symlink",
+        _replace_with(lambda p: p.symlink_to(p.parent / "nowhere.csv")),
+        ["persons.csv", "cannot be read"],
+    ),
 ]
 
 
@@ -132,8 +155,7 @@ def test_oversize_file_is_refused_with_the_limit(tmp_path, warehouse):
 
 def test_bad_size_setting_is_a_clear_error(tmp_path, warehouse):
     before = digest(warehouse)
-    res = cli("import", str(good().write(tmp_path / "ds")), "--db", str(warehouse),
-              env={"AMIP_MAX_FILE_BYTES": "viel"})
+    res = cli("import", str(good().write(tmp_path / "ds")), "--db", str(warehouse), env={"AMIP_MAX_FILE_BYTES": "viel"})
     assert res.returncode == 1
     assert "AMIP_MAX_FILE_BYTES='viel' is not a positive size" in res.stderr
     assert "Traceback" not in res.stderr
@@ -169,6 +191,7 @@ def test_latin1_found_beyond_the_first_chunk(tmp_path, warehouse):
 
 # ---- imports: one at a time, leftovers of a killed run -----------------------------------------
 
+
 def big(folder: Path, persons: int = 300_000) -> Path:
     """A valid data set large enough that an import runs for a while (written directly as CSV)."""
     ds = good()
@@ -196,8 +219,13 @@ def wait_for(condition, what: str, limit: float = 120) -> None:
 
 def start_import(data: Path, db: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "COLUMNS": "400"}
-    return subprocess.Popen([sys.executable, "-m", "amip.cli", "import", str(data), "--db", str(db)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "amip.cli", "import", str(data), "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def persons_in(db: Path) -> int:
@@ -296,11 +324,11 @@ def own_state(monkeypatch):
 
 
 def _cockpit_client(db: Path, user: str):
-    from cockpit_fixture import add_users, login
     from fastapi.testclient import TestClient
 
     from amip.cockpit.app import create_app
     from amip.cockpit.settings import Settings
+    from cockpit_fixture import add_users, login
 
     add_users(db)
     client = TestClient(create_app(Settings.from_env(db)))
@@ -402,8 +430,9 @@ def test_programme_xlsx_never_mixes_two_imports(tmp_path, own_state):
 
         b = report_dataset()
         b.person("p4", "w", "1980-01-01").spell("p4", "J1", "2020-01-01")
-        b.rows["budget"] = [[*row[:5], "8000000"] if row[:4] == ["J1", "2021", "VK", "zuteilung"] else row
-                            for row in b.rows["budget"]]
+        b.rows["budget"] = [
+            [*row[:5], "8000000"] if row[:4] == ["J1", "2021", "VK", "zuteilung"] else row for row in b.rows["budget"]
+        ]
         res = runner.invoke(app, ["import", str(b.write(tmp_path / "b")), "--db", str(db)])
         assert res.exit_code == 0, res.output
 
@@ -437,9 +466,8 @@ def test_cache_build_during_an_import_is_made_again(tmp_path):
     engine's read and the office/team read): that build is thrown away and made again from the
     new import; the cache never holds figures of one import under the other's identity.
     cockpit_fixture's stock at J1 in 2022-12 is 3 (p1, p2, p3); the new import adds p7: 4."""
-    from cockpit_fixture import cockpit_dataset
-
     from amip.figures.store import FigureStore, fingerprint
+    from cockpit_fixture import cockpit_dataset
 
     db = tmp_path / "amip.duckdb"
     assert runner.invoke(app, ["import", str(cockpit_dataset().write(tmp_path / "a")), "--db", str(db)]).exit_code == 0

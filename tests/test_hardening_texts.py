@@ -52,8 +52,9 @@ def listener():
 
 
 def client(application, name: str):
-    from cockpit_fixture import login
     from fastapi.testclient import TestClient
+
+    from cockpit_fixture import login
 
     c = TestClient(application)
     assert login(c, name).status_code == 303
@@ -67,13 +68,19 @@ def token(c, url: str = "/berichte/text?jc=J1&year=2022&chapter=schlussbemerkung
 
 
 def save_text(c, chapter: str, markdown: str, follow: bool = False):
-    return c.post("/berichte/text", data={"csrf_token": token(c), **FORM, "chapter": chapter, "markdown": markdown},
-                  follow_redirects=follow)
+    return c.post(
+        "/berichte/text",
+        data={"csrf_token": token(c), **FORM, "chapter": chapter, "markdown": markdown},
+        follow_redirects=follow,
+    )
 
 
 def reset(c, chapter: str):
-    return c.post("/berichte/text", data={"csrf_token": token(c), **FORM, "chapter": chapter, "action": "reset"},
-                  follow_redirects=False)
+    return c.post(
+        "/berichte/text",
+        data={"csrf_token": token(c), **FORM, "chapter": chapter, "action": "reset"},
+        follow_redirects=False,
+    )
 
 
 def pdf_text(data: bytes, tmp_path) -> str:
@@ -81,18 +88,20 @@ def pdf_text(data: bytes, tmp_path) -> str:
 
     path = tmp_path / "doc.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
 
 
 # ---- point 2: the renderer fetches nothing ------------------------------------------------------
 
+
 def test_programme_with_hostile_images_is_rendered_without_any_request(cockpit, listener, tmp_path):
     port, seen = listener
     base = f"http://127.0.0.1:{port}"
-    hostile = (f"Vor dem Bild ![fern]({base}/x.png) und ![pw](/etc/passwd) und ![null](/dev/zero) "
-               f"und ![datei](file:///etc/passwd) und [Link]({base}/link) und <img src=\"{base}/raw.png\">.\n\n"
-               f"![ref][r]\n\n[r]: {base}/ref.png\n\nNach dem Bild.\n")
+    hostile = (
+        f"Vor dem Bild ![fern]({base}/x.png) und ![pw](/etc/passwd) und ![null](/dev/zero) "
+        f'und ![datei](file:///etc/passwd) und [Link]({base}/link) und <img src="{base}/raw.png">.\n\n'
+        f"![ref][r]\n\n[r]: {base}/ref.png\n\nNach dem Bild.\n"
+    )
     co = client(cockpit, "co")
     assert save_text(co, "schlussbemerkungen", hostile).status_code == 303
     try:
@@ -124,15 +133,22 @@ def test_the_url_fetcher_refuses_everything_but_the_packages_assets(listener):
 
     port, seen = listener
     base = f"http://127.0.0.1:{port}"
-    html = (f'<html><head><link rel="stylesheet" href="{base}/s.css"><style>@import url("{base}/i.css");'
-            f' body {{ background: url("file:///dev/zero"); }}</style></head><body>'
-            f'<img src="{base}/a.png"><img src="file:///etc/passwd"><img src="/dev/zero"><img src="x.png">'
-            f'<p>Inhalt</p></body></html>')
+    html = (
+        f'<html><head><link rel="stylesheet" href="{base}/s.css"><style>@import url("{base}/i.css");'
+        f' body {{ background: url("file:///dev/zero"); }}</style></head><body>'
+        f'<img src="{base}/a.png"><img src="file:///etc/passwd"><img src="/dev/zero"><img src="x.png">'
+        f"<p>Inhalt</p></body></html>"
+    )
     assert rr.pdf_bytes(html).startswith(b"%PDF")  # finishes (no endless read of /dev/zero)
     assert seen == []
     fetcher = rr._fetcher()
-    for url in (f"{base}/b.png", "file:///etc/passwd", "file:///dev/zero", "ftp://127.0.0.1/x",
-                "file:///" + str(rr._assets()).lstrip("/") + "/../render.py"):
+    for url in (
+        f"{base}/b.png",
+        "file:///etc/passwd",
+        "file:///dev/zero",
+        "ftp://127.0.0.1/x",
+        "file:///" + str(rr._assets()).lstrip("/") + "/../render.py",
+    ):
         with pytest.raises(ValueError, match="without fetching"):
             fetcher.fetch(url)
     assert seen == []
@@ -142,8 +158,13 @@ def test_the_url_fetcher_refuses_everything_but_the_packages_assets(listener):
 
 
 def test_links_only_with_safe_schemes():
-    html = tx.render_markdown("ziele", "[a](javascript:alert(1)) [b](https://example.org) [c](data:text/html,x) "
-                              "[d](mailto:info@example.org)", {}, {}, {})
+    html = tx.render_markdown(
+        "ziele",
+        "[a](javascript:alert(1)) [b](https://example.org) [c](data:text/html,x) [d](mailto:info@example.org)",
+        {},
+        {},
+        {},
+    )
     assert 'href="javascript' not in html and 'href="data' not in html
     assert '<a href="https://example.org">b</a>' in html and '<a href="mailto:info@example.org">d</a>' in html
 
@@ -169,9 +190,11 @@ def test_template_loops_are_stored_and_printed_as_plain_text(cockpit):
 
 def test_placeholder_language_conditions_and_values():
     ctx = {"jahr": "2022", "plan_vorhanden": False, "vk_neu_mio": "–", "k1_vorjahr": "-6,9"}
-    text = ("{% if plan_vorhanden %}Plan{% else %}Kein Plan {{ jahr }}{% endif %}; "
-            "{% if vk_neu_mio != \"–\" %}VK{% else %}kein VK{% endif %}; "
-            "{% if not plan_vorhanden %}{% if k1_vorjahr %}K1 {{ k1_vorjahr }}{% endif %}{% endif %}")
+    text = (
+        "{% if plan_vorhanden %}Plan{% else %}Kein Plan {{ jahr }}{% endif %}; "
+        '{% if vk_neu_mio != "–" %}VK{% else %}kein VK{% endif %}; '
+        "{% if not plan_vorhanden %}{% if k1_vorjahr %}K1 {{ k1_vorjahr }}{% endif %}{% endif %}"
+    )
     assert tx.render_markdown("ziele", text, ctx, {}, {}) == "<p>Kein Plan 2022; kein VK; K1 -6,9</p>\n"
     # figures are inserted as text: markup in a value is escaped, never interpreted
     html = tx.render_markdown("ziele", "Name: {{ jobcenter }}", {"jobcenter": "<b>X</b> ![i](http://x/y.png)"}, {}, {})
@@ -180,11 +203,13 @@ def test_placeholder_language_conditions_and_values():
 
 def test_unknown_marker_is_rejected_on_save_naming_it(cockpit):
     co = client(cockpit, "co")
-    for bad, named in (("Vorher\n\n@@amip:table:x@@\n\nNachher", "@@amip:table:x@@"),
-                       ("@@amip:bild:logo@@", "@@amip:bild:logo@@"),
-                       ('{{ grafik("gibts_nicht") }}', "unbekannte Grafik „gibts_nicht“"),
-                       ("{% if gibts_nicht %}a{% endif %}", "unbekannter Platzhalter „gibts_nicht“"),
-                       ("{% if plan_vorhanden %}a", "ohne „{% endif %}“")):
+    for bad, named in (
+        ("Vorher\n\n@@amip:table:x@@\n\nNachher", "@@amip:table:x@@"),
+        ("@@amip:bild:logo@@", "@@amip:bild:logo@@"),
+        ('{{ grafik("gibts_nicht") }}', "unbekannte Grafik „gibts_nicht“"),
+        ("{% if gibts_nicht %}a{% endif %}", "unbekannter Platzhalter „gibts_nicht“"),
+        ("{% if plan_vorhanden %}a", "ohne „{% endif %}“"),
+    ):
         r = save_text(co, "ressourcen", bad)
         assert r.status_code == 400, bad
         assert "Kapitel „ressourcen“" in r.text and named in r.text, (bad, r.text[:2000])
@@ -202,8 +227,9 @@ def test_unknown_marker_is_rejected_on_save_naming_it(cockpit):
 def test_a_broken_stored_text_renders_a_note_and_reset_works(cockpit, tmp_path):
     # an old text stored before the check (or by another version): unknown marker and placeholder
     with cockpit.state.sessions.begin() as s:
-        tx.save_text(s, 2022, "J1", "ziele", "Vorher @@amip:table:x@@ und {{ weg }} nachher.\n\n@@amip:table:x@@\n",
-                     "altbestand")
+        tx.save_text(
+            s, 2022, "J1", "ziele", "Vorher @@amip:table:x@@ und {{ weg }} nachher.\n\n@@amip:table:x@@\n", "altbestand"
+        )
     co, gf = client(cockpit, "co"), client(cockpit, "gf")
     page = co.get("/berichte/text?jc=J1&year=2022&chapter=ziele")
     assert page.status_code == 200
@@ -274,8 +300,13 @@ def test_audit_log_csv_and_xlsx_neutralise_formulas(cockpit):
     with cockpit.state.sessions.begin() as s:
         for i, h in enumerate(HOSTILE):
             audit.record(s, user_name=f"hostile{i}", role="controlling", action="report_text_edit", detail=h)
-        audit.record(s, user_name='=HYPERLINK("http://evil.example","x")', role="controlling",
-                     action="report_text_edit", detail="name")
+        audit.record(
+            s,
+            user_name='=HYPERLINK("http://evil.example","x")',
+            role="controlling",
+            action="report_text_edit",
+            detail="name",
+        )
     adm = client(cockpit, "adm")
     rows = read_csv(adm.get("/admin/protokoll.csv"))
     details = {r[6] for r in rows[1:]}
@@ -324,10 +355,17 @@ def test_plan_note_reaches_the_versions_csv_as_text_and_control_characters_are_r
 def test_data_table_csv_keeps_negative_numbers_numbers():
     from amip.cockpit.tables import Column, DataTable, csv_response, xlsx_response
 
-    table = DataTable("T", [Column("name", "Name"), Column("n", "Anzahl", "count"), Column("p", "Quote", "percent"),
-                            Column("code", "Code")],
-                      [{"name": h, "n": -3, "p": -6.9, "code": -5} for h in HOSTILE] + [{"name": "ok", "n": 4}],
-                      "t")
+    table = DataTable(
+        "T",
+        [
+            Column("name", "Name"),
+            Column("n", "Anzahl", "count"),
+            Column("p", "Quote", "percent"),
+            Column("code", "Code"),
+        ],
+        [{"name": h, "n": -3, "p": -6.9, "code": -5} for h in HOSTILE] + [{"name": "ok", "n": 4}],
+        "t",
+    )
     rows = list(csv.reader(io.StringIO(csv_response(table).body.decode("utf-8-sig"), newline=""), delimiter=";"))
     assert [r[0] for r in rows[1:-1]] == ["'" + h for h in HOSTILE]
     assert {(r[1], r[2], r[3]) for r in rows[1:-1]} == {("-3", "-6,9", "-5")}  # numbers stay numbers
@@ -346,8 +384,14 @@ def test_report_xlsx_writes_texts_never_as_formulas(tmp_path):
 
     from amip.reports.tables import Col, ReportTable, write_xlsx
 
-    t = ReportTable("t", "=Titel", [Col("label", "=Spalte", "text"), Col("v", "Wert")],
-                    [{"label": "=1+1", "v": -2}, {"label": "@SUMME(A1)", "v": "-"}], caption="=Quelle", note="+Hinweis")
+    t = ReportTable(
+        "t",
+        "=Titel",
+        [Col("label", "=Spalte", "text"), Col("v", "Wert")],
+        [{"label": "=1+1", "v": -2}, {"label": "@SUMME(A1)", "v": "-"}],
+        caption="=Quelle",
+        note="+Hinweis",
+    )
     path = tmp_path / "r.xlsx"
     write_xlsx([t], path, "=Programm")
     ws = openpyxl.load_workbook(path)["t"]
@@ -359,11 +403,14 @@ def test_report_xlsx_writes_texts_never_as_formulas(tmp_path):
 
 # ---- point 4: typed free texts ------------------------------------------------------------------
 
+
 def test_clean_text_rules():
     from amip.text import TextInputError, clean_text
 
     assert clean_text("  a\r\nb\rc\td  ", "Notiz", max_len=20) == "a\nb\nc\td"
-    with pytest.raises(TextInputError, match="„Notiz“: enthält ein nicht erlaubtes Steuerzeichen \\(U\\+0000\\) an Zeile 2"):
+    with pytest.raises(
+        TextInputError, match="„Notiz“: enthält ein nicht erlaubtes Steuerzeichen \\(U\\+0000\\) an Zeile 2"
+    ):
         clean_text("a\nb\x00", "Notiz", max_len=20)
     with pytest.raises(TextInputError, match="Zeilenumbruch"):
         clean_text("a\nb", "Name", max_len=20, multiline=False)
@@ -381,36 +428,57 @@ def test_dqm_reason_and_meeting_notes_refuse_control_characters(cockpit):
     from amip.worklists import intensive as ic
 
     with cockpit.state.sessions.begin() as s:
-        task = DqmTask(rule_id="DQ01", finding_key="hardening-1", person_id="p1", month="2022-12",
-                       responsible="ifk", caseworker_id="c1", team_id="T1", first_run_id=1, last_run_id=1)
+        task = DqmTask(
+            rule_id="DQ01",
+            finding_key="hardening-1",
+            person_id="p1",
+            month="2022-12",
+            responsible="ifk",
+            caseworker_id="c1",
+            team_id="T1",
+            first_run_id=1,
+            last_run_id=1,
+        )
         s.add(task)
         s.flush()
         task_id = task.id
-    with cockpit.state.sessions.begin() as s, \
-            pytest.raises(tasks.BadReason, match="„Begründung“: enthält ein nicht erlaubtes Steuerzeichen"):
+    with (
+        cockpit.state.sessions.begin() as s,
+        pytest.raises(tasks.BadReason, match="„Begründung“: enthält ein nicht erlaubtes Steuerzeichen"),
+    ):
         tasks.change_status(s, task_id, tasks.NO_ERROR, user_name="co", role="controlling", reason="ok\x1b[2J")
     co = client(cockpit, "co")
     from cockpit_fixture import csrf_of
 
     tok = csrf_of(co.get("/aufgaben").text)
-    r = co.post("/aufgaben/status", data={"csrf_token": tok, "task_id": str(task_id), "status": tasks.NO_ERROR,
-                                          "reason": "Prüfung\x00"}, follow_redirects=False)
+    r = co.post(
+        "/aufgaben/status",
+        data={"csrf_token": tok, "task_id": str(task_id), "status": tasks.NO_ERROR, "reason": "Prüfung\x00"},
+        follow_redirects=False,
+    )
     assert r.status_code == 400 and "Steuerzeichen" in r.text
     with cockpit.state.sessions.begin() as s:
         assert s.get(DqmTask, task_id).status == tasks.OPEN and s.get(DqmTask, task_id).reason is None
     place = ic.IntensivePlace(status="active")  # checked before anything is read or written
     with pytest.raises(ic.IntensiveError, match="„Situation“: enthält ein nicht erlaubtes Steuerzeichen"):
-        ic.record_meeting(None, place, date=None, situation="a\x08", agreed_steps="b", review_of_previous=None,
-                          user_name="ifk", role="ifk")
+        ic.record_meeting(
+            None,
+            place,
+            date=None,
+            situation="a\x08",
+            agreed_steps="b",
+            review_of_previous=None,
+            user_name="ifk",
+            role="ifk",
+        )
     with pytest.raises(ic.IntensiveError, match="„Grund“: zu lang"):
         ic.end_place(None, place, on=None, reason="x" * 3000, user_name="ifk", role="ifk")
 
 
 @pytest.fixture(scope="module")
 def programme_2022(tmp_path_factory):
-    from test_reports import make
-
     from amip.reports import programme
+    from test_reports import make
 
     return programme.collect(make(tmp_path_factory.mktemp("programme")), 2022)
 
@@ -427,7 +495,9 @@ def test_document_budget_turns_further_chapters_into_notes(programme_2022):
         rr.chapters_html(p, texts)
     chapters = rr.chapters_html(p, texts, strict=False)
     assert sum(len(c["html"]) for c in chapters) <= tx.MAX_DOCUMENT_HTML
-    assert "das Dokument wird zu groß" in chapters[-1]["html"] and "das Dokument wird zu groß" not in chapters[0]["html"]
+    assert (
+        "das Dokument wird zu groß" in chapters[-1]["html"] and "das Dokument wird zu groß" not in chapters[0]["html"]
+    )
 
 
 def test_known_tables_and_charts_are_the_ones_the_programme_places(programme_2022):

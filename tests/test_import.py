@@ -5,10 +5,10 @@ import hashlib
 
 import duckdb
 import pytest
-from builder import DataSet, runner
 from typer.testing import CliRunner
 
 from amip.cli import app
+from builder import DataSet, runner
 
 
 def good() -> DataSet:
@@ -50,38 +50,86 @@ def _replace(folder, table, old, new):
 # (description, edit of the good data set's files, expected fragments of the message)
 BAD = [
     ("missing table", lambda f: (f / "persons.csv").unlink(), ["persons.csv", "required table is missing"]),
-    ("missing column", lambda f: _replace(f, "elb_spells", "single_parent", "sp"),
-     ["elb_spells.csv", "column single_parent", "required column is missing"]),
-    ("bad date", lambda f: _replace(f, "elb_spells", "2020-05-01", "2020-02-30"),
-     ["elb_spells.csv", "row 2 (line 3)", "column start_date", "'2020-02-30'", "not a valid date"]),
-    ("bad number", lambda f: _replace(f, "benefits", "446", '"4,46"'),
-     ["benefits.csv", "row 1 (line 2)", "column amount_eur", "'4,46'", "not a number"]),
-    ("unknown sex", lambda f: _replace(f, "persons", "p2,m", "p2,x"),
-     ["persons.csv", "row 2", "column sex", "'x'", "unknown code"]),
-    ("unknown kind", lambda f: _replace(f, "employment_spells", "svb", "minijob"),
-     ["employment_spells.csv", "row 1", "column kind", "'minijob'", "unknown code"]),
-    ("unknown benefit type", lambda f: _replace(f, "benefits", "RB", "XX"),
-     ["benefits.csv", "column benefit_type", "'XX'", "unknown code"]),
-    ("unknown instrument", lambda f: _replace(f, "measures", "FBW", "ZZZ"),
-     ["measures.csv", "row 1", "column instrument", "'ZZZ'", "unknown instrument"]),
-    ("end before start", lambda f: _replace(f, "elb_spells", "2021-03-31", "2019-03-31"),
-     ["elb_spells.csv", "row 1", "column end_date", "end_date is before start_date"]),
-    ("negative amount", lambda f: _replace(f, "measures", "1200.50", "-5"),
-     ["measures.csv", "row 1", "column cost_eur", "'-5'", "negative amount"]),
-    ("duplicate key", lambda f: _replace(f, "persons", "p2,m", "p1,m"),
-     ["persons.csv", "row 2", "column person_id", "duplicate key"]),
-    ("unknown person", lambda f: _replace(f, "employment_spells", "p1,svb", "p9,svb"),
-     ["employment_spells.csv", "row 1", "column person_id", "'p9'", "unknown person"]),
-    ("months out of order", lambda f: _replace(f, "dataset", "2020-01,2021-12", "2021-12,2020-01"),
-     ["dataset.csv", "row 1", "months out of order"]),
-    ("bad month", lambda f: _replace(f, "benefits", "2021-01", "2021-13"),
-     ["benefits.csv", "column month", "'2021-13'", "not a valid month"]),
-    ("date out of range", lambda f: _replace(f, "persons", "1975-06-30", "1875-06-30"),
-     ["persons.csv", "row 2", "column birth_date", "'1875-06-30'", "date out of range"]),
-    ("ragged csv row", lambda f: _replace(f, "benefits", "446", "446,extra"),
-     ["benefits.csv", "cannot be read as CSV", "Line: 2", "Expected Number of Columns: 5 Found: 6"]),
-    ("missing value", lambda f: _replace(f, "elb_spells", "p2,J1", "p2,"),
-     ["elb_spells.csv", "row 2", "column jobcenter_id", "value is required"]),
+    (
+        "missing column",
+        lambda f: _replace(f, "elb_spells", "single_parent", "sp"),
+        ["elb_spells.csv", "column single_parent", "required column is missing"],
+    ),
+    (
+        "bad date",
+        lambda f: _replace(f, "elb_spells", "2020-05-01", "2020-02-30"),
+        ["elb_spells.csv", "row 2 (line 3)", "column start_date", "'2020-02-30'", "not a valid date"],
+    ),
+    (
+        "bad number",
+        lambda f: _replace(f, "benefits", "446", '"4,46"'),
+        ["benefits.csv", "row 1 (line 2)", "column amount_eur", "'4,46'", "not a number"],
+    ),
+    (
+        "unknown sex",
+        lambda f: _replace(f, "persons", "p2,m", "p2,x"),
+        ["persons.csv", "row 2", "column sex", "'x'", "unknown code"],
+    ),
+    (
+        "unknown kind",
+        lambda f: _replace(f, "employment_spells", "svb", "minijob"),
+        ["employment_spells.csv", "row 1", "column kind", "'minijob'", "unknown code"],
+    ),
+    (
+        "unknown benefit type",
+        lambda f: _replace(f, "benefits", "RB", "XX"),
+        ["benefits.csv", "column benefit_type", "'XX'", "unknown code"],
+    ),
+    (
+        "unknown instrument",
+        lambda f: _replace(f, "measures", "FBW", "ZZZ"),
+        ["measures.csv", "row 1", "column instrument", "'ZZZ'", "unknown instrument"],
+    ),
+    (
+        "end before start",
+        lambda f: _replace(f, "elb_spells", "2021-03-31", "2019-03-31"),
+        ["elb_spells.csv", "row 1", "column end_date", "end_date is before start_date"],
+    ),
+    (
+        "negative amount",
+        lambda f: _replace(f, "measures", "1200.50", "-5"),
+        ["measures.csv", "row 1", "column cost_eur", "'-5'", "negative amount"],
+    ),
+    (
+        "duplicate key",
+        lambda f: _replace(f, "persons", "p2,m", "p1,m"),
+        ["persons.csv", "row 2", "column person_id", "duplicate key"],
+    ),
+    (
+        "unknown person",
+        lambda f: _replace(f, "employment_spells", "p1,svb", "p9,svb"),
+        ["employment_spells.csv", "row 1", "column person_id", "'p9'", "unknown person"],
+    ),
+    (
+        "months out of order",
+        lambda f: _replace(f, "dataset", "2020-01,2021-12", "2021-12,2020-01"),
+        ["dataset.csv", "row 1", "months out of order"],
+    ),
+    (
+        "bad month",
+        lambda f: _replace(f, "benefits", "2021-01", "2021-13"),
+        ["benefits.csv", "column month", "'2021-13'", "not a valid month"],
+    ),
+    (
+        "date out of range",
+        lambda f: _replace(f, "persons", "1975-06-30", "1875-06-30"),
+        ["persons.csv", "row 2", "column birth_date", "'1875-06-30'", "date out of range"],
+    ),
+    (
+        "ragged csv row",
+        lambda f: _replace(f, "benefits", "446", "446,extra"),
+        ["benefits.csv", "cannot be read as CSV", "Line: 2", "Expected Number of Columns: 5 Found: 6"],
+    ),
+    (
+        "missing value",
+        lambda f: _replace(f, "elb_spells", "p2,J1", "p2,"),
+        ["elb_spells.csv", "row 2", "column jobcenter_id", "value is required"],
+    ),
 ]
 
 
@@ -116,8 +164,10 @@ def test_import_twice_gives_the_same_warehouse(tmp_path, warehouse):
     res = runner.invoke(app, ["import", str(tmp_path / "good"), "--db", str(warehouse)])
     assert res.exit_code == 0
     assert dump(warehouse) == first
-    assert first["persons"] == [("p1", "w", __import__("datetime").date(1980, 1, 1), None, None, None),
-                                ("p2", "m", __import__("datetime").date(1975, 6, 30), None, None, None)]
+    assert first["persons"] == [
+        ("p1", "w", __import__("datetime").date(1980, 1, 1), None, None, None),
+        ("p2", "m", __import__("datetime").date(1975, 6, 30), None, None, None),
+    ]
 
 
 def test_parquet_is_accepted_like_csv(tmp_path):
@@ -126,7 +176,9 @@ def test_parquet_is_accepted_like_csv(tmp_path):
     pq_dir.mkdir()
     con = duckdb.connect()
     for f in csv_dir.iterdir():
-        con.execute(f"COPY (SELECT * FROM read_csv('{f}', header=true)) TO '{pq_dir / (f.stem + '.parquet')}' (FORMAT parquet)")
+        con.execute(
+            f"COPY (SELECT * FROM read_csv('{f}', header=true)) TO '{pq_dir / (f.stem + '.parquet')}' (FORMAT parquet)"
+        )
     outs = []
     for src in (csv_dir, pq_dir):
         out = tmp_path / f"{src.name}.csv"
@@ -139,7 +191,9 @@ def test_parquet_is_accepted_like_csv(tmp_path):
 def test_optional_table_missing_is_said(tmp_path):
     folder = good().write(tmp_path / "nobenefits", skip=("benefits",))
     out = tmp_path / "f.csv"
-    res = CliRunner().invoke(app, ["kpi", "--data", str(folder), "--from", "2021-12", "--to", "2021-12", "--out", str(out)])
+    res = CliRunner().invoke(
+        app, ["kpi", "--data", str(folder), "--from", "2021-12", "--to", "2021-12", "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     assert "K1 (table benefits is missing)" in " ".join(res.output.split())
     assert ",K1," not in out.read_text() and ",K1E2," in out.read_text()
@@ -147,11 +201,15 @@ def test_optional_table_missing_is_said(tmp_path):
 
 def test_output_formats(tmp_path):
     folder = good().write(tmp_path / "d")
-    import pyarrow.parquet as pq
     import json
+
+    import pyarrow.parquet as pq
+
     for ext in ("csv", "parquet", "jsonl"):
         out = tmp_path / f"f.{ext}"
-        res = runner.invoke(app, ["kpi", "--data", str(folder), "--from", "2021-12", "--to", "2021-12", "--out", str(out)])
+        res = runner.invoke(
+            app, ["kpi", "--data", str(folder), "--from", "2021-12", "--to", "2021-12", "--out", str(out)]
+        )
         assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in (tmp_path / "f.jsonl").read_text().splitlines()]
     assert list(rows[0]) == ["jobcenter_id", "month", "figure", "sex", "numerator", "denominator", "value"]
@@ -169,6 +227,7 @@ def test_python_api_returns_the_same_table_as_the_cli(tmp_path, warehouse):
     res = runner.invoke(app, ["kpi", "--db", str(warehouse), "--from", "2021-12", "--to", "2021-12", "--out", str(out)])
     assert res.exit_code == 0, res.output
     import pyarrow.csv as pacsv
+
     cli = pacsv.read_csv(out, convert_options=pacsv.ConvertOptions(column_types=table.schema))
     assert cli.equals(table)
     assert table.column_names == ["jobcenter_id", "month", "figure", "sex", "numerator", "denominator", "value"]
@@ -185,8 +244,10 @@ def test_bad_month_and_unknown_jobcenter_are_clear_errors(tmp_path):
     out = tmp_path / "f.csv"
     res = runner.invoke(app, ["kpi", "--data", str(folder), "--from", "2021-13", "--to", "2021-12", "--out", str(out)])
     assert res.exit_code == 1 and "not a month (YYYY-MM): '2021-13'" in res.output
-    res = runner.invoke(app, ["kpi", "--data", str(folder), "--from", "2021-12", "--to", "2021-12", "--out", str(out),
-                              "--jobcenter", "J9"])
+    res = runner.invoke(
+        app,
+        ["kpi", "--data", str(folder), "--from", "2021-12", "--to", "2021-12", "--out", str(out), "--jobcenter", "J9"],
+    )
     assert res.exit_code == 1 and "job center 'J9'" in res.output
     assert not out.exists()
 
@@ -198,7 +259,9 @@ def test_jobcenter_option_gives_that_job_centers_rows(tmp_path):
     outs = {}
     for opt in ([], ["--jobcenter", "J2"]):
         out = tmp_path / f"f{len(opt)}.csv"
-        res = runner.invoke(app, ["kpi", "--data", str(folder), "--from", "2021-12", "--to", "2021-12", "--out", str(out), *opt])
+        res = runner.invoke(
+            app, ["kpi", "--data", str(folder), "--from", "2021-12", "--to", "2021-12", "--out", str(out), *opt]
+        )
         assert res.exit_code == 0, res.output
         outs[len(opt)] = out.read_text().splitlines()
     only_j2 = outs[2]

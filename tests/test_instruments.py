@@ -8,9 +8,9 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from builder import DataSet, run_kpi
 
 from amip.contract.schema import INSTRUMENT_FLAG_LAW, instruments
+from builder import DataSet, run_kpi
 
 SHARED = Path("/work/shared/spec/instruments.csv")
 FLAGS = ("active_measure", "accompanying", "public_employment", "second_labour_market")

@@ -37,13 +37,13 @@ import re
 
 import duckdb
 import pytest
-from builder import DataSet
-from cockpit_fixture import csrf_of, login
 from fastapi.testclient import TestClient
 
 from amip.figures.store import Scope
 from amip.state import audit
 from amip.worklists import intensive as ic
+from builder import DataSet
+from cockpit_fixture import csrf_of, login
 
 T = dt.date(2022, 12, 31)
 
@@ -95,6 +95,7 @@ def con(warehouse):
 
 # ---- candidates ------------------------------------------------------------------------------------
 
+
 def test_the_data_today_is_the_last_stichtag(con):
     assert ic.data_today(con) == T
 
@@ -130,6 +131,7 @@ def test_tokens_are_opaque(con):
 
 # ---- places and meetings ---------------------------------------------------------------------------
 
+
 def _cand(con, pid, scope=Scope("caseload", "c1")):
     c = ic.candidates(con, scope)
     return c[c.person_id == pid].iloc[0].to_dict()
@@ -147,21 +149,56 @@ def test_places_per_year_setting():
 def test_take_enforces_the_places_per_year(con, factory):
     day = dt.date(2024, 1, 31)
     with factory.begin() as db:
-        p = ic.take(db, candidate=_cand(con, "b637"), caseworker_id="c1", user_name="ifk", role="ifk",
-                    today=day, places_spec="2")
+        p = ic.take(
+            db,
+            candidate=_cand(con, "b637"),
+            caseworker_id="c1",
+            user_name="ifk",
+            role="ifk",
+            today=day,
+            places_spec="2",
+        )
         # 2024-01-31 + 6 months = 2024-07-31, minus one day
         assert (p.start_date, p.end_date, p.status, p.team_id) == (day, dt.date(2024, 7, 30), "active", "T1")
         with pytest.raises(ic.IntensiveError, match="bereits"):
-            ic.take(db, candidate=_cand(con, "b637"), caseworker_id="c1", user_name="ifk", role="ifk",
-                    today=day, places_spec="2")
-        ic.take(db, candidate=_cand(con, "a612"), caseworker_id="c1", user_name="ifk", role="ifk",
-                today=day, places_spec="2")
+            ic.take(
+                db,
+                candidate=_cand(con, "b637"),
+                caseworker_id="c1",
+                user_name="ifk",
+                role="ifk",
+                today=day,
+                places_spec="2",
+            )
+        ic.take(
+            db,
+            candidate=_cand(con, "a612"),
+            caseworker_id="c1",
+            user_name="ifk",
+            role="ifk",
+            today=day,
+            places_spec="2",
+        )
         with pytest.raises(ic.IntensiveError, match="Alle 2 Plätze für 2024"):
-            ic.take(db, candidate=_cand(con, "g577"), caseworker_id="c1", user_name="ifk", role="ifk",
-                    today=day, places_spec="2")
+            ic.take(
+                db,
+                candidate=_cand(con, "g577"),
+                caseworker_id="c1",
+                user_name="ifk",
+                role="ifk",
+                today=day,
+                places_spec="2",
+            )
         # a new year gives new places
-        ic.take(db, candidate=_cand(con, "g577"), caseworker_id="c1", user_name="ifk", role="ifk",
-                today=dt.date(2025, 1, 2), places_spec="2")
+        ic.take(
+            db,
+            candidate=_cand(con, "g577"),
+            caseworker_id="c1",
+            user_name="ifk",
+            role="ifk",
+            today=dt.date(2025, 1, 2),
+            places_spec="2",
+        )
         assert ic.taken_in_year(db, "c1", 2024) == 2
         entries = audit.entries(db, action="intensive_take")
         assert len(entries) == 3
@@ -170,29 +207,69 @@ def test_take_enforces_the_places_per_year(con, factory):
 
 def test_meetings_due_and_overdue_by_hand(con, factory):
     with factory.begin() as db:
-        p = ic.take(db, candidate=_cand(con, "b637"), caseworker_id="c1", user_name="ifk", role="ifk",
-                    today=dt.date(2024, 1, 31))
+        p = ic.take(
+            db,
+            candidate=_cand(con, "b637"),
+            caseworker_id="c1",
+            user_name="ifk",
+            role="ifk",
+            today=dt.date(2024, 1, 31),
+        )
         # the first meeting is due on the day of taking; overdue after 7 more days
         assert ic.reminder(p, dt.date(2024, 1, 31)).state == "faellig"
         assert ic.reminder(p, dt.date(2024, 2, 7)).state == "faellig"
         assert ic.reminder(p, dt.date(2024, 2, 8)).state == "ueberfaellig"
-        ic.record_meeting(db, p, date=dt.date(2024, 2, 5), situation="Lage", agreed_steps="Bewerbungen schreiben",
-                          review_of_previous=None, user_name="ifk", role="ifk")
+        ic.record_meeting(
+            db,
+            p,
+            date=dt.date(2024, 2, 5),
+            situation="Lage",
+            agreed_steps="Bewerbungen schreiben",
+            review_of_previous=None,
+            user_name="ifk",
+            role="ifk",
+        )
         # next due a calendar month later: 2024-03-05
         r = ic.reminder(p, dt.date(2024, 2, 20))
         assert (r.due, r.state) == (dt.date(2024, 3, 5), "geplant")
-        assert ic.reminder(p, dt.date(2024, 2, 27)).state == "bald"      # 7 days before
-        assert ic.reminder(p, dt.date(2024, 3, 12)).state == "faellig"   # due + 7
+        assert ic.reminder(p, dt.date(2024, 2, 27)).state == "bald"  # 7 days before
+        assert ic.reminder(p, dt.date(2024, 3, 12)).state == "faellig"  # due + 7
         assert ic.reminder(p, dt.date(2024, 3, 13)).state == "ueberfaellig"
         with pytest.raises(ic.IntensiveError, match="auswerten"):
-            ic.record_meeting(db, p, date=dt.date(2024, 3, 20), situation="x", agreed_steps="y",
-                              review_of_previous="", user_name="ifk", role="ifk")
+            ic.record_meeting(
+                db,
+                p,
+                date=dt.date(2024, 3, 20),
+                situation="x",
+                agreed_steps="y",
+                review_of_previous="",
+                user_name="ifk",
+                role="ifk",
+            )
         with pytest.raises(ic.IntensiveError, match="Weitere Unterstützung|weitere Unterstützung"):
-            ic.record_meeting(db, p, date=dt.date(2024, 3, 20), situation="Job gefunden", agreed_steps="y",
-                              review_of_previous="erledigt", integrated=True, user_name="ifk", role="ifk")
-        ic.record_meeting(db, p, date=dt.date(2024, 3, 20), situation="Job gefunden", agreed_steps="Probezeit",
-                          review_of_previous="erledigt", integrated=True, further_support_needed=True,
-                          user_name="ifk", role="ifk")
+            ic.record_meeting(
+                db,
+                p,
+                date=dt.date(2024, 3, 20),
+                situation="Job gefunden",
+                agreed_steps="y",
+                review_of_previous="erledigt",
+                integrated=True,
+                user_name="ifk",
+                role="ifk",
+            )
+        ic.record_meeting(
+            db,
+            p,
+            date=dt.date(2024, 3, 20),
+            situation="Job gefunden",
+            agreed_steps="Probezeit",
+            review_of_previous="erledigt",
+            integrated=True,
+            further_support_needed=True,
+            user_name="ifk",
+            role="ifk",
+        )
         assert (p.integrated_on, p.further_support_needed) == (dt.date(2024, 3, 20), True)
         # 2024-02-05 on time (due 01-31, +7 = 02-07); 2024-03-20 late (due 03-05, +7 = 03-12)
         assert ic.meetings_on_time(p) == (1, 2)
@@ -203,25 +280,61 @@ def test_meetings_due_and_overdue_by_hand(con, factory):
         assert ic.close_expired(db, dt.date(2024, 7, 31)) == 1
         assert p.status == "finished" and ic.next_due(p) is None
         with pytest.raises(ic.IntensiveError, match="abgeschlossen"):
-            ic.record_meeting(db, p, date=dt.date(2024, 8, 1), situation="x", agreed_steps="y",
-                              review_of_previous="z", user_name="ifk", role="ifk")
+            ic.record_meeting(
+                db,
+                p,
+                date=dt.date(2024, 8, 1),
+                situation="x",
+                agreed_steps="y",
+                review_of_previous="z",
+                user_name="ifk",
+                role="ifk",
+            )
 
 
 def test_team_status_counts_by_hand(con, factory):
     with factory.begin() as db:
-        p1 = ic.take(db, candidate=_cand(con, "b637"), caseworker_id="c1", user_name="ifk", role="ifk",
-                     today=dt.date(2024, 1, 10))
-        ic.take(db, candidate=_cand(con, "h637", Scope("caseload", "c2")), caseworker_id="c2", user_name="ifk2",
-                role="ifk", today=dt.date(2024, 1, 10))
-        ic.take(db, candidate=_cand(con, "i600", Scope("caseload", "c3")), caseworker_id="c3", user_name="ifk3",
-                role="ifk", today=dt.date(2024, 1, 10))
-        ic.record_meeting(db, p1, date=dt.date(2024, 1, 12), situation="s", agreed_steps="a",
-                          review_of_previous=None, user_name="ifk", role="ifk")
+        p1 = ic.take(
+            db,
+            candidate=_cand(con, "b637"),
+            caseworker_id="c1",
+            user_name="ifk",
+            role="ifk",
+            today=dt.date(2024, 1, 10),
+        )
+        ic.take(
+            db,
+            candidate=_cand(con, "h637", Scope("caseload", "c2")),
+            caseworker_id="c2",
+            user_name="ifk2",
+            role="ifk",
+            today=dt.date(2024, 1, 10),
+        )
+        ic.take(
+            db,
+            candidate=_cand(con, "i600", Scope("caseload", "c3")),
+            caseworker_id="c3",
+            user_name="ifk3",
+            role="ifk",
+            today=dt.date(2024, 1, 10),
+        )
+        ic.record_meeting(
+            db,
+            p1,
+            date=dt.date(2024, 1, 12),
+            situation="s",
+            agreed_steps="a",
+            review_of_previous=None,
+            user_name="ifk",
+            role="ifk",
+        )
         # on 2024-01-20: c1's next meeting is due 2024-02-12 (fine); c2 has none since 01-10 (overdue
         # after 01-17)
         rows = ic.team_status(db, today=dt.date(2024, 1, 20), team="T1")
-        assert [(r["caseworker"], r["active"], r["taken_year"], r["limit"], r["meetings"], r["on_time"], r["overdue"])
-                for r in rows] == [("c1", 1, 1, 5, 1, 1, 0), ("c2", 1, 1, 5, 0, 0, 1)]
+        assert [
+            (r["caseworker"], r["active"], r["taken_year"], r["limit"], r["meetings"], r["on_time"], r["overdue"])
+            for r in rows
+        ] == [("c1", 1, 1, 5, 1, 1, 0), ("c2", 1, 1, 5, 0, 0, 1)]
         assert len(ic.team_status(db, today=dt.date(2024, 1, 20))) == 3
 
 
@@ -230,10 +343,19 @@ def test_team_status_lists_every_ifk_of_the_team_also_without_a_place(con, facto
     assert sorted(ic.caseworkers(con, "T1")) == [("c1", "T1"), ("c2", "T1")]
     assert sorted(ic.caseworkers(con)) == [("c1", "T1"), ("c2", "T1"), ("c3", "T2")]
     with factory.begin() as db:
-        ic.take(db, candidate=_cand(con, "h637", Scope("caseload", "c2")), caseworker_id="c2", user_name="ifk2",
-                role="ifk", today=dt.date(2024, 1, 10))
+        ic.take(
+            db,
+            candidate=_cand(con, "h637", Scope("caseload", "c2")),
+            caseworker_id="c2",
+            user_name="ifk2",
+            role="ifk",
+            today=dt.date(2024, 1, 10),
+        )
         rows = ic.team_status(db, today=dt.date(2024, 1, 20), team="T1", staff=ic.caseworkers(con, "T1"))
-        assert [(r["caseworker"], r["active"], r["filled"]) for r in rows] == [("c1", 0, "0 von 5"), ("c2", 1, "1 von 5")]
+        assert [(r["caseworker"], r["active"], r["filled"]) for r in rows] == [
+            ("c1", 0, "0 von 5"),
+            ("c2", 1, "1 von 5"),
+        ]
 
 
 def test_an_integration_in_the_data_is_found_for_the_place(con):
@@ -243,6 +365,7 @@ def test_an_integration_in_the_data_is_found_for_the_place(con):
 
 
 # ---- the matched comparison ------------------------------------------------------------------------
+
 
 def test_cohort_outcome_against_the_matched_comparison(con, factory):
     R = dt.date(2021, 12, 31)
@@ -254,8 +377,14 @@ def test_cohort_outcome_against_the_matched_comparison(con, factory):
             row = at_r[at_r.person_id == pid].iloc[0].to_dict()
             ic.take(db, candidate=row, caseworker_id="c1", user_name="ifk", role="ifk", today=dt.date(2022, 1, 10))
         # an open cohort (ends after the data) is listed but not evaluated
-        ic.take(db, candidate=_cand(con, "b637"), caseworker_id="c1", user_name="ifk", role="ifk",
-                today=dt.date(2024, 1, 10))
+        ic.take(
+            db,
+            candidate=_cand(con, "b637"),
+            caseworker_id="c1",
+            user_name="ifk",
+            role="ifk",
+            today=dt.date(2024, 1, 10),
+        )
         out = ic.cohort_outcomes(con, db)
     assert [c["cohort"] for c in out] == ["2022-01", "2024-01"]
     c = out[0]
@@ -269,6 +398,7 @@ def test_cohort_outcome_against_the_matched_comparison(con, factory):
 
 
 # ---- the pages ---------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def cockpit(cockpit_factory, warehouse):
@@ -294,28 +424,44 @@ def test_an_ifk_sees_only_the_own_candidates_and_takes_them(cockpit):
     assert len(tokens) == 4 and not any(t in ("b637", "a612") for t in tokens)
     # a token of another caseload is refused (the server re-checks the scope)
     other = ic.token_of("J1", "h637")
-    r = ifk.post("/intensivbetreuung/aufnehmen", data={"candidate": other, "csrf_token": csrf_of(html)},
-                 follow_redirects=False)
+    r = ifk.post(
+        "/intensivbetreuung/aufnehmen", data={"candidate": other, "csrf_token": csrf_of(html)}, follow_redirects=False
+    )
     assert r.status_code == 400
-    r = ifk.post("/intensivbetreuung/aufnehmen", data={"candidate": tokens[0], "csrf_token": csrf_of(html)},
-                 follow_redirects=False)
+    r = ifk.post(
+        "/intensivbetreuung/aufnehmen",
+        data={"candidate": tokens[0], "csrf_token": csrf_of(html)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith("/intensivbetreuung/platz/")
     assert "b637" not in r.headers["location"]
     page = ifk.get(r.headers["location"]).text
     assert "b637" in page and "31.01.2024" in page
     # a meeting without a situation is refused; the form comes back with what was typed
-    bad = ifk.post(r.headers["location"] + "/gespraech", follow_redirects=False,
-                   data={"date": "2024-01-31", "situation": "", "agreed_steps": "Lebenslauf", "csrf_token": csrf_of(page)})
+    bad = ifk.post(
+        r.headers["location"] + "/gespraech",
+        follow_redirects=False,
+        data={"date": "2024-01-31", "situation": "", "agreed_steps": "Lebenslauf", "csrf_token": csrf_of(page)},
+    )
     assert bad.status_code == 400 and "Bitte Situation" in bad.text and ">Lebenslauf</textarea>" in bad.text
-    future = ifk.post(r.headers["location"] + "/gespraech", follow_redirects=False,
-                      data={"date": "2024-02-01", "situation": "s", "agreed_steps": "a", "csrf_token": csrf_of(page)})
+    future = ifk.post(
+        r.headers["location"] + "/gespraech",
+        follow_redirects=False,
+        data={"date": "2024-02-01", "situation": "s", "agreed_steps": "a", "csrf_token": csrf_of(page)},
+    )
     assert future.status_code == 400 and "Zukunft" in future.text
     html = ifk.get("/intensivbetreuung").text
     assert 'id="erinnerung"' in html  # the first meeting is due today
     # the second take uses the last of the 2 places; then no more "Aufnehmen"
     tokens = re.findall(r'name="candidate" value="([^"]+)"', html)
-    assert ifk.post("/intensivbetreuung/aufnehmen", data={"candidate": tokens[0], "csrf_token": csrf_of(html)},
-                    follow_redirects=False).status_code == 303
+    assert (
+        ifk.post(
+            "/intensivbetreuung/aufnehmen",
+            data={"candidate": tokens[0], "csrf_token": csrf_of(html)},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
     html = ifk.get("/intensivbetreuung").text
     assert "2 von 2 Plätzen" in html and 'name="candidate"' not in html
     tl = _client(cockpit, "tl")
@@ -328,12 +474,22 @@ def test_an_ifk_sees_only_the_own_candidates_and_takes_them(cockpit):
     assert _client(cockpit, "ifk2").get(place).status_code == 404
     assert tl.get(place).status_code == 403
     ifk2 = _client(cockpit, "ifk2")
-    assert ifk2.post(place + "/beenden", data={"reason": "x", "csrf_token": csrf_of(ifk2.get("/konto").text)},
-                     follow_redirects=False).status_code == 404
+    assert (
+        ifk2.post(
+            place + "/beenden",
+            data={"reason": "x", "csrf_token": csrf_of(ifk2.get("/konto").text)},
+            follow_redirects=False,
+        ).status_code
+        == 404
+    )
     # ending early needs a reason; then the place is closed and its slot stays used
     page = ifk.get(place).text
-    assert ifk.post(place + "/beenden", data={"reason": " ", "csrf_token": csrf_of(page)},
-                    follow_redirects=False).status_code == 400
+    assert (
+        ifk.post(
+            place + "/beenden", data={"reason": " ", "csrf_token": csrf_of(page)}, follow_redirects=False
+        ).status_code
+        == 400
+    )
     r = ifk.post(place + "/beenden", data={"reason": "verzogen", "csrf_token": csrf_of(page)}, follow_redirects=False)
     assert r.status_code == 303
     html = ifk.get("/intensivbetreuung").text

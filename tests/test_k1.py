@@ -22,6 +22,7 @@ Nov 0, Dec 0; 2020-12: 0.
 """
 
 import pytest
+
 from builder import DataSet, run_kpi
 
 M = "2021-12"
@@ -43,8 +44,14 @@ def figs(tmp_path_factory):
     ds.spell("h", "J3", "2021-03-01", "2021-03-31").spell("h", "J3", "2021-03-01", "2021-08-31")
     ds.spell("i", "J3", "2021-09-05", "2021-10-31").spell("i", "J3", "2021-09-20", "2021-10-31")
     # Benefits of J1: LLU = RB + SG + MB + EL, LUH = KDU + KDU_SONST.
-    for kind, now, before in [("RB", 500, 400), ("SG", 100, 100), ("MB", 50, 40), ("EL", 20, None),
-                              ("KDU", 300, 250), ("KDU_SONST", 30, 50)]:
+    for kind, now, before in [
+        ("RB", 500, 400),
+        ("SG", 100, 100),
+        ("MB", 50, 40),
+        ("EL", 20, None),
+        ("KDU", 300, 250),
+        ("KDU_SONST", 30, 50),
+    ]:
         ds.benefit("J1", "bg1", "2021-12", kind, now)
         if before is not None:
             ds.benefit("J1", "bg1", "2020-12", kind, before)

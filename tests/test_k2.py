@@ -15,6 +15,7 @@ Stock person-months 2021: 7 persons x 12 + i2 x 8 = 92 -> mean 92/12.
 """
 
 import pytest
+
 from builder import DataSet, run_kpi
 
 M = "2021-12"

@@ -8,6 +8,7 @@ job center of its own, so the numerator of K3 (LZB at ST(M)) is that one person'
 import datetime as dt
 
 import pytest
+
 from builder import DataSet, days_before, run_kpi
 
 M = "2021-12"
@@ -20,17 +21,26 @@ def _threshold_cases(ds: DataSet) -> None:
         for jc, start, end in spells:
             ds.spell(pid, jc, start, end)
 
-    person("t638", ("J638", days_before(ST, 637), None))                  # 638 days
-    person("t637", ("J637", days_before(ST, 636), None))                  # 637 days
-    person("tgap", ("JGAP", days_before(ST, 729), days_before(ST, 393)),  # 337 days
-           ("JGAP", days_before(ST, 300), None))                         # + 301 = 638
-    person("tovl", ("JOVL", days_before(ST, 500), None),                  # 501 days; the spell at X lies
-           ("X", days_before(ST, 500), days_before(ST, 300)))             # inside it: still 501
-    person("tmove", ("X", days_before(ST, 729), days_before(ST, 501)),    # 229 days elsewhere
-           ("JMOVE", days_before(ST, 500), None))                        # + 501 = 730
-    person("t17", ("J17", "2019-01-01", None), birth="2004-12-31")        # 17 on the Stichtag
-    person("t16", ("J16", "2019-01-01", None), birth="2005-01-01")        # 17 the day after
-    person("tleap", ("JLEAP", "2019-01-01", None), birth="2004-02-29")    # 17 on 2021-03-01
+    person("t638", ("J638", days_before(ST, 637), None))  # 638 days
+    person("t637", ("J637", days_before(ST, 636), None))  # 637 days
+    person(
+        "tgap",
+        ("JGAP", days_before(ST, 729), days_before(ST, 393)),  # 337 days
+        ("JGAP", days_before(ST, 300), None),
+    )  # + 301 = 638
+    person(
+        "tovl",
+        ("JOVL", days_before(ST, 500), None),  # 501 days; the spell at X lies
+        ("X", days_before(ST, 500), days_before(ST, 300)),
+    )  # inside it: still 501
+    person(
+        "tmove",
+        ("X", days_before(ST, 729), days_before(ST, 501)),  # 229 days elsewhere
+        ("JMOVE", days_before(ST, 500), None),
+    )  # + 501 = 730
+    person("t17", ("J17", "2019-01-01", None), birth="2004-12-31")  # 17 on the Stichtag
+    person("t16", ("J16", "2019-01-01", None), birth="2005-01-01")  # 17 the day after
+    person("tleap", ("JLEAP", "2019-01-01", None), birth="2004-02-29")  # 17 on 2021-03-01
 
 
 def _flow_case(ds: DataSet) -> dt.date:
@@ -40,9 +50,9 @@ def _flow_case(ds: DataSet) -> dt.date:
     ds.spell("r1", "L", "2018-01-01")
     ds.spell("r2", "L", r2_start)
     ds.spell("r3", "L", "2018-01-01", "2021-08-31")
-    ds.job("r1", "svb", "2021-10-15")                        # integration of an LZB in Oct
+    ds.job("r1", "svb", "2021-10-15")  # integration of an LZB in Oct
     ds.measure("r2", "L", "FBW", "2021-11-01", "2022-02-28")  # active at ST(M)
-    ds.measure("r1", "L", "VB", "2021-12-01", "2021-12-31")   # Vermittlungsbudget: not active
+    ds.measure("r1", "L", "VB", "2021-12-01", "2021-12-31")  # Vermittlungsbudget: not active
     ds.measure("r1", "L", "MAT", "2021-06-01", "2021-12-30")  # active, but ends before ST(M)
     return r2_start
 
@@ -67,9 +77,18 @@ def figs(tmp_path_factory):
     return run_kpi(ds, tmp_path_factory.mktemp("k3"), "2019-11", "2021-12")
 
 
-@pytest.mark.parametrize("jc, is_lzb", [
-    ("J638", 1), ("J637", 0), ("JGAP", 1), ("JOVL", 0), ("JMOVE", 1), ("J17", 1), ("J16", 0),
-])
+@pytest.mark.parametrize(
+    "jc, is_lzb",
+    [
+        ("J638", 1),
+        ("J637", 0),
+        ("JGAP", 1),
+        ("JOVL", 0),
+        ("JMOVE", 1),
+        ("J17", 1),
+        ("J16", 0),
+    ],
+)
 def test_lzb_status_at_the_stichtag(figs, jc, is_lzb):
     assert figs.get(jc, M, "K3")[0] == is_lzb
 

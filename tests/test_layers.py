@@ -109,7 +109,8 @@ def test_no_import_runs_against_the_layer_table():
     new = {k: v for k, v in found.items() if k not in KNOWN_VIOLATIONS}
     assert not new, "imports against the layer table (docs/architecture.md):\n" + "\n".join(
         f"  {a} ({LAYERS[layer_of(a)][0]}) imports {b} ({LAYERS[layer_of(b)][0]}) at {', '.join(where)}"
-        for (a, b), where in sorted(new.items()))
+        for (a, b), where in sorted(new.items())
+    )
 
 
 def test_the_allow_list_only_holds_imports_that_still_happen():
@@ -120,9 +121,12 @@ def test_the_allow_list_only_holds_imports_that_still_happen():
 def test_the_import_finder_sees_imports_inside_functions(tmp_path):
     """The checker itself: lazy and relative imports are found like top-level ones."""
     path = tmp_path / "lazy.py"
-    path.write_text("import amip.format\n\n"
-                    "def page():\n    from amip.figures import store\n    from ..planning import plans\n"
-                    "    if True:\n        import amip.dqm.run as r\n", encoding="utf-8")
+    path.write_text(
+        "import amip.format\n\n"
+        "def page():\n    from amip.figures import store\n    from ..planning import plans\n"
+        "    if True:\n        import amip.dqm.run as r\n",
+        encoding="utf-8",
+    )
     found = {t for t, _line in amip_imports("amip.reports.lazy", path)}
     assert found == {"amip.format", "amip.figures.store", "amip.planning.plans", "amip.dqm.run"}
 
@@ -135,8 +139,9 @@ def test_docs_architecture_shows_the_same_table():
     for (name, cell), (_, prefixes) in zip(rows, LAYERS, strict=True):
         shown = {_module_of_path(p) for p in re.findall(r"`([^`]+)`", cell)}
         for prefix in prefixes:
-            assert any(s == prefix or s.startswith(prefix + ".") for s in shown), \
+            assert any(s == prefix or s.startswith(prefix + ".") for s in shown), (
                 f"docs/architecture.md, layer {name}: {prefix} is not listed"
+            )
 
 
 def _module_of_path(text: str) -> str:

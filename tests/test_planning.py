@@ -30,8 +30,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from builder import DataSet, runner
-from cockpit_fixture import PASSWORD, csrf_of, login
 from fastapi.testclient import TestClient
 
 from amip import format as fmt
@@ -39,14 +37,27 @@ from amip.cli import app as cli
 from amip.planning import plans, targets
 from amip.state import audit
 from amip.state.db import open_state
+from builder import DataSet, runner
+from cockpit_fixture import PASSWORD, csrf_of, login
 
 T0 = datetime(2022, 1, 10, 9, 0, tzinfo=UTC)
-SEED_2022 = {"all": {"integrations": 940, "elb_jdw": 4230, "lzb_jdw": 3031},
-             "w": {"integrations": 399, "elb_jdw": 1985}, "m": {"integrations": 541, "elb_jdw": 2245}}
-SEED_2021 = {"all": {"integrations": 1024, "elb_jdw": 4554, "lzb_jdw": 3256},
-             "w": {"integrations": 399, "elb_jdw": 2178}, "m": {"integrations": 625, "elb_jdw": 2376}}
-USERS = [("co", "controlling", None), ("gf", "geschaeftsfuehrung", None), ("tl", "teamleitung", "T1"),
-         ("tl2", "teamleitung", "T2"), ("ifk", "ifk", None)]
+SEED_2022 = {
+    "all": {"integrations": 940, "elb_jdw": 4230, "lzb_jdw": 3031},
+    "w": {"integrations": 399, "elb_jdw": 1985},
+    "m": {"integrations": 541, "elb_jdw": 2245},
+}
+SEED_2021 = {
+    "all": {"integrations": 1024, "elb_jdw": 4554, "lzb_jdw": 3256},
+    "w": {"integrations": 399, "elb_jdw": 2178},
+    "m": {"integrations": 625, "elb_jdw": 2376},
+}
+USERS = [
+    ("co", "controlling", None),
+    ("gf", "geschaeftsfuehrung", None),
+    ("tl", "teamleitung", "T1"),
+    ("tl2", "teamleitung", "T2"),
+    ("ifk", "ifk", None),
+]
 
 
 def planning_dataset(last: str = "2022-12") -> DataSet:
@@ -80,6 +91,7 @@ def one(v) -> str:
 
 # ---- the seed's arithmetic -------------------------------------------------------------------------
 
+
 def test_seed_plan_2022_to_the_printed_digit():
     plan, ist = targets.with_totals(SEED_2022), targets.with_totals(SEED_2021)
     # 940 / 4230 · 100 = 22,22; 399 / 1985 · 100 = 20,10; 541 / 2245 · 100 = 24,10
@@ -99,27 +111,34 @@ def test_seed_plan_2022_to_the_printed_digit():
 
 
 def test_total_is_women_plus_men_when_not_planned():
-    plan = targets.with_totals({"w": {"integrations": 399, "elb_jdw": 1985}, "m": {"integrations": 541, "elb_jdw": 2245}})
-    assert plan["all"]["integrations"] == 940 and plan["all"]["elb_jdw"] == 4230   # 399 + 541, 1985 + 2245
+    plan = targets.with_totals(
+        {"w": {"integrations": 399, "elb_jdw": 1985}, "m": {"integrations": 541, "elb_jdw": 2245}}
+    )
+    assert plan["all"]["integrations"] == 940 and plan["all"]["elb_jdw"] == 4230  # 399 + 541, 1985 + 2245
     assert one(plan["all"]["quota"]) == "22,2"
-    assert plan["all"]["lzb_jdw"] is None                                           # not planned by sex
+    assert plan["all"]["lzb_jdw"] is None  # not planned by sex
     partial = targets.with_totals({"w": {"integrations": 399}})
-    assert partial["all"]["integrations"] is None                                   # men missing: no total
+    assert partial["all"]["integrations"] is None  # men missing: no total
 
 
 def test_bad_values_are_refused_with_their_place():
-    assert plans.clean_values({"all": {"elb_jdw": "4.230", "integrations": "940,5", "lzb_jdw": ""}}) == \
-        {"all": {"elb_jdw": 4230.0, "integrations": 940.5}}
-    for values, words in [({"x": {"integrations": 1}}, "unknown sex"), ({"all": {"foo": 1}}, "unknown measure"),
-                          ({"all": {"integrations": -1}}, "all/integrations: must not be negative"),
-                          ({"all": {"integrations": "viele"}}, "all/integrations: not a number"),
-                          ({"all": {"integrations": float("nan")}}, "not a finite number"),
-                          ({"w": {"elb_jdw": 0}}, "w/elb_jdw: planned ELB must be greater than 0")]:
+    assert plans.clean_values({"all": {"elb_jdw": "4.230", "integrations": "940,5", "lzb_jdw": ""}}) == {
+        "all": {"elb_jdw": 4230.0, "integrations": 940.5}
+    }
+    for values, words in [
+        ({"x": {"integrations": 1}}, "unknown sex"),
+        ({"all": {"foo": 1}}, "unknown measure"),
+        ({"all": {"integrations": -1}}, "all/integrations: must not be negative"),
+        ({"all": {"integrations": "viele"}}, "all/integrations: not a number"),
+        ({"all": {"integrations": float("nan")}}, "not a finite number"),
+        ({"w": {"elb_jdw": 0}}, "w/elb_jdw: planned ELB must be greater than 0"),
+    ]:
         with pytest.raises(plans.PlanError, match=words):
             plans.clean_values(values)
 
 
 # ---- versions on SQLite and PostgreSQL ----------------------------------------------------------
+
 
 def test_versions_agreed_is_frozen_and_history_names_users(factory):
     with factory.begin() as db:
@@ -130,8 +149,9 @@ def test_versions_agreed_is_frozen_and_history_names_users(factory):
     with factory.begin() as db, pytest.raises(plans.PlanFrozen, match="already agreed"):
         plans.agree(db, v1.id, "gf", "geschaeftsfuehrung")
     with factory.begin() as db:  # editing makes a new draft above the agreed version
-        v2 = plans.save_plan(db, 2022, "J1", None, {"all": {"integrations": 950}}, "bernd", merge=True,
-                             now=T0 + timedelta(days=2))
+        v2 = plans.save_plan(
+            db, 2022, "J1", None, {"all": {"integrations": 950}}, "bernd", merge=True, now=T0 + timedelta(days=2)
+        )
         assert (v2.version, v2.status) == (2, "draft")
     with factory.begin() as db:
         agreed = plans.current(db, 2022, "J1")
@@ -143,17 +163,24 @@ def test_versions_agreed_is_frozen_and_history_names_users(factory):
         assert newest.as_dict()["w"] == {"integrations": 399, "elb_jdw": 1985}
         hist = plans.history(db, 2022, "J1")
         assert [(h["version"], h["status"], h["created_by"], h["agreed_by"]) for h in hist] == [
-            (2, "draft", "bernd", None), (1, "agreed", "anna", "gf")]
+            (2, "draft", "bernd", None),
+            (1, "agreed", "anna", "gf"),
+        ]
         assert hist[0]["changed"] == [{"sex": "all", "measure": "integrations", "old": 940, "new": 950}]
         assert hist[0]["created_at"] == T0 + timedelta(days=2)
         # programme_targets prefers the agreed version; without a store no actual values
         t = plans.programme_targets(db, 2022, "J1", None)
         assert (t["status"], t["version"], t["plan"]["all"]["integrations"]) == ("agreed", 1, 940)
-        log = [(e.user_name, e.action, e.detail) for e in reversed(audit.entries(db, limit=10))
-               if e.action.startswith("plan_")]
-    assert log == [("anna", "plan_saved", "2022 J1 Jobcenter Version 1 (Entwurf)"),
-                   ("gf", "plan_agreed", "2022 J1 Jobcenter Version 1 vereinbart"),
-                   ("bernd", "plan_saved", "2022 J1 Jobcenter Version 2 (Entwurf)")]
+        log = [
+            (e.user_name, e.action, e.detail)
+            for e in reversed(audit.entries(db, limit=10))
+            if e.action.startswith("plan_")
+        ]
+    assert log == [
+        ("anna", "plan_saved", "2022 J1 Jobcenter Version 1 (Entwurf)"),
+        ("gf", "plan_agreed", "2022 J1 Jobcenter Version 1 vereinbart"),
+        ("bernd", "plan_saved", "2022 J1 Jobcenter Version 2 (Entwurf)"),
+    ]
 
 
 def test_only_the_newest_version_can_be_agreed(factory):
@@ -163,8 +190,8 @@ def test_only_the_newest_version_can_be_agreed(factory):
     with factory.begin() as db, pytest.raises(plans.PlanFrozen, match="not the newest"):
         plans.agree(db, v1.id, "co")
     with factory.begin() as db:
-        assert plans.current(db, 2023, "J1", "T1") is None          # nothing agreed yet
-        t = plans.programme_targets(db, 2023, "J1", None)            # team plans are not the job center's
+        assert plans.current(db, 2023, "J1", "T1") is None  # nothing agreed yet
+        t = plans.programme_targets(db, 2023, "J1", None)  # team plans are not the job center's
         assert (t["status"], t["version"]) == (None, None)
 
 
@@ -179,8 +206,18 @@ def test_the_database_keeps_version_numbers_unique(factory):
         plans.save_plan(db, 2022, "J1", "T1", {"all": {"integrations": 1}}, "tl")
     for team in (None, "T1"):
         with pytest.raises(IntegrityError), factory.begin() as db:
-            db.add(Plan(year=2022, jobcenter_id="J1", team_id=team, version=1, status="draft", source="manual",
-                        created_by="x", created_at=T0))
+            db.add(
+                Plan(
+                    year=2022,
+                    jobcenter_id="J1",
+                    team_id=team,
+                    version=1,
+                    status="draft",
+                    source="manual",
+                    created_by="x",
+                    created_at=T0,
+                )
+            )
             db.flush()
     with factory.begin() as db:
         assert [p.version for p in plans.versions(db, 2022, "J1")] == [1]
@@ -188,10 +225,18 @@ def test_the_database_keeps_version_numbers_unique(factory):
 
 def test_team_plans_add_up(factory):
     with factory.begin() as db:
-        plans.save_plan(db, 2022, "J1", "T1", {"all": {"integrations": 500, "elb_jdw": 2000, "lzb_jdw": 1500}},
-                        "tl", "teamleitung")
-        plans.save_plan(db, 2022, "J1", "T2", {"w": {"integrations": 150, "elb_jdw": 900},
-                                               "m": {"integrations": 250, "elb_jdw": 1100}}, "tl2", "teamleitung")
+        plans.save_plan(
+            db, 2022, "J1", "T1", {"all": {"integrations": 500, "elb_jdw": 2000, "lzb_jdw": 1500}}, "tl", "teamleitung"
+        )
+        plans.save_plan(
+            db,
+            2022,
+            "J1",
+            "T2",
+            {"w": {"integrations": 150, "elb_jdw": 900}, "m": {"integrations": 250, "elb_jdw": 1100}},
+            "tl2",
+            "teamleitung",
+        )
         plans.save_plan(db, 2022, "J2", "T9", {"all": {"integrations": 99}}, "x")  # another job center
     with factory.begin() as db:
         s = plans.team_sum(db, 2022, "J1")
@@ -205,6 +250,7 @@ def test_team_plans_add_up(factory):
 
 
 # ---- actual values from the figure store ---------------------------------------------------------
+
 
 def test_actual_previous_year_from_the_store(store):
     ist = targets.actual_year(store, "J1", 2021)
@@ -228,8 +274,12 @@ def test_programme_targets_against_the_store(factory, store):
     assert t["actual_previous"]["all"]["integrations"] == 2
     ch = t["changes"]["all"]
     # integrations 3 / 2 − 1 = +50 %; ELB 4 / 3 − 1 = +33,3 %; quota 75 / 66,67 − 1 = +12,5 %; LZB 1 / 2 − 1 = −50 %
-    assert [one(ch[k]) for k in ("integrations_pct", "elb_pct", "quota_pct", "lzb_pct")] == \
-        ["50,0", "33,3", "12,5", "-50,0"]
+    assert [one(ch[k]) for k in ("integrations_pct", "elb_pct", "quota_pct", "lzb_pct")] == [
+        "50,0",
+        "33,3",
+        "12,5",
+        "-50,0",
+    ]
 
 
 def test_proposal_for_an_observed_year_is_the_actual(factory, store):
@@ -239,7 +289,8 @@ def test_proposal_for_an_observed_year_is_the_actual(factory, store):
     assert proposal.propose(store, "J1", 2021) == {
         "all": {"integrations": 2, "elb_jdw": 3, "lzb_jdw": 2},
         "w": {"integrations": 1, "elb_jdw": 1.5, "lzb_jdw": 1},
-        "m": {"integrations": 1, "elb_jdw": 1.5, "lzb_jdw": 1}}
+        "m": {"integrations": 1, "elb_jdw": 1.5, "lzb_jdw": 1},
+    }
     with factory.begin() as db:
         plan = proposal.fill_draft(db, store, 2021, "J1", "co")
         assert (plan.version, plan.status, plan.source) == (1, "draft", "proposal")
@@ -247,6 +298,7 @@ def test_proposal_for_an_observed_year_is_the_actual(factory, store):
 
 
 # ---- the cockpit: two teams plan bottom-up, controlling sees the sum ----------------------------
+
 
 @pytest.fixture(scope="module")
 def cockpit(warehouse, cockpit_factory, tmp_path_factory):
@@ -277,28 +329,63 @@ def csv_rows(client, url: str) -> list[list[str]]:
 
 def test_two_teams_plan_bottom_up_and_controlling_sees_the_sum(cockpit):
     co, co_token = as_user(cockpit, "co")
-    r = co.post("/planung/jobcenter", data={"csrf_token": co_token, "jc": "J1", "year": "2022",
-                                            "integrations_all": "4", "elb_jdw_all": "5", "lzb_jdw_all": "1"},
-                follow_redirects=False)
+    r = co.post(
+        "/planung/jobcenter",
+        data={
+            "csrf_token": co_token,
+            "jc": "J1",
+            "year": "2022",
+            "integrations_all": "4",
+            "elb_jdw_all": "5",
+            "lzb_jdw_all": "1",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     tl, tl_token = as_user(cockpit, "tl")
-    r = tl.post("/planung/team", data={"csrf_token": tl_token, "jc": "J1", "year": "2022",
-                                       "integrations_all": "1", "elb_jdw_all": "2,5", "lzb_jdw_all": "1"},
-                follow_redirects=False)
+    r = tl.post(
+        "/planung/team",
+        data={
+            "csrf_token": tl_token,
+            "jc": "J1",
+            "year": "2022",
+            "integrations_all": "1",
+            "elb_jdw_all": "2,5",
+            "lzb_jdw_all": "1",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     tl2, tl2_token = as_user(cockpit, "tl2")
-    r = tl2.post("/planung/team", data={"csrf_token": tl2_token, "jc": "J1", "year": "2022",
-                                        "integrations_w": "1", "integrations_m": "1", "elb_jdw_w": "1",
-                                        "elb_jdw_m": "1,5"}, follow_redirects=False)
+    r = tl2.post(
+        "/planung/team",
+        data={
+            "csrf_token": tl2_token,
+            "jc": "J1",
+            "year": "2022",
+            "integrations_w": "1",
+            "integrations_m": "1",
+            "elb_jdw_w": "1",
+            "elb_jdw_m": "1,5",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     rows = csv_rows(co, "/planung/vergleich.csv?jc=J1&year=2022")
-    assert rows[0] == ["Kennzahl", "Summe Teampläne", "Ziel Jobcenter", "Differenz", "Vorschlag (Ist + Prognose)", "Ist 2021"]
+    assert rows[0] == [
+        "Kennzahl",
+        "Summe Teampläne",
+        "Ziel Jobcenter",
+        "Differenz",
+        "Vorschlag (Ist + Prognose)",
+        "Ist 2021",
+    ]
     by = {r[0]: r[1:] for r in rows[1:]}
     # integrations: T1 1 + T2 (1 + 1) = 3 against the target 4 -> −1; ELB 2,5 + (1 + 1,5) = 5 against 5
     assert by["Integrationen"][:3] == ["3", "4", "-1"]
     assert by["ELB (JDW)"][:3] == ["5", "5", "0"]
-    assert by["Integrationsquote"][:2] == ["60", "80"]            # 3 / 5 · 100, 4 / 5 · 100
-    assert by["LZB (JDW)"][:2] == ["1", "1"]                      # only T1 planned LZB
+    assert by["Integrationsquote"][:2] == ["60", "80"]  # 3 / 5 · 100, 4 / 5 · 100
+    assert by["LZB (JDW)"][:2] == ["1", "1"]  # only T1 planned LZB
     # rows 2 and 3: integrations of women and men, only T2 planned them (1 each); target not by sex
     assert rows[2][:3] == ["– Frauen", "1", ""] and rows[3][:3] == ["– Männer", "1", ""]
     html = co.get("/planung?jc=J1&year=2022").text
@@ -333,8 +420,9 @@ def test_agreeing_through_the_cockpit_freezes_the_version(cockpit):
     agree = {"csrf_token": gf_token, "jc": "J1", "year": "2025", "plan_id": plan_id}
     assert gf.post("/planung/vereinbaren", data=agree, follow_redirects=False).status_code == 303
     assert gf.post("/planung/vereinbaren", data=agree, follow_redirects=False).status_code == 400  # frozen
-    assert gf.post("/planung/jobcenter", data={**data, "csrf_token": gf_token},
-                   follow_redirects=False).status_code == 403  # Geschäftsführung agrees, does not edit
+    assert (
+        gf.post("/planung/jobcenter", data={**data, "csrf_token": gf_token}, follow_redirects=False).status_code == 403
+    )  # Geschäftsführung agrees, does not edit
     versions = csv_rows(co, "/planung/versionen.csv?jc=J1&year=2025")
     assert versions[1][:8] == ["Jobcenter", "1", "vereinbart", "Eingabe", "co", versions[1][5], "gf", versions[1][7]]
     assert "Insgesamt Integrationen: – → 10" in versions[1][8]
@@ -343,6 +431,7 @@ def test_agreeing_through_the_cockpit_freezes_the_version(cockpit):
 
 
 # ---- the CLI --------------------------------------------------------------------------------------
+
 
 def test_cli_set_agree_show(warehouse, tmp_path):
     env = {"AMIP_STATE_DB": f"sqlite:///{tmp_path / 'cli.sqlite'}"}

@@ -7,9 +7,10 @@ import datetime as dt
 import math
 
 import pytest
-from builder import DataSet, run_kpi
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from builder import DataSet, run_kpi
 from oracle import Oracle, month_add
 
 pytestmark = pytest.mark.slow
@@ -18,8 +19,12 @@ FIRST, LAST = "2019-01", "2022-12"
 DAY0 = dt.date(2018, 6, 1)
 SPAN = (dt.date(2023, 3, 31) - DAY0).days
 INSTRUMENTS = ["FBW", "MAT", "AGH", "TAM", "EGZ", "VB", "ESG"]
-PROFILE = settings(max_examples=12, deadline=None, derandomize=True,
-                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROFILE = settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def _day(offset: int) -> dt.date:
@@ -41,8 +46,17 @@ def datasets(draw, sexes=("m", "w", "d"), jobcenters=("A", "B"), movers=True):
     n = draw(st.integers(1, 7))
     for i in range(n):
         pid = f"p{i}"
-        birth = draw(st.sampled_from([dt.date(1980, 5, 5), dt.date(2004, 2, 29), dt.date(2004, 12, 31),
-                                      dt.date(2005, 7, 1), dt.date(1961, 1, 31)]))
+        birth = draw(
+            st.sampled_from(
+                [
+                    dt.date(1980, 5, 5),
+                    dt.date(2004, 2, 29),
+                    dt.date(2004, 12, 31),
+                    dt.date(2005, 7, 1),
+                    dt.date(1961, 1, 31),
+                ]
+            )
+        )
         ds.person(pid, draw(st.sampled_from(sexes)), birth)
         home = draw(st.sampled_from(jobcenters))
         for _ in range(draw(st.integers(1, 3))):
@@ -51,8 +65,13 @@ def datasets(draw, sexes=("m", "w", "d"), jobcenters=("A", "B"), movers=True):
             ds.spell(pid, jc, s, e, single_parent=draw(st.booleans()))
         for _ in range(draw(st.integers(0, 2))):
             s, e = draw(interval(max_len=400))
-            ds.job(pid, draw(st.sampled_from(["svb", "svb", "gb", "ausbildung", "selbst"])), s, e,
-                   accompanied=draw(st.booleans()))
+            ds.job(
+                pid,
+                draw(st.sampled_from(["svb", "svb", "gb", "ausbildung", "selbst"])),
+                s,
+                e,
+                accompanied=draw(st.booleans()),
+            )
         for _ in range(draw(st.integers(0, 1))):
             s, e = draw(interval(max_len=300, open_ok=False))
             ds.measure(pid, draw(st.sampled_from(jobcenters)), draw(st.sampled_from(INSTRUMENTS)), s, e, 100)

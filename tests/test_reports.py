@@ -35,26 +35,36 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from builder import DataSet, import_into, runner
 
 from amip.cli import app
 from amip.planning import plans
 from amip.reports import texts as tx
 from amip.state.db import open_state, state_url
+from builder import DataSet, import_into, runner
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "reports"
-CHAPTER_TITLES = ["Präambel", "1 Grundsicherung für Arbeitsuchende im Landkreis",
-                  "2 Angebot und Nachfrage auf dem Arbeitsmarkt", "3 Ziele im Jobcenter J1", "4 Ressourcen",
-                  "5 Operative Schwerpunkte und geschäftspolitische Handlungsfelder",
-                  "6 Rechtmäßigkeit und Qualität der operativen Umsetzung sicherstellen",
-                  "7 Zusammenarbeit mit den Trägern des Jobcenters J1", "8 Schlussbemerkungen"]
+CHAPTER_TITLES = [
+    "Präambel",
+    "1 Grundsicherung für Arbeitsuchende im Landkreis",
+    "2 Angebot und Nachfrage auf dem Arbeitsmarkt",
+    "3 Ziele im Jobcenter J1",
+    "4 Ressourcen",
+    "5 Operative Schwerpunkte und geschäftspolitische Handlungsfelder",
+    "6 Rechtmäßigkeit und Qualität der operativen Umsetzung sicherstellen",
+    "7 Zusammenarbeit mit den Trägern des Jobcenters J1",
+    "8 Schlussbemerkungen",
+]
 
 
 def report_dataset() -> DataSet:
     ds = DataSet("2020-01", "2022-12")
-    ds.person("p1", "w", "1990-05-01").spell("p1", "J1", "2020-01-01", bg="bgA").prognosis("p1", "2020-01-01", "marktnah", True)
+    ds.person("p1", "w", "1990-05-01").spell("p1", "J1", "2020-01-01", bg="bgA").prognosis(
+        "p1", "2020-01-01", "marktnah", True
+    )
     ds.job("p1", "gb", "2020-03-01", gross=300)
-    ds.person("p2", "m", "1960-01-01").spell("p2", "J1", "2020-01-01", bg="bgA").prognosis("p2", "2020-01-01", "nicht_marktnah")
+    ds.person("p2", "m", "1960-01-01").spell("p2", "J1", "2020-01-01", bg="bgA").prognosis(
+        "p2", "2020-01-01", "nicht_marktnah"
+    )
     ds.person("p3", "m", "1985-07-15").spell("p3", "J1", "2020-01-01", "2021-09-30")
     ds.job("p3", "svb", "2021-10-01", gross=2500)
     ds.budget("J1", 2021, "VK", "zuteilung", 8118736).budget("J1", 2021, "EGL", "zuteilung", 6531000)
@@ -73,9 +83,18 @@ def make(tmp: Path, plan: bool = True) -> Path:
     if plan:
         factory = open_state(url=state_url(db))
         with factory.begin() as s:
-            p = plans.save_plan(s, 2022, "J1", None, {
-                "all": {"integrations": 2, "elb_jdw": 2.5, "lzb_jdw": 1},
-                "w": {"integrations": 1, "elb_jdw": 1}, "m": {"integrations": 1, "elb_jdw": 1.5}}, "test")
+            p = plans.save_plan(
+                s,
+                2022,
+                "J1",
+                None,
+                {
+                    "all": {"integrations": 2, "elb_jdw": 2.5, "lzb_jdw": 1},
+                    "w": {"integrations": 1, "elb_jdw": 1},
+                    "m": {"integrations": 1, "elb_jdw": 1.5},
+                },
+                "test",
+            )
             plans.agree(s, p.id, "test")
         factory.kw["bind"].dispose()
     return db
@@ -96,8 +115,7 @@ def written(tmp_path_factory):
 
 
 def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
 
 
 def squeeze(text: str) -> str:
@@ -223,19 +241,28 @@ def test_texts_export_edit_import_round_trip(written, tmp_path):
     assert sorted(p.stem for p in folder.glob("*.md")) == sorted(tx.CHAPTER_KEYS)
     (folder / "schlussbemerkungen.md").write_text("Herzberg, im Dezember {{ vorjahr }}.\n", encoding="utf-8")
     (folder / "praeambel.md").write_text("Kaputt {{ unbekannt }}\n", encoding="utf-8")
-    res = runner.invoke(app, ["report", "texts", "import", str(folder), "--year", "2022", "--user", "co", "--db", str(db)])
+    res = runner.invoke(
+        app, ["report", "texts", "import", str(folder), "--year", "2022", "--user", "co", "--db", str(db)]
+    )
     assert res.exit_code == 1 and "unbekannter Platzhalter „unbekannt“" in squeeze(res.output)
     (folder / "praeambel.md").write_text(tx.default_text("praeambel"), encoding="utf-8")
-    res = runner.invoke(app, ["report", "texts", "import", str(folder), "--year", "2022", "--user", "co", "--db", str(db)])
+    res = runner.invoke(
+        app, ["report", "texts", "import", str(folder), "--year", "2022", "--user", "co", "--db", str(db)]
+    )
     assert res.exit_code == 0, res.output
     out = tmp_path / "p.html"
-    assert runner.invoke(app, ["report", "programme", "--year", "2022", "--db", str(db), "--out", str(out)]).exit_code == 0
+    assert (
+        runner.invoke(app, ["report", "programme", "--year", "2022", "--db", str(db), "--out", str(out)]).exit_code == 0
+    )
     assert "Herzberg, im Dezember 2021." in out.read_text(encoding="utf-8")
     from amip.state import audit
+
     factory = open_state(url=state_url(db))
     with factory.begin() as s:
-        assert any(e.action == "report_text_edit" and "schlussbemerkungen" in (e.detail or "")
-                   for e in audit.entries(s, action="report_text_edit"))
+        assert any(
+            e.action == "report_text_edit" and "schlussbemerkungen" in (e.detail or "")
+            for e in audit.entries(s, action="report_text_edit")
+        )
         tx.reset_text(s, 2022, "J1", "schlussbemerkungen")  # leave the module's data as it was
         for ch in tx.CHAPTER_KEYS:
             tx.reset_text(s, 2022, "J1", ch)
@@ -244,12 +271,29 @@ def test_texts_export_edit_import_round_trip(written, tmp_path):
 
 def test_cli_errors_are_clear(written, tmp_path):
     db = written["db"]
-    res = runner.invoke(app, ["report", "programme", "--year", "2020", "--db", str(db), "--out", str(tmp_path / "x.pdf")])
+    res = runner.invoke(
+        app, ["report", "programme", "--year", "2020", "--db", str(db), "--out", str(tmp_path / "x.pdf")]
+    )
     assert res.exit_code == 1 and "year 2020 not covered" in squeeze(res.output)
-    res = runner.invoke(app, ["report", "programme", "--year", "2022", "--jobcenter", "J9", "--db", str(db),
-                              "--out", str(tmp_path / "x.pdf")])
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            "programme",
+            "--year",
+            "2022",
+            "--jobcenter",
+            "J9",
+            "--db",
+            str(db),
+            "--out",
+            str(tmp_path / "x.pdf"),
+        ],
+    )
     assert res.exit_code == 1 and "unknown job center 'J9'" in squeeze(res.output)
-    res = runner.invoke(app, ["report", "programme", "--year", "2022", "--db", str(db), "--out", str(tmp_path / "x.docx")])
+    res = runner.invoke(
+        app, ["report", "programme", "--year", "2022", "--db", str(db), "--out", str(tmp_path / "x.docx")]
+    )
     assert res.exit_code == 2 and "unknown format" in squeeze(res.output)
     assert not list(tmp_path.glob("x.*"))
 
@@ -270,12 +314,14 @@ def test_monthly_report(written, tmp_path):
     assert "S3 Nachhaltige Integrationen (%) – – –" in t
     # Integrations Jan-Jun 2022: none; same months 2021: none
     assert "Integrationen Januar bis Juni 2022" in t
-    res = runner.invoke(app, ["report", "monthly", "--month", "1999-01", "--db", str(written["db"]),
-                              "--out", str(tmp_path / "y.pdf")])
+    res = runner.invoke(
+        app, ["report", "monthly", "--month", "1999-01", "--db", str(written["db"]), "--out", str(tmp_path / "y.pdf")]
+    )
     assert res.exit_code == 1 and "not covered" in squeeze(res.output)
 
 
 # ---- cockpit: downloads and text editing ---------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def cockpit(cockpit_factory, warehouse_factory):
@@ -284,8 +330,9 @@ def cockpit(cockpit_factory, warehouse_factory):
 
 
 def _client(application, role):
-    from cockpit_fixture import login
     from fastapi.testclient import TestClient
+
+    from cockpit_fixture import login
 
     c = TestClient(application)
     assert login(c, role).status_code == 303
@@ -306,9 +353,8 @@ def test_cockpit_download_returns_a_pdf(cockpit):
 
 
 def test_cockpit_text_edit_is_checked_stored_and_audited(cockpit):
-    from cockpit_fixture import csrf_of
-
     from amip.state import audit
+    from cockpit_fixture import csrf_of
 
     application, db = cockpit
     c = _client(application, "co")
@@ -318,8 +364,9 @@ def test_cockpit_text_edit_is_checked_stored_and_audited(cockpit):
     form = {"csrf_token": token, "jc": "J1", "year": "2022", "chapter": "schlussbemerkungen"}
     bad = c.post("/berichte/text", data={**form, "markdown": "Gruß {{ nicht_da }}"}, follow_redirects=False)
     assert bad.status_code == 400 and "nicht_da" in bad.text
-    ok = c.post("/berichte/text", data={**form, "markdown": "Elsterwerda, im Dezember {{ vorjahr }}."},
-                follow_redirects=False)
+    ok = c.post(
+        "/berichte/text", data={**form, "markdown": "Elsterwerda, im Dezember {{ vorjahr }}."}, follow_redirects=False
+    )
     assert ok.status_code == 303
     html = c.get("/berichte/programm.html?jc=J1&year=2022").text
     assert "Elsterwerda, im Dezember 2021." in html
@@ -364,8 +411,8 @@ def test_seed_kennzahlen_table_recomputed_to_the_printed_digit():
     text = squeeze(_re.sub(r"<[^>]+>", " ", str(kz.html())))
     # 1024 / 4554 = 22,486; 940 / 4230 = 22,222; (22,222 - 22,486) / 22,486 = -1,17 %
     assert "Integrationsquote 22,5 22,2 -1,2" in text
-    assert "dav. Frauen 18,3 20,1" in text   # 399 / 2178 = 18,32; 399 / 1985 = 20,10
-    assert "dav. Männer 26,3 24,1" in text   # 625 / 2376 = 26,30; 541 / 2245 = 24,10
+    assert "dav. Frauen 18,3 20,1" in text  # 399 / 2178 = 18,32; 399 / 1985 = 20,10
+    assert "dav. Männer 26,3 24,1" in text  # 625 / 2376 = 26,30; 541 / 2245 = 24,10
     assert "Integrationen 1.024 940 -8,2" in text  # (940 - 1024) / 1024 = -8,20 %
     assert "ELB 4.554 4.230 -7,1" in text  # (4230 - 4554) / 4554 = -7,11 %
     ltext = squeeze(_re.sub(r"<[^>]+>", " ", str(lzb.html())))

@@ -7,10 +7,10 @@ import json
 
 import duckdb
 import pyarrow.parquet as pq
-from builder import DataSet, import_into, runner
 
 from amip.cli import app
 from amip.figures.store import FigureStore, cache_path
+from builder import DataSet, import_into, runner
 
 
 def _data() -> DataSet:

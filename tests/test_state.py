@@ -53,10 +53,22 @@ from amip.state.migrations.registry import Base
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 # Every state table; each package adds its own (amip.state.migrations.registry lists the model modules).
-TABLES = {"users", "login_sessions", "audit_log", "plans", "plan_values",
-          "dqm_runs", "dqm_tasks", "dqm_rates", "notifications",
-          "intensive_places", "intensive_meetings", "report_texts",
-          "login_attempts", "pre_sessions"}
+TABLES = {
+    "users",
+    "login_sessions",
+    "audit_log",
+    "plans",
+    "plan_values",
+    "dqm_runs",
+    "dqm_tasks",
+    "dqm_rates",
+    "notifications",
+    "intensive_places",
+    "intensive_meetings",
+    "report_texts",
+    "login_attempts",
+    "pre_sessions",
+}
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
@@ -91,6 +103,7 @@ def _user(factory, name: str = "anna") -> User | None:
 
 
 # --- URL and migrations ------------------------------------------------------------------------
+
 
 def test_state_url_beside_warehouse(monkeypatch):
     monkeypatch.delenv("AMIP_STATE_DB", raising=False)
@@ -143,6 +156,7 @@ def test_downgrade_drops_everything(factory):
 
 
 # --- users -------------------------------------------------------------------------------------
+
 
 def test_add_list_remove(factory):
     _add(factory, "anna", "controlling")
@@ -204,12 +218,15 @@ def test_name_limits_accepted(factory):
         assert {u.name for u in list_users(db)} == {"ab", "x" * 64}
 
 
-@pytest.mark.parametrize(("name", "password"), [
-    ("anna", "eleven char"),            # 11 characters
-    ("anna", ""),
-    ("anna.mueller.01", "anna.mueller.01"),  # long enough, but the user name
-    ("anna.mueller.01", "ANNA.MUELLER.01"),
-])
+@pytest.mark.parametrize(
+    ("name", "password"),
+    [
+        ("anna", "eleven char"),  # 11 characters
+        ("anna", ""),
+        ("anna.mueller.01", "anna.mueller.01"),  # long enough, but the user name
+        ("anna.mueller.01", "ANNA.MUELLER.01"),
+    ],
+)
 def test_weak_password(factory, name, password):
     with factory.begin() as db, pytest.raises(WeakPassword):
         add_user(db, name, "controlling", password)
@@ -240,6 +257,7 @@ def test_password_stored_as_argon2id(factory, state_url):
 
 
 # --- login and lock-out ------------------------------------------------------------------------
+
 
 def test_authenticate(factory):
     _add(factory)
@@ -317,6 +335,7 @@ def test_timestamps_are_utc_aware(factory):
 
 # --- passwords and sessions --------------------------------------------------------------------
 
+
 def test_change_password_ends_other_sessions(factory):
     _add(factory)
     with factory.begin() as db:
@@ -325,8 +344,7 @@ def test_change_password_ends_other_sessions(factory):
         elsewhere, _ = create_session(db, user, now=T0)
     with factory.begin() as db:
         user = get_user(db, "anna")
-        change_password(db, user, PASSWORD, "a brand new passphrase", except_token=here,
-                        now=T0 + timedelta(minutes=1))
+        change_password(db, user, PASSWORD, "a brand new passphrase", except_token=here, now=T0 + timedelta(minutes=1))
     with factory.begin() as db:
         assert resolve_session(db, here, now=T0 + timedelta(minutes=2)) is not None
         assert resolve_session(db, elsewhere, now=T0 + timedelta(minutes=2)) is None
@@ -425,19 +443,45 @@ def test_end_sessions(factory):
 
 # --- audit log ---------------------------------------------------------------------------------
 
+
 def test_audit_record_and_entries(factory):
     with factory.begin() as db:
         audit.record(db, user_name="anna", role="controlling", action="login", now=T0)
-        audit.record(db, user_name="anna", role="controlling", action="view", now=T0 + timedelta(minutes=1),
-                     list_name="K2 Zähler 2022-12 Jobcenter 12062", persons=318)
-        audit.record(db, user_name="anna", role="controlling", action="export_xlsx",
-                     now=T0 + timedelta(minutes=2), list_name="K2 Zähler 2022-12 Jobcenter 12062", persons=318)
-        audit.record(db, user_name="tl.nord", role="teamleitung", action="view", now=T0 + timedelta(minutes=2),
-                     list_name="K1 Bestand 2022-12 Team Nord", persons=41, detail="Team T-Nord")
+        audit.record(
+            db,
+            user_name="anna",
+            role="controlling",
+            action="view",
+            now=T0 + timedelta(minutes=1),
+            list_name="K2 Zähler 2022-12 Jobcenter 12062",
+            persons=318,
+        )
+        audit.record(
+            db,
+            user_name="anna",
+            role="controlling",
+            action="export_xlsx",
+            now=T0 + timedelta(minutes=2),
+            list_name="K2 Zähler 2022-12 Jobcenter 12062",
+            persons=318,
+        )
+        audit.record(
+            db,
+            user_name="tl.nord",
+            role="teamleitung",
+            action="view",
+            now=T0 + timedelta(minutes=2),
+            list_name="K1 Bestand 2022-12 Team Nord",
+            persons=41,
+            detail="Team T-Nord",
+        )
     with factory() as db:
         listed = audit.entries(db)
         assert [(e.user_name, e.action) for e in listed] == [
-            ("tl.nord", "view"), ("anna", "export_xlsx"), ("anna", "view"), ("anna", "login"),
+            ("tl.nord", "view"),
+            ("anna", "export_xlsx"),
+            ("anna", "view"),
+            ("anna", "login"),
         ]  # newest first; same instant: later entry first
         assert listed[2].list_name == "K2 Zähler 2022-12 Jobcenter 12062" and listed[2].persons == 318
         assert listed[0].detail == "Team T-Nord"
@@ -451,16 +495,26 @@ def test_audit_record_and_entries(factory):
         audit.record(db, user_name="anna", role="controlling", action="view", persons=-1)
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_log SET persons = 0",
-    "UPDATE audit_log SET user_name = 'someone else' WHERE action = 'export_csv'",
-    "DELETE FROM audit_log",
-    "DELETE FROM audit_log WHERE action = 'export_csv'",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_log SET persons = 0",
+        "UPDATE audit_log SET user_name = 'someone else' WHERE action = 'export_csv'",
+        "DELETE FROM audit_log",
+        "DELETE FROM audit_log WHERE action = 'export_csv'",
+    ],
+)
 def test_audit_log_is_append_only(factory, statement):
     with factory.begin() as db:
-        audit.record(db, user_name="anna", role="controlling", action="export_csv",
-                     list_name="K1 Bestand 2022-12", persons=7, now=T0)
+        audit.record(
+            db,
+            user_name="anna",
+            role="controlling",
+            action="export_csv",
+            list_name="K1 Bestand 2022-12",
+            persons=7,
+            now=T0,
+        )
     with factory.begin() as db, pytest.raises(IntegrityError, match="append-only"):
         db.execute(text(statement))
     with factory() as db:
@@ -496,8 +550,8 @@ def test_purge_sessions(factory):
     _add(factory)
     with factory.begin() as db:
         anna = get_user(db, "anna")
-        old, _ = create_session(db, anna, now=T0 - timedelta(hours=9))       # past its 8 hours
-        idle, _ = create_session(db, anna, now=T0 - timedelta(minutes=61))   # idle too long
+        old, _ = create_session(db, anna, now=T0 - timedelta(hours=9))  # past its 8 hours
+        idle, _ = create_session(db, anna, now=T0 - timedelta(minutes=61))  # idle too long
         fresh, _ = create_session(db, anna, now=T0 - timedelta(minutes=5))
     with factory.begin() as db:
         assert purge_sessions(db, now=T0) == 2

@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from builder import DataSet, Figures, runner
 
 from amip.cli import app
+from builder import DataSet, Figures, runner
 
 FIRST, LAST = "2020-11", "2022-12"
 
@@ -30,9 +30,17 @@ def data_set() -> DataSet:
     | H  | w   | 1975-01-01 | J2: 2021-01-01 open  | 2021-01-01 marktnah, goal              | none                             |
     """
     ds = DataSet("2019-01", "2021-12")
-    for pid, sex, born in (("A", "m", "1997-01-15"), ("B", "w", "1996-12-31"), ("C", "m", "1966-12-31"),
-                           ("D", "w", "1980-05-05"), ("E", "d", "1990-01-01"), ("F", "w", "1985-03-03"),
-                           ("G", "m", "1970-06-01"), ("I", "m", "2000-01-01"), ("H", "w", "1975-01-01")):
+    for pid, sex, born in (
+        ("A", "m", "1997-01-15"),
+        ("B", "w", "1996-12-31"),
+        ("C", "m", "1966-12-31"),
+        ("D", "w", "1980-05-05"),
+        ("E", "d", "1990-01-01"),
+        ("F", "w", "1985-03-03"),
+        ("G", "m", "1970-06-01"),
+        ("I", "m", "2000-01-01"),
+        ("H", "w", "1975-01-01"),
+    ):
         ds.person(pid, sex, born)
     ds.spell("A", "J1", "2019-01-01").spell("B", "J1", "2021-03-01").spell("C", "J1", "2020-01-01")
     ds.spell("D", "J1", "2019-01-01", "2021-12-30").spell("E", "J1", "2021-01-01").spell("F", "J1", "2021-06-01")
@@ -264,8 +272,23 @@ def test_output_is_sorted_and_keeps_the_48a_rows_unchanged(figs, tmp_path):
     # per job center and month: the § 48a figures, then S1, S2, L1, ...; sexes all, m, w
     jc_month = [r for r in figs.rows if (r["jobcenter_id"], r["month"]) == ("J1", DEC)]
     names = list(dict.fromkeys(r["figure"] for r in jc_month))
-    assert names[:15] == ["K1", "K1E1", "K1E2", "K1E3", "K1E4", "K2", "K2E1", "K2E2", "K2E3", "K2E4",
-                          "K3", "K3E1", "K3E2", "K3E3", "K3E4"]
+    assert names[:15] == [
+        "K1",
+        "K1E1",
+        "K1E2",
+        "K1E3",
+        "K1E4",
+        "K2",
+        "K2E1",
+        "K2E2",
+        "K2E3",
+        "K2E4",
+        "K3",
+        "K3E1",
+        "K3E2",
+        "K3E3",
+        "K3E4",
+    ]
     assert names[15:24] == ["S1", "S2", "S3", "S4", "S5", "S6", "L1", "L2", "L3"]
     assert names[24] == "P1.all.all" and names[-1] == "E1.selbstaendig.all"
     assert len(names) == 15 + 9 + 24 + 24 + 8
@@ -304,8 +327,9 @@ def test_duckdb_and_spark_agree_on_the_steering_figures(tmp_path):
     spark, _ = run(data_set(), tmp_path / "spark", engine="spark", first="2021-10", last="2022-12")
     assert len(duck.rows) == len(spark.rows) and duck.rows
     for a, b in zip(duck.rows, spark.rows):
-        assert [a[k] for k in ("jobcenter_id", "month", "figure", "sex")] == \
-               [b[k] for k in ("jobcenter_id", "month", "figure", "sex")]
+        assert [a[k] for k in ("jobcenter_id", "month", "figure", "sex")] == [
+            b[k] for k in ("jobcenter_id", "month", "figure", "sex")
+        ]
         for c in ("numerator", "denominator", "value"):
             if a[c] == "" or b[c] == "":
                 assert a[c] == b[c], (a, b)

@@ -7,16 +7,31 @@ from __future__ import annotations
 import math
 
 import pytest
-from builder import DataSet, Figures, runner
 
 from amip.cli import app
+from builder import DataSet, Figures, runner
 
 
 def run(ds: DataSet, tmp, first: str, last: str, engine: str = "duckdb", skip=()) -> tuple[Figures, str]:
     data = ds.write(tmp / "data", skip=skip)
     out = tmp / f"figures_{engine}.csv"
-    res = runner.invoke(app, ["kpi", "--data", str(data), "--from", first, "--to", last, "--out", str(out),
-                              "--engine", engine, "--steering"])
+    res = runner.invoke(
+        app,
+        [
+            "kpi",
+            "--data",
+            str(data),
+            "--from",
+            first,
+            "--to",
+            last,
+            "--out",
+            str(out),
+            "--engine",
+            engine,
+            "--steering",
+        ],
+    )
     assert res.exit_code == 0, res.output
     return Figures(out), res.output
 
@@ -34,6 +49,7 @@ def check(figs, jc, month, fig, sex, num, den, val):
 
 
 # ---- S3 sustainable integrations ------------------------------------------------------------------
+
 
 def s3_data() -> DataSet:
     """Coverage 2019-01..2021-12, all at J1 and in receipt from 2019-01-01 unless noted.
@@ -82,6 +98,7 @@ def test_s3_sustainable_integrations(s3):
 
 # ---- S4 need-covering integrations ----------------------------------------------------------------
 
+
 def s4_data() -> DataSet:
     """Coverage 2019-01..2021-12; receipt at J1 from 2019-01-01.
 
@@ -94,9 +111,14 @@ def s4_data() -> DataSet:
     | F  | w   | 2021-10-31   | -                      | svb 2021-10-01 (2021-10)  | (outside both windows)  |
     """
     ds = DataSet("2019-01", "2021-12")
-    rows = (("E", "m", "2020-09-30", "2020-09-01"), ("A", "m", "2021-03-15", "2021-03-01"),
-            ("B", "w", None, "2021-02-01"), ("C", "m", "2021-04-30", "2021-04-01"),
-            ("D", "w", "2021-05-31", "2021-05-10"), ("F", "w", "2021-10-31", "2021-10-01"))
+    rows = (
+        ("E", "m", "2020-09-30", "2020-09-01"),
+        ("A", "m", "2021-03-15", "2021-03-01"),
+        ("B", "w", None, "2021-02-01"),
+        ("C", "m", "2021-04-30", "2021-04-01"),
+        ("D", "w", "2021-05-31", "2021-05-10"),
+        ("F", "w", "2021-10-31", "2021-10-01"),
+    )
     for pid, sex, end, job in rows:
         ds.person(pid, sex, "1980-01-01").spell(pid, "J1", "2019-01-01", end).job(pid, "svb", job)
     ds.spell("C", "J2", "2021-06-01", "2021-06-30")
@@ -122,6 +144,7 @@ def test_s4_need_covering_integrations(s4):
 
 
 # ---- S5 integrations of LZB in receipt for four years, S6 LZB annual average -----------------------
+
 
 def s5_data() -> DataSet:
     """Coverage 2017-01..2021-12: Dur48 is known from ST(2020-12) (2020-12-31 - 1459 = 2017-01-02).

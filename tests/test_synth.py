@@ -42,8 +42,11 @@ def figures(data: Path) -> dict[str, float]:
         res = compute(be, "2019-01", "2021-12", jobcenter=JC).table
 
         def num(month: str, figure: str, sex: str = "all") -> float:
-            t = res.filter(pc.and_(pc.and_(pc.equal(res["month"], month), pc.equal(res["figure"], figure)),
-                                   pc.equal(res["sex"], sex)))
+            t = res.filter(
+                pc.and_(
+                    pc.and_(pc.equal(res["month"], month), pc.equal(res["figure"], figure)), pc.equal(res["sex"], sex)
+                )
+            )
             (v,) = t.column("numerator").to_pylist()
             return float(v)
 
@@ -52,25 +55,33 @@ def figures(data: Path) -> dict[str, float]:
             got[f"int2021_{sex}"] = num("2021-12", "K2", sex)
         got["jdw2019"] = sum(num(f"2019-{k:02d}", "K1E2") for k in range(1, 13)) / 12
         # K2 denominator for December is the JDW of the year
-        with_den = res.filter(pc.and_(pc.and_(pc.equal(res["month"], "2021-12"), pc.equal(res["figure"], "K2")),
-                                      pc.equal(res["sex"], "all")))
+        with_den = res.filter(
+            pc.and_(
+                pc.and_(pc.equal(res["month"], "2021-12"), pc.equal(res["figure"], "K2")), pc.equal(res["sex"], "all")
+            )
+        )
         got["k2_den"] = with_den.column("denominator").to_pylist()[0]
         # LZB as an annual average (S6), the basis of the LZB target: mean of the 12 monthly K3 numerators
         got["lzb_jdw"] = sum(num(f"2021-{k:02d}", "K3") for k in range(1, 13)) / 12
         got["lzb_share"] = 100 * got["lzb_jdw"] / got["jdw2021_all"]
 
         def stichtag_persons(day: str, where: str = "TRUE") -> str:
-            return (f"SELECT DISTINCT s.person_id FROM elb_spells s JOIN persons p USING (person_id) "
-                    f"WHERE s.jobcenter_id = '{JC}' AND s.start_date <= DATE '{day}' AND coalesce(s.end_date, DATE '9999-12-31') >= DATE '{day}' "
-                    f"AND {where}")
+            return (
+                f"SELECT DISTINCT s.person_id FROM elb_spells s JOIN persons p USING (person_id) "
+                f"WHERE s.jobcenter_id = '{JC}' AND s.start_date <= DATE '{day}' AND coalesce(s.end_date, DATE '9999-12-31') >= DATE '{day}' "
+                f"AND {where}"
+            )
 
-        got["sp"] = con.execute(f"SELECT count(*) FROM ({stichtag_persons('2021-08-31', 's.single_parent')})").fetchone()[0]
+        got["sp"] = con.execute(
+            f"SELECT count(*) FROM ({stichtag_persons('2021-08-31', 's.single_parent')})"
+        ).fetchone()[0]
         sp_w = stichtag_persons("2021-08-31", "s.single_parent AND p.sex = 'w'")
         got["sp_w"] = con.execute(f"SELECT count(*) FROM ({sp_w})").fetchone()[0]
         got["disabled"] = con.execute(
-            f"SELECT count(*) FROM ({stichtag_persons('2021-09-30', 'p.severely_disabled')})").fetchone()[0]
+            f"SELECT count(*) FROM ({stichtag_persons('2021-09-30', 'p.severely_disabled')})"
+        ).fetchone()[0]
         n, emp = con.execute(f"""
-            WITH elb AS ({stichtag_persons('2021-05-31')})
+            WITH elb AS ({stichtag_persons("2021-05-31")})
             SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM employment_spells e
                 WHERE e.person_id = elb.person_id AND e.start_date <= DATE '2021-05-31'
                   AND coalesce(e.end_date, DATE '9999-12-31') >= DATE '2021-05-31'))
@@ -86,12 +97,16 @@ def figures(data: Path) -> dict[str, float]:
             SELECT coalesce(code, 'fehlt'), count(*) * 100.0 / (SELECT count(*) FROM elb) FROM valid GROUP BY 1
         """).fetchall()
         got.update({f"prog_{code}": share for code, share in rows})
-        got["budget"] = {tuple(r[:3]): r[3] for r in con.execute(
-            "SELECT year, title, kind, amount_eur FROM budget WHERE instrument IS NULL").fetchall()}
-        got["plan_sums"] = dict(con.execute(
-            "SELECT year, sum(amount_eur) FROM budget WHERE kind = 'plan' GROUP BY year").fetchall())
+        got["budget"] = {
+            tuple(r[:3]): r[3]
+            for r in con.execute("SELECT year, title, kind, amount_eur FROM budget WHERE instrument IS NULL").fetchall()
+        }
+        got["plan_sums"] = dict(
+            con.execute("SELECT year, sum(amount_eur) FROM budget WHERE kind = 'plan' GROUP BY year").fetchall()
+        )
         got["late_events"] = con.execute(
-            "SELECT count(*) FROM case_events WHERE recorded_date - event_date > 90").fetchone()[0]
+            "SELECT count(*) FROM case_events WHERE recorded_date - event_date > 90"
+        ).fetchone()[0]
         got["offices"] = {r[0] for r in con.execute("SELECT DISTINCT office FROM caseload").fetchall()}
         got["goal_rows"] = con.execute("SELECT count(*) FILTER (WHERE integration_goal) FROM prognosis").fetchone()[0]
     return got
@@ -134,10 +149,14 @@ def test_k2_denominator_is_the_annual_average(figures):
 
 def test_budget_rows_exact(figures):
     expected = {
-        (2019, "VK", "zuteilung"): 9_069_867, (2019, "EGL", "zuteilung"): 7_129_465,
-        (2020, "VK", "schaetzung"): 8_581_009, (2020, "EGL", "schaetzung"): 7_053_067,
-        (2021, "VK", "zuteilung"): 8_118_736, (2021, "EGL", "zuteilung"): 6_531_000,
-        (2022, "VK", "schaetzung"): 7_485_249, (2022, "EGL", "schaetzung"): 5_694_095,
+        (2019, "VK", "zuteilung"): 9_069_867,
+        (2019, "EGL", "zuteilung"): 7_129_465,
+        (2020, "VK", "schaetzung"): 8_581_009,
+        (2020, "EGL", "schaetzung"): 7_053_067,
+        (2021, "VK", "zuteilung"): 8_118_736,
+        (2021, "EGL", "zuteilung"): 6_531_000,
+        (2022, "VK", "schaetzung"): 7_485_249,
+        (2022, "EGL", "schaetzung"): 5_694_095,
     }
     assert figures["budget"] == expected
     # the EGL plan per instrument adds up to the year's EGL amount
@@ -195,7 +214,7 @@ def test_customers_who_moved_in_bring_their_earlier_spell_at_the_neighbouring_jo
     assert 0.03 < len(rows) / entrants < 0.05
     assert benefits_12066 == 0
     gaps = [(end - entry).days for entry, _start, end in rows]
-    assert all(g == -1 or 0 <= g <= 44 for g in gaps)         # adjacent, or 1..45 days of overlap
+    assert all(g == -1 or 0 <= g <= 44 for g in gaps)  # adjacent, or 1..45 days of overlap
     overlapping = sum(g >= 0 for g in gaps) / len(rows)
     assert 0.15 < overlapping < 0.35
     lengths = [(entry - start).days for entry, start, _end in rows if start > dt.date(2016, 1, 1)]

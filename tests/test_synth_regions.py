@@ -23,7 +23,7 @@ from amip.warehouse.store import import_dataset
 pytestmark = pytest.mark.slow
 
 SEED = 7
-FIRST, LAST = "2015-01", "2015-09"      # 9 simulated months (simulate_from is 2015-01)
+FIRST, LAST = "2015-01", "2015-09"  # 9 simulated months (simulate_from is 2015-01)
 STICHTAG = dt.date(2015, 9, 30)
 
 
@@ -40,7 +40,9 @@ def test_brandenburg_job_centers(tmp_path, monkeypatch):
     assert sum(j.urban for j in jcs) == 4
 
     # ELB stock per job center on the Stichtag
-    sp = pq.read_table(a / "elb_spells.parquet", columns=["person_id", "jobcenter_id", "start_date", "end_date"]).to_pandas()
+    sp = pq.read_table(
+        a / "elb_spells.parquet", columns=["person_id", "jobcenter_id", "start_date", "end_date"]
+    ).to_pandas()
     on = sp[(sp.start_date <= STICHTAG) & (sp.end_date.isna() | (sp.end_date >= STICHTAG))]
     stock = on.groupby("jobcenter_id").person_id.nunique()
     assert set(stock.index) == {j.jobcenter_id for j in jcs}

@@ -28,13 +28,13 @@ gap list (open proposals): s1.
 from __future__ import annotations
 
 import pytest
-from builder import DataSet
-from cockpit_fixture import login
 from fastapi.testclient import TestClient
 
 from amip.figures.store import Scope
 from amip.state import audit
 from amip.worklists import target_groups as tg
+from builder import DataSet
+from cockpit_fixture import login
 
 
 def dataset() -> DataSet:
@@ -91,8 +91,8 @@ def test_figures_per_team(store):
     t = tg.figures(store, "J1", "2022-12", by_team=True)
     assert set(t["unit"]) == {"T1", "T2", "ohne Zuordnung"}
     assert _row(t, "alle", "T1")["stock"] == 2 and _row(t, "alle", "T2")["stock"] == 1
-    assert _row(t, "alle", "T1")["mean_stock"] == pytest.approx(2.0)      # u1, s1 all year
-    assert _row(t, "alle", "T2")["mean_stock"] == pytest.approx(0.5)      # r1 Jul-Dec
+    assert _row(t, "alle", "T1")["mean_stock"] == pytest.approx(2.0)  # u1, s1 all year
+    assert _row(t, "alle", "T2")["mean_stock"] == pytest.approx(0.5)  # r1 Jul-Dec
     assert _row(t, "alle", "ohne Zuordnung")["mean_stock"] == pytest.approx(0.5)  # x1 Jan-Jun
     assert _row(t, "u25", "T1")["integrations"] == 1
     assert _row(t, "gefluechtet", "T2")["stock"] == 1
@@ -118,8 +118,13 @@ def test_person_lists_follow_the_scope(store):
     with pytest.raises(PermissionError):
         ids(Scope("none"), "u25")
     p = tg.persons(store, None, Scope("all"), "J1", "2022-12", "alleinerziehend").iloc[0]
-    assert (p["person_id"], p["age_group"], p["team"], p["open_proposals"], p["integration_goal"]) == \
-        ("s1", "25 bis unter 55", "T1", 1, False)
+    assert (p["person_id"], p["age_group"], p["team"], p["open_proposals"], p["integration_goal"]) == (
+        "s1",
+        "25 bis unter 55",
+        "T1",
+        1,
+        False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +158,11 @@ def test_pages_per_role(cockpit):
     assert _csv_ids(_client(cockpit, "ifk"), "group=u25&caseworker=c2&team=T2&scope=all") == ["u1"]
     assert _client(cockpit, "co").get("/zielgruppen/personen?group=nope").status_code == 404
     with cockpit.state.sessions.begin() as db:
-        seen = [(e.user_name, e.action, e.persons) for e in audit.entries(db, limit=50)
-                if e.list_name and e.list_name.startswith("Zielgruppe")]
+        seen = [
+            (e.user_name, e.action, e.persons)
+            for e in audit.entries(db, limit=50)
+            if e.list_name and e.list_name.startswith("Zielgruppe")
+        ]
         for e in audit.entries(db, limit=500):
             assert not any(p in f"{e.list_name} {e.detail}" for p in ("u1", "s1", "r1", "x1"))
     assert ("ifk", "export_csv", 1) in seen and ("tl", "export_csv", 1) in seen and ("co", "export_csv", 2) in seen

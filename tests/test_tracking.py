@@ -13,10 +13,7 @@ Stock: January–June 2022 a, b, d, e, f = 5 every month.
 from __future__ import annotations
 
 import pytest
-from builder import runner
-from cockpit_fixture import PASSWORD, login
 from fastapi.testclient import TestClient
-from test_planning import planning_dataset
 
 from amip.cli import app as cli
 from amip.cockpit.app import create_app
@@ -24,6 +21,9 @@ from amip.cockpit.settings import Settings
 from amip.figures.store import FigureStore
 from amip.planning import plans, tracking
 from amip.state.db import open_state
+from builder import runner
+from cockpit_fixture import PASSWORD, login
+from test_planning import planning_dataset
 
 
 @pytest.fixture(scope="module")
@@ -42,26 +42,38 @@ def row(result: dict, measure: str, sex: str = "all") -> dict:
 
 # ---- the rule, at its boundaries -------------------------------------------------------------------
 
-@pytest.mark.parametrize("attainment,probability,expected", [
-    (100.0, None, "on_track"), (99.999, None, "at_risk"), (90.0, None, "at_risk"), (89.999, None, "off_track"),
-    (None, 0.7, "on_track"), (None, 0.6999, "at_risk"), (None, 0.4, "at_risk"), (None, 0.3999, "off_track"),
-    (50.0, 0.7, "on_track"),     # the probability alone suffices
-    (120.0, 0.0, "on_track"),    # so does the attainment
-    (95.0, 0.1, "at_risk"), (10.0, 0.5, "at_risk"), (89.0, 0.39, "off_track"),
-    (None, None, None),
-])
+
+@pytest.mark.parametrize(
+    "attainment,probability,expected",
+    [
+        (100.0, None, "on_track"),
+        (99.999, None, "at_risk"),
+        (90.0, None, "at_risk"),
+        (89.999, None, "off_track"),
+        (None, 0.7, "on_track"),
+        (None, 0.6999, "at_risk"),
+        (None, 0.4, "at_risk"),
+        (None, 0.3999, "off_track"),
+        (50.0, 0.7, "on_track"),  # the probability alone suffices
+        (120.0, 0.0, "on_track"),  # so does the attainment
+        (95.0, 0.1, "at_risk"),
+        (10.0, 0.5, "at_risk"),
+        (89.0, 0.39, "off_track"),
+        (None, None, None),
+    ],
+)
 def test_status_rule_boundaries(attainment, probability, expected):
     assert tracking.status(attainment, probability) == expected
 
 
 def test_needed_per_month_and_expected_lzb_jdw():
-    assert tracking.needed_per_month(940, 512, 6) == pytest.approx(428 / 6)   # (940 − 512) / 6 = 71,33
-    assert tracking.needed_per_month(940, 1000, 3) == 0                       # already reached
-    assert tracking.needed_per_month(940, 900, 0) is None                     # no month left
+    assert tracking.needed_per_month(940, 512, 6) == pytest.approx(428 / 6)  # (940 − 512) / 6 = 71,33
+    assert tracking.needed_per_month(940, 1000, 3) == 0  # already reached
+    assert tracking.needed_per_month(940, 900, 0) is None  # no month left
     # six months at 3 256 and a forecast mean of 3 000 for the other six: (6 · 3 256 + 6 · 3 000) / 12
     assert tracking.lzb_expected_jdw([3256] * 6, 3000) == 3128
-    assert tracking.lzb_expected_jdw([2, 2, 3], None) == 7 / 3                 # no forecast: the average so far
-    assert tracking.lzb_expected_jdw([1] * 12, 5) == 1                        # December: the year itself
+    assert tracking.lzb_expected_jdw([2, 2, 3], None) == 7 / 3  # no forecast: the average so far
+    assert tracking.lzb_expected_jdw([1] * 12, 5) == 1  # December: the year itself
     assert tracking.lzb_expected_jdw([], 5) is None
 
 
@@ -71,6 +83,7 @@ def test_the_rule_is_stated_with_its_thresholds():
 
 
 # ---- tracking on the hand-made job center ----------------------------------------------------------
+
 
 def test_seasonal_profile_from_the_complete_earlier_years(store):
     shares, years = tracking.seasonal_profile(store, "J1", "all", 2022)
@@ -95,8 +108,8 @@ def test_tracking_in_july(factory, store):
     ints = row(res, "integrations")
     # YTD January–July 2022: e (March) = 1; profile to date 4 · 0,5 = 2; attainment 1 / 2 = 50 %
     assert (ints["actual"], ints["expected"], ints["attainment"]) == (1, 2, 50)
-    assert ints["needed_per_month"] == pytest.approx(3 / 5)   # (4 − 1) / 5 remaining months
-    assert ints["probability"] is None                       # July is not the data's latest month
+    assert ints["needed_per_month"] == pytest.approx(3 / 5)  # (4 − 1) / 5 remaining months
+    assert ints["probability"] is None  # July is not the data's latest month
     assert ints["status"] == "off_track"
     lzb = row(res, "lzb_jdw")
     # average January–July 2 (a, b); no forecast in July (not the latest month): expected JDW 2;
@@ -112,7 +125,7 @@ def test_tracking_in_june_elb_quota_and_lzb(factory, store):
     with factory.begin() as db:
         res = tracking.track(db, store, 2022, "J1", "2022-06")
     elb = row(res, "elb_jdw")
-    assert (elb["actual"], elb["deviation_pct"], elb["status"]) == (5, 0, None)   # 5 persons every month
+    assert (elb["actual"], elb["deviation_pct"], elb["status"]) == (5, 0, None)  # 5 persons every month
     quota = row(res, "quota")
     # K2 2022-06: 3 integrations (Jul 21, Dec 21, Mar 22) / mean stock (6 · 3 + 6 · 5) / 12 = 4 -> 75 %;
     # planned 4 / 5 · 100 = 80 %; deviation 75 / 80 − 1 = −6,25 %
@@ -122,14 +135,17 @@ def test_tracking_in_june_elb_quota_and_lzb(factory, store):
     assert (lzb["actual"], lzb["expected"], lzb["attainment"], lzb["status"]) == (2, 2, 50, "off_track")
     assert lzb["deviation_pct"] == 100
     ints = row(res, "integrations")
-    assert (ints["expected"], ints["attainment"]) == (0, None)   # the profile expects nothing before July
+    assert (ints["expected"], ints["attainment"]) == (0, None)  # the profile expects nothing before July
 
 
-@pytest.mark.parametrize("target,attainment,status", [
-    (4, 100, "on_track"),          # YTD Aug = 2 (e, f); profile to date 4 · 0,5 = 2 -> exactly 100 %
-    (4.4, 2 / 2.2 * 100, "at_risk"),  # 2 / 2,2 = 90,9 %
-    (5, 80, "off_track"),          # 2 / 2,5 = 80 %
-])
+@pytest.mark.parametrize(
+    "target,attainment,status",
+    [
+        (4, 100, "on_track"),  # YTD Aug = 2 (e, f); profile to date 4 · 0,5 = 2 -> exactly 100 %
+        (4.4, 2 / 2.2 * 100, "at_risk"),  # 2 / 2,2 = 90,9 %
+        (5, 80, "off_track"),  # 2 / 2,5 = 80 %
+    ],
+)
 def test_tracking_status_in_august(factory, store, target, attainment, status):
     _plan(factory, {"all": {"integrations": target}})
     with factory.begin() as db:
@@ -143,7 +159,7 @@ def test_after_december_the_probability_is_the_outcome(factory, store):
         res = tracking.track(db, store, 2022, "J1", "2022-12")
     ints = row(res, "integrations")
     assert (ints["actual"], ints["probability"], ints["status"], ints["needed_per_month"]) == (2, 1.0, "on_track", None)
-    women = row(res, "integrations", "w")   # f only: 1 of 2 -> 50 %, not reached
+    women = row(res, "integrations", "w")  # f only: 1 of 2 -> 50 %, not reached
     assert (women["actual"], women["attainment"], women["probability"], women["status"]) == (1, 50, 0.0, "off_track")
 
 
@@ -167,13 +183,13 @@ def test_team_plans_are_tracked_with_the_team_counts(factory, store):
     ints = row(t1, "integrations")
     # YTD f = 1; the job center's profile to date 0,5 -> 2 · 0,5 = 1; attainment 100 %
     assert (ints["actual"], ints["expected"], ints["attainment"], ints["status"]) == (1, 1, 100, "on_track")
-    assert ints["probability"] is None                       # no team forecast
-    assert row(t1, "elb_jdw")["actual"] == 3                 # a, b, f in every month January–August
+    assert ints["probability"] is None  # no team forecast
+    assert row(t1, "elb_jdw")["actual"] == 3  # a, b, f in every month January–August
     # K2 of T1 in 2022-08: 1 integration / mean stock (4 · 2 + 8 · 3) / 12 = 2,667 -> 37,5 %
     assert row(t1, "quota")["actual"] == pytest.approx(37.5)
-    lzb = row(t1, "lzb_jdw")                                 # a, b in every month January–August 2022
+    lzb = row(t1, "lzb_jdw")  # a, b in every month January–August 2022
     assert (lzb["actual"], lzb["expected"], lzb["status"]) == (2, 2, "on_track")
-    ints2 = row(t2, "integrations")                          # e = 1 against 4 · 0,5 = 2 -> 50 %
+    ints2 = row(t2, "integrations")  # e = 1 against 4 · 0,5 = 2 -> 50 %
     assert (ints2["actual"], ints2["attainment"], ints2["status"]) == (1, 50, "off_track")
 
 
@@ -204,12 +220,17 @@ def test_probability_from_the_forecast_in_the_latest_month(tmp_path, state_url):
 
 # ---- the page ---------------------------------------------------------------------------------------
 
+
 def test_tracking_page_shows_status_rule_and_chart(warehouse, tmp_path):
     url = f"sqlite:///{tmp_path / 'state.sqlite'}"
     # controlling: the job center's Ist of 1 integration would be '*' for other roles
     # (small-number suppression, tests/test_hardening_disclosure.py)
-    res = runner.invoke(cli, ["users", "add", "co", "--role", "controlling", "--db", str(warehouse)],
-                        input=PASSWORD + "\n", env={"AMIP_STATE_DB": url})
+    res = runner.invoke(
+        cli,
+        ["users", "add", "co", "--role", "controlling", "--db", str(warehouse)],
+        input=PASSWORD + "\n",
+        env={"AMIP_STATE_DB": url},
+    )
     assert res.exit_code == 0, res.output
     factory = open_state(url=url)
     _plan(factory, {"all": {"integrations": 4, "lzb_jdw": 1}})
@@ -223,11 +244,21 @@ def test_tracking_page_shows_status_rule_and_chart(warehouse, tmp_path):
         r = client.get("/zielnachhaltung.csv?jc=J1&month=2022-07")
         lines = r.content.decode("utf-8-sig").splitlines()
         # integrations, all: plan 4, YTD 1, profile to date 2, attainment 50 %, (4 − 1) / 5 = 0,6 per month
-        assert lines[1].split(";") == ["Integrationen seit Januar", "Insgesamt", "4", "1", "2", "50", "", "0,6", "",
-                                       "nicht im Plan"]
+        assert lines[1].split(";") == [
+            "Integrationen seit Januar",
+            "Insgesamt",
+            "4",
+            "1",
+            "2",
+            "50",
+            "",
+            "0,6",
+            "",
+            "nicht im Plan",
+        ]
         assert client.get("/zielnachhaltung.xlsx?jc=J1&month=2022-07").status_code == 200
         assert "noch keinen Plan" in client.get("/zielnachhaltung?jc=J1&month=2021-07").text
         team = client.get("/zielnachhaltung?jc=J1&month=2022-07&team=T1").text
         assert "Team T1" in team and "noch keinen Plan des Teams T1" in team
-        assert '<option value="T1" selected>Team T1</option>' in team   # the plan choice keeps the team
+        assert '<option value="T1" selected>Team T1</option>' in team  # the plan choice keeps the team
         assert client.get("/zielnachhaltung?jc=J1&month=2022-07&team=T9").status_code == 404

@@ -17,7 +17,6 @@ Job center J1, coverage 2019-01 .. 2022-12 (LZB known from ST(2020-12)):
 from __future__ import annotations
 
 import pytest
-from builder import DataSet, import_into, runner
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +24,7 @@ from amip.cli import app as cli
 from amip.figures.store import FigureStore
 from amip.planning import plans, proposal, targets, tracking
 from amip.state.db import alembic_config, make_engine, open_state
+from builder import DataSet, import_into, runner
 
 
 def dataset(last: str = "2022-12") -> DataSet:
@@ -47,7 +47,7 @@ def row(result: dict, measure: str, sex: str = "all") -> dict:
 
 def test_actual_lzb_is_the_annual_average_not_december(store):
     ist = targets.actual_year(store, "J1", 2022)
-    assert ist["all"]["lzb_jdw"] == 2.25                    # December alone would be 2
+    assert ist["all"]["lzb_jdw"] == 2.25  # December alone would be 2
     assert ist["w"]["lzb_jdw"] == pytest.approx(23 / 12) and ist["m"]["lzb_jdw"] == pytest.approx(4 / 12)
     assert targets.actual_year(store, "J1", 2021)["all"]["lzb_jdw"] == 2
     # 2020: LZB is known only from ST(2020-12) (730 days after 2019-01-01): no JDW, not 2 / 12
@@ -84,8 +84,13 @@ def test_tracking_uses_the_year_to_date_average(factory, store):
     assert lzb["deviation_pct"] == pytest.approx(2.5 / 2.25 * 100 - 100)
     dec = row(december, "lzb_jdw")
     # December: the JDW 2,25 equals the plan -> 100 %, reached (probability 1)
-    assert (dec["actual"], dec["expected"], dec["attainment"], dec["probability"], dec["status"]) == \
-        (2.25, 2.25, 100, 1.0, "on_track")
+    assert (dec["actual"], dec["expected"], dec["attainment"], dec["probability"], dec["status"]) == (
+        2.25,
+        2.25,
+        100,
+        1.0,
+        "on_track",
+    )
 
 
 def test_the_months_still_to_come_come_from_the_forecast(tmp_path, state_url):
@@ -133,10 +138,15 @@ def test_migration_0007_renames_the_lzb_measure(state_url):
     try:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "0005")
-            conn.execute(text(
-                "INSERT INTO plans (id, year, jobcenter_id, team_id, version, status, source, created_by, created_at) "
-                "VALUES (1, 2022, 'J1', NULL, 1, 'draft', 'manual', 'co', CURRENT_TIMESTAMP)"))
-            conn.execute(text("INSERT INTO plan_values (plan_id, sex, measure, value) VALUES (1, 'all', 'lzb_dec', 3031)"))
+            conn.execute(
+                text(
+                    "INSERT INTO plans (id, year, jobcenter_id, team_id, version, status, source, created_by, created_at) "
+                    "VALUES (1, 2022, 'J1', NULL, 1, 'draft', 'manual', 'co', CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text("INSERT INTO plan_values (plan_id, sex, measure, value) VALUES (1, 'all', 'lzb_dec', 3031)")
+            )
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "head")
             assert conn.execute(text("SELECT measure, value FROM plan_values")).all() == [("lzb_jdw", 3031)]

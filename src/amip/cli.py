@@ -27,12 +27,14 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 
+
 def _report_rejection(exc) -> None:
     from amip.warehouse.validate import DataSetRejected
 
     assert isinstance(exc, DataSetRejected)
-    console.print(f"[bold red]Data set rejected:[/] {exc.total} violation(s) of the data contract. "
-                  "Nothing was changed.")
+    console.print(
+        f"[bold red]Data set rejected:[/] {exc.total} violation(s) of the data contract. Nothing was changed."
+    )
     shown = exc.violations[:50]
     for v in shown:
         console.print(f"  • {v}", markup=False, highlight=False)
@@ -63,8 +65,13 @@ class _Spinner:
 def import_cmd(
     data: Annotated[Path, typer.Argument(help="Data set directory (one CSV or Parquet file per contract table).")],
     db: DbOption = None,
-    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another import into the same "
-                                        "warehouse to finish (default: refuse at once).")] = 0.0,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            help="Seconds to wait for another import into the same warehouse to finish (default: refuse at once).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Validate a data set against the contract and load it into the warehouse (all or nothing;
     one import at a time per warehouse)."""
@@ -99,11 +106,15 @@ def kpi(
     first: Annotated[str, typer.Option("--from", help="First Bezugsmonat, YYYY-MM.")],
     last: Annotated[str, typer.Option("--to", help="Last Bezugsmonat, YYYY-MM.")],
     out_file: Annotated[Path, typer.Option("--out", help="Output file: .csv, .parquet or .jsonl.")],
-    data: Annotated[Path | None, typer.Option("--data", help="Read a data set directory instead of the warehouse.")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Read a data set directory instead of the warehouse.")
+    ] = None,
     db: DbOption = None,
     jobcenter: Annotated[str | None, typer.Option("--jobcenter", help="Only this job center.")] = None,
     engine: Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark (local Spark).")] = "duckdb",
-    steering: Annotated[bool, typer.Option("--steering", help="Also the steering figures S1–S6, L1–L3, P1, E1, B1 (docs/steering.md).")] = False,
+    steering: Annotated[
+        bool, typer.Option("--steering", help="Also the steering figures S1–S6, L1–L3, P1, E1, B1 (docs/steering.md).")
+    ] = False,
 ) -> None:
     """Compute all § 48a key figures (K1 … K3E4) per job center, month and sex."""
     from amip.kennzahlen.backends import ENGINES, ibis_backend, warehouse_connection
@@ -145,8 +156,14 @@ def bench(
     seed: Annotated[int, typer.Option("--seed")] = 1,
     engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    preset: Annotated[str | None, typer.Option("--preset", help="Benchmark a synth preset instead (e.g. brandenburg, germany): all job centers.")] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Cache of the preset's data set (default .amip/bench/<preset>-seed<seed>).")] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option("--preset", help="Benchmark a synth preset instead (e.g. brandenburg, germany): all job centers."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Cache of the preset's data set (default .amip/bench/<preset>-seed<seed>)."),
+    ] = None,
 ) -> None:
     """Benchmark: all figures for 12 months on N generated persons, or on a synth preset's data set
     (time, memory, stages)."""
@@ -154,7 +171,11 @@ def bench(
 
     label = f"preset {preset}" if preset else f"{persons:,} persons"
     with _Spinner(f"Benchmark, {label}") as spin:
-        result = run_preset(preset, seed, data_dir, engine, progress=spin) if preset else run(persons, seed, engine, progress=spin)
+        result = (
+            run_preset(preset, seed, data_dir, engine, progress=spin)
+            if preset
+            else run(persons, seed, engine, progress=spin)
+        )
     if as_json:
         out.print_json(json.dumps(result))
         return
@@ -168,11 +189,23 @@ def bench(
 
 @app.command("bench-cockpit")
 def bench_cockpit(
-    db: Annotated[Path | None, typer.Option("--db", help="Warehouse (default: the demo's, .amip/demo/demo.duckdb; built when missing).", show_default=False)] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            help="Warehouse (default: the demo's, .amip/demo/demo.duckdb; built when missing).",
+            show_default=False,
+        ),
+    ] = None,
     users: Annotated[int, typer.Option("--users", help="Concurrent logged-in users.")] = 50,
     seconds: Annotated[float, typer.Option("--seconds", help="Measuring time.")] = 120.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    mix: Annotated[str, typer.Option("--mix", help="realistic (pages, person lists, POSTs, logins) or pages (Übersicht and Kennzahl only).")] = "realistic",
+    mix: Annotated[
+        str,
+        typer.Option(
+            "--mix", help="realistic (pages, person lists, POSTs, logins) or pages (Übersicht and Kennzahl only)."
+        ),
+    ] = "realistic",
 ) -> None:
     """Load benchmark of the web cockpit: `amip serve` in its own process, N users without pause on
     a realistic page mix (or only Übersicht and Kennzahl); percentiles, throughput, errors, failed logins."""
@@ -211,7 +244,9 @@ app.add_typer(dqm_app, name="dqm")
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option("--dir", help="Where the demo data set and warehouse are kept.")] = Path(".amip/demo"),
+    workdir: Annotated[Path, typer.Option("--dir", help="Where the demo data set and warehouse are kept.")] = Path(
+        ".amip/demo"
+    ),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic Jobcenter Elbe-Elster.")] = 1,
     serve_cockpit: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the cockpit afterwards.")] = True,
     host: Annotated[str, typer.Option(help="Cockpit interface.")] = "127.0.0.1",
@@ -225,8 +260,8 @@ def demo(
     from amip.kennzahlen.backends import ibis_backend, warehouse_connection
     from amip.kennzahlen.engine import compute
     from amip.kennzahlen.output import write_figures
-    from amip.warehouse.jobcenters import home_jobcenters
     from amip.synth.generate import synthesize
+    from amip.warehouse.jobcenters import home_jobcenters
     from amip.warehouse.store import import_dataset
 
     data, db = workdir / f"elbe-elster-seed{seed}", workdir / "demo.duckdb"
@@ -243,13 +278,19 @@ def demo(
     out.print(summary(result.table, home, result.series))
     out.print(f"All figures {DEMO_FROM} … {DEMO_TO}: {workdir / 'kennzahlen.csv'}  ·  warehouse: {db}")
     dqm = cycle["dqm"]
-    out.print(f"Plan 2022: {'entered and agreed' if cycle['plan'] else 'already agreed'} (amip plan show --year 2022 --db {db})")
+    out.print(
+        f"Plan 2022: {'entered and agreed' if cycle['plan'] else 'already agreed'} (amip plan show --year 2022 --db {db})"
+    )
     if cycle.get("cohort"):
-        out.print(f"Intensive care: a finished demo cohort 06/2022 with {cycle['cohort']} places "
-                  "(team view: /intensivbetreuung)")
+        out.print(
+            f"Intensive care: a finished demo cohort 06/2022 with {cycle['cohort']} places "
+            "(team view: /intensivbetreuung)"
+        )
     with_findings = sum(1 for r in dqm.results if r.findings)
-    out.print(f"Data-quality checks: {fmt.number(dqm.findings)} findings, {with_findings} of {len(dqm.results)} rules "
-              f"with findings (amip dqm run --db {db})")
+    out.print(
+        f"Data-quality checks: {fmt.number(dqm.findings)} findings, {with_findings} of {len(dqm.results)} rules "
+        f"with findings (amip dqm run --db {db})"
+    )
     out.print(f"Programme 2022: {cycle['programme']}  ·  monthly report: {cycle['monthly']}")
     if serve_cockpit:
         _serve(db, host, port, demo=True)

@@ -17,11 +17,21 @@ if TYPE_CHECKING:
 
 err = Console(stderr=True)
 
-DbOption = Annotated[Path | None, typer.Option(
-    "--db", help="Warehouse file; the state database lies beside it (default: $AMIP_DB, else ./amip.duckdb; "
-    "$AMIP_STATE_DB overrides).", show_default=False)]
-JcOption = Annotated[str | None, typer.Option(
-    "--jobcenter", help="Job center id (default: the only job center in the warehouse).", show_default=False)]
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="Warehouse file; the state database lies beside it (default: $AMIP_DB, else ./amip.duckdb; "
+        "$AMIP_STATE_DB overrides).",
+        show_default=False,
+    ),
+]
+JcOption = Annotated[
+    str | None,
+    typer.Option(
+        "--jobcenter", help="Job center id (default: the only job center in the warehouse).", show_default=False
+    ),
+]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -35,8 +35,11 @@ def plan_values() -> dict[str, dict[str, float]]:
     """The 2022 plan of the programme as planning values (sex -> measure -> value)."""
     out: dict[str, dict[str, float]] = {}
     for i, sex in enumerate(("all", "w", "m")):
-        row = {"integrations": PLAN_2022["integrations"][i], "elb_jdw": PLAN_2022["elb"][i],
-               "lzb_jdw": PLAN_2022["lzb"][i]}
+        row = {
+            "integrations": PLAN_2022["integrations"][i],
+            "elb_jdw": PLAN_2022["elb"][i],
+            "lzb_jdw": PLAN_2022["lzb"][i],
+        }
         out[sex] = {k: v for k, v in row.items() if v is not None}
     return out
 
@@ -64,8 +67,8 @@ def summary(figures: pa.Table, jobcenters: list[str] | None = None, series: pa.T
     table = Table(
         title=f"Kennzahlen nach § 48a SGB II — Bezugsmonat {last}, Ist und Plan 2022",
         caption="K1 (Leistungen zum Lebensunterhalt), K3 (Langzeitleistungsbeziehende): Veränderung "
-                "gegenüber dem Vorjahresmonat in %. K2: Integrationen der letzten 12 Monate je ELB im "
-                "Jahresdurchschnitt (JDW) in %. Plan: AMIP 2022 Jobcenter Elbe-Elster.",
+        "gegenüber dem Vorjahresmonat in %. K2: Integrationen der letzten 12 Monate je ELB im "
+        "Jahresdurchschnitt (JDW) in %. Plan: AMIP 2022 Jobcenter Elbe-Elster.",
     )
     for col in ("Kennzahl", "Ist", "Frauen", "Männer", "Plan", "Frauen ", "Männer "):
         table.add_column(col, justify="left" if col == "Kennzahl" else "right")
@@ -86,12 +89,16 @@ def summary(figures: pa.Table, jobcenters: list[str] | None = None, series: pa.T
         table.add_row("  ELB (JDW)", *cells(jc, "K2", "denominator", 0), *plan("elb", 0))
         table.add_row(f"{prefix}K3 LZB", *cells(jc, "K3", "value", 1), *plan("K3", 1))
         table.add_row("  LZB-Bestand im Monat", *cells(jc, "K3", "numerator", 0), "·", "·", "·")
-        table.add_row(f"  LZB (JDW {last[:4]})", *[fmt.number(jdw.get((jc, s)), 0) if (jc, s) in jdw else "·"
-                                                   for s in SEXES], *plan("lzb", 0))
+        table.add_row(
+            f"  LZB (JDW {last[:4]})",
+            *[fmt.number(jdw.get((jc, s)), 0) if (jc, s) in jdw else "·" for s in SEXES],
+            *plan("lzb", 0),
+        )
     return table
 
 
 # ---- the demo's cockpit users ----------------------------------------------------------------------
+
 
 def demo_scope(db_path) -> tuple[str | None, str | None]:
     """(team, caseworker) of the demo's team lead and IFK: the largest team of the caseload at the
@@ -106,10 +113,15 @@ def demo_scope(db_path) -> tuple[str | None, str | None]:
         last = con.execute("SELECT last_month FROM dataset").fetchone()[0]
         st = f"last_day(CAST('{last}-01' AS DATE))"
         open_rows = f"FROM caseload WHERE start_date <= {st} AND (end_date IS NULL OR end_date >= {st})"
-        team = con.execute(f"SELECT team_id {open_rows} GROUP BY team_id ORDER BY count(*) DESC, team_id LIMIT 1").fetchone()
+        team = con.execute(
+            f"SELECT team_id {open_rows} GROUP BY team_id ORDER BY count(*) DESC, team_id LIMIT 1"
+        ).fetchone()
         team = team[0] if team else None
-        cw = con.execute(f"SELECT caseworker_id {open_rows} AND team_id = ? GROUP BY caseworker_id "
-                         "ORDER BY count(*) DESC, caseworker_id LIMIT 1", [team]).fetchone()
+        cw = con.execute(
+            f"SELECT caseworker_id {open_rows} AND team_id = ? GROUP BY caseworker_id "
+            "ORDER BY count(*) DESC, caseworker_id LIMIT 1",
+            [team],
+        ).fetchone()
         return team, (cw[0] if cw else None)
     finally:
         con.close()
@@ -125,8 +137,13 @@ def demo_users(db_path, sessions) -> list[tuple[str, str, str, str]]:
     from amip.state.users import add_user, get_user, remove_user
 
     team, caseworker = demo_scope(db_path)
-    wanted = [("gf", "geschaeftsfuehrung", None, None), ("controlling", "controlling", None, None),
-              ("teamleitung", "teamleitung", team, None), ("ifk", "ifk", None, caseworker), ("admin", "admin", None, None)]
+    wanted = [
+        ("gf", "geschaeftsfuehrung", None, None),
+        ("controlling", "controlling", None, None),
+        ("teamleitung", "teamleitung", team, None),
+        ("ifk", "ifk", None, caseworker),
+        ("admin", "admin", None, None),
+    ]
     out = []
     with sessions.begin() as db:
         for name, role, team_id, cw_id in wanted:
@@ -144,6 +161,7 @@ def demo_users(db_path, sessions) -> list[tuple[str, str, str, str]]:
 
 # ---- the rest of the yearly cycle on the demo data ------------------------------------------------
 
+
 def enter_plan(sessions, jobcenter: str) -> bool:
     """Enter the programme's 2022 plan as the agreed plan of ``jobcenter`` unless one is agreed
     already; True when it was entered now."""
@@ -152,8 +170,16 @@ def enter_plan(sessions, jobcenter: str) -> bool:
     with sessions.begin() as db:
         if plans.current(db, PROGRAMME_YEAR, jobcenter, None, status="agreed") is not None:
             return False
-        plan = plans.save_plan(db, PROGRAMME_YEAR, jobcenter, None, plan_values(), DEMO_USER, "controlling",
-                               note="Zielvereinbarung AMIP 2022 (Programmdokument)")
+        plan = plans.save_plan(
+            db,
+            PROGRAMME_YEAR,
+            jobcenter,
+            None,
+            plan_values(),
+            DEMO_USER,
+            "controlling",
+            note="Zielvereinbarung AMIP 2022 (Programmdokument)",
+        )
         plans.agree(db, plan.id, DEMO_USER, "geschaeftsfuehrung")
     return True
 
@@ -176,8 +202,8 @@ def prepare_cycle(db_path, workdir, progress) -> dict[str, Any]:
     intensive-care cohort of the demo team, the data-quality run, and the programme 2022 (PDF) and monthly report 12/2022 (PDF) in ``workdir``.
     Returns what was done (for the demo's printout)."""
     import amip.forecast  # noqa: F401 (registers the forecast tables as a figure-cache extension)
-    from amip.figures.store import FigureStore
     from amip.dqm.run import run_all
+    from amip.figures.store import FigureStore
     from amip.reports import monthly as mon
     from amip.reports import programme as prog
     from amip.reports import render, texts

@@ -83,10 +83,18 @@ SHOW_ALL = Policy(suppress=False)
 SUPPRESS = Policy(suppress=True)
 
 
-def suppress_rows(rows: Sequence[dict], policy: Policy, counts: Sequence[str],
-                  derived: Mapping[str, Sequence[str]] | None = None, *, unit: str | None = None,
-                  kind: str | None = None, within: Sequence[str] = (), secondary: bool = True,
-                  counts_of: Callable[[dict], Mapping[str, float | None]] | None = None) -> list[dict]:
+def suppress_rows(
+    rows: Sequence[dict],
+    policy: Policy,
+    counts: Sequence[str],
+    derived: Mapping[str, Sequence[str]] | None = None,
+    *,
+    unit: str | None = None,
+    kind: str | None = None,
+    within: Sequence[str] = (),
+    secondary: bool = True,
+    counts_of: Callable[[dict], Mapping[str, float | None]] | None = None,
+) -> list[dict]:
     """Copies of ``rows`` with suppressed cells set to :data:`SUPPRESSED`.
 
     ``counts``: the count columns (primary and secondary rule); ``derived``: column -> the count
@@ -125,15 +133,26 @@ def suppress_rows(rows: Sequence[dict], policy: Policy, counts: Sequence[str],
 def _next_smallest(rows, members, col, primary, exempt) -> list[int]:
     """The part to suppress beside a single suppressed one: the smallest positive shown count of a
     non-exempt row (else the smallest shown one, e.g. a 0), none if there is no such row."""
-    cand = [(v, i) for i in members if i not in primary and not exempt[i]
-            for v in [as_number(rows[i].get(col))] if v is not None]
+    cand = [
+        (v, i)
+        for i in members
+        if i not in primary and not exempt[i]
+        for v in [as_number(rows[i].get(col))]
+        if v is not None
+    ]
     positive = [c for c in cand if c[0] > 0]
     pick = min(positive or cand, default=None)
     return [] if pick is None else [pick[1]]
 
 
-def suppress_cells(cells: Mapping[tuple, float | None], lines: Iterable[Sequence[tuple]], policy: Policy, *,
-                   exempt: Iterable[tuple] = (), fixed: Iterable[tuple] = ()) -> set[tuple]:
+def suppress_cells(
+    cells: Mapping[tuple, float | None],
+    lines: Iterable[Sequence[tuple]],
+    policy: Policy,
+    *,
+    exempt: Iterable[tuple] = (),
+    fixed: Iterable[tuple] = (),
+) -> set[tuple]:
     """The cells of a table with several additive relations to hide (primary and secondary rule).
 
     ``cells``: key -> count; ``lines``: groups of keys bound by one sum (e.g. the teams and the
@@ -154,8 +173,13 @@ def suppress_cells(cells: Mapping[tuple, float | None], lines: Iterable[Sequence
             inside = [k for k in line if k in hidden]
             if len(inside) != 1:
                 continue
-            cand = [(v, k) for k in line if k not in hidden and k not in exempt and k not in fixed
-                    for v in [as_number(cells.get(k))] if v is not None]
+            cand = [
+                (v, k)
+                for k in line
+                if k not in hidden and k not in exempt and k not in fixed
+                for v in [as_number(cells.get(k))]
+                if v is not None
+            ]
             positive = [c for c in cand if c[0] > 0]
             pick = min(positive or cand, default=None, key=lambda c: (c[0], str(c[1])))
             if pick is not None:
@@ -164,8 +188,12 @@ def suppress_cells(cells: Mapping[tuple, float | None], lines: Iterable[Sequence
     return hidden
 
 
-def suppress_value(v: Mapping | None, policy: Policy, counts: Iterable[str] = ("numerator", "denominator"),
-                   derived: Mapping[str, Sequence[str]] | None = None) -> dict | None:
+def suppress_value(
+    v: Mapping | None,
+    policy: Policy,
+    counts: Iterable[str] = ("numerator", "denominator"),
+    derived: Mapping[str, Sequence[str]] | None = None,
+) -> dict | None:
     """One total (a dict such as ``{numerator, denominator, value}``) under the primary and derived
     rule (a total has no siblings to derive it from, so no secondary rule)."""
     if v is None:

@@ -15,8 +15,8 @@ import unicodedata
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 # Length limits (characters) of the texts the application stores.
-NOTE_MAX = 2000        # plan notes, DQM task reasons, reasons for ending a place
-MEETING_MAX = 5000     # each field of an intensive-care meeting record
+NOTE_MAX = 2000  # plan notes, DQM task reasons, reasons for ending a place
+MEETING_MAX = 5000  # each field of an intensive-care meeting record
 CHAPTER_MAX = 100_000  # one chapter text of the programme
 
 
@@ -38,8 +38,9 @@ def _where(text: str, index: int) -> str:
     return f"Zeile {line}, Spalte {col}" if "\n" in text else f"Stelle {col}"
 
 
-def clean_text(value: object, field: str, *, max_len: int, multiline: bool = True,
-               required: bool = False, strip: bool = True) -> str:
+def clean_text(
+    value: object, field: str, *, max_len: int, multiline: bool = True, required: bool = False, strip: bool = True
+) -> str:
     """The text as it is stored: CRLF/CR become LF, surrounding blanks removed (``strip``).
 
     Raises :class:`TextInputError` for a control character (other than LF and tab in a
@@ -61,6 +62,5 @@ def clean_text(value: object, field: str, *, max_len: int, multiline: bool = Tru
         cat = unicodedata.category(ch)
         if cat in ("Cc", "Cs", "Zl", "Zp") or ch in _BIDI:
             what = "Zeilenumbruch" if ch in "\n\r\u2028\u2029" else "Tabulator" if ch == "\t" else "Steuerzeichen"
-            raise TextInputError(field, f"enthält ein nicht erlaubtes {what} (U+{ord(ch):04X}) "
-                                        f"an {_where(text, i)}.")
+            raise TextInputError(field, f"enthält ein nicht erlaubtes {what} (U+{ord(ch):04X}) an {_where(text, i)}.")
     return text

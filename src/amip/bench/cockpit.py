@@ -34,8 +34,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -65,8 +65,11 @@ def ensure_demo(db: Path, say: Callable[[str], None]) -> None:
     if db.name != "demo.duckdb":
         raise FileNotFoundError(f"warehouse not found: {db} (the demo's is <dir>/demo.duckdb)")
     say(f"building the demo warehouse in {db.parent} (amip demo --no-serve)")
-    subprocess.run([sys.executable, "-m", "amip.cli", "demo", "--no-serve", "--dir", str(db.parent)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "amip.cli", "demo", "--no-serve", "--dir", str(db.parent)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def bench_role(i: int, mix: str) -> str:
@@ -100,8 +103,9 @@ def form_login(client: httpx.Client, name: str, password: str) -> int:
     page = client.get("/login")
     found = CSRF.search(page.text)
     assert found is not None, "the login page has no form token"
-    return client.post("/login", data={"username": name, "password": password,
-                                       "csrf_token": found.group(1)}).status_code
+    return client.post(
+        "/login", data={"username": name, "password": password, "csrf_token": found.group(1)}
+    ).status_code
 
 
 def log_in(base: str, name: str, password: str) -> httpx.Client:
@@ -127,7 +131,9 @@ class Server:
         self.log = log.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "amip.cli", "serve", "--db", str(db), "--port", str(self.port)],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
 
     def wait(self, timeout: float) -> dict:
@@ -155,7 +161,9 @@ class Server:
         self.log.close()
 
 
-def _load(clients: list[httpx.Client], urls: list[str], seconds: float) -> tuple[list[tuple[str, int | str, float]], float]:
+def _load(
+    clients: list[httpx.Client], urls: list[str], seconds: float
+) -> tuple[list[tuple[str, int | str, float]], float]:
     """Every client in its own thread loops over ``urls`` (each starting elsewhere in the list)
     until ``seconds`` have passed; returns (url, status or the exception's name, seconds) per
     request and the wall time."""
@@ -201,13 +209,17 @@ def realistic_round(role: str, month: str, jc: str) -> list[tuple[str, str, str]
         ("Kennzahl", "GET", f"/kennzahl/K1?month={month}"),
         ("Budget", "GET", f"/budget?jc={jc}&year={year}"),
         ("Zielnachhaltung", "GET", f"/zielnachhaltung?jc={jc}&year={year}"),
-        ("Personenliste", "GET", person_list) if role == "controlling" else ("Kennzahl", "GET", f"/kennzahl/K3?month={month}"),
+        ("Personenliste", "GET", person_list)
+        if role == "controlling"
+        else ("Kennzahl", "GET", f"/kennzahl/K3?month={month}"),
         ("Übersicht", "GET", f"/?month={month}&sex=w"),
         ("Kennzahl", "GET", f"/kennzahl/K3E2?month={month}&sex=w"),
-        ("Planung POST", "POST", f"/planung/vorschlag|jc={jc}&year={year}") if role == "controlling"
+        ("Planung POST", "POST", f"/planung/vorschlag|jc={jc}&year={year}")
+        if role == "controlling"
         else ("Planung", "GET", f"/planung?jc={jc}&year={int(year) + 1}"),
         ("Personenliste", "GET", person_list.replace("count=lzb", "count=stock"))
-        if role == "controlling" else ("Kennzahl", "GET", f"/kennzahl/K1E1?month={month}"),
+        if role == "controlling"
+        else ("Kennzahl", "GET", f"/kennzahl/K1E1?month={month}"),
         ("Anmeldung", "LOGIN", "/login"),
     ]
     return steps
@@ -216,8 +228,13 @@ def realistic_round(role: str, month: str, jc: str) -> list[tuple[str, str, str]
 OK_STATUS = {"GET": 200, "POST": 303, "LOGOUT": 303}
 
 
-def _mixed_load(clients: list[httpx.Client], names: list[str], password: str,
-                rounds: list[list[tuple[str, str, str]]], seconds: float):
+def _mixed_load(
+    clients: list[httpx.Client],
+    names: list[str],
+    password: str,
+    rounds: list[list[tuple[str, str, str]]],
+    seconds: float,
+):
     """Like :func:`_load`, user ``i`` looping over ``rounds[i]``; returns (kind, status, seconds)
     per request (a re-login is two entries, "Abmeldung" and "Anmeldung"), the failed logins and
     the wall time."""
@@ -283,9 +300,14 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def run(db: Path | None = None, users: int = 50, seconds: float = 120.0,
-        progress: Callable[[str], None] | None = None, startup_timeout: float = 1800.0,
-        mix: str = "realistic") -> dict:
+def run(
+    db: Path | None = None,
+    users: int = 50,
+    seconds: float = 120.0,
+    progress: Callable[[str], None] | None = None,
+    startup_timeout: float = 1800.0,
+    mix: str = "realistic",
+) -> dict:
     if mix not in ("realistic", "pages"):
         raise ValueError(f"unknown mix {mix!r} (realistic or pages)")
     from amip.bench.run import machine

@@ -11,14 +11,13 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
-
-from amip.warehouse.store import quiet
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from amip.contract.schema import instrument_codes
+from amip.warehouse.store import quiet
 
 FIRST_MONTH, LAST_MONTH = "2017-01", "2022-12"
 SPELL_FROM, SPELL_TO = dt.date(2015, 1, 1), dt.date(2022, 12, 31)
@@ -60,11 +59,16 @@ def generate(persons: int, seed: int = 1) -> dict[str, pa.Table]:
     moved = rng.random(m) < 0.05
     jc = np.where(moved, (home[owner] + 1) % n_jc, home[owner])
     bg = np.char.add("B", (owner // 2 * 2).astype(str))
-    spells = pa.table({
-        "person_id": pid[owner], "jobcenter_id": jc_names[jc], "bg_id": bg,
-        "start_date": _dates(start), "end_date": _dates(end),
-        "single_parent": rng.random(m) < 0.08,
-    })
+    spells = pa.table(
+        {
+            "person_id": pid[owner],
+            "jobcenter_id": jc_names[jc],
+            "bg_id": bg,
+            "start_date": _dates(start),
+            "end_date": _dates(end),
+            "single_parent": rng.random(m) < 0.08,
+        }
+    )
 
     # Employment: ~45 % of persons, one spell each.
     emp_owner = np.flatnonzero(rng.random(n) < 0.45)
@@ -72,30 +76,42 @@ def generate(persons: int, seed: int = 1) -> dict[str, pa.Table]:
     e_start = rng.integers(lo, hi, size=e)
     e_end = e_start + rng.exponential(350, size=e).astype(np.int64)
     e_end = np.where((rng.random(e) < 0.3) | (e_end > hi), NO_DATE, e_end)
-    employment = pa.table({
-        "person_id": pid[emp_owner],
-        "kind": rng.choice(np.array(["svb", "gb", "ausbildung", "selbst"]), size=e, p=[0.5, 0.3, 0.1, 0.1]),
-        "start_date": _dates(e_start), "end_date": _dates(e_end),
-        "accompanied": rng.random(e) < 0.1,
-        "gross_eur": np.round(rng.uniform(200, 3000, size=e), 2),
-    })
+    employment = pa.table(
+        {
+            "person_id": pid[emp_owner],
+            "kind": rng.choice(np.array(["svb", "gb", "ausbildung", "selbst"]), size=e, p=[0.5, 0.3, 0.1, 0.1]),
+            "start_date": _dates(e_start),
+            "end_date": _dates(e_end),
+            "accompanied": rng.random(e) < 0.1,
+            "gross_eur": np.round(rng.uniform(200, 3000, size=e), 2),
+        }
+    )
 
     # Measures: ~30 % of persons, one each.
     me_owner = np.flatnonzero(rng.random(n) < 0.3)
     q = me_owner.size
     q_start = rng.integers(lo, hi, size=q)
     q_end = q_start + rng.integers(30, 365, size=q)
-    measures = pa.table({
-        "person_id": pid[me_owner], "jobcenter_id": jc_names[home[me_owner]],
-        "instrument": rng.choice(np.array(instrument_codes()), size=q),
-        "start_date": _dates(q_start), "end_date": _dates(q_end),
-        "cost_eur": np.round(rng.uniform(50, 8000, size=q), 2),
-    })
+    measures = pa.table(
+        {
+            "person_id": pid[me_owner],
+            "jobcenter_id": jc_names[home[me_owner]],
+            "instrument": rng.choice(np.array(instrument_codes()), size=q),
+            "start_date": _dates(q_start),
+            "end_date": _dates(q_end),
+            "cost_eur": np.round(rng.uniform(50, 8000, size=q), 2),
+        }
+    )
 
     persons_t = pa.table({"person_id": pid, "sex": sex, "birth_date": _dates(birth)})
     dataset = pa.table({"first_month": [FIRST_MONTH], "last_month": [LAST_MONTH]})
-    tables = {"dataset": dataset, "persons": persons_t, "elb_spells": spells,
-              "employment_spells": employment, "measures": measures}
+    tables = {
+        "dataset": dataset,
+        "persons": persons_t,
+        "elb_spells": spells,
+        "employment_spells": employment,
+        "measures": measures,
+    }
     tables["benefits"] = _benefits(spells)
     return tables
 

@@ -8,16 +8,15 @@ cache directory and reports the generation's own time and peak memory (when it g
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import platform
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
-
-import json
-import shutil
 
 import duckdb
 
@@ -35,8 +34,14 @@ def _prepare(persons: int, seed: int, workdir: str, queue) -> None:
     t1 = time.perf_counter()
     import_dataset(data, Path(workdir) / "bench.duckdb")
     t2 = time.perf_counter()
-    queue.put({"generate": t1 - t0, "import": t2 - t1,
-               "elb_spells": tables["elb_spells"].num_rows, "benefit_rows": tables["benefits"].num_rows})
+    queue.put(
+        {
+            "generate": t1 - t0,
+            "import": t2 - t1,
+            "elb_spells": tables["elb_spells"].num_rows,
+            "benefit_rows": tables["benefits"].num_rows,
+        }
+    )
 
 
 def _in_child(target, *args) -> dict:
@@ -56,6 +61,7 @@ def _in_child(target, *args) -> dict:
 def machine() -> str:
     try:
         import psutil
+
         mem = f"{psutil.virtual_memory().total / 2**30:.0f} GiB"
     except ImportError:  # pragma: no cover
         mem = "?"
@@ -96,6 +102,7 @@ def run(persons: int, seed: int = 1, engine: str = "duckdb", progress=None) -> d
 
 # ---- presets (amip.synth): one or many job centers ------------------------------------------------
 
+
 def default_data_dir(preset: str, seed: int) -> Path:
     return Path(".amip/bench") / f"{Path(preset).stem}-seed{seed}"
 
@@ -119,26 +126,31 @@ def _prepare_preset(preset: str, seed: int, data_dir: str, workdir: str, queue) 
             shutil.rmtree(tmp)
         t0 = time.perf_counter()
         synthesize(preset=preset, seed=seed, out=tmp, fmt="parquet")
-        gen = {"generated": True, "generate_seconds": round(time.perf_counter() - t0, 3),
-               # the generator process (it writes the files) and the largest of its workers
-               "generate_peak_rss_mb": _rss_mb(resource.RUSAGE_SELF),
-               "generate_worker_peak_rss_mb": _rss_mb(resource.RUSAGE_CHILDREN)}
+        gen = {
+            "generated": True,
+            "generate_seconds": round(time.perf_counter() - t0, 3),
+            # the generator process (it writes the files) and the largest of its workers
+            "generate_peak_rss_mb": _rss_mb(resource.RUSAGE_SELF),
+            "generate_worker_peak_rss_mb": _rss_mb(resource.RUSAGE_CHILDREN),
+        }
         if data.exists():
             shutil.rmtree(data)
         tmp.rename(data)
         info_file.write_text(json.dumps(gen))
     elif info_file.exists():
         gen = {**json.loads(info_file.read_text()), "generated": False}
-    counts = {name: pq.ParquetFile(data / f"{name}.parquet").metadata.num_rows
-              for name in ("persons", "elb_spells", "benefits")}
+    counts = {
+        name: pq.ParquetFile(data / f"{name}.parquet").metadata.num_rows
+        for name in ("persons", "elb_spells", "benefits")
+    }
     t1 = time.perf_counter()
     import_dataset(data, Path(workdir) / "bench.duckdb")
-    queue.put({**gen, "import": time.perf_counter() - t1, "import_peak_rss_mb": _rss_mb(resource.RUSAGE_SELF),
-               **counts})
+    queue.put(
+        {**gen, "import": time.perf_counter() - t1, "import_peak_rss_mb": _rss_mb(resource.RUSAGE_SELF), **counts}
+    )
 
 
-def run_preset(preset: str, seed: int = 1, data_dir: Path | None = None, engine: str = "duckdb",
-               progress=None) -> dict:
+def run_preset(preset: str, seed: int = 1, data_dir: Path | None = None, engine: str = "duckdb", progress=None) -> dict:
     """Generate (or reuse) the data set of a synth preset, import it, compute all figures for the 12
     months of 2022 for every job center x 3 sexes; time, memory and stages."""
     from amip.kennzahlen.backends import ibis_backend, warehouse_connection

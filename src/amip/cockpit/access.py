@@ -16,13 +16,13 @@ FIGURES = "figures"
 PERSONS = "persons"
 USERS = "users"
 AUDIT = "audit"
-PLAN_TEAM = "plan_team"          # enter the own team's plan (bottom-up planning)
+PLAN_TEAM = "plan_team"  # enter the own team's plan (bottom-up planning)
 PLAN_JOBCENTER = "plan_jobcenter"  # edit the job center's plans and budget, propose from the forecast
-PLAN_AGREE = "plan_agree"        # mark a plan version as agreed
-REPORT_TEXTS = "report_texts"    # edit the editorial texts of the programme document
+PLAN_AGREE = "plan_agree"  # mark a plan version as agreed
+REPORT_TEXTS = "report_texts"  # edit the editorial texts of the programme document
 INTENSIVE_CARE = "intensive_care"  # take customers into intensive care, record meetings (own caseload)
 INTENSIVE_OVERVIEW = "intensive_overview"  # places filled, meetings on time, cohort outcomes (aggregated)
-TASKS = "tasks"                  # data-quality tasks of the own scope (caseload, team, all)
+TASKS = "tasks"  # data-quality tasks of the own scope (caseload, team, all)
 
 ROLE_NAMES = {
     "geschaeftsfuehrung": "Geschäftsführung",
@@ -59,7 +59,9 @@ def person_scope(user) -> Scope:
 
 
 def scope_label(scope: Scope) -> str:
-    return {"all": "alle Personen", "team": f"Team {scope.value}", "caseload": "eigener Fallbestand"}.get(scope.kind, "keine")
+    return {"all": "alle Personen", "team": f"Team {scope.value}", "caseload": "eigener Fallbestand"}.get(
+        scope.kind, "keine"
+    )
 
 
 def disclosure(user) -> dc.Policy:

@@ -19,17 +19,30 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 
-from amip.cockpit.api import router as api_router
-from amip.cockpit.pages import (
-    account, admin, budget, comparison, dqm, figure, forecast, intensive_care, overview, persons, planning, reports,
-    target_groups, tracking,
-)
-from amip.cockpit.settings import Settings
 import amip.forecast  # noqa: F401 (registers the forecast tables as a figure-cache extension)
-from amip.figures.store import FigureStore, LiveStore
+from amip.cockpit.api import router as api_router
 from amip.cockpit.auth import LoginRequired, Viewer, current_user
+from amip.cockpit.pages import (
+    account,
+    admin,
+    budget,
+    comparison,
+    dqm,
+    figure,
+    forecast,
+    intensive_care,
+    overview,
+    persons,
+    planning,
+    reports,
+    target_groups,
+    tracking,
+)
 from amip.cockpit.render import render
+from amip.cockpit.settings import Settings
+from amip.figures.store import FigureStore, LiveStore
 from amip.state.db import open_state
+
 
 class SecurityHeaders:
     """Adds SECURITY_HEADERS (and ``Cache-Control: no-store`` outside /static) to every response
@@ -62,7 +75,7 @@ class SecurityHeaders:
 SECURITY_HEADERS = {
     # Scripts only from our own /static (htmx); inline SVG charts need inline style attributes.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -93,9 +106,15 @@ def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
             app.state.store = app.state.live.current()
         yield
 
-    app = FastAPI(title="amip Cockpit", version="1", lifespan=lifespan,
-                  description="Kennzahlen nach § 48a SGB II: JSON-Schnittstelle des amip-Cockpits.",
-                  docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="amip Cockpit",
+        version="1",
+        lifespan=lifespan,
+        description="Kennzahlen nach § 48a SGB II: JSON-Schnittstelle des amip-Cockpits.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.settings = settings
     app.state.sessions = open_state(url=settings.state_url)
     app.state.store = store
@@ -126,15 +145,32 @@ def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
         if _only_path_errors(exc):  # /intensivbetreuung/platz/99999999999999999999: no such page
             return await http_error(request, HTTPException(404, "Nicht gefunden."))
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": "Ungültige Anfrage", "errors": [e.get("msg") for e in exc.errors()]},
-                                status_code=422)
-        response = render(request, "error.html", None, status=422, detail="Ungültige Anfrage: fehlende oder falsche Angaben.")
+            return JSONResponse(
+                {"detail": "Ungültige Anfrage", "errors": [e.get("msg") for e in exc.errors()]}, status_code=422
+            )
+        response = render(
+            request, "error.html", None, status=422, detail="Ungültige Anfrage: fehlende oder falsche Angaben."
+        )
         response.status_code = 422
         return response
 
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for module in (account, overview, figure, persons, comparison, forecast, planning, tracking, budget, reports,
-                   intensive_care, target_groups, dqm, admin):
+    for module in (
+        account,
+        overview,
+        figure,
+        persons,
+        comparison,
+        forecast,
+        planning,
+        tracking,
+        budget,
+        reports,
+        intensive_care,
+        target_groups,
+        dqm,
+        admin,
+    ):
         app.include_router(module.router)
     app.include_router(api_router)
     return app

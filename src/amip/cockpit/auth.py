@@ -54,8 +54,9 @@ def current_user(request: Request) -> Viewer:
     if token:
         settings = request.app.state.settings
         with reading(state(request)) as db:  # no write lock: every request passes here
-            found = resolve_session(db, token, idle=dt.timedelta(minutes=settings.idle_minutes), touch=False,
-                                    purge=False)
+            found = resolve_session(
+                db, token, idle=dt.timedelta(minutes=settings.idle_minutes), touch=False, purge=False
+            )
         if found is not None:
             if needs_touch(found):
                 with state(request).begin() as db:

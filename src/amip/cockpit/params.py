@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import HTTPException, Path as PathParam
+from fastapi import HTTPException
+from fastapi import Path as PathParam
 
 from amip.figures import glossary
 
@@ -44,5 +45,7 @@ def pick_sex(sex: str | None) -> str:
 
 def pick_figure(store_, figure: str) -> str:
     if figure not in store_.available_figures():
-        raise HTTPException(404, "Diese Kennzahl gibt es nicht oder sie ist mit den vorhandenen Daten nicht berechenbar.")
+        raise HTTPException(
+            404, "Diese Kennzahl gibt es nicht oder sie ist mit den vorhandenen Daten nicht berechenbar."
+        )
     return figure

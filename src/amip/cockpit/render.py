@@ -19,9 +19,9 @@ from markupsafe import Markup
 from amip import disclosure as dc
 from amip import format as fmt
 from amip.cockpit import access
-from amip.figures import glossary
 from amip.cockpit.auth import Viewer
 from amip.cockpit.context import store
+from amip.figures import glossary
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(g=glossary, roles=access.ROLE_NAMES, may=access.may, access=access)
@@ -32,10 +32,14 @@ templates.env.globals.update(suppression_note=dc.NOTE)
 
 
 _NOTICE_MARK = "<!--amip-data-notice-->"
-PREPARING_NOTICE = ('<p class="notices" role="status">Ein neuer Datenstand wird vorbereitet. Bis er bereit ist, '
-                    "zeigen alle Seiten und Downloads weiter den bisherigen Datenstand.</p>")
-FAILED_NOTICE = ('<p class="notices" role="status">Ein neuer Datenstand konnte nicht übernommen werden; die Seiten '
-                 "zeigen weiter den bisherigen Datenstand. Der Grund steht im Server-Protokoll.</p>")
+PREPARING_NOTICE = (
+    '<p class="notices" role="status">Ein neuer Datenstand wird vorbereitet. Bis er bereit ist, '
+    "zeigen alle Seiten und Downloads weiter den bisherigen Datenstand.</p>"
+)
+FAILED_NOTICE = (
+    '<p class="notices" role="status">Ein neuer Datenstand konnte nicht übernommen werden; die Seiten '
+    "zeigen weiter den bisherigen Datenstand. Der Grund steht im Server-Protokoll.</p>"
+)
 
 
 def data_notice(request: Request) -> str:
@@ -94,8 +98,9 @@ class PageCache:
 _page_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def render_shared(request: Request, template: str, viewer: Viewer, key: tuple,
-                  context: Callable[[], dict[str, Any]]) -> HTMLResponse:
+def render_shared(
+    request: Request, template: str, viewer: Viewer, key: tuple, context: Callable[[], dict[str, Any]]
+) -> HTMLResponse:
     """A page whose content depends only on ``key`` (the page's parameters after validation) and
     on the viewer's role: rendered once per (template, key, role) and served from memory after
     that, with the user's name and CSRF token put in. Only for aggregate pages (no person data, no
@@ -109,7 +114,8 @@ def render_shared(request: Request, template: str, viewer: Viewer, key: tuple,
     if html is None:
         stand_in = replace(viewer, name=_NAME_MARK, csrf_token=_CSRF_MARK)
         html = templates.get_template(template).render(
-            {"request": request, "viewer": stand_in, "store": st, **context()})
+            {"request": request, "viewer": stand_in, "store": st, **context()}
+        )
         cache.put(full_key, html)
     html = html.replace(_NAME_MARK, viewer.name).replace(_CSRF_MARK, viewer.csrf_token)
     notice = data_notice(request)

@@ -76,8 +76,11 @@ def csv_response(table: DataTable) -> Response:
                 out.append(str(safe_cell(v)))
         w.writerow(out)
     data = "\ufeff" + buf.getvalue()
-    return Response(data.encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{table.filename}.csv"'})
+    return Response(
+        data.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{table.filename}.csv"'},
+    )
 
 
 def _plain_number(v: float) -> str:
@@ -111,8 +114,11 @@ def xlsx_response(table: DataTable) -> Response:
                 ws.write_string(r, k, str(v))
     ws.set_column(0, len(table.columns) - 1, 18)
     wb.close()
-    return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{table.filename}.xlsx"'})
+    return Response(
+        buf.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{table.filename}.xlsx"'},
+    )
 
 
 def download(table: DataTable, fmt_: str) -> Response:

@@ -227,14 +227,14 @@ TABLES_BY_NAME = {t.name: t for t in TABLES}
 # all flags false (the BA corrected K3E2 in February 2024 after counting them as active measures).
 INSTRUMENT_FLAG_LAW = {
     "active_measure": "§ 2 Abs. 2 Nr. 1 der Verordnung nach § 48a SGB II (Maßnahmen der aktiven "
-                      "Arbeitsförderung: §§ 16, 16d, 16e a. F., 16f, 16i SGB II; ohne Vermittlungsbudget "
-                      "und ohne Beschäftigung begleitende Leistungen)",
+    "Arbeitsförderung: §§ 16, 16d, 16e a. F., 16f, 16i SGB II; ohne Vermittlungsbudget "
+    "und ohne Beschäftigung begleitende Leistungen)",
     "accompanying": "§ 2 Abs. 2 Nr. 2 der Verordnung nach § 48a SGB II (Beschäftigung begleitende "
-                    "Leistungen: § 16 Abs. 1 S. 2 Nr. 5 SGB II i.V.m. §§ 88-90 SGB III, §§ 16b, 16e SGB II)",
+    "Leistungen: § 16 Abs. 1 S. 2 Nr. 5 SGB II i.V.m. §§ 88-90 SGB III, §§ 16b, 16e SGB II)",
     "public_employment": "§ 2 Abs. 2 Nr. 3 der Verordnung nach § 48a SGB II (öffentlich geförderte "
-                         "Beschäftigung: §§ 16d, 16e a. F., 16i SGB II)",
+    "Beschäftigung: §§ 16d, 16e a. F., 16i SGB II)",
     "second_labour_market": "Arbeitsmarkt- und Integrationsprogramm (zweiter Arbeitsmarkt: "
-                            "Arbeitsgelegenheiten § 16d und Teilhabe am Arbeitsmarkt § 16i SGB II)",
+    "Arbeitsgelegenheiten § 16d und Teilhabe am Arbeitsmarkt § 16i SGB II)",
 }
 
 

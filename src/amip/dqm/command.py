@@ -10,14 +10,19 @@ from rich.table import Table
 
 from amip.clikit import DbOption, state, warehouse
 
-dqm_app = typer.Typer(help="Data-quality checks: run the declared rules on the latest import and turn findings into tasks.", no_args_is_help=True)
+dqm_app = typer.Typer(
+    help="Data-quality checks: run the declared rules on the latest import and turn findings into tasks.",
+    no_args_is_help=True,
+)
 _out = Console()
 
 
 @dqm_app.command("run")
 def run_cmd(
     db: DbOption = None,
-    no_mail: Annotated[bool, typer.Option("--no-mail", help="Do not send e-mails even when AMIP_SMTP_HOST is set.")] = False,
+    no_mail: Annotated[
+        bool, typer.Option("--no-mail", help="Do not send e-mails even when AMIP_SMTP_HOST is set.")
+    ] = False,
 ) -> None:
     """Run every rule on the warehouse, write the findings as tasks (idempotent) and print counts per rule.
 
@@ -35,14 +40,23 @@ def run_cmd(
             table.add_row(r.rule.id, r.rule.title, "–", "–", "–", end_section=False)
             continue
         table.add_row(r.rule.id, r.rule.title, fmt.number(r.findings), fmt.number(r.new), fmt.number(r.closed))
-    table.add_row("", "Summe", fmt.number(result.findings), fmt.number(sum(r.new for r in result.results)),
-                  fmt.number(sum(r.closed for r in result.results)), style="bold")
+    table.add_row(
+        "",
+        "Summe",
+        fmt.number(result.findings),
+        fmt.number(sum(r.new for r in result.results)),
+        fmt.number(sum(r.closed for r in result.results)),
+        style="bold",
+    )
     _out.print(table)
     for r in result.results:
         if r.skipped:
             _out.print(f"{r.rule.id} nicht geprüft: {r.skipped}", highlight=False)
-    _out.print(f"Lauf {result.run_id}: {result.notifications} Benachrichtigung(en), "
-               f"{result.mails_sent} von {len(result.mails)} E-Mail(s) zugestellt.", highlight=False)
+    _out.print(
+        f"Lauf {result.run_id}: {result.notifications} Benachrichtigung(en), "
+        f"{result.mails_sent} von {len(result.mails)} E-Mail(s) zugestellt.",
+        highlight=False,
+    )
 
 
 @dqm_app.command("rules")

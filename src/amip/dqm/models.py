@@ -33,7 +33,7 @@ class DqmRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    data_month: Mapped[str] = mapped_column(String(7))      # last complete month of the data
+    data_month: Mapped[str] = mapped_column(String(7))  # last complete month of the data
     findings: Mapped[int] = mapped_column(Integer, default=0)
     new: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)
@@ -53,9 +53,9 @@ class DqmTask(Base):
     rule_id: Mapped[str] = mapped_column(String(8))
     finding_key: Mapped[str] = mapped_column(String(160))
     person_id: Mapped[str] = mapped_column(String(64))
-    month: Mapped[str] = mapped_column(String(7))           # month the defect arose
+    month: Mapped[str] = mapped_column(String(7))  # month the defect arose
     detail: Mapped[str | None] = mapped_column(Text)
-    responsible: Mapped[str] = mapped_column(String(16))    # ifk | team | leistung
+    responsible: Mapped[str] = mapped_column(String(16))  # ifk | team | leistung
     caseworker_id: Mapped[str | None] = mapped_column(String(64))
     team_id: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=OPEN)
@@ -64,7 +64,7 @@ class DqmTask(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(64))
     first_run_id: Mapped[int] = mapped_column(Integer)
-    last_run_id: Mapped[int] = mapped_column(Integer)   # last run that produced the finding
+    last_run_id: Mapped[int] = mapped_column(Integer)  # last run that produced the finding
 
 
 class DqmRate(Base):
@@ -73,10 +73,10 @@ class DqmRate(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rule_id: Mapped[str] = mapped_column(String(8))
-    team_id: Mapped[str] = mapped_column(String(64))   # "-" for persons without a team
+    team_id: Mapped[str] = mapped_column(String(64))  # "-" for persons without a team
     month: Mapped[str] = mapped_column(String(7))
     findings: Mapped[int] = mapped_column(Integer)
-    stock: Mapped[int] = mapped_column(Integer)         # persons in ELB stock at ST(month) in the team
+    stock: Mapped[int] = mapped_column(Integer)  # persons in ELB stock at ST(month) in the team
 
 
 class Notification(Base):

@@ -70,8 +70,9 @@ def _text(n: int, data_month: str) -> str:
     return f"DQM-Lauf (Datenstand {m}/{y}): {n} {what} in Ihrem Bereich."
 
 
-def notify_new_tasks(db: Session, new: list[tuple[str, str | None, str | None]], data_month: str,
-                     now: datetime | None = None) -> tuple[list[Mail], int]:
+def notify_new_tasks(
+    db: Session, new: list[tuple[str, str | None, str | None]], data_month: str, now: datetime | None = None
+) -> tuple[list[Mail], int]:
     """One notification per user with new tasks; ``new`` = (responsible, caseworker_id, team_id) per new
     task. Returns the e-mails to send (users with an address) and the number of notifications."""
     now = aware(now)
@@ -79,10 +80,16 @@ def notify_new_tasks(db: Session, new: list[tuple[str, str | None, str | None]],
     per_team = Counter(team for resp, _, team in new if resp in ("team", "leistung") and team)
     if not per_ifk and not per_team:
         return [], 0
-    users = db.scalars(select(User).where(or_(
-        (User.role == "ifk") & User.caseworker_id.in_(list(per_ifk) or [""]),
-        (User.role == "teamleitung") & User.team_id.in_(list(per_team) or [""]),
-    )).order_by(User.name)).all()
+    users = db.scalars(
+        select(User)
+        .where(
+            or_(
+                (User.role == "ifk") & User.caseworker_id.in_(list(per_ifk) or [""]),
+                (User.role == "teamleitung") & User.team_id.in_(list(per_team) or [""]),
+            )
+        )
+        .order_by(User.name)
+    ).all()
     mails, count = [], 0
     base = os.environ.get("AMIP_BASE_URL", "http://localhost:8000").rstrip("/")
     for user in users:
@@ -93,8 +100,10 @@ def notify_new_tasks(db: Session, new: list[tuple[str, str | None, str | None]],
         db.add(Notification(user_id=user.id, text=text, link=LINK, created_at=now))
         count += 1
         if user.email:
-            body = (f"Guten Tag,\n\n{text}\n\nBitte sehen Sie im amip-Cockpit nach: {base}{LINK}\n\n"
-                    "Diese Nachricht enthält keine personenbezogenen Daten.\n")
+            body = (
+                f"Guten Tag,\n\n{text}\n\nBitte sehen Sie im amip-Cockpit nach: {base}{LINK}\n\n"
+                "Diese Nachricht enthält keine personenbezogenen Daten.\n"
+            )
             mails.append(Mail(user.name, user.email, "amip: neue Datenqualitäts-Aufgaben", body))
     db.flush()
     return mails, count
@@ -128,14 +137,27 @@ def send_mails(mails: list[Mail], settings: SmtpSettings | None = None) -> int:
 
 
 def unread(db: Session, user_name: str, limit: int = 20) -> list[Notification]:
-    return list(db.scalars(select(Notification).join(User, User.id == Notification.user_id)
-                           .where(User.name == user_name, Notification.read_at.is_(None))
-                           .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+    return list(
+        db.scalars(
+            select(Notification)
+            .join(User, User.id == Notification.user_id)
+            .where(User.name == user_name, Notification.read_at.is_(None))
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def unread_count(db: Session, user_name: str) -> int:
-    return int(db.scalar(select(func.count()).select_from(Notification).join(User, User.id == Notification.user_id)
-                         .where(User.name == user_name, Notification.read_at.is_(None))) or 0)
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .join(User, User.id == Notification.user_id)
+            .where(User.name == user_name, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def mark_read(db: Session, user_name: str, now: datetime | None = None) -> int:
@@ -143,7 +165,11 @@ def mark_read(db: Session, user_name: str, now: datetime | None = None) -> int:
     uid = db.scalar(select(User.id).where(User.name == user_name))
     if uid is None:
         return 0
-    res = db.execute(update(Notification).where(Notification.user_id == uid, Notification.read_at.is_(None))
-                     .values(read_at=aware(now)), execution_options={"synchronize_session": False})
+    res = db.execute(
+        update(Notification)
+        .where(Notification.user_id == uid, Notification.read_at.is_(None))
+        .values(read_at=aware(now)),
+        execution_options={"synchronize_session": False},
+    )
     db.flush()
     return res.rowcount or 0

@@ -22,7 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SEVERITIES = {"fehler": "Fehler", "warnung": "Warnung", "hinweis": "Hinweis"}
-RESPONSIBLE = {"ifk": "Integrationsfachkraft", "team": "Team (Teamleitung)", "leistung": "Leistungsbereich (über das Team)"}
+RESPONSIBLE = {
+    "ifk": "Integrationsfachkraft",
+    "team": "Team (Teamleitung)",
+    "leistung": "Leistungsbereich (über das Team)",
+}
 
 AMIP_2022 = "AMIP 2022 Jobcenter Elbe-Elster, Kap. 5.2 (Datenqualität in Allegro)"
 LATE_CHANGE_MONTHS = 3
@@ -37,8 +41,8 @@ class Rule:
     title: str
     description: str
     source: str
-    severity: str          # key of SEVERITIES
-    responsible: str       # key of RESPONSIBLE
+    severity: str  # key of SEVERITIES
+    responsible: str  # key of RESPONSIBLE
     needs: tuple[str, ...]  # warehouse tables the query reads
     sql: str
     # Rates are shown only for months whose findings are complete at the cut-off: a defect of
@@ -55,15 +59,18 @@ def _d(expr: str) -> str:
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        "DQ01", "Änderung verspätet erfasst",
+        "DQ01",
+        "Änderung verspätet erfasst",
         f"Eine relevante Änderung in den Verhältnissen wurde mehr als {LATE_CHANGE_MONTHS} Monate nach ihrem "
         f"Eintritt erfasst (Erfassungsdatum später als Ereignisdatum + {LATE_CHANGE_MONTHS} Monate). "
         "Monat des Befunds: Monat der Änderung.",
         f"{AMIP_2022}: „relevante Änderungen innerhalb des 3-Monats-Zeitraumes erfassen“",
-        "fehler", "leistung", ("case_events",),
+        "fehler",
+        "leistung",
+        ("case_events",),
         f"""
         SELECT person_id, event_date AS anchor,
-               'Änderung vom ' || {_d('event_date')} || ' am ' || {_d('recorded_date')} || ' erfasst ('
+               'Änderung vom ' || {_d("event_date")} || ' am ' || {_d("recorded_date")} || ' erfasst ('
                  || (recorded_date - event_date) || ' Tage)' AS detail
         FROM case_events
         WHERE event_type = 'aenderung' AND event_date <= $cutoff
@@ -72,7 +79,8 @@ RULES: tuple[Rule, ...] = (
         settle=3,
     ),
     Rule(
-        "DQ02", "Unterbrechung ohne Information der IFK",
+        "DQ02",
+        "Unterbrechung ohne Information der IFK",
         "Eine Leistungsunterbrechung, über die die zuständige Integrationsfachkraft nicht informiert werden "
         "konnte: sie wurde erst mehr als 14 Tage nach ihrem Eintritt erfasst (die IFK erfährt sie über die "
         "Erfassung), oder am letzten Leistungstag war keine IFK zuständig, oder sie ist im ELB-Bestand nicht "
@@ -80,7 +88,9 @@ RULES: tuple[Rule, ...] = (
         "Monat des Befunds: Monat der Unterbrechung.",
         f"{AMIP_2022}: „Leistungsunterbrechungen korrekt abbilden und die zuständige Integrationsfachkraft "
         "darüber informieren“",
-        "warnung", "leistung", ("case_events", "caseload"),
+        "warnung",
+        "leistung",
+        ("case_events", "caseload"),
         f"""
         WITH u AS (
             SELECT person_id, event_date, max(recorded_date) AS recorded_date
@@ -97,7 +107,7 @@ RULES: tuple[Rule, ...] = (
             FROM u
         )
         SELECT person_id, event_date AS anchor,
-               'Unterbrechung ab ' || {_d('event_date')} || ': ' || concat_ws('; ',
+               'Unterbrechung ab ' || {_d("event_date")} || ': ' || concat_ws('; ',
                    CASE WHEN late THEN 'erst nach ' || (recorded_date - event_date) || ' Tagen erfasst' END,
                    CASE WHEN no_ifk THEN 'keine zuständige IFK am letzten Leistungstag' END,
                    CASE WHEN unmapped THEN 'kein Ende des Leistungsbezugs im ELB-Bestand' END) AS detail
@@ -106,12 +116,15 @@ RULES: tuple[Rule, ...] = (
         settle=1,
     ),
     Rule(
-        "DQ03", "Fall verspätet abgeschlossen",
+        "DQ03",
+        "Fall verspätet abgeschlossen",
         f"Der ELB-Bezug endete (und begann nicht innerhalb von {CLOSURE_DAYS} Tagen neu), die Zuständigkeit "
         f"(Fallbestand der IFK) war aber {CLOSURE_DAYS} Tage nach dem Ende noch offen. "
         "Monat des Befunds: Monat des ersten Tages ohne Leistungsbezug.",
         f"{AMIP_2022}: „Fallabschlüsse zeitlich korrekt erfassen“",
-        "warnung", "team", ("caseload",),
+        "warnung",
+        "team",
+        ("caseload",),
         f"""
         WITH ended AS (
             SELECT t.person_id, t.e FROM dq_stretches t
@@ -120,7 +133,7 @@ RULES: tuple[Rule, ...] = (
                               AND n.s > t.e AND n.s <= t.e + {CLOSURE_DAYS + 1})
         )
         SELECT d.person_id, d.e + 1 AS anchor,
-               'ELB-Bezug endete am ' || {_d('d.e')} || '; Zuständigkeit am ' || {_d(f'd.e + {CLOSURE_DAYS + 1}')}
+               'ELB-Bezug endete am ' || {_d("d.e")} || '; Zuständigkeit am ' || {_d(f"d.e + {CLOSURE_DAYS + 1}")}
                  || ' noch offen' AS detail
         FROM ended d
         WHERE EXISTS (SELECT 1 FROM dq_assign a WHERE a.person_id = d.person_id
@@ -129,22 +142,25 @@ RULES: tuple[Rule, ...] = (
         settle=2,
     ),
     Rule(
-        "DQ04", "Integration gemeldet, Leistungsbezug läuft weiter",
+        "DQ04",
+        "Integration gemeldet, Leistungsbezug läuft weiter",
         f"Eine Integration (Arbeitsaufnahme) wurde gemeldet, der ELB-Bezug lief aber ohne Unterbrechung mehr "
         f"als {INTEGRATION_MONTHS} Monate weiter (noch am Tag Integrationsdatum + {INTEGRATION_MONTHS} Monate im "
         "Bestand). Zu prüfen: Einkommen angerechnet, Integration zutreffend erfasst? "
         "Monat des Befunds: Monat der Integration.",
         "AMIP 2022 Jobcenter Elbe-Elster, Kap. 6 (Datenqualitätsmanagement); § 48a SGB II (K2 Integrationsquote)",
-        "hinweis", "ifk", ("case_events",),
+        "hinweis",
+        "ifk",
+        ("case_events",),
         f"""
         WITH i AS (
             SELECT DISTINCT person_id, event_date FROM case_events
             WHERE event_type = 'integration' AND event_date + INTERVAL {INTEGRATION_MONTHS} MONTH <= $cutoff
         )
         SELECT i.person_id, i.event_date AS anchor,
-               'Integration am ' || {_d('i.event_date')} || ' gemeldet; ELB-Bezug ' ||
+               'Integration am ' || {_d("i.event_date")} || ' gemeldet; ELB-Bezug ' ||
                CASE WHEN max(t.e) >= DATE '9999-12-31' THEN 'läuft weiter'
-                    ELSE 'bis ' || {_d('max(t.e)')} END AS detail
+                    ELSE 'bis ' || {_d("max(t.e)")} END AS detail
         FROM i JOIN dq_stretches t ON t.person_id = i.person_id AND t.s <= i.event_date
              AND t.e >= i.event_date + INTERVAL {INTEGRATION_MONTHS} MONTH
         GROUP BY i.person_id, i.event_date
@@ -152,13 +168,16 @@ RULES: tuple[Rule, ...] = (
         settle=3,
     ),
     Rule(
-        "DQ05", "ELB ohne gültige Prognose oder Integrationsziel",
+        "DQ05",
+        "ELB ohne gültige Prognose oder Integrationsziel",
         "Eine Person im ELB-Bestand am Stichtag des letzten Datenmonats hat keine Integrationsprognose, die "
         "Prognose „fehlt“, oder bei einer Prognose marktnah/nicht marktnah ist kein konkretes Integrationsziel "
         "dokumentiert. Monat des Befunds: letzter Datenmonat.",
         "AMIP 2022 Jobcenter Elbe-Elster, Kap. 6 (Datenqualitätsmanagement, Fachaufsicht); "
         "Integrationsprognose nach den Seed-Tabellen (marktnah, nicht marktnah, I, Z, X)",
-        "fehler", "ifk", ("prognosis",),
+        "fehler",
+        "ifk",
+        ("prognosis",),
         """
         WITH stock AS (
             SELECT DISTINCT person_id FROM dq_spells WHERE s <= $cutoff AND e >= $cutoff
@@ -178,15 +197,18 @@ RULES: tuple[Rule, ...] = (
         last_month_only=True,
     ),
     Rule(
-        "DQ06", "ELB-Zeiträume in zwei Jobcentern überschneiden sich",
+        "DQ06",
+        "ELB-Zeiträume in zwei Jobcentern überschneiden sich",
         "Für dieselbe Person überschneiden sich ELB-Zeiträume zweier Jobcenter (Doppelbezug oder "
         "nicht beendete Zuständigkeit nach Umzug). Monat des Befunds: Monat des ersten gemeinsamen Tages.",
         "§ 36 SGB II (örtliche Zuständigkeit); AMIP 2022 Jobcenter Elbe-Elster, Kap. 6 (DQM)",
-        "fehler", "leistung", (),
+        "fehler",
+        "leistung",
+        (),
         f"""
         SELECT a.person_id, greatest(a.s, b.s) AS anchor,
                string_agg(DISTINCT 'ELB in ' || a.jobcenter_id || ' und ' || b.jobcenter_id || ' ab '
-                   || {_d('greatest(a.s, b.s)')} || ' (' || (least(a.e, b.e, $cutoff::DATE) - greatest(a.s, b.s) + 1)
+                   || {_d("greatest(a.s, b.s)")} || ' (' || (least(a.e, b.e, $cutoff::DATE) - greatest(a.s, b.s) + 1)
                    || ' Tage)', '; ') AS detail
         FROM dq_spells a JOIN dq_spells b ON a.person_id = b.person_id AND a.jobcenter_id < b.jobcenter_id
              AND a.s <= b.e AND b.s <= a.e
@@ -195,14 +217,17 @@ RULES: tuple[Rule, ...] = (
         """,
     ),
     Rule(
-        "DQ07", "Fallabschluss verspätet erfasst",
+        "DQ07",
+        "Fallabschluss verspätet erfasst",
         f"Ein Fallabschluss wurde mehr als {CLOSURE_DAYS} Tage nach seinem Eintritt erfasst. "
         "Monat des Befunds: Monat des Abschlusses.",
         f"{AMIP_2022}: „Fallabschlüsse zeitlich korrekt erfassen“",
-        "warnung", "leistung", ("case_events",),
+        "warnung",
+        "leistung",
+        ("case_events",),
         f"""
         SELECT person_id, event_date AS anchor,
-               'Fallabschluss vom ' || {_d('event_date')} || ' erst nach ' || max(recorded_date - event_date)
+               'Fallabschluss vom ' || {_d("event_date")} || ' erst nach ' || max(recorded_date - event_date)
                  || ' Tagen erfasst' AS detail
         FROM case_events
         WHERE event_type = 'abschluss' AND event_date <= $cutoff AND recorded_date > event_date + {CLOSURE_DAYS}

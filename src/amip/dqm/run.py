@@ -62,8 +62,8 @@ class Evaluation:
     """What the rules found in the warehouse, before anything is written."""
 
     data_month: str
-    findings: list[tuple]      # (rule_id, person_id, anchor date, month, detail, caseworker_id, team_id)
-    rates: list[tuple]         # (rule_id, team_id, month, findings, stock)
+    findings: list[tuple]  # (rule_id, person_id, anchor date, month, detail, caseworker_id, team_id)
+    rates: list[tuple]  # (rule_id, team_id, month, findings, stock)
     ran: list[str]
     skipped: dict[str, str]
 
@@ -128,8 +128,9 @@ def evaluate(warehouse: Path, rules: tuple[Rule, ...] = RULES) -> Evaluation:
             if needed not in tables:
                 raise DqmError(f"warehouse {warehouse} has no table {needed}: import a data set first")
         first, last = con.execute("SELECT first_month, last_month FROM dataset").fetchone()
-        cutoff = con.execute("SELECT (strptime($m, '%Y-%m') + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE",
-                             {"m": last}).fetchone()[0]
+        cutoff = con.execute(
+            "SELECT (strptime($m, '%Y-%m') + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE", {"m": last}
+        ).fetchone()[0]
         prepare(con, tables)
         con.execute("CREATE TEMP TABLE dq_found (rule_id VARCHAR, person_id VARCHAR, anchor DATE, detail VARCHAR)")
         ran, skipped = [], {}
@@ -140,11 +141,14 @@ def evaluate(warehouse: Path, rules: tuple[Rule, ...] = RULES) -> Evaluation:
                 skipped[rule.id] = "fehlende Tabelle " + ", ".join(missing)
                 continue
             try:
-                con.execute(f"""
+                con.execute(
+                    f"""
                     INSERT INTO dq_found
                     SELECT '{rule.id}', person_id, anchor::DATE, string_agg(DISTINCT detail, '; ')
                     FROM ({rule.sql}) GROUP BY person_id, anchor::DATE
-                """, {"cutoff": cutoff} if "$cutoff" in rule.sql else None)
+                """,
+                    {"cutoff": cutoff} if "$cutoff" in rule.sql else None,
+                )
             except duckdb.Error as exc:
                 raise DqmError(f"rule {rule.id} failed: {exc}") from exc
             ran.append(rule.id)
@@ -153,7 +157,8 @@ def evaluate(warehouse: Path, rules: tuple[Rule, ...] = RULES) -> Evaluation:
         # in no caseload on that day gets no IFK (no IFK sees it) and the team of the last caseload
         # row that began by then (the team lead still sees it; controlling sees every task).
         # docs/dqm.md, "Who owns a task".
-        findings = con.execute("""
+        findings = con.execute(
+            """
             WITH cur AS (
                 SELECT person_id, arg_max(caseworker_id, s) AS caseworker_id, arg_max(team_id, s) AS team_id
                 FROM dq_assign WHERE s <= $cutoff AND e >= $cutoff GROUP BY person_id
@@ -164,11 +169,17 @@ def evaluate(warehouse: Path, rules: tuple[Rule, ...] = RULES) -> Evaluation:
                    a.caseworker_id, coalesce(a.team_id, p.team_id) AS team_id
             FROM dq_found f LEFT JOIN cur a ON f.person_id = a.person_id LEFT JOIN past p ON f.person_id = p.person_id
             ORDER BY f.rule_id, f.person_id, f.anchor
-        """, {"cutoff": cutoff}).fetchall()
-        con.execute("CREATE TEMP TABLE dq_found_team AS SELECT rule_id, month, coalesce(team_id, $nt) AS team_id "
-                    "FROM (SELECT f.rule_id, strftime(f.anchor, '%Y-%m') AS month, a.team_id FROM dq_found f "
-                    "ASOF LEFT JOIN dq_assign a ON f.person_id = a.person_id AND f.anchor >= a.s)", {"nt": NO_TEAM})
-        rates = con.execute("""
+        """,
+            {"cutoff": cutoff},
+        ).fetchall()
+        con.execute(
+            "CREATE TEMP TABLE dq_found_team AS SELECT rule_id, month, coalesce(team_id, $nt) AS team_id "
+            "FROM (SELECT f.rule_id, strftime(f.anchor, '%Y-%m') AS month, a.team_id FROM dq_found f "
+            "ASOF LEFT JOIN dq_assign a ON f.person_id = a.person_id AND f.anchor >= a.s)",
+            {"nt": NO_TEAM},
+        )
+        rates = con.execute(
+            """
             WITH months AS (
                 SELECT strftime(d, '%Y-%m') AS month, (d + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE AS st
                 FROM generate_series(strptime($first, '%Y-%m'), strptime($last, '%Y-%m'), INTERVAL 1 MONTH) g(d)
@@ -192,9 +203,16 @@ def evaluate(warehouse: Path, rules: tuple[Rule, ...] = RULES) -> Evaluation:
             SELECT c.rule_id, c.team_id, c.month, coalesce(f.n, 0), coalesce(s.stock, 0)
             FROM cells c LEFT JOIN found f USING (rule_id, team_id, month) LEFT JOIN stock s USING (team_id, month)
             ORDER BY 1, 2, 3
-        """, {"first": first, "last": last, "nt": NO_TEAM, "ran": ran,
-              "lo": [last if by_id[r].last_month_only else first for r in ran],
-              "hi": [_shift(last, -by_id[r].settle) for r in ran]}).fetchall()
+        """,
+            {
+                "first": first,
+                "last": last,
+                "nt": NO_TEAM,
+                "ran": ran,
+                "lo": [last if by_id[r].last_month_only else first for r in ran],
+                "hi": [_shift(last, -by_id[r].settle) for r in ran],
+            },
+        ).fetchall()
     except duckdb.Error as exc:
         raise DqmError(f"data-quality run failed: {exc}") from exc
     finally:
@@ -204,11 +222,16 @@ def evaluate(warehouse: Path, rules: tuple[Rule, ...] = RULES) -> Evaluation:
 
 def _chunks(items: list, size: int = _CHUNK):
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
-def write(db: Session, ev: Evaluation, rules: tuple[Rule, ...] = RULES, now: datetime | None = None,
-          user_name: str = SYSTEM_USER) -> RunResult:
+def write(
+    db: Session,
+    ev: Evaluation,
+    rules: tuple[Rule, ...] = RULES,
+    now: datetime | None = None,
+    user_name: str = SYSTEM_USER,
+) -> RunResult:
     """Store the evaluation as tasks, rates and notifications (flush only; the caller commits)."""
     now = aware(now)
     run = DqmRun(started_at=now, finished_at=now, data_month=ev.data_month, findings=len(ev.findings), new=0, closed=0)
@@ -217,9 +240,18 @@ def write(db: Session, ev: Evaluation, rules: tuple[Rule, ...] = RULES, now: dat
     by_id = {r.id: r for r in rules}
     results = {r.id: RuleResult(r, skipped=ev.skipped.get(r.id)) for r in rules}
 
-    known = {(rule_id, key): (tid, status) for tid, rule_id, key, status in db.execute(
-        select(DqmTask.id, DqmTask.rule_id, DqmTask.finding_key, DqmTask.status)
-        .where(DqmTask.rule_id.in_(ev.ran)))} if ev.ran else {}
+    known = (
+        {
+            (rule_id, key): (tid, status)
+            for tid, rule_id, key, status in db.execute(
+                select(DqmTask.id, DqmTask.rule_id, DqmTask.finding_key, DqmTask.status).where(
+                    DqmTask.rule_id.in_(ev.ran)
+                )
+            )
+        }
+        if ev.ran
+        else {}
+    )
     produced: set[tuple[str, str]] = set()
     new_rows, seen_rows, reopened = [], [], []
     for rule_id, person_id, anchor, month, detail, caseworker, team in ev.findings:
@@ -229,12 +261,25 @@ def write(db: Session, ev: Evaluation, rules: tuple[Rule, ...] = RULES, now: dat
         hit = known.get((rule_id, key))
         if hit is None:
             results[rule_id].new += 1
-            new_rows.append({
-                "rule_id": rule_id, "finding_key": key, "person_id": person_id, "month": month, "detail": detail,
-                "responsible": by_id[rule_id].responsible, "caseworker_id": caseworker, "team_id": team,
-                "status": OPEN, "reason": None, "created_at": now, "updated_at": now, "updated_by": user_name,
-                "first_run_id": run.id, "last_run_id": run.id,
-            })
+            new_rows.append(
+                {
+                    "rule_id": rule_id,
+                    "finding_key": key,
+                    "person_id": person_id,
+                    "month": month,
+                    "detail": detail,
+                    "responsible": by_id[rule_id].responsible,
+                    "caseworker_id": caseworker,
+                    "team_id": team,
+                    "status": OPEN,
+                    "reason": None,
+                    "created_at": now,
+                    "updated_at": now,
+                    "updated_by": user_name,
+                    "first_run_id": run.id,
+                    "last_run_id": run.id,
+                }
+            )
         else:
             tid, status = hit
             row = {"id": tid, "last_run_id": run.id, "detail": detail, "caseworker_id": caseworker, "team_id": team}
@@ -249,18 +294,25 @@ def write(db: Session, ev: Evaluation, rules: tuple[Rule, ...] = RULES, now: dat
     for group in ([r for r in seen_rows if "status" not in r], [r for r in seen_rows if "status" in r]):
         for chunk in _chunks(group):
             db.execute(update(DqmTask), chunk)
-    gone = [(tid, rule_id) for (rule_id, key), (tid, status) in known.items()
-            if (rule_id, key) not in produced and status in ACTIVE]
+    gone = [
+        (tid, rule_id)
+        for (rule_id, key), (tid, status) in known.items()
+        if (rule_id, key) not in produced and status in ACTIVE
+    ]
     for rule_id in {r for _, r in gone}:
         results[rule_id].closed = sum(1 for _, r in gone if r == rule_id)
     for chunk in _chunks([tid for tid, _ in gone]):
-        db.execute(update(DqmTask).where(DqmTask.id.in_(chunk))
-                   .values(status=DONE_DATA, updated_at=now, updated_by=user_name, last_run_id=run.id),
-                   execution_options={"synchronize_session": False})
+        db.execute(
+            update(DqmTask)
+            .where(DqmTask.id.in_(chunk))
+            .values(status=DONE_DATA, updated_at=now, updated_by=user_name, last_run_id=run.id),
+            execution_options={"synchronize_session": False},
+        )
 
     db.execute(delete(DqmRate))
-    rate_rows = [{"rule_id": r, "team_id": t, "month": m, "findings": int(n), "stock": int(s)}
-                 for r, t, m, n, s in ev.rates]
+    rate_rows = [
+        {"rule_id": r, "team_id": t, "month": m, "findings": int(n), "stock": int(s)} for r, t, m, n, s in ev.rates
+    ]
     for chunk in _chunks(rate_rows, 2000):
         db.execute(insert(DqmRate), chunk)
 
@@ -268,11 +320,21 @@ def write(db: Session, ev: Evaluation, rules: tuple[Rule, ...] = RULES, now: dat
     run.closed = sum(r.closed for r in results.values())
     fresh = [(row["responsible"], row["caseworker_id"], row["team_id"]) for row in new_rows]
     if reopened:
-        fresh += [tuple(x) for x in db.execute(select(DqmTask.responsible, DqmTask.caseworker_id, DqmTask.team_id)
-                                               .where(DqmTask.id.in_(reopened))).all()]
+        fresh += [
+            tuple(x)
+            for x in db.execute(
+                select(DqmTask.responsible, DqmTask.caseworker_id, DqmTask.team_id).where(DqmTask.id.in_(reopened))
+            ).all()
+        ]
     mails, count = notify.notify_new_tasks(db, fresh, data_month=ev.data_month, now=now)
-    audit.record(db, user_name=user_name, role="system", action="dqm_run", now=now,
-                 detail=f"Datenstand {ev.data_month}: {len(ev.findings)} Befunde, {run.new} neu, {run.closed} geschlossen")
+    audit.record(
+        db,
+        user_name=user_name,
+        role="system",
+        action="dqm_run",
+        now=now,
+        detail=f"Datenstand {ev.data_month}: {len(ev.findings)} Befunde, {run.new} neu, {run.closed} geschlossen",
+    )
     db.flush()
     return RunResult(run.id, ev.data_month, [results[r.id] for r in rules], count, mails)
 

@@ -14,14 +14,17 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from amip.figures.store import Scope
 from amip.dqm.models import ACTIVE, DONE, DONE_DATA, IN_PROGRESS, NO_ERROR, OPEN, DqmTask
+from amip.figures.store import Scope
 from amip.state import audit
 from amip.state.models import aware
 from amip.text import NOTE_MAX, TextInputError, clean_text
 
 STATUS_LABELS = {
-    OPEN: "offen", IN_PROGRESS: "in Bearbeitung", DONE: "erledigt", NO_ERROR: "kein Fehler",
+    OPEN: "offen",
+    IN_PROGRESS: "in Bearbeitung",
+    DONE: "erledigt",
+    NO_ERROR: "kein Fehler",
     DONE_DATA: "erledigt (Daten)",
 }
 TRANSITIONS = {
@@ -75,8 +78,9 @@ def _in_scope(query, scope: Scope):
     return query.where(False)
 
 
-def list_tasks(db: Session, scope: Scope, rule: str | None = None, status: str | None = None,
-               limit: int = 500) -> tuple[list[DqmTask], int]:
+def list_tasks(
+    db: Session, scope: Scope, rule: str | None = None, status: str | None = None, limit: int = 500
+) -> tuple[list[DqmTask], int]:
     """Tasks in ``scope`` (optionally of one rule / status; ``status='aktiv'`` = open or in progress),
     newest month first, at most ``limit``; and the total count matching."""
     query = _in_scope(select(DqmTask), scope)
@@ -91,9 +95,18 @@ def list_tasks(db: Session, scope: Scope, rule: str | None = None, status: str |
     return list(rows), total
 
 
-def change_status(db: Session, task_id: int, status: str, *, user_name: str, role: str,
-                  team_id: str | None = None, caseworker_id: str | None = None, reason: str | None = None,
-                  now: datetime | None = None) -> DqmTask:
+def change_status(
+    db: Session,
+    task_id: int,
+    status: str,
+    *,
+    user_name: str,
+    role: str,
+    team_id: str | None = None,
+    caseworker_id: str | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> DqmTask:
     """Set a task's status. Raises :class:`TaskError` or :class:`OutOfScope`. Writes an audit entry
     naming the task's internal id and the statuses (no person id)."""
     now = aware(now)
@@ -118,8 +131,14 @@ def change_status(db: Session, task_id: int, status: str, *, user_name: str, rol
     task.reason = reason if status in (NO_ERROR, DONE) else None
     task.updated_at = now
     task.updated_by = user_name[:64]
-    audit.record(db, user_name=user_name, role=role, action="dqm_task", now=now,
-                 detail=f"Aufgabe {task.id} ({task.rule_id}): {STATUS_LABELS[old]} -> {STATUS_LABELS[status]}")
+    audit.record(
+        db,
+        user_name=user_name,
+        role=role,
+        action="dqm_task",
+        now=now,
+        detail=f"Aufgabe {task.id} ({task.rule_id}): {STATUS_LABELS[old]} -> {STATUS_LABELS[status]}",
+    )
     db.flush()
     return task
 
@@ -130,8 +149,11 @@ def open_counts(db: Session, person_ids) -> dict[str, int]:
     ids = sorted({str(p) for p in person_ids})
     out: dict[str, int] = {}
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for pid, n in db.execute(select(DqmTask.person_id, func.count()).where(
-                DqmTask.person_id.in_(chunk), DqmTask.status.in_(ACTIVE)).group_by(DqmTask.person_id)):
+        chunk = ids[i : i + 500]
+        for pid, n in db.execute(
+            select(DqmTask.person_id, func.count())
+            .where(DqmTask.person_id.in_(chunk), DqmTask.status.in_(ACTIVE))
+            .group_by(DqmTask.person_id)
+        ):
             out[pid] = int(n)
     return out

@@ -16,15 +16,32 @@ import vl_convert as vlc
 from amip.figures import glossary
 
 LOCALE = {
-    "decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " €"],
+    "decimal": ",",
+    "thousands": ".",
+    "grouping": [3],
+    "currency": ["", " €"],
 }
 TIME_LOCALE = {
-    "dateTime": "%A, der %e. %B %Y, %X", "date": "%d.%m.%Y", "time": "%H:%M:%S",
+    "dateTime": "%A, der %e. %B %Y, %X",
+    "date": "%d.%m.%Y",
+    "time": "%H:%M:%S",
     "periods": ["AM", "PM"],
     "days": ["Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"],
     "shortDays": ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"],
-    "months": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
-               "Oktober", "November", "Dezember"],
+    "months": [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ],
     "shortMonths": ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"],
 }
 COLORS = {"Insgesamt": "#1f4e79", "Frauen": "#b5485d", "Männer": "#2e7d5b"}
@@ -37,12 +54,18 @@ def svg(chart: alt.Chart) -> str:
 def sparkline_spec(history: pd.DataFrame, title: str) -> alt.Chart:
     """A 24-month line without axes, for the Übersicht's tiles."""
     data = history.assign(date=pd.to_datetime(history["month"] + "-01"))[["date", "value"]].dropna()
-    return alt.Chart(data, width=180, height=40, title=alt.Title(title, fontSize=1, color="#ffffff00")).mark_line(
-        color="#1f4e79", strokeWidth=2,
-    ).encode(
-        x=alt.X("date:T", axis=None),
-        y=alt.Y("value:Q", axis=None, scale=alt.Scale(zero=False)),
-    ).configure_view(stroke=None)
+    return (
+        alt.Chart(data, width=180, height=40, title=alt.Title(title, fontSize=1, color="#ffffff00"))
+        .mark_line(
+            color="#1f4e79",
+            strokeWidth=2,
+        )
+        .encode(
+            x=alt.X("date:T", axis=None),
+            y=alt.Y("value:Q", axis=None, scale=alt.Scale(zero=False)),
+        )
+        .configure_view(stroke=None)
+    )
 
 
 def history_spec(frames: dict[str, pd.DataFrame], figure: str) -> alt.Chart:
@@ -54,15 +77,25 @@ def history_spec(frames: dict[str, pd.DataFrame], figure: str) -> alt.Chart:
             if value is not None and value == value:
                 rows.append({"date": pd.Timestamp(month + "-01"), "value": float(value), "Gruppe": label})
     data = pd.DataFrame(rows, columns=["date", "value", "Gruppe"])
-    return alt.Chart(data, width=640, height=240, title=f"{figure}: {glossary.EXPLANATIONS[figure].short}").mark_line(
-        point=alt.OverlayMarkDef(size=18),
-    ).encode(
-        x=alt.X("date:T", title="Monat", axis=alt.Axis(format="%m/%Y")),
-        y=alt.Y("value:Q", title="Wert in %", scale=alt.Scale(zero=False), axis=alt.Axis(format=",.1f")),
-        color=alt.Color("Gruppe:N", scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values())),
-                        legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("date:T", title="Monat", format="%m/%Y"), "Gruppe:N",
-                 alt.Tooltip("value:Q", title="Wert", format=",.1f")],
+    return (
+        alt.Chart(data, width=640, height=240, title=f"{figure}: {glossary.EXPLANATIONS[figure].short}")
+        .mark_line(
+            point=alt.OverlayMarkDef(size=18),
+        )
+        .encode(
+            x=alt.X("date:T", title="Monat", axis=alt.Axis(format="%m/%Y")),
+            y=alt.Y("value:Q", title="Wert in %", scale=alt.Scale(zero=False), axis=alt.Axis(format=",.1f")),
+            color=alt.Color(
+                "Gruppe:N",
+                scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values())),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
+                "Gruppe:N",
+                alt.Tooltip("value:Q", title="Wert", format=",.1f"),
+            ],
+        )
     )
 
 
@@ -91,15 +124,26 @@ def target_progress_spec(rows: list[dict], title: str) -> alt.Chart:
             data.append({"date": date, "value": float(r["actual"]), "Reihe": "Ist kumuliert"})
     frame = pd.DataFrame(data, columns=["date", "value", "Reihe"])
     colors = {"Ist kumuliert": "#1f4e79", "Soll (Saisonprofil)": "#9a6700"}
-    return alt.Chart(frame, width=640, height=240, title=title).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
-        x=alt.X("date:T", title="Monat", axis=alt.Axis(format="%m/%Y")),
-        y=alt.Y("value:Q", title="Integrationen seit Jahresbeginn", axis=alt.Axis(format=",.0f")),
-        color=alt.Color("Reihe:N", scale=alt.Scale(domain=list(colors), range=list(colors.values())),
-                        legend=alt.Legend(orient="bottom")),
-        strokeDash=alt.StrokeDash("Reihe:N", scale=alt.Scale(domain=list(colors), range=[[1, 0], [6, 4]]),
-                                  legend=None),
-        tooltip=[alt.Tooltip("date:T", title="Monat", format="%m/%Y"), "Reihe:N",
-                 alt.Tooltip("value:Q", title="Wert", format=",.0f")],
+    return (
+        alt.Chart(frame, width=640, height=240, title=title)
+        .mark_line(point=alt.OverlayMarkDef(size=18))
+        .encode(
+            x=alt.X("date:T", title="Monat", axis=alt.Axis(format="%m/%Y")),
+            y=alt.Y("value:Q", title="Integrationen seit Jahresbeginn", axis=alt.Axis(format=",.0f")),
+            color=alt.Color(
+                "Reihe:N",
+                scale=alt.Scale(domain=list(colors), range=list(colors.values())),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            strokeDash=alt.StrokeDash(
+                "Reihe:N", scale=alt.Scale(domain=list(colors), range=[[1, 0], [6, 4]]), legend=None
+            ),
+            tooltip=[
+                alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
+                "Reihe:N",
+                alt.Tooltip("value:Q", title="Wert", format=",.0f"),
+            ],
+        )
     )
 
 
@@ -112,14 +156,27 @@ def target_progress(title: str, key: tuple) -> str:
 def dqm_trend_spec(rows: list[dict], title: str) -> alt.Chart:
     """Datenqualität: finding rate (findings per 100 ELB in stock) per rule over the months.
     ``rows``: month (YYYY-MM), rule, rate (percent)."""
-    data = pd.DataFrame([{"date": pd.Timestamp(r["month"] + "-01"), "Regel": r["rule"], "value": float(r["rate"])}
-                         for r in rows if r.get("rate") is not None], columns=["date", "Regel", "value"])
-    return alt.Chart(data, width=640, height=240, title=title).mark_line(point=alt.OverlayMarkDef(size=14)).encode(
-        x=alt.X("date:T", title="Monat", axis=alt.Axis(format="%m/%Y")),
-        y=alt.Y("value:Q", title="Befunde je 100 ELB in %", axis=alt.Axis(format=",.2f")),
-        color=alt.Color("Regel:N", legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("date:T", title="Monat", format="%m/%Y"), "Regel:N",
-                 alt.Tooltip("value:Q", title="Quote in %", format=",.2f")],
+    data = pd.DataFrame(
+        [
+            {"date": pd.Timestamp(r["month"] + "-01"), "Regel": r["rule"], "value": float(r["rate"])}
+            for r in rows
+            if r.get("rate") is not None
+        ],
+        columns=["date", "Regel", "value"],
+    )
+    return (
+        alt.Chart(data, width=640, height=240, title=title)
+        .mark_line(point=alt.OverlayMarkDef(size=14))
+        .encode(
+            x=alt.X("date:T", title="Monat", axis=alt.Axis(format="%m/%Y")),
+            y=alt.Y("value:Q", title="Befunde je 100 ELB in %", axis=alt.Axis(format=",.2f")),
+            color=alt.Color("Regel:N", legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
+                "Regel:N",
+                alt.Tooltip("value:Q", title="Quote in %", format=",.2f"),
+            ],
+        )
     )
 
 
@@ -133,35 +190,54 @@ def egl_distribution_spec(rows: list[dict], title: str) -> alt.Chart:
     """Verteilung des Eingliederungsbudgets: one horizontal bar per instrument (planned euro, share
     in % as label), second labour market in a second colour. ``rows``: instrument, name, amount,
     share, second_labour_market."""
+
     def label(r) -> str:
         name = str(r["name"])
         return f"{r['instrument']} – {name if len(name) <= 30 else name[:29] + '…'}"
 
-    data = pd.DataFrame([{"Instrument": label(r), "amount": float(r["amount"]),
-                          "share": float(r["share"] or 0), "label": f"{r['share']:.1f} %".replace(".", ","),
-                          "Bereich": "2. Arbeitsmarkt" if r["second_labour_market"] else "übrige Instrumente"}
-                         for r in rows], columns=["Instrument", "amount", "share", "label", "Bereich"])
+    data = pd.DataFrame(
+        [
+            {
+                "Instrument": label(r),
+                "amount": float(r["amount"]),
+                "share": float(r["share"] or 0),
+                "label": f"{r['share']:.1f} %".replace(".", ","),
+                "Bereich": "2. Arbeitsmarkt" if r["second_labour_market"] else "übrige Instrumente",
+            }
+            for r in rows
+        ],
+        columns=["Instrument", "amount", "share", "label", "Bereich"],
+    )
     colors = {"übrige Instrumente": "#1f4e79", "2. Arbeitsmarkt": "#9a6700"}
     order = data.sort_values("amount", ascending=False)["Instrument"].tolist()
     base = alt.Chart(data, width=420, height=max(120, 18 * len(data)), title=title)
     bars = base.mark_bar().encode(
         x=alt.X("amount:Q", title="Plan in Euro", axis=alt.Axis(format=",.0f")),
         y=alt.Y("Instrument:N", sort=order, title=None, axis=alt.Axis(labelLimit=0, labelPadding=4)),
-        color=alt.Color("Bereich:N", scale=alt.Scale(domain=list(colors), range=list(colors.values())),
-                        legend=alt.Legend(orient="bottom", title=None)),
+        color=alt.Color(
+            "Bereich:N",
+            scale=alt.Scale(domain=list(colors), range=list(colors.values())),
+            legend=alt.Legend(orient="bottom", title=None),
+        ),
         tooltip=["Instrument:N", alt.Tooltip("amount:Q", title="Euro", format=",.0f"), "label:N"],
     )
     text = base.mark_text(align="left", dx=3, fontSize=10).encode(
-        x="amount:Q", y=alt.Y("Instrument:N", sort=order), text="label:N")
+        x="amount:Q", y=alt.Y("Instrument:N", sort=order), text="label:N"
+    )
     # extra room on the left: a PDF renderer's font may set the axis labels wider than measured here
     return (bars + text).properties(padding={"left": 40, "top": 5, "right": 40, "bottom": 5})
 
 
 def yearly_bars_spec(rows: list[dict], title: str, y_title: str) -> alt.Chart:
     """One bar per year with the value on top (e.g. ELB, Jahresdurchschnitt). ``rows``: year, value."""
-    data = pd.DataFrame([{"Jahr": str(r["year"]), "value": float(r["value"]),
-                          "label": f"{r['value']:,.0f}".replace(",", ".")} for r in rows if r["value"] is not None],
-                        columns=["Jahr", "value", "label"])
+    data = pd.DataFrame(
+        [
+            {"Jahr": str(r["year"]), "value": float(r["value"]), "label": f"{r['value']:,.0f}".replace(",", ".")}
+            for r in rows
+            if r["value"] is not None
+        ],
+        columns=["Jahr", "value", "label"],
+    )
     base = alt.Chart(data, width=520, height=220, title=title)
     bars = base.mark_bar(color="#1f4e79").encode(
         x=alt.X("Jahr:O", title=None, axis=alt.Axis(labelAngle=0)),
@@ -173,12 +249,21 @@ def yearly_bars_spec(rows: list[dict], title: str, y_title: str) -> alt.Chart:
 
 def monthly_bars_spec(rows: list[dict], title: str, y_title: str) -> alt.Chart:
     """One bar per month (YYYY-MM) of one year, e.g. spending from measures. ``rows``: month, value."""
-    data = pd.DataFrame([{"date": pd.Timestamp(r["month"] + "-01"), "value": float(r["value"] or 0)} for r in rows],
-                        columns=["date", "value"])
-    return alt.Chart(data, width=520, height=200, title=title).mark_bar(color="#2e7d5b").encode(
-        x=alt.X("month(date):O", title=None),
-        y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=",.0f")),
-        tooltip=[alt.Tooltip("date:T", title="Monat", format="%m/%Y"), alt.Tooltip("value:Q", title=y_title, format=",.0f")],
+    data = pd.DataFrame(
+        [{"date": pd.Timestamp(r["month"] + "-01"), "value": float(r["value"] or 0)} for r in rows],
+        columns=["date", "value"],
+    )
+    return (
+        alt.Chart(data, width=520, height=200, title=title)
+        .mark_bar(color="#2e7d5b")
+        .encode(
+            x=alt.X("month(date):O", title=None),
+            y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=",.0f")),
+            tooltip=[
+                alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
+                alt.Tooltip("value:Q", title=y_title, format=",.0f"),
+            ],
+        )
     )
 
 
@@ -190,23 +275,57 @@ def fan_spec(history: pd.DataFrame, forecast: pd.DataFrame, title: str, y_title:
     fc = forecast.assign(date=lambda t: pd.to_datetime(t["month"] + "-01"))
     if len(hist) and len(fc):  # start the fan at the last observed value
         last = hist.iloc[-1]
-        anchor = {"date": last["date"], "mean": last["value"], "lo80": last["value"], "hi80": last["value"],
-                  "lo95": last["value"], "hi95": last["value"]}
+        anchor = {
+            "date": last["date"],
+            "mean": last["value"],
+            "lo80": last["value"],
+            "hi80": last["value"],
+            "lo95": last["value"],
+            "hi95": last["value"],
+        }
         fc = pd.concat([pd.DataFrame([anchor]), fc[list(anchor)]], ignore_index=True)
     fmt_ = ",.0f"
     x = alt.X("date:T", title="Monat", axis=alt.Axis(format="%m/%Y"))
     y_scale = alt.Scale(zero=False)
-    band95 = alt.Chart(fc).mark_area(color="#1f4e79", opacity=0.15).encode(
-        x=x, y=alt.Y("lo95:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=fmt_)), y2="hi95:Q",
-        tooltip=[alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
-                 alt.Tooltip("lo95:Q", title="95 % von", format=fmt_), alt.Tooltip("hi95:Q", title="95 % bis", format=fmt_)])
+    band95 = (
+        alt.Chart(fc)
+        .mark_area(color="#1f4e79", opacity=0.15)
+        .encode(
+            x=x,
+            y=alt.Y("lo95:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=fmt_)),
+            y2="hi95:Q",
+            tooltip=[
+                alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
+                alt.Tooltip("lo95:Q", title="95 % von", format=fmt_),
+                alt.Tooltip("hi95:Q", title="95 % bis", format=fmt_),
+            ],
+        )
+    )
     band80 = alt.Chart(fc).mark_area(color="#1f4e79", opacity=0.3).encode(x=x, y="lo80:Q", y2="hi80:Q")
-    mean = alt.Chart(fc).mark_line(color="#1f4e79", strokeDash=[6, 4]).encode(
-        x=x, y="mean:Q", tooltip=[alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
-                                  alt.Tooltip("mean:Q", title="Prognose", format=fmt_)])
-    line = alt.Chart(hist).mark_line(color="#1f4e79", strokeWidth=2).encode(
-        x=x, y="value:Q", tooltip=[alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
-                                   alt.Tooltip("value:Q", title="Ist", format=fmt_)])
+    mean = (
+        alt.Chart(fc)
+        .mark_line(color="#1f4e79", strokeDash=[6, 4])
+        .encode(
+            x=x,
+            y="mean:Q",
+            tooltip=[
+                alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
+                alt.Tooltip("mean:Q", title="Prognose", format=fmt_),
+            ],
+        )
+    )
+    line = (
+        alt.Chart(hist)
+        .mark_line(color="#1f4e79", strokeWidth=2)
+        .encode(
+            x=x,
+            y="value:Q",
+            tooltip=[
+                alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
+                alt.Tooltip("value:Q", title="Ist", format=fmt_),
+            ],
+        )
+    )
     return alt.layer(band95, band80, mean, line).properties(width=640, height=260, title=title)
 
 

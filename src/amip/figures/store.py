@@ -70,8 +70,21 @@ AGE_GROUPS = ("15 bis unter 25", "25 bis unter 55", "55 und älter")
 # Counts whose persons carry their attributes (office, team; for integrations also sex, single
 # parent and LZB in the engine) from ST(m-1): the integration search (kennzahlen.md) and the exits,
 # whose persons were last in the stock at ST(m-1). All other counts use ST(m).
-ATTRIBUTES_AT_PREVIOUS_STICHTAG = ("int", "int_sp", "int_lzb", "gb", "pub", "svb_int", "svb_cont",
-                                   "exits", "lzb_exits", "ext_int", "s3", "s4", "s5")
+ATTRIBUTES_AT_PREVIOUS_STICHTAG = (
+    "int",
+    "int_sp",
+    "int_lzb",
+    "gb",
+    "pub",
+    "svb_int",
+    "svb_cont",
+    "exits",
+    "lzb_exits",
+    "ext_int",
+    "s3",
+    "s4",
+    "s5",
+)
 # The persons behind the steering figures S3 - S5 (steering.MEMBER_BLOCKS) are in ``members`` too,
 # for the drill-down only (no office/team figures are made of them).
 STEERING_BLOCKS = steering_figures.MEMBER_BLOCKS
@@ -107,8 +120,20 @@ EXTENSIONS: dict[str, CacheExtension] = {}
 
 # The cache's forecast tables, as ``FigureStore.forecast()``/``backtest()`` return them (written by
 # ``amip.forecast.pipeline``, which uses these lists).
-FORECAST_COLUMNS = ["jobcenter_id", "series", "sex", "origin", "month", "model", "mean",
-                    "lo80", "hi80", "lo95", "hi95", "sd"]
+FORECAST_COLUMNS = [
+    "jobcenter_id",
+    "series",
+    "sex",
+    "origin",
+    "month",
+    "model",
+    "mean",
+    "lo80",
+    "hi80",
+    "lo95",
+    "hi95",
+    "sd",
+]
 BACKTEST_COLUMNS = ["jobcenter_id", "series", "sex", "model", "mape", "chosen", "points", "basis"]
 
 
@@ -123,11 +148,15 @@ def _fresh(cache: Path, warehouse: Path) -> bool:
     if not cache.exists():
         return False
     meta = _cached_meta(cache)
-    return (meta is not None and meta.get("fingerprint") == fingerprint(warehouse)
-            and set(EXTENSIONS) <= set(meta.get("extensions", ())))
+    return (
+        meta is not None
+        and meta.get("fingerprint") == fingerprint(warehouse)
+        and set(EXTENSIONS) <= set(meta.get("extensions", ()))
+    )
 
 
 # ---- building the cache ---------------------------------------------------------------------------
+
 
 def build(warehouse: Path, progress: Callable[[str], None] | None = None, lock: bool = True) -> Path:
     """Compute everything the cockpit shows for ``warehouse`` and write the cache file atomically
@@ -158,8 +187,7 @@ def _build(warehouse: Path, progress: Callable[[str], None] | None) -> Path:
         result = compute(be, month_str(first), month_str(last), progress=say, members=True)
         # The steering figures (S1, S2, L1-L3, P1, P1J, E1, B1) go into ``figures`` too, so pages can
         # read them with value()/history(); available_figures() still lists the § 48a figures only.
-        steering = steering_figures.compute_result(be, month_str(first), month_str(last), progress=say,
-                                                   members=True)
+        steering = steering_figures.compute_result(be, month_str(first), month_str(last), progress=say, members=True)
         figures = steering_figures.combine(result.table, steering.table)
         home = home_jobcenters(wcon)
     say("figures by office and team")
@@ -183,18 +211,27 @@ def _build(warehouse: Path, progress: Callable[[str], None] | None) -> Path:
         if fingerprint(warehouse) != before:  # both reads of the warehouse must be of one import
             raise WarehouseChanged(f"warehouse {warehouse} was replaced during the build")
         meta = {
-            "fingerprint": before, "rules_version": RULES_VERSION, "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "first_month": month_str(first), "last_month": month_str(last), "coverage": [first_cov, last_cov],
-            "skipped": result.skipped, "steering_skipped": steering.skipped, "caseload": has_caseload,
-            "tables": sorted(names), "jobcenters": home, "extensions": extensions,
+            "fingerprint": before,
+            "rules_version": RULES_VERSION,
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "first_month": month_str(first),
+            "last_month": month_str(last),
+            "coverage": [first_cov, last_cov],
+            "skipped": result.skipped,
+            "steering_skipped": steering.skipped,
+            "caseload": has_caseload,
+            "tables": sorted(names),
+            "jobcenters": home,
+            "extensions": extensions,
         }
         con.execute("CREATE TABLE meta (value VARCHAR)")
         con.execute("INSERT INTO meta VALUES (?)", [json.dumps(meta)])
     return target
 
 
-def _unit_figures(con: duckdb.DuckDBPyConnection, warehouse: Path, first: int, last: int,
-                  skipped: dict[str, str]) -> None:
+def _unit_figures(
+    con: duckdb.DuckDBPyConnection, warehouse: Path, first: int, last: int, skipped: dict[str, str]
+) -> None:
     """``unit_figures``: the person-based figures per office and team (assignment at each Stichtag)."""
     lo, hi = con.execute("SELECT min(midx), max(midx) FROM series").fetchone()
     con.execute(f"ATTACH '{warehouse}' AS w (READ_ONLY)")
@@ -267,12 +304,14 @@ def _unit_figures(con: duckdb.DuckDBPyConnection, warehouse: Path, first: int, l
     be = ibis.duckdb.from_connection(con)
     table, _ = assemble(with_lags(be.table("unit_series")), first, last, gone)
     parts = pa.compute.split_pattern(table.column("jobcenter_id"), SEP)
-    unit_table = pa.table({
-        "jobcenter_id": pa.array([p[0] for p in parts.to_pylist()], pa.string()),
-        "kind": pa.array([p[1] for p in parts.to_pylist()], pa.string()),
-        "unit": pa.array([p[2] for p in parts.to_pylist()], pa.string()),
-        **{c: table.column(c) for c in ("month", "figure", "sex", "numerator", "denominator", "value")},
-    })
+    unit_table = pa.table(
+        {
+            "jobcenter_id": pa.array([p[0] for p in parts.to_pylist()], pa.string()),
+            "kind": pa.array([p[1] for p in parts.to_pylist()], pa.string()),
+            "unit": pa.array([p[2] for p in parts.to_pylist()], pa.string()),
+            **{c: table.column(c) for c in ("month", "figure", "sex", "numerator", "denominator", "value")},
+        }
+    )
     con.register("_units", unit_table)
     con.execute("CREATE TABLE unit_figures AS SELECT * FROM _units")
     con.unregister("_units")
@@ -280,6 +319,7 @@ def _unit_figures(con: duckdb.DuckDBPyConnection, warehouse: Path, first: int, l
 
 
 # ---- reading the cache ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -304,10 +344,17 @@ class FigureStore:
         self.meta = json.loads(con.execute("SELECT value FROM meta").fetchone()[0])
         self.figures = con.execute("SELECT * FROM figures").df()
         self.series = con.execute("SELECT * FROM series").df()
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'c'").fetchall()}
+        tables = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'c'"
+            ).fetchall()
+        }
         self.unit_figures = con.execute("SELECT * FROM unit_figures").df() if "unit_figures" in tables else None
         self.forecasts = con.execute("SELECT * FROM forecasts").df() if "forecasts" in tables else None
-        self.forecast_backtest = con.execute("SELECT * FROM forecast_backtest").df() if "forecast_backtest" in tables else None
+        self.forecast_backtest = (
+            con.execute("SELECT * FROM forecast_backtest").df() if "forecast_backtest" in tables else None
+        )
         con.execute(f"ATTACH '{self.warehouse}' AS w (READ_ONLY)")
         self._con = con
         self._lock = threading.Lock()
@@ -327,7 +374,9 @@ class FigureStore:
         returned holds figures and warehouse of one and the same import."""
         warehouse = Path(warehouse)
         if not warehouse.exists():
-            raise FileNotFoundError(f"warehouse not found: {warehouse} (create it with 'amip import DIR --db {warehouse}')")
+            raise FileNotFoundError(
+                f"warehouse not found: {warehouse} (create it with 'amip import DIR --db {warehouse}')"
+            )
         cache = cache_path(warehouse)
         for _attempt in range(BUILD_ATTEMPTS):
             if not _fresh(cache, warehouse):
@@ -380,8 +429,9 @@ class FigureStore:
             return None
         return {k: _num(row[k]) for k in ("numerator", "denominator", "value")}
 
-    def history(self, jobcenter: str, figure: str, sex: str = "all", last: str | None = None,
-                months: int = 60) -> pd.DataFrame:
+    def history(
+        self, jobcenter: str, figure: str, sex: str = "all", last: str | None = None, months: int = 60
+    ) -> pd.DataFrame:
         """month, numerator, denominator, value for up to ``months`` months ending at ``last``."""
         try:
             t = self._index.loc[(jobcenter, figure, sex)].reset_index()
@@ -430,7 +480,8 @@ class FigureStore:
         t = b[b.jobcenter_id == jc]
         if not len(t) and len(b):  # not in the sample: the sample's mean MAPE (pooled choice)
             t = b.groupby(["series", "sex", "model"], as_index=False).agg(
-                mape=("mape", "mean"), chosen=("chosen", "max"), points=("points", "sum"), basis=("basis", "first"))
+                mape=("mape", "mean"), chosen=("chosen", "max"), points=("points", "sum"), basis=("basis", "first")
+            )
             t.insert(0, "jobcenter_id", jc)
         return t[BACKTEST_COLUMNS].reset_index(drop=True)
 
@@ -443,7 +494,9 @@ class FigureStore:
             try:
                 rows = self._con.execute(
                     'SELECT origin, "values" FROM forecast_paths WHERE jobcenter_id = ? AND series = ? AND sex = ? '
-                    "ORDER BY path", [jc, series, sex]).fetchall()
+                    "ORDER BY path",
+                    [jc, series, sex],
+                ).fetchall()
             except duckdb.Error:
                 return None
         if not rows:
@@ -455,7 +508,13 @@ class FigureStore:
         if self.unit_figures is None:
             return pd.DataFrame(columns=["unit", "numerator", "denominator", "value"])
         u = self.unit_figures
-        t = u[(u.jobcenter_id == jobcenter) & (u.kind == kind) & (u.figure == figure) & (u.month == month) & (u.sex == sex)]
+        t = u[
+            (u.jobcenter_id == jobcenter)
+            & (u.kind == kind)
+            & (u.figure == figure)
+            & (u.month == month)
+            & (u.sex == sex)
+        ]
         return t[["unit", "numerator", "denominator", "value"]].sort_values("unit").reset_index(drop=True)
 
     def ranking(self, figure: str, month: str, sex: str = "all", higher_is_better: bool = True) -> pd.DataFrame:
@@ -463,9 +522,12 @@ class FigureStore:
         denominator, value, rank (1 = most favourable; NULL values last, unranked) and third
         (``oben``/``mitte``/``unten`` of the ranked job centers)."""
         f = self.figures
-        t = f[(f.figure == figure) & (f.month == month) & (f.sex == sex)][["jobcenter_id", "numerator", "denominator", "value"]]
-        t = t.sort_values(["value", "jobcenter_id"], ascending=[not higher_is_better, True],
-                          na_position="last").reset_index(drop=True)
+        t = f[(f.figure == figure) & (f.month == month) & (f.sex == sex)][
+            ["jobcenter_id", "numerator", "denominator", "value"]
+        ]
+        t = t.sort_values(
+            ["value", "jobcenter_id"], ascending=[not higher_is_better, True], na_position="last"
+        ).reset_index(drop=True)
         known = int(t["value"].notna().sum())
         t["rank"] = [i + 1 if pd.notna(v) else None for i, v in enumerate(t["value"])]
         t["third"] = [_third(r, known) for r in t["rank"]]
@@ -482,13 +544,13 @@ class FigureStore:
             "SELECT person_id, arg_max(office, start_date) AS office, arg_max(team_id, start_date) AS team, "
             "arg_max(caseworker_id, start_date) AS caseworker FROM w.caseload "
             "WHERE start_date <= $st AND (end_date IS NULL OR end_date >= $st) GROUP BY person_id"
-            if "caseload" in has else
-            "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS office, NULL::VARCHAR AS team, NULL::VARCHAR AS caseworker WHERE false"
+            if "caseload" in has
+            else "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS office, NULL::VARCHAR AS team, NULL::VARCHAR AS caseworker WHERE false"
         )
         prognosis = (
             "SELECT person_id, arg_max(code, valid_from) AS code FROM w.prognosis WHERE valid_from <= $st GROUP BY person_id"
-            if "prognosis" in has else
-            "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS code WHERE false"
+            if "prognosis" in has
+            else "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS code WHERE false"
         )
         where, params = "", {"jc": jobcenter, "block": column, "midx": midx, "st": st}
         if scope.kind == "team":
@@ -568,6 +630,7 @@ def _third(rank, known: int) -> str | None:
 
 # ---- a running cockpit: following new imports -------------------------------------------------
 
+
 class LiveStore:
     """The figure store of a running cockpit, following the warehouse across imports.
 
@@ -579,8 +642,9 @@ class LiveStore:
     together. A store that is replaced is not closed: requests still holding it finish with it,
     and it is freed with its last reference."""
 
-    def __init__(self, warehouse: Path, store: FigureStore | None = None,
-                 on_switch: Callable[[FigureStore], None] | None = None):
+    def __init__(
+        self, warehouse: Path, store: FigureStore | None = None, on_switch: Callable[[FigureStore], None] | None = None
+    ):
         self.warehouse = Path(warehouse)
         self._store = store
         self._on_switch = on_switch

@@ -9,13 +9,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-forecast_app = typer.Typer(help="Forecasts per job center and sex with 80 % / 95 % intervals; backtest against seasonal-naive.", no_args_is_help=True)
+forecast_app = typer.Typer(
+    help="Forecasts per job center and sex with 80 % / 95 % intervals; backtest against seasonal-naive.",
+    no_args_is_help=True,
+)
 _err = Console(stderr=True)
 _out = Console()
 
-DbOption = Annotated[Path | None, typer.Option(
-    "--db", help="Warehouse file (default: $AMIP_DB, else ./amip.duckdb). The forecasts are kept in its "
-    "figure cache <stem>.cockpit.duckdb, built when missing or stale.", show_default=False)]
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="Warehouse file (default: $AMIP_DB, else ./amip.duckdb). The forecasts are kept in its "
+        "figure cache <stem>.cockpit.duckdb, built when missing or stale.",
+        show_default=False,
+    ),
+]
 MODEL_NAMES = {"seasonal_naive": "Saison-naiv", "ets": "ETS", "sarima": "SARIMA", "stock_flow": "Bestand-Strom"}
 
 
@@ -44,13 +53,17 @@ def summary(backtest) -> list[dict]:
     for (jc, series, sex), t in backtest.groupby(["jobcenter_id", "series", "sex"], sort=True):
         chosen = t[t["chosen"]]
         naive = t[t["model"] == "seasonal_naive"]
-        rows.append({
-            "jobcenter_id": jc, "series": series, "sex": sex,
-            "model": chosen["model"].iloc[0] if len(chosen) else "seasonal_naive",
-            "mape": float(chosen["mape"].iloc[0]) if len(chosen) else float("nan"),
-            "naive": float(naive["mape"].iloc[0]) if len(naive) else float("nan"),
-            "models": dict(zip(t["model"], t["mape"])),
-        })
+        rows.append(
+            {
+                "jobcenter_id": jc,
+                "series": series,
+                "sex": sex,
+                "model": chosen["model"].iloc[0] if len(chosen) else "seasonal_naive",
+                "mape": float(chosen["mape"].iloc[0]) if len(chosen) else float("nan"),
+                "naive": float(naive["mape"].iloc[0]) if len(naive) else float("nan"),
+                "models": dict(zip(t["model"], t["mape"])),
+            }
+        )
     return rows
 
 
@@ -68,18 +81,28 @@ def _print_summary(backtest, all_models: bool = False) -> None:
     for m in models:
         table.add_column(MODEL_NAMES.get(m, m), justify="right")
     for r in summary(backtest):
-        table.add_row(r["jobcenter_id"], r["series"], r["sex"], MODEL_NAMES.get(r["model"], r["model"]),
-                      _pct(r["mape"]), _pct(r["naive"]), *[_pct(r["models"].get(m, float("nan"))) for m in models])
+        table.add_row(
+            r["jobcenter_id"],
+            r["series"],
+            r["sex"],
+            MODEL_NAMES.get(r["model"], r["model"]),
+            _pct(r["mape"]),
+            _pct(r["naive"]),
+            *[_pct(r["models"].get(m, float("nan"))) for m in models],
+        )
     _out.print(table)
 
 
 @forecast_app.command("run")
 def run_cmd(
     db: DbOption = None,
-    jobcenter: Annotated[str | None, typer.Option("--jobcenter", help="Only this job center.", show_default=False)] = None,
+    jobcenter: Annotated[
+        str | None, typer.Option("--jobcenter", help="Only this job center.", show_default=False)
+    ] = None,
     horizon: Annotated[int, typer.Option("--horizon", min=1, max=36, help="Months ahead.")] = 18,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the forecasts to FILE.csv or FILE.parquet.",
-                                                show_default=False)] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the forecasts to FILE.csv or FILE.parquet.", show_default=False)
+    ] = None,
 ) -> None:
     """Backtest, choose a model per series and forecast ELB, LZB, integrations, LLU and LUH with
     80 % and 95 % intervals; prints the backtest's MAPE of the chosen model against seasonal-naive."""
@@ -99,8 +122,9 @@ def run_cmd(
         else:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                          console=_err) as bar:
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=_err
+            ) as bar:
                 task = bar.add_task("Prognosen", total=None)
 
                 def step(done: int, total: int, what: str) -> None:

@@ -27,13 +27,16 @@ class Spec:
     money: bool = False
 
 
-SERIES: dict[str, Spec] = {s.id: s for s in (
-    Spec("elb", "stock", "cov", ("all", "m", "w"), ("entries", "exits", "flow_ok")),
-    Spec("lzb", "lzb", "lzb_ok", ("all", "m", "w"), ("lzb_entries", "lzb_exits", "lzb_flow_ok")),
-    Spec("integrations", "int", "int_ok", ("all", "m", "w")),
-    Spec("llu", "llu", "cov", ("all",), money=True),
-    Spec("luh", "luh", "cov", ("all",), money=True),
-)}
+SERIES: dict[str, Spec] = {
+    s.id: s
+    for s in (
+        Spec("elb", "stock", "cov", ("all", "m", "w"), ("entries", "exits", "flow_ok")),
+        Spec("lzb", "lzb", "lzb_ok", ("all", "m", "w"), ("lzb_entries", "lzb_exits", "lzb_flow_ok")),
+        Spec("integrations", "int", "int_ok", ("all", "m", "w")),
+        Spec("llu", "llu", "cov", ("all",), money=True),
+        Spec("luh", "luh", "cov", ("all",), money=True),
+    )
+}
 
 
 @dataclass

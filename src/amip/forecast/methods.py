@@ -51,6 +51,7 @@ def _scale(y: np.ndarray) -> float:
 
 # ---- seasonal-naive -------------------------------------------------------------------------------
 
+
 def seasonal_naive_mean(y: np.ndarray, horizon: int) -> np.ndarray:
     """The value of the same calendar month in the last observed year: yhat(T+h) = y(T+h-12k),
     k = ceil(h/12)."""
@@ -72,7 +73,7 @@ class SeasonalNaive:
         # Errors of the method in the past: e(t) = y(t) - y(t-12) (not centred: a trend is an
         # error of this method). Each further year adds an independent error of that size.
         resid = y[SEASON:] - y[:-SEASON]
-        sigma = float(np.sqrt(np.mean(resid ** 2))) if len(resid) else 0.0
+        sigma = float(np.sqrt(np.mean(resid**2))) if len(resid) else 0.0
         rng = np.random.default_rng(seed)
         eps = rng.normal(0.0, sigma, size=(paths, horizon))
         for i in range(SEASON, horizon):
@@ -81,6 +82,7 @@ class SeasonalNaive:
 
 
 # ---- ETS ------------------------------------------------------------------------------------------
+
 
 def _ets_model(y: np.ndarray):
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
@@ -91,8 +93,15 @@ def _ets_model(y: np.ndarray):
         raise ModelError("constant series")
     # Initial level, trend and season from a classical decomposition of the first years
     # ("heuristic", Hyndman et al. 2008) instead of 14 more parameters to optimise: 4x faster.
-    return ETSModel(y, error="add", trend="add", damped_trend=True, seasonal="add", seasonal_periods=SEASON,
-                    initialization_method="heuristic")
+    return ETSModel(
+        y,
+        error="add",
+        trend="add",
+        damped_trend=True,
+        seasonal="add",
+        seasonal_periods=SEASON,
+        initialization_method="heuristic",
+    )
 
 
 def ets_fit(y: np.ndarray):
@@ -131,7 +140,9 @@ def ets_forecast(y: np.ndarray, horizon: int, paths: int, seed: int) -> Forecast
     ctx = _quiet()
     try:
         mean = np.asarray(res.forecast(horizon)) * s
-        sim = np.asarray(res.simulate(horizon, repetitions=paths, anchor="end", rng=np.random.default_rng(seed))).reshape(horizon, paths)
+        sim = np.asarray(
+            res.simulate(horizon, repetitions=paths, anchor="end", rng=np.random.default_rng(seed))
+        ).reshape(horizon, paths)
     finally:
         ctx.__exit__(None, None, None)
     return Forecast(mean, sim.T * s)
@@ -162,8 +173,9 @@ def _sarima_fit(y: np.ndarray):
         raise ModelError("constant series")
     ctx = _quiet()
     try:
-        res = SARIMAX(y, order=ORDER, seasonal_order=SEASONAL_ORDER, initialization="approximate_diffuse",
-                      concentrate_scale=True).fit(disp=False, maxiter=100)
+        res = SARIMAX(
+            y, order=ORDER, seasonal_order=SEASONAL_ORDER, initialization="approximate_diffuse", concentrate_scale=True
+        ).fit(disp=False, maxiter=100)
     except Exception as e:  # noqa: BLE001
         raise ModelError(f"SARIMA fit failed: {e}") from e
     finally:
@@ -204,6 +216,7 @@ class SARIMA:
 
 
 # ---- stock-flow -----------------------------------------------------------------------------------
+
 
 def _flows(h: History) -> tuple[np.ndarray, np.ndarray]:
     if h.inflow is None or h.outflow is None:
@@ -250,8 +263,7 @@ class StockFlow:
         a = ets_forecast(fin[start:], horizon, paths, seed)
         b = ets_forecast(fout[start:], horizon, paths, seed + 1)
         last = float(h.y[-1])
-        return Forecast(stock_flow_mean(last, a.mean, b.mean),
-                        last + np.cumsum(a.paths - b.paths, axis=1))
+        return Forecast(stock_flow_mean(last, a.mean, b.mean), last + np.cumsum(a.paths - b.paths, axis=1))
 
 
 MODELS = {m.name: m for m in (SeasonalNaive(), ETS(), SARIMA(), StockFlow())}

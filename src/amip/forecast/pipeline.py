@@ -38,7 +38,6 @@ MIN_BACKTEST_TRAIN = 26  # months of history before the first origin (two season
 Q = {"lo95": 0.025, "lo80": 0.10, "hi80": 0.90, "hi95": 0.975}
 
 
-
 def mape(actual, forecast) -> float:
     """Mean absolute percentage error in %, over the pairs whose actual value is not 0 (NaN if none)."""
     a = np.asarray(actual, float)
@@ -74,7 +73,7 @@ def backtest_one(h: History, models: list[str] | None = None) -> dict[str, tuple
         fc: list[float] = []
         for o, f in pts.items():
             k = min(BACKTEST_HORIZON, len(h.y) - 1 - o)
-            act.extend(h.y[o + 1: o + 1 + k])
+            act.extend(h.y[o + 1 : o + 1 + k])
             fc.extend(f[:k])
         out[name] = (mape(act, fc), int(np.sum(np.asarray(act) != 0)))
     return out
@@ -100,7 +99,9 @@ class Result:
     paths: pd.DataFrame
 
 
-def forecast_one(h: History, model: str, horizon: int = HORIZON, paths: int = PATHS) -> tuple[str, pd.DataFrame, np.ndarray]:
+def forecast_one(
+    h: History, model: str, horizon: int = HORIZON, paths: int = PATHS
+) -> tuple[str, pd.DataFrame, np.ndarray]:
     """The forecast of ``h`` with ``model`` (falling back to seasonal-naive if it cannot be fitted):
     model used, the forecast rows and the simulated paths (n x horizon)."""
     try:
@@ -115,16 +116,28 @@ def forecast_one(h: History, model: str, horizon: int = HORIZON, paths: int = PA
     origin = h.months[-1]
     o = parse_month(origin)
     qs = {k: np.quantile(sims, q, axis=0) for k, q in Q.items()}
-    frame = pd.DataFrame({
-        "jobcenter_id": h.jobcenter_id, "series": h.series, "sex": h.sex, "origin": origin,
-        "month": [month_str(o + i) for i in range(1, horizon + 1)], "model": model, "mean": mean,
-        **qs, "sd": sims.std(axis=0, ddof=1),
-    })[FORECAST_COLUMNS]
+    frame = pd.DataFrame(
+        {
+            "jobcenter_id": h.jobcenter_id,
+            "series": h.series,
+            "sex": h.sex,
+            "origin": origin,
+            "month": [month_str(o + i) for i in range(1, horizon + 1)],
+            "model": model,
+            "mean": mean,
+            **qs,
+            "sd": sims.std(axis=0, ddof=1),
+        }
+    )[FORECAST_COLUMNS]
     return model, frame, sims
 
 
-def run(series: pd.DataFrame, horizon: int = HORIZON, jobcenters: list[str] | None = None,
-        progress: Callable[[int, int, str], None] | None = None) -> Result:
+def run(
+    series: pd.DataFrame,
+    horizon: int = HORIZON,
+    jobcenters: list[str] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Result:
     """Backtest, choose and forecast every (job center, series, sex) in the engine's ``series`` table."""
     hs = [h for h in histories(series, jobcenters) if len(h.y) >= 12]
     jcs = sorted({h.jobcenter_id for h in hs})
@@ -138,8 +151,16 @@ def run(series: pd.DataFrame, horizon: int = HORIZON, jobcenters: list[str] | No
     for h in tested:
         say(step, total, f"Backtest {h.jobcenter_id} {h.series} {h.sex}")
         for name, (m, n) in backtest_one(h).items():
-            rows.append({"jobcenter_id": h.jobcenter_id, "series": h.series, "sex": h.sex, "model": name,
-                         "mape": m, "points": n})
+            rows.append(
+                {
+                    "jobcenter_id": h.jobcenter_id,
+                    "series": h.series,
+                    "sex": h.sex,
+                    "model": name,
+                    "mape": m,
+                    "points": n,
+                }
+            )
         step += 1
     bt = pd.DataFrame(rows, columns=["jobcenter_id", "series", "sex", "model", "mape", "points"])
     choice: dict[tuple, str] = {}
@@ -158,9 +179,18 @@ def run(series: pd.DataFrame, horizon: int = HORIZON, jobcenters: list[str] | No
         used[(h.jobcenter_id, h.series, h.sex)] = model
         frames.append(frame)
         kept = sims[:STORED_PATHS].astype(np.float32)
-        path_rows.append(pd.DataFrame({"jobcenter_id": h.jobcenter_id, "series": h.series, "sex": h.sex,
-                                       "path": np.arange(len(kept), dtype=np.int32), "origin": h.months[-1],
-                                       "values": list(kept)}))
+        path_rows.append(
+            pd.DataFrame(
+                {
+                    "jobcenter_id": h.jobcenter_id,
+                    "series": h.series,
+                    "sex": h.sex,
+                    "path": np.arange(len(kept), dtype=np.int32),
+                    "origin": h.months[-1],
+                    "values": list(kept),
+                }
+            )
+        )
         step += 1
     say(total, total, "fertig")
     if len(bt):
@@ -172,13 +202,17 @@ def run(series: pd.DataFrame, horizon: int = HORIZON, jobcenters: list[str] | No
         bt["chosen"] = pd.Series(dtype=bool)
     bt["basis"] = f"pooled:{len(sample)}" if pooled else "jobcenter"
     forecasts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FORECAST_COLUMNS)
-    paths = (pd.concat(path_rows, ignore_index=True) if path_rows else
-             pd.DataFrame(columns=["jobcenter_id", "series", "sex", "path", "origin", "values"]))
+    paths = (
+        pd.concat(path_rows, ignore_index=True)
+        if path_rows
+        else pd.DataFrame(columns=["jobcenter_id", "series", "sex", "path", "origin", "values"])
+    )
     return Result(forecasts, bt[BACKTEST_COLUMNS], paths)
 
 
-def build(con, progress: Callable[[str], None] | None = None, horizon: int = HORIZON,
-          jobcenters: list[str] | None = None) -> Result:
+def build(
+    con, progress: Callable[[str], None] | None = None, horizon: int = HORIZON, jobcenters: list[str] | None = None
+) -> Result:
     """Compute the forecasts from the cache's ``series`` table on ``con`` (DuckDB) and store the
     tables ``forecasts``, ``forecast_backtest`` and ``forecast_paths`` on it; only for
     ``jobcenters`` when given (the home job centers)."""
@@ -202,12 +236,16 @@ def build(con, progress: Callable[[str], None] | None = None, horizon: int = HOR
         p = result.paths
         import pyarrow as pa
 
-        arrow = pa.table({
-            "jobcenter_id": pa.array(p["jobcenter_id"].astype(str)), "series": pa.array(p["series"].astype(str)),
-            "sex": pa.array(p["sex"].astype(str)), "path": pa.array(p["path"].astype("int32")),
-            "origin": pa.array(p["origin"].astype(str)),
-            "values": pa.array([v.tolist() for v in p["values"]], pa.list_(pa.float32())),
-        })
+        arrow = pa.table(
+            {
+                "jobcenter_id": pa.array(p["jobcenter_id"].astype(str)),
+                "series": pa.array(p["series"].astype(str)),
+                "sex": pa.array(p["sex"].astype(str)),
+                "path": pa.array(p["path"].astype("int32")),
+                "origin": pa.array(p["origin"].astype(str)),
+                "values": pa.array([v.tolist() for v in p["values"]], pa.list_(pa.float32())),
+            }
+        )
         con.register("_paths", arrow)
         con.execute("INSERT INTO forecast_paths SELECT * FROM _paths")
         con.unregister("_paths")

@@ -73,8 +73,9 @@ def _matrix(store, jc: str, series: str, sex: str, months: list[str]):
     return None
 
 
-def reach(store, jc: str, series: str, sex: str, months: list[str], target: float, how: str,
-          direction: str) -> float | None:
+def reach(
+    store, jc: str, series: str, sex: str, months: list[str], target: float, how: str, direction: str
+) -> float | None:
     """Probability that the forecast's ``how`` (sum | mean | last) over ``months`` is >= ``target``
     (direction ``at_least``) or <= ``target`` (``at_most``); None when no forecast covers the months."""
     _check(series, how, months)

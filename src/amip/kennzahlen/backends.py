@@ -26,7 +26,9 @@ ENGINES = ("duckdb", "spark")
 
 
 @contextmanager
-def warehouse_connection(db: Path | None = None, data: Path | None = None, progress=None) -> Iterator[duckdb.DuckDBPyConnection]:
+def warehouse_connection(
+    db: Path | None = None, data: Path | None = None, progress=None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB connection on the warehouse file ``db``, or on a validated in-memory copy of ``data``."""
     if (db is None) == (data is None):
         raise ValueError("give exactly one of a warehouse (--db) or a data set directory (--data)")
@@ -133,9 +135,12 @@ def materialize(con: ibis.BaseBackend, expr: ibis.Table, name: str) -> ibis.Tabl
         # by the expression's schema), with the SELECT compiled once per process.
         schema = expr.schema()
         target = sg.table(name, catalog="temp", db="main", quoted=True)
-        create = sge.Create(kind="TABLE", replace=True, this=sge.Schema(
-            this=target, expressions=schema.to_sqlglot_column_defs("duckdb")),
-            properties=sge.Properties(expressions=[sge.TemporaryProperty()])).sql("duckdb")
+        create = sge.Create(
+            kind="TABLE",
+            replace=True,
+            this=sge.Schema(this=target, expressions=schema.to_sqlglot_column_defs("duckdb")),
+            properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
+        ).sql("duckdb")
         columns = ", ".join(_quote(c) for c in schema.names)
         con.con.execute(create)
         con.con.execute(f"INSERT INTO {target.sql('duckdb')} ({columns}) {compiled(con, expr)}")
@@ -182,7 +187,8 @@ def spark_session():
         from pyspark.sql import SparkSession
 
         _SPARK = (
-            SparkSession.builder.master("local[2]").appName("amip")
+            SparkSession.builder.master("local[2]")
+            .appName("amip")
             .config("spark.ui.enabled", "false")
             # no progress bars on stderr: the CLI shows its own progress, and in test and CI logs
             # they were thousands of carriage-return lines per run
@@ -194,8 +200,10 @@ def spark_session():
             # The local session runs many small jobs (a checkpoint per stage, a query per figure):
             # the JVM's quick C1 compiler and the serial collector cut its CPU time by a third to a half
             # (docs/benchmarks.md, "Spark (local mode)"); AMIP_SPARK_JAVA_OPTIONS="" for the JVM's defaults.
-            .config("spark.driver.extraJavaOptions",
-                    os.environ.get("AMIP_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"))
+            .config(
+                "spark.driver.extraJavaOptions",
+                os.environ.get("AMIP_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"),
+            )
             .getOrCreate()
         )
         _SPARK.sparkContext.setLogLevel("ERROR")

@@ -65,14 +65,27 @@ class Coverage:
 
     def duration_ok(self, idx: int) -> bool:
         """Dur(p, ST(m)) needs ST(m) - 729 on or after the first day of first_month."""
-        return self.covered(idx) and epoch_day(stichtag(idx)) - (LZB_WINDOW_DAYS - 1) >= epoch_day(first_day(self.first))
+        return self.covered(idx) and epoch_day(stichtag(idx)) - (LZB_WINDOW_DAYS - 1) >= epoch_day(
+            first_day(self.first)
+        )
 
 
 def calendar_rows(lo: int, hi: int, cov: Coverage) -> dict[str, list]:
     """One row per month lo..hi with its Stichtag and coverage flags (1 = usable, 0 = not)."""
-    rows: dict[str, list] = {k: [] for k in (
-        "midx", "month", "st", "cov", "lzb_ok", "flow_ok", "lzb_flow_ok", "int_ok", "int_lzb_ok",
-    )}
+    rows: dict[str, list] = {
+        k: []
+        for k in (
+            "midx",
+            "month",
+            "st",
+            "cov",
+            "lzb_ok",
+            "flow_ok",
+            "lzb_flow_ok",
+            "int_ok",
+            "int_lzb_ok",
+        )
+    }
     for m in range(lo, hi + 1):
         c = cov.covered
         rows["midx"].append(m)

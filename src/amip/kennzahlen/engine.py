@@ -34,10 +34,17 @@ from amip.kennzahlen.stock import (
     stock_islands,
 )
 
-OUTPUT_SCHEMA = pa.schema([
-    ("jobcenter_id", pa.string()), ("month", pa.string()), ("figure", pa.string()), ("sex", pa.string()),
-    ("numerator", pa.float64()), ("denominator", pa.float64()), ("value", pa.float64()),
-])
+OUTPUT_SCHEMA = pa.schema(
+    [
+        ("jobcenter_id", pa.string()),
+        ("month", pa.string()),
+        ("figure", pa.string()),
+        ("sex", pa.string()),
+        ("numerator", pa.float64()),
+        ("denominator", pa.float64()),
+        ("value", pa.float64()),
+    ]
+)
 SEX_ORDER = ("all", "m", "w")
 STAGES = ("loading", "lzb_durations", "stocks", "flows", "integrations", "assembling")
 # The rules version of kennzahlen.md the engine implements (version 2: flows count status changes,
@@ -75,8 +82,14 @@ class _Stages:
         self.seconds[name] += time.perf_counter() - t0
 
 
-def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None = None,
-            progress: Callable[[str], None] | None = None, members: bool = False) -> Result:
+def compute(
+    con: ibis.BaseBackend,
+    first: str,
+    last: str,
+    jobcenter: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    members: bool = False,
+) -> Result:
     """All figures for Bezugsmonate ``first``..``last`` (``YYYY-MM``) as an Arrow table.
 
     ``members=True`` also returns the persons behind every monthly count (for the cockpit's
@@ -88,8 +101,15 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
         return _compute(con, lo_out, hi_out, run, jobcenter, progress, members)
 
 
-def _compute(con: ibis.BaseBackend, lo_out: int, hi_out: int, run: str, jobcenter: str | None,
-             progress: Callable[[str], None] | None, members: bool) -> Result:
+def _compute(
+    con: ibis.BaseBackend,
+    lo_out: int,
+    hi_out: int,
+    run: str,
+    jobcenter: str | None,
+    progress: Callable[[str], None] | None,
+    members: bool,
+) -> Result:
     lo, hi = lo_out - LOOKBACK_MONTHS, hi_out
     st = _Stages(progress)
     kept: list[str] = []
@@ -132,8 +152,11 @@ def _compute(con: ibis.BaseBackend, lo_out: int, hi_out: int, run: str, jobcente
         with st.stage("stocks"):
             sp_ranges = keep(single_parent_ranges(mine))
             sp_with_sex = sp_ranges.join(persons.select("person_id", "sex"), "person_id")
-            ranges = [(stock, stock.m0, stock.m1, "stock"), (stock, stock.m_lzb, stock.m1, "lzb"),
-                      (sp_with_sex, sp_with_sex.m0, sp_with_sex.m1, "sp")]
+            ranges = [
+                (stock, stock.m0, stock.m1, "stock"),
+                (stock, stock.m_lzb, stock.m1, "lzb"),
+                (sp_with_sex, sp_with_sex.m0, sp_with_sex.m1, "sp"),
+            ]
             if inp.measures is not None:
                 j = lzb_in_active_measures(stock, inp.measures)
                 ranges.append((j, j.a0, j.a1, "lzb_active"))
@@ -166,8 +189,10 @@ def _compute(con: ibis.BaseBackend, lo_out: int, hi_out: int, run: str, jobcente
             series = keep(with_lags(series))
             table, skipped = assemble(series, lo_out, hi_out, _needs(inp), con)
             monthly = to_arrow(con, series.filter(series.sex != "d").order_by(["jobcenter_id", "midx", "sex"]))
-            monthly = monthly.append_column("month", pc.take(
-                pa.array([month_str(m) for m in range(lo, hi + 1)]), pc.subtract(monthly.column("midx"), lo)))
+            monthly = monthly.append_column(
+                "month",
+                pc.take(pa.array([month_str(m) for m in range(lo, hi + 1)]), pc.subtract(monthly.column("midx"), lo)),
+            )
             people = _members(who, lo, hi) if members else None
     finally:
         for name in kept:
@@ -203,8 +228,9 @@ def with_lags(series: ibis.Table) -> ibis.Table:
     return series.mutate(stock_prev=Frame(series).lag("stock", 1), lzb_prev=Frame(series).lag("lzb", 1))
 
 
-def assemble(series: ibis.Table, lo: int, hi: int, gone: dict[str, str],
-             con: ibis.BaseBackend | None = None) -> tuple[pa.Table, dict[str, str]]:
+def assemble(
+    series: ibis.Table, lo: int, hi: int, gone: dict[str, str], con: ibis.BaseBackend | None = None
+) -> tuple[pa.Table, dict[str, str]]:
     """One small query per figure over the (cached) monthly series, stacked in the contract's order.
     ``gone`` names the series columns that are unavailable (and why); figures needing them are skipped.
 
@@ -224,27 +250,35 @@ def assemble(series: ibis.Table, lo: int, hi: int, gone: dict[str, str],
         keep_sex = t.sex.isin(SEX_ORDER) if fig.person_based else t.sex == "all"
         t = t.filter((t.midx >= lo) & (t.midx <= hi) & keep_sex)
         arrow = t.to_pyarrow() if con is None else to_arrow(con, t)
-        pieces.append(pa.table({
-            "jobcenter_id": arrow.column("jobcenter_id").cast(pa.string()),
-            "midx": arrow.column("midx").cast(pa.int64()),
-            "figure": pa.array([fig.id] * arrow.num_rows, pa.string()),
-            "fig_order": pa.array([order] * arrow.num_rows, pa.int64()),
-            "sex": arrow.column("sex").cast(pa.string()),
-            "sex_order": pc.index_in(arrow.column("sex"), pa.array(SEX_ORDER)).cast(pa.int64()),
-            **{c: arrow.column(c).cast(pa.float64()) for c in ("numerator", "denominator", "value")},
-        }))
+        pieces.append(
+            pa.table(
+                {
+                    "jobcenter_id": arrow.column("jobcenter_id").cast(pa.string()),
+                    "midx": arrow.column("midx").cast(pa.int64()),
+                    "figure": pa.array([fig.id] * arrow.num_rows, pa.string()),
+                    "fig_order": pa.array([order] * arrow.num_rows, pa.int64()),
+                    "sex": arrow.column("sex").cast(pa.string()),
+                    "sex_order": pc.index_in(arrow.column("sex"), pa.array(SEX_ORDER)).cast(pa.int64()),
+                    **{c: arrow.column(c).cast(pa.float64()) for c in ("numerator", "denominator", "value")},
+                }
+            )
+        )
     if not pieces:
         return OUTPUT_SCHEMA.empty_table(), skipped
     long = pa.concat_tables(pieces).sort_by(
         [("jobcenter_id", "ascending"), ("midx", "ascending"), ("fig_order", "ascending"), ("sex_order", "ascending")]
     )
     months = pa.array([month_str(m) for m in range(lo, hi + 1)])
-    table = pa.table({
-        "jobcenter_id": long.column("jobcenter_id"),
-        "month": pc.take(months, pc.subtract(long.column("midx"), lo)),
-        "figure": long.column("figure"), "sex": long.column("sex"),
-        "numerator": long.column("numerator"), "denominator": long.column("denominator"), "value": long.column("value"),
-    }, schema=OUTPUT_SCHEMA)
+    table = pa.table(
+        {
+            "jobcenter_id": long.column("jobcenter_id"),
+            "month": pc.take(months, pc.subtract(long.column("midx"), lo)),
+            "figure": long.column("figure"),
+            "sex": long.column("sex"),
+            "numerator": long.column("numerator"),
+            "denominator": long.column("denominator"),
+            "value": long.column("value"),
+        },
+        schema=OUTPUT_SCHEMA,
+    )
     return table, skipped
-
-

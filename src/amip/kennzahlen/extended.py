@@ -36,8 +36,7 @@ DUR48_THRESHOLD_DAYS = 1277  # 1460 / 24 * 21, rounded down
 
 def dur48_ok(cov: Coverage, idx: int) -> bool:
     """Dur48(p, ST(m)) needs ST(m) - 1459 on or after the first day of first_month."""
-    return cov.covered(idx) and (
-        epoch_day(stichtag(idx)) - (DUR48_WINDOW_DAYS - 1) >= epoch_day(first_day(cov.first)))
+    return cov.covered(idx) and (epoch_day(stichtag(idx)) - (DUR48_WINDOW_DAYS - 1) >= epoch_day(first_day(cov.first)))
 
 
 def first_dur48_month(cov: Coverage) -> int:
@@ -94,12 +93,20 @@ def need_covering(ints: ibis.Table, all_jc: ibis.Table) -> ibis.Table:
 def four_year_integrations(ints: ibis.Table, s5: ibis.Table) -> ibis.Table:
     """The integrations of persons who were in S5's set at j at ST(m-1)."""
     r = s5.select(q_person=s5.person_id, q_jc=s5.jobcenter_id, q_a=s5.a, q_b=s5.b)
-    j = ints.join(r, [ints.person_id == r.q_person, ints.jobcenter_id == r.q_jc,
-                      r.q_a <= ints.midx - 1, ints.midx - 1 <= r.q_b])
+    j = ints.join(
+        r, [ints.person_id == r.q_person, ints.jobcenter_id == r.q_jc, r.q_a <= ints.midx - 1, ints.midx - 1 <= r.q_b]
+    )
     return j.select("person_id", "jobcenter_id", "midx", "sex")
 
 
 __all__ = [
-    "DUR48_THRESHOLD_DAYS", "DUR48_WINDOW_DAYS", "dur48_ok", "first_dur48_month",
-    "four_year_integrations", "four_year_lzb", "integrations", "need_covering", "sustained",
+    "DUR48_THRESHOLD_DAYS",
+    "DUR48_WINDOW_DAYS",
+    "dur48_ok",
+    "first_dur48_month",
+    "four_year_integrations",
+    "four_year_lzb",
+    "integrations",
+    "need_covering",
+    "sustained",
 ]

@@ -37,14 +37,18 @@ class Frame:
         return self.t[name].cast("float64")
 
     def lag(self, name: str, months: int) -> ibis.Value:
-        return self.t[name].cast("float64").lag(months).over(
-            ibis.window(group_by=[self.t.jobcenter_id, self.t.sex], order_by=self.t.midx)
+        return (
+            self.t[name]
+            .cast("float64")
+            .lag(months)
+            .over(ibis.window(group_by=[self.t.jobcenter_id, self.t.sex], order_by=self.t.midx))
         )
 
     def flag_lag(self, flag: str, months: int) -> ibis.Value:
-        return self.t[flag].lag(months).over(
-            ibis.window(group_by=[self.t.jobcenter_id, self.t.sex], order_by=self.t.midx)
-        ) == 1
+        return (
+            self.t[flag].lag(months).over(ibis.window(group_by=[self.t.jobcenter_id, self.t.sex], order_by=self.t.midx))
+            == 1
+        )
 
     def total(self, name: str, first: int = 11, last: int = 0) -> ibis.Value:
         return self.t[name].cast("float64").sum().over(self.window(first, last))

@@ -25,11 +25,15 @@ def seventeenth_birthday(birth: ibis.Value) -> ibis.Value:
     """Epoch day of the 17th birthday; 29 February has its birthday on 1 March (17 years later
     is never a leap year)."""
     leap_day = (birth.month() == 2) & (birth.day() == 29)
-    return ibis.date(
-        birth.year() + 17,
-        ibis.ifelse(leap_day, 3, birth.month()),
-        ibis.ifelse(leap_day, 1, birth.day()),
-    ).epoch_days().cast("int64")
+    return (
+        ibis.date(
+            birth.year() + 17,
+            ibis.ifelse(leap_day, 3, birth.month()),
+            ibis.ifelse(leap_day, 1, birth.day()),
+        )
+        .epoch_days()
+        .cast("int64")
+    )
 
 
 @dataclass
@@ -56,7 +60,10 @@ def load_inputs(con: ibis.BaseBackend, jobcenter: str | None = None) -> Inputs:
 
     sp = con.table("elb_spells")
     spells = sp.select(
-        sp.person_id, sp.jobcenter_id, s=_days(sp.start_date), e=_end_days(sp.end_date),
+        sp.person_id,
+        sp.jobcenter_id,
+        s=_days(sp.start_date),
+        e=_end_days(sp.end_date),
         single_parent=sp.single_parent.fill_null(False),
     )
     jcs = sorted(r for r in sp.select("jobcenter_id").distinct().to_pyarrow().column(0).to_pylist())
@@ -78,8 +85,11 @@ def load_inputs(con: ibis.BaseBackend, jobcenter: str | None = None) -> Inputs:
         me = con.table("measures")
         ins = con.table("instruments")
         measures = me.join(ins, me.instrument == ins.instrument).select(
-            me.person_id, s=_days(me.start_date), e=_end_days(me.end_date),
-            active=ins.active_measure, public=ins.public_employment,
+            me.person_id,
+            s=_days(me.start_date),
+            e=_end_days(me.end_date),
+            active=ins.active_measure,
+            public=ins.public_employment,
         )
     else:
         missing["measures"] = "K2E2, K3E2"

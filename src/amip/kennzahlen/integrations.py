@@ -29,17 +29,28 @@ def events(employment: ibis.Table | None, measures: ibis.Table | None) -> ibis.T
     parts = []
     if employment is not None:
         e = employment
-        parts.append(e.select(
-            e.person_id, t=e.s,
-            f_int=e.kind.isin(INTEGRATION_KINDS), f_svb=e.kind == "svb", f_gb=e.kind == "gb",
-            f_pub=ibis.literal(False),
-        ))
+        parts.append(
+            e.select(
+                e.person_id,
+                t=e.s,
+                f_int=e.kind.isin(INTEGRATION_KINDS),
+                f_svb=e.kind == "svb",
+                f_gb=e.kind == "gb",
+                f_pub=ibis.literal(False),
+            )
+        )
     if measures is not None:
         m = measures.filter(measures.public)
-        parts.append(m.select(
-            m.person_id, t=m.s, f_int=ibis.literal(False), f_svb=ibis.literal(False),
-            f_gb=ibis.literal(False), f_pub=ibis.literal(True),
-        ))
+        parts.append(
+            m.select(
+                m.person_id,
+                t=m.s,
+                f_int=ibis.literal(False),
+                f_svb=ibis.literal(False),
+                f_gb=ibis.literal(False),
+                f_pub=ibis.literal(True),
+            )
+        )
     if not parts:
         return None
     ev = ibis.union(*parts) if len(parts) > 1 else parts[0]
@@ -49,8 +60,13 @@ def events(employment: ibis.Table | None, measures: ibis.Table | None) -> ibis.T
 def search(ev: ibis.Table, stock: ibis.Table, single_parent: ibis.Table) -> ibis.Table:
     """(person_id, jobcenter_id, midx, sex, sp, lzb, f_*) for every person found in a month."""
     isl = stock.select(
-        i_person=stock.person_id, jobcenter_id=stock.jobcenter_id, sex=stock.sex,
-        m0=stock.m0, m1=stock.m1, prev_adjacent=stock.prev_adjacent, m_lzb=stock.m_lzb,
+        i_person=stock.person_id,
+        jobcenter_id=stock.jobcenter_id,
+        sex=stock.sex,
+        m0=stock.m0,
+        m1=stock.m1,
+        prev_adjacent=stock.prev_adjacent,
+        m_lzb=stock.m_lzb,
     )
     # (a): in stock at ST(m-1), event in m.
     a = ev.join(isl, [ev.person_id == isl.i_person, isl.m0 <= ev.mt - 1, ev.mt - 1 <= isl.m1])
@@ -65,12 +81,20 @@ def search(ev: ibis.Table, stock: ibis.Table, single_parent: ibis.Table) -> ibis
         **{f: found[f].max() for f in EVENT_FLAGS},
     )
     sp = single_parent.select(
-        s_person=single_parent.person_id, s_jc=single_parent.jobcenter_id, s_m0=single_parent.m0, s_m1=single_parent.m1,
+        s_person=single_parent.person_id,
+        s_jc=single_parent.jobcenter_id,
+        s_m0=single_parent.m0,
+        s_m1=single_parent.m1,
     )
-    j = found.left_join(sp, [
-        found.person_id == sp.s_person, found.jobcenter_id == sp.s_jc,
-        sp.s_m0 <= found.midx - 1, found.midx - 1 <= sp.s_m1,
-    ])
+    j = found.left_join(
+        sp,
+        [
+            found.person_id == sp.s_person,
+            found.jobcenter_id == sp.s_jc,
+            sp.s_m0 <= found.midx - 1,
+            found.midx - 1 <= sp.s_m1,
+        ],
+    )
     return j.select(*found.columns, sp=j.s_person.notnull())
 
 
@@ -78,8 +102,14 @@ def integration_blocks(found: ibis.Table) -> dict[str, ibis.Value]:
     """Which found persons each count takes: integrations (all, of single parents, of LZB),
     entries into gb and into public employment, svb integrations."""
     f = found
-    return {"int": f.f_int, "int_sp": f.f_int & f.sp, "int_lzb": f.f_int & f.lzb,
-            "gb": f.f_gb, "pub": f.f_pub, "svb_int": f.f_svb}
+    return {
+        "int": f.f_int,
+        "int_sp": f.f_int & f.sp,
+        "int_lzb": f.f_int & f.lzb,
+        "gb": f.f_gb,
+        "pub": f.f_pub,
+        "svb_int": f.f_svb,
+    }
 
 
 def integration_counts(found: ibis.Table, lo: int, hi: int) -> ibis.Table:

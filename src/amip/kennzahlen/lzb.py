@@ -22,6 +22,7 @@ import ibis
 
 from amip.kennzahlen.calendar import LZB_THRESHOLD_DAYS, LZB_WINDOW_DAYS
 
+
 def lzb_onsets(intervals: ibis.Table) -> ibis.Table:
     """For merged person intervals (person_id, s, e): (person_id, s, e, onset), where ``onset`` is
     the first day of the interval on which the person has Dur >= 638, or NULL if none."""
@@ -46,7 +47,9 @@ def duration_onsets(intervals: ibis.Table, window: int, threshold: int) -> ibis.
     t = t.mutate(gap_before=gap_before, target=gap_before - max_gap)
     gaps = t.filter(t.next_s.notnull())
     gaps = gaps.select(
-        g_person=gaps.person_id, g_end=gaps.e, g_lo=gaps.gap_before,
+        g_person=gaps.person_id,
+        g_end=gaps.e,
+        g_lo=gaps.gap_before,
         g_hi=gaps.gap_before + gaps.next_s - gaps.e - 1,
     ).view()
     late = t.filter(t.target > 0)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from amip.kennzahlen.engine import RULES_VERSION
 from amip.warehouse.store import quiet
-import pyarrow as pa
 
 FORMATS = {".csv": "FORMAT csv, HEADER", ".parquet": "FORMAT parquet", ".jsonl": "FORMAT json"}
 # Parquet carries the rules version of kennzahlen.md as key-value metadata (CSV and JSON lines have

@@ -18,8 +18,18 @@ KEYS = ["jobcenter_id", "midx", "sex"]
 
 STOCK_COLUMNS = ("stock", "sp", "lzb", "lzb_active")
 COUNT_COLUMNS = (
-    *STOCK_COLUMNS, "entries", "exits", "lzb_entries", "lzb_exits",
-    "int", "int_sp", "int_lzb", "gb", "pub", "svb_int", "svb_cont",
+    *STOCK_COLUMNS,
+    "entries",
+    "exits",
+    "lzb_entries",
+    "lzb_exits",
+    "int",
+    "int_sp",
+    "int_lzb",
+    "gb",
+    "pub",
+    "svb_int",
+    "svb_cont",
 )
 FLAG_COLUMNS = ("cov", "lzb_ok", "flow_ok", "lzb_flow_ok", "int_ok", "int_lzb_ok")
 
@@ -45,10 +55,12 @@ def count(t: ibis.Table, name: str, lo: int, hi: int, flag: str | None = None) -
 
 def grid_keys(jobcenters: list[str]) -> pa.Table:
     """Job centers x sexes (m, w, d): the rows of the grid for each month."""
-    return pa.table({
-        "jobcenter_id": pa.array([j for j in jobcenters for _ in SEX_CODES], pa.string()),
-        "sex": pa.array([s for _ in jobcenters for s in SEX_CODES], pa.string()),
-    })
+    return pa.table(
+        {
+            "jobcenter_id": pa.array([j for j in jobcenters for _ in SEX_CODES], pa.string()),
+            "sex": pa.array([s for _ in jobcenters for s in SEX_CODES], pa.string()),
+        }
+    )
 
 
 def benefit_sums(benefits: ibis.Table, cal: ibis.Table) -> ibis.Table:
@@ -63,22 +75,25 @@ def benefit_sums(benefits: ibis.Table, cal: ibis.Table) -> ibis.Table:
     return sums.mutate(llu=sums.llu.cast("float64") / 100, luh=sums.luh.cast("float64") / 100)
 
 
-def monthly_series(keys: ibis.Table, cal: ibis.Table, parts: list[ibis.Table],
-                   benefits: ibis.Table | None) -> ibis.Table:
+def monthly_series(
+    keys: ibis.Table, cal: ibis.Table, parts: list[ibis.Table], benefits: ibis.Table | None
+) -> ibis.Table:
     """The dense grid with every count column and the calendar's coverage flags.
 
     ``keys`` is the table of :func:`grid_keys`; ``parts`` are tables keyed (jobcenter_id, midx,
     sex) from :func:`range_deltas` (columns ``<stock>_d``) and :func:`count`."""
     # Stack all parts as (keys, metric, value) and spread them back with one aggregation: one
     # shuffle instead of a join per part.
-    stacked = ibis.union(*[
-        p.select(*KEYS, metric=ibis.literal(c), v=p[c].cast("int64"))
-        for p in parts for c in p.columns if c not in KEYS
-    ])
-    names = [c for p in parts for c in p.columns if c not in KEYS]
-    wide = stacked.group_by(KEYS).aggregate(
-        **{c: ibis.ifelse(stacked.metric == c, stacked.v, 0).sum() for c in names}
+    stacked = ibis.union(
+        *[
+            p.select(*KEYS, metric=ibis.literal(c), v=p[c].cast("int64"))
+            for p in parts
+            for c in p.columns
+            if c not in KEYS
+        ]
     )
+    names = [c for p in parts for c in p.columns if c not in KEYS]
+    wide = stacked.group_by(KEYS).aggregate(**{c: ibis.ifelse(stacked.metric == c, stacked.v, 0).sum() for c in names})
     grid = keys.cross_join(cal.select("midx"))
     j = grid.left_join(wide, KEYS)
     grid = j.select(*[grid[c] for c in grid.columns], *[wide[c] for c in names])
@@ -98,6 +113,8 @@ def monthly_series(keys: ibis.Table, cal: ibis.Table, parts: list[ibis.Table],
     if benefits is not None:
         b = benefit_sums(benefits, cal)
         series = series.left_join(b, ["jobcenter_id", "midx"]).select(
-            series, llu=b.llu.fill_null(0.0), luh=b.luh.fill_null(0.0),
+            series,
+            llu=b.llu.fill_null(0.0),
+            luh=b.luh.fill_null(0.0),
         )
     return series

@@ -28,11 +28,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from amip.kennzahlen import extended
 from amip.kennzahlen.backends import drop_small_table, materialize
 from amip.kennzahlen.calendar import (
-    OPEN_END, Coverage, first_duration_month, month_of_day, month_str, parse_month,
+    OPEN_END,
+    Coverage,
+    first_duration_month,
+    month_of_day,
+    month_str,
+    parse_month,
 )
-from amip.kennzahlen import extended
 from amip.kennzahlen.engine import OUTPUT_SCHEMA, SEX_ORDER, Result
 from amip.kennzahlen.inputs import load_inputs
 from amip.kennzahlen.integrations import events as integration_events
@@ -45,8 +50,12 @@ AGES = ("u25", "25-54", "55plus")
 P1_AGES = ("all", *AGES)
 DEPENDENT = ("svb", "gb", "ausbildung")
 INCOME_CLASSES = ("bis450", "450-850", "850-1300", "ueber1300", "unbekannt")
-E1_IDS = ("E1.erwerbstaetig.all", "E1.abhaengig.all", *(f"E1.abhaengig.{c}" for c in INCOME_CLASSES),
-          "E1.selbstaendig.all")
+E1_IDS = (
+    "E1.erwerbstaetig.all",
+    "E1.abhaengig.all",
+    *(f"E1.abhaengig.{c}" for c in INCOME_CLASSES),
+    "E1.selbstaendig.all",
+)
 P1_IDS = tuple(f"P1.{c}.{a}" for c in P1_CODES for a in P1_AGES)
 P1J_IDS = tuple(f"P1J.{c}.{a}" for c in P1_CODES for a in P1_AGES)
 B1_IDS = ("B1.VK", "B1.EGL", "B1.total")
@@ -57,8 +66,13 @@ SMALL_EMPLOYER = 250  # employer_size < 250: small and medium employers (L3)
 FAR_PAST, FAR_FUTURE = -1, 10**7  # month indices standing in for "always before" / "always after"
 
 
-def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None = None,
-            progress: Callable[[str], None] | None = None) -> pa.Table:
+def compute(
+    con: ibis.BaseBackend,
+    first: str,
+    last: str,
+    jobcenter: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pa.Table:
     """The steering figures for Bezugsmonate ``first``..``last`` (engine.OUTPUT_SCHEMA, same sort)."""
     return compute_result(con, first, last, jobcenter, progress).table
 
@@ -70,8 +84,14 @@ def compute(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None 
 MEMBER_BLOCKS = ("ext_int", "s3", "s4", "s5", "lzb48")
 
 
-def compute_result(con: ibis.BaseBackend, first: str, last: str, jobcenter: str | None = None,
-                   progress: Callable[[str], None] | None = None, members: bool = False) -> Result:
+def compute_result(
+    con: ibis.BaseBackend,
+    first: str,
+    last: str,
+    jobcenter: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    members: bool = False,
+) -> Result:
     """Like :func:`compute`, with the figures not produced (``skipped``: family -> why) and stage times.
 
     ``members=True`` also returns the persons behind S3 - S5 (blocks :data:`MEMBER_BLOCKS`, as the
@@ -138,20 +158,37 @@ def compute_result(con: ibis.BaseBackend, first: str, last: str, jobcenter: str 
                 for fam in ("S3", "S4", "S5"):
                     skipped[fam] = "table employment_spells is missing"
             else:
-                found = keep(search(integration_events(inp.employment, None), stock,
-                                    single_parent_ranges(inp.spells)))
+                found = keep(search(integration_events(inp.employment, None), stock, single_parent_ranges(inp.spells)))
                 ints = keep(extended.integrations(found))
                 four = keep(extended.four_year_lzb(stock, all_jc, extended.first_dur48_month(inp.coverage)))
                 ranges.append(four.select("jobcenter_id", "sex", key=ibis.literal("lzb48"), a=four.a, b=four.b))
-                for key, t in (("int", ints), ("s3", extended.sustained(ints, inp.employment)),
-                               ("s4", extended.need_covering(ints, all_jc)),
-                               ("s5", extended.four_year_integrations(ints, four))):
+                for key, t in (
+                    ("int", ints),
+                    ("s3", extended.sustained(ints, inp.employment)),
+                    ("s4", extended.need_covering(ints, all_jc)),
+                    ("s5", extended.four_year_integrations(ints, four)),
+                ):
                     events.append(t.select("jobcenter_id", "sex", key=ibis.literal(key), midx=t.midx))
-                    who.append(t.select("jobcenter_id", "person_id", "sex",
-                                        block=ibis.literal("ext_int" if key == "int" else key),
-                                        m0=t.midx.cast("int64"), m1=t.midx.cast("int64")))
-                who.append(four.select("jobcenter_id", "person_id", "sex", block=ibis.literal("lzb48"),
-                                       m0=four.a.cast("int64"), m1=four.b.cast("int64")))
+                    who.append(
+                        t.select(
+                            "jobcenter_id",
+                            "person_id",
+                            "sex",
+                            block=ibis.literal("ext_int" if key == "int" else key),
+                            m0=t.midx.cast("int64"),
+                            m1=t.midx.cast("int64"),
+                        )
+                    )
+                who.append(
+                    four.select(
+                        "jobcenter_id",
+                        "person_id",
+                        "sex",
+                        block=ibis.literal("lzb48"),
+                        m0=four.a.cast("int64"),
+                        m1=four.b.cast("int64"),
+                    )
+                )
         with stage("proposals"):
             if "proposals" in names:
                 events.append(_proposal_events(con.table("proposals"), per_jc, persons))
@@ -170,13 +207,17 @@ def compute_result(con: ibis.BaseBackend, first: str, last: str, jobcenter: str 
                 b = con.table("budget")
                 if jobcenter:
                     b = b.filter(b.jobcenter_id == jobcenter)
-                budget = b.group_by(["jobcenter_id", "year", "title", "kind"]).aggregate(
-                    amount=(b.amount_eur.cast("float64") * 100).round().cast("int64").sum(),
-                ).to_pyarrow().to_pandas()
+                budget = (
+                    b.group_by(["jobcenter_id", "year", "title", "kind"])
+                    .aggregate(
+                        amount=(b.amount_eur.cast("float64") * 100).round().cast("int64").sum(),
+                    )
+                    .to_pyarrow()
+                    .to_pandas()
+                )
             else:
                 skipped["B1"] = "table budget is missing"
-            table = _assemble(inp.jobcenters, inp.coverage, lo, hi, lo_out, hi_out, deltas, counted,
-                              budget, skipped)
+            table = _assemble(inp.jobcenters, inp.coverage, lo, hi, lo_out, hi_out, deltas, counted, budget, skipped)
             people = _members(who, lo, hi) if members else None
     finally:
         for name in kept:
@@ -186,8 +227,16 @@ def compute_result(con: ibis.BaseBackend, first: str, last: str, jobcenter: str 
 
 def _members(who: list[ibis.Table], lo: int, hi: int) -> pa.Table:
     """The persons behind S3 - S5, clipped to the months lo..hi (empty without employment data)."""
-    schema = pa.schema([("jobcenter_id", pa.string()), ("person_id", pa.string()), ("sex", pa.string()),
-                        ("block", pa.string()), ("m0", pa.int64()), ("m1", pa.int64())])
+    schema = pa.schema(
+        [
+            ("jobcenter_id", pa.string()),
+            ("person_id", pa.string()),
+            ("sex", pa.string()),
+            ("block", pa.string()),
+            ("m0", pa.int64()),
+            ("m1", pa.int64()),
+        ]
+    )
     if not who:
         return schema.empty_table()
     t = ibis.union(*who)
@@ -197,6 +246,7 @@ def _members(who: list[ibis.Table], lo: int, hi: int) -> pa.Table:
 
 
 # ---- person-level stages (Ibis) -------------------------------------------------------------------
+
 
 def _has_values(t: ibis.Table, column: str) -> bool:
     if column not in t.columns:
@@ -214,14 +264,19 @@ def _age_months(p: ibis.Table) -> ibis.Table:
     return p.select(p.person_id, g25=base + 25 * 12, g55=base + 55 * 12)
 
 
-def _prognosis_ranges(keep, pg: ibis.Table, stock: ibis.Table, ages: ibis.Table,
-                      persons: ibis.Table) -> list[ibis.Table]:
+def _prognosis_ranges(
+    keep, pg: ibis.Table, stock: ibis.Table, ages: ibis.Table, persons: ibis.Table
+) -> list[ibis.Table]:
     """L1's ``goal`` ranges and P1's ``P1.<code>.<age>`` ranges (leaves; totals are summed later).
 
     A prognosis row is valid from ``valid_from`` until the day before the person's next row; at a
     Stichtag without a valid row (before the first row, or no row at all) the code is ``fehlt``."""
-    p = pg.select(pg.person_id, s=pg.valid_from.epoch_days().cast("int64"), code=pg.code,
-                  goal=pg.integration_goal.fill_null(False))
+    p = pg.select(
+        pg.person_id,
+        s=pg.valid_from.epoch_days().cast("int64"),
+        code=pg.code,
+        goal=pg.integration_goal.fill_null(False),
+    )
     w = ibis.window(group_by=p.person_id, order_by=p.s)
     p = p.mutate(e=(p.s.lead().over(w) - 1).fill_null(OPEN_END))
     p = month_ranges(p)
@@ -230,17 +285,21 @@ def _prognosis_ranges(keep, pg: ibis.Table, stock: ibis.Table, ages: ibis.Table,
     pe = persons.select("person_id")
     lead_in = pe.left_join(firsts, pe.person_id == firsts.person_id)
     lead_in = lead_in.select(
-        person_id=lead_in.person_id, code=ibis.literal("fehlt"), goal=ibis.literal(False),
+        person_id=lead_in.person_id,
+        code=ibis.literal("fehlt"),
+        goal=ibis.literal(False),
         t0=ibis.literal(FAR_PAST).cast("int64"),
         t1=ibis.ifelse(lead_in.first_s.isnull(), FAR_FUTURE, month_of_day(lead_in.first_s) - 1).cast("int64"),
     )
     timeline = ibis.union(rows, lead_in)
-    timeline = timeline.select(q_person=timeline.person_id, code=timeline.code, goal=timeline.goal,
-                               t0=timeline.t0, t1=timeline.t1)
+    timeline = timeline.select(
+        q_person=timeline.person_id, code=timeline.code, goal=timeline.goal, t0=timeline.t0, t1=timeline.t1
+    )
     st = stock.select("person_id", "jobcenter_id", "sex", "m0", "m1")
     x = st.join(timeline, [st.person_id == timeline.q_person, timeline.t0 <= st.m1, st.m0 <= timeline.t1])
-    x = x.select("person_id", "jobcenter_id", "sex", "code", "goal",
-                 a=ibis.greatest(x.m0, x.t0), b=ibis.least(x.m1, x.t1))
+    x = x.select(
+        "person_id", "jobcenter_id", "sex", "code", "goal", a=ibis.greatest(x.m0, x.t0), b=ibis.least(x.m1, x.t1)
+    )
     x = x.join(ages, "person_id")
     x = keep(x.select("jobcenter_id", "sex", "code", "goal", "a", "b", "g25", "g55"))
     goal = x.filter(x.goal)
@@ -251,8 +310,9 @@ def _prognosis_ranges(keep, pg: ibis.Table, stock: ibis.Table, ages: ibis.Table,
         "55plus": (ibis.greatest(x.a, x.g55), x.b),
     }
     for age, (a, b) in pieces.items():
-        out.append(x.select("jobcenter_id", "sex", key=ibis.literal("P1.").concat(x.code, ibis.literal(f".{age}")),
-                            a=a, b=b))
+        out.append(
+            x.select("jobcenter_id", "sex", key=ibis.literal("P1.").concat(x.code, ibis.literal(f".{age}")), a=a, b=b)
+        )
     return out
 
 
@@ -265,9 +325,12 @@ def _employment_ranges(keep, em: ibis.Table, stock: ibis.Table) -> ibis.Table:
     spell does; the income class is that of the highest known gross_eur of the covering dependent
     spells (``unbekannt`` when none of them has one)."""
     e = em.select(
-        em.person_id, dep=em.kind.isin(DEPENDENT), selb=em.kind == "selbst",
+        em.person_id,
+        dep=em.kind.isin(DEPENDENT),
+        selb=em.kind == "selbst",
         gross=em.gross_eur.cast("float64"),
-        s=em.start_date.epoch_days().cast("int64"), e=em.end_date.epoch_days().cast("int64").fill_null(OPEN_END),
+        s=em.start_date.epoch_days().cast("int64"),
+        e=em.end_date.epoch_days().cast("int64").fill_null(OPEN_END),
     )
     e = month_ranges(e)
     e = keep(e.filter(e.m0 <= e.m1).select("person_id", "dep", "selb", "gross", "m0", "m1"))
@@ -277,12 +340,18 @@ def _employment_ranges(keep, em: ibis.Table, stock: ibis.Table) -> ibis.Table:
     seg = seg.filter(seg.nxt.notnull()).select(s_person=seg.person_id, g0=seg.g, g1=seg.nxt - 1)
     j = seg.join(e, [seg.s_person == e.person_id, e.m0 <= seg.g0, seg.g0 <= e.m1])
     agg = j.group_by(["s_person", "g0", "g1"]).aggregate(
-        dep=ibis.ifelse(j.dep, 1, 0).max(), selb=ibis.ifelse(j.selb, 1, 0).max(),
+        dep=ibis.ifelse(j.dep, 1, 0).max(),
+        selb=ibis.ifelse(j.selb, 1, 0).max(),
         gmax=ibis.ifelse(j.dep, j.gross, ibis.null("float64")).max(),
     )
     g = agg.gmax
-    cls = ibis.cases((g.isnull(), "unbekannt"), (g <= 450, "bis450"), (g <= 850, "450-850"),
-                     (g <= 1300, "850-1300"), else_="ueber1300")
+    cls = ibis.cases(
+        (g.isnull(), "unbekannt"),
+        (g <= 450, "bis450"),
+        (g <= 850, "450-850"),
+        (g <= 1300, "850-1300"),
+        else_="ueber1300",
+    )
     key = ibis.ifelse(agg.dep == 1, ibis.literal("E1.abhaengig.").concat(cls), ibis.literal("E1.selbstaendig.all"))
     segs = keep(agg.select("s_person", "g0", "g1", key=key))
     st = stock.select("person_id", "jobcenter_id", "sex", "m0", "m1")
@@ -294,8 +363,13 @@ def _proposal_events(pr: ibis.Table, per_jc: ibis.Table, persons: ibis.Table) ->
     """Proposals of persons in the stock of job center j on the proposal date, by month:
     ``prop`` (all), ``hired`` (outcome eingestellt), ``sme`` (hired, employer_size < 250, not a
     staffing agency)."""
-    p = pr.select(q_person=pr.person_id, day=pr.date.epoch_days().cast("int64"), outcome=pr.outcome,
-                  size=pr.employer_size, agency=pr.staffing_agency.fill_null(False))
+    p = pr.select(
+        q_person=pr.person_id,
+        day=pr.date.epoch_days().cast("int64"),
+        outcome=pr.outcome,
+        size=pr.employer_size,
+        agency=pr.staffing_agency.fill_null(False),
+    )
     isl = per_jc.select("person_id", "jobcenter_id", "s", "e")
     j = p.join(isl, [p.q_person == isl.person_id, isl.s <= p.day, p.day <= isl.e])
     sx = persons.select(x_person=persons.person_id, sex=persons.sex)
@@ -303,25 +377,30 @@ def _proposal_events(pr: ibis.Table, per_jc: ibis.Table, persons: ibis.Table) ->
     j = j.select("jobcenter_id", "sex", "outcome", "size", "agency", midx=month_of_day(j.day))
     hired = j.filter(j.outcome == "eingestellt")
     sme = hired.filter(hired.size.notnull() & (hired.size < SMALL_EMPLOYER) & ~hired.agency)
-    return ibis.union(*[
-        t.select("jobcenter_id", "sex", key=ibis.literal(k), midx=t.midx)
-        for t, k in ((j, "prop"), (hired, "hired"), (sme, "sme"))
-    ])
+    return ibis.union(
+        *[
+            t.select("jobcenter_id", "sex", key=ibis.literal(k), midx=t.midx)
+            for t, k in ((j, "prop"), (hired, "hired"), (sme, "sme"))
+        ]
+    )
 
 
 def _deltas(r: ibis.Table, lo: int, hi: int) -> ibis.Table:
     """+1 at the first and -1 after the last month of each range, clipped to lo..hi, summed per
     (jobcenter_id, sex, key, midx)."""
     r = r.filter((r.a <= r.b) & (r.a <= hi) & (r.b >= lo))
-    up = r.select("jobcenter_id", "sex", "key", midx=ibis.greatest(r.a, lo).cast("int64"),
-                  d=ibis.literal(1).cast("int64"))
-    down = r.filter(r.b + 1 <= hi).select("jobcenter_id", "sex", "key", midx=(r.b + 1).cast("int64"),
-                                          d=ibis.literal(-1).cast("int64"))
+    up = r.select(
+        "jobcenter_id", "sex", "key", midx=ibis.greatest(r.a, lo).cast("int64"), d=ibis.literal(1).cast("int64")
+    )
+    down = r.filter(r.b + 1 <= hi).select(
+        "jobcenter_id", "sex", "key", midx=(r.b + 1).cast("int64"), d=ibis.literal(-1).cast("int64")
+    )
     both = ibis.union(up, down)
     return both.group_by(["jobcenter_id", "sex", "key", "midx"]).aggregate(d=both.d.sum())
 
 
 # ---- figures over the small count table (numpy) ---------------------------------------------------
+
 
 class _Counts:
     """Dense monthly counts per (job center, sex in all/m/w) x month lo..hi, by key."""
@@ -342,8 +421,15 @@ class _Counts:
         df = df[df["jobcenter_id"].isin(jc_pos) & df["sex"].isin(sex_pos)]
         for key, g in df.groupby("key", sort=False):
             a = np.zeros((len(self.jcs), 3, self.T))
-            np.add.at(a, (g["jobcenter_id"].map(jc_pos).to_numpy(), g["sex"].map(sex_pos).to_numpy(),
-                          g["midx"].to_numpy(dtype=np.int64) - self.lo), g[col].to_numpy(dtype=float))
+            np.add.at(
+                a,
+                (
+                    g["jobcenter_id"].map(jc_pos).to_numpy(),
+                    g["sex"].map(sex_pos).to_numpy(),
+                    g["midx"].to_numpy(dtype=np.int64) - self.lo,
+                ),
+                g[col].to_numpy(dtype=float),
+            )
             if cumulative:
                 a = np.cumsum(a, axis=2)
             # rows: (jc, all), (jc, m), (jc, w)
@@ -414,8 +500,11 @@ def _assemble(jcs, cov: Coverage, lo, hi, lo_out, hi_out, deltas, events, budget
     if "P1" not in skipped:
         for code in P1_CODES:
             for age in P1_AGES:
-                keys = [f"P1.{cc}.{aa}" for cc in (PROGNOSIS if code == "all" else (code,))
-                        for aa in (AGES if age == "all" else (age,))]
+                keys = [
+                    f"P1.{cc}.{aa}"
+                    for cc in (PROGNOSIS if code == "all" else (code,))
+                    for aa in (AGES if age == "all" else (age,))
+                ]
                 monthly = c.total(keys)
                 n = now(monthly)
                 figs[f"P1.{code}.{age}"] = (n, den_now, _share(n, den_now))
@@ -434,8 +523,20 @@ def _assemble(jcs, cov: Coverage, lo, hi, lo_out, hi_out, deltas, events, budget
     order = {f: i for i, f in enumerate(STEERING_IDS)}
     groups = list(c.rows)
     G, M = len(groups), len(out_pos)
-    cols: dict[str, list] = {k: [] for k in ("jobcenter_id", "midx", "figure", "sex", "numerator", "denominator",
-                                             "value", "fig_order", "sex_order")}
+    cols: dict[str, list] = {
+        k: []
+        for k in (
+            "jobcenter_id",
+            "midx",
+            "figure",
+            "sex",
+            "numerator",
+            "denominator",
+            "value",
+            "fig_order",
+            "sex_order",
+        )
+    }
     gj = np.repeat(np.array([g[0] for g in groups], dtype=object), M)
     gs = np.repeat(np.array([g[1] for g in groups], dtype=object), M)
     gso = np.repeat(np.array([SEX_ORDER.index(g[1]) for g in groups]), M)
@@ -455,26 +556,37 @@ def _assemble(jcs, cov: Coverage, lo, hi, lo_out, hi_out, deltas, events, budget
     if not cols["figure"]:
         return OUTPUT_SCHEMA.empty_table()
     flat = {k: np.concatenate(v) for k, v in cols.items()}
-    t = pa.table({
-        "jobcenter_id": pa.array(flat["jobcenter_id"].tolist(), pa.string()),
-        "midx": pa.array(flat["midx"], pa.int64()),
-        "fig_order": pa.array(flat["fig_order"], pa.int64()),
-        "sex_order": pa.array(flat["sex_order"], pa.int64()),
-        "figure": pa.array(flat["figure"].tolist(), pa.string()),
-        "sex": pa.array(flat["sex"].tolist(), pa.string()),
-        **{k: pa.array(flat[k], pa.float64(), from_pandas=True) for k in ("numerator", "denominator", "value")},
-    }).sort_by([("jobcenter_id", "ascending"), ("midx", "ascending"), ("fig_order", "ascending"),
-                ("sex_order", "ascending")])
+    t = pa.table(
+        {
+            "jobcenter_id": pa.array(flat["jobcenter_id"].tolist(), pa.string()),
+            "midx": pa.array(flat["midx"], pa.int64()),
+            "fig_order": pa.array(flat["fig_order"], pa.int64()),
+            "sex_order": pa.array(flat["sex_order"], pa.int64()),
+            "figure": pa.array(flat["figure"].tolist(), pa.string()),
+            "sex": pa.array(flat["sex"].tolist(), pa.string()),
+            **{k: pa.array(flat[k], pa.float64(), from_pandas=True) for k in ("numerator", "denominator", "value")},
+        }
+    ).sort_by(
+        [("jobcenter_id", "ascending"), ("midx", "ascending"), ("fig_order", "ascending"), ("sex_order", "ascending")]
+    )
     month = pa.array([month_str(m) for m in t.column("midx").to_pylist()], pa.string())
-    return pa.table({
-        "jobcenter_id": t.column("jobcenter_id"), "month": month, "figure": t.column("figure"),
-        "sex": t.column("sex"), "numerator": t.column("numerator"), "denominator": t.column("denominator"),
-        "value": t.column("value"),
-    }, schema=OUTPUT_SCHEMA)
+    return pa.table(
+        {
+            "jobcenter_id": t.column("jobcenter_id"),
+            "month": month,
+            "figure": t.column("figure"),
+            "sex": t.column("sex"),
+            "numerator": t.column("numerator"),
+            "denominator": t.column("denominator"),
+            "value": t.column("value"),
+        },
+        schema=OUTPUT_SCHEMA,
+    )
 
 
-def _extended(c: _Counts, cov: Coverage, months, covered, lzb_ok, out_pos, year_first, year_last, nan,
-              skipped) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _extended(
+    c: _Counts, cov: Coverage, months, covered, lzb_ok, out_pos, year_first, year_last, nan, skipped
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """S3 - S6 from the monthly counts ``int``, ``s3``, ``s4``, ``s5`` (events by integration month)
     and ``lzb``, ``lzb48`` (stocks); NULL where a month needed is not covered."""
     figs = {}
@@ -487,9 +599,12 @@ def _extended(c: _Counts, cov: Coverage, months, covered, lzb_ok, out_pos, year_
         """Σ key / Σ int over integration months M-first..M-last; every month M-need_first..M covered."""
         good = _window(np.zeros((1, len(months))), covered, out_pos - need_first, out_pos, mean=False)
         ok = ~np.isnan(good)
-        n = np.where(ok, _window(c.get(key), np.ones(len(months), bool), out_pos - first, out_pos - last, False), np.nan)
-        d = np.where(ok, _window(c.get("int"), np.ones(len(months), bool), out_pos - first, out_pos - last, False),
-                     np.nan)
+        n = np.where(
+            ok, _window(c.get(key), np.ones(len(months), bool), out_pos - first, out_pos - last, False), np.nan
+        )
+        d = np.where(
+            ok, _window(c.get("int"), np.ones(len(months), bool), out_pos - first, out_pos - last, False), np.nan
+        )
         return n, d, _share(n, d)
 
     # S3: integration months M-23..M-12 (with m-2), follow-up up to ST(M).
@@ -499,8 +614,9 @@ def _extended(c: _Counts, cov: Coverage, months, covered, lzb_ok, out_pos, year_
     # S5: integrations in M-11..M (with m-2) of persons in the set at ST(m-1) / mean of the set at
     # ST(m) over M-11..M; Dur48 needs its 1460-day window at every Stichtag M-12..M.
     d48 = np.array([extended.dur48_ok(cov, m) for m in months])
-    ok5 = ~np.isnan(_window(np.zeros((1, len(months))), covered, out_pos - 13, out_pos, mean=False)) & \
-        ~np.isnan(_window(np.zeros((1, len(months))), d48, out_pos - 12, out_pos, mean=False))
+    ok5 = ~np.isnan(_window(np.zeros((1, len(months))), covered, out_pos - 13, out_pos, mean=False)) & ~np.isnan(
+        _window(np.zeros((1, len(months))), d48, out_pos - 12, out_pos, mean=False)
+    )
     n5 = np.where(ok5, _window(c.get("s5"), np.ones(len(months), bool), out_pos - 11, out_pos, False), np.nan)
     d5 = np.where(ok5, _window(c.get("lzb48"), np.ones(len(months), bool), out_pos - 11, out_pos, True), np.nan)
     figs["S5"] = (n5, d5, _share(n5, d5))
@@ -511,8 +627,20 @@ def _budget_rows(budget: pd.DataFrame, jcs: list[str], lo_out: int, hi_out: int)
     """B1 per job center and year Y (month Y-12 inside the run): plan of Y (else the federal
     estimate), summed over instruments, against the allocation of Y-1; amounts in whole cents."""
     amounts = {(r.jobcenter_id, int(r.year), r.title, r.kind): int(r.amount) for r in budget.itertuples()}
-    rows: dict[str, list] = {k: [] for k in ("jobcenter_id", "midx", "figure", "sex", "numerator", "denominator",
-                                             "value", "fig_order", "sex_order")}
+    rows: dict[str, list] = {
+        k: []
+        for k in (
+            "jobcenter_id",
+            "midx",
+            "figure",
+            "sex",
+            "numerator",
+            "denominator",
+            "value",
+            "fig_order",
+            "sex_order",
+        )
+    }
     years = sorted({k[1] for k in amounts})
     for jc in jcs:
         for y in years:
@@ -526,7 +654,10 @@ def _budget_rows(budget: pd.DataFrame, jcs: list[str], lo_out: int, hi_out: int)
                 if num is not None and den is not None:
                     per_title[title] = (num, den)
             if len(per_title) == 2:
-                per_title["total"] = (per_title["VK"][0] + per_title["EGL"][0], per_title["VK"][1] + per_title["EGL"][1])
+                per_title["total"] = (
+                    per_title["VK"][0] + per_title["EGL"][0],
+                    per_title["VK"][1] + per_title["EGL"][1],
+                )
             for title in ("VK", "EGL", "total"):
                 if title not in per_title:
                     continue
@@ -541,8 +672,17 @@ def _budget_rows(budget: pd.DataFrame, jcs: list[str], lo_out: int, hi_out: int)
                 rows["value"].append((num - den) / den * 100 if den else np.nan)
                 rows["fig_order"].append(STEERING_IDS.index(fid))
                 rows["sex_order"].append(0)
-    return {k: np.array(v, dtype=object if k in ("jobcenter_id", "figure", "sex") else float if k in (
-        "numerator", "denominator", "value") else np.int64) for k, v in rows.items()}
+    return {
+        k: np.array(
+            v,
+            dtype=object
+            if k in ("jobcenter_id", "figure", "sex")
+            else float
+            if k in ("numerator", "denominator", "value")
+            else np.int64,
+        )
+        for k, v in rows.items()
+    }
 
 
 def combine(engine_table: pa.Table, steering_table: pa.Table) -> pa.Table:
@@ -553,9 +693,11 @@ def combine(engine_table: pa.Table, steering_table: pa.Table) -> pa.Table:
     both = pa.concat_tables([engine_table, steering_table])
     ids = pa.array([*FIGURE_IDS, *STEERING_IDS])
     keyed = both.append_column("_f", pc.index_in(both.column("figure"), ids)).append_column(
-        "_s", pc.index_in(both.column("sex"), pa.array(SEX_ORDER)))
-    keyed = keyed.sort_by([("jobcenter_id", "ascending"), ("month", "ascending"), ("_f", "ascending"),
-                           ("_s", "ascending")])
+        "_s", pc.index_in(both.column("sex"), pa.array(SEX_ORDER))
+    )
+    keyed = keyed.sort_by(
+        [("jobcenter_id", "ascending"), ("month", "ascending"), ("_f", "ascending"), ("_s", "ascending")]
+    )
     return keyed.drop_columns(["_f", "_s"])
 
 

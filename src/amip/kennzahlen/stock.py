@@ -26,9 +26,7 @@ def islands(t: ibis.Table, keys: list[str]) -> ibis.Table:
     """
     before = ibis.window(group_by=[t[k] for k in keys], order_by=[t.s, t.e], rows=(None, -1))
     flagged = t.mutate(prev_end=t.e.max().over(before))
-    flagged = flagged.mutate(
-        new=ibis.ifelse(flagged.prev_end.isnull() | (flagged.s > flagged.prev_end + 1), 1, 0)
-    )
+    flagged = flagged.mutate(new=ibis.ifelse(flagged.prev_end.isnull() | (flagged.s > flagged.prev_end + 1), 1, 0))
     upto = ibis.window(group_by=[flagged[k] for k in keys], order_by=[flagged.s, flagged.e], rows=(None, 0))
     numbered = flagged.mutate(island=flagged.new.sum().over(upto))
     return numbered.group_by([*keys, "island"]).aggregate(s=numbered.s.min(), e=numbered.e.max()).drop("island")
@@ -45,8 +43,9 @@ def jobcenter_islands(spells: ibis.Table) -> ibis.Table:
     return islands(spells.select("person_id", "jobcenter_id", "s", "e"), ["person_id", "jobcenter_id"])
 
 
-def stock_islands(per_jc: ibis.Table, all_jc: ibis.Table, persons: ibis.Table, first_lzb_month: int,
-                  onsets: ibis.Table | None = None) -> ibis.Table:
+def stock_islands(
+    per_jc: ibis.Table, all_jc: ibis.Table, persons: ibis.Table, first_lzb_month: int, onsets: ibis.Table | None = None
+) -> ibis.Table:
     """(person_id, jobcenter_id, sex, s, e, m0, m1, prev_adjacent, m_lzb) per stretch at a job center.
 
     ``per_jc`` are the :func:`jobcenter_islands` to report; ``all_jc`` those of every job center
@@ -69,7 +68,15 @@ def stock_islands(per_jc: ibis.Table, all_jc: ibis.Table, persons: ibis.Table, f
     m_lzb = ibis.greatest(month_of_day(t.onset), month_of_day(t.b17), ibis.literal(first_lzb_month), t.m0)
     m_lzb = ibis.ifelse(t.onset.notnull() & (m_lzb <= t.m1), m_lzb, ibis.null("int64"))
     return t.select(
-        t.person_id, t.jobcenter_id, t.sex, t.s, t.e, t.m0, t.m1, t.prev_adjacent, m_lzb=m_lzb,
+        t.person_id,
+        t.jobcenter_id,
+        t.sex,
+        t.s,
+        t.e,
+        t.m0,
+        t.m1,
+        t.prev_adjacent,
+        m_lzb=m_lzb,
     )
 
 

@@ -54,8 +54,9 @@ def attach_warehouse(path: str | Path) -> duckdb.DuckDBPyConnection:
 
 
 def has_table(con, name: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]
+    )
 
 
 def jobcenters(con) -> list[str]:
@@ -68,12 +69,19 @@ def jobcenters(con) -> list[str]:
 def instrument_catalogue(con=None) -> pd.DataFrame:
     """instrument, name, second_labour_market (the warehouse's copy when present, else the package's)."""
     if con is not None and has_table(con, "instruments"):
-        cols = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'instruments'").fetchall()}
+        cols = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'instruments'"
+            ).fetchall()
+        }
         if {"instrument", "name", "second_labour_market"} <= cols:
-            return con.execute("SELECT instrument, name, coalesce(second_labour_market, false) AS second_labour_market "
-                               "FROM instruments").df()
+            return con.execute(
+                "SELECT instrument, name, coalesce(second_labour_market, false) AS second_labour_market "
+                "FROM instruments"
+            ).df()
     from amip.contract.schema import instruments
+
     t = instruments().to_pandas()
     t["second_labour_market"] = t["second_labour_market"].astype(str).str.lower().isin(["true", "1"])
     return t[["instrument", "name", "second_labour_market"]]
@@ -81,8 +89,9 @@ def instrument_catalogue(con=None) -> pd.DataFrame:
 
 def _amounts(con, jobcenter: str, year: int, title: str) -> dict[str, float]:
     rows = con.execute(
-        "SELECT kind, sum(amount_eur) FROM budget WHERE jobcenter_id = ? AND year = ? AND title = ? "
-        "GROUP BY kind", [jobcenter, year, title]).fetchall()
+        "SELECT kind, sum(amount_eur) FROM budget WHERE jobcenter_id = ? AND year = ? AND title = ? GROUP BY kind",
+        [jobcenter, year, title],
+    ).fetchall()
     return {k: float(v) for k, v in rows if v is not None}
 
 
@@ -96,8 +105,14 @@ class ComparisonRow:
     delta_pct: float | None
 
     def as_dict(self) -> dict:
-        return {"title": self.title, "label": self.label, "base": self.base, "new": self.new,
-                "delta": self.delta, "delta_pct": self.delta_pct}
+        return {
+            "title": self.title,
+            "label": self.label,
+            "base": self.base,
+            "new": self.new,
+            "delta": self.delta,
+            "delta_pct": self.delta_pct,
+        }
 
 
 def comparison(con, year: int, jobcenter: str) -> dict:
@@ -107,8 +122,9 @@ def comparison(con, year: int, jobcenter: str) -> dict:
     report can label the columns truthfully. Raises BudgetError without any budget rows."""
     if not has_table(con, "budget"):
         raise BudgetError("the data set has no budget table")
-    n = con.execute("SELECT count(*) FROM budget WHERE jobcenter_id = ? AND year IN (?, ?)",
-                    [jobcenter, year - 1, year]).fetchone()[0]
+    n = con.execute(
+        "SELECT count(*) FROM budget WHERE jobcenter_id = ? AND year IN (?, ?)", [jobcenter, year - 1, year]
+    ).fetchone()[0]
     if not n:
         raise BudgetError(f"no budget rows for job center {jobcenter} in {year - 1} or {year}")
     rows, base_kind, new_kind = [], {}, {}
@@ -127,10 +143,18 @@ def comparison(con, year: int, jobcenter: str) -> dict:
     vk, egl = rows
     tb = vk.base + egl.base if vk.base is not None and egl.base is not None else None
     tn = vk.new + egl.new if vk.new is not None and egl.new is not None else None
-    rows.append(ComparisonRow("total", TITLES["total"], tb, tn,
-                              tn - tb if tn is not None and tb is not None else None, pct_change(tn, tb)))
-    return {"year": year, "base_year": year - 1, "base_kind": base_kind, "new_kind": new_kind,
-            "rows": [r.as_dict() for r in rows]}
+    rows.append(
+        ComparisonRow(
+            "total", TITLES["total"], tb, tn, tn - tb if tn is not None and tb is not None else None, pct_change(tn, tb)
+        )
+    )
+    return {
+        "year": year,
+        "base_year": year - 1,
+        "base_kind": base_kind,
+        "new_kind": new_kind,
+        "rows": [r.as_dict() for r in rows],
+    }
 
 
 def egl_plan(con, year: int, jobcenter: str) -> pd.DataFrame:
@@ -141,7 +165,8 @@ def egl_plan(con, year: int, jobcenter: str) -> pd.DataFrame:
     plan = con.execute(
         "SELECT instrument, sum(amount_eur) AS amount FROM budget WHERE jobcenter_id = ? AND year = ? "
         "AND title = 'EGL' AND kind = 'plan' AND instrument IS NOT NULL GROUP BY instrument",
-        [jobcenter, year]).df()
+        [jobcenter, year],
+    ).df()
     if plan.empty:
         return pd.DataFrame(columns=cols)
     cat = instrument_catalogue(con)
@@ -195,8 +220,11 @@ def spending_summary(con, year: int, jobcenter: str) -> dict:
     cat = instrument_catalogue(con)
     total = float(s["amount"].sum()) if not s.empty else 0.0
     first = float(s.loc[s["month"] <= f"{year}-06", "amount"].sum()) if not s.empty else 0.0
-    by_inst = s.groupby("instrument", as_index=False)["amount"].sum() if not s.empty else \
-        pd.DataFrame(columns=["instrument", "amount"])
+    by_inst = (
+        s.groupby("instrument", as_index=False)["amount"].sum()
+        if not s.empty
+        else pd.DataFrame(columns=["instrument", "amount"])
+    )
     by_inst = by_inst.merge(cat, on="instrument", how="left")
     by_inst["second_labour_market"] = by_inst["second_labour_market"].fillna(False).astype(bool)
     by_inst["name"] = by_inst["name"].fillna(by_inst["instrument"])
@@ -205,21 +233,34 @@ def spending_summary(con, year: int, jobcenter: str) -> dict:
     by_inst = by_inst.merge(plan, on="instrument", how="outer")
     by_inst["amount"] = by_inst["amount"].fillna(0.0)
     by_inst["name"] = by_inst["name"].fillna(by_inst["instrument"].map(dict(zip(cat["instrument"], cat["name"]))))
-    by_inst["second_labour_market"] = by_inst["instrument"].map(
-        dict(zip(cat["instrument"], cat["second_labour_market"]))).fillna(False).astype(bool)
+    by_inst["second_labour_market"] = (
+        by_inst["instrument"].map(dict(zip(cat["instrument"], cat["second_labour_market"]))).fillna(False).astype(bool)
+    )
     by_inst = by_inst.sort_values(["amount", "instrument"], ascending=[False, True]).reset_index(drop=True)
     slm = float(by_inst.loc[by_inst["second_labour_market"], "amount"].sum())
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    by_month = (s.groupby("month")["amount"].sum().reindex(months, fill_value=0.0).rename_axis("month")
-                .reset_index() if not s.empty else pd.DataFrame({"month": months, "amount": [0.0] * 12}))
-    return {"total": total, "first_half": first, "first_half_share": first / total * 100 if total else None,
-            "second_labour_market": slm, "second_labour_market_share": slm / total * 100 if total else None,
-            "by_instrument": by_inst[["instrument", "name", "amount", "share", "plan", "second_labour_market"]],
-            "by_month": by_month}
+    by_month = (
+        s.groupby("month")["amount"].sum().reindex(months, fill_value=0.0).rename_axis("month").reset_index()
+        if not s.empty
+        else pd.DataFrame({"month": months, "amount": [0.0] * 12})
+    )
+    return {
+        "total": total,
+        "first_half": first,
+        "first_half_share": first / total * 100 if total else None,
+        "second_labour_market": slm,
+        "second_labour_market_share": slm / total * 100 if total else None,
+        "by_instrument": by_inst[["instrument", "name", "amount", "share", "plan", "second_labour_market"]],
+        "by_month": by_month,
+    }
 
 
 def budget_years(con, jobcenter: str) -> list[int]:
     if not has_table(con, "budget"):
         return []
-    return [int(r[0]) for r in con.execute(
-        "SELECT DISTINCT year FROM budget WHERE jobcenter_id = ? ORDER BY 1", [jobcenter]).fetchall()]
+    return [
+        int(r[0])
+        for r in con.execute(
+            "SELECT DISTINCT year FROM budget WHERE jobcenter_id = ? ORDER BY 1", [jobcenter]
+        ).fetchall()
+    ]

@@ -16,15 +16,18 @@ from rich.table import Table
 from amip.clikit import DbOption, JcOption, transaction, warehouse
 from amip.clikit import fail as _fail
 
-plan_app = typer.Typer(help="Target plans (Zielplanung): show, set, agree, propose from the forecast.",
-                       no_args_is_help=True)
+plan_app = typer.Typer(
+    help="Target plans (Zielplanung): show, set, agree, propose from the forecast.", no_args_is_help=True
+)
 _err = Console(stderr=True)
 _out = Console()
 CLI_ROLE = "cli"
 
 YearOption = Annotated[int, typer.Option("--year", help="Plan year, e.g. 2022.")]
-TeamOption = Annotated[str | None, typer.Option(
-    "--team", help="A team's bottom-up plan instead of the job center's target.", show_default=False)]
+TeamOption = Annotated[
+    str | None,
+    typer.Option("--team", help="A team's bottom-up plan instead of the job center's target.", show_default=False),
+]
 UserOption = Annotated[str, typer.Option("--user", help="Your name for the version history and the audit log.")]
 
 
@@ -105,8 +108,13 @@ def show(year: YearOption, db: DbOption = None, jobcenter: JcOption = None) -> N
         ch.add_column(c, justify="right" if c else "left")
     for s in ("all", "w", "m"):
         c = t["changes"][s]
-        ch.add_row(SEX_LABELS[s], _num(c["integrations_pct"], 1), _num(c["elb_pct"], 1), _num(c["quota_pct"], 1),
-                   _num(c["lzb_pct"], 1))
+        ch.add_row(
+            SEX_LABELS[s],
+            _num(c["integrations_pct"], 1),
+            _num(c["elb_pct"], 1),
+            _num(c["quota_pct"], 1),
+            _num(c["lzb_pct"], 1),
+        )
     _out.print(ch)
     if teams["teams"]:
         _out.print(_values_table(f"Summe der Teampläne ({len(teams['teams'])} Teams)", teams["sum"]))
@@ -115,9 +123,15 @@ def show(year: YearOption, db: DbOption = None, jobcenter: JcOption = None) -> N
         versions.add_column(c)
     for h in hist:
         changed = ", ".join(f"{c['sex']} {c['measure']}: {_num(c['old'])} → {_num(c['new'])}" for c in h["changed"])
-        versions.add_row(h["unit"], str(h["version"]), "vereinbart" if h["status"] == "agreed" else "Entwurf",
-                         h["created_by"], h["created_at"].strftime("%d.%m.%Y %H:%M"), h["agreed_by"] or "–",
-                         changed or "–")
+        versions.add_row(
+            h["unit"],
+            str(h["version"]),
+            "vereinbart" if h["status"] == "agreed" else "Entwurf",
+            h["created_by"],
+            h["created_at"].strftime("%d.%m.%Y %H:%M"),
+            h["agreed_by"] or "–",
+            changed or "–",
+        )
     _out.print(versions)
 
 
@@ -125,9 +139,13 @@ def show(year: YearOption, db: DbOption = None, jobcenter: JcOption = None) -> N
 def set_values(
     year: YearOption,
     sex: Annotated[str, typer.Option("--sex", help="all, w or m.")] = "all",
-    integrations: Annotated[float | None, typer.Option("--integrations", help="Planned integrations in the year.")] = None,
+    integrations: Annotated[
+        float | None, typer.Option("--integrations", help="Planned integrations in the year.")
+    ] = None,
     elb: Annotated[float | None, typer.Option("--elb", help="Planned ELB, annual average (JDW).")] = None,
-    lzb: Annotated[float | None, typer.Option("--lzb", help="Planned LZB stock as an annual average (JDW, S6).")] = None,
+    lzb: Annotated[
+        float | None, typer.Option("--lzb", help="Planned LZB stock as an annual average (JDW, S6).")
+    ] = None,
     team: TeamOption = None,
     jobcenter: JcOption = None,
     note: Annotated[str | None, typer.Option("--note", help="A note for this version.")] = None,

@@ -32,8 +32,15 @@ class Plan(Base):
     __table_args__ = (
         UniqueConstraint("year", "jobcenter_id", "team_id", "version", name="uq_plans_version"),
         # NULLs are distinct in a unique constraint: the job center's own plan needs a partial index.
-        Index("uq_plans_jobcenter_version", "year", "jobcenter_id", "version", unique=True,
-              sqlite_where=text("team_id IS NULL"), postgresql_where=text("team_id IS NULL")),
+        Index(
+            "uq_plans_jobcenter_version",
+            "year",
+            "jobcenter_id",
+            "version",
+            unique=True,
+            sqlite_where=text("team_id IS NULL"),
+            postgresql_where=text("team_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -50,7 +57,10 @@ class Plan(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     values: Mapped[list[PlanValue]] = relationship(
-        back_populates="plan", cascade="all, delete-orphan", passive_deletes=True, order_by="PlanValue.id",
+        back_populates="plan",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="PlanValue.id",
     )
 
     def as_dict(self) -> dict[str, dict[str, float]]:
@@ -69,9 +79,7 @@ class PlanValue(Base):
     """One planned figure of a plan version: sex (all, m, w) x measure."""
 
     __tablename__ = "plan_values"
-    __table_args__ = (
-        UniqueConstraint("plan_id", "sex", "measure", name="uq_plan_values_entry"),
-    )
+    __table_args__ = (UniqueConstraint("plan_id", "sex", "measure", name="uq_plan_values_entry"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)

@@ -127,8 +127,9 @@ def latest(db: Session, year: int, jobcenter_id: str, team_id: str | None = None
     return db.scalars(_versions_query(year, jobcenter_id, team_id).order_by(Plan.version.desc()).limit(1)).first()
 
 
-def current(db: Session, year: int, jobcenter_id: str, team_id: str | None = None,
-            status: str = "agreed") -> Plan | None:
+def current(
+    db: Session, year: int, jobcenter_id: str, team_id: str | None = None, status: str = "agreed"
+) -> Plan | None:
     """The newest agreed version (``status="agreed"``) or the newest version of any status
     (``status="any"``); None when there is none."""
     if status == "any":
@@ -146,10 +147,20 @@ def get(db: Session, plan_id: int) -> Plan:
     return plan
 
 
-def save_plan(db: Session, year: int, jobcenter_id: str, team_id: str | None,
-              values: Mapping[str, Mapping[str, object]], user: str, role: str = "controlling", *,
-              note: str | None = None, source: str = "manual", merge: bool = False,
-              now: datetime | None = None) -> Plan:
+def save_plan(
+    db: Session,
+    year: int,
+    jobcenter_id: str,
+    team_id: str | None,
+    values: Mapping[str, Mapping[str, object]],
+    user: str,
+    role: str = "controlling",
+    *,
+    note: str | None = None,
+    source: str = "manual",
+    merge: bool = False,
+    now: datetime | None = None,
+) -> Plan:
     """Save a new draft version of the plan of (year, job center, team) and return it.
 
     ``values`` is {sex: {measure: value}} with sex in all/m/w and measure in integrations,
@@ -173,18 +184,33 @@ def save_plan(db: Session, year: int, jobcenter_id: str, team_id: str | None,
         cleaned = base
     if not any(cleaned.values()):
         raise PlanError("a plan needs at least one planned value")
-    plan = Plan(year=year, jobcenter_id=jobcenter_id, team_id=team_id,
-                version=(prev.version + 1) if prev else 1, status="draft", source=source,
-                created_by=user[:64], created_at=aware(now), note=(note or None))
+    plan = Plan(
+        year=year,
+        jobcenter_id=jobcenter_id,
+        team_id=team_id,
+        version=(prev.version + 1) if prev else 1,
+        status="draft",
+        source=source,
+        created_by=user[:64],
+        created_at=aware(now),
+        note=(note or None),
+    )
     for sex in SEXES:
         for measure in MEASURES:
             if measure in cleaned.get(sex, {}):
                 plan.values.append(PlanValue(sex=sex, measure=measure, value=cleaned[sex][measure]))
     db.add(plan)
     db.flush()
-    audit.record(db, user_name=user, role=role, action="plan_saved", list_name=f"Zielplanung {year}",
-                 detail=f"{year} {jobcenter_id} {_unit(team_id)} Version {plan.version} (Entwurf"
-                        f"{', aus Prognose' if source == 'proposal' else ''})", now=now)
+    audit.record(
+        db,
+        user_name=user,
+        role=role,
+        action="plan_saved",
+        list_name=f"Zielplanung {year}",
+        detail=f"{year} {jobcenter_id} {_unit(team_id)} Version {plan.version} (Entwurf"
+        f"{', aus Prognose' if source == 'proposal' else ''})",
+        now=now,
+    )
     return plan
 
 
@@ -199,16 +225,25 @@ def agree(db: Session, plan_id: int, user: str, role: str = "controlling", *, no
     at = aware(now)
     plan.status, plan.agreed_by, plan.agreed_at = "agreed", user[:64], at
     db.flush()
-    audit.record(db, user_name=user, role=role, action="plan_agreed", list_name=f"Zielplanung {plan.year}",
-                 detail=f"{plan.year} {plan.jobcenter_id} {_unit(plan.team_id)} Version {plan.version} vereinbart",
-                 now=now)
+    audit.record(
+        db,
+        user_name=user,
+        role=role,
+        action="plan_agreed",
+        list_name=f"Zielplanung {plan.year}",
+        detail=f"{plan.year} {plan.jobcenter_id} {_unit(plan.team_id)} Version {plan.version} vereinbart",
+        now=now,
+    )
     return plan
 
 
 def team_ids(db: Session, year: int, jobcenter_id: str) -> list[str]:
     """Teams with at least one plan version for (year, job center)."""
-    q = (select(Plan.team_id).where(Plan.year == year, Plan.jobcenter_id == jobcenter_id, Plan.team_id.is_not(None))
-         .distinct())
+    q = (
+        select(Plan.team_id)
+        .where(Plan.year == year, Plan.jobcenter_id == jobcenter_id, Plan.team_id.is_not(None))
+        .distinct()
+    )
     return sorted(t for t in db.scalars(q) if t)
 
 
@@ -228,9 +263,18 @@ def team_sum(db: Session, year: int, jobcenter_id: str) -> dict:
     for team in team_ids(db, year, jobcenter_id):
         plan = latest(db, year, jobcenter_id, team)
         vals = targets.with_totals(plan.as_dict())
-        rows.append({"team_id": team, "version": plan.version, "status": plan.status, "plan_id": plan.id,
-                     "created_by": plan.created_by, "created_at": plan.created_at, "values": vals,
-                     "stored": plan.as_dict()})
+        rows.append(
+            {
+                "team_id": team,
+                "version": plan.version,
+                "status": plan.status,
+                "plan_id": plan.id,
+                "created_by": plan.created_by,
+                "created_at": plan.created_at,
+                "values": vals,
+                "stored": plan.as_dict(),
+            }
+        )
         for s in SEXES:
             for m in MEASURES:
                 v = vals[s][m]
@@ -245,8 +289,9 @@ def team_sum(db: Session, year: int, jobcenter_id: str) -> dict:
     return {"teams": rows, "sum": total, "planned_by": count}
 
 
-def history(db: Session, year: int, jobcenter_id: str, team_id: str | None = None, *,
-            all_units: bool = False) -> list[dict]:
+def history(
+    db: Session, year: int, jobcenter_id: str, team_id: str | None = None, *, all_units: bool = False
+) -> list[dict]:
     """Versions newest first: unit, version, status, source, created_by/at, agreed_by/at, note,
     values and ``changed`` (the "sex measure: old → new" entries against the version before).
     ``all_units=True`` lists the job center's plan and every team plan of the year together."""
@@ -262,11 +307,23 @@ def history(db: Session, year: int, jobcenter_id: str, team_id: str | None = Non
                     old, new = (prev.get(s) or {}).get(m), (vals.get(s) or {}).get(m)
                     if old != new:
                         changed.append({"sex": s, "measure": m, "old": old, "new": new})
-            out.append({"plan_id": plan.id, "team_id": plan.team_id, "unit": _unit(plan.team_id),
-                        "version": plan.version, "status": plan.status, "source": plan.source,
-                        "created_by": plan.created_by, "created_at": plan.created_at,
-                        "agreed_by": plan.agreed_by, "agreed_at": plan.agreed_at, "note": plan.note,
-                        "values": vals, "changed": changed})
+            out.append(
+                {
+                    "plan_id": plan.id,
+                    "team_id": plan.team_id,
+                    "unit": _unit(plan.team_id),
+                    "version": plan.version,
+                    "status": plan.status,
+                    "source": plan.source,
+                    "created_by": plan.created_by,
+                    "created_at": plan.created_at,
+                    "agreed_by": plan.agreed_by,
+                    "agreed_at": plan.agreed_at,
+                    "note": plan.note,
+                    "values": vals,
+                    "changed": changed,
+                }
+            )
             prev = vals
     out.sort(key=lambda r: (r["created_at"], r["plan_id"]), reverse=True)
     return out

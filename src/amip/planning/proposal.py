@@ -86,8 +86,9 @@ def propose(store, jobcenter_id: str, year: int) -> dict[str, dict[str, float | 
     return out
 
 
-def annual_mean(store, jobcenter_id: str, column: str, series: str, sex: str, seen: list[str],
-                rest: list[str]) -> float | None:
+def annual_mean(
+    store, jobcenter_id: str, column: str, series: str, sex: str, seen: list[str], rest: list[str]
+) -> float | None:
     """(Σ observed counts of ``column`` + the forecast's expected mean of ``series`` over ``rest`` ×
     len(rest)) / 12: a JDW from the observed months and the forecast; None when a month is missing."""
     counts = observed(store, jobcenter_id, column, seen, sex)
@@ -106,5 +107,14 @@ def fill_draft(db: Session, store, year: int, jobcenter_id: str, user: str, role
     values = {s: row for s, row in values.items() if row}
     if not values:
         raise plans.PlanError(f"no forecast or actual values for {jobcenter_id} in {year}: nothing to propose")
-    return plans.save_plan(db, year, jobcenter_id, None, values, user, role, source="proposal",
-                           note="Vorschlag aus Ist-Werten und Prognose")
+    return plans.save_plan(
+        db,
+        year,
+        jobcenter_id,
+        None,
+        values,
+        user,
+        role,
+        source="proposal",
+        note="Vorschlag aus Ist-Werten und Prognose",
+    )

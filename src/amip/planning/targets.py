@@ -81,6 +81,7 @@ def empty() -> ValueMap:
 
 # ---- actual values from the figure store -------------------------------------------------------
 
+
 def actual_year(store, jobcenter: str, year: int, team: str | None = None) -> ValueMap:
     """The actual values of ``year`` (December's K2 numerator and denominator; the LZB JDW, the
     mean of the twelve monthly LZB counts) per sex, for the job center or one team; None where the
@@ -199,8 +200,9 @@ class Counts:
     """Monthly counts for the job center (``team`` None: the store's series) or for one team
     (:func:`team_monthly`); a month the job center's series does not cover is None for both."""
 
-    def __init__(self, store, jobcenter: str, team: str | None = None, first: str | None = None,
-                 last: str | None = None):
+    def __init__(
+        self, store, jobcenter: str, team: str | None = None, first: str | None = None, last: str | None = None
+    ):
         self.store, self.jobcenter, self.team = store, jobcenter, team
         self._team = team_monthly(store, jobcenter, team, first, last) if team and first and last else {}
 

@@ -65,11 +65,13 @@ def status(attainment: float | None, probability: float | None) -> str | None:
     """The status by the rule above; None when neither attainment nor probability is known."""
     if attainment is None and probability is None:
         return None
-    if (attainment is not None and attainment >= ON_TRACK_ATTAINMENT) or \
-            (probability is not None and probability >= ON_TRACK_PROBABILITY):
+    if (attainment is not None and attainment >= ON_TRACK_ATTAINMENT) or (
+        probability is not None and probability >= ON_TRACK_PROBABILITY
+    ):
         return ON_TRACK
-    if (attainment is not None and attainment >= AT_RISK_ATTAINMENT) or \
-            (probability is not None and probability >= AT_RISK_PROBABILITY):
+    if (attainment is not None and attainment >= AT_RISK_ATTAINMENT) or (
+        probability is not None and probability >= AT_RISK_PROBABILITY
+    ):
         return AT_RISK
     return OFF_TRACK
 
@@ -157,36 +159,67 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
                 if k == 12 or target - ytd <= 0:
                     probability = 1.0 if ytd >= target else 0.0
                 else:
-                    probability = _reach(store, jobcenter_id, "integrations", sex, rest, target - ytd, "sum", "at_least")
-            rows.append({"sex": sex, "measure": "integrations", "plan": target, "actual": ytd,
-                         "expected": expected_to_date, "attainment": attainment,
-                         "needed_per_month": needed_per_month(target, ytd, 12 - k) if ytd is not None else None,
-                         "probability": probability, "status": status(attainment, probability)})
+                    probability = _reach(
+                        store, jobcenter_id, "integrations", sex, rest, target - ytd, "sum", "at_least"
+                    )
+            rows.append(
+                {
+                    "sex": sex,
+                    "measure": "integrations",
+                    "plan": target,
+                    "actual": ytd,
+                    "expected": expected_to_date,
+                    "attainment": attainment,
+                    "needed_per_month": needed_per_month(target, ytd, 12 - k) if ytd is not None else None,
+                    "probability": probability,
+                    "status": status(attainment, probability),
+                }
+            )
             running, cum = 0.0, []
             for i, m in enumerate(proposal.year_months(year)):
                 actual = None
                 if ints is not None and i < k:
                     running += ints[i]
                     actual = running
-                cum.append({"month": m, "actual": actual, "profile": target * sum(shares[:i + 1])})
+                cum.append({"month": m, "actual": actual, "profile": target * sum(shares[: i + 1])})
             cumulative[sex] = cum
         if p["elb_jdw"] is not None:
             stock = counts.counts("stock", months_to_date, sex)
             mean = sum(stock) / len(stock) if stock else None
-            rows.append({"sex": sex, "measure": "elb_jdw", "plan": p["elb_jdw"], "actual": mean,
-                         "expected": p["elb_jdw"], "attainment": None, "needed_per_month": None,
-                         "probability": None, "status": None,
-                         "deviation_pct": targets.change_pct(mean, p["elb_jdw"])})
+            rows.append(
+                {
+                    "sex": sex,
+                    "measure": "elb_jdw",
+                    "plan": p["elb_jdw"],
+                    "actual": mean,
+                    "expected": p["elb_jdw"],
+                    "attainment": None,
+                    "needed_per_month": None,
+                    "probability": None,
+                    "status": None,
+                    "deviation_pct": targets.change_pct(mean, p["elb_jdw"]),
+                }
+            )
         if p["quota"] is not None:
             if team is None:
                 k2 = store.value(jobcenter_id, "K2", month, sex) or {}
             else:
                 unit = targets.unit_row(store, jobcenter_id, "K2", month, team, sex) or {}
                 k2 = {"value": targets.quota(unit.get("numerator"), unit.get("denominator"))}
-            rows.append({"sex": sex, "measure": "quota", "plan": p["quota"], "actual": k2.get("value"),
-                         "expected": p["quota"], "attainment": None, "needed_per_month": None,
-                         "probability": None, "status": None,
-                         "deviation_pct": targets.change_pct(k2.get("value"), p["quota"])})
+            rows.append(
+                {
+                    "sex": sex,
+                    "measure": "quota",
+                    "plan": p["quota"],
+                    "actual": k2.get("value"),
+                    "expected": p["quota"],
+                    "attainment": None,
+                    "needed_per_month": None,
+                    "probability": None,
+                    "status": None,
+                    "deviation_pct": targets.change_pct(k2.get("value"), p["quota"]),
+                }
+            )
         if p["lzb_jdw"] is not None:
             target = p["lzb_jdw"]
             lzb = counts.counts("lzb", months_to_date, sex)
@@ -199,14 +232,35 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
                 probability = 1.0 if actual <= target else 0.0
             elif lzb and live:
                 # JDW <= L  <=>  mean of the remaining months <= (12 L - Σ to date) / (12 - k)
-                probability = _reach(store, jobcenter_id, "lzb", sex, rest, (12 * target - sum(lzb)) / (12 - k),
-                                     "mean", "at_most")
-            rows.append({"sex": sex, "measure": "lzb_jdw", "plan": target, "actual": actual, "expected": jdw,
-                         "attainment": attainment, "needed_per_month": None, "probability": probability,
-                         "status": status(attainment, probability),
-                         "deviation_pct": targets.change_pct(jdw, target)})
+                probability = _reach(
+                    store, jobcenter_id, "lzb", sex, rest, (12 * target - sum(lzb)) / (12 - k), "mean", "at_most"
+                )
+            rows.append(
+                {
+                    "sex": sex,
+                    "measure": "lzb_jdw",
+                    "plan": target,
+                    "actual": actual,
+                    "expected": jdw,
+                    "attainment": attainment,
+                    "needed_per_month": None,
+                    "probability": probability,
+                    "status": status(attainment, probability),
+                    "deviation_pct": targets.change_pct(jdw, target),
+                }
+            )
     rows.sort(key=lambda r: (MEASURE_ORDER.index(r["measure"]), SEX_ORDER.index(r["sex"])))
-    return {"plan_status": plan.status if plan else None, "version": plan.version if plan else None,
-            "month": month, "year": year, "team": team, "rows": rows, "cumulative": cumulative, "profile": profiles,
-            "profile_years": profile_years, "probability_available": live and proposal.forecast_api() is not None,
-            "rule": RULE_TEXT, "profile_text": PROFILE_TEXT}
+    return {
+        "plan_status": plan.status if plan else None,
+        "version": plan.version if plan else None,
+        "month": month,
+        "year": year,
+        "team": team,
+        "rows": rows,
+        "cumulative": cumulative,
+        "profile": profiles,
+        "profile_years": profile_years,
+        "probability_available": live and proposal.forecast_api() is not None,
+        "rule": RULE_TEXT,
+        "profile_text": PROFILE_TEXT,
+    }

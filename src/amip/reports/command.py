@@ -12,14 +12,20 @@ from rich.console import Console
 from amip.clikit import DbOption, JcOption, transaction, warehouse
 from amip.clikit import fail as _fail
 
-report_app = typer.Typer(help="Write the Arbeitsmarkt- und Integrationsprogramm or the monthly controlling report (PDF, HTML, XLSX).", no_args_is_help=True)
-texts_app = typer.Typer(help="Export or import the editable chapter texts (Markdown) of the programme.",
-                        no_args_is_help=True)
+report_app = typer.Typer(
+    help="Write the Arbeitsmarkt- und Integrationsprogramm or the monthly controlling report (PDF, HTML, XLSX).",
+    no_args_is_help=True,
+)
+texts_app = typer.Typer(
+    help="Export or import the editable chapter texts (Markdown) of the programme.", no_args_is_help=True
+)
 report_app.add_typer(texts_app, name="texts")
 _err = Console(stderr=True)
 CLI_ROLE = "cli"
 
-OutOption = Annotated[Path, typer.Option("--out", help="Output file; the ending chooses the format: .pdf, .html or .xlsx.")]
+OutOption = Annotated[
+    Path, typer.Option("--out", help="Output file; the ending chooses the format: .pdf, .html or .xlsx.")
+]
 
 
 def _check_out(out: Path) -> str:
@@ -33,7 +39,9 @@ def _check_out(out: Path) -> str:
 
 @report_app.command("programme")
 def programme(
-    year: Annotated[int, typer.Option("--year", help="Programme year Y, e.g. 2022 (needs the complete year Y−1 in the data).")],
+    year: Annotated[
+        int, typer.Option("--year", help="Programme year Y, e.g. 2022 (needs the complete year Y−1 in the data).")
+    ],
     out: OutOption,
     jobcenter: JcOption = None,
     db: DbOption = None,
@@ -47,8 +55,10 @@ def programme(
 
     try:
         with _err.status("Programm wird erstellt …") as status, transaction(wh) as session:
+
             def say(msg: str) -> None:
                 status.update(f"Programm {year}: {msg} …")
+
             p = prog.collect(wh, year, jobcenter, db=session, progress=say)
             say("Texte und Dokument")
             data = render.programme_bytes(p, texts.texts_for(session, year, p.jobcenter), suffix)
@@ -138,6 +148,11 @@ def texts_import(
     with transaction(wh) as session:
         for chapter, md in found.items():
             texts.save_text(session, year, jc, chapter, md, user)
-            audit.record(session, user_name=user, role=CLI_ROLE, action="report_text_edit",
-                         detail=f"{year} {jc} {chapter} (import)")
+            audit.record(
+                session,
+                user_name=user,
+                role=CLI_ROLE,
+                action="report_text_edit",
+                detail=f"{year} {jc} {chapter} (import)",
+            )
     _err.print(f"[green]imported[/] {len(found)} chapters for {year}, job center {jc}")

@@ -17,15 +17,36 @@ from amip import format as fmt
 from amip.reports.programme import ProgrammeError, jobcenter_name, month_label, pick_jobcenter
 from amip.reports.tables import Col, ReportTable
 
-FAMILIES = ("K1", "K1E1", "K1E2", "K1E3", "K1E4", "K2", "K2E1", "K2E2", "K2E3", "K2E4",
-            "K3", "K3E1", "K3E2", "K3E3", "K3E4")
-MEASURE_LABELS = {"integrations": "Integrationen (seit Jahresbeginn)", "elb_jdw": "ELB (Jahresdurchschnitt bisher)",
-                  "quota": "Integrationsquote K2 (%)",
-                  "lzb_jdw": "LZB (Jahresdurchschnitt bisher)"}
+FAMILIES = (
+    "K1",
+    "K1E1",
+    "K1E2",
+    "K1E3",
+    "K1E4",
+    "K2",
+    "K2E1",
+    "K2E2",
+    "K2E3",
+    "K2E4",
+    "K3",
+    "K3E1",
+    "K3E2",
+    "K3E3",
+    "K3E4",
+)
+MEASURE_LABELS = {
+    "integrations": "Integrationen (seit Jahresbeginn)",
+    "elb_jdw": "ELB (Jahresdurchschnitt bisher)",
+    "quota": "Integrationsquote K2 (%)",
+    "lzb_jdw": "LZB (Jahresdurchschnitt bisher)",
+}
 # The extended monitoring (steering figures S3 - S6, kennzahlen.md): (id, label, is a percentage).
-MONITORING = (("S3", "Nachhaltige Integrationen (%)", True), ("S4", "Bedarfsdeckende Integrationen (%)", True),
-              ("S5", "Integrationsquote LZB mit mindestens vier Jahren Leistungsbezug (%)", True),
-              ("S6", "LZB im Jahresdurchschnitt", False))
+MONITORING = (
+    ("S3", "Nachhaltige Integrationen (%)", True),
+    ("S4", "Bedarfsdeckende Integrationen (%)", True),
+    ("S5", "Integrationsquote LZB mit mindestens vier Jahren Leistungsbezug (%)", True),
+    ("S6", "LZB im Jahresdurchschnitt", False),
+)
 
 
 @dataclass
@@ -39,8 +60,16 @@ class Monthly:
     notes: list[str] = field(default_factory=list)
 
 
-def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=None, db=None,
-            progress: Callable[[str], None] | None = None, today: date | None = None) -> Monthly:
+def collect(
+    warehouse: Path,
+    month: str,
+    jobcenter: str | None = None,
+    *,
+    store=None,
+    db=None,
+    progress: Callable[[str], None] | None = None,
+    today: date | None = None,
+) -> Monthly:
     from markupsafe import Markup
 
     from amip.figures import charts, glossary
@@ -56,13 +85,19 @@ def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=
         if store is None:
             import amip.forecast  # noqa: F401 (registers the forecast tables as a figure-cache extension)
             from amip.figures.store import FigureStore
+
             say("Kennzahlen laden")
             store = FigureStore.open(Path(warehouse))
         if month not in store.months:
             raise ProgrammeError(f"month {month} not covered (the figures cover {store.months[0]} to {store.latest})")
         year = int(month[:4])
-        m = Monthly(month=month, jobcenter=jc, jobcenter_name=jobcenter_name(jc),
-                    stand=(today or date.today()).strftime("%d.%m.%Y"), month_label=month_label(month))
+        m = Monthly(
+            month=month,
+            jobcenter=jc,
+            jobcenter_name=jobcenter_name(jc),
+            stand=(today or date.today()).strftime("%d.%m.%Y"),
+            month_label=month_label(month),
+        )
         # 1. § 48a figures
         rows = []
         for fig in FAMILIES:
@@ -70,54 +105,102 @@ def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=
             if all(x is None for x in v.values()):
                 continue
             rows.append({"figure": fig, "label": glossary.EXPLANATIONS[fig].short, **v})
-        m.blocks.append({"heading": "Kennzahlen nach § 48a SGB II", "text": (
-            "Werte im Berichtsmonat (K2-Familie und K3E1–K3E2: Summe der letzten zwölf Monate; K1, K3: Veränderung "
-            "zum Vorjahresmonat in %)."),
-            "table": ReportTable("kennzahlen", f"K1–K3 im {month_label(month)}",
-                                 [Col("figure", "Kennzahl", "text"), Col("label", "Bezeichnung", "text"),
-                                  Col("all", "Insgesamt", "pct"), Col("w", "Frauen", "pct"), Col("m", "Männer", "pct")],
-                                 rows)})
+        m.blocks.append(
+            {
+                "heading": "Kennzahlen nach § 48a SGB II",
+                "text": (
+                    "Werte im Berichtsmonat (K2-Familie und K3E1–K3E2: Summe der letzten zwölf Monate; K1, K3: Veränderung "
+                    "zum Vorjahresmonat in %)."
+                ),
+                "table": ReportTable(
+                    "kennzahlen",
+                    f"K1–K3 im {month_label(month)}",
+                    [
+                        Col("figure", "Kennzahl", "text"),
+                        Col("label", "Bezeichnung", "text"),
+                        Col("all", "Insgesamt", "pct"),
+                        Col("w", "Frauen", "pct"),
+                        Col("m", "Männer", "pct"),
+                    ],
+                    rows,
+                ),
+            }
+        )
         # 1b. the extended monitoring (S3 - S6)
         mrows = []
         for fig, label, pct in MONITORING:
             v = {s: (store.value(jc, fig, month, s) or {}).get("value") for s in ("all", "w", "m")}
             show = fmt.percent if pct else (lambda x: fmt.number(x, 1))
             mrows.append({"figure": fig, "label": label, **{s: show(x) for s, x in v.items()}})
-        m.blocks.append({"heading": "Erweitertes Monitoring", "text": (
-            "Nachhaltige Integrationen (zwölf Monate erwerbstätig nach der Integration, Integrationen der Monate 23 bis "
-            "12 vor dem Berichtsmonat), bedarfsdeckende Integrationen (drei Monatsenden ohne Leistungsbezug, Monate 14 "
-            "bis 3), Integrationsquote der LZB mit mindestens vier Jahren Leistungsbezug (letzte zwölf Monate) und LZB "
-            "im Jahresdurchschnitt des Kalenderjahres. – = nicht berechenbar (Daten reichen nicht weit genug zurück "
-            "oder das Jahr ist noch nicht vollständig)."),
-            "table": ReportTable("monitoring", f"Erweitertes Monitoring im {month_label(month)}",
-                                 [Col("figure", "Kennzahl", "text"), Col("label", "Bezeichnung", "text"),
-                                  Col("all", "Insgesamt", "text"), Col("w", "Frauen", "text"),
-                                  Col("m", "Männer", "text")], mrows)})
+        m.blocks.append(
+            {
+                "heading": "Erweitertes Monitoring",
+                "text": (
+                    "Nachhaltige Integrationen (zwölf Monate erwerbstätig nach der Integration, Integrationen der Monate 23 bis "
+                    "12 vor dem Berichtsmonat), bedarfsdeckende Integrationen (drei Monatsenden ohne Leistungsbezug, Monate 14 "
+                    "bis 3), Integrationsquote der LZB mit mindestens vier Jahren Leistungsbezug (letzte zwölf Monate) und LZB "
+                    "im Jahresdurchschnitt des Kalenderjahres. – = nicht berechenbar (Daten reichen nicht weit genug zurück "
+                    "oder das Jahr ist noch nicht vollständig)."
+                ),
+                "table": ReportTable(
+                    "monitoring",
+                    f"Erweitertes Monitoring im {month_label(month)}",
+                    [
+                        Col("figure", "Kennzahl", "text"),
+                        Col("label", "Bezeichnung", "text"),
+                        Col("all", "Insgesamt", "text"),
+                        Col("w", "Frauen", "text"),
+                        Col("m", "Männer", "text"),
+                    ],
+                    mrows,
+                ),
+            }
+        )
         # 2. Zielnachhaltung
         say("Zielnachhaltung")
         tracked = None
         if db is not None:
             from amip.planning import tracking
+
             tracked = tracking.track(db, store, year, jc, month)
         if tracked is None or tracked["plan_status"] is None:
             m.notes.append(f"Für {year} liegt keine Zielplanung vor; die Zielnachhaltung entfällt.")
         else:
             from amip.planning.tracking import STATUS_LABELS
-            trows = [{"measure": MEASURE_LABELS[r["measure"]], "sex": glossary.SEXES[r["sex"]],
-                      "plan": fmt.percent(r["plan"]) if r["measure"] == "quota" else fmt.number(r["plan"]),
-                      "actual": fmt.percent(r["actual"]) if r["measure"] == "quota" else fmt.number(r["actual"]),
-                      "expected": fmt.percent(r["expected"]) if r["measure"] == "quota" else fmt.number(r["expected"]),
-                      "attainment": r["attainment"], "status": STATUS_LABELS.get(r["status"], "–")}
-                     for r in tracked["rows"]]
+
+            trows = [
+                {
+                    "measure": MEASURE_LABELS[r["measure"]],
+                    "sex": glossary.SEXES[r["sex"]],
+                    "plan": fmt.percent(r["plan"]) if r["measure"] == "quota" else fmt.number(r["plan"]),
+                    "actual": fmt.percent(r["actual"]) if r["measure"] == "quota" else fmt.number(r["actual"]),
+                    "expected": fmt.percent(r["expected"]) if r["measure"] == "quota" else fmt.number(r["expected"]),
+                    "attainment": r["attainment"],
+                    "status": STATUS_LABELS.get(r["status"], "–"),
+                }
+                for r in tracked["rows"]
+            ]
             status_word = "vereinbart" if tracked["plan_status"] == "agreed" else "Entwurf"
-            m.blocks.append({"heading": f"Zielnachhaltung {year}", "text": f"Plan {year} ({status_word}, Version "
-                             f"{tracked['version']}). {tracked['rule']}",
-                             "table": ReportTable("zielnachhaltung", f"Zielnachhaltung {month_label(month)}",
-                                                  [Col("measure", "Kennzahl", "text"), Col("sex", "Gruppe", "text"),
-                                                   Col("plan", f"Plan {year}", "text"), Col("actual", "Ist", "text"),
-                                                   Col("expected", "Soll bis Berichtsmonat (LZB: erwarteter JDW)", "text"),
-                                                   Col("attainment", "Zielerreichung in %", "pct"),
-                                                   Col("status", "Status", "text")], trows)})
+            m.blocks.append(
+                {
+                    "heading": f"Zielnachhaltung {year}",
+                    "text": f"Plan {year} ({status_word}, Version {tracked['version']}). {tracked['rule']}",
+                    "table": ReportTable(
+                        "zielnachhaltung",
+                        f"Zielnachhaltung {month_label(month)}",
+                        [
+                            Col("measure", "Kennzahl", "text"),
+                            Col("sex", "Gruppe", "text"),
+                            Col("plan", f"Plan {year}", "text"),
+                            Col("actual", "Ist", "text"),
+                            Col("expected", "Soll bis Berichtsmonat (LZB: erwarteter JDW)", "text"),
+                            Col("attainment", "Zielerreichung in %", "pct"),
+                            Col("status", "Status", "text"),
+                        ],
+                        trows,
+                    ),
+                }
+            )
             cum = tracked["cumulative"].get("all")
             if cum:
                 svg = charts.svg(charts.target_progress_spec(cum, f"Integrationen {year}: Ist und Soll kumuliert"))
@@ -131,13 +214,30 @@ def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=
             old = [store.count(jc, "int", mm, s) for mm in before]
             a = sum(now) if all(v is not None for v in now) else None
             b = sum(old) if all(v is not None for v in old) else None
-            yrows.append({"sex": glossary.SEXES[s], "now": a, "before": b,
-                          "change": (a - b) / b * 100 if a is not None and b else None})
-        m.blocks.append({"heading": "Integrationen seit Jahresbeginn",
-                         "table": ReportTable("integrationen_ytd", f"Integrationen Januar bis {month_label(month)}",
-                                              [Col("sex", "Gruppe", "text"), Col("now", f"{year}"),
-                                               Col("before", f"{year - 1}"), Col("change", "Veränderung in %", "pct")],
-                                              yrows)})
+            yrows.append(
+                {
+                    "sex": glossary.SEXES[s],
+                    "now": a,
+                    "before": b,
+                    "change": (a - b) / b * 100 if a is not None and b else None,
+                }
+            )
+        m.blocks.append(
+            {
+                "heading": "Integrationen seit Jahresbeginn",
+                "table": ReportTable(
+                    "integrationen_ytd",
+                    f"Integrationen Januar bis {month_label(month)}",
+                    [
+                        Col("sex", "Gruppe", "text"),
+                        Col("now", f"{year}"),
+                        Col("before", f"{year - 1}"),
+                        Col("change", "Veränderung in %", "pct"),
+                    ],
+                    yrows,
+                ),
+            }
+        )
         # 4. forecast outlook
         fc = getattr(store, "forecast", None)
         frows = []
@@ -149,13 +249,33 @@ def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=
                     continue
                 f = f[f["month"].astype(str) > month].head(3)
                 for _, r in f.iterrows():
-                    frows.append({"series": label, "month": str(r["month"]), "mean": float(r["mean"]),
-                                  "lo80": float(r["lo80"]), "hi80": float(r["hi80"])})
+                    frows.append(
+                        {
+                            "series": label,
+                            "month": str(r["month"]),
+                            "mean": float(r["mean"]),
+                            "lo80": float(r["lo80"]),
+                            "hi80": float(r["hi80"]),
+                        }
+                    )
         if frows:
-            m.blocks.append({"heading": "Ausblick (Prognose)", "table": ReportTable(
-                "prognose", f"Prognose der ersten drei Monate nach dem Datenstand {month_label(store.latest)}",
-                [Col("series", "Reihe", "text"), Col("month", "Monat", "text"), Col("mean", "Erwartung"),
-                 Col("lo80", "80 % von"), Col("hi80", "80 % bis")], frows)})
+            m.blocks.append(
+                {
+                    "heading": "Ausblick (Prognose)",
+                    "table": ReportTable(
+                        "prognose",
+                        f"Prognose der ersten drei Monate nach dem Datenstand {month_label(store.latest)}",
+                        [
+                            Col("series", "Reihe", "text"),
+                            Col("month", "Monat", "text"),
+                            Col("mean", "Erwartung"),
+                            Col("lo80", "80 % von"),
+                            Col("hi80", "80 % bis"),
+                        ],
+                        frows,
+                    ),
+                }
+            )
         else:
             m.notes.append("Eine Prognose liegt für diesen Bericht nicht vor.")
         # 5. EGL spending year to date
@@ -164,13 +284,26 @@ def collect(warehouse: Path, month: str, jobcenter: str | None = None, *, store=
         ytd = float(by_month.loc[by_month["month"] <= month, "amount"].sum())
         plan = bud.egl_plan(con, year, jc)
         plan_total = float(plan["amount"].sum()) if not plan.empty else None
-        brows = [{"label": "Ausgaben EGL seit Jahresbeginn (Euro)", "value": fmt.number(ytd)},
-                 {"label": f"Plan EGL {year} (Euro)", "value": fmt.number(plan_total)},
-                 {"label": "Anteil des Plans gebunden bis Berichtsmonat (%)",
-                  "value": fmt.percent(ytd / plan_total * 100) if plan_total else "–"}]
-        m.blocks.append({"heading": "Mitteleinsatz Eingliederungstitel", "table": ReportTable(
-            "ausgaben", f"Mitteleinsatz bis {month_label(month)}", [Col("label", "", "text"), Col("value", "Wert", "text")],
-            brows, caption="Kosten der Maßnahmen (measures.cost_eur), gleichmäßig auf die Tage der Teilnahme verteilt")})
+        brows = [
+            {"label": "Ausgaben EGL seit Jahresbeginn (Euro)", "value": fmt.number(ytd)},
+            {"label": f"Plan EGL {year} (Euro)", "value": fmt.number(plan_total)},
+            {
+                "label": "Anteil des Plans gebunden bis Berichtsmonat (%)",
+                "value": fmt.percent(ytd / plan_total * 100) if plan_total else "–",
+            },
+        ]
+        m.blocks.append(
+            {
+                "heading": "Mitteleinsatz Eingliederungstitel",
+                "table": ReportTable(
+                    "ausgaben",
+                    f"Mitteleinsatz bis {month_label(month)}",
+                    [Col("label", "", "text"), Col("value", "Wert", "text")],
+                    brows,
+                    caption="Kosten der Maßnahmen (measures.cost_eur), gleichmäßig auf die Tage der Teilnahme verteilt",
+                ),
+            }
+        )
         rows = [{"month": mm, "value": v} for mm, v in zip(by_month["month"], by_month["amount"]) if mm <= month]
         if rows:
             svg = charts.svg(charts.monthly_bars_spec(rows, f"Ausgaben EGL {year} je Monat", "Euro"))

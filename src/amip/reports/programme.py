@@ -28,8 +28,20 @@ from amip.reports.tables import Col, ReportTable
 from amip.warehouse.jobcenters import pick_home
 
 JOBCENTER_NAMES = {"12062": "Elbe-Elster"}  # Kreisschlüssel -> name; others print as "Jobcenter <id>"
-MONTHS_DE = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-             "November", "Dezember")
+MONTHS_DE = (
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+)
 P1_ROWS = (  # (label, codes summed)
     ("Erwerbsfähige Leistungsberechtigte gesamt", ("all",)),
     ("Kunden mit Integrationsprognose „marktnah“", ("marktnah",)),
@@ -50,12 +62,21 @@ E1_ROWS = (
     ("selbständig erwerbstätig", "E1.selbstaendig.all"),
 )
 INDICATORS = {  # indicator -> (label, how the year is summarised, target text)
-    "fehlerquote_kdu": ("Bearbeitungsqualität Kosten der Unterkunft: Fehlerquote (%)", "mean",
-                        "durchschnittliche Fehlerquote im JDW < 5 %"),
-    "fehlerquote_but": ("Bearbeitungsqualität Bildung und Teilhabe: Fehlerquote (%)", "mean",
-                        "durchschnittliche Fehlerquote im JDW < 5 %"),
-    "einschaltungen_16a": ("Inanspruchnahme kommunaler Leistungen nach § 16a SGB II: Einschaltungen", "sum",
-                           "Summe aller Einschaltungen bei den flankierenden Leistungen (wird beobachtet)"),
+    "fehlerquote_kdu": (
+        "Bearbeitungsqualität Kosten der Unterkunft: Fehlerquote (%)",
+        "mean",
+        "durchschnittliche Fehlerquote im JDW < 5 %",
+    ),
+    "fehlerquote_but": (
+        "Bearbeitungsqualität Bildung und Teilhabe: Fehlerquote (%)",
+        "mean",
+        "durchschnittliche Fehlerquote im JDW < 5 %",
+    ),
+    "einschaltungen_16a": (
+        "Inanspruchnahme kommunaler Leistungen nach § 16a SGB II: Einschaltungen",
+        "sum",
+        "Summe aller Einschaltungen bei den flankierenden Leistungen (wird beobachtet)",
+    ),
     "kundenzufriedenheit": ("Index aus Kundenzufriedenheit (Schulnote)", "mean", "wird beobachtet"),
     "prozessqualitaet": ("Index aus Prozessqualität", "mean", "wird beobachtet"),
 }
@@ -110,13 +131,16 @@ def check_year(first: str, last: str, year: int) -> None:
         raise ProgrammeError(
             f"year {year} not covered: the programme needs the complete year {year - 1} "
             f"(the data covers {first} to {last}; possible years: "
-            f"{int(first[:4]) + (0 if first.endswith('-01') else 1) + 1} to {int(last[:4]) + (1 if last.endswith('-12') else 0)})")
+            f"{int(first[:4]) + (0 if first.endswith('-01') else 1) + 1} to {int(last[:4]) + (1 if last.endswith('-12') else 0)})"
+        )
 
 
 # ---- steering figures ---------------------------------------------------------------------------
 
-def steering_figures(con, first: str, last: str, jobcenter: str,
-                     progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+
+def steering_figures(
+    con, first: str, last: str, jobcenter: str, progress: Callable[[str], None] | None = None
+) -> pd.DataFrame:
     """The steering figures (H1) for ``first``..``last`` as a DataFrame (empty when not available)."""
     try:
         from amip.kennzahlen import steering
@@ -144,8 +168,17 @@ class Steering:
 
 # ---- collection ---------------------------------------------------------------------------------
 
-def collect(warehouse: Path, year: int, jobcenter: str | None = None, *, store=None, db=None,
-            progress: Callable[[str], None] | None = None, today: date | None = None) -> Programme:
+
+def collect(
+    warehouse: Path,
+    year: int,
+    jobcenter: str | None = None,
+    *,
+    store=None,
+    db=None,
+    progress: Callable[[str], None] | None = None,
+    today: date | None = None,
+) -> Programme:
     """Every figure of the programme for ``year``. ``store``: an open FigureStore (opened here when
     None); ``db``: a state session (for the plan; without it the plan counts as missing)."""
     from amip.figures import charts, glossary
@@ -162,16 +195,30 @@ def collect(warehouse: Path, year: int, jobcenter: str | None = None, *, store=N
         if store is None:
             import amip.forecast  # noqa: F401 (registers the forecast tables as a figure-cache extension)
             from amip.figures.store import FigureStore
+
             say("Kennzahlen laden")
             store = FigureStore.open(Path(warehouse))
         prev = year - 1
         dec = f"{prev}-12"
-        p = Programme(year=year, jobcenter=jc, jobcenter_name=jobcenter_name(jc),
-                      stand=(today or date.today()).strftime("%d.%m.%Y"), covered=(first, last))
+        p = Programme(
+            year=year,
+            jobcenter=jc,
+            jobcenter_name=jobcenter_name(jc),
+            stand=(today or date.today()).strftime("%d.%m.%Y"),
+            covered=(first, last),
+        )
         ctx = p.context
         name = p.jobcenter_name
-        ctx.update(jahr=str(year), vorjahr=str(prev), vorvorjahr=str(year - 2), jobcenter=name,
-                   jobcenter_id=jc, stand=p.stand, daten_von=month_label(first), daten_bis=month_label(last))
+        ctx.update(
+            jahr=str(year),
+            vorjahr=str(prev),
+            vorvorjahr=str(year - 2),
+            jobcenter=name,
+            jobcenter_id=jc,
+            stand=p.stand,
+            daten_von=month_label(first),
+            daten_bis=month_label(last),
+        )
 
         # -- steering figures over up to ten years before Y
         s_first = max(first, f"{year - 11}-01")
@@ -207,24 +254,45 @@ def _elb_chapter(p: Programme, st: Steering, store, charts, year: int, s_first: 
         p.charts["elb_entwicklung"] = charts.svg(charts.yearly_bars_spec(rows, "", "ELB (Jahresdurchschnitt)"))
         p.chart_titles["elb_entwicklung"] = title
         p.tables["elb_entwicklung"] = ReportTable(
-            "elb_entwicklung", title, [Col("year", "Jahr", "text"), Col("value", "ELB (JDW)"),
-                                       Col("change", "Veränderung zum Vorjahr in %", "pct")],
-            [{"year": str(r["year"]), "value": r["value"],
-              "change": fmt.pct_change(r["value"], rows[i - 1]["value"]) if i else None} for i, r in enumerate(rows)],
-            caption="Quelle: eigene Berechnung aus den Leistungsdaten (Jahresdurchschnitt der Monatsbestände)")
+            "elb_entwicklung",
+            title,
+            [
+                Col("year", "Jahr", "text"),
+                Col("value", "ELB (JDW)"),
+                Col("change", "Veränderung zum Vorjahr in %", "pct"),
+            ],
+            [
+                {
+                    "year": str(r["year"]),
+                    "value": r["value"],
+                    "change": fmt.pct_change(r["value"], rows[i - 1]["value"]) if i else None,
+                }
+                for i, r in enumerate(rows)
+            ],
+            caption="Quelle: eigene Berechnung aus den Leistungsdaten (Jahresdurchschnitt der Monatsbestände)",
+        )
     elb = st.get("S1", f"{prev}-12")
     before = st.get("S1", f"{prev - 1}-12")
     n_years = len(rows)
     ctx.update(
-        elb_jdw_vorjahr=_n(elb), elb_jdw_vorjahr_rund=_n(round(elb / 100) * 100) if elb else "–",
+        elb_jdw_vorjahr=_n(elb),
+        elb_jdw_vorjahr_rund=_n(round(elb / 100) * 100) if elb else "–",
         elb_veraenderung_vorjahr=fmt.percent(fmt.pct_change(elb, before)),
-        elb_entwicklung_richtung=("gesunken" if elb is not None and before is not None and elb < before
-                                  else "gestiegen" if elb is not None and before is not None and elb > before
-                                  else "nahezu unverändert geblieben"),
-        elb_jahre_von=str(rows[0]["year"]) if rows else "–", elb_jahre_bis=str(rows[-1]["year"]) if rows else "–",
+        elb_entwicklung_richtung=(
+            "gesunken"
+            if elb is not None and before is not None and elb < before
+            else "gestiegen"
+            if elb is not None and before is not None and elb > before
+            else "nahezu unverändert geblieben"
+        ),
+        elb_jahre_von=str(rows[0]["year"]) if rows else "–",
+        elb_jahre_bis=str(rows[-1]["year"]) if rows else "–",
         elb_jahre_anzahl=str(n_years),
-        elb_jahre_hinweis=("" if n_years >= 10 else
-                           f"Die Daten reichen {n_years} Jahre zurück; die Grafik zeigt alle vollständig erfassten Jahre."),
+        elb_jahre_hinweis=(
+            ""
+            if n_years >= 10
+            else f"Die Daten reichen {n_years} Jahre zurück; die Grafik zeigt alle vollständig erfassten Jahre."
+        ),
         lzb_anteil_vorjahr=fmt.percent(st.get("S2", f"{prev}-12")),
     )
     if not rows:
@@ -251,25 +319,39 @@ def bg_jdw(con, jobcenter: str, year: int) -> float | None:
 
 def _prognosis_table(p: Programme, st: Steering, prev: int) -> None:
     month = f"{prev}-12"
-    cols = [Col("label", "Merkmal", "text"), Col("total", "Insgesamt"), Col("share", "Anteil an ELB gesamt (in %)", "pct")]
+    cols = [
+        Col("label", "Merkmal", "text"),
+        Col("total", "Insgesamt"),
+        Col("share", "Anteil an ELB gesamt (in %)", "pct"),
+    ]
     for age, age_label in (("u25", "15 bis unter 25"), ("25-54", "25 bis unter 55"), ("55plus", "55 und älter")):
         for sex, sl in (("m", "männlich"), ("w", "weiblich")):
             cols.append(Col(f"{age}_{sex}", f"{age_label}: {sl}"))
     rows = []
     for label, codes in P1_ROWS:
+
         def total(fig_age: str, sex: str, what="numerator", codes=codes):
             vals = [st.get(f"P1J.{c}.{fig_age}", month, sex, what) for c in codes]
             return None if any(v is None for v in vals) else sum(vals)
-        row = {"label": label, "total": total("all", "all"),
-               "share": None if codes == ("all",) else total("all", "all", "value")}
+
+        row = {
+            "label": label,
+            "total": total("all", "all"),
+            "share": None if codes == ("all",) else total("all", "all", "value"),
+        }
         for age in ("u25", "25-54", "55plus"):
             for sex in ("m", "w"):
                 row[f"{age}_{sex}"] = total(age, sex)
         rows.append(row)
-    t = ReportTable("prognose", f"Erwerbsfähige Leistungsberechtigte nach Integrationsprognosen und Altersgruppen (JDW {prev})",
-                    cols, rows, caption=f"Quelle: eigene Berechnung, Jahresdurchschnitt {prev} (Integrationsprognose am Monatsende)",
-                    header_groups=[("", 3), ("15 bis unter 25 Jahre", 2), ("25 bis unter 55 Jahre", 2), ("55 Jahre und älter", 2)],
-                    emphasis={0})
+    t = ReportTable(
+        "prognose",
+        f"Erwerbsfähige Leistungsberechtigte nach Integrationsprognosen und Altersgruppen (JDW {prev})",
+        cols,
+        rows,
+        caption=f"Quelle: eigene Berechnung, Jahresdurchschnitt {prev} (Integrationsprognose am Monatsende)",
+        header_groups=[("", 3), ("15 bis unter 25 Jahre", 2), ("25 bis unter 55 Jahre", 2), ("55 Jahre und älter", 2)],
+        emphasis={0},
+    )
     for c in cols[3:]:
         c.label = "männlich" if c.key.endswith("_m") else "weiblich"
     if rows[0]["total"] is None:
@@ -277,9 +359,11 @@ def _prognosis_table(p: Programme, st: Steering, prev: int) -> None:
         p.notes.append("P1J: keine Integrationsprognosen in den Daten")
     p.tables["prognose"] = t
     share = st.get("P1J.nicht_marktnah.all", month)
-    p.context.update(prognose_nicht_marktnah_anteil=fmt.percent(share),
-                     prognose_marktnah_anteil=fmt.percent(st.get("P1J.marktnah.all", month)),
-                     prognose_elb_jdw=_n(st.get("P1J.all.all", month, what="numerator")))
+    p.context.update(
+        prognose_nicht_marktnah_anteil=fmt.percent(share),
+        prognose_marktnah_anteil=fmt.percent(st.get("P1J.marktnah.all", month)),
+        prognose_elb_jdw=_n(st.get("P1J.all.all", month, what="numerator")),
+    )
 
 
 def _employment_table(p: Programme, st: Steering, prev: int, first: str) -> None:
@@ -287,22 +371,43 @@ def _employment_table(p: Programme, st: Steering, prev: int, first: str) -> None
     has_before = before >= first
     rows = []
     elb_now, elb_before = st.get("P1.all.all", month, what="numerator"), st.get("P1.all.all", before, what="numerator")
-    rows.append({"label": "Erwerbsfähige Leistungsberechtigte (ELB) insgesamt", "count": elb_now,
-                 "delta": elb_now - elb_before if has_before and elb_now is not None and elb_before is not None else None,
-                 "delta_pct": fmt.pct_change(elb_now, elb_before) if has_before else None, "share": None})
+    rows.append(
+        {
+            "label": "Erwerbsfähige Leistungsberechtigte (ELB) insgesamt",
+            "count": elb_now,
+            "delta": elb_now - elb_before if has_before and elb_now is not None and elb_before is not None else None,
+            "delta_pct": fmt.pct_change(elb_now, elb_before) if has_before else None,
+            "share": None,
+        }
+    )
     for label, fig in E1_ROWS:
         now, old = st.get(fig, month, what="numerator"), st.get(fig, before, what="numerator")
         if fig.endswith("unbekannt") and not now and not old:
             continue
-        rows.append({"label": label, "count": now,
-                     "delta": now - old if has_before and now is not None and old is not None else None,
-                     "delta_pct": fmt.pct_change(now, old) if has_before else None, "share": st.get(fig, month)})
-    t = ReportTable("erwerbstaetige", f"Erwerbstätige ELB – {month_label(month)}",
-                    [Col("label", "Merkmal", "text"), Col("count", "Berichtsmonat"),
-                     Col("delta", "Veränderung zum Vorjahresmonat absolut"), Col("delta_pct", "Veränderung in %", "pct"),
-                     Col("share", "Anteile in %", "pct")],
-                    rows, caption="Quelle: eigene Berechnung aus Leistungs- und Beschäftigungsdaten; "
-                                  "Anteile bezogen auf alle erwerbstätigen ELB", emphasis={0, 1})
+        rows.append(
+            {
+                "label": label,
+                "count": now,
+                "delta": now - old if has_before and now is not None and old is not None else None,
+                "delta_pct": fmt.pct_change(now, old) if has_before else None,
+                "share": st.get(fig, month),
+            }
+        )
+    t = ReportTable(
+        "erwerbstaetige",
+        f"Erwerbstätige ELB – {month_label(month)}",
+        [
+            Col("label", "Merkmal", "text"),
+            Col("count", "Berichtsmonat"),
+            Col("delta", "Veränderung zum Vorjahresmonat absolut"),
+            Col("delta_pct", "Veränderung in %", "pct"),
+            Col("share", "Anteile in %", "pct"),
+        ],
+        rows,
+        caption="Quelle: eigene Berechnung aus Leistungs- und Beschäftigungsdaten; "
+        "Anteile bezogen auf alle erwerbstätigen ELB",
+        emphasis={0, 1},
+    )
     if not has_before:
         t.note = f"Der Vorjahresmonat {month_label(before)} liegt vor dem Beginn der Daten; Veränderungen entfallen."
     if rows[1]["count"] is None:
@@ -312,11 +417,18 @@ def _employment_table(p: Programme, st: Steering, prev: int, first: str) -> None
     ew = next((r for r in rows if r["label"] == "Erwerbstätige ELB"), {})
     d = ew.get("delta_pct")
     p.context.update(
-        erwerbstaetige_monat=month_label(month), erwerbstaetige_anzahl=_n(ew.get("count")),
+        erwerbstaetige_monat=month_label(month),
+        erwerbstaetige_anzahl=_n(ew.get("count")),
         erwerbstaetige_veraenderung=fmt.percent(d),
-        erwerbstaetige_richtung=("verringerte sich" if d is not None and d < 0 else
-                                 "erhöhte sich" if d is not None and d > 0 else "blieb unverändert"
-                                 if d is not None else "ist ohne Vorjahresvergleich"),
+        erwerbstaetige_richtung=(
+            "verringerte sich"
+            if d is not None and d < 0
+            else "erhöhte sich"
+            if d is not None and d > 0
+            else "blieb unverändert"
+            if d is not None
+            else "ist ohne Vorjahresvergleich"
+        ),
         erwerbstaetige_anteil_elb=fmt.percent(ew["count"] / elb_now * 100 if ew.get("count") and elb_now else None),
     )
 
@@ -326,29 +438,43 @@ def _lzb_table(p: Programme, st: Steering, store, glossary, prev: int) -> None:
     jc = p.jobcenter
     rows = []
     k3 = store.value(jc, "K3", month) or {}
-    rows.append({"label": "Bestand Langzeitleistungsbeziehende (LZB), Jahresdurchschnitt", "value": st.get("S6", month),
-                 "kind": ""})
-    rows.append({"label": "Bestand Langzeitleistungsbeziehende (LZB), Dezember", "value": k3.get("numerator"), "kind": ""})
+    rows.append(
+        {
+            "label": "Bestand Langzeitleistungsbeziehende (LZB), Jahresdurchschnitt",
+            "value": st.get("S6", month),
+            "kind": "",
+        }
+    )
+    rows.append(
+        {"label": "Bestand Langzeitleistungsbeziehende (LZB), Dezember", "value": k3.get("numerator"), "kind": ""}
+    )
     rows.append({"label": "Anteil der LZB an allen ELB (%)", "value": st.get("S2", month), "kind": "pct"})
     for fig in ("K3", "K3E1", "K3E2", "K3E3", "K3E4"):
         v = (store.value(jc, fig, month) or {}).get("value")
         rows.append({"label": f"{fig} {glossary.EXPLANATIONS[fig].short} (%)", "value": v, "kind": "pct"})
-    t = ReportTable("lzb", f"Langzeitleistungsbezug im Dezember {prev}",
-                    [Col("label", "Kennzahl", "text"), Col("value", "Wert")],
-                    [{"label": r["label"], "value": r["value"]} for r in rows],
-                    caption="Quelle: eigene Berechnung nach § 48a SGB II (K3-Familie: Werte der letzten zwölf Monate)",
-                    row_kinds={i: "pct" for i, r in enumerate(rows) if r["kind"] == "pct"})
+    t = ReportTable(
+        "lzb",
+        f"Langzeitleistungsbezug im Dezember {prev}",
+        [Col("label", "Kennzahl", "text"), Col("value", "Wert")],
+        [{"label": r["label"], "value": r["value"]} for r in rows],
+        caption="Quelle: eigene Berechnung nach § 48a SGB II (K3-Familie: Werte der letzten zwölf Monate)",
+        row_kinds={i: "pct" for i, r in enumerate(rows) if r["kind"] == "pct"},
+    )
     p.tables["lzb"] = t
-    p.context.update(lzb_dezember_vorjahr=_n(k3.get("numerator")), lzb_jdw_vorjahr=_n(st.get("S6", month)),
-                     k3_vorjahr=fmt.percent((store.value(jc, "K3", month) or {}).get("value")))
+    p.context.update(
+        lzb_dezember_vorjahr=_n(k3.get("numerator")),
+        lzb_jdw_vorjahr=_n(st.get("S6", month)),
+        k3_vorjahr=fmt.percent((store.value(jc, "K3", month) or {}).get("value")),
+    )
 
 
 PLAN_LABELS = (("integrations", "Integrationen"), ("elb_jdw", "ELB"), ("quota", "Integrationsquote"))
 SEX_LABELS = (("all", ""), ("w", "dav. Frauen"), ("m", "dav. Männer"))
 
 
-def target_tables(ist: dict, plan: dict, year: int, status: str | None,
-                  version: int | None = None) -> tuple[ReportTable, ReportTable]:
+def target_tables(
+    ist: dict, plan: dict, year: int, status: str | None, version: int | None = None
+) -> tuple[ReportTable, ReportTable]:
     """The seeds' "Kennzahlen Ist Y−1 / Plan Y" table by sex and the LZB table. ``ist``/``plan``:
     {sex: {"integrations", "elb_jdw", "quota", "lzb_jdw"}} (unrounded); changes in % from the
     unrounded values (the seed: quota 22,486 -> 22,222 is -1,2 %)."""
@@ -358,38 +484,67 @@ def target_tables(ist: dict, plan: dict, year: int, status: str | None,
         for sex, sl in SEX_LABELS:
             if sex == "all":
                 emph.add(len(rows))
-            rows.append({"label": label if sex == "all" else sl, "ist": ist[sex].get(measure),
-                         "plan": plan[sex].get(measure), "change": fmt.pct_change(plan[sex].get(measure), ist[sex].get(measure))})
-    kz = ReportTable("kennzahlen", f"Kennzahlen Ist {prev} / Plan {year}",
-                     [Col("label", "Kennzahlen", "text"), Col("ist", f"Ist {prev}"), Col("plan", f"Plan {year}"),
-                      Col("change", "Veränderung in %", "pct")], rows, emphasis=emph,
-                     caption="Ist: Integrationen und ELB-Jahresdurchschnitt nach § 48a SGB II (K2 im Dezember); "
-                             "Veränderungen aus den ungerundeten Werten")
+            rows.append(
+                {
+                    "label": label if sex == "all" else sl,
+                    "ist": ist[sex].get(measure),
+                    "plan": plan[sex].get(measure),
+                    "change": fmt.pct_change(plan[sex].get(measure), ist[sex].get(measure)),
+                }
+            )
+    kz = ReportTable(
+        "kennzahlen",
+        f"Kennzahlen Ist {prev} / Plan {year}",
+        [
+            Col("label", "Kennzahlen", "text"),
+            Col("ist", f"Ist {prev}"),
+            Col("plan", f"Plan {year}"),
+            Col("change", "Veränderung in %", "pct"),
+        ],
+        rows,
+        emphasis=emph,
+        caption="Ist: Integrationen und ELB-Jahresdurchschnitt nach § 48a SGB II (K2 im Dezember); "
+        "Veränderungen aus den ungerundeten Werten",
+    )
     kz.row_kinds = {6: "pct", 7: "pct", 8: "pct"}  # the quota rows print one decimal
     lzb_ist, lzb_plan = ist["all"].get("lzb_jdw"), plan["all"].get("lzb_jdw")
-    lzb = ReportTable("lzb_ziel", "Bestand an Langzeitleistungsbeziehenden (LZB)",
-                      [Col("label", "", "text"), Col("value", "LZB")],
-                      [{"label": f"Ist {prev}", "value": lzb_ist}, {"label": f"Plan {year}", "value": lzb_plan},
-                       {"label": "Ist/Ist in %", "value": fmt.pct_change(lzb_plan, lzb_ist) if lzb_plan else None}],
-                      caption="LZB-Bestand im Jahresdurchschnitt (JDW der zwölf Monatsenden, S6)", row_kinds={2: "pct"})
+    lzb = ReportTable(
+        "lzb_ziel",
+        "Bestand an Langzeitleistungsbeziehenden (LZB)",
+        [Col("label", "", "text"), Col("value", "LZB")],
+        [
+            {"label": f"Ist {prev}", "value": lzb_ist},
+            {"label": f"Plan {year}", "value": lzb_plan},
+            {"label": "Ist/Ist in %", "value": fmt.pct_change(lzb_plan, lzb_ist) if lzb_plan else None},
+        ],
+        caption="LZB-Bestand im Jahresdurchschnitt (JDW der zwölf Monatsenden, S6)",
+        row_kinds={2: "pct"},
+    )
     if status is None:
-        kz.note = lzb.note = (f"Für {year} liegt noch keine Zielplanung vor. Die Plan-Spalte bleibt leer, bis der "
-                              f"Plan im Cockpit (Zielplanung) erfasst ist.")
+        kz.note = lzb.note = (
+            f"Für {year} liegt noch keine Zielplanung vor. Die Plan-Spalte bleibt leer, bis der "
+            f"Plan im Cockpit (Zielplanung) erfasst ist."
+        )
     elif status == "draft":
         kz.note = lzb.note = f"Plan {year}: Entwurf (Version {version}), noch nicht vereinbart."
     return kz, lzb
 
 
 def _targets(p: Programme, st: Steering, store, db, year: int) -> None:
-    from amip.planning.plans import programme_targets
     from amip.planning import targets as tg
+    from amip.planning.plans import programme_targets
 
     prev = year - 1
     if db is not None:
         t = programme_targets(db, year, p.jobcenter, store)
     else:
-        t = {"plan": tg.empty(), "actual_previous": tg.actual_year(store, p.jobcenter, prev), "changes": {},
-             "status": None, "version": None}
+        t = {
+            "plan": tg.empty(),
+            "actual_previous": tg.actual_year(store, p.jobcenter, prev),
+            "changes": {},
+            "status": None,
+            "version": None,
+        }
     plan, ist, status = t["plan"], t["actual_previous"], t["status"]
     kz, lzb = target_tables(ist, plan, year, status, t["version"])
     if status is None:
@@ -402,14 +557,21 @@ def _targets(p: Programme, st: Steering, store, db, year: int) -> None:
     ctx.update(
         plan_vorhanden=status is not None,
         plan_status={"agreed": "vereinbart", "draft": "als Entwurf erfasst"}.get(status, "noch nicht erfasst"),
-        plan_hinweis=("" if status == "agreed" else
-                      f"Die Zielplanung {year} ist als Entwurf erfasst und noch nicht vereinbart." if status == "draft" else
-                      f"Für {year} liegt noch keine Zielplanung vor; die Planwerte werden nach der Zielvereinbarung ergänzt."),
-        integrationen_vorjahr=_n(ist["all"].get("integrations")), integrationen_plan=_n(plan["all"].get("integrations")),
+        plan_hinweis=(
+            ""
+            if status == "agreed"
+            else f"Die Zielplanung {year} ist als Entwurf erfasst und noch nicht vereinbart."
+            if status == "draft"
+            else f"Für {year} liegt noch keine Zielplanung vor; die Planwerte werden nach der Zielvereinbarung ergänzt."
+        ),
+        integrationen_vorjahr=_n(ist["all"].get("integrations")),
+        integrationen_plan=_n(plan["all"].get("integrations")),
         elb_plan=_n(plan["all"].get("elb_jdw")),
-        quote_vorjahr=fmt.percent(q_ist), quote_plan=fmt.percent(q_plan),
+        quote_vorjahr=fmt.percent(q_ist),
+        quote_plan=fmt.percent(q_plan),
         quote_veraenderung=fmt.percent(fmt.pct_change(q_plan, q_ist)),
-        lzb_vorjahr=_n(lzb_ist), lzb_plan=_n(lzb_plan),
+        lzb_vorjahr=_n(lzb_ist),
+        lzb_plan=_n(lzb_plan),
         lzb_veraenderung=fmt.percent(fmt.pct_change(lzb_plan, lzb_ist)),
         lzb_senkung=fmt.percent(-fmt.pct_change(lzb_plan, lzb_ist)) if lzb_plan and lzb_ist else "–",
         k1_vorjahr=fmt.percent(k1),
@@ -427,21 +589,33 @@ def _monitoring(p: Programme, st: Steering, prev: int) -> None:
     """The extended monitoring of chapter 3.1: S3, S4, S5 in December of Y−1, by sex."""
     month = f"{prev}-12"
     rows = [{"label": label, **{s: st.get(fig, month, s) for s in ("all", "w", "m")}} for fig, label in MONITORING]
-    t = ReportTable("erweitertes_monitoring", f"Erweitertes Monitoring, Dezember {prev}",
-                    [Col("label", "Kennzahl", "text"), Col("all", "Insgesamt", "pct"), Col("w", "Frauen", "pct"),
-                     Col("m", "Männer", "pct")], rows,
-                    caption="Nachhaltig: zwölf Monate nach der Integration (Monate 23 bis 12 vor dem Berichtsmonat) an "
-                            "jedem Monatsende erwerbstätig; bedarfsdeckend: an den drei folgenden Monatsenden ohne "
-                            "Leistungsbezug (Monate 14 bis 3); LZB mit mindestens 1 277 von 1 460 Tagen Leistungsbezug "
-                            "(letzte zwölf Monate)")
+    t = ReportTable(
+        "erweitertes_monitoring",
+        f"Erweitertes Monitoring, Dezember {prev}",
+        [
+            Col("label", "Kennzahl", "text"),
+            Col("all", "Insgesamt", "pct"),
+            Col("w", "Frauen", "pct"),
+            Col("m", "Männer", "pct"),
+        ],
+        rows,
+        caption="Nachhaltig: zwölf Monate nach der Integration (Monate 23 bis 12 vor dem Berichtsmonat) an "
+        "jedem Monatsende erwerbstätig; bedarfsdeckend: an den drei folgenden Monatsenden ohne "
+        "Leistungsbezug (Monate 14 bis 3); LZB mit mindestens 1 277 von 1 460 Tagen Leistungsbezug "
+        "(letzte zwölf Monate)",
+    )
     if all(r["all"] is None for r in rows):
-        t.note = ("Für das erweiterte Monitoring reichen die Daten nicht weit genug zurück (bis zu 26 Monate bzw. "
-                  "vier Jahre Vorlauf) oder es fehlen Beschäftigungsdaten.")
+        t.note = (
+            "Für das erweiterte Monitoring reichen die Daten nicht weit genug zurück (bis zu 26 Monate bzw. "
+            "vier Jahre Vorlauf) oder es fehlen Beschäftigungsdaten."
+        )
         p.notes.append("S3–S5: nicht berechenbar")
     p.tables["erweitertes_monitoring"] = t
-    p.context.update(nachhaltige_integrationen_vorjahr=fmt.percent(rows[0]["all"]),
-                     bedarfsdeckende_integrationen_vorjahr=fmt.percent(rows[1]["all"]),
-                     integrationsquote_lzb4_vorjahr=fmt.percent(rows[2]["all"]))
+    p.context.update(
+        nachhaltige_integrationen_vorjahr=fmt.percent(rows[0]["all"]),
+        bedarfsdeckende_integrationen_vorjahr=fmt.percent(rows[1]["all"]),
+        integrationsquote_lzb4_vorjahr=fmt.percent(rows[2]["all"]),
+    )
 
 
 def _local_targets(p: Programme, st: Steering, prev: int) -> None:
@@ -449,17 +623,29 @@ def _local_targets(p: Programme, st: Steering, prev: int) -> None:
     year = prev + 1
     l1, l2, l3 = st.get("L1", month), st.get("L2", month), st.get("L3", month)
     rows = [
-        {"label": "Anteil der ELB mit konkretem und realistischem (Integrations-)Ziel (%)", "ist": fmt.percent(l1),
-         "ziel": "mindestens 90 %"},
-        {"label": "Anteil erfolgreicher Vermittlungsvorschläge ANoAV SGB II (%)", "ist": fmt.percent(l2),
-         "ziel": f"{fmt.percent(5.0)} %"},
-        {"label": "Besetzte Stellen bei kleinen und mittleren Unternehmen ohne Personaldienstleister (Anzahl)",
-         "ist": _n(l3), "ziel": "wird beobachtet"},
+        {
+            "label": "Anteil der ELB mit konkretem und realistischem (Integrations-)Ziel (%)",
+            "ist": fmt.percent(l1),
+            "ziel": "mindestens 90 %",
+        },
+        {
+            "label": "Anteil erfolgreicher Vermittlungsvorschläge ANoAV SGB II (%)",
+            "ist": fmt.percent(l2),
+            "ziel": f"{fmt.percent(5.0)} %",
+        },
+        {
+            "label": "Besetzte Stellen bei kleinen und mittleren Unternehmen ohne Personaldienstleister (Anzahl)",
+            "ist": _n(l3),
+            "ziel": "wird beobachtet",
+        },
     ]
     p.tables["lokale_ziele"] = ReportTable(
-        "lokale_ziele", "Lokale Ziele", [Col("label", "Lokales Ziel", "text"), Col("ist", f"Ist {prev}", "text"),
-                                         Col("ziel", f"Ziel {year}", "text")], rows,
-        caption=f"Ist: L1 im Dezember {prev}, L2 und L3 über die zwölf Monate bis Dezember {prev}")
+        "lokale_ziele",
+        "Lokale Ziele",
+        [Col("label", "Lokales Ziel", "text"), Col("ist", f"Ist {prev}", "text"), Col("ziel", f"Ziel {year}", "text")],
+        rows,
+        caption=f"Ist: L1 im Dezember {prev}, L2 und L3 über die zwölf Monate bis Dezember {prev}",
+    )
     p.context.update(l1_vorjahr=fmt.percent(l1), l2_vorjahr=fmt.percent(l2), l3_vorjahr=_n(l3))
 
 
@@ -468,21 +654,34 @@ def _communal_targets(p: Programme, con, jc: str, prev: int) -> None:
 
     rows = []
     if has_table(con, "indicators"):
-        data = con.execute("SELECT indicator, avg(value), sum(value), count(*) FROM indicators WHERE jobcenter_id = ? "
-                           "AND month BETWEEN ? AND ? GROUP BY indicator", [jc, f"{prev}-01", f"{prev}-12"]).fetchall()
+        data = con.execute(
+            "SELECT indicator, avg(value), sum(value), count(*) FROM indicators WHERE jobcenter_id = ? "
+            "AND month BETWEEN ? AND ? GROUP BY indicator",
+            [jc, f"{prev}-01", f"{prev}-12"],
+        ).fetchall()
         got = {r[0]: r for r in data}
         for key, (label, how, target) in INDICATORS.items():
             if key in got:
                 _, mean, total, n = got[key]
                 v = mean if how == "mean" else total
-                rows.append({"label": label, "ist": fmt.number(v, 1 if how == "mean" else 0), "ziel": target,
-                             "months": n})
+                rows.append(
+                    {"label": label, "ist": fmt.number(v, 1 if how == "mean" else 0), "ziel": target, "months": n}
+                )
         for key in sorted(set(got) - set(INDICATORS)):
-            rows.append({"label": key, "ist": fmt.number(got[key][1], 1), "ziel": "wird beobachtet", "months": got[key][3]})
-    t = ReportTable("kommunale_ziele", "Kommunale Ziele",
-                    [Col("label", "Kommunales Ziel", "text"), Col("ist", f"Ist {prev}", "text"),
-                     Col("ziel", f"Zielwert {prev + 1}", "text")], rows,
-                    caption=f"Ist: Jahresdurchschnitt {prev} (Fehlerquoten, Indizes) bzw. Jahressumme (Einschaltungen)")
+            rows.append(
+                {"label": key, "ist": fmt.number(got[key][1], 1), "ziel": "wird beobachtet", "months": got[key][3]}
+            )
+    t = ReportTable(
+        "kommunale_ziele",
+        "Kommunale Ziele",
+        [
+            Col("label", "Kommunales Ziel", "text"),
+            Col("ist", f"Ist {prev}", "text"),
+            Col("ziel", f"Zielwert {prev + 1}", "text"),
+        ],
+        rows,
+        caption=f"Ist: Jahresdurchschnitt {prev} (Fehlerquoten, Indizes) bzw. Jahressumme (Einschaltungen)",
+    )
     if not rows:
         t.note = f"Die Daten enthalten für {prev} keine kommunalen Kennzahlen (Tabelle indicators)."
         p.notes.append("keine kommunalen Kennzahlen")
@@ -500,23 +699,38 @@ def _budget(p: Programme, con, bud, charts, jc: str, year: int) -> None:
     if comp:
         new_kind = kinds.get(next((k for k in comp["new_kind"].values() if k), None), "Schätzwerte")
         rows = comp["rows"]
-        t = ReportTable("budget", f"Vergleich Zuteilungsbeträge {year - 1} und {new_kind} {year} (in Euro)",
-                        [Col("label", "", "text"), Col("base", f"Zuteilung {year - 1}", "euro"),
-                         Col("new", f"{new_kind} {year}", "euro"), Col("delta", "Delta absolut", "euro"),
-                         Col("delta_pct", "Delta in %", "pct")], rows, emphasis={2},
-                        header_groups=[("", 3), (f"Delta {year - 1}/ {year}", 2)],
-                        caption=f"Jobcenter {p.jobcenter_name}, Haushaltsjahr {year - 1}/ {year}; Quelle: Tabelle budget")
+        t = ReportTable(
+            "budget",
+            f"Vergleich Zuteilungsbeträge {year - 1} und {new_kind} {year} (in Euro)",
+            [
+                Col("label", "", "text"),
+                Col("base", f"Zuteilung {year - 1}", "euro"),
+                Col("new", f"{new_kind} {year}", "euro"),
+                Col("delta", "Delta absolut", "euro"),
+                Col("delta_pct", "Delta in %", "pct"),
+            ],
+            rows,
+            emphasis={2},
+            header_groups=[("", 3), (f"Delta {year - 1}/ {year}", 2)],
+            caption=f"Jobcenter {p.jobcenter_name}, Haushaltsjahr {year - 1}/ {year}; Quelle: Tabelle budget",
+        )
         if any(r["base"] is None or r["new"] is None for r in rows):
             t.note = "Für einzelne Titel fehlen Zuteilung oder Schätzwert in den Daten (–)."
         p.tables["budget"] = t
         vk, egl = rows[0], rows[1]
-        ctx.update(vk_neu_mio=fmt.number(vk["new"] / 1e6, 1) if vk["new"] else "–",
-                   egl_neu_mio=fmt.number(egl["new"] / 1e6, 1) if egl["new"] else "–",
-                   budget_veraenderung=fmt.percent(rows[2]["delta_pct"]))
+        ctx.update(
+            vk_neu_mio=fmt.number(vk["new"] / 1e6, 1) if vk["new"] else "–",
+            egl_neu_mio=fmt.number(egl["new"] / 1e6, 1) if egl["new"] else "–",
+            budget_veraenderung=fmt.percent(rows[2]["delta_pct"]),
+        )
     else:
-        p.tables["budget"] = ReportTable("budget", f"Vergleich Zuteilungsbeträge {year - 1} und Schätzwerte {year}",
-                                         [Col("label", "", "text")], [],
-                                         note="Die Daten enthalten keine Budgetangaben (Tabelle budget).")
+        p.tables["budget"] = ReportTable(
+            "budget",
+            f"Vergleich Zuteilungsbeträge {year - 1} und Schätzwerte {year}",
+            [Col("label", "", "text")],
+            [],
+            note="Die Daten enthalten keine Budgetangaben (Tabelle budget).",
+        )
         ctx.update(vk_neu_mio="–", egl_neu_mio="–", budget_veraenderung="–")
     plan = bud.egl_plan(con, year, jc)
     slm = bud.second_labour_market_share(plan)
@@ -526,31 +740,55 @@ def _budget(p: Programme, con, bud, charts, jc: str, year: int) -> None:
         p.charts["egl_verteilung"] = charts.svg(charts.egl_distribution_spec(recs, ""))
         p.chart_titles["egl_verteilung"] = title
         rows = [{**r, "slm": "ja" if r["second_labour_market"] else ""} for r in recs]
-        rows.append({"instrument": "", "name": "Summe", "amount": float(plan["amount"].sum()), "share": 100.0, "slm": ""})
+        rows.append(
+            {"instrument": "", "name": "Summe", "amount": float(plan["amount"].sum()), "share": 100.0, "slm": ""}
+        )
         p.tables["egl_plan"] = ReportTable(
-            "egl_plan", f"Planung des Eingliederungstitels {year} nach Instrumenten (in Euro)",
-            [Col("instrument", "Kürzel", "text"), Col("name", "Instrument", "text"), Col("amount", "Plan", "euro"),
-             Col("share", "Anteil in %", "pct"), Col("slm", "2. Arbeitsmarkt", "text")], rows, emphasis={len(rows) - 1},
-            caption="2. Arbeitsmarkt: Instrumente mit second_labour_market im Instrumentenkatalog (§ 16d, § 16i SGB II)")
+            "egl_plan",
+            f"Planung des Eingliederungstitels {year} nach Instrumenten (in Euro)",
+            [
+                Col("instrument", "Kürzel", "text"),
+                Col("name", "Instrument", "text"),
+                Col("amount", "Plan", "euro"),
+                Col("share", "Anteil in %", "pct"),
+                Col("slm", "2. Arbeitsmarkt", "text"),
+            ],
+            rows,
+            emphasis={len(rows) - 1},
+            caption="2. Arbeitsmarkt: Instrumente mit second_labour_market im Instrumentenkatalog (§ 16d, § 16i SGB II)",
+        )
     else:
-        p.tables["egl_plan"] = ReportTable("egl_plan", f"Planung des Eingliederungstitels {year} nach Instrumenten",
-                                           [Col("name", "Instrument", "text")], [],
-                                           note=f"Die Daten enthalten keine Planung des Eingliederungstitels {year} nach Instrumenten.")
+        p.tables["egl_plan"] = ReportTable(
+            "egl_plan",
+            f"Planung des Eingliederungstitels {year} nach Instrumenten",
+            [Col("name", "Instrument", "text")],
+            [],
+            note=f"Die Daten enthalten keine Planung des Eingliederungstitels {year} nach Instrumenten.",
+        )
         p.charts["egl_verteilung"] = ""
         p.chart_titles["egl_verteilung"] = title
         p.notes.append(f"kein EGL-Plan {year}")
     top3 = plan[plan["instrument"].isin(["FBW", "EGZ", "MAT"])]["share"].sum() if not plan.empty else None
     spent = bud.spending_summary(con, year - 1, jc)
-    ctx.update(egl_zweiter_arbeitsmarkt=fmt.percent(slm), egl_fbw_egz_mat=fmt.percent(top3),
-               ausgaben_vorjahr=_n(spent["total"]), ausgaben_erstes_halbjahr_vorjahr=fmt.percent(spent["first_half_share"]),
-               ausgaben_zweiter_arbeitsmarkt_vorjahr=fmt.percent(spent["second_labour_market_share"]))
-    rows = [{"label": "Ausgaben insgesamt (Euro)", "value": fmt.number(spent["total"])},
-            {"label": "davon im ersten Halbjahr (%)", "value": fmt.percent(spent["first_half_share"])},
-            {"label": "davon 2. Arbeitsmarkt (%)", "value": fmt.percent(spent["second_labour_market_share"])}]
+    ctx.update(
+        egl_zweiter_arbeitsmarkt=fmt.percent(slm),
+        egl_fbw_egz_mat=fmt.percent(top3),
+        ausgaben_vorjahr=_n(spent["total"]),
+        ausgaben_erstes_halbjahr_vorjahr=fmt.percent(spent["first_half_share"]),
+        ausgaben_zweiter_arbeitsmarkt_vorjahr=fmt.percent(spent["second_labour_market_share"]),
+    )
+    rows = [
+        {"label": "Ausgaben insgesamt (Euro)", "value": fmt.number(spent["total"])},
+        {"label": "davon im ersten Halbjahr (%)", "value": fmt.percent(spent["first_half_share"])},
+        {"label": "davon 2. Arbeitsmarkt (%)", "value": fmt.percent(spent["second_labour_market_share"])},
+    ]
     p.tables["ausgaben"] = ReportTable(
-        "ausgaben", f"Mitteleinsatz {year - 1} aus den Maßnahmedaten",
-        [Col("label", "", "text"), Col("value", "Wert", "text")], rows,
-        caption="Kosten der Maßnahmen (measures.cost_eur), gleichmäßig auf die Tage der Teilnahme verteilt")
+        "ausgaben",
+        f"Mitteleinsatz {year - 1} aus den Maßnahmedaten",
+        [Col("label", "", "text"), Col("value", "Wert", "text")],
+        rows,
+        caption="Kosten der Maßnahmen (measures.cost_eur), gleichmäßig auf die Tage der Teilnahme verteilt",
+    )
 
 
 def _outlook(p: Programme, store, jc: str, year: int) -> None:
@@ -562,14 +800,19 @@ def _outlook(p: Programme, store, jc: str, year: int) -> None:
             f = fc(jc, "elb", "all")
             months = f[f["month"].astype(str).str.startswith(str(year))]
             if len(months) == 12:
-                text = (f"Die Prognose erwartet für {year} im Jahresdurchschnitt rund "
-                        f"{_n(round(float(months['mean'].mean()) / 10) * 10)} ELB "
-                        f"(80-%-Intervall im Dezember: {_n(float(months['lo80'].iloc[-1]))} bis "
-                        f"{_n(float(months['hi80'].iloc[-1]))}).")
+                text = (
+                    f"Die Prognose erwartet für {year} im Jahresdurchschnitt rund "
+                    f"{_n(round(float(months['mean'].mean()) / 10) * 10)} ELB "
+                    f"(80-%-Intervall im Dezember: {_n(float(months['lo80'].iloc[-1]))} bis "
+                    f"{_n(float(months['hi80'].iloc[-1]))})."
+                )
         except Exception:  # noqa: BLE001 - a missing forecast only drops the sentence
             text = ""
     if not text:
         plan = p.context.get("elb_plan", "–")
-        text = (f"Die Zielplanung {year} geht von {plan} ELB im Jahresdurchschnitt aus." if plan != "–"
-                else "Eine Prognose des ELB-Bestands liegt nicht vor.")
+        text = (
+            f"Die Zielplanung {year} geht von {plan} ELB im Jahresdurchschnitt aus."
+            if plan != "–"
+            else "Eine Prognose des ELB-Bestands liegt nicht vor."
+        )
     p.context["elb_ausblick"] = text

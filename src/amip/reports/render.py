@@ -25,8 +25,11 @@ from markupsafe import Markup, escape
 from amip.reports import texts as tx
 
 FORMATS = (".pdf", ".html", ".xlsx")
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("amip.reports", "templates"),
-                          autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("amip.reports", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    undefined=jinja2.StrictUndefined,
+)
 
 
 def css() -> Markup:
@@ -37,8 +40,10 @@ def chart_html(svg: str, title: str) -> Markup:
     if not svg:
         return Markup(f'<p class="note">{escape(title)}: keine Daten für diese Grafik.</p>')
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return Markup(f'<figure class="chart"><figcaption>{escape(title)}</figcaption>'
-                  f'<img alt="{escape(title)}" src="data:image/svg+xml;base64,{data}"></figure>')
+    return Markup(
+        f'<figure class="chart"><figcaption>{escape(title)}</figcaption>'
+        f'<img alt="{escape(title)}" src="data:image/svg+xml;base64,{data}"></figure>'
+    )
 
 
 def chapters_html(p, chapter_texts: dict[str, str], strict: bool = True) -> list[dict]:
@@ -52,12 +57,17 @@ def chapters_html(p, chapter_texts: dict[str, str], strict: bool = True) -> list
     start, total = time.monotonic(), 0
     for key, heading in tx.CHAPTERS:
         if time.monotonic() - start > tx.RENDER_SECONDS:  # budget: the texts before took too long
-            html = _over_budget(key, f"Zeitbudget von {tx.RENDER_SECONDS:.0f} s für die Kapiteltexte überschritten", strict)
+            html = _over_budget(
+                key, f"Zeitbudget von {tx.RENDER_SECONDS:.0f} s für die Kapiteltexte überschritten", strict
+            )
         else:
             html = tx.render_markdown(key, chapter_texts[key], p.context, tables, charts, strict=strict)
             if total + len(html) > tx.MAX_DOCUMENT_HTML:
-                html = _over_budget(key, f"das Dokument wird zu groß (höchstens {tx.MAX_DOCUMENT_HTML} Zeichen "
-                                         "für alle Kapitel)", strict)
+                html = _over_budget(
+                    key,
+                    f"das Dokument wird zu groß (höchstens {tx.MAX_DOCUMENT_HTML} Zeichen für alle Kapitel)",
+                    strict,
+                )
         total += len(html)
         out.append({"key": key, "title": heading.format(jobcenter=p.jobcenter_name), "html": Markup(html)})
     return out
@@ -76,15 +86,16 @@ def programme_title() -> str:
 def programme_html(p, chapter_texts: dict[str, str], place: str | None = None, strict: bool = True) -> str:
     chapters = chapters_html(p, chapter_texts, strict)
     place_date = f"{place or p.jobcenter_name}, {p.stand}"
-    return _ENV.get_template("programme.html").render(title=programme_title(), p=p, chapters=chapters, css=css(),
-                                                      place_date=place_date)
+    return _ENV.get_template("programme.html").render(
+        title=programme_title(), p=p, chapters=chapters, css=css(), place_date=place_date
+    )
 
 
 def monthly_html(m) -> str:
     return _ENV.get_template("monthly.html").render(title="Controllingbericht", m=m, css=css())
 
 
-MAX_DATA_URL = 20_000_000   # characters of one data: URL (an embedded chart)
+MAX_DATA_URL = 20_000_000  # characters of one data: URL (an embedded chart)
 MAX_ASSET_BYTES = 5_000_000  # one file of the package's own assets
 
 
@@ -118,9 +129,13 @@ def _fetcher():
                         info = real.stat()
                     except (OSError, RuntimeError):
                         real, info = None, None
-                    if (real is not None and info is not None and real.is_relative_to(root)
-                            and stat.S_ISREG(info.st_mode)
-                            and info.st_size <= MAX_ASSET_BYTES):
+                    if (
+                        real is not None
+                        and info is not None
+                        and real.is_relative_to(root)
+                        and stat.S_ISREG(info.st_mode)
+                        and info.st_size <= MAX_ASSET_BYTES
+                    ):
                         return URLFetcherResponse(real.as_uri(), real.read_bytes())
             raise ValueError("amip renders reports without fetching resources (refused)")
 

@@ -43,21 +43,35 @@ class ReportTable:
         return self.row_kinds.get(i, c.kind) if c.kind != "text" else "text"
 
     def html(self) -> Markup:
-        out = [f'<figure class="table" id="tab-{self.name}"><figcaption class="title">{escape(self.title)}</figcaption>']
+        out = [
+            f'<figure class="table" id="tab-{self.name}"><figcaption class="title">{escape(self.title)}</figcaption>'
+        ]
         if self.note:
             out.append(f'<p class="note">{escape(self.note)}</p>')
         out.append("<table><thead>")
         if self.header_groups:
-            out.append("<tr>" + "".join(f'<th colspan="{n}">{escape(lbl)}</th>' for lbl, n in self.header_groups) + "</tr>")
-        out.append("<tr>" + "".join(
-            f'<th class="{"num" if c.kind != "text" else "txt"}">{escape(c.label)}</th>' for c in self.columns) + "</tr>")
+            out.append(
+                "<tr>" + "".join(f'<th colspan="{n}">{escape(lbl)}</th>' for lbl, n in self.header_groups) + "</tr>"
+            )
+        out.append(
+            "<tr>"
+            + "".join(
+                f'<th class="{"num" if c.kind != "text" else "txt"}">{escape(c.label)}</th>' for c in self.columns
+            )
+            + "</tr>"
+        )
         out.append("</thead><tbody>")
         for i, row in enumerate(self.rows):
             cls = ' class="strong"' if i in self.emphasis else ""
-            out.append(f"<tr{cls}>" + "".join(
-                f'<td class="{"num" if c.kind != "text" else "txt"}">'
-                f'{escape(Col(c.key, c.label, self.kind(i, c)).display(row.get(c.key)))}</td>'
-                for c in self.columns) + "</tr>")
+            out.append(
+                f"<tr{cls}>"
+                + "".join(
+                    f'<td class="{"num" if c.kind != "text" else "txt"}">'
+                    f"{escape(Col(c.key, c.label, self.kind(i, c)).display(row.get(c.key)))}</td>"
+                    for c in self.columns
+                )
+                + "</tr>"
+            )
         out.append("</tbody></table>")
         if self.caption:
             out.append(f'<p class="source">{escape(self.caption)}</p>')
@@ -74,8 +88,12 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
     wb = xlsxwriter.Workbook(path_or_buffer, XLSX_OPTIONS)  # texts never become formulas or links
     bold = wb.add_format({"bold": True})
     head = wb.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"})
-    formats = {"count": wb.add_format({"num_format": "#,##0"}), "euro": wb.add_format({"num_format": "#,##0"}),
-               "pct": wb.add_format({"num_format": "0.0"}), "amount2": wb.add_format({"num_format": "#,##0.00"})}
+    formats = {
+        "count": wb.add_format({"num_format": "#,##0"}),
+        "euro": wb.add_format({"num_format": "#,##0"}),
+        "pct": wb.add_format({"num_format": "0.0"}),
+        "amount2": wb.add_format({"num_format": "#,##0.00"}),
+    }
     used: set[str] = set()
     for t in tables:
         name = t.name[:31]

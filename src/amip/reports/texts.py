@@ -35,7 +35,7 @@ import re
 import secrets
 import stat
 from dataclasses import dataclass
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from html import escape
 from importlib import resources
 from pathlib import Path
@@ -92,15 +92,17 @@ def texts_for(db: Session | None, year: int, jobcenter: str) -> dict[str, str]:
     return {k: stored[k].markdown if k in stored else default_text(k) for k in CHAPTER_KEYS}
 
 
-def save_text(db: Session, year: int, jobcenter: str, chapter: str, markdown: str, user: str,
-              *, now: datetime | None = None) -> ReportText:
+def save_text(
+    db: Session, year: int, jobcenter: str, chapter: str, markdown: str, user: str, *, now: datetime | None = None
+) -> ReportText:
     """Create or replace the edited text of one chapter (flush, no commit; the caller audits)."""
     check_chapter(chapter)
     row = stored_texts(db, year, jobcenter).get(chapter)
     now = now or datetime.now(UTC)
     if row is None:
-        row = ReportText(year=year, jobcenter_id=jobcenter, chapter=chapter, markdown=markdown,
-                         updated_by=user, updated_at=now)
+        row = ReportText(
+            year=year, jobcenter_id=jobcenter, chapter=chapter, markdown=markdown, updated_by=user, updated_at=now
+        )
         db.add(row)
     else:
         row.markdown, row.updated_by, row.updated_at = markdown, user, now
@@ -120,17 +122,19 @@ def reset_text(db: Session, year: int, jobcenter: str, chapter: str) -> bool:
 
 # ---- the placeholder language ------------------------------------------------------------------
 
-MAX_TEXT = CHAPTER_MAX     # characters of one chapter text (checked on save, import and render)
-MAX_BLOCKS = 30            # tables and charts placed by one chapter text
-MAX_HTML = 500_000         # characters of one rendered chapter (tables and charts included)
+MAX_TEXT = CHAPTER_MAX  # characters of one chapter text (checked on save, import and render)
+MAX_BLOCKS = 30  # tables and charts placed by one chapter text
+MAX_HTML = 500_000  # characters of one rendered chapter (tables and charts included)
 MAX_DOCUMENT_HTML = 1_000_000  # characters of all chapters of one document (PDF layout ~45 s/MB)
-RENDER_SECONDS = 20.0      # time for filling and rendering all chapters of one document
-MAX_DEPTH = 5              # nested {% if %}
+RENDER_SECONDS = 20.0  # time for filling and rendering all chapters of one document
+MAX_DEPTH = 5  # nested {% if %}
 MAX_FILE_BYTES = 4 * MAX_TEXT  # a chapter file read by `amip report texts import`
 
 # {{ … }}, {% … %} and @@amip:…@@ within one line; negated classes keep the scan linear.
-_TOKEN_RE = re.compile(r"\{\{(?P<expr>[^{}\n]{0,200})\}\}|\{%(?P<tag>[^{}%\n]{0,200})%\}"
-                       r"|@@amip:(?P<marker>[^@\s]{0,120})@@")
+_TOKEN_RE = re.compile(
+    r"\{\{(?P<expr>[^{}\n]{0,200})\}\}|\{%(?P<tag>[^{}%\n]{0,200})%\}"
+    r"|@@amip:(?P<marker>[^@\s]{0,120})@@"
+)
 _NAME = r"[a-z_][a-z0-9_]*"
 _VALUE_RE = re.compile(rf"\s*({_NAME})\s*")
 _BLOCK_RE = re.compile(r"\s*(tabelle|grafik)\(\s*(?:\"([a-z0-9_]+)\"|'([a-z0-9_]+)')\s*\)\s*")
@@ -143,15 +147,15 @@ _LABEL = {"table": "Tabelle", "chart": "Grafik"}
 
 @dataclass
 class _Node:
-    kind: str                   # text | value | block | if | error
-    text: str = ""              # text: the text; value/block/error: the source as typed
-    name: str = ""              # value, block, if: the name
-    block: str = ""             # block: table | chart
-    op: str = ""                # if: "" | not | == | !=
-    literal: str = ""           # if: the compared text
-    message: str = ""           # error: what is wrong
-    then: list | None = None    # if: the passage kept when the condition holds
-    other: list | None = None   # if: the {% else %} passage
+    kind: str  # text | value | block | if | error
+    text: str = ""  # text: the text; value/block/error: the source as typed
+    name: str = ""  # value, block, if: the name
+    block: str = ""  # block: table | chart
+    op: str = ""  # if: "" | not | == | !=
+    literal: str = ""  # if: the compared text
+    message: str = ""  # error: what is wrong
+    then: list | None = None  # if: the passage kept when the condition holds
+    other: list | None = None  # if: the {% else %} passage
 
 
 def _parse(markdown: str) -> list[_Node]:
@@ -167,7 +171,7 @@ def _parse(markdown: str) -> list[_Node]:
 
     for m in _TOKEN_RE.finditer(markdown):
         if m.start() > pos:
-            add(_Node("text", markdown[pos:m.start()]))
+            add(_Node("text", markdown[pos : m.start()]))
         pos = m.end()
         src = m.group(0)
         if m.group("expr") is not None:
@@ -177,8 +181,14 @@ def _parse(markdown: str) -> list[_Node]:
                 continue
             b = _BLOCK_RE.fullmatch(expr)
             if b is None:
-                add(_Node("error", src, message=f"ungültiger Platzhalter „{src}“ (erlaubt: {{{{ name }}}}, "
-                                                 f"{{{{ tabelle(\"name\") }}}}, {{{{ grafik(\"name\") }}}})"))
+                add(
+                    _Node(
+                        "error",
+                        src,
+                        message=f"ungültiger Platzhalter „{src}“ (erlaubt: {{{{ name }}}}, "
+                        f'{{{{ tabelle("name") }}}}, {{{{ grafik("name") }}}})',
+                    )
+                )
                 continue
             blocks += 1
             if blocks > MAX_BLOCKS:
@@ -202,15 +212,27 @@ def _parse(markdown: str) -> list[_Node]:
             if word == "if":
                 c = _IF_RE.fullmatch(tag)
                 if c is None:
-                    add(_Node("error", src, message=f"ungültige Bedingung „{src}“ (erlaubt: {{% if name %}}, "
-                                                     f"{{% if not name %}}, {{% if name == \"Text\" %}})"))
+                    add(
+                        _Node(
+                            "error",
+                            src,
+                            message=f"ungültige Bedingung „{src}“ (erlaubt: {{% if name %}}, "
+                            f'{{% if not name %}}, {{% if name == "Text" %}})',
+                        )
+                    )
                     continue
                 if len(stack) >= MAX_DEPTH:
                     add(_Node("error", src, message=f"zu tief verschachtelte Bedingungen (höchstens {MAX_DEPTH})"))
                     continue
                 then: list[_Node] = []
-                node = _Node("if", src, name=c.group(2) or c.group(3), op="not" if c.group(1) else (c.group(4) or ""),
-                             literal=c.group(5) or "", then=then)
+                node = _Node(
+                    "if",
+                    src,
+                    name=c.group(2) or c.group(3),
+                    op="not" if c.group(1) else (c.group(4) or ""),
+                    literal=c.group(5) or "",
+                    then=then,
+                )
                 add(node)
                 stack.append(node)
                 out = then
@@ -232,8 +254,7 @@ def _parse(markdown: str) -> list[_Node]:
     if pos < len(markdown):
         add(_Node("text", markdown[pos:]))
     for node in stack:  # unclosed: reported where the {% if %} stands
-        _branch(node).append(
-            _Node("error", node.text, message=f"„{node.text}“ ohne „{{% endif %}}“"))
+        _branch(node).append(_Node("error", node.text, message=f"„{node.text}“ ohne „{{% endif %}}“"))
     return root
 
 
@@ -354,8 +375,9 @@ def _note(message: str, block: bool) -> str:
     return f'<{tag} class="note text-error" role="note">[Hinweis: {escape(message)} – bitte den Kapiteltext prüfen]</{tag}>'
 
 
-def render_markdown(chapter: str, markdown: str, context: dict, tables: dict[str, str],
-                    charts: dict[str, str], *, strict: bool = True) -> str:
+def render_markdown(
+    chapter: str, markdown: str, context: dict, tables: dict[str, str], charts: dict[str, str], *, strict: bool = True
+) -> str:
     """The chapter's HTML: placeholders filled, Markdown rendered, tables/charts placed
     (``tables``/``charts``: name -> HTML fragment of the report).
 
@@ -399,12 +421,21 @@ def render_markdown(chapter: str, markdown: str, context: dict, tables: dict[str
                 if n.name in have:
                     parts.append(mark(have[n.name], True))
                 elif n.name in known:
-                    parts.append(mark(f'<p class="note">{_LABEL[n.block]} „{escape(n.name)}“: '
-                                      f'keine Daten für dieses Jahr.</p>', True))
+                    parts.append(
+                        mark(
+                            f'<p class="note">{_LABEL[n.block]} „{escape(n.name)}“: keine Daten für dieses Jahr.</p>',
+                            True,
+                        )
+                    )
                 else:
                     marker = f" ({n.text})" if n.text.startswith("@@") else ""
-                    parts.append(problem(f"unbekannte {_LABEL[n.block]} „{n.name}“{marker} "
-                                         f"(bekannt: {', '.join(sorted(set(known) | set(have)))})", True))
+                    parts.append(
+                        problem(
+                            f"unbekannte {_LABEL[n.block]} „{n.name}“{marker} "
+                            f"(bekannt: {', '.join(sorted(set(known) | set(have)))})",
+                            True,
+                        )
+                    )
             elif n.kind == "if":
                 if n.name not in context:
                     parts.append(problem(f"unbekannter Platzhalter „{n.name}“"))
@@ -477,7 +508,8 @@ def read_dir(folder: Path) -> dict[str, str]:
 
 
 # Every placeholder the programme fills (programme.collect's context; a test keeps both in step).
-PLACEHOLDERS = frozenset("""
+PLACEHOLDERS = frozenset(
+    """
 jahr vorjahr vorvorjahr jobcenter jobcenter_id stand daten_von daten_bis
 elb_jdw_vorjahr elb_jdw_vorjahr_rund elb_veraenderung_vorjahr elb_entwicklung_richtung elb_jahre_von
 elb_jahre_bis elb_jahre_anzahl bg_jdw_vorjahr_rund elb_jahre_hinweis lzb_anteil_vorjahr elb_ausblick
@@ -490,10 +522,13 @@ quote_plan quote_veraenderung lzb_vorjahr lzb_plan lzb_veraenderung lzb_senkung 
 l1_vorjahr l2_vorjahr l3_vorjahr
 vk_neu_mio egl_neu_mio budget_veraenderung egl_zweiter_arbeitsmarkt egl_fbw_egz_mat ausgaben_vorjahr
 ausgaben_erstes_halbjahr_vorjahr ausgaben_zweiter_arbeitsmarkt_vorjahr
-""".split())
+""".split()
+)
 # Every table and chart the programme can place (programme.collect; a test keeps both in step).
-TABLES = frozenset("""
+TABLES = frozenset(
+    """
 elb_entwicklung prognose erwerbstaetige lzb kennzahlen lzb_ziel lokale_ziele kommunale_ziele budget egl_plan
 ausgaben erweitertes_monitoring
-""".split())
+""".split()
+)
 CHARTS = frozenset({"elb_entwicklung", "egl_verteilung"})

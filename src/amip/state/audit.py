@@ -17,9 +17,15 @@ from amip.state.models import AuditEntry, aware
 # The actions the cockpit and the CLI write; others are allowed (the log is not the place to
 # lose an entry over a new word), but these are the ones the audit page knows.
 ACTIONS = (
-    "view", "export_csv", "export_xlsx",
-    "login", "login_failed", "logout",
-    "user_added", "user_removed", "password_changed",
+    "view",
+    "export_csv",
+    "export_xlsx",
+    "login",
+    "login_failed",
+    "logout",
+    "user_added",
+    "user_removed",
+    "password_changed",
 )
 
 
@@ -69,9 +75,12 @@ PRIVILEGED_MARK = " · privilegiert: darf Personenlisten sehen"
 
 def privileged(db: Session, limit: int = 20) -> list[AuditEntry]:
     """The latest privileged account changes (see ``PRIVILEGED_MARK``), newest first."""
-    query = (select(AuditEntry).where(AuditEntry.action.in_(("user_added", "password_changed")),
-                                      AuditEntry.detail.like(f"%{PRIVILEGED_MARK}"))
-             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.action.in_(("user_added", "password_changed")), AuditEntry.detail.like(f"%{PRIVILEGED_MARK}"))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    )
     return list(db.scalars(query))
 
 

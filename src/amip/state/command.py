@@ -45,12 +45,21 @@ def add(
     team: Annotated[str | None, typer.Option("--team", help="Team id (required for teamleitung).")] = None,
     caseworker: Annotated[str | None, typer.Option("--caseworker", help="Caseworker id (required for ifk).")] = None,
     db: DbOption = None,
-    email: Annotated[str | None, typer.Option("--email", help="E-mail address for data-quality notices (optional).")] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="E-mail address for data-quality notices (optional).")
+    ] = None,
 ) -> None:
     """Add a user. The password is read from standard input, or prompted for on a terminal."""
     from amip.state import audit
     from amip.state.users import (
-        PERSON_ROLES, POLICY, InvalidUser, UserExists, WeakPassword, add_user, hash_password, validate_user,
+        PERSON_ROLES,
+        POLICY,
+        InvalidUser,
+        UserExists,
+        WeakPassword,
+        add_user,
+        hash_password,
+        validate_user,
     )
 
     team, caseworker = (team or "").strip() or None, (caseworker or "").strip() or None
@@ -68,11 +77,24 @@ def add(
     with _state(db) as factory:
         try:
             with factory.begin() as session:
-                add_user(session, name, role, password, team_id=team, caseworker_id=caseworker, email=email,
-                         password_hash=password_hash)
+                add_user(
+                    session,
+                    name,
+                    role,
+                    password,
+                    team_id=team,
+                    caseworker_id=caseworker,
+                    email=email,
+                    password_hash=password_hash,
+                )
                 mark = audit.PRIVILEGED_MARK if role in PERSON_ROLES else ""
-                audit.record(session, user_name=CLI_USER, role="admin", action="user_added",
-                             detail=f"{name} ({role}{scope}){mark}")
+                audit.record(
+                    session,
+                    user_name=CLI_USER,
+                    role="admin",
+                    action="user_added",
+                    detail=f"{name} ({role}{scope}){mark}",
+                )
         except WeakPassword as exc:
             _fail(f"weak password: {exc}")
         except (InvalidUser, UserExists) as exc:
@@ -98,8 +120,13 @@ def list_cmd(db: DbOption = None) -> None:
     for user in users:
         locked = user.locked_until if user.locked_until and user.locked_until > now else None
         locked = max(filter(None, (locked, blocked.get(user.name))), default=None)
-        table.add_row(user.name, user.role, user.team_id or "", user.caseworker_id or "",
-                      f"{locked:%Y-%m-%d %H:%M} UTC" if locked else "")
+        table.add_row(
+            user.name,
+            user.role,
+            user.team_id or "",
+            user.caseworker_id or "",
+            f"{locked:%Y-%m-%d %H:%M} UTC" if locked else "",
+        )
     _out.print(table)
 
 
@@ -143,8 +170,13 @@ def password_cmd(
                 user = reset_password(session, name, password, new_hash=new_hash)
                 # Whoever sets the password of a person-list account can sign in with its rights.
                 mark = audit.PRIVILEGED_MARK if user.role in PERSON_ROLES else ""
-                audit.record(session, user_name=CLI_USER, role="admin", action="password_changed",
-                             detail=f"reset for {name} ({user.role}){mark}")
+                audit.record(
+                    session,
+                    user_name=CLI_USER,
+                    role="admin",
+                    action="password_changed",
+                    detail=f"reset for {name} ({user.role}){mark}",
+                )
         except UnknownUser as exc:
             _fail(str(exc))
         except WeakPassword as exc:
@@ -166,6 +198,11 @@ def unlock_cmd(
         if get_user(session, name) is None:
             _fail(f"no user {name!r}")
         removed = unlock(session, name)
-        audit.record(session, user_name=CLI_USER, role="admin", action="user_unlocked",
-                     detail=f"{name}: {removed} Sperre(n) aufgehoben")
+        audit.record(
+            session,
+            user_name=CLI_USER,
+            role="admin",
+            action="user_unlocked",
+            detail=f"{name}: {removed} Sperre(n) aufgehoben",
+        )
     _out.print(f"Unlocked {name} ({removed} source address(es) with failed logins cleared).", highlight=False)

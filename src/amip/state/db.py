@@ -15,8 +15,8 @@ import os
 import random
 import sqlite3
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import cast
 
@@ -109,8 +109,13 @@ class StateSession(Session):
 
     def begin(self, nested: bool = False):
         bind = self.bind
-        if (not nested and not self.in_transaction() and isinstance(bind, Engine)
-                and bind.dialect.name == "sqlite" and not bind.get_execution_options().get(WRITE)):
+        if (
+            not nested
+            and not self.in_transaction()
+            and isinstance(bind, Engine)
+            and bind.dialect.name == "sqlite"
+            and not bind.get_execution_options().get(WRITE)
+        ):
             self.bind = bind.execution_options(**{WRITE: True})
         return super().begin(nested=nested)
 

@@ -78,14 +78,16 @@ def _hash(token: str) -> str:
 
 # ---- pre-sessions (login CSRF) -------------------------------------------------------------------
 
+
 def pre_session(factory: sessionmaker[Session], cookie: str | None, now: datetime | None = None) -> tuple[str, str]:
     """The (cookie, CSRF token) for a login form: the live pre-session of ``cookie`` if there is
     one, else a new one (whose cookie the caller sets)."""
     now = aware(now)
     if cookie:
         with reading(factory) as db:
-            found = db.scalar(select(PreSession).where(PreSession.token_hash == _hash(cookie),
-                                                       PreSession.expires_at > now))
+            found = db.scalar(
+                select(PreSession).where(PreSession.token_hash == _hash(cookie), PreSession.expires_at > now)
+            )
             if found is not None:
                 return cookie, found.csrf_token
     cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -108,6 +110,7 @@ class BadLoginForm(Exception):
 
 # ---- the login -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class LoggedIn:
     token: str
@@ -115,8 +118,11 @@ class LoggedIn:
 
 
 def blocked_until(db: Session, name: str, source: str, now: datetime) -> datetime | None:
-    until = db.scalar(select(LoginAttempt.blocked_until).where(
-        LoginAttempt.user_name == account_key(name), LoginAttempt.source == source_key(source)))
+    until = db.scalar(
+        select(LoginAttempt.blocked_until).where(
+            LoginAttempt.user_name == account_key(name), LoginAttempt.source == source_key(source)
+        )
+    )
     return until if until is not None and until > now else None
 
 
@@ -126,18 +132,27 @@ def _count_failure(db: Session, key: str, source: str, now: datetime) -> int:
     stmt = insert(LoginAttempt).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["user_name", "source"],
-        set_={"failures": LoginAttempt.failures + 1, "last_failure_at": stmt.excluded.last_failure_at})
+        set_={"failures": LoginAttempt.failures + 1, "last_failure_at": stmt.excluded.last_failure_at},
+    )
     db.execute(stmt)
-    failures = db.scalar(select(LoginAttempt.failures).where(
-        LoginAttempt.user_name == key, LoginAttempt.source == source))
+    failures = db.scalar(
+        select(LoginAttempt.failures).where(LoginAttempt.user_name == key, LoginAttempt.source == source)
+    )
     assert failures is not None  # the row was inserted or updated just above
     delay = delay_after(int(failures))
     if delay is not None:
-        db.execute(update(LoginAttempt).where(LoginAttempt.user_name == key, LoginAttempt.source == source)
-                   .values(blocked_until=now + delay))
+        db.execute(
+            update(LoginAttempt)
+            .where(LoginAttempt.user_name == key, LoginAttempt.source == source)
+            .values(blocked_until=now + delay)
+        )
     # Housekeeping: counts nobody has added to for a day are forgotten.
-    db.execute(delete(LoginAttempt).where(LoginAttempt.last_failure_at < now - FORGET_AFTER,
-                                          (LoginAttempt.blocked_until.is_(None)) | (LoginAttempt.blocked_until < now)))
+    db.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.last_failure_at < now - FORGET_AFTER,
+            (LoginAttempt.blocked_until.is_(None)) | (LoginAttempt.blocked_until < now),
+        )
+    )
     return int(failures)
 
 
@@ -189,8 +204,14 @@ def log_in(
             audit.record(db, user_name=fresh.name, role=fresh.role, action="login", now=now)
             return LoggedIn(token, fresh)
         failures = _count_failure(db, key, source, now)
-        audit.record(db, user_name=key, role="-", action="login_failed", now=now,
-                     detail=f"Fehlversuch {failures} von dieser Adresse" if failures >= FREE_FAILURES else None)
+        audit.record(
+            db,
+            user_name=key,
+            role="-",
+            action="login_failed",
+            now=now,
+            detail=f"Fehlversuch {failures} von dieser Adresse" if failures >= FREE_FAILURES else None,
+        )
     raise LoginRefused()
 
 
@@ -206,6 +227,9 @@ def unlock(db: Session, name: str) -> int:
 def blocks(db: Session, now: datetime | None = None) -> dict[str, datetime]:
     """The latest running block per account name (for the users pages)."""
     now = aware(now)
-    rows = db.execute(select(LoginAttempt.user_name, func.max(LoginAttempt.blocked_until))
-                      .where(LoginAttempt.blocked_until > now).group_by(LoginAttempt.user_name))
+    rows = db.execute(
+        select(LoginAttempt.user_name, func.max(LoginAttempt.blocked_until))
+        .where(LoginAttempt.blocked_until > now)
+        .group_by(LoginAttempt.user_name)
+    )
     return {name: until for name, until in rows if until is not None}  # max() > now is never NULL

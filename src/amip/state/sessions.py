@@ -48,8 +48,12 @@ def create_session(
 
 
 def resolve_session(
-    db: Session, token: str | None, now: datetime | None = None, idle: timedelta = SESSION_IDLE,
-    touch: bool = True, purge: bool = True,
+    db: Session,
+    token: str | None,
+    now: datetime | None = None,
+    idle: timedelta = SESSION_IDLE,
+    touch: bool = True,
+    purge: bool = True,
 ) -> LoginSession | None:
     """The live session for ``token`` (its ``user`` loaded), marked as seen now (unless
     ``touch=False``: then the caller marks it with ``touch_session`` in a transaction of its own);

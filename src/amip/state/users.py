@@ -307,9 +307,7 @@ def change_password(
     db.flush()
 
 
-
-def reset_password(db: Session, name: str, new: str, now: datetime | None = None,
-                   new_hash: str | None = None) -> User:
+def reset_password(db: Session, name: str, new: str, now: datetime | None = None, new_hash: str | None = None) -> User:
     """An administrator's reset: set ``new`` without the old password, lift a lock-out and end
     every session of the user. Raises :class:`UnknownUser` or :class:`WeakPassword`.
     ``new_hash``: :func:`hash_password` of ``new``, made before the transaction."""

@@ -23,9 +23,20 @@ def regelbedarf(params: dict, year: int) -> float:
     return float(table[str(year)])
 
 
-def month_benefits(rng, params: dict, pop: Population, m: int, d0: int, d1: int, bg_start: np.ndarray,
-                   bg_exit_day: np.ndarray, p_in: np.ndarray, leaving: np.ndarray, gross: np.ndarray,
-                   reha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def month_benefits(
+    rng,
+    params: dict,
+    pop: Population,
+    m: int,
+    d0: int,
+    d1: int,
+    bg_start: np.ndarray,
+    bg_exit_day: np.ndarray,
+    p_in: np.ndarray,
+    leaving: np.ndarray,
+    gross: np.ndarray,
+    reha: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rb_cfg, ben = params["regelbedarf"], params["benefits"]
     year = m // 12
     rb1 = regelbedarf(params, year)
@@ -49,9 +60,11 @@ def month_benefits(rng, params: dict, pop: Population, m: int, d0: int, d1: int,
     btype = pop.bg_type[pop.p_bg[persons]]
     role = pop.p_role[persons]
     age = (d0 - pop.p_birth[persons]) / 365.25
-    ratio = np.where(role == CHILD, np.where(age < 18, rb_cfg["youth_ratio"],
-                                             np.where(age < 25, rb_cfg["adult_child_ratio"], 1.0)),
-                     np.where(np.isin(btype, [2, 3]), rb_cfg["partner_ratio"], 1.0))
+    ratio = np.where(
+        role == CHILD,
+        np.where(age < 18, rb_cfg["youth_ratio"], np.where(age < 25, rb_cfg["adult_child_ratio"], 1.0)),
+        np.where(np.isin(btype, [2, 3]), rb_cfg["partner_ratio"], 1.0),
+    )
     rb = np.bincount(slot, ratio, n) * rb1
     members = np.bincount(slot, None, n)
 
@@ -59,7 +72,9 @@ def month_benefits(rng, params: dict, pop: Population, m: int, d0: int, d1: int,
     kb = pop.bg_kid_birth[bgs]
     kage = np.where(kb != NO_DAY, (d0 - kb) / 365.25, np.nan)
     valid = kage < 18
-    kr = np.where(kage < 6, rb_cfg["child_ratio_0_5"], np.where(kage < 14, rb_cfg["child_ratio_6_13"], rb_cfg["child_ratio_14"]))
+    kr = np.where(
+        kage < 6, rb_cfg["child_ratio_0_5"], np.where(kage < 14, rb_cfg["child_ratio_6_13"], rb_cfg["child_ratio_14"])
+    )
     sg = np.where(valid, kr, 0.0).sum(1) * rb1
     nk = valid.sum(1)
 
@@ -68,7 +83,14 @@ def month_benefits(rng, params: dict, pop: Population, m: int, d0: int, d1: int,
     k16 = (valid & (kage < 16)).sum(1)
     sp = (pop.bg_type[bgs] == 1) & (nk > 0)
     high = (k7 >= 1) | ((k16 >= 2) & (k16 <= 3))
-    mb = np.where(sp, np.where(high, ben["single_parent_mb_high"], np.minimum(ben["single_parent_mb_per_child"] * nk, 0.6)), 0.0) * rb1
+    mb = (
+        np.where(
+            sp,
+            np.where(high, ben["single_parent_mb_high"], np.minimum(ben["single_parent_mb_per_child"] * nk, 0.6)),
+            0.0,
+        )
+        * rb1
+    )
     mb += np.where(pop.bg_warm_water[bgs], ben["warm_water_ratio"] * (rb + sg), 0.0)
     dis = reha[persons] & pop.p_disabled[persons]
     mb += np.bincount(slot, dis.astype(float), n) * ben["disabled_in_measure_ratio"] * rb1
@@ -82,8 +104,11 @@ def month_benefits(rng, params: dict, pop: Population, m: int, d0: int, d1: int,
     # earnings (§ 11b allowances)
     g = gross[persons]
     cap2 = np.where(nk[slot] > 0, 1500.0, 1200.0)
-    allow = np.where(g > 0, ben["basic_allowance"], 0.0) + ben["allowance_rate_1"] * np.clip(np.minimum(g, 1000) - 100, 0, None) \
+    allow = (
+        np.where(g > 0, ben["basic_allowance"], 0.0)
+        + ben["allowance_rate_1"] * np.clip(np.minimum(g, 1000) - 100, 0, None)
         + ben["allowance_rate_2"] * np.clip(np.minimum(g, cap2) - 1000, 0, None)
+    )
     net = np.where(g <= 450, g, g * ben["net_share"])
     income = np.bincount(slot, np.clip(net - allow, 0, None), n)
     parts = []

@@ -33,10 +33,14 @@ ELBE_ELSTER_TARGETS: list[tuple[str, float, float, float]] = [
     ("Schwerbehinderte ELB 09/2021", 260, 234, 286),
 ]
 BUDGET_TARGETS = [
-    (2019, "VK", "zuteilung", 9_069_867), (2019, "EGL", "zuteilung", 7_129_465),
-    (2020, "VK", "schaetzung", 8_581_009), (2020, "EGL", "schaetzung", 7_053_067),
-    (2021, "VK", "zuteilung", 8_118_736), (2021, "EGL", "zuteilung", 6_531_000),
-    (2022, "VK", "schaetzung", 7_485_249), (2022, "EGL", "schaetzung", 5_694_095),
+    (2019, "VK", "zuteilung", 9_069_867),
+    (2019, "EGL", "zuteilung", 7_129_465),
+    (2020, "VK", "schaetzung", 8_581_009),
+    (2020, "EGL", "schaetzung", 7_053_067),
+    (2021, "VK", "zuteilung", 8_118_736),
+    (2021, "EGL", "zuteilung", 6_531_000),
+    (2022, "VK", "schaetzung", 7_485_249),
+    (2022, "EGL", "schaetzung", 5_694_095),
 ]
 
 
@@ -56,16 +60,25 @@ def achieved_figures(data_dir: Path) -> dict[str, float]:
         home = home_jobcenters(con)
         result = compute(be, "2019-01", "2021-12")
         assert result.series is not None  # compute() always returns the monthly series
-        series = result.series.filter(pc.and_(pc.is_in(result.series["jobcenter_id"], value_set=pa.array(home, pa.string())),
-                                              pc.equal(result.series["sex"], "all")))
+        series = result.series.filter(
+            pc.and_(
+                pc.is_in(result.series["jobcenter_id"], value_set=pa.array(home, pa.string())),
+                pc.equal(result.series["sex"], "all"),
+            )
+        )
         res = result.table
         res = res.filter(pc.is_in(res["jobcenter_id"], value_set=pa.array(home, pa.string())))
         ids = ", ".join("'" + j.replace("'", "''") + "'" for j in home) or "NULL"
-        con.execute(f"CREATE OR REPLACE TEMP VIEW home_spells AS SELECT * FROM elb_spells WHERE jobcenter_id IN ({ids})")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW home_spells AS SELECT * FROM elb_spells WHERE jobcenter_id IN ({ids})"
+        )
 
         def fig(month: str, figure: str, sex: str = "all", col: str = "numerator") -> float:
-            t = res.filter(pc.and_(pc.and_(pc.equal(res["month"], month), pc.equal(res["figure"], figure)),
-                                   pc.equal(res["sex"], sex)))
+            t = res.filter(
+                pc.and_(
+                    pc.and_(pc.equal(res["month"], month), pc.equal(res["figure"], figure)), pc.equal(res["sex"], sex)
+                )
+            )
             values = t.column(col).to_pylist()
             return float(sum(v for v in values if v is not None))
 
@@ -105,9 +118,13 @@ def achieved_figures(data_dir: Path) -> dict[str, float]:
             SELECT coalesce(code, 'fehlt') AS code, count(*) * 100.0 / (SELECT count(*) FROM elb) FROM pr GROUP BY 1
         """).fetchall()
         shares = dict(codes)
-        for code, label in (("marktnah", "marktnah"), ("nicht_marktnah", "nicht marktnah"),
-                            ("integriert", "integriert (I)"), ("nicht_erforderlich", "nicht erforderlich (Z)"),
-                            ("fehlt", "fehlt (X)")):
+        for code, label in (
+            ("marktnah", "marktnah"),
+            ("nicht_marktnah", "nicht marktnah"),
+            ("integriert", "integriert (I)"),
+            ("nicht_erforderlich", "nicht erforderlich (Z)"),
+            ("fehlt", "fehlt (X)"),
+        ):
             out[f"Prognose {label} 2021 %"] = float(shares.get(code, 0.0))
         n, emp = q("""
             WITH elb AS (SELECT DISTINCT person_id FROM home_spells
@@ -122,8 +139,10 @@ def achieved_figures(data_dir: Path) -> dict[str, float]:
             WHERE p.severely_disabled AND s.start_date <= DATE '2021-09-30'
               AND coalesce(s.end_date, DATE '9999-12-31') >= DATE '2021-09-30'""")[0]
         for year, title, kind, _ in BUDGET_TARGETS:
-            row = q(f"SELECT sum(amount_eur) FROM budget WHERE year = {year} AND title = '{title}' "
-                    f"AND kind = '{kind}' AND instrument IS NULL")
+            row = q(
+                f"SELECT sum(amount_eur) FROM budget WHERE year = {year} AND title = '{title}' "
+                f"AND kind = '{kind}' AND instrument IS NULL"
+            )
             out[f"Budget {year} {title} {kind}"] = float(row[0]) if row and row[0] is not None else float("nan")
     return out
 
@@ -133,11 +152,27 @@ def calibration_report(data_dir: Path) -> list[dict]:
     rows = []
     for name, target, low, high in ELBE_ELSTER_TARGETS:
         v = got[name]
-        rows.append({"target": name, "value": target, "achieved": v, "band_low": low, "band_high": high,
-                     "inside": bool(low <= v <= high)})
+        rows.append(
+            {
+                "target": name,
+                "value": target,
+                "achieved": v,
+                "band_low": low,
+                "band_high": high,
+                "inside": bool(low <= v <= high),
+            }
+        )
     for year, title, kind, amount in BUDGET_TARGETS:
         name = f"Budget {year} {title} {kind}"
         v = got[name]
-        rows.append({"target": name, "value": amount, "achieved": v, "band_low": amount, "band_high": amount,
-                     "inside": bool(v == amount)})
+        rows.append(
+            {
+                "target": name,
+                "value": amount,
+                "achieved": v,
+                "band_low": amount,
+                "band_high": amount,
+                "inside": bool(v == amount),
+            }
+        )
     return rows

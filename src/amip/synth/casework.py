@@ -72,13 +72,24 @@ def caseload(sim, rng, pid, s_person, s_start, s_end, hi) -> pa.Table:
             for i, t in enumerate(ts):
                 tsel = np.flatnonzero(sel)[ti == i]
                 team_id[tsel] = f"{off['code']}-{t['id']}"
-                worker[tsel] = np.char.add(f"IFK-{off['code']}-{t['id']}-", np.char.zfill((w[ti == i] + 1).astype(str), 2))
+                worker[tsel] = np.char.add(
+                    f"IFK-{off['code']}-{t['id']}-", np.char.zfill((w[ti == i] + 1).astype(str), 2)
+                )
     end2 = _late_closures(person2, start2, end2, pick, cfg.get("late_closure_share", 0.0), hi)
     names = np.array([o["name"] for o in offices])
-    return _sorted(pa.table({
-        "person_id": pid[person2], "caseworker_id": pa.array(worker.astype(str)), "team_id": pa.array(team_id.astype(str)),
-        "office": names[office2], "start_date": _dates(start2), "end_date": _dates(end2),
-    }), ["person_id", "start_date"])
+    return _sorted(
+        pa.table(
+            {
+                "person_id": pid[person2],
+                "caseworker_id": pa.array(worker.astype(str)),
+                "team_id": pa.array(team_id.astype(str)),
+                "office": names[office2],
+                "start_date": _dates(start2),
+                "end_date": _dates(end2),
+            }
+        ),
+        ["person_id", "start_date"],
+    )
 
 
 def _late_closures(person, start, end, pick, share: float, hi: int) -> np.ndarray:
@@ -111,19 +122,28 @@ def proposals(sim, rng, pid, known, lo, hi) -> pa.Table:
     person, day, hired = p["person"][k], p["day"][k], p["hired"][k].astype(bool)
     sh = cfg["outcome_shares"]
     u = rng.random(person.size)
-    outcome = np.where(u < sh["eingestellt"], "eingestellt", np.where(u < sh["eingestellt"] + sh["abgelehnt"], "abgelehnt", "offen"))
+    outcome = np.where(
+        u < sh["eingestellt"], "eingestellt", np.where(u < sh["eingestellt"] + sh["abgelehnt"], "abgelehnt", "offen")
+    )
     # recent proposals are more often still open
     recent = (hi - day) < 45
     outcome = np.where(recent & (rng.random(person.size) < 0.6), "offen", outcome)
     outcome = np.where(hired, "eingestellt", outcome)
-    size = np.round(np.exp(rng.normal(cfg["employer_size"][0], cfg["employer_size"][1], person.size))).astype(np.int64) + 1
+    size = (
+        np.round(np.exp(rng.normal(cfg["employer_size"][0], cfg["employer_size"][1], person.size))).astype(np.int64) + 1
+    )
     agency = rng.random(person.size) < cfg["staffing_agency"]
     size = np.where(agency, np.maximum(size, 20), size)
     unknown = rng.random(person.size) < 0.03
-    t = pa.table({
-        "person_id": pid[person], "date": _dates(day),
-        "employer_size": pa.array(size, pa.int64(), mask=unknown), "staffing_agency": agency, "outcome": outcome,
-    })
+    t = pa.table(
+        {
+            "person_id": pid[person],
+            "date": _dates(day),
+            "employer_size": pa.array(size, pa.int64(), mask=unknown),
+            "staffing_agency": agency,
+            "outcome": outcome,
+        }
+    )
     t = _sorted(t, ["date", "person_id", "outcome"])
     ids = np.char.add("VV", np.char.zfill(np.arange(1, t.num_rows + 1).astype(str), 7))
     return t.add_column(0, "proposal_id", pa.array(ids))
@@ -148,8 +168,12 @@ def case_events(sim, rng, pid, known, s_person, s_start, lo, hi) -> pa.Table:
     back = (sp_p[i] == person) & (sp_s[i] >= day) & (sp_s[i] - day <= cfg["unterbrechung_within_months"] * 30.44)
     kind = np.where(back, "unterbrechung", "abschluss")
     parts.append((person, day, kind))
-    parts.append((sim.integrations["person"], sim.integrations["day"], np.full(sim.integrations["person"].size, "integration")))
-    parts.append((sim.aenderungen["person"], sim.aenderungen["day"], np.full(sim.aenderungen["person"].size, "aenderung")))
+    parts.append(
+        (sim.integrations["person"], sim.integrations["day"], np.full(sim.integrations["person"].size, "integration"))
+    )
+    parts.append(
+        (sim.aenderungen["person"], sim.aenderungen["day"], np.full(sim.aenderungen["person"].size, "aenderung"))
+    )
     person = np.concatenate([p[0] for p in parts]).astype(np.int64)
     day = np.concatenate([p[1] for p in parts]).astype(np.int64)
     kind = np.concatenate([p[2] for p in parts]).astype(str)
@@ -159,10 +183,17 @@ def case_events(sim, rng, pid, known, s_person, s_start, lo, hi) -> pa.Table:
         delay[sel] = _delays(rng, int(sel.sum()), cfg["delay_mean"][k], cfg["late_share"][k], cfg["late_days"])
     rec = day + delay
     keep = known[person] & (day >= lo) & (rec <= hi)
-    return _sorted(pa.table({
-        "person_id": pid[person[keep]], "event_type": kind[keep],
-        "event_date": _dates(day[keep]), "recorded_date": _dates(rec[keep]),
-    }), ["person_id", "event_date", "event_type", "recorded_date"])
+    return _sorted(
+        pa.table(
+            {
+                "person_id": pid[person[keep]],
+                "event_type": kind[keep],
+                "event_date": _dates(day[keep]),
+                "recorded_date": _dates(rec[keep]),
+            }
+        ),
+        ["person_id", "event_date", "event_type", "recorded_date"],
+    )
 
 
 def indicators(sim, rng, first: int, last: int) -> pa.Table:
@@ -181,8 +212,12 @@ def indicators(sim, rng, first: int, last: int) -> pa.Table:
         rows["month"].append(month_text(m))
         rows["indicator"].append("einschaltungen_16a")
         rows["value"].append(float(sim.kom_starts.get(m, 0)))
-    t = pa.table(rows, schema=pa.schema([("jobcenter_id", pa.string()), ("month", pa.string()),
-                                         ("indicator", pa.string()), ("value", pa.float64())]))
+    t = pa.table(
+        rows,
+        schema=pa.schema(
+            [("jobcenter_id", pa.string()), ("month", pa.string()), ("indicator", pa.string()), ("value", pa.float64())]
+        ),
+    )
     return _sorted(t, ["month", "indicator"])
 
 
@@ -213,6 +248,17 @@ def budget(params: dict) -> pa.Table:
             amounts[np.argmax(sh)] += int(r["EGL"]) - int(amounts.sum())
             for code, a in zip(codes, amounts):
                 add(r["year"], "EGL", "plan", code, int(a))
-    t = pa.table(rows, schema=pa.schema([("jobcenter_id", pa.string()), ("year", pa.int64()), ("title", pa.string()),
-                                         ("kind", pa.string()), ("instrument", pa.string()), ("amount_eur", pa.float64())]))
+    t = pa.table(
+        rows,
+        schema=pa.schema(
+            [
+                ("jobcenter_id", pa.string()),
+                ("year", pa.int64()),
+                ("title", pa.string()),
+                ("kind", pa.string()),
+                ("instrument", pa.string()),
+                ("amount_eur", pa.float64()),
+            ]
+        ),
+    )
     return t

@@ -25,13 +25,23 @@ def _fmt(value: float, target: float) -> str:
 
 
 def synth_command(
-    preset: Annotated[str, typer.Option("--preset", help="Preset name (presets/<name>.toml) or a TOML file.")] = "elbe-elster",
+    preset: Annotated[
+        str, typer.Option("--preset", help="Preset name (presets/<name>.toml) or a TOML file.")
+    ] = "elbe-elster",
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives byte-identical files.")] = 1,
-    out: Annotated[Path, typer.Option("--out", help="Output directory (one file per contract table).")] = Path("synth-data"),
+    out: Annotated[Path, typer.Option("--out", help="Output directory (one file per contract table).")] = Path(
+        "synth-data"
+    ),
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
-    first: Annotated[str | None, typer.Option("--from", help="First month written, YYYY-MM (default: the preset's).")] = None,
-    last: Annotated[str | None, typer.Option("--to", help="Last month (data cut-off), YYYY-MM (default: the preset's).")] = None,
-    report: Annotated[bool, typer.Option("--report", help="Compute the calibration figures and compare them with the targets.")] = False,
+    first: Annotated[
+        str | None, typer.Option("--from", help="First month written, YYYY-MM (default: the preset's).")
+    ] = None,
+    last: Annotated[
+        str | None, typer.Option("--to", help="Last month (data cut-off), YYYY-MM (default: the preset's).")
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Compute the calibration figures and compare them with the targets.")
+    ] = False,
 ) -> None:
     """Simulate a synthetic job center (default: Jobcenter Elbe-Elster) and write a contract data set."""
     from amip.synth.generate import calibration_report, synthesize
@@ -39,8 +49,15 @@ def synth_command(
     t0 = time.perf_counter()
     try:
         with console.status(f"Simulating {preset}") as status:
-            counts = synthesize(preset=preset, seed=seed, out=out, fmt=fmt, first=first, last=last,
-                                progress=lambda s: status.update(f"Simulating {preset}: {s}"))
+            counts = synthesize(
+                preset=preset,
+                seed=seed,
+                out=out,
+                fmt=fmt,
+                first=first,
+                last=last,
+                progress=lambda s: status.update(f"Simulating {preset}: {s}"),
+            )
     except ValueError as exc:
         console.print(f"[bold red]Error:[/] {exc}")
         raise typer.Exit(1) from None
@@ -61,10 +78,18 @@ def synth_command(
     rep.add_column("band", justify="right")
     rep.add_column("inside", justify="center")
     for r in rows:
-        band = (_fmt(r["band_low"], r["value"]) if r["band_low"] == r["band_high"]
-                else f"{_fmt(r['band_low'], r['value'])} – {_fmt(r['band_high'], r['value'])}")
-        rep.add_row(r["target"], _fmt(r["value"], r["value"]), _fmt(r["achieved"], r["value"]), band,
-                    "[green]ja[/]" if r["inside"] else "[bold red]nein[/]")
+        band = (
+            _fmt(r["band_low"], r["value"])
+            if r["band_low"] == r["band_high"]
+            else f"{_fmt(r['band_low'], r['value'])} – {_fmt(r['band_high'], r['value'])}"
+        )
+        rep.add_row(
+            r["target"],
+            _fmt(r["value"], r["value"]),
+            _fmt(r["achieved"], r["value"]),
+            band,
+            "[green]ja[/]" if r["inside"] else "[bold red]nein[/]",
+        )
     stdout.print(rep)
     missed = [r["target"] for r in rows if not r["inside"]]
     if missed:

@@ -22,8 +22,20 @@ from amip.synth.months import month_index
 from amip.synth.tables import build_tables
 
 FORMATS = ("parquet", "csv")
-TABLE_ORDER = ("dataset", "persons", "elb_spells", "benefits", "employment_spells", "measures", "caseload",
-               "prognosis", "proposals", "budget", "case_events", "indicators")
+TABLE_ORDER = (
+    "dataset",
+    "persons",
+    "elb_spells",
+    "benefits",
+    "employment_spells",
+    "measures",
+    "caseload",
+    "prognosis",
+    "proposals",
+    "budget",
+    "case_events",
+    "indicators",
+)
 
 __all__ = ["synthesize", "calibration_report", "load_preset", "write"]
 
@@ -35,8 +47,9 @@ def load_preset(preset: str) -> dict:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     res = resources.files("amip.synth").joinpath("presets", f"{preset}.toml")
     if not res.is_file():
-        names = sorted(p.name[:-5] for p in resources.files("amip.synth").joinpath("presets").iterdir()
-                       if p.name.endswith(".toml"))
+        names = sorted(
+            p.name[:-5] for p in resources.files("amip.synth").joinpath("presets").iterdir() if p.name.endswith(".toml")
+        )
         raise ValueError(f"unknown preset {preset!r} (available: {', '.join(names)})")
     return tomllib.loads(res.read_text(encoding="utf-8"))
 
@@ -52,17 +65,35 @@ def write(tables: dict[str, pa.Table], out: Path, fmt: str = "parquet") -> None:
             if stale.exists():
                 stale.unlink()  # a table must not be given twice
         if fmt == "parquet":
-            pq.write_table(table, out / f"{name}.parquet", compression="zstd", compression_level=3,
-                           use_dictionary=True, write_statistics=True, row_group_size=1_000_000,
-                           version="2.6", data_page_version="1.0", store_schema=False)
+            pq.write_table(
+                table,
+                out / f"{name}.parquet",
+                compression="zstd",
+                compression_level=3,
+                use_dictionary=True,
+                write_statistics=True,
+                row_group_size=1_000_000,
+                version="2.6",
+                data_page_version="1.0",
+                store_schema=False,
+            )
         else:
-            pacsv.write_csv(table, out / f"{name}.csv",
-                            write_options=pacsv.WriteOptions(include_header=True, delimiter=",", quoting_style="needed"))
+            pacsv.write_csv(
+                table,
+                out / f"{name}.csv",
+                write_options=pacsv.WriteOptions(include_header=True, delimiter=",", quoting_style="needed"),
+            )
 
 
-def synthesize(preset: str = "elbe-elster", seed: int = 1, out: Path = Path("synth-data"), fmt: str = "parquet",
-               first: str | None = None, last: str | None = None,
-               progress: Callable[[str], None] | None = None) -> dict[str, int]:
+def synthesize(
+    preset: str = "elbe-elster",
+    seed: int = 1,
+    out: Path = Path("synth-data"),
+    fmt: str = "parquet",
+    first: str | None = None,
+    last: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
     """Simulate the preset and write every contract table to ``out``; returns the row counts."""
     say = progress or (lambda _s: None)
     if fmt not in FORMATS:

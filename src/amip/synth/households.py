@@ -22,12 +22,12 @@ NO_DAY = -(10**6)
 @dataclass
 class Population:
     # BGs
-    bg_type: np.ndarray        # index into TYPES
-    bg_arrival: np.ndarray     # month index of the first entry (initial stock: simulate_from)
+    bg_type: np.ndarray  # index into TYPES
+    bg_arrival: np.ndarray  # month index of the first entry (initial stock: simulate_from)
     bg_initial_months: np.ndarray  # months already in receipt (initial stock), else 0
-    bg_first: np.ndarray       # index of the first member (the head)
-    bg_size: np.ndarray        # number of ELB members
-    bg_kid_birth: np.ndarray   # (B, MAX_KIDS) epoch days, NO_DAY where no child
+    bg_first: np.ndarray  # index of the first member (the head)
+    bg_size: np.ndarray  # number of ELB members
+    bg_kid_birth: np.ndarray  # (B, MAX_KIDS) epoch days, NO_DAY where no child
     bg_rent_factor: np.ndarray
     bg_warm_water: np.ndarray
     bg_refugee: np.ndarray
@@ -35,8 +35,8 @@ class Population:
     # persons
     p_bg: np.ndarray
     p_role: np.ndarray
-    p_sex: np.ndarray          # 0 m, 1 w, 2 d
-    p_birth: np.ndarray        # epoch days
+    p_sex: np.ndarray  # 0 m, 1 w, 2 d
+    p_birth: np.ndarray  # epoch days
     p_disabled: np.ndarray
     p_refugee: np.ndarray
     p_qualified: np.ndarray
@@ -136,7 +136,9 @@ def draw_population(rng: np.random.Generator, params: dict, last_month: int) -> 
         kid_age[:, k] = np.where(k < kids, age, np.nan)
         age = age + rng.uniform(*hh["sibling_gap"], size=B)
     kid_age = np.where(kid_age > 17.5, np.nan, kid_age)  # older children are not in the BG
-    kid_birth = np.where(np.isnan(kid_age), NO_DAY, entry_day[:, None] - np.nan_to_num(kid_age * 365.25)).astype(np.int64)
+    kid_birth = np.where(np.isnan(kid_age), NO_DAY, entry_day[:, None] - np.nan_to_num(kid_age * 365.25)).astype(
+        np.int64
+    )
 
     # -- persons ----------------------------------------------------------------------------------
     P = int(bg_size.sum())
@@ -185,8 +187,21 @@ def draw_population(rng: np.random.Generator, params: dict, last_month: int) -> 
     bg_office = rng.choice(len(offices), size=B, p=osh / osh.sum())
 
     return Population(
-        bg_type=bg_type, bg_arrival=bg_arrival, bg_initial_months=init_months, bg_first=bg_first,
-        bg_size=bg_size, bg_kid_birth=kid_birth, bg_rent_factor=rent_factor, bg_warm_water=warm_water,
-        bg_refugee=bg_refugee, bg_office=bg_office, p_bg=p_bg, p_role=p_role, p_sex=p_sex,
-        p_birth=p_birth, p_disabled=p_disabled, p_refugee=p_refugee, p_qualified=p_qualified,
+        bg_type=bg_type,
+        bg_arrival=bg_arrival,
+        bg_initial_months=init_months,
+        bg_first=bg_first,
+        bg_size=bg_size,
+        bg_kid_birth=kid_birth,
+        bg_rent_factor=rent_factor,
+        bg_warm_water=warm_water,
+        bg_refugee=bg_refugee,
+        bg_office=bg_office,
+        p_bg=p_bg,
+        p_role=p_role,
+        p_sex=p_sex,
+        p_birth=p_birth,
+        p_disabled=p_disabled,
+        p_refugee=p_refugee,
+        p_qualified=p_qualified,
     )

@@ -54,18 +54,18 @@ class Simulation:
     params: dict
     start: int
     last: int
-    spells: dict[str, np.ndarray]        # person, bg, start, end (NO_DAY = open), single_parent
-    jobs: dict[str, np.ndarray]          # person, kind, start, end, accompanied, gross
-    measures: dict[str, np.ndarray]      # person, instrument, start, end, cost
-    prognosis: dict[str, np.ndarray]     # person, day, code, goal
-    benefits: dict[str, np.ndarray]      # bg, month, type, amount
-    exits: dict[str, np.ndarray]         # person, day (last day in receipt)
+    spells: dict[str, np.ndarray]  # person, bg, start, end (NO_DAY = open), single_parent
+    jobs: dict[str, np.ndarray]  # person, kind, start, end, accompanied, gross
+    measures: dict[str, np.ndarray]  # person, instrument, start, end, cost
+    prognosis: dict[str, np.ndarray]  # person, day, code, goal
+    benefits: dict[str, np.ndarray]  # bg, month, type, amount
+    exits: dict[str, np.ndarray]  # person, day (last day in receipt)
     integrations: dict[str, np.ndarray]  # person, day (job start), kind
-    aenderungen: dict[str, np.ndarray]   # person, day
-    proposals: dict[str, np.ndarray]     # person, day, hired
-    kom_starts: dict[int, int]           # month -> number of § 16a starts
+    aenderungen: dict[str, np.ndarray]  # person, day
+    proposals: dict[str, np.ndarray]  # person, day, hired
+    kom_starts: dict[int, int]  # month -> number of § 16a starts
     instruments: tuple[str, ...]
-    stock: dict[int, int]                # month -> ELB stock at ST(m) (diagnostics)
+    stock: dict[int, int]  # month -> ELB stock at ST(m) (diagnostics)
 
 
 def _lookup(values: np.ndarray, bins, factors) -> np.ndarray:
@@ -108,22 +108,22 @@ class Setup:
     pop: Population
     params: dict
     rng: np.random.Generator
-    start: int                          # first simulated month (month index)
-    instruments: tuple[str, ...]        # measures that start on their own (index = instrument number)
-    codes: tuple[str, ...]              # instruments + accompanying measures (index = measure code)
-    code_of: dict[str, int]             # measure name -> code
-    cost_month: np.ndarray              # monthly cost by measure code
-    during: np.ndarray                  # integration factor while an instrument runs, by instrument
-    goal_share: np.ndarray              # by prognosis code: probability of an integration goal
-    base_integration: np.ndarray        # by prognosis code: monthly integration probability
-    proposal_probability: np.ndarray    # by prognosis code: monthly probability of a proposal
-    pension_month: np.ndarray           # by person: month of the Regelaltersgrenze
-    women: np.ndarray                   # by person
-    men: np.ndarray                     # by person
-    person_bg_type: np.ndarray          # by person: type of the person's BG
-    in_single_parent_bg: np.ndarray     # by person: the BG is of type single_parent
-    bg_has_kid: np.ndarray              # (B, MAX_KIDS): True where the BG has a child
-    initial_bg: np.ndarray              # by BG: part of the initial stock
+    start: int  # first simulated month (month index)
+    instruments: tuple[str, ...]  # measures that start on their own (index = instrument number)
+    codes: tuple[str, ...]  # instruments + accompanying measures (index = measure code)
+    code_of: dict[str, int]  # measure name -> code
+    cost_month: np.ndarray  # monthly cost by measure code
+    during: np.ndarray  # integration factor while an instrument runs, by instrument
+    goal_share: np.ndarray  # by prognosis code: probability of an integration goal
+    base_integration: np.ndarray  # by prognosis code: monthly integration probability
+    proposal_probability: np.ndarray  # by prognosis code: monthly probability of a proposal
+    pension_month: np.ndarray  # by person: month of the Regelaltersgrenze
+    women: np.ndarray  # by person
+    men: np.ndarray  # by person
+    person_bg_type: np.ndarray  # by person: type of the person's BG
+    in_single_parent_bg: np.ndarray  # by person: the BG is of type single_parent
+    bg_has_kid: np.ndarray  # (B, MAX_KIDS): True where the BG has a child
+    initial_bg: np.ndarray  # by BG: part of the initial stock
 
     @classmethod
     def create(cls, params: dict, rng: np.random.Generator, pop: Population) -> Setup:
@@ -134,17 +134,27 @@ class Setup:
         initial_bg = np.zeros(pop.n_bg, bool)
         initial_bg[: int(params["population"]["initial_bgs"])] = True
         return cls(
-            pop=pop, params=params, rng=rng, start=month_index(params["meta"]["simulate_from"]),
-            instruments=instruments, codes=codes, code_of={c: i for i, c in enumerate(codes)},
-            cost_month=np.array([float(meas_cfg[c]["cost"]) for c in instruments]
-                                + [float(acc_cfg[c]["cost"]) for c in acc_cfg]),
+            pop=pop,
+            params=params,
+            rng=rng,
+            start=month_index(params["meta"]["simulate_from"]),
+            instruments=instruments,
+            codes=codes,
+            code_of={c: i for i, c in enumerate(codes)},
+            cost_month=np.array(
+                [float(meas_cfg[c]["cost"]) for c in instruments] + [float(acc_cfg[c]["cost"]) for c in acc_cfg]
+            ),
             during=np.array([meas_cfg[c]["during"] for c in instruments]),
             goal_share=np.array([params["prognosis"]["integration_goal"][c] for c in PROGNOSIS]),
             base_integration=np.array([pi["prognosis"][c] for c in PROGNOSIS]),
             proposal_probability=np.array([params["proposals"]["probability"][c] for c in PROGNOSIS]),
-            pension_month=pension_month(pop.p_birth), women=pop.p_sex == 1, men=pop.p_sex == 0,
-            person_bg_type=person_bg_type, in_single_parent_bg=person_bg_type == 1,
-            bg_has_kid=pop.bg_kid_birth != NO_DAY, initial_bg=initial_bg,
+            pension_month=pension_month(pop.p_birth),
+            women=pop.p_sex == 1,
+            men=pop.p_sex == 0,
+            person_bg_type=person_bg_type,
+            in_single_parent_bg=person_bg_type == 1,
+            bg_has_kid=pop.bg_kid_birth != NO_DAY,
+            initial_bg=initial_bg,
         )
 
     def costs(self, code: np.ndarray, months: np.ndarray) -> np.ndarray:
@@ -155,8 +165,9 @@ class Setup:
 def _ledgers() -> dict[str, Ledger]:
     return {
         "spells": Ledger(person=np.int64, bg=np.int64, start=np.int64, end=np.int64, single_parent=bool),
-        "jobs": Ledger(person=np.int64, kind=np.int64, start=np.int64, end=np.int64, accompanied=bool,
-                       gross=np.float64),
+        "jobs": Ledger(
+            person=np.int64, kind=np.int64, start=np.int64, end=np.int64, accompanied=bool, gross=np.float64
+        ),
         "measures": Ledger(person=np.int64, instrument=np.int64, start=np.int64, end=np.int64, cost=np.float64),
     }
 
@@ -169,31 +180,31 @@ class State:
     """
 
     # BGs
-    bg_in: np.ndarray           # in receipt
-    bg_months: np.ndarray       # Stichtage in the current spell
-    bg_start: np.ndarray        # first day of the current spell
-    bg_exit_month: np.ndarray   # month of the last exit, -1 = never left
-    bg_exit_kind: np.ndarray    # EXIT_* of the last exit
-    bg_job_lost: np.ndarray     # the job that ended the receipt has ended since
+    bg_in: np.ndarray  # in receipt
+    bg_months: np.ndarray  # Stichtage in the current spell
+    bg_start: np.ndarray  # first day of the current spell
+    bg_exit_month: np.ndarray  # month of the last exit, -1 = never left
+    bg_exit_kind: np.ndarray  # EXIT_* of the last exit
+    bg_job_lost: np.ndarray  # the job that ended the receipt has ended since
     # persons
-    in_receipt: np.ndarray      # in the ELB stock
-    active: np.ndarray          # below the Regelaltersgrenze
-    spell_start: np.ndarray     # first day of the current ELB spell
-    spell_rec: np.ndarray       # row of the current spell in ``spells``
-    single_parent: np.ndarray   # single parent in the current spell
-    job_kind: np.ndarray        # NONE, SVB, AUSB, SELBST or GB
-    job_rec: np.ndarray         # row of the current job in ``jobs``, -1 = none
-    job_start: np.ndarray       # first day of the current job
-    job_plan_end: np.ndarray    # planned last day (vocational training), else NO_DAY
-    measure: np.ndarray         # running instrument (index into Setup.instruments), -1 = none
-    measure_rec: np.ndarray     # row of the running measure in ``measures``
-    measure_end: np.ndarray     # planned last day of the running measure
-    after_until: np.ndarray     # last month of the after-effect of the last measure
-    after_factor: np.ndarray    # integration factor of that after-effect
-    prognosis: np.ndarray       # current Integrationsprognose (index into PROGNOSIS), -1 = none yet
-    not_required: np.ndarray    # latent profile: integration not required (Z)
-    marktnah: np.ndarray        # latent profile: marktnah (MN), else nicht marktnah
-    missing_until: np.ndarray   # the prognosis is missing (X) up to this month
+    in_receipt: np.ndarray  # in the ELB stock
+    active: np.ndarray  # below the Regelaltersgrenze
+    spell_start: np.ndarray  # first day of the current ELB spell
+    spell_rec: np.ndarray  # row of the current spell in ``spells``
+    single_parent: np.ndarray  # single parent in the current spell
+    job_kind: np.ndarray  # NONE, SVB, AUSB, SELBST or GB
+    job_rec: np.ndarray  # row of the current job in ``jobs``, -1 = none
+    job_start: np.ndarray  # first day of the current job
+    job_plan_end: np.ndarray  # planned last day (vocational training), else NO_DAY
+    measure: np.ndarray  # running instrument (index into Setup.instruments), -1 = none
+    measure_rec: np.ndarray  # row of the running measure in ``measures``
+    measure_end: np.ndarray  # planned last day of the running measure
+    after_until: np.ndarray  # last month of the after-effect of the last measure
+    after_factor: np.ndarray  # integration factor of that after-effect
+    prognosis: np.ndarray  # current Integrationsprognose (index into PROGNOSIS), -1 = none yet
+    not_required: np.ndarray  # latent profile: integration not required (Z)
+    marktnah: np.ndarray  # latent profile: marktnah (MN), else nicht marktnah
+    missing_until: np.ndarray  # the prognosis is missing (X) up to this month
     integrated_flag: np.ndarray  # latent profile: counted as integriert (INT) while employed
     # records
     spells: Ledger
@@ -212,18 +223,32 @@ class State:
     def empty(cls, n_bg: int, n_persons: int) -> State:
         B, P = n_bg, n_persons
         return cls(
-            bg_in=np.zeros(B, bool), bg_months=np.zeros(B, np.int64), bg_start=np.full(B, NO_DAY, np.int64),
-            bg_exit_month=np.full(B, -1, np.int64), bg_exit_kind=np.zeros(B, np.int64),
+            bg_in=np.zeros(B, bool),
+            bg_months=np.zeros(B, np.int64),
+            bg_start=np.full(B, NO_DAY, np.int64),
+            bg_exit_month=np.full(B, -1, np.int64),
+            bg_exit_kind=np.zeros(B, np.int64),
             bg_job_lost=np.zeros(B, bool),
-            in_receipt=np.zeros(P, bool), active=np.ones(P, bool), spell_start=np.full(P, NO_DAY, np.int64),
-            spell_rec=np.full(P, -1, np.int64), single_parent=np.zeros(P, bool),
-            job_kind=np.zeros(P, np.int64), job_rec=np.full(P, -1, np.int64),
-            job_start=np.full(P, NO_DAY, np.int64), job_plan_end=np.full(P, NO_DAY, np.int64),
-            measure=np.full(P, -1, np.int64), measure_rec=np.full(P, -1, np.int64),
-            measure_end=np.full(P, NO_DAY, np.int64), after_until=np.full(P, -1, np.int64),
-            after_factor=np.ones(P), prognosis=np.full(P, -1, np.int64), not_required=np.zeros(P, bool),
-            marktnah=np.zeros(P, bool), missing_until=np.full(P, -1, np.int64),
-            integrated_flag=np.zeros(P, bool), **_ledgers(),
+            in_receipt=np.zeros(P, bool),
+            active=np.ones(P, bool),
+            spell_start=np.full(P, NO_DAY, np.int64),
+            spell_rec=np.full(P, -1, np.int64),
+            single_parent=np.zeros(P, bool),
+            job_kind=np.zeros(P, np.int64),
+            job_rec=np.full(P, -1, np.int64),
+            job_start=np.full(P, NO_DAY, np.int64),
+            job_plan_end=np.full(P, NO_DAY, np.int64),
+            measure=np.full(P, -1, np.int64),
+            measure_rec=np.full(P, -1, np.int64),
+            measure_end=np.full(P, NO_DAY, np.int64),
+            after_until=np.full(P, -1, np.int64),
+            after_factor=np.ones(P),
+            prognosis=np.full(P, -1, np.int64),
+            not_required=np.zeros(P, bool),
+            marktnah=np.zeros(P, bool),
+            missing_until=np.full(P, -1, np.int64),
+            integrated_flag=np.zeros(P, bool),
+            **_ledgers(),
         )
 
 
@@ -231,10 +256,10 @@ class State:
 class Month:
     """The month being simulated."""
 
-    index: int    # month index (year * 12 + month - 1)
-    first: int    # first day (epoch days)
-    last: int     # last day = the Stichtag ST(m)
-    days: int     # number of days
+    index: int  # month index (year * 12 + month - 1)
+    first: int  # first day (epoch days)
+    last: int  # last day = the Stichtag ST(m)
+    days: int  # number of days
     year: int
     of_year: int  # 0 = January
 
@@ -248,22 +273,23 @@ class Month:
 class Hires:
     """The integrations of a month (phase 2), read by the exits (phase 3)."""
 
-    stock: np.ndarray      # persons in the ELB stock at the start of the month
-    stock_bg: np.ndarray   # their BGs
-    persons: np.ndarray    # persons who took up employment
-    kind: np.ndarray       # SVB, AUSB or SELBST
-    day: np.ndarray        # first day of the job
+    stock: np.ndarray  # persons in the ELB stock at the start of the month
+    stock_bg: np.ndarray  # their BGs
+    persons: np.ndarray  # persons who took up employment
+    kind: np.ndarray  # SVB, AUSB or SELBST
+    day: np.ndarray  # first day of the job
 
 
 @dataclass
 class Exits:
     """The exits of a month (phase 3), read by the benefits (phase 8)."""
 
-    bg_day: np.ndarray     # by BG: last day in receipt (NO_DAY = no exit this month)
-    persons: np.ndarray    # persons whose spell ended
+    bg_day: np.ndarray  # by BG: last day in receipt (NO_DAY = no exit this month)
+    persons: np.ndarray  # persons whose spell ended
 
 
 # ---- records: spells, jobs, measures ------------------------------------------------------------
+
 
 def _open_spells(s: Setup, st: State, persons: np.ndarray, days: np.ndarray) -> None:
     if persons.size == 0:
@@ -275,11 +301,13 @@ def _open_spells(s: Setup, st: State, persons: np.ndarray, days: np.ndarray) -> 
     # single parent of this BG: head of a single-parent BG with a child under 18, or head of a
     # parent_child BG whose ELB child is under 18
     kid18 = ((pop.bg_kid_birth[bg] != NO_DAY) & (days[:, None] - pop.bg_kid_birth[bg] < 18 * 365.25)).any(1)
-    sp = (pop.p_role[persons] == HEAD) & ((s.in_single_parent_bg[persons] & kid18) | (
-        (s.person_bg_type[persons] == 4) & _minor_child(pop, bg, days)))
+    sp = (pop.p_role[persons] == HEAD) & (
+        (s.in_single_parent_bg[persons] & kid18) | ((s.person_bg_type[persons] == 4) & _minor_child(pop, bg, days))
+    )
     st.single_parent[persons] = sp
-    st.spell_rec[persons] = st.spells.add(person=persons, bg=bg, start=days, end=np.full(persons.size, NO_DAY),
-                                          single_parent=sp)
+    st.spell_rec[persons] = st.spells.add(
+        person=persons, bg=bg, start=days, end=np.full(persons.size, NO_DAY), single_parent=sp
+    )
 
 
 def _close_spells(s: Setup, st: State, persons: np.ndarray, days: np.ndarray) -> None:
@@ -301,8 +329,15 @@ def _close_spells(s: Setup, st: State, persons: np.ndarray, days: np.ndarray) ->
         st.measure[mm] = -1
 
 
-def _start_job(s: Setup, st: State, persons: np.ndarray, kind: np.ndarray, days: np.ndarray, gross: np.ndarray,
-               accompanied: np.ndarray) -> None:
+def _start_job(
+    s: Setup,
+    st: State,
+    persons: np.ndarray,
+    kind: np.ndarray,
+    days: np.ndarray,
+    gross: np.ndarray,
+    accompanied: np.ndarray,
+) -> None:
     """Start jobs; a job the person still holds ends the day before."""
     if persons.size == 0:
         return
@@ -313,8 +348,14 @@ def _start_job(s: Setup, st: State, persons: np.ndarray, kind: np.ndarray, days:
         st.jobs.set("end", rec, np.maximum(st.jobs["start"][rec], d_old - 1))
     st.job_kind[persons] = kind
     st.job_start[persons] = days
-    st.job_rec[persons] = st.jobs.add(person=persons, kind=kind, start=days, end=np.full(persons.size, NO_DAY),
-                                      accompanied=accompanied, gross=np.round(gross, 2))
+    st.job_rec[persons] = st.jobs.add(
+        person=persons,
+        kind=kind,
+        start=days,
+        end=np.full(persons.size, NO_DAY),
+        accompanied=accompanied,
+        gross=np.round(gross, 2),
+    )
     plan = np.full(persons.size, NO_DAY)
     a = kind == AUSB
     if a.any():
@@ -323,12 +364,18 @@ def _start_job(s: Setup, st: State, persons: np.ndarray, kind: np.ndarray, days:
     st.job_plan_end[persons] = plan
 
 
-def _add_measure(s: Setup, st: State, persons: np.ndarray, name: str, days: np.ndarray,
-                 months: np.ndarray) -> np.ndarray:
+def _add_measure(
+    s: Setup, st: State, persons: np.ndarray, name: str, days: np.ndarray, months: np.ndarray
+) -> np.ndarray:
     code = s.code_of[name]
     end = days + np.round(months * 30.44).astype(np.int64) - 1
-    return st.measures.add(person=persons, instrument=np.full(persons.size, code), start=days, end=end,
-                           cost=s.costs(np.full(persons.size, code), months))
+    return st.measures.add(
+        person=persons,
+        instrument=np.full(persons.size, code),
+        start=days,
+        end=end,
+        cost=s.costs(np.full(persons.size, code), months),
+    )
 
 
 def _minijob_gross(params: dict, m: int) -> list[float]:
@@ -338,6 +385,7 @@ def _minijob_gross(params: dict, m: int) -> list[float]:
 
 
 # ---- the initial stock and the phases of a month ------------------------------------------------
+
 
 def _initial_stock(s: Setup, st: State) -> None:
     """The BGs in receipt at ST(S-1), with their prognosis profiles."""
@@ -391,8 +439,9 @@ def _integrations(s: Setup, st: State, mo: Month) -> Hires:
     h *= np.where(st.single_parent[idx], pi["single_parent_factor"], 1.0)
     h *= pi["season"][mo.of_year] * _year(pi["year_factor"], mo.year)
     cur = st.measure[idx]
-    h *= np.where(cur >= 0, s.during[np.clip(cur, 0, None)],
-                  np.where(st.after_until[idx] >= m, st.after_factor[idx], 1.0))
+    h *= np.where(
+        cur >= 0, s.during[np.clip(cur, 0, None)], np.where(st.after_until[idx] >= m, st.after_factor[idx], 1.0)
+    )
     h *= np.where(age >= 15, 1.0, 0.0)
     hit = rng.random(idx.size) < h
     ip = idx[hit]
@@ -413,16 +462,22 @@ def _integrations(s: Setup, st: State, mo: Month) -> Hires:
     accompanied |= ela
     _start_job(s, st, ip, kind, t, gross, accompanied)
     st.integrations.add(person=ip, day=t, kind=kind)
-    for name, sel in (("EGZ", accompanied & (kind == SVB) & ~ela), ("ESG", accompanied & (kind == SELBST)),
-                      ("ABH", accompanied & (kind == AUSB)), ("ELA", ela), ("GBB", ela)):
+    for name, sel in (
+        ("EGZ", accompanied & (kind == SVB) & ~ela),
+        ("ESG", accompanied & (kind == SELBST)),
+        ("ABH", accompanied & (kind == AUSB)),
+        ("ELA", ela),
+        ("GBB", ela),
+    ):
         if sel.any():
             lo, hi = acc_cfg[name]["months"]
             _add_measure(s, st, ip[sel], name, t[sel], rng.integers(lo, hi + 1, sel.sum()))
     via = (kind == SVB) & (rng.random(ip.size) < prop_cfg["integration_via_proposal"])
     if via.any():
         db = prop_cfg["days_before"]
-        st.proposals.add(person=ip[via], day=t[via] - rng.integers(db[0], db[1] + 1, via.sum()),
-                         hired=np.ones(via.sum(), bool))
+        st.proposals.add(
+            person=ip[via], day=t[via] - rng.integers(db[0], db[1] + 1, via.sum()), hired=np.ones(via.sum(), bool)
+        )
     return Hires(stock=idx, stock_bg=bgx, persons=ip, kind=kind, day=t)
 
 
@@ -485,8 +540,10 @@ def _jobs_end(s: Setup, st: State, mo: Month) -> None:
     k = st.job_kind[holders]
     ep = pi["end_probability"]
     early = (d0 - st.job_start[holders]) < 183
-    pend = np.select([k == SVB, k == SELBST, k == AUSB, k == GB],
-                     [np.where(early, ep["svb_early"], ep["svb"]), ep["selbst"], ep["ausbildung_dropout"], mj["end"]])
+    pend = np.select(
+        [k == SVB, k == SELBST, k == AUSB, k == GB],
+        [np.where(early, ep["svb_early"], ep["svb"]), ep["selbst"], ep["ausbildung_dropout"], mj["end"]],
+    )
     stop = rng.random(holders.size) < pend
     fin = (k == AUSB) & (st.job_plan_end[holders] <= d1)
     stop |= fin
@@ -503,8 +560,15 @@ def _jobs_end(s: Setup, st: State, mo: Month) -> None:
     follow = was_ausb_done[rng.random(was_ausb_done.size) < pi["after_ausbildung_svb"]]
     if follow.size:
         fd = np.clip(st.job_plan_end[follow], d0, d1) + 1
-        _start_job(s, st, follow, np.full(follow.size, SVB), fd, gsv[0] * np.exp(rng.normal(0, gsv[1], follow.size)),
-                   np.zeros(follow.size, bool))
+        _start_job(
+            s,
+            st,
+            follow,
+            np.full(follow.size, SVB),
+            fd,
+            gsv[0] * np.exp(rng.normal(0, gsv[1], follow.size)),
+            np.zeros(follow.size, bool),
+        )
 
     idx = np.flatnonzero(st.in_receipt)
     free = idx[st.job_kind[idx] == NONE]
@@ -512,8 +576,15 @@ def _jobs_end(s: Setup, st: State, mo: Month) -> None:
     hg = mj["start"] * np.asarray(mj["age_factor"])[_group(fa)] * np.where(s.women[free], mj["women_factor"], 1.0)
     gbp = free[rng.random(free.size) < hg]
     glim = _minijob_gross(s.params, mo.index)
-    _start_job(s, st, gbp, np.full(gbp.size, GB), d0 + rng.integers(0, mo.days, gbp.size),
-               rng.uniform(glim[0], glim[1], gbp.size), np.zeros(gbp.size, bool))
+    _start_job(
+        s,
+        st,
+        gbp,
+        np.full(gbp.size, GB),
+        d0 + rng.integers(0, mo.days, gbp.size),
+        rng.uniform(glim[0], glim[1], gbp.size),
+        np.zeros(gbp.size, bool),
+    )
 
 
 def _measures(s: Setup, st: State, mo: Month) -> None:
@@ -557,8 +628,9 @@ def _arrivals(s: Setup, st: State, mo: Month) -> np.ndarray:
     pr, eae = s.params["returns"], s.params["employment_at_entry"]
     gse = s.params["integration"]["gross"]["selbst"]
     new = np.flatnonzero((pop.bg_arrival == m) & ~s.initial_bg)
-    back_c = np.flatnonzero(~st.bg_in & (st.bg_exit_month >= 0) & (st.bg_exit_month < m)
-                            & np.isin(st.bg_exit_kind, [EXIT_JOB, EXIT_OTHER]))
+    back_c = np.flatnonzero(
+        ~st.bg_in & (st.bg_exit_month >= 0) & (st.bg_exit_month < m) & np.isin(st.bg_exit_kind, [EXIT_JOB, EXIT_OTHER])
+    )
     r = _lookup(m - st.bg_exit_month[back_c], pr["since_exit_bins"], pr["probability"])
     r = r * np.where(st.bg_job_lost[back_c], pr["job_lost_factor"], 1.0) * _year(pr.get("year_factor", {}), mo.year)
     back = back_c[rng.random(back_c.size) < r]
@@ -579,8 +651,11 @@ def _arrivals(s: Setup, st: State, mo: Month) -> np.ndarray:
     # employment already held at entry (low wages: top-up)
     cand = ent_p[st.job_kind[ent_p] == NONE]
     u = rng.random(cand.size)
-    kk = np.where(u < eae["svb"], SVB, np.where(u < eae["svb"] + eae["gb"], GB,
-                  np.where(u < eae["svb"] + eae["gb"] + eae["selbst"], SELBST, NONE)))
+    kk = np.where(
+        u < eae["svb"],
+        SVB,
+        np.where(u < eae["svb"] + eae["gb"], GB, np.where(u < eae["svb"] + eae["gb"] + eae["selbst"], SELBST, NONE)),
+    )
     sel = kk != NONE
     cp, kk = cand[sel], kk[sel]
     ed = bday[pop.p_bg[cp]]
@@ -591,8 +666,14 @@ def _arrivals(s: Setup, st: State, mo: Month) -> np.ndarray:
     ok = sdays < d0
     cp, kk, sdays = cp[ok], kk[ok], sdays[ok]
     glim = _minijob_gross(s.params, m)
-    g = np.select([kk == SVB, kk == GB], [eae["svb_gross"][0] * np.exp(rng.normal(0, eae["svb_gross"][1], cp.size)),
-                                         rng.uniform(glim[0], glim[1], cp.size)], gse[0] * np.exp(rng.normal(0, gse[1], cp.size)))
+    g = np.select(
+        [kk == SVB, kk == GB],
+        [
+            eae["svb_gross"][0] * np.exp(rng.normal(0, eae["svb_gross"][1], cp.size)),
+            rng.uniform(glim[0], glim[1], cp.size),
+        ],
+        gse[0] * np.exp(rng.normal(0, gse[1], cp.size)),
+    )
     _start_job(s, st, cp, kk, sdays, g, np.zeros(cp.size, bool))
     _draw_prognosis_profile(s, st, ent_p, m)
     return ent_p
@@ -609,9 +690,15 @@ def _stichtag(s: Setup, st: State, mo: Month, entered_persons: np.ndarray) -> No
     re = idx[~entered[idx] & (rng.random(idx.size) < pm["reassess"])]
     st.marktnah[re] = rng.random(re.size) < _lookup(st.bg_months[pop.p_bg[re]], pm["marktnah_bins"], pm["marktnah"])
     jobk = st.job_kind[idx]
-    newcode = np.where(st.missing_until[idx] >= m, X,
-                       np.where(((jobk == SVB) | (jobk == AUSB) | (jobk == SELBST)) & st.integrated_flag[idx], INT,
-                                np.where(st.not_required[idx], Z, np.where(st.marktnah[idx], MN, NM))))
+    newcode = np.where(
+        st.missing_until[idx] >= m,
+        X,
+        np.where(
+            ((jobk == SVB) | (jobk == AUSB) | (jobk == SELBST)) & st.integrated_flag[idx],
+            INT,
+            np.where(st.not_required[idx], Z, np.where(st.marktnah[idx], MN, NM)),
+        ),
+    )
     changed = entered[idx] | (newcode != st.prognosis[idx])
     cp = idx[changed]
     cc = newcode[changed]
@@ -632,13 +719,26 @@ def _benefits(s: Setup, st: State, mo: Month, exits: Exits) -> None:
     """8. Benefits of every BG with receipt in the month."""
     gross_now = np.where(st.job_rec >= 0, st.jobs.cols["gross"][np.clip(st.job_rec, 0, None)], 0.0)
     reha = st.measure == (s.instruments.index("REHA") if "REHA" in s.instruments else -99)
-    b_bg, b_type, b_amt = month_benefits(s.rng, s.params, s.pop, mo.index, mo.first, mo.last, st.bg_start,
-                                         exits.bg_day, st.in_receipt, exits.persons, gross_now, reha)
+    b_bg, b_type, b_amt = month_benefits(
+        s.rng,
+        s.params,
+        s.pop,
+        mo.index,
+        mo.first,
+        mo.last,
+        st.bg_start,
+        exits.bg_day,
+        st.in_receipt,
+        exits.persons,
+        gross_now,
+        reha,
+    )
     st.benefits.add(bg=b_bg, month=np.full(b_bg.size, mo.index), type=b_type, amount=b_amt)
 
 
-def simulate(params: dict, rng: np.random.Generator, last: int,
-             progress: Callable[[str], None] | None = None) -> Simulation:
+def simulate(
+    params: dict, rng: np.random.Generator, last: int, progress: Callable[[str], None] | None = None
+) -> Simulation:
     """Simulate from the preset's ``simulate_from`` up to month ``last`` (a month index)."""
     say = progress or (lambda _s: None)
     pop = draw_population(rng, params, last)
@@ -661,17 +761,29 @@ def simulate(params: dict, rng: np.random.Generator, last: int,
         _benefits(s, st, mo, exits)
 
     return Simulation(
-        pop=pop, params=params, start=s.start, last=last, spells=st.spells.frame(), jobs=st.jobs.frame(),
-        measures=st.measures.frame(), prognosis=st.prognosis_rows.frame(), benefits=st.benefits.frame(),
-        exits=st.exits.frame(), integrations=st.integrations.frame(), aenderungen=st.aenderungen.frame(),
-        proposals=st.proposals.frame(), kom_starts=st.kom_starts, instruments=s.codes, stock=st.stock,
+        pop=pop,
+        params=params,
+        start=s.start,
+        last=last,
+        spells=st.spells.frame(),
+        jobs=st.jobs.frame(),
+        measures=st.measures.frame(),
+        prognosis=st.prognosis_rows.frame(),
+        benefits=st.benefits.frame(),
+        exits=st.exits.frame(),
+        integrations=st.integrations.frame(),
+        aenderungen=st.aenderungen.frame(),
+        proposals=st.proposals.frame(),
+        kom_starts=st.kom_starts,
+        instruments=s.codes,
+        stock=st.stock,
     )
 
 
 def _minor_child(pop: Population, bg: np.ndarray, days: np.ndarray) -> np.ndarray:
     """For parent_child BGs: is the ELB child (the second member) under 18 on ``days``?"""
     child = pop.bg_first[bg] + 1
-    ok = (pop.bg_size[bg] > 1)
+    ok = pop.bg_size[bg] > 1
     child = np.where(ok, child, pop.bg_first[bg])
     return ok & (pop.p_role[child] == CHILD) & ((days - pop.p_birth[child]) < 18 * 365.25)
 
@@ -709,7 +821,10 @@ def _draw_prognosis_profile(s: Setup, st: State, persons: np.ndarray, m: int) ->
     bg = pop.p_bg[persons]
     kb = pop.bg_kid_birth[bg]
     young = ((kb != NO_DAY) & (d - kb < 3 * 365.25)).any(1)
-    carer = young & ((pop.p_role[persons] == HEAD) & (pop.bg_type[bg] == 1) | ((pop.p_sex[persons] == 1) & (pop.p_role[persons] == PARTNER)))
+    carer = young & (
+        (pop.p_role[persons] == HEAD) & (pop.bg_type[bg] == 1)
+        | ((pop.p_sex[persons] == 1) & (pop.p_role[persons] == PARTNER))
+    )
     z = np.where(carer, pm["not_required_young_child"], z)
     z = np.where(age >= 63, pm["not_required_age_63"], z)
     st.not_required[persons] = rng.random(persons.size) < z

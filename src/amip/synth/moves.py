@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-MIN_DAYS, SPAN_DAYS = 60, 481      # length of the earlier spell: 60..540 days
-MAX_OVERLAP = 45                   # days the old spell runs on after the move (overlap cases)
+MIN_DAYS, SPAN_DAYS = 60, 481  # length of the earlier spell: 60..540 days
+MAX_OVERLAP = 45  # days the old spell runs on after the move (overlap cases)
 
 
 def _unit(x: np.ndarray, a: float, b: float) -> np.ndarray:
@@ -26,8 +26,9 @@ def _unit(x: np.ndarray, a: float, b: float) -> np.ndarray:
     return (x * a + b) % 1.0
 
 
-def earlier_spells(params: dict, s_person: np.ndarray, s_bg: np.ndarray, s_start: np.ndarray,
-                   s_sp: np.ndarray, lo: int):
+def earlier_spells(
+    params: dict, s_person: np.ndarray, s_bg: np.ndarray, s_start: np.ndarray, s_sp: np.ndarray, lo: int
+):
     """(person, bg, start, end, single_parent, jobcenter_id) of the added spells (epoch days; no
     open ends), or None when the preset has no moves."""
     cfg = params.get("moves") or {}

@@ -30,24 +30,43 @@ import pyarrow.parquet as pq
 from amip.synth.months import month_index
 
 REQUIRED = ("dataset", "persons", "elb_spells", "benefits", "employment_spells", "measures")
-TABLE_ORDER = ("dataset", "persons", "elb_spells", "benefits", "employment_spells", "measures", "caseload",
-               "prognosis", "proposals", "budget", "case_events", "indicators")
-PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, use_dictionary=True, write_statistics=True,
-                       version="2.6", data_page_version="1.0", store_schema=False)
+TABLE_ORDER = (
+    "dataset",
+    "persons",
+    "elb_spells",
+    "benefits",
+    "employment_spells",
+    "measures",
+    "caseload",
+    "prognosis",
+    "proposals",
+    "budget",
+    "case_events",
+    "indicators",
+)
+PARQUET_OPTIONS = dict(
+    compression="zstd",
+    compression_level=3,
+    use_dictionary=True,
+    write_statistics=True,
+    version="2.6",
+    data_page_version="1.0",
+    store_schema=False,
+)
 ROW_GROUP = 1_000_000
 
 
 @dataclass(frozen=True)
 class JobCenter:
     index: int
-    jobcenter_id: str       # e.g. JC-BB-01
-    code: str               # id prefix of its persons, BGs, proposals, caseworkers: e.g. BB01
+    jobcenter_id: str  # e.g. JC-BB-01
+    code: str  # id prefix of its persons, BGs, proposals, caseworkers: e.g. BB01
     state: str
     east: bool
-    kind: str               # e.g. east_urban
-    population: int         # inhabitants aged 15-<65
-    elb: float              # ELB in stock aimed at (population x rate)
-    scale: float            # elb / ELB of the base preset
+    kind: str  # e.g. east_urban
+    population: int  # inhabitants aged 15-<65
+    elb: float  # ELB in stock aimed at (population x rate)
+    scale: float  # elb / ELB of the base preset
     entry: float
     exit: float
     integration: float
@@ -88,17 +107,30 @@ def jobcenters(params: dict, seed: int) -> list[JobCenter]:
                 rate = k["elb_rate"][0] * np.exp(rng.normal(0, k["elb_rate"][1]))
                 rows.append((kind, pop, rate))
         total = sum(p * r for _, p, r in rows)
-        adjust = float(st["elb"]) / total if st.get("elb") else 1.0   # meet the state's ELB stock
+        adjust = float(st["elb"]) / total if st.get("elb") else 1.0  # meet the state's ELB stock
         width = 2 if len(rows) < 100 else 3
         for i, (kind, pop, rate) in enumerate(rows, start=1):
             k = kinds[kind]
             elb = pop * rate * adjust
             num = str(i).zfill(width)
-            out.append(JobCenter(
-                index=len(out), jobcenter_id=f"JC-{st['code']}-{num}", code=f"{st['code']}{num}",
-                state=st["code"], east=bool(st["east"]), kind=kind, population=int(round(pop)), elb=elb,
-                scale=elb / base_elb, entry=float(k["entry"]), exit=float(k["exit"]),
-                integration=float(k["integration"]), long_term=float(k["long_term"]), rent=float(k["rent"])))
+            out.append(
+                JobCenter(
+                    index=len(out),
+                    jobcenter_id=f"JC-{st['code']}-{num}",
+                    code=f"{st['code']}{num}",
+                    state=st["code"],
+                    east=bool(st["east"]),
+                    kind=kind,
+                    population=int(round(pop)),
+                    elb=elb,
+                    scale=elb / base_elb,
+                    entry=float(k["entry"]),
+                    exit=float(k["exit"]),
+                    integration=float(k["integration"]),
+                    long_term=float(k["long_term"]),
+                    rent=float(k["rent"]),
+                )
+            )
     return out
 
 
@@ -133,6 +165,7 @@ def jobcenter_params(base: dict, params: dict, jc: JobCenter) -> dict:
 
 # ---- one job center ------------------------------------------------------------------------------
 
+
 def _prefix(table: pa.Table, column: str, old: int, new: str) -> pa.Table:
     """Replace the first ``old`` characters of a string column by ``new``."""
     if column not in table.column_names:
@@ -149,8 +182,9 @@ def _dates(days: np.ndarray) -> pa.Array:
 
     days = np.asarray(days, dtype=np.int64)
     mask = days == OPEN
-    return pa.array(np.where(mask, 0, days).astype(np.int32), pa.int32(),
-                    mask=mask if mask.any() else None).cast(pa.date32())
+    return pa.array(np.where(mask, 0, days).astype(np.int32), pa.int32(), mask=mask if mask.any() else None).cast(
+        pa.date32()
+    )
 
 
 def _light_tables(sim, first: int, last: int, rng: np.random.Generator, code: str) -> dict[str, pa.Table]:
@@ -174,57 +208,85 @@ def _light_tables(sim, first: int, last: int, rng: np.random.Generator, code: st
     t: dict[str, pa.Table] = {}
     t["dataset"] = pa.table({"first_month": [month_text(first)], "last_month": [month_text(last)]})
     o = persons[np.argsort(pid_num[persons], kind="stable")]
-    t["persons"] = pa.table({
-        "person_id": pid[o], "sex": np.array(["m", "w", "d"])[pop.p_sex[o]], "birth_date": _dates(pop.p_birth[o]),
-        "severely_disabled": pop.p_disabled[o], "refugee": pop.p_refugee[o],
-        "vocational_qualification": pop.p_qualified[o],
-    })
+    t["persons"] = pa.table(
+        {
+            "person_id": pid[o],
+            "sex": np.array(["m", "w", "d"])[pop.p_sex[o]],
+            "birth_date": _dates(pop.p_birth[o]),
+            "severely_disabled": pop.p_disabled[o],
+            "refugee": pop.p_refugee[o],
+            "vocational_qualification": pop.p_qualified[o],
+        }
+    )
     o = np.lexsort((s_start, pid_num[s_person]))
-    t["elb_spells"] = pa.table({
-        "person_id": pid[s_person[o]], "jobcenter_id": np.full(o.size, jc), "bg_id": bid[s_bg[o]],
-        "start_date": _dates(s_start[o]), "end_date": _dates(s_end[o]), "single_parent": s_sp[o],
-    })
+    t["elb_spells"] = pa.table(
+        {
+            "person_id": pid[s_person[o]],
+            "jobcenter_id": np.full(o.size, jc),
+            "bg_id": bid[s_bg[o]],
+            "start_date": _dates(s_start[o]),
+            "end_date": _dates(s_end[o]),
+            "single_parent": s_sp[o],
+        }
+    )
     b = sim.benefits
     bk = np.flatnonzero((b["month"] >= first) & (b["month"] <= last))
     bg, bm, bt = b["bg"][bk].astype(np.int64), b["month"][bk].astype(np.int64), b["type"][bk].astype(np.int64)
     o = np.lexsort((bt, bm, bid_num[bg]))
     months = np.array([month_text(m) for m in range(first, last + 1)])
-    t["benefits"] = pa.table({
-        "jobcenter_id": np.full(o.size, jc),
-        "bg_id": bid[bg[o]], "month": months[bm[o] - first],
-        "benefit_type": np.array(BENEFIT_TYPES)[bt[o]], "amount_eur": b["amount"][bk][o].astype(np.float64),
-    })
+    t["benefits"] = pa.table(
+        {
+            "jobcenter_id": np.full(o.size, jc),
+            "bg_id": bid[bg[o]],
+            "month": months[bm[o] - first],
+            "benefit_type": np.array(BENEFIT_TYPES)[bt[o]],
+            "amount_eur": b["amount"][bk][o].astype(np.float64),
+        }
+    )
     j = sim.jobs
     jend = j["end"]
     jk = np.flatnonzero(known[j["person"]] & ((jend == OPEN) | (jend >= lo)) & (j["start"] <= hi))
     o = jk[np.lexsort((j["kind"][jk], j["start"][jk], pid_num[j["person"][jk]]))]
-    t["employment_spells"] = pa.table({
-        "person_id": pid[j["person"][o]], "kind": np.array(KINDS)[j["kind"][o]], "start_date": _dates(j["start"][o]),
-        "end_date": _dates(np.where((jend[o] == OPEN) | (jend[o] > hi), OPEN, jend[o])),
-        "accompanied": j["accompanied"][o], "gross_eur": j["gross"][o],
-    })
+    t["employment_spells"] = pa.table(
+        {
+            "person_id": pid[j["person"][o]],
+            "kind": np.array(KINDS)[j["kind"][o]],
+            "start_date": _dates(j["start"][o]),
+            "end_date": _dates(np.where((jend[o] == OPEN) | (jend[o] > hi), OPEN, jend[o])),
+            "accompanied": j["accompanied"][o],
+            "gross_eur": j["gross"][o],
+        }
+    )
     me = sim.measures
     mk = np.flatnonzero(known[me["person"]] & (me["end"] >= lo) & (me["start"] <= hi))
     o = mk[np.lexsort((me["instrument"][mk], me["start"][mk], pid_num[me["person"][mk]]))]
     cost = me["cost"][o]
-    t["measures"] = pa.table({
-        "person_id": pid[me["person"][o]], "jobcenter_id": np.full(o.size, jc),
-        "instrument": np.array(sim.instruments)[me["instrument"][o]],
-        "start_date": _dates(me["start"][o]), "end_date": _dates(me["end"][o]),
-        "cost_eur": pa.array(cost, pa.float64(), mask=np.isnan(cost)),
-    })
+    t["measures"] = pa.table(
+        {
+            "person_id": pid[me["person"][o]],
+            "jobcenter_id": np.full(o.size, jc),
+            "instrument": np.array(sim.instruments)[me["instrument"][o]],
+            "start_date": _dates(me["start"][o]),
+            "end_date": _dates(me["end"][o]),
+            "cost_eur": pa.array(cost, pa.float64(), mask=np.isnan(cost)),
+        }
+    )
     pr = sim.prognosis
     pk = np.flatnonzero(known[pr["person"]] & (pr["day"] <= hi))
     pday = np.maximum(pr["day"][pk], lo)
     pnum = pid_num[pr["person"][pk]]
-    o = np.lexsort((np.arange(pk.size), pday, pnum))      # the latest assessment of a day wins
+    o = np.lexsort((np.arange(pk.size), pday, pnum))  # the latest assessment of a day wins
     last_of_day = np.ones(o.size, bool)
     last_of_day[:-1] = (pnum[o][:-1] != pnum[o][1:]) | (pday[o][:-1] != pday[o][1:])
     o = o[last_of_day]
-    t["prognosis"] = pa.table({
-        "person_id": pid[pr["person"][pk][o]], "valid_from": _dates(pday[o]),
-        "code": np.array(PROGNOSIS)[pr["code"][pk][o]], "integration_goal": pr["goal"][pk][o],
-    })
+    t["prognosis"] = pa.table(
+        {
+            "person_id": pid[pr["person"][pk][o]],
+            "valid_from": _dates(pday[o]),
+            "code": np.array(PROGNOSIS)[pr["code"][pk][o]],
+            "integration_goal": pr["goal"][pk][o],
+        }
+    )
     t["budget"] = budget(params)
     t["indicators"] = indicators(sim, rng, first, last)
     return t
@@ -248,9 +310,9 @@ def _one(task: tuple) -> dict[str, pa.Table]:
     out = {}
     for name in names:
         t = tables[name]
-        t = _prefix(t, "person_id", 2, f"{code}P")      # EE1000001 -> BB01P1000001
-        t = _prefix(t, "bg_id", 2, f"{code}B")          # BG100001  -> BB01B100001
-        t = _prefix(t, "proposal_id", 2, f"{code}V")    # VV0000001 -> BB01V0000001
+        t = _prefix(t, "person_id", 2, f"{code}P")  # EE1000001 -> BB01P1000001
+        t = _prefix(t, "bg_id", 2, f"{code}B")  # BG100001  -> BB01B100001
+        t = _prefix(t, "proposal_id", 2, f"{code}V")  # VV0000001 -> BB01V0000001
         t = _prefix(t, "caseworker_id", 0, f"{code}-")
         t = _prefix(t, "team_id", 0, f"{code}-")
         out[name] = t
@@ -258,6 +320,7 @@ def _one(task: tuple) -> dict[str, pa.Table]:
 
 
 # ---- streaming writer ------------------------------------------------------------------------------
+
 
 class _Stream:
     """One file per table; every job center appends its rows (Parquet row groups / CSV batches)."""
@@ -280,8 +343,10 @@ class _Stream:
                 self.writers[name] = pq.ParquetWriter(path, table.schema, **PARQUET_OPTIONS)
             else:
                 self.writers[name] = pacsv.CSVWriter(
-                    path, table.schema,
-                    write_options=pacsv.WriteOptions(include_header=True, delimiter=",", quoting_style="needed"))
+                    path,
+                    table.schema,
+                    write_options=pacsv.WriteOptions(include_header=True, delimiter=",", quoting_style="needed"),
+                )
             self.rows[name] = 0
         elif table.schema != self.schemas[name]:
             table = table.cast(self.schemas[name])
@@ -296,9 +361,16 @@ class _Stream:
             w.close()
 
 
-def synthesize_regions(params: dict, seed: int, out: Path, fmt: str = "parquet", first: str | None = None,
-                       last: str | None = None, progress: Callable[[str], None] | None = None,
-                       workers: int | None = None) -> dict[str, int]:
+def synthesize_regions(
+    params: dict,
+    seed: int,
+    out: Path,
+    fmt: str = "parquet",
+    first: str | None = None,
+    last: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
+) -> dict[str, int]:
     """Simulate every job center of a regional preset and stream its tables to ``out``."""
     from amip.synth.generate import load_preset
 

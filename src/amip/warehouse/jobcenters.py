@@ -32,8 +32,10 @@ def pick_home(con, jobcenter: str | None, schema: str = "") -> str:
     known = home_jobcenters(con, schema)
     if jobcenter is None:
         if len(known) != 1:
-            raise ValueError(f"the data holds {len(known)} job centers ({', '.join(known[:10]) or 'none'}): "
-                             "choose one with --jobcenter")
+            raise ValueError(
+                f"the data holds {len(known)} job centers ({', '.join(known[:10]) or 'none'}): "
+                "choose one with --jobcenter"
+            )
         return known[0]
     if jobcenter not in known:
         raise ValueError(f"unknown job center {jobcenter!r} (in the data: {', '.join(known[:10]) or 'none'})")

@@ -71,7 +71,8 @@ def exclusive(target: Path, wait: float = 0.0) -> Iterator[None]:
                     holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown process"
                     raise ImportLocked(
                         f"another import into {target} is running ({holder}); nothing was changed. "
-                        "Try again when it has finished (or give --wait SECONDS)") from None
+                        "Try again when it has finished (or give --wait SECONDS)"
+                    ) from None
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
         started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -147,7 +148,9 @@ def load_into(con: duckdb.DuckDBPyConnection, src: Path, progress: Progress | No
     counts: dict[str, int] = {}
     for source in loaded:
         say(f"storing {source.table.name}")
-        con.execute(f"CREATE OR REPLACE TABLE {source.table.name} AS {typed_select(source.table, raw_name(source.table))}")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {source.table.name} AS {typed_select(source.table, raw_name(source.table))}"
+        )
         con.execute(f"DROP TABLE {raw_name(source.table)}")
         counts[source.table.name] = con.execute(f"SELECT count(*) FROM {source.table.name}").fetchone()[0]
     con.register("_instruments", instruments())
@@ -223,4 +226,12 @@ def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
 
 
-__all__ = ["DataSetRejected", "ImportLocked", "Violation", "import_dataset", "load_into", "open_warehouse", "default_db"]
+__all__ = [
+    "DataSetRejected",
+    "ImportLocked",
+    "Violation",
+    "import_dataset",
+    "load_into",
+    "open_warehouse",
+    "default_db",
+]

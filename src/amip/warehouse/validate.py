@@ -29,8 +29,10 @@ MAX_PER_RULE = 100  # offending rows reported per rule and column; the total is 
 DEFAULT_MAX_FILE_BYTES = 64 * 2**30
 CHUNK = 1 << 20  # the UTF-8 check streams the file in pieces of this size
 HEADER_MAX = 1 << 20  # longest header line read
-EXCEL_HINT = ("probably exported as Latin-1/Windows-1252 (e.g. German Excel's \"CSV (Trennzeichen-getrennt)\"): "
-              "save it as \"CSV UTF-8 (durch Trennzeichen getrennt)\" and import again")
+EXCEL_HINT = (
+    'probably exported as Latin-1/Windows-1252 (e.g. German Excel\'s "CSV (Trennzeichen-getrennt)"): '
+    'save it as "CSV UTF-8 (durch Trennzeichen getrennt)" and import again'
+)
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,9 @@ def discover(src: Path) -> tuple[list[SourceFile], list[Violation]]:
         candidates = [p for p in (src / f"{table.name}.csv", src / f"{table.name}.parquet") if os.path.lexists(p)]
         if len(candidates) > 1:
             problems.append(
-                Violation(f"{table.name}.csv/.parquet", None, None, None,
-                          "table given twice (CSV and Parquet); keep one")
+                Violation(
+                    f"{table.name}.csv/.parquet", None, None, None, "table given twice (CSV and Parquet); keep one"
+                )
             )
         elif candidates:
             found.append(SourceFile(table, candidates[0], src))
@@ -151,9 +154,17 @@ def opened(source: SourceFile) -> Iterator[tuple[str | None, Violation | None]]:
     root = os.path.realpath(source.root or source.path.parent)
     real = os.path.realpath(source.path)
     if os.path.commonpath([root, real]) != root:
-        yield None, Violation(name, None, None, None,
-                              "is a symbolic link to a file outside the data set directory; refused "
-                              "(copy the file into the directory instead)")
+        yield (
+            None,
+            Violation(
+                name,
+                None,
+                None,
+                None,
+                "is a symbolic link to a file outside the data set directory; refused "
+                "(copy the file into the directory instead)",
+            ),
+        )
         return
     try:
         st = os.stat(real)
@@ -165,9 +176,17 @@ def opened(source: SourceFile) -> Iterator[tuple[str | None, Violation | None]]:
         return
     limit = max_file_bytes()
     if st.st_size > limit:
-        yield None, Violation(name, None, None, None,
-                              f"file is larger than the limit of {limit:,} bytes ({st.st_size:,} bytes); "
-                              "raise AMIP_MAX_FILE_BYTES to import it")
+        yield (
+            None,
+            Violation(
+                name,
+                None,
+                None,
+                None,
+                f"file is larger than the limit of {limit:,} bytes ({st.st_size:,} bytes); "
+                "raise AMIP_MAX_FILE_BYTES to import it",
+            ),
+        )
         return
     try:
         fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
@@ -199,8 +218,13 @@ def _utf8_scan(fh, name: str, limit: int) -> Violation | None:
         chunk = fh.read(CHUNK)
         done += len(chunk)
         if done > limit:
-            return Violation(name, None, None, None,
-                             f"file is larger than the limit of {limit:,} bytes; raise AMIP_MAX_FILE_BYTES to import it")
+            return Violation(
+                name,
+                None,
+                None,
+                None,
+                f"file is larger than the limit of {limit:,} bytes; raise AMIP_MAX_FILE_BYTES to import it",
+            )
         data = carry + chunk
         try:
             _text, used = codecs.utf_8_decode(data, "strict", not chunk)
@@ -208,9 +232,15 @@ def _utf8_scan(fh, name: str, limit: int) -> Violation | None:
             bad = line + data.count(b"\n", 0, exc.start)
             start = data.rfind(b"\n", 0, exc.start) + 1
             where = "header" if bad == 1 else "line"
-            return Violation(name, None, None, None,
-                             f"not UTF-8 (byte 0x{data[exc.start]:02X} at position {exc.start - start + 1} "
-                             f"of the {where}); the file is {EXCEL_HINT}", line=bad)
+            return Violation(
+                name,
+                None,
+                None,
+                None,
+                f"not UTF-8 (byte 0x{data[exc.start]:02X} at position {exc.start - start + 1} "
+                f"of the {where}); the file is {EXCEL_HINT}",
+                line=bad,
+            )
         line += data.count(b"\n", 0, used)
         carry = data[used:]
         if not chunk:
@@ -236,9 +266,17 @@ def _load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile, file: str) -> 
             head = fh.read(HEADER_MAX + 1)
         end = head.find(b"\n")
         if end < 0 and len(head) > HEADER_MAX:
-            return [Violation(source.path.name, None, None, None,
-                              f"header line is longer than {HEADER_MAX:,} bytes (no line break)", line=1)]
-        first = head if end < 0 else head[:end + 1]
+            return [
+                Violation(
+                    source.path.name,
+                    None,
+                    None,
+                    None,
+                    f"header line is longer than {HEADER_MAX:,} bytes (no line break)",
+                    line=1,
+                )
+            ]
+        first = head if end < 0 else head[: end + 1]
         bad = _utf8_scan(io.BytesIO(first), source.path.name, HEADER_MAX + 1)
         if bad is not None:
             return [bad]
@@ -281,32 +319,37 @@ def _load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile, file: str) -> 
         return problems
     # Keep the contract's columns as text, plus the row number in file order.
     select = ", ".join(
-        f"CAST({_q(c.name)} AS VARCHAR) AS {_q(c.name)}" if c.name in present
+        f"CAST({_q(c.name)} AS VARCHAR) AS {_q(c.name)}"
+        if c.name in present
         else f"CAST(NULL AS VARCHAR) AS {_q(c.name)}"
         for c in source.table.columns
     )
     # The scan keeps file order (preserve_insertion_order), so no sort is needed.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS "
-        f"SELECT CAST(rowid AS BIGINT) + 1 AS _row, {select} FROM {name}"
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT CAST(rowid AS BIGINT) + 1 AS _row, {select} FROM {name}"
     )
     return []
 
 
 # --- value rules: (SQL condition that flags a bad non-NULL text value v, rule text) ---------------
 
+
 def _type_rule(col: Column) -> tuple[str, str] | None:
     v = _q(col.name)
     if col.type == "date":
-        return (f"try_strptime({v}, '%Y-%m-%d') IS NULL OR NOT regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}')",
-                "not a valid date (YYYY-MM-DD)")
+        return (
+            f"try_strptime({v}, '%Y-%m-%d') IS NULL OR NOT regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}')",
+            "not a valid date (YYYY-MM-DD)",
+        )
     if col.type == "month":
         return (f"NOT regexp_full_match({v}, '\\d{{4}}-(0[1-9]|1[0-2])')", "not a valid month (YYYY-MM)")
     if col.type == "bool":
         return (f"lower({v}) NOT IN ('true', 'false')", "not a boolean (true/false)")
     if col.type == "decimal":
-        return (f"try_cast({v} AS DOUBLE) IS NULL OR NOT isfinite(try_cast({v} AS DOUBLE))",
-                "not a number ('.' as decimal separator)")
+        return (
+            f"try_cast({v} AS DOUBLE) IS NULL OR NOT isfinite(try_cast({v} AS DOUBLE))",
+            "not a number ('.' as decimal separator)",
+        )
     if col.type == "int":
         return (f"try_cast({v} AS BIGINT) IS NULL", "not a whole number")
     return None
@@ -324,15 +367,22 @@ def _value_rules(table: Table) -> list[tuple[Column, str, str]]:
             rules.append((col, f"{v} IS NOT NULL AND ({type_rule[0]})", type_rule[1]))
         if col.codes:
             allowed = ", ".join(_lit(c) for c in col.codes)
-            rules.append((col, f"{v} IS NOT NULL AND {v} NOT IN ({allowed})",
-                          f"unknown code (allowed: {', '.join(col.codes)})"))
+            rules.append(
+                (col, f"{v} IS NOT NULL AND {v} NOT IN ({allowed})", f"unknown code (allowed: {', '.join(col.codes)})")
+            )
         if table.instrument_ref == col.name:
             allowed = ", ".join(_lit(c) for c in instruments)
-            rules.append((col, f"{v} IS NOT NULL AND {v} NOT IN ({allowed})",
-                          "unknown instrument (not in instruments.csv)"))
+            rules.append(
+                (col, f"{v} IS NOT NULL AND {v} NOT IN ({allowed})", "unknown instrument (not in instruments.csv)")
+            )
         if col.type == "date":
-            rules.append((col, f"try_strptime({v}, '%Y-%m-%d') NOT BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_DATE}'",
-                          f"date out of range ({MIN_DATE} to {MAX_DATE})"))
+            rules.append(
+                (
+                    col,
+                    f"try_strptime({v}, '%Y-%m-%d') NOT BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_DATE}'",
+                    f"date out of range ({MIN_DATE} to {MAX_DATE})",
+                )
+            )
         if col.non_negative:
             rules.append((col, f"try_cast({v} AS DOUBLE) < 0", "negative amount"))
     return rules
@@ -366,9 +416,13 @@ def check_table(con, source: SourceFile, person_table: str | None) -> tuple[list
     rules = _value_rules(table)
     # One scan counts the offenders of every value rule; only a rule that has some is read again
     # for its rows (a clean 272 M-row table is scanned once, not once per rule).
-    counts = con.execute(
-        "SELECT " + ", ".join(f"count_if(({cond}) IS TRUE)" for _col, cond, _rule in rules) + f" FROM {name}"
-    ).fetchone() if rules else ()
+    counts = (
+        con.execute(
+            "SELECT " + ", ".join(f"count_if(({cond}) IS TRUE)" for _col, cond, _rule in rules) + f" FROM {name}"
+        ).fetchone()
+        if rules
+        else ()
+    )
     for (col, cond, rule), n in zip(rules, counts):
         if n:
             add(f"SELECT _row, {_q(col.name)} FROM {name} WHERE {cond}", col.name, rule)
@@ -380,7 +434,8 @@ def check_table(con, source: SourceFile, person_table: str | None) -> tuple[list
         add(
             f"SELECT _row, {_q(end)} FROM {name} WHERE {_q(end)} IS NOT NULL "
             f"AND CAST({_q(end)} AS DATE) < CAST({_q(start)} AS DATE)",
-            end, f"{end} is before {start}",
+            end,
+            f"{end} is before {start}",
         )
     if table.key:
         keys = ", ".join(_q(k) for k in table.key)
@@ -388,13 +443,15 @@ def check_table(con, source: SourceFile, person_table: str | None) -> tuple[list
             f"SELECT _row, concat_ws(' | ', {keys}) FROM "
             f"(SELECT _row, {keys}, row_number() OVER (PARTITION BY {keys} ORDER BY _row) AS _n FROM {name}) "
             "WHERE _n > 1",
-            ", ".join(table.key), f"duplicate key ({', '.join(table.key)}) already given in an earlier row",
+            ", ".join(table.key),
+            f"duplicate key ({', '.join(table.key)}) already given in an earlier row",
         )
     if table.person_ref and person_table:
         add(
             f"SELECT _row, person_id FROM {name} r WHERE NOT EXISTS "
             f"(SELECT 1 FROM {person_table} p WHERE p.person_id = r.person_id)",
-            "person_id", "unknown person (not in persons)",
+            "person_id",
+            "unknown person (not in persons)",
         )
     if "one_row" in table.extra_checks:
         n = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
@@ -402,8 +459,11 @@ def check_table(con, source: SourceFile, person_table: str | None) -> tuple[list
             found.append(Violation(source.path.name, None, None, None, f"must hold exactly one row, holds {n}"))
             total += 1
     if "month_order" in table.extra_checks:
-        add(f"SELECT _row, first_month || ' > ' || last_month FROM {name} WHERE first_month > last_month",
-            "first_month", "months out of order: first_month is after last_month")
+        add(
+            f"SELECT _row, first_month || ' > ' || last_month FROM {name} WHERE first_month > last_month",
+            "first_month",
+            "months out of order: first_month is after last_month",
+        )
     return found, total
 
 

@@ -18,8 +18,15 @@ from amip.kennzahlen.calendar import parse_month, stichtag
 from amip.worklists import intensive as ic
 
 
-def seed_demo_cohort(src, sessions: sessionmaker[Session], *, team: str, month: str = "2022-06",
-                     per_ifk: int = 5, today: dt.date | None = None) -> int:
+def seed_demo_cohort(
+    src,
+    sessions: sessionmaker[Session],
+    *,
+    team: str,
+    month: str = "2022-06",
+    per_ifk: int = 5,
+    today: dt.date | None = None,
+) -> int:
     """Create the demo cohort of ``team`` starting in ``month``; returns the number of places.
     ``src`` is the FigureStore (or a DuckDB connection with the warehouse attached as ``w``)."""
     m = parse_month(month)
@@ -33,14 +40,27 @@ def seed_demo_cohort(src, sessions: sessionmaker[Session], *, team: str, month: 
         for row in chosen.to_dict("records"):
             if row["person_id"] in taken:
                 continue
-            place = ic.take(db, candidate=row, caseworker_id=row["caseworker"], user_name="demo", role="admin",
-                            today=start, places_spec=str(per_ifk))
+            place = ic.take(
+                db,
+                candidate=row,
+                caseworker_id=row["caseworker"],
+                user_name="demo",
+                role="admin",
+                today=start,
+                places_spec=str(per_ifk),
+            )
             for k in range(ic.PLACE_MONTHS):
                 day = ic.add_months(start, k) + dt.timedelta(days=3)
-                ic.record_meeting(db, place, date=day, situation="Demo: Lage besprochen",
-                                  agreed_steps=f"Demo: Schritte {k + 1}",
-                                  review_of_previous=None if k == 0 else "Demo: Schritte ausgewertet",
-                                  user_name="demo", role="admin")
+                ic.record_meeting(
+                    db,
+                    place,
+                    date=day,
+                    situation="Demo: Lage besprochen",
+                    agreed_steps=f"Demo: Schritte {k + 1}",
+                    review_of_previous=None if k == 0 else "Demo: Schritte ausgewertet",
+                    user_name="demo",
+                    role="admin",
+                )
             n += 1
         ic.close_expired(db, today or ic.today_of())
     return n

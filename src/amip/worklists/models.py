@@ -49,7 +49,9 @@ class IntensivePlace(Base):
     end_reason: Mapped[str | None] = mapped_column(Text)
 
     meetings: Mapped[list[IntensiveMeeting]] = relationship(
-        back_populates="place", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="place",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="(IntensiveMeeting.date, IntensiveMeeting.id)",
     )
 

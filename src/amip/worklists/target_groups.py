@@ -66,12 +66,22 @@ def _base(src, blocks: tuple[str, ...]) -> str:
                       JOIN w.caseload c ON c.person_id = x.person_id AND c.start_date <= x.st
                                        AND (c.end_date IS NULL OR c.end_date >= x.st)
                       GROUP BY ALL) cl ON cl.person_id = a.person_id AND cl.st = a.st"""
-        if "caseload" in has else ""
+        if "caseload" in has
+        else ""
     )
     team = "cl.team" if "caseload" in has else "NULL::VARCHAR"
-    cols = {r for r in _query(src, "SELECT column_name FROM information_schema.columns "
-                                   "WHERE table_catalog = 'w' AND table_name = 'persons'", {})["column_name"]}
-    flag = {c: (f"p.{c}" if c in cols else "NULL::BOOLEAN") for c in ("severely_disabled", "refugee", "vocational_qualification")}
+    cols = {
+        r
+        for r in _query(
+            src,
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'w' AND table_name = 'persons'",
+            {},
+        )["column_name"]
+    }
+    flag = {
+        c: (f"p.{c}" if c in cols else "NULL::BOOLEAN")
+        for c in ("severely_disabled", "refugee", "vocational_qualification")
+    }
     return f"""
         mm AS (
             SELECT m.person_id, m.block, k.midx
@@ -92,8 +102,8 @@ def _base(src, blocks: tuple[str, ...]) -> str:
         pm AS (
             SELECT a.person_id, a.block, a.midx, a.st, coalesce({team}, '{UNASSIGNED}') AS team, p.sex, p.birth_date,
                    date_diff('year', p.birth_date, a.st) AS age, (spx.person_id IS NOT NULL) AS single_parent,
-                   {flag['severely_disabled']} AS severely_disabled, {flag['refugee']} AS refugee,
-                   {flag['vocational_qualification']} AS vocational_qualification
+                   {flag["severely_disabled"]} AS severely_disabled, {flag["refugee"]} AS refugee,
+                   {flag["vocational_qualification"]} AS vocational_qualification
             FROM a JOIN w.persons p USING (person_id)
             LEFT JOIN spx ON spx.person_id = a.person_id AND spx.st = a.st
             {caseload}
@@ -117,7 +127,9 @@ def figures(src, jobcenter: str, month: str, *, by_team: bool = False) -> pd.Dat
     params = {"jc": jobcenter, "m0": m0, "m1": m1, "st": stichtag(m1)}
     measure = (
         "EXISTS (SELECT 1 FROM w.measures x WHERE x.person_id = pm.person_id AND x.start_date <= $st "
-        "AND (x.end_date IS NULL OR x.end_date >= $st))" if "measures" in has else "false"
+        "AND (x.end_date IS NULL OR x.end_date >= $st))"
+        if "measures" in has
+        else "false"
     )
     groups = {"alle": ("alle ELB", "true"), **GROUPS}
     unit = "team" if by_team else "'Jobcenter'"
@@ -138,7 +150,9 @@ def figures(src, jobcenter: str, month: str, *, by_team: bool = False) -> pd.Dat
     t = _query(src, sql, params)
     units = sorted(set(t["unit"])) if by_team else ["Jobcenter"]
     grid = pd.DataFrame([(u, g) for u in units for g in groups], columns=["unit", "group"])
-    t = grid.merge(t, on=["unit", "group"], how="left").fillna({"stock": 0, "integrations": 0, "mean_stock": 0, "in_measures": 0})
+    t = grid.merge(t, on=["unit", "group"], how="left").fillna(
+        {"stock": 0, "integrations": 0, "mean_stock": 0, "in_measures": 0}
+    )
     t["label"] = [groups[g][0] for g in t["group"]]
     t["quota"] = [(i / s * 100 if s else None) if full else None for i, s in zip(t["integrations"], t["mean_stock"])]
     t["measure_share"] = [(i / s * 100 if s else None) for i, s in zip(t["in_measures"], t["stock"])]
@@ -178,16 +192,20 @@ def persons(src, db: Session | None, scope: Scope, jobcenter: str, month: str, g
         params["unit"] = scope.value
     caseworker = (
         "(SELECT arg_max(c.caseworker_id, c.start_date) FROM w.caseload c WHERE c.person_id = pm.person_id "
-        "AND c.start_date <= $st AND (c.end_date IS NULL OR c.end_date >= $st))" if "caseload" in has else "NULL::VARCHAR"
+        "AND c.start_date <= $st AND (c.end_date IS NULL OR c.end_date >= $st))"
+        if "caseload" in has
+        else "NULL::VARCHAR"
     )
     prognosis = (
         "SELECT person_id, arg_max(code, valid_from) AS code, arg_max(integration_goal, valid_from) AS goal "
-        "FROM w.prognosis WHERE valid_from <= $st GROUP BY person_id" if "prognosis" in has else
-        "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS code, NULL::BOOLEAN AS goal WHERE false"
+        "FROM w.prognosis WHERE valid_from <= $st GROUP BY person_id"
+        if "prognosis" in has
+        else "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS code, NULL::BOOLEAN AS goal WHERE false"
     )
     proposals = (
         "SELECT person_id, count(*) AS n FROM w.proposals WHERE outcome = 'offen' AND date <= $st GROUP BY person_id"
-        if "proposals" in has else "SELECT NULL::VARCHAR AS person_id, 0 AS n WHERE false"
+        if "proposals" in has
+        else "SELECT NULL::VARCHAR AS person_id, 0 AS n WHERE false"
     )
     if group in GROUPS:
         cond = f"coalesce({GROUPS[group][1]}, false)"

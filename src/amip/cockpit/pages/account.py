@@ -20,7 +20,14 @@ from amip.state.db import reading
 from amip.state.login import BadLoginForm, LoginRefused, LoginThrottled, log_in, pre_session
 from amip.state.sessions import end_session
 from amip.state.users import (
-    AccountLocked, LoginFailed, WeakPassword, POLICY, get_user, hash_password, record_password_change, verify_password,
+    POLICY,
+    AccountLocked,
+    LoginFailed,
+    WeakPassword,
+    get_user,
+    hash_password,
+    record_password_change,
+    verify_password,
 )
 
 router = APIRouter()
@@ -30,7 +37,7 @@ WEAK = {
     "too_long": "Das neue Passwort ist zu lang.",
     "equals_name": "Das neue Passwort darf nicht der Benutzername sein.",
     "guessable": "Das Passwort ist zu leicht zu erraten (häufiges Passwort, Wort oder Muster wie „aaaa“ "
-                 "oder „1234“). Wählen Sie z. B. mehrere ungewöhnliche Wörter.",
+    "oder „1234“). Wählen Sie z. B. mehrere ungewöhnliche Wörter.",
     "unchanged": "Das neue Passwort muss sich vom alten unterscheiden.",
 }
 
@@ -39,8 +46,15 @@ def _login_form(request: Request, error: str | None = None, status: int = 200):
     cookie, token = pre_session(state(request), request.cookies.get(LOGIN_CSRF_COOKIE))
     response = render(request, "login.html", None, csrf_token=token, error=error)
     response.status_code = status
-    response.set_cookie(LOGIN_CSRF_COOKIE, cookie, httponly=True, samesite="strict", secure=secure(request),
-                        path="/login", max_age=30 * 60)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        cookie,
+        httponly=True,
+        samesite="strict",
+        secure=secure(request),
+        path="/login",
+        max_age=30 * 60,
+    )
     return response
 
 
@@ -53,19 +67,36 @@ def login_page(request: Request):
 def login_submit(request: Request, username: str = Form(""), password: str = Form(""), csrf_token: str = Form("")):
     settings = request.app.state.settings
     try:
-        done = log_in(state(request), username, password, request.client.host if request.client else None,
-                      pre_cookie=request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token=csrf_token,
-                      ttl=dt.timedelta(hours=settings.session_hours))
+        done = log_in(
+            state(request),
+            username,
+            password,
+            request.client.host if request.client else None,
+            pre_cookie=request.cookies.get(LOGIN_CSRF_COOKIE),
+            csrf_token=csrf_token,
+            ttl=dt.timedelta(hours=settings.session_hours),
+        )
     except BadLoginForm:
         return _login_form(request, "Die Anmeldeseite war abgelaufen. Bitte erneut versuchen.", 403)
     except LoginRefused:
         return _login_form(request, "Benutzername oder Passwort ist falsch.", 401)
     except LoginThrottled as exc:
-        return _login_form(request, "Zu viele Fehlversuche: Anmeldungen mit diesem Namen sind von Ihrem Rechner aus "
-                                    f"bis {exc.until.astimezone():%H:%M:%S} Uhr gesperrt.", 401)
+        return _login_form(
+            request,
+            "Zu viele Fehlversuche: Anmeldungen mit diesem Namen sind von Ihrem Rechner aus "
+            f"bis {exc.until.astimezone():%H:%M:%S} Uhr gesperrt.",
+            401,
+        )
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(SESSION_COOKIE, done.token, httponly=True, samesite="strict", secure=secure(request), path="/",
-                        max_age=int(settings.session_hours * 3600))
+    response.set_cookie(
+        SESSION_COOKIE,
+        done.token,
+        httponly=True,
+        samesite="strict",
+        secure=secure(request),
+        path="/",
+        max_age=int(settings.session_hours * 3600),
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
@@ -110,8 +141,13 @@ def _change_password(request: Request, viewer: Viewer, old: str, new: str) -> st
             try:
                 record_password_change(db, user, old_ok, seen_hash, new, new_hash, except_token=viewer.token)
             except LoginFailed:  # caught inside the transaction, so the failure count is kept
-                audit.record(db, user_name=viewer.name, role=viewer.role, action="login_failed",
-                             detail="falsches bisheriges Passwort")
+                audit.record(
+                    db,
+                    user_name=viewer.name,
+                    role=viewer.role,
+                    action="login_failed",
+                    detail="falsches bisheriges Passwort",
+                )
                 return "Das bisherige Passwort ist falsch."
             audit.record(db, user_name=viewer.name, role=viewer.role, action="password_changed")
     except AccountLocked:
@@ -122,9 +158,17 @@ def _change_password(request: Request, viewer: Viewer, old: str, new: str) -> st
 @router.post("/konto/passwort", name="password_change")
 def password_change(request: Request, viewer: Viewer = Depends(current_user), form: dict = Depends(csrf_form)):
     old, new, again = (str(form.get(k, "")) for k in ("old_password", "new_password", "new_password_again"))
-    error = "Die beiden neuen Passwörter stimmen nicht überein." if new != again else \
-        _change_password(request, viewer, old, new)
-    response = render(request, "account.html", viewer, error=error,
-                      message=None if error else "Das Passwort wurde geändert. Andere Sitzungen wurden beendet.")
+    error = (
+        "Die beiden neuen Passwörter stimmen nicht überein."
+        if new != again
+        else _change_password(request, viewer, old, new)
+    )
+    response = render(
+        request,
+        "account.html",
+        viewer,
+        error=error,
+        message=None if error else "Das Passwort wurde geändert. Andere Sitzungen wurden beendet.",
+    )
     response.status_code = 400 if error else 200
     return response

@@ -8,41 +8,68 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from amip.cockpit import access
-from amip.cockpit.pages.account import WEAK
 from amip.cockpit.auth import Viewer, csrf_form, needs
 from amip.cockpit.context import state
+from amip.cockpit.pages.account import WEAK
 from amip.cockpit.render import render
 from amip.cockpit.tables import Column, DataTable, download
 from amip.state import audit
 from amip.state.db import ROLES, reading
 from amip.state.login import blocks
 from amip.state.users import (
-    POLICY, InvalidUser, UnknownUser, UserExists, WeakPassword, add_user, hash_password, list_users, remove_user,
+    PERSON_ROLES,
+    POLICY,
+    InvalidUser,
+    UnknownUser,
+    UserExists,
+    WeakPassword,
+    add_user,
+    hash_password,
+    list_users,
+    remove_user,
     validate_user,
 )
-from amip.state.users import PERSON_ROLES
 
 router = APIRouter(prefix="/admin")
 PAGE = 100
 ACTIONS = {
-    "view": "Ansicht Personenliste", "export_csv": "Export CSV", "export_xlsx": "Export XLSX",
-    "login": "Anmeldung", "login_failed": "Fehlgeschlagene Anmeldung", "logout": "Abmeldung",
-    "user_added": "Benutzer angelegt", "user_removed": "Benutzer entfernt", "password_changed": "Passwort geändert",
-    "plan_saved": "Plan gespeichert", "plan_agreed": "Plan vereinbart",
-    "report_text_edit": "Berichtstext geändert", "report_text_reset": "Berichtstext zurückgesetzt",
-    "intensive_take": "Intensivbetreuung aufgenommen", "intensive_meeting": "Gespräch erfasst",
+    "view": "Ansicht Personenliste",
+    "export_csv": "Export CSV",
+    "export_xlsx": "Export XLSX",
+    "login": "Anmeldung",
+    "login_failed": "Fehlgeschlagene Anmeldung",
+    "logout": "Abmeldung",
+    "user_added": "Benutzer angelegt",
+    "user_removed": "Benutzer entfernt",
+    "password_changed": "Passwort geändert",
+    "plan_saved": "Plan gespeichert",
+    "plan_agreed": "Plan vereinbart",
+    "report_text_edit": "Berichtstext geändert",
+    "report_text_reset": "Berichtstext zurückgesetzt",
+    "intensive_take": "Intensivbetreuung aufgenommen",
+    "intensive_meeting": "Gespräch erfasst",
     "intensive_end": "Intensivbetreuung beendet",
-    "dqm_run": "Datenqualitätsprüfung", "dqm_task": "DQM-Aufgabe bearbeitet",
+    "dqm_run": "Datenqualitätsprüfung",
+    "dqm_task": "DQM-Aufgabe bearbeitet",
     "user_unlocked": "Anmeldesperre aufgehoben",
 }
 
 
-
-def _users_page(request: Request, viewer: Viewer, error: str | None = None, message: str | None = None, status: int = 200):
+def _users_page(
+    request: Request, viewer: Viewer, error: str | None = None, message: str | None = None, status: int = 200
+):
     with reading(state(request)) as db:
         blocked = blocks(db)
-        users = [{"name": u.name, "role": u.role, "team_id": u.team_id, "caseworker_id": u.caseworker_id,
-                  "locked_until": blocked.get(u.name) or u.locked_until} for u in list_users(db)]
+        users = [
+            {
+                "name": u.name,
+                "role": u.role,
+                "team_id": u.team_id,
+                "caseworker_id": u.caseworker_id,
+                "locked_until": blocked.get(u.name) or u.locked_until,
+            }
+            for u in list_users(db)
+        ]
     response = render(request, "admin_users.html", viewer, users=users, all_roles=ROLES, error=error, message=message)
     response.status_code = status
     return response
@@ -65,8 +92,9 @@ def user_add(request: Request, viewer: Viewer = Depends(needs(access.USERS)), fo
         with state(request).begin() as db:
             add_user(db, name, role, password, team_id=team, caseworker_id=caseworker, password_hash=password_hash)
             mark = audit.PRIVILEGED_MARK if role in PERSON_ROLES else ""
-            audit.record(db, user_name=viewer.name, role=viewer.role, action="user_added",
-                         detail=f"{name} ({role}){mark}")
+            audit.record(
+                db, user_name=viewer.name, role=viewer.role, action="user_added", detail=f"{name} ({role}){mark}"
+            )
     except WeakPassword as exc:
         return _users_page(request, viewer, WEAK.get(exc.reason, "Das Passwort erfüllt die Regeln nicht."), status=400)
     except UserExists:
@@ -83,8 +111,10 @@ def invalid_user_message(exc: InvalidUser) -> str:
     with control characters; it is not shown)."""
     text = str(exc)
     if text.startswith("invalid user name"):
-        return ("Ungültiger Benutzername: 2 bis 64 Zeichen aus Buchstaben (ohne Umlaute), Ziffern, „.“, „_“ "
-                "und „-“; keine Leer- oder Steuerzeichen.")
+        return (
+            "Ungültiger Benutzername: 2 bis 64 Zeichen aus Buchstaben (ohne Umlaute), Ziffern, „.“, „_“ "
+            "und „-“; keine Leer- oder Steuerzeichen."
+        )
     if text.startswith("unknown role"):
         return "Unbekannte Rolle."
     if "needs a team id" in text:
@@ -95,7 +125,9 @@ def invalid_user_message(exc: InvalidUser) -> str:
 
 
 @router.post("/benutzer/{name}/entfernen", name="admin_user_remove")
-def user_remove(request: Request, name: str, viewer: Viewer = Depends(needs(access.USERS)), _form: dict = Depends(csrf_form)):
+def user_remove(
+    request: Request, name: str, viewer: Viewer = Depends(needs(access.USERS)), _form: dict = Depends(csrf_form)
+):
     if name == viewer.name:
         return _users_page(request, viewer, "Das eigene Konto kann nicht entfernt werden.", status=400)
     try:
@@ -110,12 +142,27 @@ def user_remove(request: Request, name: str, viewer: Viewer = Depends(needs(acce
 def audit_table(request: Request, offset: int = 0, limit: int = PAGE) -> tuple[DataTable, int]:
     with reading(state(request)) as db:
         total = audit.count(db)
-        rows = [{"at": e.at.astimezone().strftime("%d.%m.%Y %H:%M:%S"), "user_name": e.user_name,
-                 "role": access.ROLE_NAMES.get(e.role, e.role), "action": ACTIONS.get(e.action, e.action), "list_name": e.list_name, "persons": e.persons,
-                 "detail": e.detail} for e in audit.entries(db, limit=limit, offset=offset)]
-    cols = [Column("at", "Zeitpunkt"), Column("user_name", "Benutzer"), Column("role", "Rolle"),
-            Column("action", "Aktion"), Column("list_name", "Liste"), Column("persons", "Personen", "count"),
-            Column("detail", "Hinweis")]
+        rows = [
+            {
+                "at": e.at.astimezone().strftime("%d.%m.%Y %H:%M:%S"),
+                "user_name": e.user_name,
+                "role": access.ROLE_NAMES.get(e.role, e.role),
+                "action": ACTIONS.get(e.action, e.action),
+                "list_name": e.list_name,
+                "persons": e.persons,
+                "detail": e.detail,
+            }
+            for e in audit.entries(db, limit=limit, offset=offset)
+        ]
+    cols = [
+        Column("at", "Zeitpunkt"),
+        Column("user_name", "Benutzer"),
+        Column("role", "Rolle"),
+        Column("action", "Aktion"),
+        Column("list_name", "Liste"),
+        Column("persons", "Personen", "count"),
+        Column("detail", "Hinweis"),
+    ]
     return DataTable("Protokoll", cols, rows, "protokoll", caption="Protokoll (neueste Einträge zuerst)"), total
 
 
@@ -124,10 +171,18 @@ def audit_page(request: Request, offset: int = 0, viewer: Viewer = Depends(needs
     offset = min(max(0, offset), 2**62)  # SQLite/PostgreSQL integers end at 2**63-1
     table, total = audit_table(request, offset)
     with reading(state(request)) as db:
-        privileged = [{"at": e.at.astimezone().strftime("%d.%m.%Y %H:%M:%S"), "user_name": e.user_name,
-                       "action": ACTIONS.get(e.action, e.action), "detail": e.detail} for e in audit.privileged(db)]
-    return render(request, "admin_audit.html", viewer, table=table, total=total, offset=offset, page=PAGE,
-                  privileged=privileged)
+        privileged = [
+            {
+                "at": e.at.astimezone().strftime("%d.%m.%Y %H:%M:%S"),
+                "user_name": e.user_name,
+                "action": ACTIONS.get(e.action, e.action),
+                "detail": e.detail,
+            }
+            for e in audit.privileged(db)
+        ]
+    return render(
+        request, "admin_audit.html", viewer, table=table, total=total, offset=offset, page=PAGE, privileged=privileged
+    )
 
 
 @router.get("/protokoll.{fmt}", name="admin_audit_download")

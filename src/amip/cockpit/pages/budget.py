@@ -15,12 +15,12 @@ from markupsafe import Markup
 
 from amip import format as fmt
 from amip.cockpit import access
-from amip.figures import charts
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import store
 from amip.cockpit.params import pick_jobcenter
 from amip.cockpit.render import render
 from amip.cockpit.tables import Column, DataTable, download
+from amip.figures import charts
 from amip.planning import budget as bud
 
 router = APIRouter()
@@ -42,30 +42,58 @@ def tables(con, jc: str, year: int) -> dict[str, DataTable]:
     except bud.BudgetError:
         comp = []
     out["vergleich"] = DataTable(
-        "Budgetvergleich", [Column("label", "Titel"), Column("base", f"Zuteilung {year - 1}", "amount"),
-                            Column("new", f"Schätzwert/Plan {year}", "amount"), Column("delta", "Delta absolut", "amount"),
-                            Column("delta_pct", "Delta in %", "percent")],
-        comp, f"budget_vergleich_{jc}_{year}",
-        caption=f"Vergleich Zuteilung {year - 1} und Schätzwerte {year} in Euro (Quelle: Tabelle budget)")
+        "Budgetvergleich",
+        [
+            Column("label", "Titel"),
+            Column("base", f"Zuteilung {year - 1}", "amount"),
+            Column("new", f"Schätzwert/Plan {year}", "amount"),
+            Column("delta", "Delta absolut", "amount"),
+            Column("delta_pct", "Delta in %", "percent"),
+        ],
+        comp,
+        f"budget_vergleich_{jc}_{year}",
+        caption=f"Vergleich Zuteilung {year - 1} und Schätzwerte {year} in Euro (Quelle: Tabelle budget)",
+    )
     plan = bud.egl_plan(con, year, jc)
     rows = [{**r, "slm": "ja" if r["second_labour_market"] else "nein"} for r in plan.to_dict("records")]
     out["egl"] = DataTable(
-        "EGL-Plan", [Column("instrument", "Instrument"), Column("name", "Bezeichnung"), Column("amount", "Plan in Euro", "amount"),
-                     Column("share", "Anteil %", "percent"), Column("slm", "2. Arbeitsmarkt")],
-        rows, f"egl_plan_{jc}_{year}", caption=f"Eingliederungstitel {year}: Plan je Instrument")
+        "EGL-Plan",
+        [
+            Column("instrument", "Instrument"),
+            Column("name", "Bezeichnung"),
+            Column("amount", "Plan in Euro", "amount"),
+            Column("share", "Anteil %", "percent"),
+            Column("slm", "2. Arbeitsmarkt"),
+        ],
+        rows,
+        f"egl_plan_{jc}_{year}",
+        caption=f"Eingliederungstitel {year}: Plan je Instrument",
+    )
     spent = bud.spending_summary(con, year, jc)
     out["ausgaben"] = DataTable(
-        "Ausgaben je Instrument", [Column("instrument", "Instrument"), Column("name", "Bezeichnung"),
-                                   Column("amount", "Ausgaben in Euro", "amount"), Column("share", "Anteil %", "percent"),
-                                   Column("plan", "Plan in Euro", "amount")],
-        spent["by_instrument"].to_dict("records"), f"ausgaben_instrument_{jc}_{year}",
-        caption=f"Ausgaben {year} aus measures.cost_eur, gleichmäßig auf die Tage der Teilnahme verteilt")
+        "Ausgaben je Instrument",
+        [
+            Column("instrument", "Instrument"),
+            Column("name", "Bezeichnung"),
+            Column("amount", "Ausgaben in Euro", "amount"),
+            Column("share", "Anteil %", "percent"),
+            Column("plan", "Plan in Euro", "amount"),
+        ],
+        spent["by_instrument"].to_dict("records"),
+        f"ausgaben_instrument_{jc}_{year}",
+        caption=f"Ausgaben {year} aus measures.cost_eur, gleichmäßig auf die Tage der Teilnahme verteilt",
+    )
     out["monate"] = DataTable(
         "Ausgaben je Instrument und Monat",
-        [Column("instrument", "Instrument"), *[Column(f"m{k:02d}", f"{k:02d}/{year}", "amount") for k in range(1, 13)],
-         Column("total", "Summe", "amount")],
-        _by_instrument_and_month(bud.spending(con, year, jc), year), f"ausgaben_monat_{jc}_{year}",
-        caption=f"Ausgaben {year} in Euro je Instrument (Zeilen) und Monat (Spalten)")
+        [
+            Column("instrument", "Instrument"),
+            *[Column(f"m{k:02d}", f"{k:02d}/{year}", "amount") for k in range(1, 13)],
+            Column("total", "Summe", "amount"),
+        ],
+        _by_instrument_and_month(bud.spending(con, year, jc), year),
+        f"ausgaben_monat_{jc}_{year}",
+        caption=f"Ausgaben {year} in Euro je Instrument (Zeilen) und Monat (Spalten)",
+    )
     out["_summary"] = spent  # type: ignore[assignment]
     out["_plan"] = plan
     return out
@@ -98,28 +126,58 @@ def _by_instrument_and_month(spend, year: int) -> list[dict]:
 
 
 @router.get("/budget", name="budget")
-def budget_page(request: Request, jc: str | None = None, year: str | None = None,
-                viewer: Viewer = Depends(needs(access.FIGURES))):
+def budget_page(
+    request: Request, jc: str | None = None, year: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))
+):
     jc, y, years, t = _budget(request, viewer, jc, year)
     spent, plan = t.pop("_summary"), t.pop("_plan")
     chart = None
     if not plan.empty:
-        chart = Markup(charts.svg(charts.egl_distribution_spec(plan.to_dict("records"),
-                                                               f"Verteilung des Eingliederungsbudgets {y}")))
+        chart = Markup(
+            charts.svg(
+                charts.egl_distribution_spec(plan.to_dict("records"), f"Verteilung des Eingliederungsbudgets {y}")
+            )
+        )
     by_month = spent["by_month"]
-    month_chart = Markup(charts.svg(charts.monthly_bars_spec(
-        [{"month": m, "value": v} for m, v in zip(by_month["month"], by_month["amount"])],
-        f"Ausgaben {y} je Monat", "Euro")))
-    facts = {"total": fmt.number(spent["total"]), "first_half": fmt.percent(spent["first_half_share"]),
-             "slm": fmt.percent(spent["second_labour_market_share"]),
-             "slm_plan": fmt.percent(bud.second_labour_market_share(plan))}
-    return render(request, "budget.html", viewer, jc=jc, year=y, years=years, tables=t, chart=chart,
-                  month_chart=month_chart, facts=facts, query=f"jc={jc}&year={y}")
+    month_chart = Markup(
+        charts.svg(
+            charts.monthly_bars_spec(
+                [{"month": m, "value": v} for m, v in zip(by_month["month"], by_month["amount"])],
+                f"Ausgaben {y} je Monat",
+                "Euro",
+            )
+        )
+    )
+    facts = {
+        "total": fmt.number(spent["total"]),
+        "first_half": fmt.percent(spent["first_half_share"]),
+        "slm": fmt.percent(spent["second_labour_market_share"]),
+        "slm_plan": fmt.percent(bud.second_labour_market_share(plan)),
+    }
+    return render(
+        request,
+        "budget.html",
+        viewer,
+        jc=jc,
+        year=y,
+        years=years,
+        tables=t,
+        chart=chart,
+        month_chart=month_chart,
+        facts=facts,
+        query=f"jc={jc}&year={y}",
+    )
 
 
 @router.get("/budget/{table}.{fmt}", name="budget_download")
-def budget_download(request: Request, table: str, fmt: str, jc: str | None = None, year: str | None = None,
-                    viewer: Viewer = Depends(needs(access.FIGURES))):
+def budget_download(
+    request: Request,
+    table: str,
+    fmt: str,
+    jc: str | None = None,
+    year: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     _, _, _, t = _budget(request, viewer, jc, year)
     if table not in t or table.startswith("_"):
         raise HTTPException(404, "Unbekannte Tabelle.")

@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from amip import disclosure as dc
 from amip.cockpit import access
-from amip.figures import charts
 from amip.cockpit.auth import Viewer, csrf_form, needs
 from amip.cockpit.context import log_person_view, state
 from amip.cockpit.render import month_label, render
@@ -27,6 +26,7 @@ from amip.cockpit.tables import Column, DataTable, download
 from amip.dqm import notify, tasks
 from amip.dqm.models import DqmRate, DqmRun
 from amip.dqm.rules import RESPONSIBLE, RULE_BY_ID, RULES, SEVERITIES
+from amip.figures import charts
 
 router = APIRouter()
 TASK_STATUS_FILTERS = {"aktiv": "offen oder in Bearbeitung", **tasks.STATUS_LABELS}
@@ -42,8 +42,9 @@ RATE = {"rate": ("findings", "stock")}
 
 def _shown_rate(findings: int, stock: int, policy: dc.Policy):
     """A job center's rate of one rule and month, suppressed when its findings or stock are 1 or 2."""
-    return dc.suppress_value({"findings": findings, "stock": stock, "rate": _rate(findings, stock)}, policy,
-                             ("findings", "stock"), RATE)["rate"]
+    return dc.suppress_value(
+        {"findings": findings, "stock": stock, "rate": _rate(findings, stock)}, policy, ("findings", "stock"), RATE
+    )["rate"]
 
 
 def _load(request: Request):
@@ -62,21 +63,43 @@ def _pick_rule(rule: str | None) -> str | None:
 
 
 def _full_table(rows, rule: str | None, policy: dc.Policy = dc.SHOW_ALL) -> DataTable:
-    out = [{"rule": r, "title": RULE_BY_ID[r].title if r in RULE_BY_ID else r, "team": t, "month": m,
-            "findings": n, "stock": s, "rate": _rate(n, s)}
-           for r, t, m, n, s in sorted(rows, key=lambda x: (x[0], x[2], x[1])) if rule is None or r == rule]
+    out = [
+        {
+            "rule": r,
+            "title": RULE_BY_ID[r].title if r in RULE_BY_ID else r,
+            "team": t,
+            "month": m,
+            "findings": n,
+            "stock": s,
+            "rate": _rate(n, s),
+        }
+        for r, t, m, n, s in sorted(rows, key=lambda x: (x[0], x[2], x[1]))
+        if rule is None or r == rule
+    ]
     # the teams of one rule and month add up to the job center: a breakdown (secondary rule)
     out = dc.suppress_rows(out, policy, ("findings", "stock"), RATE, unit="team", kind="team", within=("rule", "month"))
-    cols = [Column("rule", "Regel"), Column("title", "Titel"), Column("team", "Team"), Column("month", "Monat", "month"),
-            Column("findings", "Befunde", "count"), Column("stock", "ELB am Stichtag", "count"),
-            Column("rate", "Befunde je 100 ELB", "percent", 2)]
-    return DataTable("Datenqualität", cols, out, f"datenqualitaet{'_' + rule if rule else ''}",
-                     caption="Befundquoten je Regel, Team und Monat")
+    cols = [
+        Column("rule", "Regel"),
+        Column("title", "Titel"),
+        Column("team", "Team"),
+        Column("month", "Monat", "month"),
+        Column("findings", "Befunde", "count"),
+        Column("stock", "ELB am Stichtag", "count"),
+        Column("rate", "Befunde je 100 ELB", "percent", 2),
+    ]
+    return DataTable(
+        "Datenqualität",
+        cols,
+        out,
+        f"datenqualitaet{'_' + rule if rule else ''}",
+        caption="Befundquoten je Regel, Team und Monat",
+    )
 
 
 @router.get("/datenqualitaet", name="dqm")
-def dqm_page(request: Request, month: str | None = None, rule: str | None = None,
-             viewer: Viewer = Depends(needs(access.FIGURES))):
+def dqm_page(
+    request: Request, month: str | None = None, rule: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))
+):
     rule = _pick_rule(rule)
     policy = access.disclosure(viewer)
     run, rows = _load(request)
@@ -90,35 +113,97 @@ def dqm_page(request: Request, month: str | None = None, rule: str | None = None
         total[(r, m)][0] += n
         total[(r, m)][1] += s
     shown_rules = [x for x in RULES if (rule is None or x.id == rule)]
-    trend_key = tuple((m, r, dc.api_value(_shown_rate(*total[(r, m)], policy)))
-                      for r in [x.id for x in shown_rules] for m in months
-                      if (r, m) in total and dc.api_value(_shown_rate(*total[(r, m)], policy)) is not None)
+    trend_key = tuple(
+        (m, r, dc.api_value(_shown_rate(*total[(r, m)], policy)))
+        for r in [x.id for x in shown_rules]
+        for m in months
+        if (r, m) in total and dc.api_value(_shown_rate(*total[(r, m)], policy)) is not None
+    )
     chart = Markup(charts.dqm_trend("Befundquote je Regel", trend_key)) if trend_key else None
     recent = [m for m in months if m <= month][-12:] if month else []
-    matrix = DataTable("Verlauf", [Column("rule", "Regel"), *[Column(m, month_label(m), "percent", 2) for m in recent]],
-                       [{"rule": x.id, **{m: _shown_rate(*total[(x.id, m)], policy) if (x.id, m) in total else None
-                                          for m in recent}}
-                        for x in shown_rules], "dqm_verlauf",
-                       caption="Befunde je 100 ELB, letzte 12 Monate bis zum gewählten Monat")
-    summary = DataTable("Regeln", [Column("rule", "Regel"), Column("title", "Titel"),
-                                   Column("findings", "Befunde", "count"), Column("stock", "ELB am Stichtag", "count"),
-                                   Column("rate", "Befunde je 100 ELB", "percent", 2)],
-                        dc.suppress_rows(
-                            [{"rule": x.id, "title": x.title, "findings": total[(x.id, month)][0],
-                              "stock": total[(x.id, month)][1], "rate": _rate(*total[(x.id, month)])}
-                             for x in shown_rules if (x.id, month) in total],
-                            policy, ("findings", "stock"), RATE, secondary=False), "dqm_regeln",
-                        caption=f"Befunde mit Entstehungsmonat {month_label(month)}" if month else None)
-    by_team = DataTable("Teams", [Column("rule", "Regel"), Column("team", "Team"),
-                                  Column("findings", "Befunde", "count"), Column("stock", "ELB am Stichtag", "count"),
-                                  Column("rate", "Befunde je 100 ELB", "percent", 2)],
-                        dc.suppress_rows(
-                            [{"rule": r, "team": t, "findings": n, "stock": s, "rate": _rate(n, s)}
-                             for r, t, m, n, s in sorted(rows) if m == month and (rule is None or r == rule) and (n or s)],
-                            policy, ("findings", "stock"), RATE, unit="team", kind="team", within=("rule",)),
-                        "dqm_teams", caption=f"Nach Team, {month_label(month)}" if month else None)
-    return render(request, "dqm.html", viewer, run=run, month=month, months=months, rule=rule, rules=RULES,
-                  chart=chart, matrix=matrix, summary=summary, by_team=by_team, severities=SEVERITIES, responsible=RESPONSIBLE)
+    matrix = DataTable(
+        "Verlauf",
+        [Column("rule", "Regel"), *[Column(m, month_label(m), "percent", 2) for m in recent]],
+        [
+            {
+                "rule": x.id,
+                **{m: _shown_rate(*total[(x.id, m)], policy) if (x.id, m) in total else None for m in recent},
+            }
+            for x in shown_rules
+        ],
+        "dqm_verlauf",
+        caption="Befunde je 100 ELB, letzte 12 Monate bis zum gewählten Monat",
+    )
+    summary = DataTable(
+        "Regeln",
+        [
+            Column("rule", "Regel"),
+            Column("title", "Titel"),
+            Column("findings", "Befunde", "count"),
+            Column("stock", "ELB am Stichtag", "count"),
+            Column("rate", "Befunde je 100 ELB", "percent", 2),
+        ],
+        dc.suppress_rows(
+            [
+                {
+                    "rule": x.id,
+                    "title": x.title,
+                    "findings": total[(x.id, month)][0],
+                    "stock": total[(x.id, month)][1],
+                    "rate": _rate(*total[(x.id, month)]),
+                }
+                for x in shown_rules
+                if (x.id, month) in total
+            ],
+            policy,
+            ("findings", "stock"),
+            RATE,
+            secondary=False,
+        ),
+        "dqm_regeln",
+        caption=f"Befunde mit Entstehungsmonat {month_label(month)}" if month else None,
+    )
+    by_team = DataTable(
+        "Teams",
+        [
+            Column("rule", "Regel"),
+            Column("team", "Team"),
+            Column("findings", "Befunde", "count"),
+            Column("stock", "ELB am Stichtag", "count"),
+            Column("rate", "Befunde je 100 ELB", "percent", 2),
+        ],
+        dc.suppress_rows(
+            [
+                {"rule": r, "team": t, "findings": n, "stock": s, "rate": _rate(n, s)}
+                for r, t, m, n, s in sorted(rows)
+                if m == month and (rule is None or r == rule) and (n or s)
+            ],
+            policy,
+            ("findings", "stock"),
+            RATE,
+            unit="team",
+            kind="team",
+            within=("rule",),
+        ),
+        "dqm_teams",
+        caption=f"Nach Team, {month_label(month)}" if month else None,
+    )
+    return render(
+        request,
+        "dqm.html",
+        viewer,
+        run=run,
+        month=month,
+        months=months,
+        rule=rule,
+        rules=RULES,
+        chart=chart,
+        matrix=matrix,
+        summary=summary,
+        by_team=by_team,
+        severities=SEVERITIES,
+        responsible=RESPONSIBLE,
+    )
 
 
 @router.get("/datenqualitaet.{fmt}", name="dqm_download")
@@ -134,8 +219,9 @@ def _scope(viewer: Viewer):
 
 
 @router.get("/aufgaben", name="tasks")
-def tasks_page(request: Request, rule: str | None = None, status: str | None = None,
-               viewer: Viewer = Depends(needs(access.TASKS))):
+def tasks_page(
+    request: Request, rule: str | None = None, status: str | None = None, viewer: Viewer = Depends(needs(access.TASKS))
+):
     rule = _pick_rule(rule)
     if status not in (None, "") and status not in TASK_STATUS_FILTERS:
         raise HTTPException(404, "Unbekannter Status.")
@@ -143,17 +229,40 @@ def tasks_page(request: Request, rule: str | None = None, status: str | None = N
     scope = _scope(viewer)
     with state(request).begin() as db:
         found, total = tasks.list_tasks(db, scope, rule=rule, status=status, limit=TASK_LIMIT)
-        items = [{"id": t.id, "rule": t.rule_id, "title": RULE_BY_ID[t.rule_id].title if t.rule_id in RULE_BY_ID else "",
-                  "month": t.month, "person_id": t.person_id, "detail": t.detail or "", "team": t.team_id or "–",
-                  "caseworker": t.caseworker_id or "–", "status": t.status,
-                  "status_label": tasks.STATUS_LABELS[t.status], "reason": t.reason or "",
-                  "next": [(s, tasks.STATUS_LABELS[s]) for s in tasks.TRANSITIONS[t.status]]} for t in found]
+        items = [
+            {
+                "id": t.id,
+                "rule": t.rule_id,
+                "title": RULE_BY_ID[t.rule_id].title if t.rule_id in RULE_BY_ID else "",
+                "month": t.month,
+                "person_id": t.person_id,
+                "detail": t.detail or "",
+                "team": t.team_id or "–",
+                "caseworker": t.caseworker_id or "–",
+                "status": t.status,
+                "status_label": tasks.STATUS_LABELS[t.status],
+                "reason": t.reason or "",
+                "next": [(s, tasks.STATUS_LABELS[s]) for s in tasks.TRANSITIONS[t.status]],
+            }
+            for t in found
+        ]
         messages = [{"text": n.text, "at": n.created_at} for n in notify.unread(db, viewer.name)]
     what = f"DQM-Aufgaben ({rule or 'alle Regeln'}, {TASK_STATUS_FILTERS[status]})"
     log_person_view(request, viewer, "view", what, len(items))
-    return render(request, "tasks.html", viewer, items=items, total=total, limit=TASK_LIMIT, rule=rule, status=status,
-                  rules=RULES, statuses=TASK_STATUS_FILTERS, messages=messages,
-                  scope=access.scope_label(scope))
+    return render(
+        request,
+        "tasks.html",
+        viewer,
+        items=items,
+        total=total,
+        limit=TASK_LIMIT,
+        rule=rule,
+        status=status,
+        rules=RULES,
+        statuses=TASK_STATUS_FILTERS,
+        messages=messages,
+        scope=access.scope_label(scope),
+    )
 
 
 @router.post("/aufgaben/status", name="tasks_status")
@@ -166,8 +275,16 @@ def tasks_status(request: Request, viewer: Viewer = Depends(needs(access.TASKS))
     reason = str(form.get("reason", ""))
     try:
         with state(request).begin() as db:
-            tasks.change_status(db, task_id, new, user_name=viewer.name, role=viewer.role, team_id=viewer.team_id,
-                                caseworker_id=viewer.caseworker_id, reason=reason)
+            tasks.change_status(
+                db,
+                task_id,
+                new,
+                user_name=viewer.name,
+                role=viewer.role,
+                team_id=viewer.team_id,
+                caseworker_id=viewer.caseworker_id,
+                reason=reason,
+            )
     except tasks.OutOfScope:
         raise HTTPException(403, "Diese Aufgabe gehört nicht zu Ihrem Bereich.") from None
     except tasks.UnknownTask:
@@ -179,8 +296,11 @@ def tasks_status(request: Request, viewer: Viewer = Depends(needs(access.TASKS))
     except tasks.TaskError:
         raise HTTPException(400, "Dieser Statuswechsel ist nicht möglich.") from None
     back = "/aufgaben"
-    query = "&".join(f"{k}={form[k]}" for k in ("rule", "filter_status")
-                     if form.get(k) and (form[k] in RULE_BY_ID or form[k] in TASK_STATUS_FILTERS))
+    query = "&".join(
+        f"{k}={form[k]}"
+        for k in ("rule", "filter_status")
+        if form.get(k) and (form[k] in RULE_BY_ID or form[k] in TASK_STATUS_FILTERS)
+    )
     return RedirectResponse(back + ("?" + query.replace("filter_status", "status") if query else ""), status_code=303)
 
 

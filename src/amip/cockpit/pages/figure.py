@@ -9,13 +9,13 @@ from markupsafe import Markup
 
 from amip import disclosure as dc
 from amip.cockpit import access
-from amip.figures import charts, glossary
-from amip.figures.store import FIGURE_BY_ID
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import store
 from amip.cockpit.params import pick_figure, pick_jobcenter, pick_month, pick_sex
 from amip.cockpit.render import render, render_shared
 from amip.cockpit.tables import Column, DataTable, download
+from amip.figures import charts, glossary
+from amip.figures.store import FIGURE_BY_ID
 from amip.kennzahlen import FIGURES
 
 router = APIRouter()
@@ -37,8 +37,13 @@ def suppressed_history(st, jc: str, figure: str, sex: str, policy: dc.Policy, **
     """``st.history`` with the job center's small counts and the values derived from them
     suppressed (amip.disclosure)."""
     h = st.history(jc, figure, sex, **kw)
-    rows = dc.suppress_rows(h.to_dict("records"), _policy(figure, policy), ("numerator", "denominator"),
-                            {"value": ("numerator", "denominator")}, secondary=False)
+    rows = dc.suppress_rows(
+        h.to_dict("records"),
+        _policy(figure, policy),
+        ("numerator", "denominator"),
+        {"value": ("numerator", "denominator")},
+        secondary=False,
+    )
     return rows
 
 
@@ -46,38 +51,72 @@ def history_table(st, jc: str, figure: str, month: str, sex: str, policy: dc.Pol
     hist = {s: suppressed_history(st, jc, figure, s, policy, last=month) for s in ("all", "w", "m")}
     base = {k: [r[k] for r in hist[sex]] for k in ("month", "numerator", "denominator")}
     values = {s: {r["month"]: r["value"] for r in h} for s, h in hist.items()}
-    rows = [{"month": m, "numerator": n, "denominator": d, **{s: values[s].get(m) for s in values}}
-            for m, n, d in zip(base["month"], base["numerator"], base["denominator"])]
+    rows = [
+        {"month": m, "numerator": n, "denominator": d, **{s: values[s].get(m) for s in values}}
+        for m, n, d in zip(base["month"], base["numerator"], base["denominator"])
+    ]
     rows.reverse()  # newest first
     kind = "amount" if figure in ("K1", "K1E1") else "count"
     decimals = 2 if kind == "amount" else None
-    cols = [Column("month", "Monat", "month"), Column("all", "Insgesamt", "percent"),
-            Column("w", "Frauen", "percent"), Column("m", "Männer", "percent"),
-            Column("numerator", f"Zähler ({glossary.SEXES[sex]})", kind, decimals),
-            Column("denominator", f"Nenner ({glossary.SEXES[sex]})", kind, decimals if decimals else 1)]
+    cols = [
+        Column("month", "Monat", "month"),
+        Column("all", "Insgesamt", "percent"),
+        Column("w", "Frauen", "percent"),
+        Column("m", "Männer", "percent"),
+        Column("numerator", f"Zähler ({glossary.SEXES[sex]})", kind, decimals),
+        Column("denominator", f"Nenner ({glossary.SEXES[sex]})", kind, decimals if decimals else 1),
+    ]
     if not glossary.PERSON_BASED[figure]:
         cols = [c for c in cols if c.key not in ("w", "m")]
-    return DataTable(f"{figure} Zeitreihe", cols, rows, f"{figure}_zeitreihe_{jc}_{sex}",
-                     caption=f"{figure} von {rows[-1]['month'] if rows else ''} bis {month}")
+    return DataTable(
+        f"{figure} Zeitreihe",
+        cols,
+        rows,
+        f"{figure}_zeitreihe_{jc}_{sex}",
+        caption=f"{figure} von {rows[-1]['month'] if rows else ''} bis {month}",
+    )
 
 
 def parts_table(st, jc: str, figure: str, month: str, sex: str, viewer: Viewer) -> DataTable:
-    parts = dc.suppress_rows(st.monthly_parts(jc, figure, month, sex),
-                             _policy(figure, access.disclosure(viewer)), ("numerator", "denominator"), secondary=False)
+    parts = dc.suppress_rows(
+        st.monthly_parts(jc, figure, month, sex),
+        _policy(figure, access.disclosure(viewer)),
+        ("numerator", "denominator"),
+        secondary=False,
+    )
     shape = {side: p.column for side, p in FIGURE_BY_ID[figure].shape.parts().items()}
     money = figure in ("K1", "K1E1")
-    cols = [Column("month", "Monat", "month"),
-            Column("numerator", f"Zähler: {glossary.COUNTS[shape['numerator']]}", "amount" if money else "count", 2 if money else None),
-            Column("denominator", f"Nenner: {glossary.COUNTS[shape['denominator']]}", "amount" if money else "count", 2 if money else None)]
+    cols = [
+        Column("month", "Monat", "month"),
+        Column(
+            "numerator",
+            f"Zähler: {glossary.COUNTS[shape['numerator']]}",
+            "amount" if money else "count",
+            2 if money else None,
+        ),
+        Column(
+            "denominator",
+            f"Nenner: {glossary.COUNTS[shape['denominator']]}",
+            "amount" if money else "count",
+            2 if money else None,
+        ),
+    ]
     links = {}
     if glossary.PERSON_BASED[figure] and access.may(viewer.role, access.PERSONS):
         for i, row in enumerate(parts):
             for side in ("numerator", "denominator"):
                 if row.get(side) is not None and not dc.is_suppressed(row.get(side)):
-                    links[(i, side)] = (f"/personen?jc={jc}&count={shape[side]}&month={row['month']}"
-                                        f"&sex={sex}&figure={figure}")
-    return DataTable(f"{figure} Zähler und Nenner", cols, parts, f"{figure}_bausteine_{jc}_{month}_{sex}", links,
-                     caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {month} gebildet wird")
+                    links[(i, side)] = (
+                        f"/personen?jc={jc}&count={shape[side]}&month={row['month']}&sex={sex}&figure={figure}"
+                    )
+    return DataTable(
+        f"{figure} Zähler und Nenner",
+        cols,
+        parts,
+        f"{figure}_bausteine_{jc}_{month}_{sex}",
+        links,
+        caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {month} gebildet wird",
+    )
 
 
 UNIT_SEXES = ("all", "w", "m", "d")
@@ -100,8 +139,9 @@ def suppressed_units(st, jc: str, figure: str, month: str, sex: str, kind: str, 
     units = sorted({r["unit"] for t in tables.values() for r in t})
     exempt = {(u, s) for u in units if policy.sees(kind, u) for s in UNIT_SEXES}
     fixed = {(TOTAL, s) for s in UNIT_SEXES}
-    lines = [[(u, s) for s in UNIT_SEXES] for u in [*units, TOTAL]] + \
-            [[(u, s) for u in [*units, TOTAL]] for s in UNIT_SEXES]
+    lines = [[(u, s) for s in UNIT_SEXES] for u in [*units, TOTAL]] + [
+        [(u, s) for u in [*units, TOTAL]] for s in UNIT_SEXES
+    ]
     out = [dict(r) for r in rows]
     for col in ("numerator", "denominator"):
         cells = {(r["unit"], s): r[col] for s, t in tables.items() for r in t}
@@ -116,13 +156,21 @@ def suppressed_units(st, jc: str, figure: str, month: str, sex: str, kind: str, 
     return out
 
 
-def unit_table(st, jc: str, figure: str, month: str, sex: str, kind: str,
-               policy: dc.Policy = dc.SHOW_ALL) -> DataTable:
+def unit_table(st, jc: str, figure: str, month: str, sex: str, kind: str, policy: dc.Policy = dc.SHOW_ALL) -> DataTable:
     rows = suppressed_units(st, jc, figure, month, sex, kind, policy)
-    cols = [Column("unit", glossary.UNIT_KINDS[kind]), Column("numerator", "Zähler", "count", 1),
-            Column("denominator", "Nenner", "count", 1), Column("value", "Wert", "percent")]
-    return DataTable(f"{figure} nach {glossary.UNIT_KINDS[kind]}", cols, rows, f"{figure}_{kind}_{jc}_{month}_{sex}",
-                     caption=f"{figure} nach {glossary.UNIT_KINDS[kind]} (Zuordnung am Monatsende), {month}")
+    cols = [
+        Column("unit", glossary.UNIT_KINDS[kind]),
+        Column("numerator", "Zähler", "count", 1),
+        Column("denominator", "Nenner", "count", 1),
+        Column("value", "Wert", "percent"),
+    ]
+    return DataTable(
+        f"{figure} nach {glossary.UNIT_KINDS[kind]}",
+        cols,
+        rows,
+        f"{figure}_{kind}_{jc}_{month}_{sex}",
+        caption=f"{figure} nach {glossary.UNIT_KINDS[kind]} (Zuordnung am Monatsende), {month}",
+    )
 
 
 def _args(request: Request, figure: str, jc, month, sex):
@@ -131,8 +179,14 @@ def _args(request: Request, figure: str, jc, month, sex):
 
 
 @router.get("/kennzahl/{figure}", name="figure")
-def figure_page(request: Request, figure: str, jc: str | None = None, month: str | None = None,
-                sex: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
+def figure_page(
+    request: Request,
+    figure: str,
+    jc: str | None = None,
+    month: str | None = None,
+    sex: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     st, figure, jc, month, sex = _args(request, figure, jc, month, sex)
     if not glossary.PERSON_BASED[figure]:
         sex = "all"
@@ -140,21 +194,37 @@ def figure_page(request: Request, figure: str, jc: str | None = None, month: str
 
     def context() -> dict:
         sexes = ("all", "w", "m") if glossary.PERSON_BASED[figure] else ("all",)
-        hist_key = tuple((s, tuple((r["month"], dc.api_value(r["value"])) for r in h))
-                         for s in sexes for h in [suppressed_history(st, jc, figure, s, policy, last=month)])
+        hist_key = tuple(
+            (s, tuple((r["month"], dc.api_value(r["value"])) for r in h))
+            for s in sexes
+            for h in [suppressed_history(st, jc, figure, s, policy, last=month)]
+        )
         chart = Markup(charts.history(id(st), jc, figure, month, hist_key))
-        fam = [{"figure": f, "title": glossary.TITLES[f],
-                "value": (dc.suppress_value(st.value(jc, f, month, "all"), _policy(f, policy)) or {}).get("value")}
-               for f in family(figure) if f in st.available_figures()]
+        fam = [
+            {
+                "figure": f,
+                "title": glossary.TITLES[f],
+                "value": (dc.suppress_value(st.value(jc, f, month, "all"), _policy(f, policy)) or {}).get("value"),
+            }
+            for f in family(figure)
+            if f in st.available_figures()
+        ]
         units = st.has_caseload and glossary.PERSON_BASED[figure]
-        return dict(jc=jc, month=month, sex=sex, figure=figure, chart=chart,
-                    explanation=glossary.EXPLANATIONS[figure], family=fam,
-                    current={s: dc.suppress_value(st.value(jc, figure, month, s), _policy(figure, policy))
-                             for s in sexes},
-                    history=history_table(st, jc, figure, month, sex, policy),
-                    parts=parts_table(st, jc, figure, month, sex, viewer),
-                    units=units, unit_kind="office",
-                    unit_table=unit_table(st, jc, figure, month, sex, "office", policy) if units else None)
+        return dict(
+            jc=jc,
+            month=month,
+            sex=sex,
+            figure=figure,
+            chart=chart,
+            explanation=glossary.EXPLANATIONS[figure],
+            family=fam,
+            current={s: dc.suppress_value(st.value(jc, figure, month, s), _policy(figure, policy)) for s in sexes},
+            history=history_table(st, jc, figure, month, sex, policy),
+            parts=parts_table(st, jc, figure, month, sex, viewer),
+            units=units,
+            unit_kind="office",
+            unit_table=unit_table(st, jc, figure, month, sex, "office", policy) if units else None,
+        )
 
     # the same page for every user of a role and suppression policy (person links depend on the
     # role only; a team lead's own team is not suppressed, so the policy is part of the key)
@@ -162,20 +232,44 @@ def figure_page(request: Request, figure: str, jc: str | None = None, month: str
 
 
 @router.get("/kennzahl/{figure}/einheiten", name="figure_units")
-def figure_units(request: Request, figure: str, kind: str = "office", jc: str | None = None,
-                 month: str | None = None, sex: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
+def figure_units(
+    request: Request,
+    figure: str,
+    kind: str = "office",
+    jc: str | None = None,
+    month: str | None = None,
+    sex: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     """The office/team breakdown as an HTML fragment (HTMX swaps it into the Kennzahl page)."""
     st, figure, jc, month, sex = _args(request, figure, jc, month, sex)
     if kind not in UNIT_KINDS:
         raise HTTPException(404, "Unbekannte Aufschlüsselung (office oder team).")
-    return render(request, "_units.html", viewer, jc=jc, month=month, sex=sex, figure=figure, unit_kind=kind,
-                  unit_table=unit_table(st, jc, figure, month, sex, kind, access.disclosure(viewer)))
+    return render(
+        request,
+        "_units.html",
+        viewer,
+        jc=jc,
+        month=month,
+        sex=sex,
+        figure=figure,
+        unit_kind=kind,
+        unit_table=unit_table(st, jc, figure, month, sex, kind, access.disclosure(viewer)),
+    )
 
 
 @router.get("/kennzahl/{figure}/{table}.{fmt}", name="figure_download")
-def figure_download(request: Request, figure: str, table: str, fmt: str, jc: str | None = None,
-                    month: str | None = None, sex: str | None = None, kind: str = "office",
-                    viewer: Viewer = Depends(needs(access.FIGURES))):
+def figure_download(
+    request: Request,
+    figure: str,
+    table: str,
+    fmt: str,
+    jc: str | None = None,
+    month: str | None = None,
+    sex: str | None = None,
+    kind: str = "office",
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     st, figure, jc, month, sex = _args(request, figure, jc, month, sex)
     if table == "zeitreihe":
         return download(history_table(st, jc, figure, month, sex, access.disclosure(viewer)), fmt)

@@ -18,12 +18,12 @@ from fastapi.responses import RedirectResponse
 
 from amip import disclosure as dc
 from amip.cockpit import access
-from amip.figures import glossary
-from amip.figures.store import Scope
 from amip.cockpit.auth import Viewer, csrf_form, needs
 from amip.cockpit.context import log_person_view, state, store
 from amip.cockpit.params import RowId
 from amip.cockpit.render import render
+from amip.figures import glossary
+from amip.figures.store import Scope
 from amip.worklists import intensive as ic
 
 router = APIRouter()
@@ -45,18 +45,26 @@ def _candidates(request: Request, viewer: Viewer):
 
 
 COHORT_COUNTS = ("places", "taken", "matched", "comparison")
-COHORT_DERIVED = {"integrated_taken": ("taken", "int_t", "not_int_t"), "lzb_avoided_taken": ("taken", "lzb_t", "not_lzb_t"),
-                  "integrated_matched": ("matched", "int_m", "not_int_m"),
-                  "lzb_avoided_matched": ("matched", "lzb_m", "not_lzb_m"),
-                  "integrated_comparison": ("comparison",), "lzb_avoided_comparison": ("comparison",)}
+COHORT_DERIVED = {
+    "integrated_taken": ("taken", "int_t", "not_int_t"),
+    "lzb_avoided_taken": ("taken", "lzb_t", "not_lzb_t"),
+    "integrated_matched": ("matched", "int_m", "not_int_m"),
+    "lzb_avoided_matched": ("matched", "lzb_m", "not_lzb_m"),
+    "integrated_comparison": ("comparison",),
+    "lzb_avoided_comparison": ("comparison",),
+}
 
 
 def _persons_behind(row: dict) -> dict:
     """The counts of persons behind a cohort's shares (integrated or not, LZB avoided or not, of the
     taken and the matched persons): a share of 1 or 2 persons (or all but 1 or 2) is suppressed."""
     out = {}
-    for share, n, key in (("integrated_taken", "taken", "int_t"), ("lzb_avoided_taken", "taken", "lzb_t"),
-                          ("integrated_matched", "matched", "int_m"), ("lzb_avoided_matched", "matched", "lzb_m")):
+    for share, n, key in (
+        ("integrated_taken", "taken", "int_t"),
+        ("lzb_avoided_taken", "taken", "lzb_t"),
+        ("integrated_matched", "matched", "int_m"),
+        ("lzb_avoided_matched", "matched", "lzb_m"),
+    ):
         pct, total = row.get(share), row.get(n)
         if pct is None or total is None:
             continue
@@ -76,19 +84,33 @@ def suppress_cohorts(cohorts: list[dict], policy: dc.Policy, team: str | None) -
 
 def _place_view(p, today: dt.date) -> dict:
     r = ic.reminder(p, today)
-    return {"id": p.id, "person_id": p.person_id, "start": p.start_date, "end": p.end_date, "status": p.status,
-            "meetings": len(p.meetings), "due": r.due, "state": r.state, "label": r.label,
-            "integrated_on": p.integrated_on}
+    return {
+        "id": p.id,
+        "person_id": p.person_id,
+        "start": p.start_date,
+        "end": p.end_date,
+        "status": p.status,
+        "meetings": len(p.meetings),
+        "due": r.due,
+        "state": r.state,
+        "label": r.label,
+        "integrated_on": p.integrated_on,
+    }
 
 
 @router.get("/intensivbetreuung", name="intensive_care")
-def intensive_page(request: Request,
-                   viewer: Viewer = Depends(needs(access.INTENSIVE_CARE, access.INTENSIVE_OVERVIEW))):
+def intensive_page(request: Request, viewer: Viewer = Depends(needs(access.INTENSIVE_CARE, access.INTENSIVE_OVERVIEW))):
     today = _today(request)
     st = store(request)
-    ctx: dict = {"today": today, "data_today": ic.data_today(st), "grace": ic.GRACE_DAYS,
-                 "horizon": ic.HORIZON_DAYS, "caveat": ic.CAVEAT, "prognosis_names": glossary.PROGNOSIS,
-                 "error": request.query_params.get("fehler")}
+    ctx: dict = {
+        "today": today,
+        "data_today": ic.data_today(st),
+        "grace": ic.GRACE_DAYS,
+        "horizon": ic.HORIZON_DAYS,
+        "caveat": ic.CAVEAT,
+        "prognosis_names": glossary.PROGNOSIS,
+        "error": request.query_params.get("fehler"),
+    }
     with state(request).begin() as db:
         ic.close_expired(db, today)
     if access.may(viewer.role, access.INTENSIVE_CARE):
@@ -100,36 +122,60 @@ def intensive_page(request: Request,
             used = ic.taken_in_year(db, viewer.caseworker_id, today.year)
         limit = ic.places_for(today.year, _spec(request))
         active = [p for p in mine if p["status"] == "active"]
-        ctx.update(candidates=cands.to_dict("records"), places=mine, active=active, used=used, limit=limit,
-                   due=[p for p in active if p["state"] in ("faellig", "ueberfaellig")])
-        log_person_view(request, viewer, "view", "Intensivbetreuung: Kandidaten und eigene Plätze",
-                        len(cands) + len(mine))
+        ctx.update(
+            candidates=cands.to_dict("records"),
+            places=mine,
+            active=active,
+            used=used,
+            limit=limit,
+            due=[p for p in active if p["state"] in ("faellig", "ueberfaellig")],
+        )
+        log_person_view(
+            request, viewer, "view", "Intensivbetreuung: Kandidaten und eigene Plätze", len(cands) + len(mine)
+        )
     if access.may(viewer.role, access.INTENSIVE_OVERVIEW):
         team = viewer.team_id if viewer.role == "teamleitung" else None
         if viewer.role == "teamleitung" and not team:
             raise HTTPException(403, "Ihrem Konto ist kein Team zugeordnet.")
         with state(request).begin() as db:
-            status = ic.team_status(db, today=today, team=team, places_spec=_spec(request),
-                                    staff=ic.caseworkers(st, team))
+            status = ic.team_status(
+                db, today=today, team=team, places_spec=_spec(request), staff=ic.caseworkers(st, team)
+            )
             cohorts = suppress_cohorts(ic.cohort_outcomes(st, db, team=team), access.disclosure(viewer), team)
-        ctx.update(status=status, cohorts=cohorts, team=team, cohorts_suppressed=dc.any_suppressed(cohorts),
-                   totals={k: sum(r[k] for r in status) for k in ("active", "taken_year", "meetings", "on_time", "overdue")})
+        ctx.update(
+            status=status,
+            cohorts=cohorts,
+            team=team,
+            cohorts_suppressed=dc.any_suppressed(cohorts),
+            totals={k: sum(r[k] for r in status) for k in ("active", "taken_year", "meetings", "on_time", "overdue")},
+        )
     return render(request, "intensive_care.html", viewer, **ctx)
 
 
 @router.post("/intensivbetreuung/aufnehmen", name="intensive_take")
-def intensive_take(request: Request, viewer: Viewer = Depends(needs(access.INTENSIVE_CARE)), form: dict = Depends(csrf_form)):
+def intensive_take(
+    request: Request, viewer: Viewer = Depends(needs(access.INTENSIVE_CARE)), form: dict = Depends(csrf_form)
+):
     token = str(form.get("candidate", ""))
     if not viewer.caseworker_id:
         raise HTTPException(403, "Ihrem Konto ist kein Fallbestand zugeordnet.")
     cands = _candidates(request, viewer)
     found = cands[cands["token"] == token]
     if not token or found.empty:
-        raise HTTPException(400, "Diese Kundin / dieser Kunde ist nicht (mehr) unter Ihren Kandidaten. Bitte laden Sie die Seite neu.")
+        raise HTTPException(
+            400, "Diese Kundin / dieser Kunde ist nicht (mehr) unter Ihren Kandidaten. Bitte laden Sie die Seite neu."
+        )
     try:
         with state(request).begin() as db:
-            place = ic.take(db, candidate=found.iloc[0].to_dict(), caseworker_id=viewer.caseworker_id,
-                            user_name=viewer.name, role=viewer.role, today=_today(request), places_spec=_spec(request))
+            place = ic.take(
+                db,
+                candidate=found.iloc[0].to_dict(),
+                caseworker_id=viewer.caseworker_id,
+                user_name=viewer.name,
+                role=viewer.role,
+                today=_today(request),
+                places_spec=_spec(request),
+            )
             place_id = place.id
     except ic.IntensiveError as e:
         raise HTTPException(400, str(e)) from None
@@ -143,25 +189,43 @@ def _own_place(db, viewer: Viewer, place_id: int):
     return place
 
 
-def _place_page(request: Request, viewer: Viewer, place_id: int, error: str | None = None,
-                form: dict | None = None):
+def _place_page(request: Request, viewer: Viewer, place_id: int, error: str | None = None, form: dict | None = None):
     today = _today(request)
     with state(request).begin() as db:
         ic.close_expired(db, today)
         place = _own_place(db, viewer, place_id)
         view = _place_view(place, today)
-        meetings = [{"date": m.date, "situation": m.situation, "agreed_steps": m.agreed_steps,
-                     "review": m.review_of_previous, "integrated": m.integrated,
-                     "further_support_needed": m.further_support_needed} for m in place.meetings]
+        meetings = [
+            {
+                "date": m.date,
+                "situation": m.situation,
+                "agreed_steps": m.agreed_steps,
+                "review": m.review_of_previous,
+                "integrated": m.integrated,
+                "further_support_needed": m.further_support_needed,
+            }
+            for m in place.meetings
+        ]
     st = store(request)
-    profile = ic.profiles(st, Scope("caseload", viewer.caseworker_id), ic.data_today(st),
-                          person_ids=[view["person_id"]])
+    profile = ic.profiles(
+        st, Scope("caseload", viewer.caseworker_id), ic.data_today(st), person_ids=[view["person_id"]]
+    )
     in_data = ic.data_integration(st, view["person_id"], view["start"])
     log_person_view(request, viewer, "view", "Intensivbetreuung: Platz", 1)
-    response = render(request, "intensive_care_place.html", viewer, place=view, meetings=meetings,
-                      profile=profile.to_dict("records")[0] if len(profile) else None,
-                      last_steps=meetings[-1]["agreed_steps"] if meetings else "", today=today,
-                      data_integration=in_data, prognosis_names=glossary.PROGNOSIS, error=error, form=form or {})
+    response = render(
+        request,
+        "intensive_care_place.html",
+        viewer,
+        place=view,
+        meetings=meetings,
+        profile=profile.to_dict("records")[0] if len(profile) else None,
+        last_steps=meetings[-1]["agreed_steps"] if meetings else "",
+        today=today,
+        data_integration=in_data,
+        prognosis_names=glossary.PROGNOSIS,
+        error=error,
+        form=form or {},
+    )
     if error:
         response.status_code = 400
     return response
@@ -173,7 +237,12 @@ def intensive_place(request: Request, place_id: RowId, viewer: Viewer = Depends(
 
 
 @router.post("/intensivbetreuung/platz/{place_id}/gespraech", name="intensive_meeting")
-def intensive_meeting(request: Request, place_id: RowId, viewer: Viewer = Depends(needs(access.INTENSIVE_CARE)), form: dict = Depends(csrf_form)):
+def intensive_meeting(
+    request: Request,
+    place_id: RowId,
+    viewer: Viewer = Depends(needs(access.INTENSIVE_CARE)),
+    form: dict = Depends(csrf_form),
+):
     try:
         date = dt.date.fromisoformat(str(form.get("date", "")))
     except ValueError:
@@ -188,11 +257,18 @@ def intensive_meeting(request: Request, place_id: RowId, viewer: Viewer = Depend
                 raise ic.IntensiveError("Bitte ein gültiges Datum angeben (TT.MM.JJJJ).")
             if date > _today(request):
                 raise ic.IntensiveError("Das Gespräch liegt in der Zukunft.")
-            ic.record_meeting(db, place, date=date, situation=str(form.get("situation", "")),
-                              agreed_steps=str(form.get("agreed_steps", "")),
-                              review_of_previous=str(form.get("review_of_previous", "")),
-                              integrated=integrated, further_support_needed=support,
-                              user_name=viewer.name, role=viewer.role)
+            ic.record_meeting(
+                db,
+                place,
+                date=date,
+                situation=str(form.get("situation", "")),
+                agreed_steps=str(form.get("agreed_steps", "")),
+                review_of_previous=str(form.get("review_of_previous", "")),
+                integrated=integrated,
+                further_support_needed=support,
+                user_name=viewer.name,
+                role=viewer.role,
+            )
     except ic.IntensiveError as e:
         error = str(e)
     if error:  # the form again, with what was typed and the reason (nothing was saved)
@@ -201,14 +277,25 @@ def intensive_meeting(request: Request, place_id: RowId, viewer: Viewer = Depend
 
 
 @router.post("/intensivbetreuung/platz/{place_id}/beenden", name="intensive_end")
-def intensive_end(request: Request, place_id: RowId, viewer: Viewer = Depends(needs(access.INTENSIVE_CARE)), form: dict = Depends(csrf_form)):
+def intensive_end(
+    request: Request,
+    place_id: RowId,
+    viewer: Viewer = Depends(needs(access.INTENSIVE_CARE)),
+    form: dict = Depends(csrf_form),
+):
     """End a place before its six months are over (moved away, no longer ELB, ...), with a reason."""
     error = None
     try:
         with state(request).begin() as db:
             place = _own_place(db, viewer, place_id)
-            ic.end_place(db, place, on=_today(request), reason=str(form.get("reason", "")),
-                         user_name=viewer.name, role=viewer.role)
+            ic.end_place(
+                db,
+                place,
+                on=_today(request),
+                reason=str(form.get("reason", "")),
+                user_name=viewer.name,
+                role=viewer.role,
+            )
     except ic.IntensiveError as e:
         error = str(e)
     if error:

@@ -11,12 +11,12 @@ from markupsafe import Markup
 
 from amip import disclosure as dc
 from amip.cockpit import access
-from amip.figures import charts, glossary
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import store
 from amip.cockpit.params import pick_jobcenter, pick_month, pick_sex
 from amip.cockpit.render import render, render_shared
 from amip.cockpit.tables import Column, DataTable, download
+from amip.figures import charts, glossary
 from amip.kennzahlen.calendar import month_str, parse_month
 
 router = APIRouter()
@@ -46,11 +46,16 @@ def tiles(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> list[dict
             key = tuple((m, dc.api_value(x.get("value"))) for m, x in zip(hist["month"], shown))
             known = v is not None and p is not None and not dc.is_suppressed(v) and not dc.is_suppressed(p)
             change = v - p if v is not None and p is not None and known else None
-            out.append({
-                "figure": fig, "sex": sex, "value": v, "previous": p,
-                "change": change,
-                "sparkline": Markup(charts.sparkline(id(st), jc, fig, sex, month, key)) if len(hist) else "",
-            })
+            out.append(
+                {
+                    "figure": fig,
+                    "sex": sex,
+                    "value": v,
+                    "previous": p,
+                    "change": change,
+                    "sparkline": Markup(charts.sparkline(id(st), jc, fig, sex, month, key)) if len(hist) else "",
+                }
+            )
     return out
 
 
@@ -62,11 +67,22 @@ def month_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> Dat
             v = _value(st, jc, fig, month, sex, policy)
             row[sex] = None if v is None else v["value"]
         rows.append(row)
-    cols = [Column("figure", "Kennzahl"), Column("title", "Bezeichnung"),
-            Column("all", "Insgesamt", "percent"), Column("w", "Frauen", "percent"), Column("m", "Männer", "percent")]
+    cols = [
+        Column("figure", "Kennzahl"),
+        Column("title", "Bezeichnung"),
+        Column("all", "Insgesamt", "percent"),
+        Column("w", "Frauen", "percent"),
+        Column("m", "Männer", "percent"),
+    ]
     links = {(i, "figure"): f"/kennzahl/{r['figure']}?jc={jc}&month={month}" for i, r in enumerate(rows)}
-    return DataTable(f"Kennzahlen {month}", cols, rows, f"kennzahlen_{jc}_{month}", links,
-                     caption=f"Alle Kennzahlen nach § 48a SGB II, Jobcenter {jc}, Berichtsmonat {month}")
+    return DataTable(
+        f"Kennzahlen {month}",
+        cols,
+        rows,
+        f"kennzahlen_{jc}_{month}",
+        links,
+        caption=f"Alle Kennzahlen nach § 48a SGB II, Jobcenter {jc}, Berichtsmonat {month}",
+    )
 
 
 MONITORING = ("S3", "S4", "S5", "S6")  # the extended monitoring of the 2020 programme (kennzahlen.md)
@@ -101,16 +117,32 @@ def monitoring_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL, p
                 row["numerator"], row["denominator"] = v.get("numerator"), v.get("denominator")
         if persons:
             for side in ("numerator", "denominator"):
-                if row[side] is not None and not dc.is_suppressed(row[side]) and (
-                        side == "numerator" or MONITORING_PARTS[fig][1] is not None):
+                if (
+                    row[side] is not None
+                    and not dc.is_suppressed(row[side])
+                    and (side == "numerator" or MONITORING_PARTS[fig][1] is not None)
+                ):
                     links[(i, side)] = f"/uebersicht/monitoring/{fig}?jc={jc}&month={month}"
         rows.append(row)
-    cols = [Column("figure", "Kennzahl"), Column("title", "Bezeichnung"), Column("definition", "Definition"),
-            Column("all", "Insgesamt", "percent"), Column("w", "Frauen", "percent"), Column("m", "Männer", "percent"),
-            Column("numerator", "Zähler (Insgesamt)", "count", 1), Column("denominator", "Nenner (Insgesamt)", "count", 1)]
-    return DataTable(f"Erweitertes Monitoring {month}", cols, rows, f"monitoring_{jc}_{month}", links,
-                     caption=f"Erweitertes Monitoring (S3–S5 in Prozent, S6 Anzahl im Jahresdurchschnitt), "
-                             f"Jobcenter {jc}, Berichtsmonat {month}; – = nicht berechenbar")
+    cols = [
+        Column("figure", "Kennzahl"),
+        Column("title", "Bezeichnung"),
+        Column("definition", "Definition"),
+        Column("all", "Insgesamt", "percent"),
+        Column("w", "Frauen", "percent"),
+        Column("m", "Männer", "percent"),
+        Column("numerator", "Zähler (Insgesamt)", "count", 1),
+        Column("denominator", "Nenner (Insgesamt)", "count", 1),
+    ]
+    return DataTable(
+        f"Erweitertes Monitoring {month}",
+        cols,
+        rows,
+        f"monitoring_{jc}_{month}",
+        links,
+        caption=f"Erweitertes Monitoring (S3–S5 in Prozent, S6 Anzahl im Jahresdurchschnitt), "
+        f"Jobcenter {jc}, Berichtsmonat {month}; – = nicht berechenbar",
+    )
 
 
 def monitoring_parts_table(st, jc: str, figure: str, month: str, sex: str, viewer: Viewer) -> DataTable:
@@ -134,11 +166,18 @@ def monitoring_parts_table(st, jc: str, figure: str, month: str, sex: str, viewe
         for i, row in enumerate(rows):
             for side, block in (("numerator", num), ("denominator", den)):
                 if block and row["month"] in known and row.get(side) is not None and not dc.is_suppressed(row[side]):
-                    links[(i, side)] = (f"/personen?jc={jc}&count={block}&month={row['month']}&sex={sex}"
-                                        f"&figure={figure}&of={month}")
-    return DataTable(f"{figure} Zähler und Nenner", cols, rows, f"{figure}_bausteine_{jc}_{month}_{sex}", links,
-                     caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {month} gebildet wird, "
-                             f"Jobcenter {jc}, {glossary.SEXES[sex]}")
+                    links[(i, side)] = (
+                        f"/personen?jc={jc}&count={block}&month={row['month']}&sex={sex}&figure={figure}&of={month}"
+                    )
+    return DataTable(
+        f"{figure} Zähler und Nenner",
+        cols,
+        rows,
+        f"{figure}_bausteine_{jc}_{month}_{sex}",
+        links,
+        caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {month} gebildet wird, "
+        f"Jobcenter {jc}, {glossary.SEXES[sex]}",
+    )
 
 
 def _monitoring_figure(figure: str) -> str:
@@ -148,50 +187,90 @@ def _monitoring_figure(figure: str) -> str:
 
 
 @router.get("/uebersicht/monitoring/{figure}", name="monitoring_parts")
-def monitoring_parts(request: Request, figure: str, jc: str | None = None, month: str | None = None,
-                     sex: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
+def monitoring_parts(
+    request: Request,
+    figure: str,
+    jc: str | None = None,
+    month: str | None = None,
+    sex: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     st = store(request)
     figure, jc, month, sex = _monitoring_figure(figure), pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex)
     table = monitoring_parts_table(st, jc, figure, month, sex, viewer)
-    return render(request, "monitoring.html", viewer, table=table, figure=figure, jc=jc, month=month, sex=sex,
-                  ex=glossary.EXPLANATIONS[figure], value=st.value(jc, figure, month, sex))
+    return render(
+        request,
+        "monitoring.html",
+        viewer,
+        table=table,
+        figure=figure,
+        jc=jc,
+        month=month,
+        sex=sex,
+        ex=glossary.EXPLANATIONS[figure],
+        value=st.value(jc, figure, month, sex),
+    )
 
 
 @router.get("/uebersicht/monitoring/{figure}/bausteine.{fmt}", name="monitoring_parts_download")
-def monitoring_parts_download(request: Request, figure: str, fmt: str, jc: str | None = None,
-                              month: str | None = None, sex: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
+def monitoring_parts_download(
+    request: Request,
+    figure: str,
+    fmt: str,
+    jc: str | None = None,
+    month: str | None = None,
+    sex: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     st = store(request)
     figure, jc, month, sex = _monitoring_figure(figure), pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex)
     return download(monitoring_parts_table(st, jc, figure, month, sex, viewer), fmt)
 
 
 @router.get("/", name="overview")
-def overview(request: Request, jc: str | None = None, month: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
+def overview(
+    request: Request, jc: str | None = None, month: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))
+):
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     policy = access.disclosure(viewer)
 
     def context() -> dict:
         shown = tiles(st, jc, month, policy)
-        return dict(jc=jc, month=month, tiles=shown, table=month_table(st, jc, month, policy),
-                    monitoring=monitoring_table(st, jc, month, policy, access.may(viewer.role, access.PERSONS)),
-                    previous=_previous_year(month),
-                    tiles_suppressed=any(dc.is_suppressed(t["value"]) or dc.is_suppressed(t["previous"]) for t in shown))
+        return dict(
+            jc=jc,
+            month=month,
+            tiles=shown,
+            table=month_table(st, jc, month, policy),
+            monitoring=monitoring_table(st, jc, month, policy, access.may(viewer.role, access.PERSONS)),
+            previous=_previous_year(month),
+            tiles_suppressed=any(dc.is_suppressed(t["value"]) or dc.is_suppressed(t["previous"]) for t in shown),
+        )
 
     return render_shared(request, "overview.html", viewer, (jc, month, policy.key), context)
 
 
 @router.get("/uebersicht.{fmt}", name="overview_download")
-def overview_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
-                      viewer: Viewer = Depends(needs(access.FIGURES))):
+def overview_download(
+    request: Request,
+    fmt: str,
+    jc: str | None = None,
+    month: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     return download(month_table(st, jc, month, access.disclosure(viewer)), fmt)
 
 
 @router.get("/uebersicht/monitoring.{fmt}", name="overview_monitoring_download")
-def overview_monitoring_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
-                                 viewer: Viewer = Depends(needs(access.FIGURES))):
+def overview_monitoring_download(
+    request: Request,
+    fmt: str,
+    jc: str | None = None,
+    month: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     return download(monitoring_table(st, jc, month, access.disclosure(viewer)), fmt)

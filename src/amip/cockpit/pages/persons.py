@@ -10,12 +10,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from amip.cockpit import access
-from amip.figures import glossary
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import log_person_view, store
 from amip.cockpit.params import pick_jobcenter, pick_sex
 from amip.cockpit.render import render
 from amip.cockpit.tables import Column, DataTable, download
+from amip.figures import glossary
 
 router = APIRouter()
 PERSON_COUNTS = tuple(c for c in glossary.COUNTS if c not in ("llu", "luh"))
@@ -40,22 +40,37 @@ def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tu
     for r in rows:
         r["sex"] = {"w": "weiblich", "m": "männlich", "d": "divers"}.get(r["sex"], r["sex"])
         r["prognosis"] = glossary.PROGNOSIS.get(r["prognosis"], r["prognosis"])
-    cols = [Column("person_id", "Pseudonym"), Column("age_group", "Altersgruppe"), Column("sex", "Geschlecht"),
-            Column("office", "Geschäftsstelle"), Column("team", "Team"), Column("prognosis", "Integrationsprognose")]
+    cols = [
+        Column("person_id", "Pseudonym"),
+        Column("age_group", "Altersgruppe"),
+        Column("sex", "Geschlecht"),
+        Column("office", "Geschäftsstelle"),
+        Column("team", "Team"),
+        Column("prognosis", "Integrationsprognose"),
+    ]
     if count in MULTIPLE:  # every status change counts: a person may be in the number twice
         cols.append(Column("times", f"{glossary.COUNTS[count]} im Monat", "count"))
     else:
         for r in rows:
             r.pop("times", None)
     what = f"{glossary.COUNTS[count]} {month}, Jobcenter {jc}, {glossary.SEXES[sex]}"
-    table = DataTable("Personen", cols, rows, f"personen_{count}_{jc}_{month}_{sex}",
-                      caption=f"{what} ({access.scope_label(scope)})")
+    table = DataTable(
+        "Personen", cols, rows, f"personen_{count}_{jc}_{month}_{sex}", caption=f"{what} ({access.scope_label(scope)})"
+    )
     return table, what
 
 
 @router.get("/personen", name="persons")
-def persons_page(request: Request, count: str, month: str, jc: str | None = None, sex: str | None = None,
-                 figure: str | None = None, of: str | None = None, viewer: Viewer = Depends(needs(access.PERSONS))):
+def persons_page(
+    request: Request,
+    count: str,
+    month: str,
+    jc: str | None = None,
+    sex: str | None = None,
+    figure: str | None = None,
+    of: str | None = None,
+    viewer: Viewer = Depends(needs(access.PERSONS)),
+):
     table, what = persons_table(request, viewer, jc, count, month, sex)
     log_person_view(request, viewer, "view", what, len(table.rows))
     fig = figure if figure in glossary.EXPLANATIONS else None
@@ -68,14 +83,33 @@ def persons_page(request: Request, count: str, month: str, jc: str | None = None
         back = f"/kennzahl/{fig}?jc={pick_jobcenter(store(request), jc)}&sex={pick_sex(sex)}&month={month}"
     # how many status changes the listed persons make up (a person may enter twice in a month)
     times = sum(int(r.get("times", 1)) for r in table.rows) if count in MULTIPLE else None
-    return render(request, "persons.html", viewer, table=table, what=what, count=count, month=month, times=times,
-                  jc=pick_jobcenter(store(request), jc), sex=pick_sex(sex), figure=fig, back=back,
-                  scope=access.scope_label(access.person_scope(viewer)))
+    return render(
+        request,
+        "persons.html",
+        viewer,
+        table=table,
+        what=what,
+        count=count,
+        month=month,
+        times=times,
+        jc=pick_jobcenter(store(request), jc),
+        sex=pick_sex(sex),
+        figure=fig,
+        back=back,
+        scope=access.scope_label(access.person_scope(viewer)),
+    )
 
 
 @router.get("/personen.{fmt}", name="persons_download")
-def persons_download(request: Request, fmt: str, count: str, month: str, jc: str | None = None,
-                     sex: str | None = None, viewer: Viewer = Depends(needs(access.PERSONS))):
+def persons_download(
+    request: Request,
+    fmt: str,
+    count: str,
+    month: str,
+    jc: str | None = None,
+    sex: str | None = None,
+    viewer: Viewer = Depends(needs(access.PERSONS)),
+):
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
     table, what = persons_table(request, viewer, jc, count, month, sex)

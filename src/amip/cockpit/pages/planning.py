@@ -18,7 +18,6 @@ from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from amip import format as fmt
-
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, csrf_form, needs
 from amip.cockpit.context import state, store
@@ -30,13 +29,19 @@ from amip.planning.models import MEASURES, SEXES
 
 router = APIRouter()
 SEX_LABELS = plans.SEX_LABELS
-FIGURE_LABELS = {"integrations": "Integrationen", "elb_jdw": "ELB (JDW)", "quota": "Integrationsquote",
-                 "lzb_jdw": "LZB (JDW)"}
+FIGURE_LABELS = {
+    "integrations": "Integrationen",
+    "elb_jdw": "ELB (JDW)",
+    "quota": "Integrationsquote",
+    "lzb_jdw": "LZB (JDW)",
+}
 STATUS_LABELS = {"agreed": "vereinbart", "draft": "Entwurf", None: "kein Plan"}
 TABLES = ("ziel", "vergleich", "teams", "versionen")
-MESSAGES = {"gespeichert": "Der Plan wurde als neue Entwurfsversion gespeichert.",
-            "vorschlag": "Ein Entwurf aus Ist-Werten und Prognose wurde als neue Version gespeichert.",
-            "vereinbart": "Die Planversion ist jetzt vereinbart und kann nicht mehr geändert werden."}
+MESSAGES = {
+    "gespeichert": "Der Plan wurde als neue Entwurfsversion gespeichert.",
+    "vorschlag": "Ein Entwurf aus Ist-Werten und Prognose wurde als neue Version gespeichert.",
+    "vereinbart": "Die Planversion ist jetzt vereinbart und kann nicht mehr geändert werden.",
+}
 
 
 def _pick_year(request: Request, jc: str, year: int | None) -> int:
@@ -74,17 +79,37 @@ class PlanTable(DataTable):
 def target_table(t: dict, year: int, jc: str) -> DataTable:
     """The programme's table: per figure and sex, actual previous year, plan, change in %."""
     rows = []
-    for fig, pct in (("integrations", "integrations_pct"), ("elb_jdw", "elb_pct"), ("quota", "quota_pct"),
-                     ("lzb_jdw", "lzb_pct")):
+    for fig, pct in (
+        ("integrations", "integrations_pct"),
+        ("elb_jdw", "elb_pct"),
+        ("quota", "quota_pct"),
+        ("lzb_jdw", "lzb_pct"),
+    ):
         for s in ("all", "w", "m"):
             label = FIGURE_LABELS[fig] if s == "all" else f"– {SEX_LABELS[s]}"
-            rows.append({"figure": label, "kind": fig, "actual": t["actual_previous"][s][fig],
-                         "plan": t["plan"][s][fig], "change": t["changes"][s][pct]})
-    cols = [Column("figure", "Kennzahl"), Column("actual", f"Ist {year - 1}", "count"),
-            Column("plan", f"Plan {year}", "count"), Column("change", "Veränderung in %", "percent")]
+            rows.append(
+                {
+                    "figure": label,
+                    "kind": fig,
+                    "actual": t["actual_previous"][s][fig],
+                    "plan": t["plan"][s][fig],
+                    "change": t["changes"][s][pct],
+                }
+            )
+    cols = [
+        Column("figure", "Kennzahl"),
+        Column("actual", f"Ist {year - 1}", "count"),
+        Column("plan", f"Plan {year}", "count"),
+        Column("change", "Veränderung in %", "percent"),
+    ]
     status = STATUS_LABELS[t["status"]] + (f", Version {t['version']}" if t["version"] else "")
-    return PlanTable("Ziel Jobcenter", cols, rows, f"zielplanung_{jc}_{year}",
-                     caption=f"Ziel des Jobcenters {jc} für {year} ({status}) gegen das Ist {year - 1}")
+    return PlanTable(
+        "Ziel Jobcenter",
+        cols,
+        rows,
+        f"zielplanung_{jc}_{year}",
+        caption=f"Ziel des Jobcenters {jc} für {year} ({status}) gegen das Ist {year - 1}",
+    )
 
 
 def comparison_table(t: dict, team: dict, forecast: dict, year: int, jc: str) -> DataTable:
@@ -95,18 +120,35 @@ def comparison_table(t: dict, team: dict, forecast: dict, year: int, jc: str) ->
     for fig in ("integrations", "elb_jdw", "quota", "lzb_jdw"):
         for s in ("all", "w", "m"):
             summed, target = team["sum"][s][fig], t["plan"][s][fig]
-            rows.append({
-                "figure": FIGURE_LABELS[fig] if s == "all" else f"– {SEX_LABELS[s]}", "kind": fig,
-                "teams": summed, "target": target,
-                "difference": None if summed is None or target is None else summed - target,
-                "forecast": fc[s][fig], "actual": t["actual_previous"][s][fig],
-            })
-    cols = [Column("figure", "Kennzahl"), Column("teams", "Summe Teampläne", "count"),
-            Column("target", "Ziel Jobcenter", "count"), Column("difference", "Differenz", "count"),
-            Column("forecast", "Vorschlag (Ist + Prognose)", "count"), Column("actual", f"Ist {year - 1}", "count")]
-    return PlanTable("Teamsumme gegen Ziel", cols, rows, f"teamsumme_{jc}_{year}",
-                     caption=(f"Summe der Teampläne ({_count_teams(len(team['teams']))}) gegen das Ziel, die Prognose "
-                              f"und das Ist {year - 1} (Quoten in %)"))
+            rows.append(
+                {
+                    "figure": FIGURE_LABELS[fig] if s == "all" else f"– {SEX_LABELS[s]}",
+                    "kind": fig,
+                    "teams": summed,
+                    "target": target,
+                    "difference": None if summed is None or target is None else summed - target,
+                    "forecast": fc[s][fig],
+                    "actual": t["actual_previous"][s][fig],
+                }
+            )
+    cols = [
+        Column("figure", "Kennzahl"),
+        Column("teams", "Summe Teampläne", "count"),
+        Column("target", "Ziel Jobcenter", "count"),
+        Column("difference", "Differenz", "count"),
+        Column("forecast", "Vorschlag (Ist + Prognose)", "count"),
+        Column("actual", f"Ist {year - 1}", "count"),
+    ]
+    return PlanTable(
+        "Teamsumme gegen Ziel",
+        cols,
+        rows,
+        f"teamsumme_{jc}_{year}",
+        caption=(
+            f"Summe der Teampläne ({_count_teams(len(team['teams']))}) gegen das Ziel, die Prognose "
+            f"und das Ist {year - 1} (Quoten in %)"
+        ),
+    )
 
 
 def _count_teams(n: int) -> str:
@@ -117,18 +159,33 @@ def teams_table(team: dict, year: int, jc: str) -> DataTable:
     rows = []
     for r in team["teams"]:
         v = r["values"]
-        rows.append({"team": r["team_id"], "version": r["version"], "status": STATUS_LABELS[r["status"]],
-                     "by": r["created_by"], "at": r["created_at"].astimezone().strftime("%d.%m.%Y %H:%M"),
-                     **{f"{m}_{s}": v[s][m] for m in ("integrations", "elb_jdw", "lzb_jdw") for s in SEXES},
-                     "quota_all": v["all"]["quota"], "plan_id": r["plan_id"], "raw_status": r["status"]})
-    cols = [Column("team", "Team"), Column("version", "Version", "count"), Column("status", "Status"),
-            Column("by", "gespeichert von"), Column("at", "am")]
+        rows.append(
+            {
+                "team": r["team_id"],
+                "version": r["version"],
+                "status": STATUS_LABELS[r["status"]],
+                "by": r["created_by"],
+                "at": r["created_at"].astimezone().strftime("%d.%m.%Y %H:%M"),
+                **{f"{m}_{s}": v[s][m] for m in ("integrations", "elb_jdw", "lzb_jdw") for s in SEXES},
+                "quota_all": v["all"]["quota"],
+                "plan_id": r["plan_id"],
+                "raw_status": r["status"],
+            }
+        )
+    cols = [
+        Column("team", "Team"),
+        Column("version", "Version", "count"),
+        Column("status", "Status"),
+        Column("by", "gespeichert von"),
+        Column("at", "am"),
+    ]
     for m in ("integrations", "elb_jdw", "lzb_jdw"):
         for s in ("all", "w", "m"):
             cols.append(Column(f"{m}_{s}", f"{FIGURE_LABELS[m]} {SEX_LABELS[s]}", "count"))
     cols.append(Column("quota_all", "Quote Insgesamt in %", "percent"))
-    return DataTable("Teampläne", cols, rows, f"teamplaene_{jc}_{year}",
-                     caption=f"Neueste Version jedes Teamplans {year}")
+    return DataTable(
+        "Teampläne", cols, rows, f"teamplaene_{jc}_{year}", caption=f"Neueste Version jedes Teamplans {year}"
+    )
 
 
 def _fmt_value(v) -> str:
@@ -138,20 +195,43 @@ def _fmt_value(v) -> str:
 def versions_table(hist: list[dict], year: int, jc: str) -> DataTable:
     rows = []
     for h in hist:
-        changed = "; ".join(f"{SEX_LABELS[c['sex']]} {FIGURE_LABELS[c['measure']]}: {_fmt_value(c['old'])} → "
-                            f"{_fmt_value(c['new'])}" for c in h["changed"])
-        rows.append({"unit": h["unit"], "version": h["version"], "status": STATUS_LABELS[h["status"]],
-                     "source": "Prognose" if h["source"] == "proposal" else "Eingabe",
-                     "by": h["created_by"], "at": h["created_at"].astimezone().strftime("%d.%m.%Y %H:%M"),
-                     "agreed_by": h["agreed_by"],
-                     "agreed_at": h["agreed_at"].astimezone().strftime("%d.%m.%Y %H:%M") if h["agreed_at"] else None,
-                     "changed": changed or "keine Änderung", "note": h["note"]})
-    cols = [Column("unit", "Einheit"), Column("version", "Version", "count"), Column("status", "Status"),
-            Column("source", "Quelle"), Column("by", "gespeichert von"), Column("at", "am"),
-            Column("agreed_by", "vereinbart von"), Column("agreed_at", "vereinbart am"),
-            Column("changed", "Änderungen gegen die Version davor"), Column("note", "Notiz")]
-    return DataTable("Versionen", cols, rows, f"planversionen_{jc}_{year}",
-                     caption=f"Alle Versionen der Pläne {year} (neueste zuerst): wer hat wann was geändert")
+        changed = "; ".join(
+            f"{SEX_LABELS[c['sex']]} {FIGURE_LABELS[c['measure']]}: {_fmt_value(c['old'])} → {_fmt_value(c['new'])}"
+            for c in h["changed"]
+        )
+        rows.append(
+            {
+                "unit": h["unit"],
+                "version": h["version"],
+                "status": STATUS_LABELS[h["status"]],
+                "source": "Prognose" if h["source"] == "proposal" else "Eingabe",
+                "by": h["created_by"],
+                "at": h["created_at"].astimezone().strftime("%d.%m.%Y %H:%M"),
+                "agreed_by": h["agreed_by"],
+                "agreed_at": h["agreed_at"].astimezone().strftime("%d.%m.%Y %H:%M") if h["agreed_at"] else None,
+                "changed": changed or "keine Änderung",
+                "note": h["note"],
+            }
+        )
+    cols = [
+        Column("unit", "Einheit"),
+        Column("version", "Version", "count"),
+        Column("status", "Status"),
+        Column("source", "Quelle"),
+        Column("by", "gespeichert von"),
+        Column("at", "am"),
+        Column("agreed_by", "vereinbart von"),
+        Column("agreed_at", "vereinbart am"),
+        Column("changed", "Änderungen gegen die Version davor"),
+        Column("note", "Notiz"),
+    ]
+    return DataTable(
+        "Versionen",
+        cols,
+        rows,
+        f"planversionen_{jc}_{year}",
+        caption=f"Alle Versionen der Pläne {year} (neueste zuerst): wer hat wann was geändert",
+    )
 
 
 def input_values(values: dict) -> dict[str, dict[str, str]]:
@@ -172,35 +252,67 @@ def _context(request: Request, jc: str, year: int) -> dict:
         team = plans.team_sum(db, year, jc)
         hist = plans.history(db, year, jc, all_units=True)
         newest = plans.latest(db, year, jc, None)
-        newest_info = None if newest is None else {"id": newest.id, "version": newest.version,
-                                                   "status": newest.status, "values": newest.as_dict()}
+        newest_info = (
+            None
+            if newest is None
+            else {"id": newest.id, "version": newest.version, "status": newest.status, "values": newest.as_dict()}
+        )
     forecast = proposal.propose(st, jc, year)
     return {"t": t, "team": team, "hist": hist, "newest": newest_info, "forecast": forecast}
 
 
 def _tables(ctx: dict, year: int, jc: str) -> dict[str, DataTable]:
-    return {"ziel": target_table(ctx["t"], year, jc),
-            "vergleich": comparison_table(ctx["t"], ctx["team"], ctx["forecast"], year, jc),
-            "teams": teams_table(ctx["team"], year, jc),
-            "versionen": versions_table(ctx["hist"], year, jc)}
+    return {
+        "ziel": target_table(ctx["t"], year, jc),
+        "vergleich": comparison_table(ctx["t"], ctx["team"], ctx["forecast"], year, jc),
+        "teams": teams_table(ctx["team"], year, jc),
+        "versionen": versions_table(ctx["hist"], year, jc),
+    }
 
 
-def _page(request: Request, viewer: Viewer, jc: str, year: int, error: str | None = None,
-          message: str | None = None, status: int = 200):
+def _page(
+    request: Request,
+    viewer: Viewer,
+    jc: str,
+    year: int,
+    error: str | None = None,
+    message: str | None = None,
+    status: int = 200,
+):
     st = store(request)
     ctx = _context(request, jc, year)
     own_team = None
     if access.may(viewer.role, access.PLAN_TEAM) and viewer.team_id:
         own = next((r for r in ctx["team"]["teams"] if r["team_id"] == viewer.team_id), None)
-        own_team = {"team_id": viewer.team_id, "values": input_values(own["stored"]) if own else {},
-                    "version": own["version"] if own else None, "status": own["status"] if own else None}
+        own_team = {
+            "team_id": viewer.team_id,
+            "values": input_values(own["stored"]) if own else {},
+            "version": own["version"] if own else None,
+            "status": own["status"] if own else None,
+        }
     jc_values = input_values(ctx["newest"]["values"]) if ctx["newest"] else {}
     known_teams = sorted(set(targets.teams(st, jc)) | {r["team_id"] for r in ctx["team"]["teams"]})
     response = render(
-        request, "planning.html", viewer, jc=jc, year=year, years=_year_options(request, jc, year),
-        tables=_tables(ctx, year, jc), t=ctx["t"], team=ctx["team"], newest=ctx["newest"], jc_values=jc_values,
-        own_team=own_team, known_teams=known_teams, sexes=("all", "w", "m"), measures=MEASURES, sex_labels=SEX_LABELS,
-        figure_labels=FIGURE_LABELS, status_labels=STATUS_LABELS, error=error, message=message,
+        request,
+        "planning.html",
+        viewer,
+        jc=jc,
+        year=year,
+        years=_year_options(request, jc, year),
+        tables=_tables(ctx, year, jc),
+        t=ctx["t"],
+        team=ctx["team"],
+        newest=ctx["newest"],
+        jc_values=jc_values,
+        own_team=own_team,
+        known_teams=known_teams,
+        sexes=("all", "w", "m"),
+        measures=MEASURES,
+        sex_labels=SEX_LABELS,
+        figure_labels=FIGURE_LABELS,
+        status_labels=STATUS_LABELS,
+        error=error,
+        message=message,
         query=f"jc={jc}&year={year}",
     )
     response.status_code = status
@@ -208,15 +320,26 @@ def _page(request: Request, viewer: Viewer, jc: str, year: int, error: str | Non
 
 
 @router.get("/planung", name="planning")
-def planning_page(request: Request, jc: str | None = None, year: int | None = None, ok: str | None = None,
-                  viewer: Viewer = Depends(needs(access.FIGURES))):
+def planning_page(
+    request: Request,
+    jc: str | None = None,
+    year: int | None = None,
+    ok: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     jc = pick_jobcenter(store(request), jc)
     return _page(request, viewer, jc, _pick_year(request, jc, year), message=MESSAGES.get(ok or ""))
 
 
 @router.get("/planung/{table}.{fmt}", name="planning_download")
-def planning_download(request: Request, table: str, fmt: str, jc: str | None = None, year: int | None = None,
-                      viewer: Viewer = Depends(needs(access.FIGURES))):
+def planning_download(
+    request: Request,
+    table: str,
+    fmt: str,
+    jc: str | None = None,
+    year: int | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     if table not in TABLES:
         raise HTTPException(404, "Unbekannte Tabelle.")
     jc = pick_jobcenter(store(request), jc)
@@ -246,25 +369,37 @@ def _done(jc: str, year: int, what: str) -> RedirectResponse:
 def _save(request: Request, viewer: Viewer, jc: str, year: int, team: str | None, form: dict):
     try:
         with state(request).begin() as db:
-            plans.save_plan(db, year, jc, team, _form_values(form), viewer.name, viewer.role,
-                            note=str(form.get("note", "")) or None)
+            plans.save_plan(
+                db, year, jc, team, _form_values(form), viewer.name, viewer.role, note=str(form.get("note", "")) or None
+            )
     except plans.PlanError as exc:
         return _page(request, viewer, jc, year, error=f"Der Plan wurde nicht gespeichert: {exc}", status=400)
     except IntegrityError:  # someone saved the same plan in the same instant
-        return _page(request, viewer, jc, year, status=409,
-                     error="Gleichzeitig wurde eine andere Version gespeichert. Bitte prüfen und erneut speichern.")
+        return _page(
+            request,
+            viewer,
+            jc,
+            year,
+            status=409,
+            error="Gleichzeitig wurde eine andere Version gespeichert. Bitte prüfen und erneut speichern.",
+        )
     return _done(jc, year, "gespeichert")
 
 
 @router.post("/planung/jobcenter", name="planning_save_jobcenter")
-def save_jobcenter(request: Request, viewer: Viewer = Depends(needs(access.PLAN_JOBCENTER)), form: dict = Depends(csrf_form)):
+def save_jobcenter(
+    request: Request, viewer: Viewer = Depends(needs(access.PLAN_JOBCENTER)), form: dict = Depends(csrf_form)
+):
     jc, year = _form_key(form, request)
     return _save(request, viewer, jc, year, None, form)
 
 
 @router.post("/planung/team", name="planning_save_team")
-def save_team(request: Request, viewer: Viewer = Depends(needs(access.PLAN_TEAM, access.PLAN_JOBCENTER)),
-              form: dict = Depends(csrf_form)):
+def save_team(
+    request: Request,
+    viewer: Viewer = Depends(needs(access.PLAN_TEAM, access.PLAN_JOBCENTER)),
+    form: dict = Depends(csrf_form),
+):
     """A team plan. Teamleitung: always the own team (``viewer.team_id``); a form naming another
     team is refused. Controlling (PLAN_JOBCENTER): the team named in the form."""
     if access.may(viewer.role, access.PLAN_TEAM):
@@ -288,8 +423,14 @@ def propose(request: Request, viewer: Viewer = Depends(needs(access.PLAN_JOBCENT
         with state(request).begin() as db:
             proposal.fill_draft(db, store(request), year, jc, viewer.name, viewer.role)
     except plans.PlanError:
-        return _page(request, viewer, jc, year, status=400,
-                     error="Für dieses Jahr gibt es weder Ist-Werte noch eine Prognose; kein Vorschlag möglich.")
+        return _page(
+            request,
+            viewer,
+            jc,
+            year,
+            status=400,
+            error="Für dieses Jahr gibt es weder Ist-Werte noch eine Prognose; kein Vorschlag möglich.",
+        )
     return _done(jc, year, "vorschlag")
 
 

@@ -19,8 +19,11 @@ from amip.reports import texts as tx
 from amip.state import audit
 
 router = APIRouter()
-MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA = {
+    "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def programme_years(st) -> list[int]:
@@ -61,27 +64,52 @@ def _collect(request: Request, year: int, jc: str):
 
 
 @router.get("/berichte", name="reports")
-def reports_page(request: Request, jc: str | None = None, year: str | None = None, month: str | None = None,
-                 viewer: Viewer = Depends(needs(access.FIGURES))):
+def reports_page(
+    request: Request,
+    jc: str | None = None,
+    year: str | None = None,
+    month: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     from amip.reports import programme
 
     st = store(request)
     jc, y, m = pick_jobcenter(st, jc), _pick_year(st, year), pick_month(st, month)
     with state(request).begin() as db:
         stored = tx.stored_texts(db, y, jc)
-        chapters = [{"key": k, "title": t.format(jobcenter=programme.jobcenter_name(jc)), "edited": k in stored,
-                     "by": stored[k].updated_by if k in stored else None,
-                     "at": stored[k].updated_at.strftime("%d.%m.%Y %H:%M") if k in stored else None}
-                    for k, t in tx.CHAPTERS]
-    return render(request, "reports.html", viewer, jc=jc, jc_name=programme.jobcenter_name(jc), year=y,
-                  years=programme_years(st), month=m,
-                  months=list(reversed(st.months)), chapters=chapters,
-                  may_edit=access.may(viewer.role, access.REPORT_TEXTS))
+        chapters = [
+            {
+                "key": k,
+                "title": t.format(jobcenter=programme.jobcenter_name(jc)),
+                "edited": k in stored,
+                "by": stored[k].updated_by if k in stored else None,
+                "at": stored[k].updated_at.strftime("%d.%m.%Y %H:%M") if k in stored else None,
+            }
+            for k, t in tx.CHAPTERS
+        ]
+    return render(
+        request,
+        "reports.html",
+        viewer,
+        jc=jc,
+        jc_name=programme.jobcenter_name(jc),
+        year=y,
+        years=programme_years(st),
+        month=m,
+        months=list(reversed(st.months)),
+        chapters=chapters,
+        may_edit=access.may(viewer.role, access.REPORT_TEXTS),
+    )
 
 
 @router.get("/berichte/programm.{fmt}", name="reports_programme")
-def programme_download(request: Request, fmt: str, jc: str | None = None, year: str | None = None,
-                       viewer: Viewer = Depends(needs(access.FIGURES))):
+def programme_download(
+    request: Request,
+    fmt: str,
+    jc: str | None = None,
+    year: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     if fmt not in MEDIA:
         raise HTTPException(404, "Unbekanntes Format (pdf, html, xlsx).")
     from amip.reports import render as rr
@@ -98,8 +126,13 @@ def programme_download(request: Request, fmt: str, jc: str | None = None, year: 
 
 
 @router.get("/berichte/monatsbericht.{fmt}", name="reports_monthly")
-def monthly_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
-                     viewer: Viewer = Depends(needs(access.FIGURES))):
+def monthly_download(
+    request: Request,
+    fmt: str,
+    jc: str | None = None,
+    month: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     if fmt not in MEDIA:
         raise HTTPException(404, "Unbekanntes Format (pdf, html, xlsx).")
     from amip.reports import monthly
@@ -119,15 +152,28 @@ def monthly_download(request: Request, fmt: str, jc: str | None = None, month: s
 
 
 @router.get("/berichte/text", name="reports_text")
-def text_page(request: Request, chapter: str | None = None, jc: str | None = None, year: str | None = None,
-              viewer: Viewer = Depends(needs(access.REPORT_TEXTS))):
+def text_page(
+    request: Request,
+    chapter: str | None = None,
+    jc: str | None = None,
+    year: str | None = None,
+    viewer: Viewer = Depends(needs(access.REPORT_TEXTS)),
+):
     st = store(request)
     jc, y, chapter = pick_jobcenter(st, jc), _pick_year(st, year), _pick_chapter(chapter)
     return _text_view(request, viewer, jc, y, chapter)
 
 
-def _text_view(request: Request, viewer: Viewer, jc: str, y: int, chapter: str, draft: str | None = None,
-               error: str | None = None, status_code: int = 200):
+def _text_view(
+    request: Request,
+    viewer: Viewer,
+    jc: str,
+    y: int,
+    chapter: str,
+    draft: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+):
     from amip.reports import render as rr
 
     p, chapter_texts = _collect(request, y, jc)
@@ -136,8 +182,11 @@ def _text_view(request: Request, viewer: Viewer, jc: str, y: int, chapter: str, 
     if error is None:  # a stored text with problems (an old text): named above, notes in the preview
         found = tx.problems(chapter, markdown)
         if found:
-            error = (f"Kapitel „{chapter}“: Der gespeicherte Text hat Fehler: " + "; ".join(found[:5])
-                     + ". Bitte korrigieren oder auf den Standardtext zurücksetzen.")
+            error = (
+                f"Kapitel „{chapter}“: Der gespeicherte Text hat Fehler: "
+                + "; ".join(found[:5])
+                + ". Bitte korrigieren oder auf den Standardtext zurücksetzen."
+            )
         tables = {n: str(t.html()) for n, t in p.tables.items()}
         charts_ = {n: str(rr.chart_html(s, p.chart_titles.get(n, n))) for n, s in p.charts.items()}
         try:
@@ -145,9 +194,22 @@ def _text_view(request: Request, viewer: Viewer, jc: str, y: int, chapter: str, 
         except tx.TextError as exc:
             error = str(exc)
     title = dict(tx.CHAPTERS)[chapter].format(jobcenter=p.jobcenter_name)
-    resp = render(request, "reports_text.html", viewer, jc=jc, year=y, chapter=chapter, title=title,
-                  markdown=markdown, preview=preview, error=error, placeholders=sorted(tx.PLACEHOLDERS),
-                  tables=sorted(tx.TABLES), charts=sorted(tx.CHARTS), max_text=tx.MAX_TEXT)
+    resp = render(
+        request,
+        "reports_text.html",
+        viewer,
+        jc=jc,
+        year=y,
+        chapter=chapter,
+        title=title,
+        markdown=markdown,
+        preview=preview,
+        error=error,
+        placeholders=sorted(tx.PLACEHOLDERS),
+        tables=sorted(tx.TABLES),
+        charts=sorted(tx.CHARTS),
+        max_text=tx.MAX_TEXT,
+    )
     resp.status_code = status_code
     return resp
 
@@ -162,17 +224,24 @@ def text_save(request: Request, viewer: Viewer = Depends(needs(access.REPORT_TEX
     if action == "reset":
         with state(request).begin() as db:
             if tx.reset_text(db, y, jc, chapter):
-                audit.record(db, user_name=viewer.name, role=viewer.role, action="report_text_reset",
-                             detail=f"{y} {jc} {chapter}")
+                audit.record(
+                    db,
+                    user_name=viewer.name,
+                    role=viewer.role,
+                    action="report_text_reset",
+                    detail=f"{y} {jc} {chapter}",
+                )
         return RedirectResponse(f"/berichte/text?jc={jc}&year={y}&chapter={chapter}", status_code=303)
     markdown = str(form.get("markdown", "")).replace("\r\n", "\n")
     try:  # names, conditions, control characters, length (tx.MAX_TEXT)
         markdown = tx.check_syntax(chapter, markdown)
     except tx.TextError as exc:
-        return _text_view(request, viewer, jc, y, chapter, draft=markdown[:tx.MAX_TEXT + 1000], error=str(exc),
-                          status_code=400)
+        return _text_view(
+            request, viewer, jc, y, chapter, draft=markdown[: tx.MAX_TEXT + 1000], error=str(exc), status_code=400
+        )
     with state(request).begin() as db:
         tx.save_text(db, y, jc, chapter, markdown, viewer.name)
-        audit.record(db, user_name=viewer.name, role=viewer.role, action="report_text_edit",
-                     detail=f"{y} {jc} {chapter}")
+        audit.record(
+            db, user_name=viewer.name, role=viewer.role, action="report_text_edit", detail=f"{y} {jc} {chapter}"
+        )
     return RedirectResponse(f"/berichte/text?jc={jc}&year={y}&chapter={chapter}", status_code=303)

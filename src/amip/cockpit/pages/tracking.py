@@ -16,18 +16,22 @@ from markupsafe import Markup
 from amip import disclosure as dc
 from amip import format as fmt
 from amip.cockpit import access
-from amip.figures import charts
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import state, store
 from amip.cockpit.params import pick_jobcenter, pick_month
 from amip.cockpit.render import render
 from amip.cockpit.tables import Column, DataTable, download
+from amip.figures import charts
 from amip.planning import plans, targets, tracking
 from amip.planning.plans import SEX_LABELS
 
 router = APIRouter()
-FIGURES = {"integrations": "Integrationen seit Januar", "elb_jdw": "ELB, Ø seit Januar",
-           "quota": "Quote (K2, 12 Monate)", "lzb_jdw": "LZB (Jahresdurchschnitt bis zum Monat)"}
+FIGURES = {
+    "integrations": "Integrationen seit Januar",
+    "elb_jdw": "ELB, Ø seit Januar",
+    "quota": "Quote (K2, 12 Monate)",
+    "lzb_jdw": "LZB (Jahresdurchschnitt bis zum Monat)",
+}
 ORDER = {"integrations": 0, "elb_jdw": 1, "quota": 2, "lzb_jdw": 3}
 SEX_ORDER = {"all": 0, "w": 1, "m": 2}
 DECIMALS = {"integrations": 0, "lzb_jdw": 1, "elb_jdw": 1, "quota": 1}
@@ -42,8 +46,11 @@ class TrackingTable(DataTable):
         if dc.is_suppressed(row.get(col.key)):
             return Markup(dc.MARK)
         if col.key == "status" and row.get("status_key"):
-            return Markup(f'<span class="status status-{row["status_key"]}">') + Markup.escape(row["status"]) + \
-                Markup("</span>")
+            return (
+                Markup(f'<span class="status status-{row["status_key"]}">')
+                + Markup.escape(row["status"])
+                + Markup("</span>")
+            )
         if col.kind == "count" and col.decimals is None:
             return Markup.escape(fmt.number(row.get(col.key), DECIMALS.get(row.get("kind") or "", 0)))
         return super().cell(i, col)
@@ -79,9 +86,12 @@ def suppress_actuals(rows: list[dict], policy: dc.Policy, team: str | None) -> l
     if policy.sees("team", team) if team else not policy.suppress:
         return rows
     counts = [r for r in rows if r["kind"] != "quota"]
-    out = {id(r): s for r, s in zip(counts, dc.suppress_rows(counts, policy, ("actual",), ACTUAL_DERIVED,
-                                                             secondary=False))}
-    hidden = {r["sex"] for r in counts if dc.is_suppressed(out[id(r)]["actual"]) and r["kind"] in ("integrations", "elb_jdw")}
+    out = {
+        id(r): s for r, s in zip(counts, dc.suppress_rows(counts, policy, ("actual",), ACTUAL_DERIVED, secondary=False))
+    }
+    hidden = {
+        r["sex"] for r in counts if dc.is_suppressed(out[id(r)]["actual"]) and r["kind"] in ("integrations", "elb_jdw")
+    }
     result = []
     for r in rows:
         if id(r) in out:
@@ -96,30 +106,59 @@ def suppress_actuals(rows: list[dict], policy: dc.Policy, team: str | None) -> l
 def tracking_table(res: dict, jc: str, policy: dc.Policy = dc.SHOW_ALL) -> DataTable:
     rows = []
     for r in sorted(res["rows"], key=lambda r: (ORDER[r["measure"]], SEX_ORDER[r["sex"]])):
-        rows.append({
-            "figure": FIGURES[r["measure"]], "sex": SEX_LABELS[r["sex"]], "kind": r["measure"],
-            "plan": r["plan"], "actual": r["actual"], "expected": r["expected"], "attainment": r["attainment"],
-            "deviation": r.get("deviation_pct"), "needed": r["needed_per_month"],
-            "probability": None if r["probability"] is None else r["probability"] * 100,
-            "status": tracking.STATUS_LABELS.get(r["status"], "–") if r["status"] else "–", "status_key": r["status"],
-        })
+        rows.append(
+            {
+                "figure": FIGURES[r["measure"]],
+                "sex": SEX_LABELS[r["sex"]],
+                "kind": r["measure"],
+                "plan": r["plan"],
+                "actual": r["actual"],
+                "expected": r["expected"],
+                "attainment": r["attainment"],
+                "deviation": r.get("deviation_pct"),
+                "needed": r["needed_per_month"],
+                "probability": None if r["probability"] is None else r["probability"] * 100,
+                "status": tracking.STATUS_LABELS.get(r["status"], "–") if r["status"] else "–",
+                "status_key": r["status"],
+            }
+        )
     rows = suppress_actuals(rows, policy, res.get("team"))
-    cols = [Column("figure", "Kennzahl"), Column("sex", "Gruppe"), Column("plan", "Plan", "count"),
-            Column("actual", "Ist", "count"), Column("expected", "Soll bis Monat (LZB: erwarteter JDW)", "count"),
-            Column("attainment", "Zielerreichung %", "percent"),
-            Column("deviation", "Abweichung vom Plan %", "percent"),
-            Column("needed", "noch nötig je Monat", "count", 1),
-            Column("probability", "Wahrscheinlichkeit %", "percent", 0), Column("status", "Status")]
+    cols = [
+        Column("figure", "Kennzahl"),
+        Column("sex", "Gruppe"),
+        Column("plan", "Plan", "count"),
+        Column("actual", "Ist", "count"),
+        Column("expected", "Soll bis Monat (LZB: erwarteter JDW)", "count"),
+        Column("attainment", "Zielerreichung %", "percent"),
+        Column("deviation", "Abweichung vom Plan %", "percent"),
+        Column("needed", "noch nötig je Monat", "count", 1),
+        Column("probability", "Wahrscheinlichkeit %", "percent", 0),
+        Column("status", "Status"),
+    ]
     state_ = {"agreed": "vereinbart", "draft": "Entwurf, noch nicht vereinbart", None: "kein Plan"}[res["plan_status"]]
     unit = f"Team {res['team']}" if res.get("team") else f"Jobcenter {jc}"
-    name = f"zielnachhaltung_{jc}_{res['team']}_{res['month']}" if res.get("team") else f"zielnachhaltung_{jc}_{res['month']}"
-    return TrackingTable("Zielnachhaltung", cols, rows, name,
-                     caption=f"{unit}: Plan {res['year']} ({state_}) gegen Ist bis {res['month'][5:]}/{res['year']}")
+    name = (
+        f"zielnachhaltung_{jc}_{res['team']}_{res['month']}"
+        if res.get("team")
+        else f"zielnachhaltung_{jc}_{res['month']}"
+    )
+    return TrackingTable(
+        "Zielnachhaltung",
+        cols,
+        rows,
+        name,
+        caption=f"{unit}: Plan {res['year']} ({state_}) gegen Ist bis {res['month'][5:]}/{res['year']}",
+    )
 
 
 @router.get("/zielnachhaltung", name="tracking")
-def tracking_page(request: Request, jc: str | None = None, month: str | None = None, team: str | None = None,
-                  viewer: Viewer = Depends(needs(access.FIGURES))):
+def tracking_page(
+    request: Request,
+    jc: str | None = None,
+    month: str | None = None,
+    team: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     team = _pick_team(request, jc, month, team)
@@ -130,17 +169,36 @@ def tracking_page(request: Request, jc: str | None = None, month: str | None = N
     if cum:
         hide = not (policy.sees("team", team) if team else not policy.suppress)
         key = tuple((c["month"], None if hide and dc.small(c["actual"]) else c["actual"], c["profile"]) for c in cum)
-        chart = Markup(charts.target_progress(f"Integrationen {res['year']}: Ist kumuliert und Soll nach Saisonprofil", key))
+        chart = Markup(
+            charts.target_progress(f"Integrationen {res['year']}: Ist kumuliert und Soll nach Saisonprofil", key)
+        )
     years = sorted(set(res["profile_years"].get("all", [])))
-    return render(request, "tracking.html", viewer, jc=jc, month=month, res=res, table=tracking_table(res, jc, policy),
-                  chart=chart, profile_years=years, team=team, teams=_teams(request, jc, int(month[:4])),
-                  query=f"jc={jc}&month={month}" + (f"&team={team}" if team else ""),
-                  status_labels=tracking.STATUS_LABELS)
+    return render(
+        request,
+        "tracking.html",
+        viewer,
+        jc=jc,
+        month=month,
+        res=res,
+        table=tracking_table(res, jc, policy),
+        chart=chart,
+        profile_years=years,
+        team=team,
+        teams=_teams(request, jc, int(month[:4])),
+        query=f"jc={jc}&month={month}" + (f"&team={team}" if team else ""),
+        status_labels=tracking.STATUS_LABELS,
+    )
 
 
 @router.get("/zielnachhaltung.{fmt}", name="tracking_download")
-def tracking_download(request: Request, fmt: str, jc: str | None = None, month: str | None = None,
-                      team: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
+def tracking_download(
+    request: Request,
+    fmt: str,
+    jc: str | None = None,
+    month: str | None = None,
+    team: str | None = None,
+    viewer: Viewer = Depends(needs(access.FIGURES)),
+):
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
     st = store(request)

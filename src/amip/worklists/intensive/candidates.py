@@ -43,8 +43,9 @@ def _scope_where(scope: Scope, params: dict) -> str:
     raise PermissionError("no person-level access")
 
 
-def profiles(src, scope: Scope, at: dt.date, *, jobcenter: str | None = None,
-             person_ids: Iterable[str] | None = None) -> pd.DataFrame:
+def profiles(
+    src, scope: Scope, at: dt.date, *, jobcenter: str | None = None, person_ids: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Every ELB at ``at`` in ``scope`` (caseload at ``at``): person_id, jobcenter_id, office,
     team, caseworker, sex, age_group, prognosis, integration_goal, dur (``Dur(p, at)``), lzb
     (LZB at ``at``), days_left (days after ``at`` until LZB if receipt continues; 0 when LZB)."""
@@ -55,14 +56,14 @@ def profiles(src, scope: Scope, at: dt.date, *, jobcenter: str | None = None,
         "SELECT person_id, arg_max(office, start_date) AS office, arg_max(team_id, start_date) AS team, "
         "arg_max(caseworker_id, start_date) AS caseworker FROM w.caseload "
         "WHERE start_date <= $t AND (end_date IS NULL OR end_date >= $t) GROUP BY person_id"
-        if "caseload" in has else
-        "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS office, NULL::VARCHAR AS team, NULL::VARCHAR AS caseworker WHERE false"
+        if "caseload" in has
+        else "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS office, NULL::VARCHAR AS team, NULL::VARCHAR AS caseworker WHERE false"
     )
     prognosis = (
         "SELECT person_id, arg_max(code, valid_from) AS code, arg_max(integration_goal, valid_from) AS goal "
         "FROM w.prognosis WHERE valid_from <= $t GROUP BY person_id"
-        if "prognosis" in has else
-        "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS code, NULL::BOOLEAN AS goal WHERE false"
+        if "prognosis" in has
+        else "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS code, NULL::BOOLEAN AS goal WHERE false"
     )
     join = "JOIN c ON c.person_id = e.person_id" if scope.kind != "all" else "LEFT JOIN c ON c.person_id = e.person_id"
     extra = ""
@@ -140,8 +141,15 @@ def profiles(src, scope: Scope, at: dt.date, *, jobcenter: str | None = None,
     return out
 
 
-def candidates(src, scope: Scope, *, at: dt.date | None = None, jobcenter: str | None = None,
-               exclude: Iterable[str] = (), horizon: int = HORIZON_DAYS) -> pd.DataFrame:
+def candidates(
+    src,
+    scope: Scope,
+    *,
+    at: dt.date | None = None,
+    jobcenter: str | None = None,
+    exclude: Iterable[str] = (),
+    horizon: int = HORIZON_DAYS,
+) -> pd.DataFrame:
     """The candidates for intensive care at ``at`` (default T = ST(last month)): ELB in ``scope``,
     not LZB at ``at``, LZB within ``horizon`` days if receipt continues; ranked by days left.
     Persons in ``exclude`` (already in intensive care) are left out. Adds ``token``: an opaque,

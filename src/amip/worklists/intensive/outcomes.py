@@ -20,11 +20,13 @@ from amip.worklists.intensive.settings import INTEGRATION_KINDS, PLACE_MONTHS, a
 from amip.worklists.intensive.warehouse import _query, _tables, data_today
 from amip.worklists.models import IntensivePlace
 
-CAVEAT = ("Keine kausale Wirkungsmessung: Die Vergleichsgruppe sind Kundinnen und Kunden, die zum selben "
-          "Stichtag ebenfalls Kandidaten waren und in Altersgruppe, Geschlecht, Integrationsprognose und "
-          "Bezugsdauer-Band übereinstimmen, aber nicht aufgenommen wurden. Die Auswahl durch die "
-          "Integrationsfachkraft folgt Merkmalen, die die Daten nicht kennen; Unterschiede können daher "
-          "auch aus der Auswahl stammen.")
+CAVEAT = (
+    "Keine kausale Wirkungsmessung: Die Vergleichsgruppe sind Kundinnen und Kunden, die zum selben "
+    "Stichtag ebenfalls Kandidaten waren und in Altersgruppe, Geschlecht, Integrationsprognose und "
+    "Bezugsdauer-Band übereinstimmen, aber nicht aufgenommen wurden. Die Auswahl durch die "
+    "Integrationsfachkraft folgt Merkmalen, die die Daten nicht kennen; Unterschiede können daher "
+    "auch aus der Auswahl stammen."
+)
 
 
 def _outcomes(src, person_ids: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -35,20 +37,26 @@ def _outcomes(src, person_ids: list[str], start: dt.date, end: dt.date) -> pd.Da
     has = _tables(src)
     if "employment_spells" in has:
         kinds = ", ".join(f"'{k}'" for k in INTEGRATION_KINDS)
-        ints = _query(src, f"""
+        ints = _query(
+            src,
+            f"""
             SELECT DISTINCT person_id FROM w.employment_spells
             WHERE kind IN ({kinds}) AND start_date BETWEEN $a AND $b AND list_contains($ids, person_id)
-        """, {"a": start, "b": end, "ids": person_ids})
+        """,
+            {"a": start, "b": end, "ids": person_ids},
+        )
         integrated = set(ints["person_id"])
     else:
         integrated = set()
     at_end = profiles(src, Scope("all"), end, person_ids=person_ids)
     lzb_at_end = set(at_end.loc[at_end["lzb"], "person_id"])
-    return pd.DataFrame({
-        "person_id": person_ids,
-        "integrated": [p in integrated for p in person_ids],
-        "lzb_avoided": [p not in lzb_at_end for p in person_ids],
-    })
+    return pd.DataFrame(
+        {
+            "person_id": person_ids,
+            "integrated": [p in integrated for p in person_ids],
+            "lzb_avoided": [p not in lzb_at_end for p in person_ids],
+        }
+    )
 
 
 def cohort_outcomes(src, db: Session, *, team: str | None = None, jobcenter: str | None = None) -> list[dict]:
@@ -80,8 +88,7 @@ def cohort_outcomes(src, db: Session, *, team: str | None = None, jobcenter: str
         ref = stichtag(c - 1)
         start = dt.date(c // 12, c % 12 + 1, 1)
         end = add_months(start, PLACE_MONTHS) - dt.timedelta(days=1)
-        row = {"jobcenter": jc, "cohort": month, "places": len(ps), "window_end": end,
-               "evaluable": end <= T}
+        row = {"jobcenter": jc, "cohort": month, "places": len(ps), "window_end": end, "evaluable": end <= T}
         if not row["evaluable"]:
             out.append(row)
             continue
@@ -93,19 +100,27 @@ def cohort_outcomes(src, db: Session, *, team: str | None = None, jobcenter: str
             t["prognosis"] = t["prognosis"].fillna("(keine)")
         res_t = taken.merge(_outcomes(src, taken["person_id"].tolist(), start, end), on="person_id")
         res_c = pool.merge(_outcomes(src, pool["person_id"].tolist(), start, end), on="person_id")
-        cells = res_c.groupby(keys).agg(c_int=("integrated", "mean"), c_lzb=("lzb_avoided", "mean"),
-                                        c_n=("person_id", "count")).reset_index()
+        cells = (
+            res_c.groupby(keys)
+            .agg(c_int=("integrated", "mean"), c_lzb=("lzb_avoided", "mean"), c_n=("person_id", "count"))
+            .reset_index()
+        )
         matched = res_t.merge(cells, on=keys, how="inner")
-        row.update({
-            "taken": len(taken_ids), "matched": len(matched),
-            "comparison": int(cells.merge(matched[keys].drop_duplicates(), on=keys)["c_n"].sum()) if len(matched) else 0,
-            "integrated_taken": _pct(res_t["integrated"].mean()) if len(res_t) else None,
-            "lzb_avoided_taken": _pct(res_t["lzb_avoided"].mean()) if len(res_t) else None,
-            "integrated_matched": _pct(matched["integrated"].mean()) if len(matched) else None,
-            "integrated_comparison": _pct(matched["c_int"].mean()) if len(matched) else None,
-            "lzb_avoided_matched": _pct(matched["lzb_avoided"].mean()) if len(matched) else None,
-            "lzb_avoided_comparison": _pct(matched["c_lzb"].mean()) if len(matched) else None,
-        })
+        row.update(
+            {
+                "taken": len(taken_ids),
+                "matched": len(matched),
+                "comparison": int(cells.merge(matched[keys].drop_duplicates(), on=keys)["c_n"].sum())
+                if len(matched)
+                else 0,
+                "integrated_taken": _pct(res_t["integrated"].mean()) if len(res_t) else None,
+                "lzb_avoided_taken": _pct(res_t["lzb_avoided"].mean()) if len(res_t) else None,
+                "integrated_matched": _pct(matched["integrated"].mean()) if len(matched) else None,
+                "integrated_comparison": _pct(matched["c_int"].mean()) if len(matched) else None,
+                "lzb_avoided_matched": _pct(matched["lzb_avoided"].mean()) if len(matched) else None,
+                "lzb_avoided_comparison": _pct(matched["c_lzb"].mean()) if len(matched) else None,
+            }
+        )
         out.append(row)
     return out
 

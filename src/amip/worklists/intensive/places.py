@@ -44,13 +44,31 @@ def all_person_ids(db: Session) -> set[str]:
 
 def taken_in_year(db: Session, caseworker_id: str, year: int) -> int:
     """Places of ``caseworker_id`` starting in ``year`` (every status: an ended place used its slot)."""
-    return db.scalar(select(func.count()).select_from(IntensivePlace).where(
-        IntensivePlace.caseworker_id == caseworker_id,
-        IntensivePlace.start_date >= dt.date(year, 1, 1), IntensivePlace.start_date <= dt.date(year, 12, 31))) or 0
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(IntensivePlace)
+            .where(
+                IntensivePlace.caseworker_id == caseworker_id,
+                IntensivePlace.start_date >= dt.date(year, 1, 1),
+                IntensivePlace.start_date <= dt.date(year, 12, 31),
+            )
+        )
+        or 0
+    )
 
 
-def take(db: Session, *, candidate: dict, caseworker_id: str, user_name: str, role: str, today: dt.date,
-         places_spec: str | None = None, now: dt.datetime | None = None) -> IntensivePlace:
+def take(
+    db: Session,
+    *,
+    candidate: dict,
+    caseworker_id: str,
+    user_name: str,
+    role: str,
+    today: dt.date,
+    places_spec: str | None = None,
+    now: dt.datetime | None = None,
+) -> IntensivePlace:
     """Take the candidate (a row of :func:`candidates`, already checked to be in the IFK's scope)
     into intensive care from ``today`` for six months. Refused (IntensiveError) when the IFK's
     places of the year are used up or the person is already in intensive care."""
@@ -61,16 +79,29 @@ def take(db: Session, *, candidate: dict, caseworker_id: str, user_name: str, ro
     if candidate["person_id"] in active_person_ids(db, candidate["jobcenter_id"]):
         raise IntensiveError("Diese Kundin / dieser Kunde ist bereits in der Intensivbetreuung.")
     place = IntensivePlace(
-        jobcenter_id=candidate["jobcenter_id"], caseworker_id=caseworker_id, team_id=candidate.get("team"),
-        person_id=candidate["person_id"], taken_by=user_name, start_date=today,
-        end_date=add_months(today, PLACE_MONTHS) - dt.timedelta(days=1), status="active",
+        jobcenter_id=candidate["jobcenter_id"],
+        caseworker_id=caseworker_id,
+        team_id=candidate.get("team"),
+        person_id=candidate["person_id"],
+        taken_by=user_name,
+        start_date=today,
+        end_date=add_months(today, PLACE_MONTHS) - dt.timedelta(days=1),
+        status="active",
     )
     if now is not None:
         place.taken_at = now
     db.add(place)
     db.flush()
-    audit.record(db, user_name=user_name, role=role, action="intensive_take", list_name="Intensivbetreuung",
-                 persons=1, detail=f"Platz {place.id}", now=now)
+    audit.record(
+        db,
+        user_name=user_name,
+        role=role,
+        action="intensive_take",
+        list_name="Intensivbetreuung",
+        persons=1,
+        detail=f"Platz {place.id}",
+        now=now,
+    )
     return place
 
 
@@ -83,13 +114,29 @@ def place_of(db: Session, place_id: int, caseworker_id: str | None) -> Intensive
 
 
 def places_of(db: Session, caseworker_id: str) -> list[IntensivePlace]:
-    return list(db.scalars(select(IntensivePlace).where(IntensivePlace.caseworker_id == caseworker_id)
-                           .order_by(IntensivePlace.status, IntensivePlace.start_date, IntensivePlace.id)))
+    return list(
+        db.scalars(
+            select(IntensivePlace)
+            .where(IntensivePlace.caseworker_id == caseworker_id)
+            .order_by(IntensivePlace.status, IntensivePlace.start_date, IntensivePlace.id)
+        )
+    )
 
 
-def record_meeting(db: Session, place: IntensivePlace, *, date: dt.date, situation: str, agreed_steps: str,
-                   review_of_previous: str | None, user_name: str, role: str, integrated: bool = False,
-                   further_support_needed: bool | None = None, now: dt.datetime | None = None) -> IntensiveMeeting:
+def record_meeting(
+    db: Session,
+    place: IntensivePlace,
+    *,
+    date: dt.date,
+    situation: str,
+    agreed_steps: str,
+    review_of_previous: str | None,
+    user_name: str,
+    role: str,
+    integrated: bool = False,
+    further_support_needed: bool | None = None,
+    now: dt.datetime | None = None,
+) -> IntensiveMeeting:
     """Add one meeting record. After an integration the record must say whether further support is
     needed; a review of the previous steps is required from the second meeting on."""
     try:
@@ -110,10 +157,16 @@ def record_meeting(db: Session, place: IntensivePlace, *, date: dt.date, situati
         raise IntensiveError("Bitte die Schritte aus dem letzten Gespräch auswerten.")
     if integrated and further_support_needed is None:
         raise IntensiveError("Nach einer Integration: Ist weitere Unterstützung nötig? Bitte ja oder nein wählen.")
-    meeting = IntensiveMeeting(place_id=place.id, date=date, situation=situation, agreed_steps=agreed_steps,
-                               review_of_previous=review, integrated=bool(integrated),
-                               further_support_needed=further_support_needed if integrated else None,
-                               recorded_by=user_name)
+    meeting = IntensiveMeeting(
+        place_id=place.id,
+        date=date,
+        situation=situation,
+        agreed_steps=agreed_steps,
+        review_of_previous=review,
+        integrated=bool(integrated),
+        further_support_needed=further_support_needed if integrated else None,
+        recorded_by=user_name,
+    )
     if now is not None:
         meeting.recorded_at = now
     db.add(meeting)
@@ -123,8 +176,16 @@ def record_meeting(db: Session, place: IntensivePlace, *, date: dt.date, situati
         place.further_support_needed = further_support_needed
     db.flush()
     db.refresh(place)
-    audit.record(db, user_name=user_name, role=role, action="intensive_meeting", list_name="Intensivbetreuung",
-                 persons=1, detail=f"Platz {place.id}", now=now)
+    audit.record(
+        db,
+        user_name=user_name,
+        role=role,
+        action="intensive_meeting",
+        list_name="Intensivbetreuung",
+        persons=1,
+        detail=f"Platz {place.id}",
+        now=now,
+    )
     return meeting
 
 
@@ -140,14 +201,22 @@ def end_place(db: Session, place: IntensivePlace, *, on: dt.date, reason: str, u
         raise IntensiveError("Bitte einen Grund angeben.")
     place.status, place.ended_on, place.end_reason = "ended_early", on, reason
     db.flush()
-    audit.record(db, user_name=user_name, role=role, action="intensive_end", list_name="Intensivbetreuung",
-                 persons=1, detail=f"Platz {place.id}")
+    audit.record(
+        db,
+        user_name=user_name,
+        role=role,
+        action="intensive_end",
+        list_name="Intensivbetreuung",
+        persons=1,
+        detail=f"Platz {place.id}",
+    )
 
 
 def close_expired(db: Session, today: dt.date) -> int:
     """Mark active places whose six months are over as finished; returns how many."""
-    places = list(db.scalars(select(IntensivePlace).where(IntensivePlace.status == "active",
-                                                          IntensivePlace.end_date < today)))
+    places = list(
+        db.scalars(select(IntensivePlace).where(IntensivePlace.status == "active", IntensivePlace.end_date < today))
+    )
     for p in places:
         p.status, p.ended_on = "finished", p.end_date
     db.flush()
@@ -167,7 +236,7 @@ def next_due(place: IntensivePlace) -> dt.date | None:
 @dataclass(frozen=True)
 class Reminder:
     due: dt.date | None
-    state: str    # "ueberfaellig" | "faellig" | "bald" | "geplant" | "keiner"
+    state: str  # "ueberfaellig" | "faellig" | "bald" | "geplant" | "keiner"
     label: str
 
 
@@ -201,16 +270,27 @@ def caseworkers(src, team: str | None = None) -> list[tuple[str, str]]:
     when given. Empty without a caseload table."""
     if "caseload" not in _tables(src):
         return []
-    rows = _query(src, """
+    rows = _query(
+        src,
+        """
         SELECT DISTINCT caseworker_id, team_id FROM w.caseload
         WHERE caseworker_id IS NOT NULL AND start_date <= $t AND (end_date IS NULL OR end_date >= $t)
               AND ($team IS NULL OR team_id = $team)
-    """, {"t": data_today(src), "team": team})
+    """,
+        {"t": data_today(src), "team": team},
+    )
     return [(cw, tm) for cw, tm in rows.itertuples(index=False)]
 
 
-def team_status(db: Session, *, today: dt.date, team: str | None = None, jobcenter: str | None = None,
-                places_spec: str | None = None, staff: Sequence[tuple[str, str]] = ()) -> list[dict]:
+def team_status(
+    db: Session,
+    *,
+    today: dt.date,
+    team: str | None = None,
+    jobcenter: str | None = None,
+    places_spec: str | None = None,
+    staff: Sequence[tuple[str, str]] = (),
+) -> list[dict]:
     """Per IFK (aggregates only, no person ids): team, places active, places taken this year and
     the year's N, meetings recorded / on time, active places with an overdue meeting. ``staff``
     (caseworker, team) pairs are listed too when they have no place yet (0 of N)."""
@@ -223,10 +303,20 @@ def team_status(db: Session, *, today: dt.date, team: str | None = None, jobcent
     limit = places_for(today.year, places_spec)
 
     def row(caseworker: str, team_id: str | None) -> dict:
-        return rows.setdefault(caseworker, {
-            "caseworker": caseworker, "team": team_id, "active": 0, "taken_year": 0, "limit": limit,
-            "meetings": 0, "on_time": 0, "overdue": 0, "finished": 0,
-        })
+        return rows.setdefault(
+            caseworker,
+            {
+                "caseworker": caseworker,
+                "team": team_id,
+                "active": 0,
+                "taken_year": 0,
+                "limit": limit,
+                "meetings": 0,
+                "on_time": 0,
+                "overdue": 0,
+                "finished": 0,
+            },
+        )
 
     for caseworker, team_id in staff:
         row(caseworker, team_id)
@@ -256,7 +346,11 @@ def data_integration(src, person_id: str, since: dt.date) -> dt.date | None:
     if "employment_spells" not in _tables(src):
         return None
     kinds = ", ".join(f"'{k}'" for k in INTEGRATION_KINDS)
-    t = _query(src, f"SELECT min(start_date) AS d FROM w.employment_spells WHERE person_id = $p "
-                    f"AND kind IN ({kinds}) AND start_date >= $since", {"p": person_id, "since": since})
+    t = _query(
+        src,
+        f"SELECT min(start_date) AS d FROM w.employment_spells WHERE person_id = $p "
+        f"AND kind IN ({kinds}) AND start_date >= $since",
+        {"p": person_id, "since": since},
+    )
     d = t.iloc[0, 0]
     return None if d is None or pd.isna(d) else pd.Timestamp(d).date()

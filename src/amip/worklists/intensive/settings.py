@@ -14,14 +14,19 @@ import pandas as pd
 
 WINDOW_DAYS = 730
 THRESHOLD_DAYS = 638
-HORIZON_DAYS = 183      # "within the next six months"
+HORIZON_DAYS = 183  # "within the next six months"
 PLACE_MONTHS = 6
-GRACE_DAYS = 7          # a meeting is overdue this many days after its due date
-SOON_DAYS = 7           # "bald fällig" this many days before
+GRACE_DAYS = 7  # a meeting is overdue this many days after its due date
+SOON_DAYS = 7  # "bald fällig" this many days before
 DEFAULT_PLACES = 5
 DEFAULT_PLACES_SPEC = "2020:2,2022:5"
 INTEGRATION_KINDS = ("svb", "ausbildung", "selbst")
-DUR_BANDS = ((0, 549, "bis 549 Tage"), (550, 599, "550–599 Tage"), (600, 637, "600–637 Tage"), (638, 730, "ab 638 Tage"))
+DUR_BANDS = (
+    (0, 549, "bis 549 Tage"),
+    (550, 599, "550–599 Tage"),
+    (600, 637, "600–637 Tage"),
+    (638, 730, "ab 638 Tage"),
+)
 
 
 class IntensiveError(ValueError):

@@ -88,8 +88,7 @@ def upgrade() -> None:
         _timestamp("created_at"),
         _timestamp("last_seen"),
         _timestamp("expires_at"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name="fk_login_sessions_user_id"),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE", name="fk_login_sessions_user_id"),
         sa.UniqueConstraint("token_hash", name="uq_login_sessions_token_hash"),
     )
     op.create_index("ix_login_sessions_user_id", "login_sessions", ["user_id"])

@@ -53,13 +53,20 @@ def upgrade() -> None:
         sa.CheckConstraint("version >= 1", name="ck_plans_version"),
         sa.CheckConstraint("year BETWEEN 2000 AND 2100", name="ck_plans_year"),
         # An agreed version says who agreed it and when; a draft does not.
-        sa.CheckConstraint("(status = 'agreed') = (agreed_by IS NOT NULL AND agreed_at IS NOT NULL)",
-                           name="ck_plans_agreed"),
+        sa.CheckConstraint(
+            "(status = 'agreed') = (agreed_by IS NOT NULL AND agreed_at IS NOT NULL)", name="ck_plans_agreed"
+        ),
     )
     # NULLs are distinct in the unique constraint above: the job center's own plan (team_id NULL)
     # gets its version numbers kept unique by a partial index.
-    op.create_index("uq_plans_jobcenter_version", "plans", ["year", "jobcenter_id", "version"], unique=True,
-                    sqlite_where=sa.text("team_id IS NULL"), postgresql_where=sa.text("team_id IS NULL"))
+    op.create_index(
+        "uq_plans_jobcenter_version",
+        "plans",
+        ["year", "jobcenter_id", "version"],
+        unique=True,
+        sqlite_where=sa.text("team_id IS NULL"),
+        postgresql_where=sa.text("team_id IS NULL"),
+    )
     op.create_table(
         "plan_values",
         sa.Column("id", sa.Integer(), primary_key=True),

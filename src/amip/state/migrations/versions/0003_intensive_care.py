@@ -42,8 +42,9 @@ def upgrade() -> None:
         sa.Column("ended_on", sa.Date(), nullable=True),
         sa.Column("end_reason", sa.Text(), nullable=True),
     )
-    op.create_index("ix_intensive_places_caseworker", "intensive_places",
-                    ["jobcenter_id", "caseworker_id", "start_date"])
+    op.create_index(
+        "ix_intensive_places_caseworker", "intensive_places", ["jobcenter_id", "caseworker_id", "start_date"]
+    )
     op.create_index("ix_intensive_places_person", "intensive_places", ["jobcenter_id", "person_id"])
     op.create_table(
         "intensive_meetings",
@@ -57,8 +58,9 @@ def upgrade() -> None:
         sa.Column("further_support_needed", sa.Boolean(), nullable=True),
         sa.Column("recorded_by", sa.String(64), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["place_id"], ["intensive_places.id"], ondelete="CASCADE",
-                                name="fk_intensive_meetings_place_id"),
+        sa.ForeignKeyConstraint(
+            ["place_id"], ["intensive_places.id"], ondelete="CASCADE", name="fk_intensive_meetings_place_id"
+        ),
     )
     op.create_index("ix_intensive_meetings_place_id", "intensive_meetings", ["place_id"])
 

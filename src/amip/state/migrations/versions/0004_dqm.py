@@ -66,8 +66,9 @@ def upgrade() -> None:
         sa.CheckConstraint(_in("status", _STATUSES), name="ck_dqm_tasks_status"),
         sa.CheckConstraint(_in("responsible", _RESPONSIBLE), name="ck_dqm_tasks_responsible"),
         # "kein Fehler" always carries its reason
-        sa.CheckConstraint("status <> 'kein_fehler' OR (reason IS NOT NULL AND reason <> '')",
-                           name="ck_dqm_tasks_reason"),
+        sa.CheckConstraint(
+            "status <> 'kein_fehler' OR (reason IS NOT NULL AND reason <> '')", name="ck_dqm_tasks_reason"
+        ),
     )
     for column in ("status", "caseworker_id", "team_id", "person_id"):
         op.create_index(f"ix_dqm_tasks_{column}", "dqm_tasks", [column])
