@@ -8,6 +8,20 @@ import math
 from babel.numbers import format_decimal
 
 LOCALE = "de_DE"
+MONTHS_DE = (
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+)  # month names for texts and the charts' time locale
 
 
 def is_missing(v: object) -> bool:

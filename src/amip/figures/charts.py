@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
+from amip import format as fmt
 from amip.figures import glossary
 
 LOCALE = {
@@ -28,20 +29,7 @@ TIME_LOCALE = {
     "periods": ["AM", "PM"],
     "days": ["Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"],
     "shortDays": ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"],
-    "months": [
-        "Januar",
-        "Februar",
-        "März",
-        "April",
-        "Mai",
-        "Juni",
-        "Juli",
-        "August",
-        "September",
-        "Oktober",
-        "November",
-        "Dezember",
-    ],
+    "months": list(fmt.MONTHS_DE),
     "shortMonths": ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"],
 }
 COLORS = {"Insgesamt": "#1f4e79", "Frauen": "#b5485d", "Männer": "#2e7d5b"}

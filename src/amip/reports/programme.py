@@ -28,20 +28,6 @@ from amip.reports.tables import Col, ReportTable
 from amip.warehouse.jobcenters import pick_home
 
 JOBCENTER_NAMES = {"12062": "Elbe-Elster"}  # Kreisschlüssel -> name; others print as "Jobcenter <id>"
-MONTHS_DE = (
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-)
 P1_ROWS = (  # (label, codes summed)
     ("Erwerbsfähige Leistungsberechtigte gesamt", ("all",)),
     ("Kunden mit Integrationsprognose „marktnah“", ("marktnah",)),
@@ -105,7 +91,7 @@ def jobcenter_name(jc: str) -> str:
 
 
 def month_label(month: str) -> str:
-    return f"{MONTHS_DE[int(month[5:7]) - 1]} {month[:4]}"
+    return f"{fmt.MONTHS_DE[int(month[5:7]) - 1]} {month[:4]}"
 
 
 def _n(v, d=0):
