@@ -19,23 +19,9 @@ import pyarrow.parquet as pq
 from amip.synth.calibration import calibration_report
 from amip.synth.model import simulate
 from amip.synth.months import month_index
-from amip.synth.tables import build_tables
+from amip.synth.tables import TABLE_ORDER, build_tables
 
 FORMATS = ("parquet", "csv")
-TABLE_ORDER = (
-    "dataset",
-    "persons",
-    "elb_spells",
-    "benefits",
-    "employment_spells",
-    "measures",
-    "caseload",
-    "prognosis",
-    "proposals",
-    "budget",
-    "case_events",
-    "indicators",
-)
 
 __all__ = ["synthesize", "calibration_report", "load_preset", "write"]
 

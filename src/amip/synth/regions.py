@@ -28,22 +28,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from amip.synth.months import month_index
+from amip.synth.tables import TABLE_ORDER
 
 REQUIRED = ("dataset", "persons", "elb_spells", "benefits", "employment_spells", "measures")
-TABLE_ORDER = (
-    "dataset",
-    "persons",
-    "elb_spells",
-    "benefits",
-    "employment_spells",
-    "measures",
-    "caseload",
-    "prognosis",
-    "proposals",
-    "budget",
-    "case_events",
-    "indicators",
-)
 PARQUET_OPTIONS = dict(
     compression="zstd",
     compression_level=3,

@@ -20,6 +20,23 @@ from amip.synth.moves import earlier_spells
 OPEN = NO_DAY
 
 
+# The contract tables a synthetic data set has, in the order they are written.
+TABLE_ORDER = (
+    "dataset",
+    "persons",
+    "elb_spells",
+    "benefits",
+    "employment_spells",
+    "measures",
+    "caseload",
+    "prognosis",
+    "proposals",
+    "budget",
+    "case_events",
+    "indicators",
+)
+
+
 def _dates(days: np.ndarray) -> pa.Array:
     days = np.asarray(days, dtype=np.int64)
     mask = days == OPEN
