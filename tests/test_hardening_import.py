@@ -394,7 +394,11 @@ def test_cockpit_keeps_the_old_state_when_the_new_one_cannot_be_prepared(tmp_pat
 
         b = cockpit_dataset()
         b.person("p7", "m", "1980-01-01").spell("p7", "J1", "2020-01-01")
-        assert runner.invoke(app, ["import", str(b.write(tmp_path / "b")), "--db", str(db)]).exit_code == 0
+        refused = runner.invoke(app, ["import", str(b.write(tmp_path / "b")), "--db", str(db)])
+        assert refused.exit_code == 1 and "not an amip warehouse" in refused.output  # never overwritten unasked
+        assert (tmp_path / "amip.duckdb").read_bytes().startswith(b"kein DuckDB")
+        replaced = runner.invoke(app, ["import", str(tmp_path / "b"), "--db", str(db), "--replace"])
+        assert replaced.exit_code == 0
         c.get("/kennzahl/K2?jc=J1&month=2022-12")
         assert c.app.state.live.wait(600)
         page = c.get("/kennzahl/K2?jc=J1&month=2022-12").text

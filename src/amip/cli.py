@@ -63,8 +63,18 @@ class _Spinner:
 
 @app.command("import")
 def import_cmd(
-    data: Annotated[Path, typer.Argument(help="Data set directory (one CSV or Parquet file per contract table).")],
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="Data set directory (one CSV or Parquet file per contract table), or a directory of "
+            "delivery-YYYY-MM-DD folders (imported in date order)."
+        ),
+    ],
     db: DbOption = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Start a new history: drop the warehouse's earlier deliveries."),
+    ] = False,
     wait: Annotated[
         float,
         typer.Option(
@@ -73,17 +83,18 @@ def import_cmd(
         ),
     ] = 0.0,
 ) -> None:
-    """Validate a data set against the contract and load it into the warehouse (all or nothing;
-    one import at a time per warehouse)."""
+    """Validate a data set against the contract and add it to the warehouse as the delivery of its
+    dataset.as_of, replacing a delivery with the same as_of (all or nothing; one import at a time
+    per warehouse)."""
     import duckdb
 
-    from amip.warehouse.store import ImportLocked, import_dataset
+    from amip.warehouse.store import ImportLocked, delivery_dirs, import_deliveries
     from amip.warehouse.validate import DataSetRejected
 
     db = db or default_db()
     try:
         with _Spinner(f"Importing {data}") as spin:
-            counts = import_dataset(data, db, progress=spin, wait=wait)
+            added = import_deliveries(delivery_dirs(data), db, progress=spin, wait=wait, replace=replace)
     except DataSetRejected as exc:
         _report_rejection(exc)
     except ImportLocked as exc:
@@ -93,12 +104,88 @@ def import_cmd(
     except (OSError, ValueError, duckdb.Error) as exc:
         # Disk full, no permission, a bad AMIP_* setting: a message, never a traceback.
         fail(f"import into {db} failed, nothing was changed: {exc}")
+    for delivery, replaced in added:
+        what = "replaced" if replaced else "added"
+        out.print(f"Delivery of {delivery.as_of:%d.%m.%Y} (data up to {_month_de(delivery.last_month)}) {what}.")
+    counts = added[-1][0].rows
     table = Table(title=f"Imported into {db}")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}".replace(",", "."))
     out.print(table)
+
+
+def _month_de(month: str) -> str:
+    year, mm = month.split("-")
+    return f"{mm}/{year}"
+
+
+deliveries_app = typer.Typer(help="The deliveries (Datenstände) a warehouse holds.", no_args_is_help=True)
+
+
+@deliveries_app.command("list")
+def deliveries_list(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """List the warehouse's deliveries, oldest first: as_of, months, rows, source."""
+    from amip.warehouse.store import list_deliveries
+
+    db = db or default_db()
+    try:
+        history = list_deliveries(db)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    if as_json:
+        for d in history:
+            row = {"as_of": d.as_of.isoformat(), "first_month": d.first_month, "last_month": d.last_month}
+            out.print(json.dumps({**row, "imported_at": d.imported_at, "source": d.source, "rows": d.rows}))
+        return
+    table = Table(title=f"Deliveries in {db}")
+    for col in ("as of", "months", "rows", "imported", "source"):
+        table.add_column(col, justify="right" if col == "rows" else "left")
+    for d in history:
+        rows = f"{sum(d.rows.values()):,}".replace(",", ".")
+        months = f"{_month_de(d.first_month)}–{_month_de(d.last_month)}"
+        table.add_row(f"{d.as_of:%d.%m.%Y}", months, rows, d.imported_at, d.source)
+    out.print(table)
+
+
+@deliveries_app.command("drop")
+def deliveries_drop(
+    as_of: Annotated[str, typer.Argument(help="The delivery's as_of, YYYY-MM-DD or DD.MM.YYYY.")],
+    db: DbOption = None,
+) -> None:
+    """Remove one delivery; the others stay exactly as they were (all or nothing)."""
+    import duckdb
+
+    from amip.warehouse.store import ImportLocked, drop_delivery
+
+    db = db or default_db()
+    day = _parse_day(as_of)
+    if not Path(db).exists():
+        fail(f"warehouse not found: {db}")
+    try:
+        dropped = drop_delivery(db, day)
+    except ImportLocked as exc:
+        fail(str(exc), code=3)
+    except (OSError, duckdb.Error) as exc:
+        fail(f"dropping the delivery failed, nothing was changed: {exc}")
+    if not dropped:
+        fail(f"no delivery of {day:%d.%m.%Y} in {db} (see 'amip deliveries list')")
+    out.print(f"Delivery of {day:%d.%m.%Y} dropped from {db}.")
+
+
+def _parse_day(text: str):
+    import datetime as dt
+
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            pass
+    fail(f"not a date: {text!r} (use YYYY-MM-DD or DD.MM.YYYY)")
 
 
 @app.command()
@@ -236,6 +323,7 @@ def bench_cockpit(
 
 app.command("synth")(synth_command)
 app.add_typer(users_app, name="users")
+app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(plan_app, name="plan")
 app.add_typer(report_app, name="report")

@@ -72,7 +72,11 @@ def _c(name: str, type_: str, **kw) -> Column:
 TABLES: tuple[Table, ...] = (
     Table(
         "dataset",
-        (_c("first_month", "month"), _c("last_month", "month")),
+        (
+            _c("first_month", "month"),
+            _c("last_month", "month"),
+            _c("as_of", "date", nullable=True, optional=True),  # the Datenstand; default ST(last_month) + 1
+        ),
         required=True,
         description="the months this data set is complete for",
         extra_checks=("one_row", "month_order"),

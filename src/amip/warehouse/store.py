@@ -1,9 +1,14 @@
-"""The warehouse: an embedded DuckDB file holding one validated data set in typed tables.
+"""The warehouse: an embedded DuckDB file holding the validated deliveries of a job center's data.
+
+Each import adds one delivery (the data set as known on its ``dataset.as_of``; see
+:mod:`amip.warehouse.deliveries` for how the history is kept) or replaces the delivery with the same
+``as_of``; a directory of ``delivery-YYYY-MM-DD/`` folders adds them all, in date order. The main
+schema shows the latest delivery under the contract's table names, so readers see one data set.
 
 ``import_dataset`` is all-or-nothing: the new warehouse is built in a temporary file beside the
-target and moved over it only after every rule of the contract holds, so a rejected data set (or a
-crash half-way) leaves the previous warehouse exactly as it was. Importing a data set replaces the
-previous one; importing the same data set twice gives the same tables.
+target (a copy of it) and moved over it only after every rule of the contract holds for every
+delivery of the import, so a rejected data set (or a crash half-way) leaves the previous warehouse
+exactly as it was. Importing the same delivery twice gives the same tables.
 
 One import at a time per warehouse: ``replacing`` holds an exclusive lock on ``<name>.lock``
 beside the target (``fcntl.flock``, released by the kernel when the process ends, also on kill -9);
@@ -14,6 +19,7 @@ its ``.wal`` / ``.tmp``), which no running import can still be using.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fcntl
 import os
@@ -28,6 +34,7 @@ from pathlib import Path
 import duckdb
 
 from amip.contract.schema import TABLES, instruments
+from amip.warehouse import deliveries as history
 from amip.warehouse.validate import (
     DataSetRejected,
     Violation,
@@ -38,7 +45,7 @@ from amip.warehouse.validate import (
     typed_select,
 )
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = history.FORMAT_VERSION
 DEFAULT_DB = "amip.duckdb"
 
 Progress = Callable[[str], None]
@@ -113,8 +120,10 @@ def default_db() -> Path:
     return Path(os.environ.get("AMIP_DB") or DEFAULT_DB)
 
 
-def load_into(con: duckdb.DuckDBPyConnection, src: Path, progress: Progress | None = None) -> dict[str, int]:
-    """Validate the data set in ``src`` and create its typed tables in ``con``.
+def validate_into(
+    con: duckdb.DuckDBPyConnection, src: Path, schema: str = "main", progress: Progress | None = None
+) -> dict[str, int]:
+    """Validate the data set in ``src`` and create its typed contract tables in ``schema`` of ``con``.
 
     Raises :class:`DataSetRejected` (with every violation found) before any typed table is made.
     Returns the row count per table.
@@ -143,37 +152,73 @@ def load_into(con: duckdb.DuckDBPyConnection, src: Path, progress: Progress | No
         violations += found
         total += n
     if total:
+        for source in loaded:
+            con.execute(f"DROP TABLE IF EXISTS {raw_name(source.table)}")
         raise DataSetRejected(violations, total)
 
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     counts: dict[str, int] = {}
     for source in loaded:
         say(f"storing {source.table.name}")
         con.execute(
-            f"CREATE OR REPLACE TABLE {source.table.name} AS {typed_select(source.table, raw_name(source.table))}"
+            f"CREATE OR REPLACE TABLE {schema}.{source.table.name} AS "
+            f"{typed_select(source.table, raw_name(source.table))}"
         )
         con.execute(f"DROP TABLE {raw_name(source.table)}")
-        counts[source.table.name] = con.execute(f"SELECT count(*) FROM {source.table.name}").fetchone()[0]
+        counts[source.table.name] = con.execute(f"SELECT count(*) FROM {schema}.{source.table.name}").fetchone()[0]
+    return counts
+
+
+def write_instruments(con: duckdb.DuckDBPyConnection) -> None:
+    """The instrument catalogue of this amip version (package data) as table ``instruments``."""
     con.register("_instruments", instruments())
-    con.execute("CREATE OR REPLACE TABLE instruments AS SELECT * FROM _instruments")
+    con.execute("CREATE OR REPLACE TABLE main.instruments AS SELECT * FROM _instruments")
     con.unregister("_instruments")
+
+
+def load_into(con: duckdb.DuckDBPyConnection, src: Path, progress: Progress | None = None) -> dict[str, int]:
+    """Validate the data set in ``src`` into plain typed tables of ``con`` (one data set, no history:
+    the in-memory copy behind ``--data``). Returns the row count per table."""
+    counts = validate_into(con, src, "main", progress)
+    write_instruments(con)
     con.execute("CREATE OR REPLACE TABLE amip_meta (key VARCHAR, value VARCHAR)")
     con.executemany(
         "INSERT INTO amip_meta VALUES (?, ?)",
-        [("format_version", FORMAT_VERSION), ("tables", ",".join(sorted(counts)))],
+        [("format_version", "1"), ("tables", ",".join(sorted(counts)))],
     )
     return counts
 
 
+DELIVERY_DIR = re.compile(r"delivery-(\d{4}-\d{2}-\d{2})")
+
+
+def delivery_dirs(src: Path) -> list[Path]:
+    """The ``delivery-YYYY-MM-DD`` folders of ``src`` in date order, or ``[src]`` when ``src`` is a
+    data set itself (it has a dataset file)."""
+    src = Path(src)
+    if any((src / f"dataset{ext}").exists() for ext in (".csv", ".parquet")):
+        return [src]
+    found = (
+        sorted((m.group(1), p) for p in src.iterdir() if p.is_dir() and (m := DELIVERY_DIR.fullmatch(p.name)))
+        if src.is_dir()
+        else []
+    )
+    return [p for _, p in found] or [src]
+
+
 @contextmanager
-def replacing(target: Path, wait: float = 0.0, lock: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+def replacing(
+    target: Path, wait: float = 0.0, lock: bool = True, keep: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to a new DuckDB file that replaces ``target`` atomically when the block ends
-    without error (after a checkpoint); on error ``target`` is left exactly as it was. Holds the
-    lock of ``target`` (see :func:`exclusive`; ``lock=False`` when the caller holds it) and first
-    removes the leftovers of killed runs."""
+    without error (after a checkpoint); on error ``target`` is left exactly as it was. ``keep``: the
+    new file starts as a copy of ``target`` (when it exists). Holds the lock of ``target`` (see
+    :func:`exclusive`; ``lock=False`` when the caller holds it) and first removes the leftovers of
+    killed runs."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     if lock:
-        with exclusive(target, wait), replacing(target, lock=False) as con:
+        with exclusive(target, wait), replacing(target, lock=False, keep=keep) as con:
             yield con
         return
     remove_leftovers(target)
@@ -182,6 +227,8 @@ def replacing(target: Path, wait: float = 0.0, lock: bool = True) -> Iterator[du
     tmp = Path(tmp_name)
     tmp.unlink()  # DuckDB creates the file itself
     try:
+        if keep and target.exists():
+            shutil.copyfile(target, tmp)
         con = duckdb.connect(str(tmp))
         try:
             yield con
@@ -199,11 +246,71 @@ def replacing(target: Path, wait: float = 0.0, lock: bool = True) -> Iterator[du
         shutil.rmtree(str(tmp) + ".tmp", ignore_errors=True)
 
 
-def import_dataset(src: Path, db: Path, progress: Progress | None = None, wait: float = 0.0) -> dict[str, int]:
-    """Validate ``src`` and replace the warehouse ``db`` with it atomically (one import at a time
-    per warehouse: :class:`ImportLocked` when another runs longer than ``wait`` seconds)."""
-    with replacing(db, wait=wait) as con:
-        return load_into(con, src, progress)
+def import_dataset(
+    src: Path, db: Path, progress: Progress | None = None, wait: float = 0.0, replace: bool = False
+) -> dict[str, int]:
+    """Validate ``src`` (one data set, or a folder of ``delivery-*`` data sets) and add it to the
+    warehouse ``db`` as a delivery, atomically (one import at a time per warehouse:
+    :class:`ImportLocked` when another runs longer than ``wait`` seconds). ``replace``: drop the
+    warehouse's earlier deliveries (a new history). Returns the row counts of the last delivery."""
+    added = import_deliveries(delivery_dirs(src), db, progress, wait, replace)
+    return added[-1][0].rows
+
+
+def import_deliveries(
+    sources: list[Path], db: Path, progress: Progress | None = None, wait: float = 0.0, replace: bool = False
+) -> list[tuple[history.Delivery, bool]]:
+    """Add the data sets ``sources`` (each one delivery) to the warehouse ``db`` in one all-or-nothing
+    step. Returns each delivery and whether it replaced one with the same ``as_of``."""
+    say = progress or (lambda _msg: None)
+    added = []
+    if not replace and Path(db).exists():
+        _check_warehouse(Path(db))
+    with replacing(db, wait=wait, keep=not replace) as con:
+        quiet(con)
+        history.ensure_history(con)
+        for i, src in enumerate(sources):
+            prefix = f"{Path(src).name} ({i + 1}/{len(sources)}): " if len(sources) > 1 else ""
+            try:
+                validate_into(con, src, "staging", lambda msg, p=prefix: say(p + msg))
+            except DataSetRejected as exc:
+                if len(sources) > 1:  # name the delivery's folder in every message
+                    folder = Path(src).name
+                    exc.violations = [dataclasses.replace(v, file=f"{folder}/{v.file}") for v in exc.violations]
+                raise
+            say(f"{prefix}storing the delivery")
+            added.append(history.add_delivery(con, "staging", source=Path(src).name))
+            con.execute("DROP SCHEMA staging CASCADE")
+        write_instruments(con)
+    return added
+
+
+def _check_warehouse(db: Path) -> None:
+    """ValueError when ``db`` is not a DuckDB file (an import adds to it, so it must be one)."""
+    try:
+        duckdb.connect(str(db), read_only=True).close()
+    except duckdb.Error as exc:
+        raise ValueError(
+            f"{db} is not an amip warehouse ({exc}). Give --replace to overwrite it with a new warehouse"
+        ) from None
+
+
+def drop_delivery(db: Path, as_of: dt.date, wait: float = 0.0) -> bool:
+    """Remove the delivery ``as_of`` from the warehouse ``db`` atomically; False (nothing changed)
+    if there is none. Dropping the last delivery leaves an empty warehouse."""
+    with replacing(db, wait=wait, keep=True) as con:
+        quiet(con)
+        history.ensure_history(con)
+        return history.drop_delivery(con, as_of)
+
+
+def list_deliveries(db: Path) -> list[history.Delivery]:
+    """The deliveries of the warehouse ``db``, oldest first."""
+    con = open_warehouse(db)
+    try:
+        return history.deliveries(con)
+    finally:
+        con.close()
 
 
 def open_warehouse(db: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
@@ -223,15 +330,28 @@ def quiet(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    """The tables a reader of the warehouse on ``con`` sees: the main schema (the latest delivery's
+    views, ``instruments``, ``amip_meta``), not the history."""
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = 'main'"
+        ).fetchall()
+    }
 
 
 __all__ = [
     "DataSetRejected",
     "ImportLocked",
     "Violation",
+    "delivery_dirs",
+    "drop_delivery",
     "import_dataset",
+    "import_deliveries",
+    "list_deliveries",
     "load_into",
+    "validate_into",
     "open_warehouse",
     "default_db",
 ]

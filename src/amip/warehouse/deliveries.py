@@ -1,0 +1,379 @@
+"""Deliveries (Datenstände): a warehouse keeps every delivery of a job center's data compactly.
+
+A delivery is one complete data set as known on its ``dataset.as_of`` (data contract, "Deliveries
+(Datenstände) and the Wartezeit"). Consecutive deliveries share most rows, so each *row version* is
+stored once, with the range of deliveries it belongs to, in the style of a slowly changing
+dimension (format 2 of the warehouse file):
+
+- ``history.deliveries``: one row per delivery (``as_of``, its months, when and from where it was
+  imported, the row count per table);
+- ``history.<table>_versions``: the contract columns of ``<table>`` plus ``_hash`` (128-bit content
+  hash of the row), ``_n`` (the ordinal of identical rows within one delivery, so duplicates are
+  kept), ``_from`` and ``_to``: the row belongs to every delivery with ``_from <= as_of < _to``
+  (``_to`` NULL: still in the latest delivery).
+
+Invariant: ``_from`` and ``_to`` are always the ``as_of`` of a delivery in ``history.deliveries``
+(or ``_to`` is NULL), so the latest delivery is exactly the rows with ``_to IS NULL``. The main
+schema holds one view per contract table on the latest delivery (and ``dataset`` from
+``history.deliveries``), so every reader of the warehouse sees the tables as before.
+:func:`delivery_connection` gives a connection whose tables are those of any delivery.
+
+Adding delivery X (previous P, next N): a stored row of P that X also has (same hash and ordinal)
+stays; one that X lacks is cut to ``[_from, X)`` and, if N has it, continued as ``[N, _to)``; a row
+of X that P lacks begins N's version at X, or is added as ``[X, N)`` (``[X, NULL)`` when X is the
+latest). Replacing delivery X works the same way with the stored rows of X in place of P's (a row of
+X alone that the new X lacks is deleted), so re-importing a delivery changes nothing. Dropping X
+moves the bounds equal to X to N and deletes the rows that belonged to X alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from amip.contract.schema import TABLES, Table
+
+FORMAT_VERSION = "2"
+HISTORY = "history"
+
+# the contract tables that are stored per delivery (``dataset`` lives in history.deliveries)
+VERSIONED: tuple[Table, ...] = tuple(t for t in TABLES if t.name != "dataset")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    as_of: dt.date
+    first_month: str
+    last_month: str
+    imported_at: str
+    source: str
+    rows: dict[str, int]
+
+
+def versions_table(table: str) -> str:
+    return f"{HISTORY}.{table}_versions"
+
+
+def default_as_of(last_month: str) -> dt.date:
+    """The day after ST(last_month): the first day of the following month."""
+    year, month = (int(p) for p in last_month.split("-"))
+    return dt.date(year + month // 12, month % 12 + 1, 1)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _columns(table: Table) -> list[str]:
+    return [c.name for c in table.columns]
+
+
+def _col_list(table: Table, prefix: str = "") -> str:
+    return ", ".join(prefix + _q(c) for c in _columns(table))
+
+
+def format_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The warehouse format on ``con`` ("1": one data set in plain tables; "2": deliveries), or None
+    for an empty database."""
+    names = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = 'main'"
+        ).fetchall()
+    }
+    if "amip_meta" not in names:
+        return None
+    row = con.execute("SELECT value FROM amip_meta WHERE key = 'format_version'").fetchone()
+    return row[0] if row else "1"
+
+
+def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the database on ``con`` a format-2 warehouse: create the history schema, and convert a
+    format-1 warehouse (one data set in plain tables) into its first delivery."""
+    version = format_version(con)
+    if version == FORMAT_VERSION:
+        return
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {HISTORY}")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {HISTORY}.deliveries (as_of DATE PRIMARY KEY, first_month VARCHAR, "
+        "last_month VARCHAR, imported_at VARCHAR, source VARCHAR, rows VARCHAR)"
+    )
+    for table in VERSIONED:
+        cols = ", ".join(f"{_q(c.name)} {_duck_type(c.type)}" for c in table.columns)
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {versions_table(table.name)} "
+            f"({cols}, _hash UHUGEINT, _n BIGINT, _from DATE, _to DATE)"
+        )
+    if version == "1":  # a data set imported before deliveries: it becomes the first delivery
+        first, last = con.execute("SELECT first_month, last_month FROM main.dataset").fetchone()
+        present = _main_base_tables(con)
+        con.execute("CREATE SCHEMA IF NOT EXISTS staging")
+        for table in VERSIONED:
+            if table.name in present:
+                con.execute(f"ALTER TABLE main.{_q(table.name)} SET SCHEMA staging")
+        con.execute("CREATE TABLE staging.dataset AS SELECT first_month, last_month FROM main.dataset")
+        con.execute("DROP TABLE main.dataset")
+        _add(con, default_as_of(last), first, last, "format 1 warehouse", "staging")
+        con.execute("DROP SCHEMA staging CASCADE")
+    _set_meta(con)
+
+
+def _main_base_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+            "AND table_schema = 'main' AND table_type = 'BASE TABLE'"
+        ).fetchall()
+    }
+
+
+def _duck_type(type_: str) -> str:
+    return {"date": "DATE", "bool": "BOOLEAN", "decimal": "DOUBLE", "int": "BIGINT"}.get(type_, "VARCHAR")
+
+
+def _set_meta(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE OR REPLACE TABLE main.amip_meta (key VARCHAR, value VARCHAR)")
+    con.execute("INSERT INTO main.amip_meta VALUES ('format_version', ?)", [FORMAT_VERSION])
+
+
+def deliveries(con: duckdb.DuckDBPyConnection, schema: str = "") -> list[Delivery]:
+    """The deliveries of the warehouse on ``con``, oldest first (``schema`` e.g. ``"w."`` when the
+    warehouse is attached). A format-1 warehouse has one delivery, taken the day after its cut-off."""
+    p = schema
+    try:
+        rows = con.execute(
+            f"SELECT as_of, first_month, last_month, imported_at, source, rows FROM {p}{HISTORY}.deliveries "
+            "ORDER BY as_of"
+        ).fetchall()
+    except duckdb.CatalogException:
+        first, last = con.execute(f"SELECT first_month, last_month FROM {p}dataset").fetchone()
+        return [Delivery(default_as_of(last), first, last, "", "", {})]
+    return [Delivery(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "{}")) for r in rows]
+
+
+def add_delivery(con: duckdb.DuckDBPyConnection, staging: str, source: str = "") -> tuple[Delivery, bool]:
+    """Store the validated typed tables in schema ``staging`` (the contract tables of one data set,
+    ``dataset`` included) as a delivery of the format-2 warehouse on ``con``; a delivery with the
+    same ``as_of`` is replaced. Returns the delivery and whether it replaced one."""
+    cols = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
+            "AND table_schema = ? AND table_name = 'dataset'",
+            [staging],
+        ).fetchall()
+    }
+    as_of_sql = "as_of" if "as_of" in cols else "NULL"
+    first, last, as_of = con.execute(f"SELECT first_month, last_month, {as_of_sql} FROM {staging}.dataset").fetchone()
+    as_of = as_of or default_as_of(last)
+    replaced = bool(con.execute(f"SELECT count(*) FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of]).fetchone()[0])
+    delivery = _add(con, as_of, first, last, source, staging)
+    return delivery, replaced
+
+
+def _add(con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, source: str, staging: str) -> Delivery:
+    x = as_of.isoformat()
+    nxt = con.execute(f"SELECT min(as_of) FROM {HISTORY}.deliveries WHERE as_of > ?", [as_of]).fetchone()[0]
+    n_sql = f"DATE '{nxt.isoformat()}'" if nxt else "NULL"
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+            "AND table_schema = ?",
+            [staging],
+        ).fetchall()
+    }
+    rows: dict[str, int] = {}
+    for table in VERSIONED:
+        vt = versions_table(table.name)
+        if table.name not in present:
+            new_sql = f"SELECT {', '.join('NULL::' + _duck_type(c.type) + ' AS ' + _q(c.name) for c in table.columns)} WHERE false"
+        else:
+            new_sql = f"SELECT {_col_list(table)} FROM {staging}.{_q(table.name)}"
+        row_json = "to_json(struct_pack(" + ", ".join(f"{_q(c)} := {_q(c)}" for c in _columns(table)) + "))"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _new AS SELECT *, row_number() OVER (PARTITION BY _hash) AS _n "
+            f"FROM (SELECT *, md5_number({row_json}) AS _hash FROM ({new_sql}))"
+        )
+        if table.name in present:
+            rows[table.name] = con.execute("SELECT count(*) FROM _new").fetchone()[0]
+        # the stored rows of the previous delivery: exactly the versions whose range covers X
+        covers = f"_from <= DATE '{x}' AND (_to IS NULL OR _to > DATE '{x}')"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _gone AS SELECT rowid AS rid FROM {vt} v WHERE {covers} "
+            f"AND NOT EXISTS (SELECT 1 FROM _new n WHERE n._hash = v._hash AND n._n = v._n)"
+        )
+        if nxt is not None:  # rows X lacks but N has continue from N
+            con.execute(
+                f"INSERT INTO {vt} SELECT {_col_list(table, 'v.')}, v._hash, v._n, {n_sql}, v._to FROM {vt} v "
+                f"WHERE v.rowid IN (SELECT rid FROM _gone) AND (v._to IS NULL OR v._to > {n_sql})"
+            )
+        con.execute(f"UPDATE {vt} SET _to = DATE '{x}' WHERE rowid IN (SELECT rid FROM _gone)")
+        # replacing delivery X: a row of the old X alone that the new X lacks is gone altogether
+        con.execute(f"DELETE FROM {vt} WHERE _from = DATE '{x}' AND _to = DATE '{x}'")
+        if nxt is not None:  # rows X shares with N but not with P: N's version begins with X
+            con.execute(
+                f"UPDATE {vt} v SET _from = DATE '{x}' WHERE v._from = {n_sql} "
+                f"AND EXISTS (SELECT 1 FROM _new n WHERE n._hash = v._hash AND n._n = v._n)"
+            )
+        con.execute(
+            f"INSERT INTO {vt} SELECT {_col_list(table, 'n.')}, n._hash, n._n, DATE '{x}', {n_sql} FROM _new n "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {vt} v WHERE {covers} AND v._hash = n._hash AND v._n = n._n)"
+        )
+    con.execute("DROP TABLE IF EXISTS _new")
+    con.execute("DROP TABLE IF EXISTS _gone")
+    imported = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    con.execute(f"DELETE FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of])  # replaced
+    con.execute(
+        f"INSERT INTO {HISTORY}.deliveries VALUES (?, ?, ?, ?, ?, ?)",
+        [as_of, first, last, imported, source, json.dumps(rows, sort_keys=True)],
+    )
+    refresh_views(con)
+    return Delivery(as_of, first, last, imported, source, rows)
+
+
+def drop_delivery(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> bool:
+    """Remove the delivery ``as_of`` (the others stay exactly as they were); False if there is none."""
+    if not con.execute(f"SELECT count(*) FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of]).fetchone()[0]:
+        return False
+    nxt = con.execute(f"SELECT min(as_of) FROM {HISTORY}.deliveries WHERE as_of > ?", [as_of]).fetchone()[0]
+    x = f"DATE '{as_of.isoformat()}'"
+    n_sql = f"DATE '{nxt.isoformat()}'" if nxt else "NULL"
+    for table in VERSIONED:
+        vt = versions_table(table.name)
+        # versions that began with X: they begin with N, unless they belonged to X alone
+        if nxt is None:
+            con.execute(f"DELETE FROM {vt} WHERE _from = {x}")
+        else:
+            con.execute(f"DELETE FROM {vt} WHERE _from = {x} AND _to IS NOT NULL AND _to <= {n_sql}")
+            con.execute(f"UPDATE {vt} SET _from = {n_sql} WHERE _from = {x}")
+        # versions that ended with X (absent from X): they end with N now (NULL: X was the latest)
+        con.execute(f"UPDATE {vt} SET _to = {n_sql} WHERE _to = {x}")
+    con.execute(f"DELETE FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of])
+    refresh_views(con)
+    return True
+
+
+def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
+    """The main schema's views: every contract table of the latest delivery, and ``dataset``. A table
+    that the latest delivery lacks (an optional table) has no view, as if its file were absent."""
+    latest = con.execute(f"SELECT max(as_of) FROM {HISTORY}.deliveries").fetchone()[0]
+    for table in TABLES:
+        con.execute(f"DROP VIEW IF EXISTS main.{_q(table.name)}")
+    if latest is None:
+        return
+    rows = json.loads(
+        con.execute(f"SELECT rows FROM {HISTORY}.deliveries WHERE as_of = ?", [latest]).fetchone()[0] or "{}"
+    )
+    for view_sql in delivery_views(latest, rows, f"{HISTORY}."):
+        con.execute(view_sql)
+
+
+def delivery_views(as_of: dt.date, rows: dict[str, int], history: str, target: str = "main.") -> list[str]:
+    """CREATE VIEW statements for the tables of delivery ``as_of`` in schema ``target`` (``history``:
+    where the version tables are, e.g. ``"w.history."``). ``rows``: the delivery's row counts; a table
+    without an entry was absent from the delivery and gets no view."""
+    x = f"DATE '{as_of.isoformat()}'"
+    stmts = [
+        f"CREATE OR REPLACE VIEW {target}dataset AS SELECT first_month, last_month, as_of "
+        f"FROM {history}deliveries WHERE as_of = {x}"
+    ]
+    for table in VERSIONED:
+        if table.name not in rows:
+            continue
+        where = (
+            "_to IS NULL"
+            if target == "main." and history == f"{HISTORY}."
+            else f"_from <= {x} AND (_to IS NULL OR _to > {x})"
+        )
+        stmts.append(
+            f"CREATE OR REPLACE VIEW {target}{_q(table.name)} AS SELECT {_col_list(table)} "
+            f"FROM {history}{table.name}_versions WHERE {where}"
+        )
+    return stmts
+
+
+def pick(history: Sequence[Delivery], as_of: dt.date | None) -> Delivery:
+    """The latest delivery on or before ``as_of`` (the latest of all for None); ValueError if none."""
+    if not history:
+        raise ValueError("the warehouse holds no delivery")
+    if as_of is None:
+        return history[-1]
+    chosen = [d for d in history if d.as_of <= as_of]
+    if not chosen:
+        raise ValueError(f"no delivery on or before {as_of:%d.%m.%Y} (the first is of {history[0].as_of:%d.%m.%Y})")
+    return chosen[-1]
+
+
+@contextmanager
+def delivery_connection(db: Path, as_of: dt.date) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection whose tables (``dataset``, the contract tables, ``instruments``) are those
+    of the delivery with exactly this ``as_of`` in the warehouse ``db`` (read-only)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"ATTACH '{_path_literal(db)}' AS w (READ_ONLY)")
+        history = {d.as_of: d for d in deliveries(con, "w.")}
+        if as_of not in history:
+            raise ValueError(f"no delivery of {as_of:%d.%m.%Y} in {db}")
+        if format_version_attached(con) == FORMAT_VERSION:
+            for sql in delivery_views(as_of, history[as_of].rows, "w.history.", target=""):
+                con.execute(sql)
+        else:
+            for name in _attached_tables(con):
+                con.execute(f"CREATE VIEW {_q(name)} AS SELECT * FROM w.main.{_q(name)}")
+        if "instruments" not in _local_views(con):
+            con.execute("CREATE VIEW instruments AS SELECT * FROM w.main.instruments")
+        yield con
+    finally:
+        con.close()
+
+
+def format_version_attached(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("SELECT value FROM w.main.amip_meta WHERE key = 'format_version'").fetchone()
+    return row[0] if row else "1"
+
+
+def _attached_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'w' AND table_schema = 'main' "
+            "AND table_name <> 'amip_meta'"
+        ).fetchall()
+    ]
+
+
+def _local_views(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
+        ).fetchall()
+    }
+
+
+def _path_literal(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+__all__ = [
+    "Delivery",
+    "FORMAT_VERSION",
+    "add_delivery",
+    "default_as_of",
+    "deliveries",
+    "delivery_connection",
+    "drop_delivery",
+    "ensure_history",
+    "pick",
+    "refresh_views",
+]
