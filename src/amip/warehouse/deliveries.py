@@ -66,6 +66,17 @@ def default_as_of(last_month: str) -> dt.date:
     return dt.date(year + month // 12, month % 12 + 1, 1)
 
 
+def _row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple:
+    """The one row ``sql`` returns (a query that always returns one row: aggregates, a known key)."""
+    row = con.execute(sql, params or []).fetchone()
+    assert row is not None, sql
+    return row
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    return _row(con, sql, params)[0]
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -90,7 +101,7 @@ def format_version(con: duckdb.DuckDBPyConnection) -> str | None:
     }
     if "amip_meta" not in names:
         return None
-    row = con.execute("SELECT value FROM amip_meta WHERE key = 'format_version'").fetchone()
+    row = _row(con, "SELECT value FROM amip_meta WHERE key = 'format_version'")
     return row[0] if row else "1"
 
 
@@ -112,7 +123,7 @@ def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
             f"({cols}, _hash UHUGEINT, _n BIGINT, _from DATE, _to DATE)"
         )
     if version == "1":  # a data set imported before deliveries: it becomes the first delivery
-        first, last = con.execute("SELECT first_month, last_month FROM main.dataset").fetchone()
+        first, last = _row(con, "SELECT first_month, last_month FROM main.dataset")
         present = _main_base_tables(con)
         con.execute("CREATE SCHEMA IF NOT EXISTS staging")
         for table in VERSIONED:
@@ -154,7 +165,7 @@ def deliveries(con: duckdb.DuckDBPyConnection, schema: str = "") -> list[Deliver
             "ORDER BY as_of"
         ).fetchall()
     except duckdb.CatalogException:
-        first, last = con.execute(f"SELECT first_month, last_month FROM {p}dataset").fetchone()
+        first, last = _row(con, f"SELECT first_month, last_month FROM {p}dataset")
         return [Delivery(default_as_of(last), first, last, "", "", {})]
     return [Delivery(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "{}")) for r in rows]
 
@@ -172,16 +183,16 @@ def add_delivery(con: duckdb.DuckDBPyConnection, staging: str, source: str = "")
         ).fetchall()
     }
     as_of_sql = "as_of" if "as_of" in cols else "NULL"
-    first, last, as_of = con.execute(f"SELECT first_month, last_month, {as_of_sql} FROM {staging}.dataset").fetchone()
+    first, last, as_of = _row(con, f"SELECT first_month, last_month, {as_of_sql} FROM {staging}.dataset")
     as_of = as_of or default_as_of(last)
-    replaced = bool(con.execute(f"SELECT count(*) FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of]).fetchone()[0])
+    replaced = bool(_one(con, f"SELECT count(*) FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of]))
     delivery = _add(con, as_of, first, last, source, staging)
     return delivery, replaced
 
 
 def _add(con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, source: str, staging: str) -> Delivery:
     x = as_of.isoformat()
-    nxt = con.execute(f"SELECT min(as_of) FROM {HISTORY}.deliveries WHERE as_of > ?", [as_of]).fetchone()[0]
+    nxt = _one(con, f"SELECT min(as_of) FROM {HISTORY}.deliveries WHERE as_of > ?", [as_of])
     n_sql = f"DATE '{nxt.isoformat()}'" if nxt else "NULL"
     present = {
         r[0]
@@ -204,7 +215,7 @@ def _add(con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, 
             f"FROM (SELECT *, md5_number({row_json}) AS _hash FROM ({new_sql}))"
         )
         if table.name in present:
-            rows[table.name] = con.execute("SELECT count(*) FROM _new").fetchone()[0]
+            rows[table.name] = _one(con, "SELECT count(*) FROM _new")
         # the stored rows of the previous delivery: exactly the versions whose range covers X
         covers = f"_from <= DATE '{x}' AND (_to IS NULL OR _to > DATE '{x}')"
         con.execute(
@@ -242,9 +253,9 @@ def _add(con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, 
 
 def drop_delivery(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> bool:
     """Remove the delivery ``as_of`` (the others stay exactly as they were); False if there is none."""
-    if not con.execute(f"SELECT count(*) FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of]).fetchone()[0]:
+    if not _one(con, f"SELECT count(*) FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of]):
         return False
-    nxt = con.execute(f"SELECT min(as_of) FROM {HISTORY}.deliveries WHERE as_of > ?", [as_of]).fetchone()[0]
+    nxt = _one(con, f"SELECT min(as_of) FROM {HISTORY}.deliveries WHERE as_of > ?", [as_of])
     x = f"DATE '{as_of.isoformat()}'"
     n_sql = f"DATE '{nxt.isoformat()}'" if nxt else "NULL"
     for table in VERSIONED:
@@ -265,14 +276,12 @@ def drop_delivery(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> bool:
 def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
     """The main schema's views: every contract table of the latest delivery, and ``dataset``. A table
     that the latest delivery lacks (an optional table) has no view, as if its file were absent."""
-    latest = con.execute(f"SELECT max(as_of) FROM {HISTORY}.deliveries").fetchone()[0]
+    latest = _one(con, f"SELECT max(as_of) FROM {HISTORY}.deliveries")
     for table in TABLES:
         con.execute(f"DROP VIEW IF EXISTS main.{_q(table.name)}")
     if latest is None:
         return
-    rows = json.loads(
-        con.execute(f"SELECT rows FROM {HISTORY}.deliveries WHERE as_of = ?", [latest]).fetchone()[0] or "{}"
-    )
+    rows = json.loads(_one(con, f"SELECT rows FROM {HISTORY}.deliveries WHERE as_of = ?", [latest]) or "{}")
     for view_sql in delivery_views(latest, rows, f"{HISTORY}."):
         con.execute(view_sql)
 
@@ -338,7 +347,7 @@ def delivery_connection(db: Path, as_of: dt.date) -> Iterator[duckdb.DuckDBPyCon
 
 
 def format_version_attached(con: duckdb.DuckDBPyConnection) -> str:
-    row = con.execute("SELECT value FROM w.main.amip_meta WHERE key = 'format_version'").fetchone()
+    row = _row(con, "SELECT value FROM w.main.amip_meta WHERE key = 'format_version'")
     return row[0] if row else "1"
 
 
