@@ -417,3 +417,59 @@ def test_seed_kennzahlen_table_recomputed_to_the_printed_digit():
     assert "ELB 4.554 4.230 -7,1" in text  # (4230 - 4554) / 4554 = -7,11 %
     ltext = squeeze(_re.sub(r"<[^>]+>", " ", str(lzb.html())))
     assert "Ist 2021 3.256 Plan 2022 3.031 Ist/Ist in % -6,9" in ltext  # -225 / 3256 = -6,91 %
+
+
+def _pdfua_problems(path: Path) -> list[str]:
+    """The PDF/UA-1 requirements a reader can check in the file itself (Matterhorn protocol, the
+    machine-checkable part): tagged, a structure tree whose figures all carry alt text and whose
+    tables have header cells, the document language, a title shown in the viewer, the PDF/UA
+    identification in the XMP metadata."""
+    import pikepdf
+
+    problems = []
+    with pikepdf.open(path) as pdf:
+        root = pdf.Root
+        if not bool(root.get("/MarkInfo", {}).get("/Marked", False)):
+            problems.append("not marked as tagged (/MarkInfo /Marked)")
+        if str(root.get("/Lang", "")) != "de":
+            problems.append(f"document language {root.get('/Lang')!r}, not 'de'")
+        if not bool(root.get("/ViewerPreferences", {}).get("/DisplayDocTitle", False)):
+            problems.append("the viewer does not show the title (/DisplayDocTitle)")
+        if not str(pdf.docinfo.get("/Title", "")).strip():
+            problems.append("no document title")
+        with pdf.open_metadata() as meta:
+            if meta.get("pdfuaid:part") != "1":
+                problems.append("no PDF/UA identification (pdfuaid:part) in the XMP metadata")
+        tree = root.get("/StructTreeRoot")
+        if tree is None:
+            return [*problems, "no structure tree"]
+        kinds: dict[str, int] = {}
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Dictionary):
+                kind = str(node.get("/S", ""))
+                kinds[kind] = kinds.get(kind, 0) + 1
+                if kind == "/Figure" and not str(node.get("/Alt", "")).strip():
+                    problems.append("a figure without alt text")
+                kids = node.get("/K")
+                if isinstance(kids, pikepdf.Array):
+                    stack.extend(kids)
+                elif isinstance(kids, pikepdf.Dictionary):
+                    stack.append(kids)
+        for needed in ("/H1", "/P", "/Table", "/TH", "/TD"):
+            if not kinds.get(needed):
+                problems.append(f"no {needed[1:]} element in the structure tree")
+    return problems
+
+
+def test_programme_and_monthly_report_pdfs_are_tagged_pdf_ua(written, tmp_path):
+    monthly = tmp_path / "monat.pdf"
+    res = runner.invoke(
+        app, ["report", "monthly", "--month", "2022-06", "--db", str(written["db"]), "--out", str(monthly)]
+    )
+    assert res.exit_code == 0, res.output
+    for path in (written["pdf"], monthly):
+        info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+        assert "Tagged:          yes" in info, path.name
+        assert _pdfua_problems(path) == [], path.name

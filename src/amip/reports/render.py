@@ -142,10 +142,18 @@ def _fetcher():
     return PackageFetcher()
 
 
+PDF_VARIANT = "pdf/ua-1"  # tagged PDF (structure tree, document language and title): BITV 2.0 / EN 301 549
+
+
 def pdf_bytes(html: str) -> bytes:
+    """The document as tagged PDF/UA-1: WeasyPrint writes the structure tree from the HTML (headings,
+    paragraphs, tables with their header cells, figures with their alt text), the document language
+    from ``<html lang>``, the title from ``<title>`` and shows the title in the viewer's window."""
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=_assets().as_uri() + "/", url_fetcher=_fetcher()).write_pdf()
+    return HTML(string=html, base_url=_assets().as_uri() + "/", url_fetcher=_fetcher()).write_pdf(
+        pdf_variant=PDF_VARIANT
+    )
 
 
 def xlsx_bytes(tables, title: str) -> bytes:
