@@ -428,3 +428,15 @@ def test_cli_refuses_a_bad_range_without_a_traceback(tmp_path: Path) -> None:
     regional = run_cli(["synth", "--preset", "brandenburg", "--deliveries", "2022-12", "--out", str(tmp_path / "y")])
     assert regional.exit_code == 1 and "single job center" in regional.output
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_a_bad_deliveries_section_is_named(tmp_path: Path) -> None:
+    params = small_preset()
+    del params["deliveries"]["job_start_days"]
+    with pytest.raises(ValueError, match="missing key\\(s\\) job_start_days"):
+        synthesize_deliveries(params, seed=1, out=tmp_path, months="2016-12")
+    params = small_preset()
+    params["deliveries"]["spell_end_days"] = [56, 1]
+    with pytest.raises(ValueError, match=r"spell_end_days = \[56, 1\] is not a range"):
+        synthesize_deliveries(params, seed=1, out=tmp_path, months="2016-12")
+    assert not any(tmp_path.iterdir())
