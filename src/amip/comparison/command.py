@@ -188,6 +188,8 @@ def compare_command(
         import pandas as pd
 
         frame = pd.DataFrame(rows)
+        for c in ("rank", "of", "tercile", "quartile"):
+            frame[c] = frame[c].astype("Int64")
         if out_file is not None:
             _write(frame, out_file)
         title = (

@@ -105,7 +105,9 @@ def values(store: FigureStore, published: Published, jc: str, figure: str, month
     t = published.rows(figure, month, sex).drop(columns=["publication"])
     t = t.assign(source=PUBLISHED)
     own = store.value(jc, figure, month, sex) if jc in store.jobcenters else None
-    if own is not None and own["value"] is not None:
+    # amip's row counts when it holds any number (a NULL value with numerator and denominator is
+    # amip's result, e.g. a denominator of 0); an empty row (months not covered) does not
+    if own is not None and any(own[k] is not None for k in ("numerator", "denominator", "value")):
         t = t[t["jobcenter_id"] != jc]
         mine = pd.DataFrame([{"jobcenter_id": jc, **own, "source": OWN}])
         t = pd.concat([t, mine], ignore_index=True) if len(t) else mine
@@ -303,7 +305,7 @@ def neighbours(
     z = (f - f.mean()) / sd
     dist = ((z - z.loc[jc]) ** 2).sum(axis=1) ** 0.5
     dist = dist.drop(jc)
-    order = sorted(dist.index, key=lambda j: (dist[j], j))[:k]
+    order = sorted(dist.index, key=lambda j: (round(float(dist[j]), 9), j))[:k]  # equal to 9 places: by id
     my_type = describe(info, jc).vergleichstyp
     rows = []
     for j in order:

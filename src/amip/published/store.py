@@ -95,9 +95,13 @@ def _load_xlsx(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Viola
         if refused is not None:
             return [refused]
         assert path is not None
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        fh = open(path, "rb")  # noqa: SIM115 - closed below; the path may be /proc/self/fd/N (no suffix)
         try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError, ValueError) as exc:
+            fh.close()
             return [Violation(name, None, None, None, f"file cannot be read as XLSX: {exc}")]
         try:
             sheet = wb.worksheets[0]
@@ -109,6 +113,7 @@ def _load_xlsx(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Viola
             data = [[_xlsx_cell(v) for v in r] for r in rows if any(v is not None for v in r)]
         finally:
             wb.close()
+            fh.close()
     problems = [
         Violation(name, None, col.name, None, "required column is missing")
         for col in source.table.columns
@@ -217,9 +222,9 @@ def import_published(
         if not rows:
             raise DataSetRejected([Violation(Path(figures_file).name, None, None, None, "file holds no rows")], 1)
         pub = publication or last
-        figures = check.execute(f"SELECT {', '.join(FIGURE_COLUMNS)} FROM published").fetch_arrow_table()
+        figures = check.execute(f"SELECT {', '.join(FIGURE_COLUMNS)} FROM published").to_arrow_table()
         jcs = (
-            check.execute(f"SELECT {', '.join(JOBCENTER_COLUMNS)} FROM jobcenters").fetch_arrow_table()
+            check.execute(f"SELECT {', '.join(JOBCENTER_COLUMNS)} FROM jobcenters").to_arrow_table()
             if jobcenters_file is not None
             else None
         )
