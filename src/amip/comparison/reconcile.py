@@ -11,7 +11,8 @@ job centers (the published file may hold all 405; only those amip computes are r
 - ``only_amip`` / ``only_published``: the row (with any non-empty number) is in one source only.
 
 amip's rows are the § 48a figures of the figure cache with a number in them (a month the data do
-not cover gives amip's engine an empty row, which counts as absent). The ``explanation`` is a first
+not cover gives amip's engine an empty row, which counts as absent); likewise a published row with
+all three cells empty is nothing published. The ``explanation`` is a first
 reading from amip's own data where one is found (German, for the page and the file): months not
 covered, a value still provisional (the BA's Wartezeit), case events recorded after the Wartezeit,
 persons who moved in from other job centers, values the BA imputes.
@@ -106,6 +107,7 @@ def reconcile(
     ours = store.figures[store.figures["figure"].isin(FIGURE_IDS) & store.figures["jobcenter_id"].isin(store.jobcenters)]
     ours = ours[ours[["numerator", "denominator", "value"]].notna().any(axis=1)][[*KEYS, "numerator", "denominator", "value"]]
     theirs = published.figures[published.figures["jobcenter_id"].isin(store.jobcenters)]
+    theirs = theirs[theirs[["numerator", "denominator", "value"]].notna().any(axis=1)]
     theirs = theirs[[*KEYS, "numerator", "denominator", "value"]].rename(
         columns={c: f"published_{c}" for c in ("numerator", "denominator", "value")}
     )
