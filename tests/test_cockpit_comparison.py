@@ -48,7 +48,7 @@ def test_the_vergleich_page_shows_the_type_and_the_own_value_among_its_members(a
     assert "Jobcenter Zwei" in html and "40,0" in html
     assert '<figure class="chart" role="img"' in html and "<svg" in html
     assert "Nächste Nachbarn" in html and "kein amtlicher Vergleichsring" in html
-    assert '<caption>' in html and 'scope="col"' in html
+    assert "<caption>" in html and 'scope="col"' in html
     assert '<a href="/abgleich">Abgleich</a>' in html  # the menu entry: published figures exist
 
 
@@ -58,7 +58,13 @@ def test_the_downloads_of_the_vergleich_page(app):
     assert r.status_code == 200
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["Rang", "Jobcenter", "Wert"]
-    assert [row[1] for row in rows[1:]] == ["Jobcenter Zwei", "Jobcenter Drei", "Jobcenter Vier", "Jobcenter Eins", "Jobcenter Fünf"]
+    assert [row[1] for row in rows[1:]] == [
+        "Jobcenter Zwei",
+        "Jobcenter Drei",
+        "Jobcenter Vier",
+        "Jobcenter Eins",
+        "Jobcenter Fünf",
+    ]
     gap = c.get("/vergleich/abstand.csv?jc=J1&month=2022-12&figure=K2")
     lines = gap.content.decode("utf-8-sig").splitlines()
     assert len(lines) == 3  # header, 2022-11, 2022-12

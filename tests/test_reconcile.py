@@ -68,7 +68,9 @@ def published(store, warehouse):
 
 def test_exactly_the_rows_changed_by_hand_are_reported(store, published, amip_keys):
     t = rc.reconcile(store, published, months=[*MONTHS, "2019-12"])
-    by_status = {s: set(map(tuple, t[t.status == s][["jobcenter_id", "month", "figure", "sex"]].values)) for s in rc.STATUSES}
+    by_status = {
+        s: set(map(tuple, t[t.status == s][["jobcenter_id", "month", "figure", "sex"]].values)) for s in rc.STATUSES
+    }
     assert by_status["different"] == {OFF_BY_ONE}
     assert by_status["only_amip"] == {k for k in amip_keys if k[0] == "J1" and k[1] == "2022-10"}
     assert by_status["only_published"] == {("J1", "2019-12", "K2", "all")}

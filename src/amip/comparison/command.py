@@ -33,11 +33,15 @@ def _report_rejection(exc) -> None:
 
 @published_app.command("import")
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="Published figures: the contract's output columns (.csv, .parquet, .xlsx).")],
+    file: Annotated[
+        Path, typer.Argument(help="Published figures: the contract's output columns (.csv, .parquet, .xlsx).")
+    ],
     jobcenters: Annotated[
         Path | None,
         typer.Option(
-            "--jobcenters", help="The jobcenters table (jobcenter_id, name, land, kind, vergleichstyp).", show_default=False
+            "--jobcenters",
+            help="The jobcenters table (jobcenter_id, name, land, kind, vergleichstyp).",
+            show_default=False,
         ),
     ] = None,
     publication: Annotated[
@@ -99,7 +103,11 @@ def list_cmd(db: DbOption = None) -> None:
         t.add_column(c)
     for r in pub.publications.to_dict("records"):
         t.add_row(
-            r["publication"], str(r["imported_at"])[:19], r["source"], str(r["rows"]), f"{r['first_month']} – {r['last_month']}"
+            r["publication"],
+            str(r["imported_at"])[:19],
+            r["source"],
+            str(r["rows"]),
+            f"{r['first_month']} – {r['last_month']}",
         )
     out.print(t)
 
@@ -149,7 +157,9 @@ def compare_command(
     store, pub = _open(db)
     try:
         if jobcenter is None and len(store.jobcenters) != 1:
-            fail(f"the data hold {len(store.jobcenters)} job centers ({', '.join(store.jobcenters[:10])}): choose one with --jobcenter")
+            fail(
+                f"the data hold {len(store.jobcenters)} job centers ({', '.join(store.jobcenters[:10])}): choose one with --jobcenter"
+            )
         jc = jobcenter or store.jobcenters[0]
         if jc not in store.jobcenters:
             fail(f"unknown job center {jc!r} (in the data: {', '.join(store.jobcenters[:10])})")
@@ -197,7 +207,18 @@ def compare_command(
             f"(eigene Werte aus amip, {own_status(store, month)}; übrige veröffentlicht)"
         )
         t = Table(title=title)
-        for c in ("Kennzahl", "Gruppe", "Wert", "Rang", "Drittel", "Quartil", "Median Typ", "Abstand", "Land", "Deutschland"):
+        for c in (
+            "Kennzahl",
+            "Gruppe",
+            "Wert",
+            "Rang",
+            "Drittel",
+            "Quartil",
+            "Median Typ",
+            "Abstand",
+            "Land",
+            "Deutschland",
+        ):
             t.add_column(c, justify="left" if c in ("Kennzahl", "Gruppe") else "right")
         for r in rows:
             t.add_row(

@@ -104,8 +104,12 @@ def reconcile(
     """The reconciliation table (:data:`COLUMNS`), sorted by job center, month, figure, sex.
     ``policy`` hides small person counts inside the explanations (the cockpit's viewers)."""
     wanted = None if months is None else set(months)
-    ours = store.figures[store.figures["figure"].isin(FIGURE_IDS) & store.figures["jobcenter_id"].isin(store.jobcenters)]
-    ours = ours[ours[["numerator", "denominator", "value"]].notna().any(axis=1)][[*KEYS, "numerator", "denominator", "value"]]
+    ours = store.figures[
+        store.figures["figure"].isin(FIGURE_IDS) & store.figures["jobcenter_id"].isin(store.jobcenters)
+    ]
+    ours = ours[ours[["numerator", "denominator", "value"]].notna().any(axis=1)][
+        [*KEYS, "numerator", "denominator", "value"]
+    ]
     theirs = published.figures[published.figures["jobcenter_id"].isin(store.jobcenters)]
     theirs = theirs[theirs[["numerator", "denominator", "value"]].notna().any(axis=1)]
     theirs = theirs[[*KEYS, "numerator", "denominator", "value"]].rename(
@@ -147,9 +151,7 @@ class Explainer:
         self.policy = policy
         cov = store.meta.get("coverage") or [store.months[0] if store.months else None, store.latest]
         self.first, self.last = cov[0], cov[1]
-        self.pub_months = {
-            jc: set(t["month"]) for jc, t in published.figures.groupby("jobcenter_id")
-        }
+        self.pub_months = {jc: set(t["month"]) for jc, t in published.figures.groupby("jobcenter_id")}
         self._moved: dict[tuple[str, str], int] = {}
         self._late: dict[tuple[str, str], int] = {}
 

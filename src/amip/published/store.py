@@ -162,10 +162,12 @@ def _sex_rule(con, name: str, file: str, not_person_based: Sequence[str]) -> tup
         return [], 0
     codes = ", ".join("'" + c.replace("'", "''") + "'" for c in not_person_based)
     sql = f"SELECT _row, sex FROM {name} WHERE figure IN ({codes}) AND sex <> 'all'"
-    total = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]  # type: ignore[index]
+    total = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
     rows = con.execute(f"{sql} ORDER BY _row LIMIT 100").fetchall()
     rule = f"figure {'/'.join(not_person_based)} is not person based: only sex 'all'"
-    return [Violation(file, r, "sex", v, rule, r + 1 if file.lower().endswith(".csv") else None) for r, v in rows], total
+    return [
+        Violation(file, r, "sex", v, rule, r + 1 if file.lower().endswith(".csv") else None) for r, v in rows
+    ], total
 
 
 def validate(
@@ -234,7 +236,9 @@ def import_published(
         _create(con)
         if target.exists():
             con.execute(f"ATTACH '{target}' AS old (READ_ONLY)")
-            con.execute("INSERT INTO published_figures SELECT * FROM old.published_figures WHERE publication <> ?", [pub])
+            con.execute(
+                "INSERT INTO published_figures SELECT * FROM old.published_figures WHERE publication <> ?", [pub]
+            )
             con.execute("INSERT INTO publications SELECT * FROM old.publications WHERE publication <> ?", [pub])
             if jcs is None:
                 con.execute("INSERT INTO jobcenters SELECT * FROM old.jobcenters")

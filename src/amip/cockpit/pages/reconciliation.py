@@ -68,7 +68,10 @@ def month_summary(t: pd.DataFrame, jc: str) -> DataTable:
     links = {(i, "month"): f"/abgleich?jc={jc}&month={r['month']}" for i, r in enumerate(rows)}
     return DataTable(
         "Abgleich je Monat",
-        [Column("month", "Monat", "month"), *(Column(s, rc.STATUS_LABELS[s].capitalize(), "count") for s in rc.STATUSES)],
+        [
+            Column("month", "Monat", "month"),
+            *(Column(s, rc.STATUS_LABELS[s].capitalize(), "count") for s in rc.STATUSES),
+        ],
         rows,
         f"abgleich_monate_{jc}",
         links,
