@@ -35,6 +35,10 @@ GET  /kennzahl/NOPE                                       303 404 404 404 404 40
 GET  /vergleich                                           303 200 200 200 200 200
 GET  /vergleich/rangliste.csv?figure=K1E2                 303 200 200 200 200 200
 GET  /vergleich/scoreboard.xlsx?jc=J1                     303 200 200 200 200 200
+GET  /vergleich/mitglieder.csv?jc=J1                      303 404 404 404 404 404
+GET  /abgleich                                            303 200 200 200 200 200
+GET  /abgleich?status=nope                                303 404 404 404 404 404
+GET  /abgleich/zeilen.csv                                 303 404 404 404 404 404
 GET  /personen?count=stock&month=2022-12                  303 403 200 200 200 403
 GET  /personen?count=int&month=2022-11&jc=J1              303 403 200 200 200 403
 GET  /personen.csv?count=lzb&month=2022-12                303 403 200 200 200 403

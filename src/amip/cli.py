@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from amip.clikit import DbOption, fail
+from amip.comparison.command import compare_command, published_app, reconcile_command
 from amip.dqm.command import dqm_app
 from amip.forecast.command import forecast_app
 from amip.planning.command import plan_app
@@ -328,6 +329,9 @@ app.add_typer(forecast_app, name="forecast")
 app.add_typer(plan_app, name="plan")
 app.add_typer(report_app, name="report")
 app.add_typer(dqm_app, name="dqm")
+app.add_typer(published_app, name="published")
+app.command("compare")(compare_command)
+app.command("reconcile")(reconcile_command)
 
 
 @app.command()

@@ -22,6 +22,7 @@ from amip.cockpit import access
 from amip.cockpit.auth import Viewer
 from amip.cockpit.context import store
 from amip.figures import glossary
+from amip.published.store import published_path
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(g=glossary, roles=access.ROLE_NAMES, may=access.may, access=access)
@@ -29,6 +30,8 @@ templates.env.filters["zahl"] = lambda v, d=0: dc.display(v, lambda x: fmt.numbe
 templates.env.filters["prozent"] = lambda v, d=1: dc.display(v, lambda x: fmt.percent(x, d))
 templates.env.tests["suppressed"] = dc.is_suppressed
 templates.env.globals.update(suppression_note=dc.NOTE)
+# The Abgleich page has content only when published figures lie beside the warehouse.
+templates.env.globals.update(has_published=lambda st: st is not None and published_path(st.warehouse).exists())
 
 
 _NOTICE_MARK = "<!--amip-data-notice-->"

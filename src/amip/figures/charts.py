@@ -324,3 +324,44 @@ def fan(title: str, y_title: str, history_key: tuple, forecast_key: tuple) -> st
     hist = pd.DataFrame(list(history_key), columns=["month", "value"])
     fc = pd.DataFrame(list(forecast_key), columns=["month", "mean", "lo80", "hi80", "lo95", "hi95"])
     return svg(fan_spec(hist, fc, title, y_title))
+
+
+def gap_spec(rows: list[dict], title: str, favourable_up: bool) -> alt.Chart:
+    """The gap of a job center's value to its Vergleichstyp's median, one bar per month, in
+    percentage points; bars on the favourable side green, the other side red (``favourable_up``:
+    a higher value is better). ``rows``: month, gap."""
+    data = pd.DataFrame(
+        [
+            {
+                "date": pd.Timestamp(r["month"] + "-01"),
+                "gap": float(r["gap"]),
+                "Lage": "günstiger" if (r["gap"] >= 0) == favourable_up else "ungünstiger",
+            }
+            for r in rows
+            if r.get("gap") is not None and r["gap"] == r["gap"]
+        ],
+        columns=["date", "gap", "Lage"],
+    )
+    return (
+        alt.Chart(data, width=640, height=220, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X("date:T", title="Monat", axis=alt.Axis(format="%m/%Y")),
+            y=alt.Y("gap:Q", title="Abstand zum Median (Prozentpunkte)", axis=alt.Axis(format=",.1f")),
+            color=alt.Color(
+                "Lage:N",
+                scale=alt.Scale(domain=["günstiger", "ungünstiger"], range=["#2e7d5b", "#b5485d"]),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            tooltip=[
+                alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
+                alt.Tooltip("gap:Q", title="Abstand", format=",.1f"),
+            ],
+        )
+    )
+
+
+@lru_cache(maxsize=256)
+def gap(title: str, favourable_up: bool, key: tuple) -> str:
+    """SVG of :func:`gap_spec`; ``key`` = ((month, gap), ...)."""
+    return svg(gap_spec([{"month": m, "gap": g} for m, g in key], title, favourable_up))
