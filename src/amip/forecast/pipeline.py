@@ -8,10 +8,15 @@ mean(|actual - forecast| / |actual|) * 100 over all pairs whose actual is not 0.
 series, sex) the model with the lowest MAPE is chosen; seasonal-naive is the baseline and chosen
 when nothing beats it or a model cannot be fitted.
 
+The backtest forecasts reach 18 months ahead; their errors calibrate the chosen model's intervals
+and simulated paths (``amip.forecast.calibration``), and the coverage of the bands before and after
+is stored in ``forecast_coverage``.
+
 Many job centers: when there are more than ``SAMPLE`` job centers, the backtest runs on an evenly
 spaced sample of ``SAMPLE`` of them and the model is chosen per (series, sex) by the mean MAPE over
-the sample (``basis`` = ``pooled``); every job center then only fits its chosen model. This keeps
-the cost at one fit per series and job center plus a fixed backtest.
+the sample (``basis`` = ``pooled``); every job center then only fits its chosen model, calibrated
+with the sample's errors of that model. This keeps the cost at one fit per series and job center
+plus a fixed backtest.
 """
 
 from __future__ import annotations
