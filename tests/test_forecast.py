@@ -200,7 +200,7 @@ def test_cli_run_prints_backtest_and_writes_csv(demo, tmp_path):
     assert res.exit_code == 0, res.output
     assert "MAPE" in res.output and "Saison-naiv" in res.output
     assert len(out.read_text().splitlines()) == 1 + 11 * HORIZON  # 3 series x 3 sexes + LLU + LUH
-    res = runner.invoke(app, ["forecast", "backtest", "--db", str(demo.warehouse)], terminal_width=250)
+    res = runner.invoke(app, ["forecast", "backtest", "--db", str(demo.warehouse)], env={"COLUMNS": "250"})
     assert res.exit_code == 0, res.output
     assert "Abdeckung der Prognoseintervalle im Backtest" in res.output and "kalibriert (Soll 75–85)" in res.output
     res = runner.invoke(app, ["forecast", "run", "--db", str(tmp_path / "missing.duckdb")])
