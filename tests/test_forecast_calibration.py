@@ -142,3 +142,29 @@ def test_calibrated_80_band_covers_80_percent_of_held_out_outcomes():
         inside95.append(((future >= f["lo95"].to_numpy()) & (future <= f["hi95"].to_numpy())).mean())
     assert 0.75 <= np.mean(inside80) <= 0.85, inside80
     assert 0.90 <= np.mean(inside95) <= 0.98, inside95
+
+
+def test_a_short_history_keeps_the_models_own_intervals():
+    # 30 months: 4 backtest origins (indices 25..28) with 4 + 3 + 2 + 1 = 10 forecast-actual pairs,
+    # fewer than the 30 scores a calibration needs: the model's own bands, coverage only for them
+    from amip.forecast.history import histories
+    from amip.forecast.pipeline import forecast_one
+
+    rng = np.random.default_rng(4)
+    first = parse_month("2020-07")
+    y = _pattern(np.arange(30)) + rng.normal(0, NOISE_SD, 30)
+    series = pd.DataFrame(
+        [
+            {"jobcenter_id": "A", "sex": "all", "month": month_str(first + i), "int": v, "int_ok": 1}
+            for i, v in enumerate(y)
+        ]
+    )
+    res = run(series)
+    cov = res.coverage.iloc[0]
+    assert not cov["calibrated"] and cov["pairs"] == 10
+    assert np.isnan(cov["coverage80"]) and np.isnan(cov["coverage95_split"])
+    assert 0 <= cov["coverage80_model"] <= 100
+    (h,) = histories(series)
+    _, own, _ = forecast_one(h, cov["model"], HORIZON)
+    for k in ("lo95", "lo80", "hi80", "hi95", "sd"):
+        assert res.forecasts[k].to_numpy() == pytest.approx(own[k].to_numpy())

@@ -143,6 +143,9 @@ def quantile_table(sc: Scores, horizon: int, mask: np.ndarray | None = None) -> 
     out = np.empty((horizon, len(LEVELS)))
     for h in range(1, horizon + 1):
         v = window(sc, h, mask)
+        if not len(v):  # nothing to calibrate on (every score masked)
+            out[h - 1] = np.nan
+            continue
         a80, a95 = conformal_quantile(np.abs(v), 0.80), conformal_quantile(np.abs(v), 0.95)
         out[h - 1] = [-a95, -a80, 0.0, a80, a95]
     return out
@@ -171,7 +174,8 @@ def map_paths(mean: np.ndarray, sims: np.ndarray, sd: np.ndarray, knots: np.ndar
 
 def _covered(sc: Scores, idx: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     q = table[np.minimum(sc.h[idx], len(table)) - 1]
-    s = sc.s[idx]
+    known = ~np.isnan(q[:, MED])  # pairs without a calibration are not counted
+    q, s = q[known], sc.s[idx][known]
     return (s >= q[:, LO80]) & (s <= q[:, HI80]), (s >= q[:, LO95]) & (s <= q[:, HI95])
 
 
@@ -184,13 +188,14 @@ def coverage(sc: Scores) -> dict[str, float | int]:
     """Share (%) of the backtest pairs inside the 80 % and 95 % bands: the model's own bands
     (``model80``, ``model95``), the calibrated bands evaluated leave-one-origin-out (``cal80``,
     ``cal95``) and calibrated on the older half of the origins, evaluated on the newer half
-    (``split80``, ``split95``; ``split_pairs`` pairs)."""
+    (``split80``, ``split95``; ``split_pairs`` pairs). With fewer than ``MIN_SCORES`` scores there is
+    no calibration, and its coverages are NaN."""
     horizon = int(sc.h.max()) if len(sc) else 0
     m = sc.model
     own80 = (sc.s >= m[:, 1]) & (sc.s <= m[:, 2])
     own95 = (sc.s >= m[:, 0]) & (sc.s <= m[:, 3])
     hit80, hit95 = [], []
-    origins = np.unique(sc.origin)
+    origins = np.unique(sc.origin) if len(sc) >= MIN_SCORES else np.zeros(0, int)  # too few: no calibration
     for o in origins:
         idx = np.nonzero(sc.origin == o)[0]
         t = quantile_table(sc, horizon, sc.origin != o)
