@@ -149,6 +149,45 @@ def test_reach_and_expected(demo):
     assert probability.expected(demo, jc, "elb", "all", ["2024-07"], "last") is None
 
 
+@pytest.mark.slow
+def test_calibrated_bands_meet_the_coverage_targets_on_the_demo_data(demo):
+    # issue 14: in the backtest the 80 % band covers 75-85 % and the 95 % band 90-98 % of the
+    # outcomes, for every forecast series (measured leave-one-origin-out; docs/forecast.md)
+    jc = demo.jobcenters[0]
+    cov = demo.coverage(jc)
+    assert len(cov) == 11  # ELB, LZB, integrations x 3 sexes + LLU + LUH
+    for r in cov.itertuples():
+        assert r.calibrated, r
+        # 24 origins, horizons 1..18 as far as actuals exist: 7 * 18 + (17 + 16 + ... + 1) = 279 pairs
+        assert r.pairs == 279, r
+        assert 75 <= r.coverage80 <= 85, r
+        assert 90 <= r.coverage95 <= 98, r
+    # the model's own bands were too narrow for the ELB (all): fewer than 75 % inside
+    elb = cov[(cov.series == "elb") & (cov.sex == "all")].iloc[0]
+    assert elb.coverage80_model < 75
+    # the calibrated forecast's band is as wide as the stored paths say: lo80/hi80 are their 10/90 % quantiles
+    paths, origin = demo.forecast_paths(jc, "elb", "all")
+    f = demo.forecast(jc, "elb", "all")
+    assert origin == "2022-12"
+    assert np.quantile(paths[:, 5], 0.9) == pytest.approx(f["hi80"].iloc[5], rel=0.01)
+    assert np.quantile(paths[:, 5], 0.1) == pytest.approx(f["lo80"].iloc[5], rel=0.01)
+
+
+@pytest.mark.slow
+def test_page_shows_the_measured_coverage(demo):
+    from amip.cockpit.pages.forecast import coverage_sentence, coverage_table
+
+    jc = demo.jobcenters[0]
+    cov = demo.coverage(jc).set_index(["series", "sex"])
+    text = coverage_sentence(demo, jc, "elb", "all")
+    c80, c95 = (round(cov.loc[("elb", "all"), k]) for k in ("coverage80", "coverage95"))
+    assert text.startswith(
+        f"Abdeckung der Prognoseintervalle im Backtest: 80-%-Band {c80} % (Soll 75–85 %), 95-%-Band {c95} %"
+    )
+    table = coverage_table(demo, jc)
+    assert [r["series"] for r in table.rows][:3] == ["ELB"] * 3 and len(table.rows) == 11
+
+
 def f_mean(store, jc, series, month):
     f = store.forecast(jc, series, "all").set_index("month")
     return float(f.loc[month, "mean"])
@@ -161,6 +200,9 @@ def test_cli_run_prints_backtest_and_writes_csv(demo, tmp_path):
     assert res.exit_code == 0, res.output
     assert "MAPE" in res.output and "Saison-naiv" in res.output
     assert len(out.read_text().splitlines()) == 1 + 11 * HORIZON  # 3 series x 3 sexes + LLU + LUH
+    res = runner.invoke(app, ["forecast", "backtest", "--db", str(demo.warehouse)], env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    assert "Abdeckung der Prognoseintervalle im Backtest" in res.output and "kalibriert (Soll 75–85)" in res.output
     res = runner.invoke(app, ["forecast", "run", "--db", str(tmp_path / "missing.duckdb")])
     assert res.exit_code == 1 and "warehouse not found" in res.output
 
@@ -185,6 +227,12 @@ def test_page_shows_fan_chart_table_and_backtest(client):
     assert r.status_code == 200
     assert "<svg" in r.text
     assert "Prognosewerte" in r.text and "MAPE" in r.text and "Saison-naiv" in r.text
+    # the coverage section: a table with caption and column headers, the targets, and what the
+    # forecast does not do (weigh provisional months)
+    assert '<h2 id="cov-h">Abdeckung der Prognoseintervalle im Backtest</h2>' in r.text
+    assert "80-%-Band kalibriert (%, Soll 75–85)" in r.text and '<th scope="col"' in r.text
+    assert "Revisionsunsicherheit" in r.text
+    assert client.get("/prognose.csv?jc=J1&table=abdeckung").status_code == 200
     csv = client.get("/prognose.csv?jc=J1&series=elb&sex=all")
     assert csv.status_code == 200
     # J1's ELB stock in 2022 is 3 (p1, p2, p3) and the forecast starts 2023-01

@@ -60,7 +60,8 @@ from amip.warehouse.store import exclusive, replacing
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = "6"  # 5: steering figures S3-S6 (rules version 2); 6: the persons behind S3-S5
+CACHE_VERSION = "7"  # 5: steering figures S3-S6 (rules version 2); 6: the persons behind S3-S5;
+# 7: calibrated forecast intervals and their coverage (forecast_coverage)
 MAX_MONTHS = 60
 UNIT_KINDS = ("office", "team")
 UNASSIGNED = "ohne Zuordnung"
@@ -135,11 +136,30 @@ FORECAST_COLUMNS = [
     "sd",
 ]
 BACKTEST_COLUMNS = ["jobcenter_id", "series", "sex", "model", "mape", "chosen", "points", "basis"]
+# Coverage (%) of the 80 % / 95 % bands in the backtest: the model's own bands, the calibrated ones
+# (leave-one-origin-out) and calibrated on the older half of the origins (evaluated on the newer).
+COVERAGE_COLUMNS = [
+    "jobcenter_id",
+    "series",
+    "sex",
+    "model",
+    "calibrated",
+    "pairs",
+    "coverage80_model",
+    "coverage95_model",
+    "coverage80",
+    "coverage95",
+    "coverage80_split",
+    "coverage95_split",
+    "split_pairs",
+    "basis",
+]
 
 
 def register_extension(name: str, extension: CacheExtension) -> None:
     """Have every cache build from now on run ``extension`` (a higher package calls this on import,
-    e.g. ``amip.forecast`` for its ``forecasts``, ``forecast_backtest`` and ``forecast_paths``)."""
+    e.g. ``amip.forecast`` for its ``forecasts``, ``forecast_backtest``, ``forecast_coverage`` and
+    ``forecast_paths``)."""
     EXTENSIONS[name] = extension
 
 
@@ -206,7 +226,7 @@ def _build(warehouse: Path, progress: Callable[[str], None] | None) -> Path:
         if has_caseload:
             _unit_figures(con, warehouse, first, last, result.skipped)
         extensions = sorted(EXTENSIONS)
-        for name in extensions:  # e.g. amip.forecast: forecasts, forecast_backtest, forecast_paths
+        for name in extensions:  # e.g. amip.forecast: forecasts, forecast_backtest, forecast_coverage, forecast_paths
             EXTENSIONS[name](con, say, home)
         if fingerprint(warehouse) != before:  # both reads of the warehouse must be of one import
             raise WarehouseChanged(f"warehouse {warehouse} was replaced during the build")
@@ -355,6 +375,9 @@ class FigureStore:
         self.forecast_backtest = (
             con.execute("SELECT * FROM forecast_backtest").df() if "forecast_backtest" in tables else None
         )
+        self.forecast_coverage = (
+            con.execute("SELECT * FROM forecast_coverage").df() if "forecast_coverage" in tables else None
+        )
         con.execute(f"ATTACH '{self.warehouse}' AS w (READ_ONLY)")
         self._con = con
         self._lock = threading.Lock()
@@ -484,6 +507,14 @@ class FigureStore:
             )
             t.insert(0, "jobcenter_id", jc)
         return t[BACKTEST_COLUMNS].reset_index(drop=True)
+
+    def coverage(self, jc: str) -> pd.DataFrame:
+        """Coverage of the forecast intervals of ``jc`` in the backtest, per series and sex (columns
+        ``COVERAGE_COLUMNS``; empty for a cache without it)."""
+        c = self.forecast_coverage
+        if c is None:
+            return pd.DataFrame(columns=COVERAGE_COLUMNS)
+        return c[c.jobcenter_id == jc][COVERAGE_COLUMNS].reset_index(drop=True)
 
     def forecast_paths(self, jc: str, series: str, sex: str = "all"):
         """The stored simulated paths (numpy array paths x forecast months) and their origin (last data

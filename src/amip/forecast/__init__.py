@@ -12,7 +12,8 @@ from amip.figures.store import register_extension
 
 
 def build(con, progress=None, horizon: int = 18, jobcenters: list[str] | None = None):
-    """Compute and store ``forecasts``, ``forecast_backtest``, ``forecast_paths`` on the cache ``con``
+    """Compute and store ``forecasts``, ``forecast_backtest``, ``forecast_coverage``, ``forecast_paths``
+    on the cache ``con``
     (for ``jobcenters`` only, when given)."""
     from amip.forecast.pipeline import build as _build
 

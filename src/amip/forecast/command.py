@@ -93,6 +93,35 @@ def _print_summary(backtest, all_models: bool = False) -> None:
     _out.print(table)
 
 
+def _print_coverage(coverage) -> None:
+    table = Table(title="Abdeckung der Prognoseintervalle im Backtest (1 bis 18 Monate voraus)")
+    for c in (
+        "Jobcenter",
+        "Reihe",
+        "Geschlecht",
+        "Paare",
+        "80 % Modell",
+        "80 % kalibriert (Soll 75–85)",
+        "95 % Modell",
+        "95 % kalibriert (Soll 90–98)",
+        "80 % / 95 % ältere → neuere",
+    ):
+        table.add_column(c, justify="left" if c in ("Jobcenter", "Reihe", "Geschlecht") else "right")
+    for r in coverage.sort_values(["jobcenter_id", "series", "sex"]).itertuples():
+        table.add_row(
+            r.jobcenter_id,
+            r.series,
+            r.sex,
+            str(r.pairs),
+            _pct(r.coverage80_model),
+            _pct(r.coverage80),
+            _pct(r.coverage95_model),
+            _pct(r.coverage95),
+            f"{_pct(r.coverage80_split)} / {_pct(r.coverage95_split)}",
+        )
+    _out.print(table)
+
+
 @forecast_app.command("run")
 def run_cmd(
     db: DbOption = None,
@@ -148,12 +177,16 @@ def run_cmd(
 
 @forecast_app.command("backtest")
 def backtest_cmd(db: DbOption = None) -> None:
-    """The rolling-origin backtest: MAPE per series, sex and model (chosen model vs seasonal-naive)."""
+    """The rolling-origin backtest: MAPE per series, sex and model (chosen model vs seasonal-naive) and
+    the coverage of the 80 % / 95 % intervals, the model's own and calibrated."""
     st = _open(db)
     try:
         if st.forecast_backtest is None:
             _fail("the figure cache holds no forecasts")
         backtest = st.forecast_backtest
+        coverage = st.forecast_coverage
     finally:
         st.close()
     _print_summary(backtest, all_models=True)
+    if coverage is not None and len(coverage):
+        _print_coverage(coverage)

@@ -8,10 +8,15 @@ mean(|actual - forecast| / |actual|) * 100 over all pairs whose actual is not 0.
 series, sex) the model with the lowest MAPE is chosen; seasonal-naive is the baseline and chosen
 when nothing beats it or a model cannot be fitted.
 
+The backtest forecasts reach 18 months ahead; their errors calibrate the chosen model's intervals
+and simulated paths (``amip.forecast.calibration``), and the coverage of the bands before and after
+is stored in ``forecast_coverage``.
+
 Many job centers: when there are more than ``SAMPLE`` job centers, the backtest runs on an evenly
 spaced sample of ``SAMPLE`` of them and the model is chosen per (series, sex) by the mean MAPE over
-the sample (``basis`` = ``pooled``); every job center then only fits its chosen model. This keeps
-the cost at one fit per series and job center plus a fixed backtest.
+the sample (``basis`` = ``pooled``); every job center then only fits its chosen model, calibrated
+with the sample's errors of that model. This keeps the cost at one fit per series and job center
+plus a fixed backtest.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from amip.figures.store import BACKTEST_COLUMNS, FORECAST_COLUMNS  # the cache's forecast tables
+from amip.figures.store import BACKTEST_COLUMNS, COVERAGE_COLUMNS, FORECAST_COLUMNS  # the cache's forecast tables
+from amip.forecast import calibration
 from amip.forecast.history import History, histories
 from amip.forecast.methods import BASELINE, MODELS, ModelError, candidates
 from amip.kennzahlen.calendar import month_str, parse_month
@@ -56,27 +62,38 @@ def origins_of(n: int, count: int = ORIGINS) -> list[int]:
     return list(range(first, n - 1))
 
 
-def backtest_one(h: History, models: list[str] | None = None) -> dict[str, tuple[float, int]]:
-    """MAPE and number of forecast-actual pairs per model (models that cannot be fitted are left out)."""
+def backtest_points(h: History, horizon: int = BACKTEST_HORIZON, models: list[str] | None = None):
+    """The backtest forecasts (origin index -> forecasts for h = 1..horizon) per model; models that
+    cannot be fitted or give non-finite forecasts are left out."""
     origins = origins_of(len(h.y))
     if not origins:
         return {}
     out = {}
     for name in models or candidates(h):
         try:
-            pts = MODELS[name].points(h, origins, BACKTEST_HORIZON)
+            pts = MODELS[name].points(h, origins, horizon)
         except Exception:  # noqa: BLE001 - ModelError or a numerical failure: the model drops out
             continue
-        if not all(np.all(np.isfinite(f)) for f in pts.values()):
-            continue
-        act: list[float] = []
-        fc: list[float] = []
-        for o, f in pts.items():
-            k = min(BACKTEST_HORIZON, len(h.y) - 1 - o)
-            act.extend(h.y[o + 1 : o + 1 + k])
-            fc.extend(f[:k])
-        out[name] = (mape(act, fc), int(np.sum(np.asarray(act) != 0)))
+        if all(np.all(np.isfinite(f)) for f in pts.values()):
+            out[name] = pts
     return out
+
+
+def backtest_mape(h: History, pts: dict[int, np.ndarray]) -> tuple[float, int]:
+    """MAPE over the horizons 1..BACKTEST_HORIZON (as far as actual values exist) and the number of
+    forecast-actual pairs in it."""
+    act: list[float] = []
+    fc: list[float] = []
+    for o, f in pts.items():
+        k = min(BACKTEST_HORIZON, len(h.y) - 1 - o)
+        act.extend(h.y[o + 1 : o + 1 + k])
+        fc.extend(f[:k])
+    return mape(act, fc), int(np.sum(np.asarray(act) != 0))
+
+
+def backtest_one(h: History, models: list[str] | None = None) -> dict[str, tuple[float, int]]:
+    """MAPE and number of forecast-actual pairs per model (models that cannot be fitted are left out)."""
+    return {name: backtest_mape(h, pts) for name, pts in backtest_points(h, models=models).items()}
 
 
 def choose(scores: dict[str, float]) -> str:
@@ -97,13 +114,12 @@ class Result:
     forecasts: pd.DataFrame
     backtest: pd.DataFrame
     paths: pd.DataFrame
+    coverage: pd.DataFrame
 
 
-def forecast_one(
-    h: History, model: str, horizon: int = HORIZON, paths: int = PATHS
-) -> tuple[str, pd.DataFrame, np.ndarray]:
-    """The forecast of ``h`` with ``model`` (falling back to seasonal-naive if it cannot be fitted):
-    model used, the forecast rows and the simulated paths (n x horizon)."""
+def fit_one(h: History, model: str, horizon: int = HORIZON, paths: int = PATHS) -> tuple[str, np.ndarray, np.ndarray]:
+    """The model's own forecast of ``h`` (falling back to seasonal-naive if ``model`` cannot be
+    fitted): model used, point forecast and simulated paths (n x horizon), not cut at zero."""
     try:
         fc = MODELS[model].forecast(h, horizon, paths, seed_of(h))
         if not (np.all(np.isfinite(fc.mean)) and np.all(np.isfinite(fc.paths))):
@@ -111,25 +127,46 @@ def forecast_one(
     except Exception:  # noqa: BLE001 - ModelError or a numerical failure: fall back to the baseline
         model = BASELINE
         fc = MODELS[model].forecast(h, horizon, paths, seed_of(h))
-    sims = np.clip(fc.paths, 0, None)
-    mean = np.clip(fc.mean, 0, None)
-    origin = h.months[-1]
-    o = parse_month(origin)
+    return model, np.asarray(fc.mean, float), np.asarray(fc.paths, float)
+
+
+def frame_of(h: History, model: str, mean: np.ndarray, sims: np.ndarray) -> pd.DataFrame:
+    """The forecast rows: mean, the interval bounds read from the paths ``sims`` (already cut at
+    zero) and their sd."""
+    horizon = len(mean)
+    o = parse_month(h.months[-1])
     qs = {k: np.quantile(sims, q, axis=0) for k, q in Q.items()}
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "jobcenter_id": h.jobcenter_id,
             "series": h.series,
             "sex": h.sex,
-            "origin": origin,
+            "origin": h.months[-1],
             "month": [month_str(o + i) for i in range(1, horizon + 1)],
             "model": model,
-            "mean": mean,
+            "mean": np.clip(mean, 0, None),
             **qs,
             "sd": sims.std(axis=0, ddof=1),
         }
     )[FORECAST_COLUMNS]
-    return model, frame, sims
+
+
+def forecast_one(
+    h: History, model: str, horizon: int = HORIZON, paths: int = PATHS, table: np.ndarray | None = None
+) -> tuple[str, pd.DataFrame, np.ndarray]:
+    """The forecast of ``h`` with ``model`` (falling back to seasonal-naive if it cannot be fitted):
+    model used, the forecast rows and the simulated paths (n x horizon, cut at zero). With a
+    calibration ``table`` (``calibration.quantile_table``, horizon x 5) the paths are calibrated."""
+    model, mean, sims = fit_one(h, model, horizon, paths)
+    return (model, *_finish(h, model, mean, sims, table))
+
+
+def _finish(h: History, model: str, mean: np.ndarray, sims: np.ndarray, table: np.ndarray | None):
+    if table is not None:
+        sd, knots = calibration.model_spread(mean, sims)
+        sims = calibration.map_paths(mean, sims, sd, knots, table)
+    sims = np.clip(sims, 0, None)
+    return frame_of(h, model, mean, sims), sims
 
 
 def run(
@@ -138,19 +175,26 @@ def run(
     jobcenters: list[str] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Result:
-    """Backtest, choose and forecast every (job center, series, sex) in the engine's ``series`` table."""
+    """Backtest, choose, forecast and calibrate every (job center, series, sex) in the engine's
+    ``series`` table."""
     hs = [h for h in histories(series, jobcenters) if len(h.y) >= 12]
     jcs = sorted({h.jobcenter_id for h in hs})
     pooled = len(jcs) > SAMPLE
     sample = set(jcs) if not pooled else {jcs[round(i * (len(jcs) - 1) / (SAMPLE - 1))] for i in range(SAMPLE)}
     tested = [h for h in hs if h.jobcenter_id in sample]
-    total = len(tested) + len(hs)
+    total = 2 * len(tested) + len(hs)
     step = 0
     say = progress or (lambda *_a: None)
+    # The backtest forecasts reach as far as the forecast (errors up to h = 18 calibrate it; longer
+    # horizons than the origins allow borrow the longest ones); the MAPE uses h = 1..12.
+    cal_horizon = max(BACKTEST_HORIZON, min(horizon, ORIGINS))
     rows = []
+    points: dict[tuple[str, str, str], dict[str, dict[int, np.ndarray]]] = {}
     for h in tested:
         say(step, total, f"Backtest {h.jobcenter_id} {h.series} {h.sex}")
-        for name, (m, n) in backtest_one(h).items():
+        points[_key(h)] = backtest_points(h, cal_horizon)
+        for name, pts in points[_key(h)].items():
+            m, n = backtest_mape(h, pts)
             rows.append(
                 {
                     "jobcenter_id": h.jobcenter_id,
@@ -171,13 +215,41 @@ def run(
     else:
         for (jc, series_, sex), t in bt.groupby(["jobcenter_id", "series", "sex"]):
             choice[(jc, series_, sex)] = choose(dict(zip(t["model"], t["mape"])))
-    frames, path_rows, used = [], [], {}
+
+    def chosen(h: History) -> str:
+        return choice.get((h.series, h.sex) if pooled else _key(h), BASELINE)
+
+    # Calibration: the tested histories' own fits give the sd that scales their backtest errors;
+    # the scores are pooled per calibration group (the history itself, or with a sample of job
+    # centers: the series, sex and model over the sample).
+    fits: dict[tuple[str, str, str], tuple[str, np.ndarray, np.ndarray]] = {}
+    groups: dict[tuple, list[calibration.Scores]] = {}
+    for h in tested:
+        say(step, total, f"Kalibrierung {h.jobcenter_id} {h.series} {h.sex}")
+        model, mean, sims = fits[_key(h)] = fit_one(h, chosen(h), horizon)
+        own = points[_key(h)].get(model)
+        if own:
+            sd, knots = calibration.model_spread(mean, sims)
+            sc = calibration.scores(h.y, own, sd, knots, parse_month(h.months[0]))
+            groups.setdefault(_group(h, model, pooled), []).append(sc)
+        step += 1
+    tables: dict[tuple, np.ndarray | None] = {}
+    measured: dict[tuple, dict] = {}
+    for g, parts in groups.items():
+        sc = calibration.Scores.concat(parts)
+        tables[g] = calibration.quantile_table(sc, horizon) if len(sc) >= calibration.MIN_SCORES else None
+        measured[g] = calibration.coverage(sc)
+    frames, path_rows, cover_rows, used = [], [], [], {}
     for h in hs:
         say(step, total, f"Prognose {h.jobcenter_id} {h.series} {h.sex}")
-        key = (h.series, h.sex) if pooled else (h.jobcenter_id, h.series, h.sex)
-        model, frame, sims = forecast_one(h, choice.get(key, BASELINE), horizon)
-        used[(h.jobcenter_id, h.series, h.sex)] = model
+        fitted = fits.pop(_key(h), None)
+        model, mean, sims = fitted if fitted is not None else fit_one(h, chosen(h), horizon)
+        g = _group(h, model, pooled)
+        table = tables.get(g)
+        frame, sims = _finish(h, model, mean, sims, table)
+        used[_key(h)] = model
         frames.append(frame)
+        cover_rows.append(_coverage_row(h, model, measured.get(g), table is not None, len(sample), pooled))
         kept = sims[:STORED_PATHS].astype(np.float32)
         path_rows.append(
             pd.DataFrame(
@@ -207,14 +279,44 @@ def run(
         if path_rows
         else pd.DataFrame(columns=["jobcenter_id", "series", "sex", "path", "origin", "values"])
     )
-    return Result(forecasts, bt[BACKTEST_COLUMNS], paths)
+    coverage = pd.DataFrame(cover_rows, columns=COVERAGE_COLUMNS)
+    return Result(forecasts, bt[BACKTEST_COLUMNS], paths, coverage)
+
+
+def _key(h: History) -> tuple[str, str, str]:
+    return (h.jobcenter_id, h.series, h.sex)
+
+
+def _group(h: History, model: str, pooled: bool) -> tuple:
+    return (h.series, h.sex, model) if pooled else (*_key(h), model)
+
+
+def _coverage_row(h: History, model: str, m: dict | None, calibrated: bool, sample: int, pooled: bool) -> dict:
+    nan = float("nan")
+    m = m or {}
+    return {
+        "jobcenter_id": h.jobcenter_id,
+        "series": h.series,
+        "sex": h.sex,
+        "model": model,
+        "calibrated": calibrated,
+        "pairs": int(m.get("pairs", 0)),
+        "coverage80_model": m.get("model80", nan),
+        "coverage95_model": m.get("model95", nan),
+        "coverage80": m.get("cal80", nan) if calibrated else nan,
+        "coverage95": m.get("cal95", nan) if calibrated else nan,
+        "coverage80_split": m.get("split80", nan) if calibrated else nan,
+        "coverage95_split": m.get("split95", nan) if calibrated else nan,
+        "split_pairs": int(m.get("split_pairs", 0)),
+        "basis": f"pooled:{sample}" if pooled else "jobcenter",
+    }
 
 
 def build(
     con, progress: Callable[[str], None] | None = None, horizon: int = HORIZON, jobcenters: list[str] | None = None
 ) -> Result:
     """Compute the forecasts from the cache's ``series`` table on ``con`` (DuckDB) and store the
-    tables ``forecasts``, ``forecast_backtest`` and ``forecast_paths`` on it; only for
+    tables ``forecasts``, ``forecast_backtest``, ``forecast_coverage`` and ``forecast_paths`` on it; only for
     ``jobcenters`` when given (the home job centers)."""
     series = con.execute("SELECT * FROM series").df()
     say = progress or (lambda _m: None)
@@ -225,7 +327,15 @@ def build(
                    hi95 DOUBLE, sd DOUBLE)""")
     con.execute("""CREATE TABLE forecast_backtest (jobcenter_id VARCHAR, series VARCHAR, sex VARCHAR,
                    model VARCHAR, mape DOUBLE, chosen BOOLEAN, points INTEGER, basis VARCHAR)""")
-    for table, frame in (("forecasts", result.forecasts), ("forecast_backtest", result.backtest)):
+    con.execute("""CREATE TABLE forecast_coverage (jobcenter_id VARCHAR, series VARCHAR, sex VARCHAR,
+                   model VARCHAR, calibrated BOOLEAN, pairs INTEGER, coverage80_model DOUBLE,
+                   coverage95_model DOUBLE, coverage80 DOUBLE, coverage95 DOUBLE, coverage80_split DOUBLE,
+                   coverage95_split DOUBLE, split_pairs INTEGER, basis VARCHAR)""")
+    for table, frame in (
+        ("forecasts", result.forecasts),
+        ("forecast_backtest", result.backtest),
+        ("forecast_coverage", result.coverage),
+    ):
         if len(frame):
             con.register("_frame", frame)
             con.execute(f"INSERT INTO {table} SELECT * FROM _frame")

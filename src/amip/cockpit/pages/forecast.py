@@ -13,6 +13,7 @@ from amip.cockpit.render import render
 from amip.cockpit.tables import Column, DataTable, download
 from amip.figures import charts, glossary
 from amip.forecast.history import SERIES
+from amip.format import percent
 
 router = APIRouter()
 
@@ -78,7 +79,7 @@ def backtest_table(st, jc: str) -> DataTable:
         naive = t[t["model"] == "seasonal_naive"]
         rows.append(
             {
-                "series": series.upper() if series != "integrations" else "Integrationen",
+                "series": _series_label(series),
                 "sex": glossary.SEXES.get(sex, sex),
                 "model": MODEL_NAMES.get(chosen["model"].iloc[0], chosen["model"].iloc[0]) if len(chosen) else "–",
                 "mape": float(chosen["mape"].iloc[0]) if len(chosen) else None,
@@ -110,6 +111,77 @@ def backtest_table(st, jc: str) -> DataTable:
         rows,
         f"prognose_backtest_{jc}",
         caption="Rollierender Backtest über die letzten 24 Monate (1 bis 12 Monate voraus)",
+    )
+
+
+TARGET80 = (75.0, 85.0)  # the coverage the calibrated 80 % band is to reach in the backtest (issue 14)
+TARGET95 = (90.0, 98.0)
+
+
+def _series_label(series: str) -> str:
+    return series.upper() if series != "integrations" else "Integrationen"
+
+
+def coverage_table(st, jc: str) -> DataTable:
+    """Per series and sex: how many backtest outcomes the 80 % and 95 % bands covered, the model's
+    own bands and the calibrated ones (docs/forecast.md)."""
+    cov = st.coverage(jc)
+    order = list(SERIES)
+    rows = []
+    for r in cov.to_dict("records"):
+        rows.append(
+            {
+                "series": _series_label(r["series"]),
+                "sex": glossary.SEXES.get(r["sex"], r["sex"]),
+                "model": MODEL_NAMES.get(r["model"], r["model"]),
+                "pairs": r["pairs"],
+                "model80": r["coverage80_model"],
+                "cal80": r["coverage80"],
+                "model95": r["coverage95_model"],
+                "cal95": r["coverage95"],
+                "split80": r["coverage80_split"],
+                "split95": r["coverage95_split"],
+                "_order": (order.index(r["series"]) if r["series"] in order else 9, r["sex"] != "all", r["sex"]),
+            }
+        )
+    rows.sort(key=lambda r: r.pop("_order"))
+    cols = [
+        Column("series", "Reihe"),
+        Column("sex", "Gruppe"),
+        Column("model", "Modell"),
+        Column("pairs", "Prognose-Ist-Paare", "count"),
+        Column("model80", "80-%-Band des Modells (%)", "percent", 0),
+        Column("cal80", "80-%-Band kalibriert (%, Soll 75–85)", "percent", 0),
+        Column("model95", "95-%-Band des Modells (%)", "percent", 0),
+        Column("cal95", "95-%-Band kalibriert (%, Soll 90–98)", "percent", 0),
+        Column("split80", "80-%-Band, ältere → neuere Ursprünge (%)", "percent", 0),
+        Column("split95", "95-%-Band, ältere → neuere Ursprünge (%)", "percent", 0),
+    ]
+    return DataTable(
+        "Abdeckung",
+        cols,
+        rows,
+        f"prognose_abdeckung_{jc}",
+        caption="Anteil der tatsächlichen Werte im Backtest (1 bis 18 Monate voraus), die im 80-%- bzw. "
+        "95-%-Band lagen: Bänder des Modells und kalibrierte Bänder (je Ursprung mit den übrigen "
+        "Ursprüngen kalibriert)",
+    )
+
+
+def coverage_sentence(st, jc: str, series: str, sex: str) -> str | None:
+    """'Abdeckung der Prognoseintervalle im Backtest: 80-%-Band 79 % (Soll 75–85 %), 95-%-Band 94 %
+    (Soll 90–98 %)' for one series, or None without a calibration."""
+    cov = st.coverage(jc)
+    t = cov[(cov.series == series) & (cov.sex == sex)]
+    if not len(t) or not bool(t["calibrated"].iloc[0]):
+        return None
+    r = t.iloc[0]
+    p = percent
+    return (
+        f"Abdeckung der Prognoseintervalle im Backtest: 80-%-Band {p(r['coverage80'], 0)} % "
+        f"(Soll {p(TARGET80[0], 0)}–{p(TARGET80[1], 0)} %), 95-%-Band {p(r['coverage95'], 0)} % "
+        f"(Soll {p(TARGET95[0], 0)}–{p(TARGET95[1], 0)} %); ohne Kalibrierung waren es "
+        f"{p(r['coverage80_model'], 0)} % und {p(r['coverage95_model'], 0)} %."
     )
 
 
@@ -154,6 +226,9 @@ def forecast_page(
         origin=fc["origin"].iloc[0] if len(fc) else None,
         table=forecast_table(st, jc, series, sex),
         backtest=backtest_table(st, jc),
+        coverage=coverage_table(st, jc),
+        coverage_sentence=coverage_sentence(st, jc, series, sex),
+        calibrated=bool(len(fc)) and coverage_sentence(st, jc, series, sex) is not None,
     )
 
 
@@ -172,4 +247,6 @@ def forecast_download(
         return download(forecast_table(st, jc, series, sex), fmt)
     if table == "backtest":
         return download(backtest_table(st, jc), fmt)
+    if table == "abdeckung":
+        return download(coverage_table(st, jc), fmt)
     raise HTTPException(404, "Unbekannte Tabelle.")
