@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from amip.synth import jobcenter_table
 from amip.synth.calibration import calibration_report
 from amip.synth.model import simulate
 from amip.synth.months import month_index
@@ -103,6 +104,8 @@ def synthesize(
     say("building tables")
     tables = build_tables(sim, lo, hi, table_rng)
     tables = {name: tables[name] for name in TABLE_ORDER}
+    # the job centers' names and comparison groups (no draws: every other table stays as it was)
+    tables["jobcenters"] = jobcenter_table.single(params, tables["elb_spells"].column("jobcenter_id").unique().to_pylist())
     say("writing files")
     write(tables, Path(out), fmt)
     return {name: t.num_rows for name, t in tables.items()}

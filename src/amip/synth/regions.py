@@ -398,7 +398,12 @@ def synthesize_regions(
         if pool is not None:
             pool.terminate()
         stream.close()
-    return dict(stream.rows)
+    from amip.synth.generate import write
+    from amip.synth.jobcenter_table import regional
+
+    names_table = regional(jcs)  # names, Länder, kinds, Vergleichstypen (no draws)
+    write({"jobcenters": names_table}, Path(out), fmt)
+    return {**stream.rows, "jobcenters": names_table.num_rows}
 
 
 __all__ = ["JobCenter", "is_regional", "jobcenters", "jobcenter_params", "synthesize_regions"]
