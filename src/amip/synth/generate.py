@@ -80,8 +80,10 @@ def synthesize(
     first: str | None = None,
     last: str | None = None,
     progress: Callable[[str], None] | None = None,
+    size: float = 1.0,
 ) -> dict[str, int]:
-    """Simulate the preset and write every contract table to ``out``; returns the row counts."""
+    """Simulate the preset and write every contract table to ``out``; returns the row counts.
+    ``size`` (regional presets only): every job center at that fraction of its size."""
     say = progress or (lambda _s: None)
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (choose: {', '.join(FORMATS)})")
@@ -89,7 +91,9 @@ def synthesize(
     if "states" in params:  # a regional preset: many job centers (amip.synth.regions)
         from amip.synth.regions import synthesize_regions
 
-        return synthesize_regions(params, seed, Path(out), fmt, first, last, progress=say)
+        return synthesize_regions(params, seed, Path(out), fmt, first, last, progress=say, size=size)
+    if size != 1.0:
+        raise ValueError(f"--scale works for regional presets (brandenburg, germany) only, not for {preset!r}")
     meta = params["meta"]
     lo = month_index(first or meta["first_month"])
     hi = month_index(last or meta["last_month"])
