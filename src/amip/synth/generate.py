@@ -109,7 +109,9 @@ def synthesize(
     tables = build_tables(sim, lo, hi, table_rng)
     tables = {name: tables[name] for name in TABLE_ORDER}
     # the job centers' names and comparison groups (no draws: every other table stays as it was)
-    tables["jobcenters"] = jobcenter_table.single(params, tables["elb_spells"].column("jobcenter_id").unique().to_pylist())
+    tables["jobcenters"] = jobcenter_table.single(
+        params, tables["elb_spells"].column("jobcenter_id").unique().to_pylist()
+    )
     say("writing files")
     write(tables, Path(out), fmt)
     return {name: t.num_rows for name, t in tables.items()}

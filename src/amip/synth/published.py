@@ -62,7 +62,9 @@ def figures_of(data: Path, progress: Callable[[str], None] | None = None) -> tup
     from amip.warehouse.store import table_names
 
     with warehouse_connection(data=Path(data), progress=progress) as con, ibis_backend(con) as be:
-        first, last = con.execute("SELECT first_month, last_month FROM dataset").fetchone()
+        row = con.execute("SELECT first_month, last_month FROM dataset").fetchone()
+        assert row is not None  # the contract's dataset table has exactly one row (validated)
+        first, last = row
         result = compute(be, str(first), str(last), progress=progress)
         home = home_jobcenters(con)
         names = con.execute("SELECT * FROM jobcenters").to_arrow_table() if "jobcenters" in table_names(con) else None
@@ -72,21 +74,21 @@ def figures_of(data: Path, progress: Callable[[str], None] | None = None) -> tup
     return figures, names
 
 
-def published(
-    sources: Sequence[Path], progress: Callable[[str], None] | None = None
-) -> tuple[pa.Table, pa.Table]:
+def published(sources: Sequence[Path], progress: Callable[[str], None] | None = None) -> tuple[pa.Table, pa.Table]:
     """The published figures of every home job center of the data sets ``sources`` and their
     ``jobcenters`` rows (a job center without a row gets none: the import names it by its id).
     A job center in two sources is an error (its figures would be mixed)."""
     say = progress or (lambda _m: None)
-    figures, names, seen = [], [], {}
+    figures: list[pa.Table] = []
+    names: list[pa.Table] = []
+    seen: dict[str, Path] = {}
     for src in sources:
         say(f"figures of {Path(src).name}")
         f, n = figures_of(Path(src), progress=say)
         for jc in pc.unique(f.column("jobcenter_id")).to_pylist():
             if jc in seen:
                 raise ValueError(f"job center {jc} is in two data sets ({seen[jc]} and {src}); give it once")
-            seen[jc] = src
+            seen[jc] = Path(src)
         figures.append(round_published(f.select(list(FIGURE_COLUMNS))))
         if n is not None:
             names.append(n.select(["jobcenter_id", "name", "land", "kind", "vergleichstyp"]))
