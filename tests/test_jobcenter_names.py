@@ -171,6 +171,9 @@ def test_pages_name_the_job_center_from_the_table(client):
         h1 = page.text.split("<h1>", 1)[1].split("</h1>", 1)[0]
         assert h1.startswith(heading) and "Jobcenter Elbe-Elster" in h1, (path, h1)
         assert "Jobcenter 12062" not in page.text, path
+    # a table download keeps header and rows; its document title (the caption) names the job center
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/uebersicht.xlsx?jc=12062&month=2022-12").content))
+    assert book.properties.title.startswith("Alle Kennzahlen nach § 48a SGB II, Jobcenter Elbe-Elster, ")
     # the ranking of the comparison page lists names, the id beside them
     ranking = client.get("/vergleich?jc=12062&month=2022-12&figure=K1E2").text
     assert '<h2 id="score-h">Scoreboard Jobcenter Elbe-Elster</h2>' in ranking
