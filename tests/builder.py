@@ -25,9 +25,10 @@ COLUMNS = {
     "budget": ["jobcenter_id", "year", "title", "kind", "instrument", "amount_eur"],
     "case_events": ["person_id", "event_type", "event_date", "recorded_date"],
     "indicators": ["jobcenter_id", "month", "indicator", "value"],
+    "jobcenters": ["jobcenter_id", "name", "land", "kind", "vergleichstyp"],
 }
 # Written only when the data set has rows for them.
-OPTIONAL = ("caseload", "prognosis", "proposals", "budget", "case_events", "indicators")
+OPTIONAL = ("caseload", "prognosis", "proposals", "budget", "case_events", "indicators", "jobcenters")
 PERSON_FLAGS = ("severely_disabled", "refugee", "vocational_qualification")
 
 
@@ -111,6 +112,10 @@ class DataSet:
 
     def indicator(self, jc, month, indicator, value) -> DataSet:
         self.rows["indicators"].append([jc, month, indicator, str(value)])
+        return self
+
+    def jobcenter(self, jc, name, land="Brandenburg", kind="gE", vergleichstyp=None) -> DataSet:
+        self.rows["jobcenters"].append([jc, name, land, kind, vergleichstyp or ""])
         return self
 
     def write(self, folder: Path, skip: tuple[str, ...] = ()) -> Path:

@@ -25,6 +25,8 @@ PINNED = {
     "elb_spells.csv": "0c1fb15baf9b28a98d45a9178a8021f32d839841cf4991d2ff0fee052b5ba11e",
     "employment_spells.csv": "d3254d2c12b3e7e1b854cc839578052f4045150f02bbe128d839bd6e7fe4a398",
     "indicators.csv": "00a545ffe188e4ff6f6d21a3c3b8d1851e7dd8bf0b31ca4e099c252dac39cfa4",
+    # added with issue 16 (names and Vergleichstypen, no draws); every other digest is unchanged
+    "jobcenters.csv": "f0cdb1d19240b6d7213c9bc684a8ecfaa1f9fe7604c85a1f760627fec03fe29a",
     "measures.csv": "a8975f1c83b193dc40ce718c34144315bbd7a1ca20b9fc6c72393ed35493da8c",
     "persons.csv": "fb3dc17a91c2558e6447b44e40a8b5ff75deccbc4c38c62e6b18797f4626328e",
     "prognosis.csv": "1ef2a0fca473a26f9634961ce2a6c1171824a30eb6aa44c7860748ba5e3c79e6",

@@ -94,6 +94,8 @@ def xlsx_response(table: DataTable) -> Response:
     written as text cells, never as formulas or links."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {**XLSX_OPTIONS, "nan_inf_to_errors": True})
+    if table.caption:  # names the job center, month and group (the sheet keeps header + rows only)
+        wb.set_properties({"title": table.caption})
     ws = wb.add_worksheet(table.title[:31].replace("/", "-").replace(":", " "))
     bold = wb.add_format({"bold": True})
     formats = {

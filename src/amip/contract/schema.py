@@ -36,6 +36,7 @@ PROPOSAL_OUTCOMES = ("eingestellt", "abgelehnt", "offen")
 BUDGET_TITLES = ("VK", "EGL")
 BUDGET_KINDS = ("zuteilung", "schaetzung", "plan")
 CASE_EVENT_TYPES = ("aenderung", "unterbrechung", "abschluss", "integration")
+JOBCENTER_KINDS = ("gE", "zkT")  # gemeinsame Einrichtung, zugelassener kommunaler Träger
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,18 @@ TABLES: tuple[Table, ...] = (
             _c("recorded_date", "date"),
         ),
         person_ref=True,
+    ),
+    Table(
+        "jobcenters",
+        (
+            _c("jobcenter_id", "string"),
+            _c("name", "string"),
+            _c("land", "string"),
+            _c("kind", "string", codes=JOBCENTER_KINDS),
+            _c("vergleichstyp", "string", nullable=True),
+        ),
+        key=("jobcenter_id",),
+        description="names and comparison groups (Vergleichstyp) of the job centers",
     ),
     Table(
         "indicators",

@@ -55,7 +55,7 @@ from amip.kennzahlen.backends import ibis_backend, warehouse_connection
 from amip.kennzahlen.calendar import month_str, parse_month, stichtag
 from amip.kennzahlen.engine import RULES_VERSION, assemble, compute, with_lags
 from amip.kennzahlen.series import COUNT_COLUMNS, FLAG_COLUMNS
-from amip.warehouse.jobcenters import home_jobcenters
+from amip.warehouse.jobcenters import fallback_name, home_jobcenters, names, short_name
 from amip.warehouse.store import exclusive, replacing
 
 log = logging.getLogger(__name__)
@@ -385,6 +385,9 @@ class FigureStore:
         # The cockpit works for the warehouse's home job centers (amip.warehouse.jobcenters); other
         # job centers' spells only count for durations, their figures are not shown.
         self.jobcenters = list(self.meta["jobcenters"])
+        # Their names from the warehouse's optional ``jobcenters`` table, read with the snapshot
+        # (no cache layout change: the warehouse attached is the one the cache was built from).
+        self.names = names(con, "w.")
         self.figures = self.figures[self.figures["jobcenter_id"].isin(self.jobcenters)].reset_index(drop=True)
         self.months = sorted(self.figures["month"].unique().tolist())
         self.latest = self.months[-1] if self.months else None
@@ -430,6 +433,16 @@ class FigureStore:
 
     def close(self) -> None:
         self._con.close()
+
+    def jobcenter_name(self, jobcenter: str) -> str:
+        """``Jobcenter Elbe-Elster`` from the warehouse's ``jobcenters`` table, else
+        ``Jobcenter <id>`` (amip.warehouse.jobcenters)."""
+        return self.names.get(jobcenter) or fallback_name(jobcenter)
+
+    def jobcenter_short_name(self, jobcenter: str) -> str:
+        """The name without its leading "Jobcenter " (``Elbe-Elster``; ``12062`` without a name),
+        for texts that say "das Jobcenter …" themselves."""
+        return short_name(self.jobcenter_name(jobcenter))
 
     # -- figures -------------------------------------------------------------------------------
 

@@ -101,7 +101,7 @@ def show(year: YearOption, db: DbOption = None, jobcenter: JcOption = None) -> N
         hist = plans.history(session, year, jc, all_units=True)
     state = {"agreed": "vereinbart", "draft": "Entwurf", None: "kein Plan"}[t["status"]]
     version = f", Version {t['version']}" if t["version"] else ""
-    _out.print(_values_table(f"Plan {year}, Jobcenter {jc} ({state}{version})", t["plan"]))
+    _out.print(_values_table(f"Plan {year}, {store.jobcenter_name(jc)} ({state}{version})", t["plan"]))
     _out.print(_values_table(f"Ist {year - 1}", t["actual_previous"]))
     ch = Table(title=f"Veränderung Plan {year} gegen Ist {year - 1} in %")
     for c in ("", "Integrationen", "ELB", "Quote", "LZB"):
@@ -202,4 +202,4 @@ def propose_cmd(year: YearOption, jobcenter: JcOption = None, db: DbOption = Non
     with _state(db) as session:
         plan = proposal.fill_draft(session, store, year, jc, user, CLI_ROLE)
         values, number = targets.with_totals(plan.as_dict()), plan.version
-    _out.print(_values_table(f"Vorschlag {year}, Jobcenter {jc}: Version {number} (Entwurf)", values))
+    _out.print(_values_table(f"Vorschlag {year}, {store.jobcenter_name(jc)}: Version {number} (Entwurf)", values))

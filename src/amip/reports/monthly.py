@@ -94,7 +94,7 @@ def collect(
         m = Monthly(
             month=month,
             jobcenter=jc,
-            jobcenter_name=jobcenter_name(jc),
+            jobcenter_name=jobcenter_name(con, jc),
             stand=(today or date.today()).strftime("%d.%m.%Y"),
             month_label=month_label(month),
         )

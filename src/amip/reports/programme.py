@@ -25,9 +25,8 @@ import pandas as pd
 
 from amip import format as fmt
 from amip.reports.tables import Col, ReportTable
-from amip.warehouse.jobcenters import pick_home
+from amip.warehouse.jobcenters import describe, pick_home, short_name
 
-JOBCENTER_NAMES = {"12062": "Elbe-Elster"}  # Kreisschlüssel -> name; others print as "Jobcenter <id>"
 P1_ROWS = (  # (label, codes summed)
     ("Erwerbsfähige Leistungsberechtigte gesamt", ("all",)),
     ("Kunden mit Integrationsprognose „marktnah“", ("marktnah",)),
@@ -86,8 +85,11 @@ class Programme:
     notes: list[str] = field(default_factory=list)  # what the data could not provide
 
 
-def jobcenter_name(jc: str) -> str:
-    return JOBCENTER_NAMES.get(jc, jc)
+def jobcenter_name(con, jc: str) -> str:
+    """The job center's name as the documents write it after "Jobcenter"/"des Jobcenters": its
+    name from the warehouse's ``jobcenters`` table on ``con`` without the leading "Jobcenter "
+    (``Elbe-Elster``), else its id (amip.warehouse.jobcenters)."""
+    return short_name(describe(con, jc))
 
 
 def month_label(month: str) -> str:
@@ -189,7 +191,7 @@ def collect(
         p = Programme(
             year=year,
             jobcenter=jc,
-            jobcenter_name=jobcenter_name(jc),
+            jobcenter_name=jobcenter_name(con, jc),
             stand=(today or date.today()).strftime("%d.%m.%Y"),
             covered=(first, last),
         )

@@ -177,14 +177,17 @@ def programme_bytes(p, chapter_texts: dict[str, str], suffix: str, strict: bool 
     if suffix == ".xlsx":
         if strict:
             chapters_html(p, chapter_texts)  # the same checks as the document (no unknown placeholders)
-        return xlsx_bytes(list(p.tables.values()), f"{programme_title()} {p.year}")
+        return xlsx_bytes(list(p.tables.values()), f"{programme_title()} {p.year}, Jobcenter {p.jobcenter_name}")
     html = programme_html(p, chapter_texts, strict=strict)
     return html.encode("utf-8") if suffix == ".html" else pdf_bytes(html)
 
 
 def monthly_bytes(m, suffix: str) -> bytes:
     if suffix == ".xlsx":
-        return xlsx_bytes([b["table"] for b in m.blocks if b.get("table") is not None], f"Controllingbericht {m.month}")
+        return xlsx_bytes(
+            [b["table"] for b in m.blocks if b.get("table") is not None],
+            f"Controllingbericht {m.month_label}, Jobcenter {m.jobcenter_name}",
+        )
     html = monthly_html(m)
     return html.encode("utf-8") if suffix == ".html" else pdf_bytes(html)
 

@@ -71,6 +71,8 @@ def caseload(sim, rng, pid, s_person, s_start, s_end, hi) -> pa.Table:
             w = np.floor((pick[person2[sel]] * 7919 + serial[sel] * 0.37) % 1 * sizes[ti]).astype(int)
             for i, t in enumerate(ts):
                 tsel = np.flatnonzero(sel)[ti == i]
+                if not tsel.size:  # a team without customers (a very small job center, --scale)
+                    continue
                 team_id[tsel] = f"{off['code']}-{t['id']}"
                 worker[tsel] = np.char.add(
                     f"IFK-{off['code']}-{t['id']}-", np.char.zfill((w[ti == i] + 1).astype(str), 2)

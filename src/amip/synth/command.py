@@ -51,13 +51,53 @@ def synth_command(
             show_default=False,
         ),
     ] = None,
+    scale: Annotated[
+        float,
+        typer.Option("--scale", help="Regional presets: every job center at this fraction of its size (e.g. 0.1)."),
+    ] = 1.0,
+    published: Annotated[
+        Path | None,
+        typer.Option(
+            "--published",
+            help="Also write the § 48a figures of every job center as published (rounded; .csv/.parquet/.xlsx).",
+        ),
+    ] = None,
+    jobcenters_out: Annotated[
+        Path | None,
+        typer.Option("--jobcenters-out", help="With --published: the jobcenters table [<published>-jobcenters.*]."),
+    ] = None,
+    include_data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--include-data",
+            help="With --published: a data set directory whose job centers are published too (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a synthetic job center (default: Jobcenter Elbe-Elster) and write a contract data set
     (or, with --deliveries, one data set per monthly delivery)."""
     from amip.synth.generate import calibration_report, synthesize
+    from amip.synth.published import check_out, default_jobcenters_out, write_published
+    from amip.warehouse.validate import DataSetRejected
 
+    extra = list(include_data or [])
+    try:
+        if published is None and (jobcenters_out is not None or extra):
+            raise ValueError("--jobcenters-out and --include-data need --published FILE")
+        if published is not None:
+            check_out(published)
+            check_out(jobcenters_out or default_jobcenters_out(published))
+            missing = [str(d) for d in extra if not d.is_dir()]
+            if missing:
+                raise ValueError(f"data set directory not found: {', '.join(missing)}")
+    except ValueError as exc:
+        console.print(f"[bold red]Error:[/] {exc}")
+        raise typer.Exit(1) from None
     t0 = time.perf_counter()
     if deliveries is not None:
+        if scale != 1.0:
+            console.print("[bold red]Error:[/] --scale works for regional presets only, not with --deliveries")
+            raise typer.Exit(1)
         data = _deliveries(preset, seed, out, fmt, first, last, deliveries)
     else:
         try:
@@ -70,6 +110,7 @@ def synth_command(
                     first=first,
                     last=last,
                     progress=lambda s: status.update(f"Simulating {preset}: {s}"),
+                    size=scale,
                 )
         except ValueError as exc:
             console.print(f"[bold red]Error:[/] {exc}")
@@ -81,6 +122,28 @@ def synth_command(
             table.add_row(name, number(n))
         stdout.print(table)
         data = out
+    if published is not None:
+        t1 = time.perf_counter()
+        try:
+            with console.status("Computing the published figures") as status:
+                done = write_published(
+                    [data, *extra],
+                    published,
+                    jobcenters_out,
+                    progress=lambda s: status.update(f"Computing the published figures: {s}"),
+                )
+        except DataSetRejected as exc:  # an --include-data directory that breaks the contract
+            console.print(f"[bold red]Error:[/] published figures not written: a data set is rejected ({exc}):")
+            for v in exc.violations[:20]:
+                console.print(f"  • {v}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+        except (OSError, ValueError) as exc:
+            console.print(f"[bold red]Error:[/] published figures not written: {exc}")
+            raise typer.Exit(1) from None
+        stdout.print(
+            f"Wrote {published}: {number(int(done['rows']))} published figures of {done['jobcenters']} job centers "
+            f"and {done['jobcenters_file']} ({done['named']} named) in {time.perf_counter() - t1:.1f} s"
+        )
     if not report:
         return
     with console.status("Computing the calibration figures"):

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from amip.synth import jobcenter_table
 from amip.synth.calibration import calibration_report
 from amip.synth.model import simulate
 from amip.synth.months import month_index, month_text
@@ -79,8 +80,10 @@ def synthesize(
     first: str | None = None,
     last: str | None = None,
     progress: Callable[[str], None] | None = None,
+    size: float = 1.0,
 ) -> dict[str, int]:
-    """Simulate the preset and write every contract table to ``out``; returns the row counts."""
+    """Simulate the preset and write every contract table to ``out``; returns the row counts.
+    ``size`` (regional presets only): every job center at that fraction of its size."""
     say = progress or (lambda _s: None)
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (choose: {', '.join(FORMATS)})")
@@ -88,11 +91,20 @@ def synthesize(
     if "states" in params:  # a regional preset: many job centers (amip.synth.regions)
         from amip.synth.regions import synthesize_regions
 
-        return synthesize_regions(params, seed, Path(out), fmt, first, last, progress=say)
-    tables = history(params, seed, first, last, say)
+        return synthesize_regions(params, seed, Path(out), fmt, first, last, progress=say, size=size)
+    if size != 1.0:
+        raise ValueError(f"--scale works for regional presets (brandenburg, germany) only, not for {preset!r}")
+    tables = with_jobcenters(params, history(params, seed, first, last, say))
     say("writing files")
     write(tables, Path(out), fmt)
     return {name: t.num_rows for name, t in tables.items()}
+
+
+def with_jobcenters(params: dict, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+    """``tables`` with the ``jobcenters`` table of the job centers in its ELB spells (names and
+    comparison groups; no draws, so every other table stays as it was)."""
+    ids = tables["elb_spells"].column("jobcenter_id").unique().to_pylist()
+    return {**tables, "jobcenters": jobcenter_table.single(params, ids)}
 
 
 def _window(params: dict, first: str | None, last: str | None) -> tuple[int, int]:
@@ -168,7 +180,7 @@ def synthesize_deliveries(
     written = []
     for i, as_of in enumerate(days):
         name = folder_name(as_of)
-        tables = delivery(truth, rec, as_of)
+        tables = with_jobcenters(params, delivery(truth, rec, as_of))
         write(tables, Path(out) / name, fmt)
         written.append((name, {t: tab.num_rows for t, tab in tables.items()}))
         if step:

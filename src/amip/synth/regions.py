@@ -121,12 +121,13 @@ def jobcenters(params: dict, seed: int) -> list[JobCenter]:
     return out
 
 
-def jobcenter_params(base: dict, params: dict, jc: JobCenter) -> dict:
+def jobcenter_params(base: dict, params: dict, jc: JobCenter, size: float = 1.0) -> dict:
     """The parameters of the single-job-center model for ``jc``: the base preset, scaled to the
-    job center's size and changed by its regional factors."""
+    job center's size (times ``size``: e.g. 0.1 for a tenth of every job center, a fast demo) and
+    changed by its regional factors."""
     p = copy.deepcopy(base)
     p.pop("moves", None)  # moves between job centers are not simulated in regional data
-    s = jc.scale
+    s = jc.scale * size
     meta = p["meta"]
     meta["name"] = jc.jobcenter_id
     meta["jobcenter_id"] = jc.jobcenter_id
@@ -357,8 +358,12 @@ def synthesize_regions(
     last: str | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
+    size: float = 1.0,
 ) -> dict[str, int]:
-    """Simulate every job center of a regional preset and stream its tables to ``out``."""
+    """Simulate every job center of a regional preset and stream its tables to ``out`` (``size``:
+    every job center at that fraction of its size; 1.0 gives the preset's data)."""
+    if not 0 < size <= 1:
+        raise ValueError(f"size {size} must be above 0 and at most 1")
     from amip.synth.generate import load_preset
 
     say = progress or (lambda _s: None)
@@ -377,7 +382,7 @@ def synthesize_regions(
     names = [t for t in TABLE_ORDER if t in wanted]
     jcs = jobcenters(params, seed)
     seeds = _seeds(seed, len(jcs))[1]
-    tasks = [(jobcenter_params(base, params, jc), seeds[jc.index], lo, hi, bfrom, names, jc.code) for jc in jcs]
+    tasks = [(jobcenter_params(base, params, jc, size), seeds[jc.index], lo, hi, bfrom, names, jc.code) for jc in jcs]
     workers = workers if workers is not None else int(os.environ.get("AMIP_SYNTH_WORKERS", min(2, os.cpu_count() or 1)))
     stream = _Stream(Path(out), fmt)
     pool = mp.get_context("spawn").Pool(workers) if workers > 1 else None
@@ -398,7 +403,12 @@ def synthesize_regions(
         if pool is not None:
             pool.terminate()
         stream.close()
-    return dict(stream.rows)
+    from amip.synth.generate import write
+    from amip.synth.jobcenter_table import regional
+
+    names_table = regional(jcs)  # names, Länder, kinds, Vergleichstypen (no draws)
+    write({"jobcenters": names_table}, Path(out), fmt)
+    return {**stream.rows, "jobcenters": names_table.num_rows}
 
 
 __all__ = ["JobCenter", "is_regional", "jobcenters", "jobcenter_params", "synthesize_regions"]

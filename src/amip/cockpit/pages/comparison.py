@@ -35,9 +35,11 @@ def ranking_table(st, figure: str, month: str, sex: str) -> DataTable:
     rows = t.to_dict("records")
     for r in rows:
         r["third_label"] = THIRDS.get(r["third"], "–")
+        r["name"] = st.jobcenter_name(r["jobcenter_id"])
     cols = [
         Column("rank", "Rang", "count"),
-        Column("jobcenter_id", "Jobcenter"),
+        Column("name", "Jobcenter"),
+        Column("jobcenter_id", "Kennung"),
         Column("value", "Wert", "percent"),
         Column("numerator", "Zähler", "count", 1),
         Column("denominator", "Nenner", "count", 1),
@@ -89,7 +91,7 @@ def scoreboard_table(st, jc: str, month: str, sex: str) -> DataTable:
         rows,
         f"scoreboard_{jc}_{month}_{sex}",
         links,
-        caption=f"Position von Jobcenter {jc} je Kennzahl, {month}, {glossary.SEXES[sex]}",
+        caption=f"Position von {st.jobcenter_name(jc)} je Kennzahl, {month}, {glossary.SEXES[sex]}",
     )
 
 

@@ -81,7 +81,7 @@ def month_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> Dat
         rows,
         f"kennzahlen_{jc}_{month}",
         links,
-        caption=f"Alle Kennzahlen nach § 48a SGB II, Jobcenter {jc}, Berichtsmonat {month}",
+        caption=f"Alle Kennzahlen nach § 48a SGB II, {st.jobcenter_name(jc)}, Berichtsmonat {month}",
     )
 
 
@@ -141,7 +141,7 @@ def monitoring_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL, p
         f"monitoring_{jc}_{month}",
         links,
         caption=f"Erweitertes Monitoring (S3–S5 in Prozent, S6 Anzahl im Jahresdurchschnitt), "
-        f"Jobcenter {jc}, Berichtsmonat {month}; – = nicht berechenbar",
+        f"{st.jobcenter_name(jc)}, Berichtsmonat {month}; – = nicht berechenbar",
     )
 
 
@@ -176,7 +176,7 @@ def monitoring_parts_table(st, jc: str, figure: str, month: str, sex: str, viewe
         f"{figure}_bausteine_{jc}_{month}_{sex}",
         links,
         caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {month} gebildet wird, "
-        f"Jobcenter {jc}, {glossary.SEXES[sex]}",
+        f"{st.jobcenter_name(jc)}, {glossary.SEXES[sex]}",
     )
 
 

@@ -53,7 +53,7 @@ def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tu
     else:
         for r in rows:
             r.pop("times", None)
-    what = f"{glossary.COUNTS[count]} {month}, Jobcenter {jc}, {glossary.SEXES[sex]}"
+    what = f"{glossary.COUNTS[count]} {month}, {st.jobcenter_name(jc)}, {glossary.SEXES[sex]}"
     table = DataTable(
         "Personen", cols, rows, f"personen_{count}_{jc}_{month}_{sex}", caption=f"{what} ({access.scope_label(scope)})"
     )

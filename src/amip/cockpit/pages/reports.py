@@ -71,8 +71,6 @@ def reports_page(
     month: str | None = None,
     viewer: Viewer = Depends(needs(access.FIGURES)),
 ):
-    from amip.reports import programme
-
     st = store(request)
     jc, y, m = pick_jobcenter(st, jc), _pick_year(st, year), pick_month(st, month)
     with state(request).begin() as db:
@@ -80,7 +78,7 @@ def reports_page(
         chapters = [
             {
                 "key": k,
-                "title": t.format(jobcenter=programme.jobcenter_name(jc)),
+                "title": t.format(jobcenter=st.jobcenter_short_name(jc)),
                 "edited": k in stored,
                 "by": stored[k].updated_by if k in stored else None,
                 "at": stored[k].updated_at.strftime("%d.%m.%Y %H:%M") if k in stored else None,
@@ -92,7 +90,6 @@ def reports_page(
         "reports.html",
         viewer,
         jc=jc,
-        jc_name=programme.jobcenter_name(jc),
         year=y,
         years=programme_years(st),
         month=m,

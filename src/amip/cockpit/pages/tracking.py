@@ -103,7 +103,8 @@ def suppress_actuals(rows: list[dict], policy: dc.Policy, team: str | None) -> l
     return result
 
 
-def tracking_table(res: dict, jc: str, policy: dc.Policy = dc.SHOW_ALL) -> DataTable:
+def tracking_table(res: dict, jc: str, policy: dc.Policy = dc.SHOW_ALL, jc_name: str | None = None) -> DataTable:
+    """``jc_name``: the job center's name for the caption (default ``Jobcenter <id>``)."""
     rows = []
     for r in sorted(res["rows"], key=lambda r: (ORDER[r["measure"]], SEX_ORDER[r["sex"]])):
         rows.append(
@@ -136,7 +137,7 @@ def tracking_table(res: dict, jc: str, policy: dc.Policy = dc.SHOW_ALL) -> DataT
         Column("status", "Status"),
     ]
     state_ = {"agreed": "vereinbart", "draft": "Entwurf, noch nicht vereinbart", None: "kein Plan"}[res["plan_status"]]
-    unit = f"Team {res['team']}" if res.get("team") else f"Jobcenter {jc}"
+    unit = f"Team {res['team']}" if res.get("team") else (jc_name or f"Jobcenter {jc}")
     name = (
         f"zielnachhaltung_{jc}_{res['team']}_{res['month']}"
         if res.get("team")
@@ -180,7 +181,7 @@ def tracking_page(
         jc=jc,
         month=month,
         res=res,
-        table=tracking_table(res, jc, policy),
+        table=tracking_table(res, jc, policy, st.jobcenter_name(jc)),
         chart=chart,
         profile_years=years,
         team=team,
@@ -204,4 +205,5 @@ def tracking_download(
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     team = _pick_team(request, jc, month, team)
-    return download(tracking_table(_result(request, jc, month, team), jc, access.disclosure(viewer)), fmt)
+    res = _result(request, jc, month, team)
+    return download(tracking_table(res, jc, access.disclosure(viewer), st.jobcenter_name(jc)), fmt)
