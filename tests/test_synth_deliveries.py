@@ -22,7 +22,7 @@ import pytest
 from amip.api import key_figures
 from amip.cli import app
 from amip.synth.deliveries import NEVER, OPEN, Recording, delivery, folder_name, parse_months
-from amip.synth.generate import history, load_preset, synthesize_deliveries, write
+from amip.synth.generate import history, load_preset, synthesize_deliveries, with_jobcenters, write
 from amip.synth.months import month_index
 from amip.warehouse.store import import_dataset
 from builder import runner
@@ -292,7 +292,8 @@ def test_every_delivery_is_a_valid_data_set_with_its_as_of(run: Path, tmp_path: 
 
 def test_the_last_delivery_is_the_normal_synthetic_output(run: Path, tmp_path: Path) -> None:
     normal = tmp_path / "normal"
-    write(history(small_preset(), 3, "2016-01", "2017-05"), normal, "csv")
+    params = small_preset()
+    write(with_jobcenters(params, history(params, 3, "2016-01", "2017-05")), normal, "csv")
     final = run / "delivery-2017-06-01"
     names = sorted(p.name for p in normal.iterdir())
     assert names == sorted(p.name for p in final.iterdir())
@@ -353,7 +354,7 @@ def test_the_same_seed_gives_byte_identical_deliveries(tmp_path: Path) -> None:
     for out in (a, b):
         synthesize_deliveries(small_preset(), seed=5, out=out, fmt="parquet", months="2017-04..2017-06")
     files = sorted(p.relative_to(a) for p in a.rglob("*.parquet"))
-    assert len(files) == 3 * 12
+    assert len(files) == 3 * 13  # the 12 tables of the history and the jobcenters table
     assert files == sorted(p.relative_to(b) for p in b.rglob("*.parquet"))
     assert all(filecmp.cmp(a / f, b / f, shallow=False) for f in files)
 
