@@ -323,9 +323,7 @@ def delivery(truth: dict[str, pa.Table], rec: Recording, as_of: int) -> dict[str
     c_shown = np.where(rec.caseload_end < as_of, _days(cl["end_date"]), OPEN)
     out["caseload"] = _replace(cl, "end_date", _date_array(c_shown)).filter(pa.array(c_keep))
     pg = truth["prognosis"]
-    out["prognosis"] = pg.filter(
-        pa.array((_days(pg["valid_from"]) <= hi) & _in(_text(pg["person_id"]), out_persons))
-    )
+    out["prognosis"] = pg.filter(pa.array((_days(pg["valid_from"]) <= hi) & _in(_text(pg["person_id"]), out_persons)))
 
     # proposals: the outcome is open until recorded
     pr = truth["proposals"]

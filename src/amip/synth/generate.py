@@ -156,7 +156,9 @@ def synthesize_deliveries(
     lo_d, hi_d = parse_months(months)
     lo, hi = _window(params, first, month_text(hi_d))
     if lo_d < lo:
-        raise ValueError(f"the deliveries start at {month_text(lo_d)}, before the history's first month {month_text(lo)}")
+        raise ValueError(
+            f"the deliveries start at {month_text(lo_d)}, before the history's first month {month_text(lo)}"
+        )
     truth = history(params, seed, month_text(lo), month_text(hi), say)
     say("drawing the recording delays")
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))  # the third stream
