@@ -204,3 +204,27 @@ def test_points_in_german_format():
     assert points(-0.04) == "0,0 Pp."  # rounds to zero: no sign
     assert points(1234.5, signed=False) == "1.234,5 Pp."
     assert points(None) == "–"
+
+
+def test_figure_cache_keeps_states_deliveries_and_revisions(warehouse, revisions, store_factory):
+    store = store_factory(warehouse)
+    assert [d["as_of"] for d in store.deliveries()] == [D(a) for a in AS_OF]
+    assert store.deliveries()[-1]["last_month"] == "2022-03"
+    # the figures are those of the latest delivery, with their state
+    v = store.value("J1", "K1E2", "2021-12")
+    assert v is not None and v["value"] == pytest.approx(-100 / 3)
+    assert (v["as_of"], v["data_state"]) == (D("2022-04-01"), "final")
+    h = store.history("J1", "K1E2", last="2022-03", months=3)
+    assert h["month"].tolist() == ["2022-01", "2022-02", "2022-03"]
+    assert h["data_state"].tolist() == ["provisional_2", "provisional_1", "provisional_0"]
+    # the revisions of the home job centers (here every job center: no benefits in the data)
+    want = [r for r in revisions.summary.to_pylist() if r["jobcenter_id"] == "J2"]
+    got = store.revisions("J2").to_dict("records")
+    assert [(r["figure"], r["sex"], r["lag"], r["months"]) for r in got] == [
+        (r["figure"], r["sex"], r["lag"], r["months"]) for r in want
+    ]
+    assert store.band("J2", "K2", "all", 0) == pytest.approx({"mean": -100 / 3, "p05": -50.0, "p95": -5.0, "months": 3})
+    assert store.band("J2", "K2", "all", 3) is None
+    detail = store.revision_detail("J2", "K2")
+    assert detail[["month", "lag"]].values.tolist()[:3] == [["2021-08", 2], ["2021-09", 1], ["2021-09", 2]]
+    assert detail["final_as_of"].tolist()[0] == D("2021-12-01")
