@@ -32,8 +32,28 @@ from amip.synth.months import day_to_month, first_day, last_day, month_index, mo
 OPEN = np.int64(-(10**6))  # an open end (NULL) in the day arrays
 NEVER = np.int64(10**8)  # recorded after any delivery
 
-# the keys of the preset's [deliveries] section: (share recorded at once, [min, max] days otherwise)
+# the delays of the preset's [deliveries] section: <key>_on_time (share recorded at once) and
+# <key>_days ([min, max] days otherwise); and the corrections' shares and days
 DELAY_KEYS = ("spell_start", "spell_end", "job_start", "job_end", "measure", "proposal_outcome")
+SHARE_KEYS = ("shortened_share", "sex_corrected_share", "bg_changed_share")
+DAYS_KEYS = ("shortened_days", "corrected_after_days")
+
+
+def check_config(cfg: dict) -> None:
+    """Raise ValueError naming each missing or invalid key of a preset's ``[deliveries]`` section."""
+    shares = [f"{k}_on_time" for k in DELAY_KEYS] + list(SHARE_KEYS)
+    ranges = [f"{k}_days" for k in DELAY_KEYS] + list(DAYS_KEYS)
+    missing = [k for k in shares + ranges if k not in cfg]
+    if missing:
+        raise ValueError(f"preset [deliveries]: missing key(s) {', '.join(missing)} (docs/synthetic.md)")
+    for k in shares:
+        if not isinstance(cfg[k], int | float) or not 0 <= cfg[k] <= 1:
+            raise ValueError(f"preset [deliveries]: {k} = {cfg[k]!r} is not a share between 0 and 1")
+    for k in ranges:
+        v = cfg[k]
+        ok = isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v) and 0 <= v[0] <= v[1]
+        if not ok:
+            raise ValueError(f"preset [deliveries]: {k} = {v!r} is not a range [min, max] of days, 0 <= min <= max")
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,16 @@ def _days(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """A date column as epoch days (int64), NULL as OPEN."""
     arr = pc.fill_null(col.cast(pa.int32()), int(OPEN))
     return np.asarray(arr.to_numpy(), dtype=np.int64)
+
+
+_EMPTY = {"bg_id": pa.string(), "year": pa.int64()}
+
+
+def _table(truth: dict[str, pa.Table], name: str, column: str) -> pa.ChunkedArray | pa.Array:
+    """A column of a truth table, or an empty one when the (optional) table is absent."""
+    if name in truth:
+        return truth[name][column]
+    return pa.array([], _EMPTY.get(column, pa.date32()))
 
 
 def _text(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -133,6 +163,7 @@ def draw_recording(
     Draws come from ``rng`` only (a stream of its own, so the simulation and the normal tables of a
     seed stay as they are), always in this order and with a length fixed by the truth tables.
     Every day is cut to ``final_as_of - 1``: the delivery on ``final_as_of`` is the truth."""
+    check_config(cfg)
     cap = np.int64(final_as_of - 1)
     sp = truth["elb_spells"]
     s_start, s_end = _days(sp["start_date"]), _days(sp["end_date"])
@@ -171,8 +202,7 @@ def draw_recording(
     wrong[changed] = _new_ids(bgs, int(changed.sum()), rng)
     wrong = wrong.astype(str)
 
-    bn = truth["benefits"]
-    b_code = _code_of(bgs, _text(bn["bg_id"]))
+    b_code = _code_of(bgs, _text(_table(truth, "benefits", "bg_id")))
     benefit_bg = np.where(b_code >= 0, wrong[np.maximum(b_code, 0)] if bgs.size else "", "")
     benefit_fixed = np.where(benefit_bg != "", bg_fixed[np.maximum(b_code, 0)] if bgs.size else 0, 0)
 
@@ -188,25 +218,25 @@ def draw_recording(
     sex_fixed = np.where(flip, p_first + _uniform_days(rng, pid.size, cfg["corrected_after_days"]), 0)
 
     # employment: starts and ends reported late
-    em = truth["employment_spells"]
-    j_start, j_end = _days(em["start_date"]), _days(em["end_date"])
+    j_start = _days(_table(truth, "employment_spells", "start_date"))
+    j_end = _days(_table(truth, "employment_spells", "end_date"))
     job_start = j_start + _delay(rng, j_start.size, cfg, "job_start")
     job_end = np.where(j_end != OPEN, j_end + _delay(rng, j_end.size, cfg, "job_end"), NEVER)
 
     # measures booked late; proposal outcomes recorded after the proposal
-    me = truth["measures"]
-    measure = _days(me["start_date"]) + _delay(rng, me.num_rows, cfg, "measure")
-    pr = truth["proposals"]
-    outcome = _days(pr["date"]) + _delay(rng, pr.num_rows, cfg, "proposal_outcome")
+    m_start = _days(_table(truth, "measures", "start_date"))
+    measure = m_start + _delay(rng, m_start.size, cfg, "measure")
+    p_day = _days(_table(truth, "proposals", "date"))
+    outcome = p_day + _delay(rng, p_day.size, cfg, "proposal_outcome")
 
     # budget: a year's allocation, estimate and plan are known from 1 December of the year before
-    years = np.asarray(truth["budget"]["year"].to_numpy(), dtype=np.int64)
+    years = np.asarray(_table(truth, "budget", "year").to_numpy(), dtype=np.int64)
     budget = np.asarray(first_day(years * 12 - 1), dtype=np.int64).reshape(-1)  # month index of December Y-1
 
     # caseload: known as it happens (the history's rows that start or end after its cut-off, see
     # casework.caseload, are only in its last delivery)
-    cl = truth["caseload"]
-    c_start, c_end = _days(cl["start_date"]), _days(cl["end_date"])
+    c_start = _days(_table(truth, "caseload", "start_date"))
+    c_end = _days(_table(truth, "caseload", "end_date"))
 
     def cut(days: np.ndarray) -> np.ndarray:
         return np.minimum(days, cap)
@@ -298,48 +328,47 @@ def delivery(truth: dict[str, pa.Table], rec: Recording, as_of: int) -> dict[str
     out["persons"] = persons.filter(pa.array(_in(pid, out_persons)))
     out["elb_spells"] = spells
 
-    # benefits
-    bn = truth["benefits"]
-    b_month = _text(bn["month"])
-    b_first = (rec.benefit_bg != "") & (rec.benefit_bg_fixed >= as_of)
-    benefits = _replace(bn, "bg_id", pa.array(np.where(b_first, rec.benefit_bg, _text(bn["bg_id"]))))
-    out["benefits"] = benefits.filter(pa.array(b_month <= month_text(last)))
+    def has(name: str) -> bool:
+        return name in truth
 
-    # employment
-    em = truth["employment_spells"]
-    j_start, j_end = _days(em["start_date"]), _days(em["end_date"])
-    j_keep = (j_start <= hi) & (rec.job_start < as_of) & _in(_text(em["person_id"]), out_persons)
-    j_shown = np.where((j_end != OPEN) & (j_end <= hi) & (rec.job_end < as_of), j_end, OPEN)
-    out["employment_spells"] = _replace(em, "end_date", _date_array(j_shown)).filter(pa.array(j_keep))
+    def person_rows(table: pa.Table) -> np.ndarray:
+        return _in(_text(table["person_id"]), out_persons)
 
-    # measures (their planned end is booked with them)
-    me = truth["measures"]
-    m_keep = (_days(me["start_date"]) <= hi) & (rec.measure < as_of) & _in(_text(me["person_id"]), out_persons)
-    out["measures"] = me.filter(pa.array(m_keep))
-
-    # caseload and prognosis: cut at the cut-off
-    cl = truth["caseload"]
-    c_keep = (rec.caseload_start < as_of) & _in(_text(cl["person_id"]), out_persons)
-    c_shown = np.where(rec.caseload_end < as_of, _days(cl["end_date"]), OPEN)
-    out["caseload"] = _replace(cl, "end_date", _date_array(c_shown)).filter(pa.array(c_keep))
-    pg = truth["prognosis"]
-    out["prognosis"] = pg.filter(pa.array((_days(pg["valid_from"]) <= hi) & _in(_text(pg["person_id"]), out_persons)))
-
-    # proposals: the outcome is open until recorded
-    pr = truth["proposals"]
-    p_keep = (_days(pr["date"]) <= hi) & _in(_text(pr["person_id"]), out_persons)
-    outcome = np.where(rec.proposal_outcome < as_of, _text(pr["outcome"]), "offen")
-    out["proposals"] = _replace(pr, "outcome", pa.array(outcome)).filter(pa.array(p_keep))
-
-    # budget, case events, indicators
-    bu = truth["budget"]
-    out["budget"] = bu.filter(pa.array(rec.budget < as_of))
-    ce = truth["case_events"]
-    out["case_events"] = ce.filter(
-        pa.array((_days(ce["recorded_date"]) < as_of) & _in(_text(ce["person_id"]), out_persons))
-    )
-    ind = truth["indicators"]
-    out["indicators"] = ind.filter(pa.array(_text(ind["month"]) <= month_text(last)))
+    if has("benefits"):
+        bn = truth["benefits"]
+        b_first = (rec.benefit_bg != "") & (rec.benefit_bg_fixed >= as_of)
+        benefits = _replace(bn, "bg_id", pa.array(np.where(b_first, rec.benefit_bg, _text(bn["bg_id"]))))
+        out["benefits"] = benefits.filter(pa.array(_text(bn["month"]) <= month_text(last)))
+    if has("employment_spells"):
+        em = truth["employment_spells"]
+        j_start, j_end = _days(em["start_date"]), _days(em["end_date"])
+        j_keep = (j_start <= hi) & (rec.job_start < as_of) & person_rows(em)
+        j_shown = np.where((j_end != OPEN) & (j_end <= hi) & (rec.job_end < as_of), j_end, OPEN)
+        out["employment_spells"] = _replace(em, "end_date", _date_array(j_shown)).filter(pa.array(j_keep))
+    if has("measures"):  # the planned end is booked with the measure
+        me = truth["measures"]
+        out["measures"] = me.filter(pa.array((_days(me["start_date"]) <= hi) & (rec.measure < as_of) & person_rows(me)))
+    if has("caseload"):
+        cl = truth["caseload"]
+        c_shown = np.where(rec.caseload_end < as_of, _days(cl["end_date"]), OPEN)
+        c_keep = (rec.caseload_start < as_of) & person_rows(cl)
+        out["caseload"] = _replace(cl, "end_date", _date_array(c_shown)).filter(pa.array(c_keep))
+    if has("prognosis"):
+        pg = truth["prognosis"]
+        out["prognosis"] = pg.filter(pa.array((_days(pg["valid_from"]) <= hi) & person_rows(pg)))
+    if has("proposals"):  # the outcome is open until recorded
+        pr = truth["proposals"]
+        outcome = np.where(rec.proposal_outcome < as_of, _text(pr["outcome"]), "offen")
+        p_keep = (_days(pr["date"]) <= hi) & person_rows(pr)
+        out["proposals"] = _replace(pr, "outcome", pa.array(outcome)).filter(pa.array(p_keep))
+    if has("budget"):
+        out["budget"] = truth["budget"].filter(pa.array(rec.budget < as_of))
+    if has("case_events"):
+        ce = truth["case_events"]
+        out["case_events"] = ce.filter(pa.array((_days(ce["recorded_date"]) < as_of) & person_rows(ce)))
+    if has("indicators"):
+        ind = truth["indicators"]
+        out["indicators"] = ind.filter(pa.array(_text(ind["month"]) <= month_text(last)))
     return {name: out[name] for name in truth if name in out}
 
 
