@@ -248,7 +248,7 @@ def compute_revisions(
 ) -> Revisions:
     """The revisions of every Bezugsmonat with a provisional (lag 0, 1, 2) and a BA-comparable value,
     per job center (``jobcenter``: only that one, computed alone; ``jobcenters``: keep only these),
-    § 48a figure (``figures``: only these) and sex; their summary (module doc, decisions 78-80)."""
+    § 48a figure (``figures``: only these) and sex; their summary (module doc, decisions 79-81)."""
     import time
 
     t0 = time.perf_counter()
