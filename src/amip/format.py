@@ -58,3 +58,13 @@ def number(value: float | int | None, decimals: int = 0) -> str:
 def percent(value: float | None, decimals: int = 1) -> str:
     """A figure already in percent, e.g. 22.5 -> '22,5'."""
     return number(value, decimals)
+
+
+def points(value: float | None, decimals: int = 1, signed: bool = True) -> str:
+    """A difference of percentages in percentage points, e.g. -0.6 -> '−0,6 Pp.' (a true minus
+    sign; '+' for a rise unless ``signed=False``; '0,0 Pp.' without a sign)."""
+    if value is None or is_missing(value):
+        return "–"
+    text = number(abs(value), decimals)
+    sign = "" if text.strip("0,") == "" else ("−" if value < 0 else ("+" if signed else ""))
+    return f"{sign}{text} Pp."
