@@ -140,7 +140,8 @@ def deliveries_list(
     if as_json:
         for d in history:
             row = {"as_of": d.as_of.isoformat(), "first_month": d.first_month, "last_month": d.last_month}
-            out.print(json.dumps({**row, "imported_at": d.imported_at, "source": d.source, "rows": d.rows}))
+            line = json.dumps({**row, "imported_at": d.imported_at, "source": d.source, "rows": d.rows})
+            out.print(line, soft_wrap=True, markup=False, highlight=False)
         return
     table = Table(title=f"Deliveries in {db}")
     for col in ("as of", "months", "rows", "imported", "source"):
