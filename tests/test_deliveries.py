@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from amip.cli import app
 from amip.contract.schema import TABLES
 from amip.warehouse import deliveries as history
-from amip.warehouse.store import exclusive, import_dataset, import_deliveries, load_into
 from amip.warehouse.store import drop_delivery as drop
+from amip.warehouse.store import exclusive, import_dataset, import_deliveries, load_into
 from builder import DataSet, runner
 
 D1, D2, D3, D4 = (dt.date(2021, m, 1) for m in (2, 3, 4, 5))

@@ -177,8 +177,7 @@ def deliveries(con: duckdb.DuckDBPyConnection, schema: str = "") -> list[Deliver
         first, last = _row(con, f"SELECT first_month, last_month FROM {p}main.dataset")
         return [Delivery(default_as_of(last), first, last, "", "", {})]
     rows = con.execute(
-        f"SELECT as_of, first_month, last_month, imported_at, source, rows FROM {p}{HISTORY}.deliveries "
-        "ORDER BY as_of"
+        f"SELECT as_of, first_month, last_month, imported_at, source, rows FROM {p}{HISTORY}.deliveries ORDER BY as_of"
     ).fetchall()
     return [Delivery(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "{}")) for r in rows]
 
@@ -230,10 +229,11 @@ def _merge_at(con: duckdb.DuckDBPyConnection, vt: str, day: str) -> None:
     if not _one(con, "SELECT count(*) FROM _meet"):
         return
     con.execute(
-        f"UPDATE {vt} SET _to = m._to FROM _meet m "
-        f"WHERE {vt}._to = {day} AND {vt}._hash = m._hash AND {vt}._n = m._n"
+        f"UPDATE {vt} SET _to = m._to FROM _meet m WHERE {vt}._to = {day} AND {vt}._hash = m._hash AND {vt}._n = m._n"
     )
-    con.execute(f"DELETE FROM {vt} v WHERE v._from = {day} AND EXISTS (SELECT 1 FROM _meet m WHERE m._hash = v._hash AND m._n = v._n)")
+    con.execute(
+        f"DELETE FROM {vt} v WHERE v._from = {day} AND EXISTS (SELECT 1 FROM _meet m WHERE m._hash = v._hash AND m._n = v._n)"
+    )
 
 
 def _add(con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, source: str, staging: str) -> Delivery:
@@ -241,7 +241,9 @@ def _add(con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, 
         return _add_steps(con, as_of, first, last, source, staging)
 
 
-def _add_steps(con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, source: str, staging: str) -> Delivery:
+def _add_steps(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, source: str, staging: str
+) -> Delivery:
     x = _date(as_of)
     nxt = _one(con, f"SELECT min(as_of) FROM {HISTORY}.deliveries WHERE as_of > ?", [as_of])
     n_sql = _date(nxt)
@@ -303,9 +305,7 @@ def _add_steps(con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last:
             )
         else:
             fresh = "SELECT * FROM _fresh"
-        con.execute(
-            f"INSERT INTO {vt} SELECT {_col_list(table, 'n.')}, n._hash, n._n, {x}, {n_sql} FROM ({fresh}) n"
-        )
+        con.execute(f"INSERT INTO {vt} SELECT {_col_list(table, 'n.')}, n._hash, n._n, {x}, {n_sql} FROM ({fresh}) n")
         if replacing:  # the old X lacked a row that P has and the new X has: one version again
             _merge_at(con, vt, x)
     for temp in ("_new", "_gone", "_fresh", "_meet"):
