@@ -90,7 +90,7 @@ def versions(db: Path, table: str = "persons", *cols: str) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         sel = ", ".join([*cols, "_n", "_from", "_to"])
-        return sorted(con.execute(f"SELECT {sel} FROM history.{table}_versions").fetchall(), key=repr)
+        return sorted(con.execute(f"SELECT {sel} FROM {history.HISTORY}.{table}_versions").fetchall(), key=repr)
     finally:
         con.close()
 
@@ -104,9 +104,9 @@ def canonical(db: Path) -> None:
     ``_from < _to``, and the versions of one row neither overlap nor meet."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        days = {r[0] for r in con.execute("SELECT as_of FROM history.deliveries").fetchall()}
+        days = {r[0] for r in con.execute(f"SELECT as_of FROM {history.HISTORY}.deliveries").fetchall()}
         for table in history.VERSIONED:
-            got = con.execute(f"SELECT _hash, _n, _from, _to FROM history.{table.name}_versions").fetchall()
+            got = con.execute(f"SELECT _hash, _n, _from, _to FROM {history.HISTORY}.{table.name}_versions").fetchall()
             by_row: dict[tuple, list[tuple]] = {}
             for h, n, lo, hi in got:
                 assert lo in days and (hi is None or hi in days), (table.name, lo, hi)
@@ -481,3 +481,17 @@ def test_every_delivery_of_a_random_history_equals_it_imported_alone(tmp_path_fa
         assert at(db, day) == expected, day
         if day == max(current):
             assert main == expected
+
+
+def test_a_warehouse_may_be_named_history(tmp_path):
+    # DuckDB names a file's catalog after its stem: history.duckdb once clashed with the schema
+    db = tmp_path / "history.duckdb"
+    add(tmp_path, db, delivery(D1, {"a": "m"}))
+    add(tmp_path, db, delivery(D2, {"a": "w"}))
+    assert persons_at(db, D1) == [("a", "m")]
+    res = runner.invoke(app, ["deliveries", "list", "--db", str(db), "--json"])
+    assert res.exit_code == 0 and len(res.output.splitlines()) == 2
+    refused = runner.invoke(
+        app, ["import", str(tmp_path / "src-2021-02-01-0"), "--db", str(tmp_path / "amip_history.duckdb")]
+    )
+    assert refused.exit_code == 1 and "may not be named amip_history.duckdb" in refused.output

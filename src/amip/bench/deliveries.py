@@ -127,15 +127,15 @@ def cut_deliveries(full: Path, days: list[dt.date], out: Path, progress: Progres
 
 def _version_rows(db: Path) -> tuple[int, int]:
     """(stored row versions, rows of all deliveries together) of the warehouse ``db``."""
-    from amip.warehouse.deliveries import VERSIONED
+    from amip.warehouse.deliveries import HISTORY, VERSIONED
 
     con = duckdb.connect(str(db), read_only=True)
     try:
         stored = 0
         for t in VERSIONED:
-            row = con.execute(f"SELECT count(*) FROM history.{t.name}_versions").fetchone()
+            row = con.execute(f"SELECT count(*) FROM {HISTORY}.{t.name}_versions").fetchone()
             stored += int(row[0]) if row else 0
-        per = [json.loads(r[0]) for r in con.execute("SELECT rows FROM history.deliveries").fetchall()]
+        per = [json.loads(r[0]) for r in con.execute(f"SELECT rows FROM {HISTORY}.deliveries").fetchall()]
         return stored, sum(sum(p.values()) for p in per)
     finally:
         con.close()

@@ -5,17 +5,17 @@ A delivery is one complete data set as known on its ``dataset.as_of`` (data cont
 stored once, with the range of deliveries it belongs to, in the style of a slowly changing
 dimension (format 2 of the warehouse file):
 
-- ``history.deliveries``: one row per delivery (``as_of``, its months, when and from where it was
+- ``amip_history.deliveries``: one row per delivery (``as_of``, its months, when and from where it was
   imported, the row count per table);
-- ``history.<table>_versions``: the contract columns of ``<table>`` plus ``_hash`` (128-bit content
+- ``amip_history.<table>_versions``: the contract columns of ``<table>`` plus ``_hash`` (128-bit content
   hash of the row), ``_n`` (the ordinal of identical rows within one delivery, so duplicates are
   kept), ``_from`` and ``_to``: the row belongs to every delivery with ``_from <= as_of < _to``
   (``_to`` NULL: still in the latest delivery).
 
-Invariant: ``_from`` and ``_to`` are always the ``as_of`` of a delivery in ``history.deliveries``
+Invariant: ``_from`` and ``_to`` are always the ``as_of`` of a delivery in ``amip_history.deliveries``
 (or ``_to`` is NULL), so the latest delivery is exactly the rows with ``_to IS NULL``. The main
 schema holds one view per contract table on the latest delivery (and ``dataset`` from
-``history.deliveries``), so every reader of the warehouse sees the tables as before.
+``amip_history.deliveries``), so every reader of the warehouse sees the tables as before.
 :func:`delivery_connection` gives a connection whose tables are those of any delivery.
 
 Adding delivery X (previous P, next N): a stored row of P that X also has (same hash and ordinal)
@@ -40,9 +40,9 @@ import duckdb
 from amip.contract.schema import TABLES, Table
 
 FORMAT_VERSION = "2"
-HISTORY = "history"
+HISTORY = "amip_history"  # not "history": a file history.duckdb is catalog "history" (ambiguous)
 
-# the contract tables that are stored per delivery (``dataset`` lives in history.deliveries)
+# the contract tables that are stored per delivery (``dataset`` lives in amip_history.deliveries)
 VERSIONED: tuple[Table, ...] = tuple(t for t in TABLES if t.name != "dataset")
 
 
@@ -103,6 +103,13 @@ def format_version(con: duckdb.DuckDBPyConnection) -> str | None:
         return None
     row = con.execute("SELECT value FROM amip_meta WHERE key = 'format_version'").fetchone()
     return row[0] if row else "1"
+
+
+def check_name(db: Path) -> None:
+    """ValueError for a warehouse file whose name DuckDB would take for the history schema: a file
+    ``amip_history.duckdb`` is the catalog ``amip_history``, and ``amip_history.x`` ambiguous."""
+    if Path(db).stem == HISTORY:
+        raise ValueError(f"a warehouse may not be named {Path(db).name} (the name of its history schema); choose another")
 
 
 def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
@@ -368,7 +375,7 @@ def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
 
 def delivery_views(as_of: dt.date, rows: dict[str, int], history: str, target: str = "main.") -> list[str]:
     """CREATE VIEW statements for the tables of delivery ``as_of`` in schema ``target`` (``history``:
-    where the version tables are, e.g. ``"w.history."``). ``rows``: the delivery's row counts; a table
+    where the version tables are, e.g. ``"w.amip_history."``). ``rows``: the delivery's row counts; a table
     without an entry was absent from the delivery and gets no view."""
     x = f"DATE '{as_of.isoformat()}'"
     stmts = [
@@ -414,7 +421,7 @@ def delivery_connection(db: Path, as_of: dt.date) -> Iterator[duckdb.DuckDBPyCon
         if as_of not in history:
             raise ValueError(f"no delivery of {as_of:%d.%m.%Y} in {db}")
         if format_version_attached(con) == FORMAT_VERSION:
-            for sql in delivery_views(as_of, history[as_of].rows, "w.history.", target=""):
+            for sql in delivery_views(as_of, history[as_of].rows, f"w.{HISTORY}.", target=""):
                 con.execute(sql)
         else:
             for name in _attached_tables(con):
@@ -458,6 +465,7 @@ __all__ = [
     "Delivery",
     "FORMAT_VERSION",
     "add_delivery",
+    "check_name",
     "default_as_of",
     "deliveries",
     "delivery_connection",
