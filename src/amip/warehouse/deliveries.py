@@ -109,7 +109,9 @@ def check_name(db: Path) -> None:
     """ValueError for a warehouse file whose name DuckDB would take for the history schema: a file
     ``amip_history.duckdb`` is the catalog ``amip_history``, and ``amip_history.x`` ambiguous."""
     if Path(db).stem == HISTORY:
-        raise ValueError(f"a warehouse may not be named {Path(db).name} (the name of its history schema); choose another")
+        raise ValueError(
+            f"a warehouse may not be named {Path(db).name} (the name of its history schema); choose another"
+        )
 
 
 def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
@@ -271,12 +273,13 @@ def _add_steps(
         vt = versions_table(table.name)
         if table.name not in present:
             nulls = ", ".join(f"NULL::{_duck_type(c.type)} AS {_q(c.name)}" for c in table.columns)
-            new_sql = f"SELECT {nulls} WHERE false"
+            new_sql = f"SELECT {nulls}, NULL::BIGINT AS _ord WHERE false"
         else:
-            new_sql = f"SELECT {_col_list(table)} FROM {staging}.{_q(table.name)}"
+            # _ord: the file order (the staging table's insertion order), kept for the new rows
+            new_sql = f"SELECT {_col_list(table)}, rowid AS _ord FROM {staging}.{_q(table.name)}"
         row_json = "to_json(struct_pack(" + ", ".join(f"{_q(c)} := {_q(c)}" for c in _columns(table)) + "))"
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _new AS SELECT *, row_number() OVER (PARTITION BY _hash) AS _n "
+            f"CREATE OR REPLACE TEMP TABLE _new AS SELECT *, row_number() OVER (PARTITION BY _hash ORDER BY _ord) AS _n "
             f"FROM (SELECT *, md5_number({row_json}) AS _hash FROM ({new_sql}))"
         )
         if table.name in present:
@@ -312,7 +315,9 @@ def _add_steps(
             )
         else:
             fresh = "SELECT * FROM _fresh"
-        con.execute(f"INSERT INTO {vt} SELECT {_col_list(table, 'n.')}, n._hash, n._n, {x}, {n_sql} FROM ({fresh}) n")
+        con.execute(
+            f"INSERT INTO {vt} SELECT {_col_list(table, 'n.')}, n._hash, n._n, {x}, {n_sql} FROM ({fresh}) n ORDER BY n._ord"
+        )
         if replacing:  # the old X lacked a row that P has and the new X has: one version again
             _merge_at(con, vt, x)
     for temp in ("_new", "_gone", "_fresh", "_meet"):
