@@ -448,7 +448,7 @@ def histories(draw):
 
 
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=histories())
 def test_every_delivery_of_a_random_history_equals_it_imported_alone(tmp_path_factory, steps):
     tmp = tmp_path_factory.mktemp("history")
