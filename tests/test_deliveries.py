@@ -495,3 +495,31 @@ def test_a_warehouse_may_be_named_history(tmp_path):
         app, ["import", str(tmp_path / "src-2021-02-01-0"), "--db", str(tmp_path / "amip_history.duckdb")]
     )
     assert refused.exit_code == 1 and "may not be named amip_history.duckdb" in refused.output
+
+
+def test_deliveries_cut_from_one_data_set_for_the_benchmark(tmp_path):
+    from amip.bench.deliveries import cut_deliveries
+
+    ds = DataSet("2020-01", "2021-12")
+    ds.person("a", "m").spell("a", "J1", "2020-01-01", "2021-06-30").job("a", "svb", "2021-07-01")
+    ds.person("b", "w").spell("b", "J1", "2021-05-01")
+    ds.benefit("J1", "bg_a", "2021-03", "RB", "446").benefit("J1", "bg_a", "2021-04", "RB", "446")
+    csv = ds.write(tmp_path / "csv")
+    full = tmp_path / "full"
+    full.mkdir()
+    con = duckdb.connect()
+    load_into(con, csv)  # typed tables, as the generator writes them
+    for name in contract_tables(con):
+        con.execute(f"COPY {name} TO '{full / (name + '.parquet')}'")
+    con.close()
+    cut_deliveries(full, [dt.date(2021, 4, 1)], tmp_path / "out")
+    con = duckdb.connect()
+    got = tmp_path / "out" / "delivery-2021-04-01"
+    read = lambda name: con.execute(f"SELECT * FROM '{got / (name + '.parquet')}'").fetchall()  # noqa: E731
+    assert read("dataset") == [("2020-01", "2021-03", dt.date(2021, 4, 1))]
+    assert [r[0] for r in read("persons")] == ["a"]  # b's first spell begins after the cut
+    assert [(r[0], r[4]) for r in read("elb_spells")] == [("a", None)]  # its end is not known yet
+    assert read("employment_spells") == []
+    assert [r[2] for r in read("benefits")] == ["2021-03"]
+    con.close()
+    import_dataset(got, tmp_path / "w.duckdb")  # a valid data set
