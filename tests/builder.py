@@ -46,6 +46,7 @@ class DataSet:
     last: str
     rows: dict[str, list[list[str]]] = field(default_factory=lambda: {k: [] for k in COLUMNS})
     flags: dict[str, list[str]] = field(default_factory=dict)  # person_id -> the three person flags
+    as_of: str | dt.date | None = None  # dataset.as_of (the delivery's Datenstand); None: no as_of column
 
     def person(
         self,
@@ -125,6 +126,8 @@ class DataSet:
             if name in skip or (name in OPTIONAL and not self.rows[name]):
                 continue
             rows = self.rows[name]
+            if name == "dataset" and self.as_of is not None:
+                cols, rows = [*cols, "as_of"], [[self.first, self.last, d(self.as_of)]]
             if name == "employment_spells":
                 if any(r[5] for r in rows):
                     cols = [*cols, "gross_eur"]

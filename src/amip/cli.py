@@ -141,7 +141,8 @@ def deliveries_list(
     if as_json:
         for d in history:
             row = {"as_of": d.as_of.isoformat(), "first_month": d.first_month, "last_month": d.last_month}
-            out.print(json.dumps({**row, "imported_at": d.imported_at, "source": d.source, "rows": d.rows}))
+            line = json.dumps({**row, "imported_at": d.imported_at, "source": d.source, "rows": d.rows})
+            out.print(line, soft_wrap=True, markup=False, highlight=False)
         return
     table = Table(title=f"Deliveries in {db}")
     for col in ("as of", "months", "rows", "imported", "source"):
@@ -407,11 +408,22 @@ def bench(
         Path | None,
         typer.Option("--data-dir", help="Cache of the preset's data set (default .amip/bench/<preset>-seed<seed>)."),
     ] = None,
+    deliveries: Annotated[
+        str | None,
+        typer.Option(
+            "--deliveries",
+            help="Benchmark the delivery history instead: import the monthly deliveries FROM..TO "
+            "(YYYY-MM..YYYY-MM) of --preset [elbe-elster] one by one; file size and import time per delivery.",
+        ),
+    ] = None,
 ) -> None:
     """Benchmark: all figures for 12 months on N generated persons, or on a synth preset's data set
-    (time, memory, stages)."""
+    (time, memory, stages); with --deliveries the storage and import time of a delivery history."""
     from amip.bench.run import run, run_preset
 
+    if deliveries:
+        _bench_deliveries(preset or "elbe-elster", deliveries, seed, data_dir, as_json)
+        return
     label = f"preset {preset}" if preset else f"{persons:,} persons"
     with _Spinner(f"Benchmark, {label}") as spin:
         result = (
@@ -428,6 +440,32 @@ def bench(
     for key, value in result.items():
         table.add_row(key, str(value))
     out.print(table)
+
+
+def _bench_deliveries(preset: str, months: str, seed: int, data_dir: Path | None, as_json: bool) -> None:
+    from amip.bench.deliveries import run_deliveries
+
+    with _Spinner(f"Delivery history, preset {preset}, {months}") as spin:
+        try:
+            result = run_deliveries(preset, months, seed, data_dir, progress=spin)
+        except (OSError, ValueError) as exc:
+            fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps(result))
+        return
+    table = Table(title=f"amip bench --deliveries — {preset}, {result['deliveries']} deliveries")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if key != "per_delivery":
+            table.add_row(key, str(value))
+    out.print(table)
+    per = Table(title="per delivery")
+    for col in ("delivery", "import s", "file MB", "rows"):
+        per.add_column(col, justify="left" if col == "delivery" else "right")
+    for d in result["per_delivery"]:
+        per.add_row(d["delivery"], f"{d['seconds']:.2f}", f"{d['file_mb']:.1f}", str(d["rows"]))
+    out.print(per)
 
 
 @app.command("bench-cockpit")

@@ -5,17 +5,17 @@ A delivery is one complete data set as known on its ``dataset.as_of`` (data cont
 stored once, with the range of deliveries it belongs to, in the style of a slowly changing
 dimension (format 2 of the warehouse file):
 
-- ``history.deliveries``: one row per delivery (``as_of``, its months, when and from where it was
+- ``amip_history.deliveries``: one row per delivery (``as_of``, its months, when and from where it was
   imported, the row count per table);
-- ``history.<table>_versions``: the contract columns of ``<table>`` plus ``_hash`` (128-bit content
+- ``amip_history.<table>_versions``: the contract columns of ``<table>`` plus ``_hash`` (128-bit content
   hash of the row), ``_n`` (the ordinal of identical rows within one delivery, so duplicates are
   kept), ``_from`` and ``_to``: the row belongs to every delivery with ``_from <= as_of < _to``
   (``_to`` NULL: still in the latest delivery).
 
-Invariant: ``_from`` and ``_to`` are always the ``as_of`` of a delivery in ``history.deliveries``
+Invariant: ``_from`` and ``_to`` are always the ``as_of`` of a delivery in ``amip_history.deliveries``
 (or ``_to`` is NULL), so the latest delivery is exactly the rows with ``_to IS NULL``. The main
 schema holds one view per contract table on the latest delivery (and ``dataset`` from
-``history.deliveries``), so every reader of the warehouse sees the tables as before.
+``amip_history.deliveries``), so every reader of the warehouse sees the tables as before.
 :func:`delivery_connection` gives a connection whose tables are those of any delivery.
 
 Adding delivery X (previous P, next N): a stored row of P that X also has (same hash and ordinal)
@@ -40,9 +40,9 @@ import duckdb
 from amip.contract.schema import TABLES, Table
 
 FORMAT_VERSION = "2"
-HISTORY = "history"
+HISTORY = "amip_history"  # not "history": a file history.duckdb is catalog "history" (ambiguous)
 
-# the contract tables that are stored per delivery (``dataset`` lives in history.deliveries)
+# the contract tables that are stored per delivery (``dataset`` lives in amip_history.deliveries)
 VERSIONED: tuple[Table, ...] = tuple(t for t in TABLES if t.name != "dataset")
 
 
@@ -101,8 +101,17 @@ def format_version(con: duckdb.DuckDBPyConnection) -> str | None:
     }
     if "amip_meta" not in names:
         return None
-    row = _row(con, "SELECT value FROM amip_meta WHERE key = 'format_version'")
+    row = con.execute("SELECT value FROM amip_meta WHERE key = 'format_version'").fetchone()
     return row[0] if row else "1"
+
+
+def check_name(db: Path) -> None:
+    """ValueError for a warehouse file whose name DuckDB would take for the history schema: a file
+    ``amip_history.duckdb`` is the catalog ``amip_history``, and ``amip_history.x`` ambiguous."""
+    if Path(db).stem == HISTORY:
+        raise ValueError(
+            f"a warehouse may not be named {Path(db).name} (the name of its history schema); choose another"
+        )
 
 
 def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
@@ -128,7 +137,9 @@ def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("CREATE SCHEMA IF NOT EXISTS staging")
         for table in VERSIONED:
             if table.name in present:
-                con.execute(f"ALTER TABLE main.{_q(table.name)} SET SCHEMA staging")
+                # DuckDB cannot move a table to another schema (ALTER TABLE ... SET SCHEMA)
+                con.execute(f"CREATE TABLE staging.{_q(table.name)} AS SELECT * FROM main.{_q(table.name)}")
+                con.execute(f"DROP TABLE main.{_q(table.name)}")
         con.execute("CREATE TABLE staging.dataset AS SELECT first_month, last_month FROM main.dataset")
         con.execute("DROP TABLE main.dataset")
         _add(con, default_as_of(last), first, last, "format 1 warehouse", "staging")
@@ -159,14 +170,24 @@ def deliveries(con: duckdb.DuckDBPyConnection, schema: str = "") -> list[Deliver
     """The deliveries of the warehouse on ``con``, oldest first (``schema`` e.g. ``"w."`` when the
     warehouse is attached). A format-1 warehouse has one delivery, taken the day after its cut-off."""
     p = schema
-    try:
-        rows = con.execute(
-            f"SELECT as_of, first_month, last_month, imported_at, source, rows FROM {p}{HISTORY}.deliveries "
-            "ORDER BY as_of"
-        ).fetchall()
-    except duckdb.CatalogException:
-        first, last = _row(con, f"SELECT first_month, last_month FROM {p}dataset")
+    catalog = f"'{schema.rstrip('.')}'" if schema else "current_database()"
+    has_history = _one(
+        con,
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = "
+        f"{catalog} AND table_schema = '{HISTORY}' AND table_name = 'deliveries'",
+    )
+    if not has_history:  # format 1 (or an empty file: no delivery)
+        if not _one(
+            con,
+            f"SELECT count(*) FROM information_schema.tables WHERE table_catalog = {catalog} "
+            "AND table_schema = 'main' AND table_name = 'dataset'",
+        ):
+            return []
+        first, last = _row(con, f"SELECT first_month, last_month FROM {p}main.dataset")
         return [Delivery(default_as_of(last), first, last, "", "", {})]
+    rows = con.execute(
+        f"SELECT as_of, first_month, last_month, imported_at, source, rows FROM {p}{HISTORY}.deliveries ORDER BY as_of"
+    ).fetchall()
     return [Delivery(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "{}")) for r in rows]
 
 
@@ -190,10 +211,52 @@ def add_delivery(con: duckdb.DuckDBPyConnection, staging: str, source: str = "")
     return delivery, replaced
 
 
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction for the block: no checkpoint between its statements (the row ids the steps
+    share stay valid) and one commit of all changes."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _date(day: dt.date | None) -> str:
+    return f"DATE '{day.isoformat()}'" if day is not None else "NULL"
+
+
+def _merge_at(con: duckdb.DuckDBPyConnection, vt: str, day: str) -> None:
+    """Join the versions of one row (same hash and ordinal) that meet at delivery ``day``: one that
+    ends there and one that begins there become one version (the ranges stay maximal)."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _meet AS SELECT b._hash, b._n, b._to FROM {vt} a JOIN {vt} b "
+        f"ON a._hash = b._hash AND a._n = b._n WHERE a._to = {day} AND b._from = {day}"
+    )
+    if not _one(con, "SELECT count(*) FROM _meet"):
+        return
+    con.execute(
+        f"UPDATE {vt} SET _to = m._to FROM _meet m WHERE {vt}._to = {day} AND {vt}._hash = m._hash AND {vt}._n = m._n"
+    )
+    con.execute(
+        f"DELETE FROM {vt} v WHERE v._from = {day} AND EXISTS (SELECT 1 FROM _meet m WHERE m._hash = v._hash AND m._n = v._n)"
+    )
+
+
 def _add(con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, source: str, staging: str) -> Delivery:
-    x = as_of.isoformat()
+    with _transaction(con):
+        return _add_steps(con, as_of, first, last, source, staging)
+
+
+def _add_steps(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, source: str, staging: str
+) -> Delivery:
+    x = _date(as_of)
     nxt = _one(con, f"SELECT min(as_of) FROM {HISTORY}.deliveries WHERE as_of > ?", [as_of])
-    n_sql = f"DATE '{nxt.isoformat()}'" if nxt else "NULL"
+    n_sql = _date(nxt)
+    replacing = bool(_one(con, f"SELECT count(*) FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of]))
     present = {
         r[0]
         for r in con.execute(
@@ -203,50 +266,76 @@ def _add(con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, 
         ).fetchall()
     }
     rows: dict[str, int] = {}
+    # the stored rows of the delivery before X (or of the old X when it is replaced): exactly the
+    # versions whose range covers X
+    covers = f"_from <= {x} AND (_to IS NULL OR _to > {x})"
     for table in VERSIONED:
         vt = versions_table(table.name)
         if table.name not in present:
-            new_sql = f"SELECT {', '.join('NULL::' + _duck_type(c.type) + ' AS ' + _q(c.name) for c in table.columns)} WHERE false"
+            nulls = ", ".join(f"NULL::{_duck_type(c.type)} AS {_q(c.name)}" for c in table.columns)
+            new_sql = f"SELECT {nulls}, NULL::BIGINT AS _ord WHERE false"
         else:
-            new_sql = f"SELECT {_col_list(table)} FROM {staging}.{_q(table.name)}"
+            # _ord: the file order (the staging table's insertion order), kept for the new rows
+            new_sql = f"SELECT {_col_list(table)}, rowid AS _ord FROM {staging}.{_q(table.name)}"
         row_json = "to_json(struct_pack(" + ", ".join(f"{_q(c)} := {_q(c)}" for c in _columns(table)) + "))"
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _new AS SELECT *, row_number() OVER (PARTITION BY _hash) AS _n "
+            f"CREATE OR REPLACE TEMP TABLE _new AS SELECT *, row_number() OVER (PARTITION BY _hash ORDER BY _ord) AS _n "
             f"FROM (SELECT *, md5_number({row_json}) AS _hash FROM ({new_sql}))"
         )
         if table.name in present:
             rows[table.name] = _one(con, "SELECT count(*) FROM _new")
-        # the stored rows of the previous delivery: exactly the versions whose range covers X
-        covers = f"_from <= DATE '{x}' AND (_to IS NULL OR _to > DATE '{x}')"
+        if not rows.get(table.name) and not _one(con, f"SELECT count(*) FROM {vt} WHERE {covers}"):
+            continue  # no rows before X and none in X (an optional table never delivered): nothing to do
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _gone AS SELECT rowid AS rid FROM {vt} v WHERE {covers} "
             f"AND NOT EXISTS (SELECT 1 FROM _new n WHERE n._hash = v._hash AND n._n = v._n)"
         )
-        if nxt is not None:  # rows X lacks but N has continue from N
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _fresh AS SELECT * FROM _new n "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {vt} v WHERE {covers} AND v._hash = n._hash AND v._n = n._n)"
+        )
+        # a stored row X lacks: cut to [_from, X); if N has it, it continues as [N, _to)
+        if nxt is not None:
             con.execute(
                 f"INSERT INTO {vt} SELECT {_col_list(table, 'v.')}, v._hash, v._n, {n_sql}, v._to FROM {vt} v "
                 f"WHERE v.rowid IN (SELECT rid FROM _gone) AND (v._to IS NULL OR v._to > {n_sql})"
             )
-        con.execute(f"UPDATE {vt} SET _to = DATE '{x}' WHERE rowid IN (SELECT rid FROM _gone)")
-        # replacing delivery X: a row of the old X alone that the new X lacks is gone altogether
-        con.execute(f"DELETE FROM {vt} WHERE _from = DATE '{x}' AND _to = DATE '{x}'")
-        if nxt is not None:  # rows X shares with N but not with P: N's version begins with X
+        con.execute(f"UPDATE {vt} SET _to = {x} WHERE rowid IN (SELECT rid FROM _gone)")
+        if replacing:  # a row of the old X alone that the new X lacks is gone altogether
+            con.execute(f"DELETE FROM {vt} WHERE _from = {x} AND _to = {x}")
+        # a row of X the stored rows lack: N's version of it begins with X, or it is new as [X, N)
+        if nxt is not None:
             con.execute(
-                f"UPDATE {vt} v SET _from = DATE '{x}' WHERE v._from = {n_sql} "
-                f"AND EXISTS (SELECT 1 FROM _new n WHERE n._hash = v._hash AND n._n = v._n)"
+                f"UPDATE {vt} v SET _from = {x} WHERE v._from = {n_sql} "
+                f"AND EXISTS (SELECT 1 FROM _fresh n WHERE n._hash = v._hash AND n._n = v._n)"
             )
+            fresh = (
+                f"SELECT * FROM _fresh n WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {vt} v WHERE v._from = {x} AND v._hash = n._hash AND v._n = n._n)"
+            )
+        else:
+            fresh = "SELECT * FROM _fresh"
         con.execute(
-            f"INSERT INTO {vt} SELECT {_col_list(table, 'n.')}, n._hash, n._n, DATE '{x}', {n_sql} FROM _new n "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {vt} v WHERE {covers} AND v._hash = n._hash AND v._n = n._n)"
+            f"INSERT INTO {vt} SELECT {_col_list(table, 'n.')}, n._hash, n._n, {x}, {n_sql} FROM ({fresh}) n ORDER BY n._ord"
         )
-    con.execute("DROP TABLE IF EXISTS _new")
-    con.execute("DROP TABLE IF EXISTS _gone")
+        if replacing:  # the old X lacked a row that P has and the new X has: one version again
+            _merge_at(con, vt, x)
+    for temp in ("_new", "_gone", "_fresh", "_meet"):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
     imported = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    con.execute(f"DELETE FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of])  # replaced
-    con.execute(
-        f"INSERT INTO {HISTORY}.deliveries VALUES (?, ?, ?, ?, ?, ?)",
-        [as_of, first, last, imported, source, json.dumps(rows, sort_keys=True)],
-    )
+    values = [first, last, imported, source, json.dumps(rows, sort_keys=True), as_of]
+    if replacing:  # in place: the table keeps its order
+        con.execute(
+            f"UPDATE {HISTORY}.deliveries SET first_month = ?, last_month = ?, imported_at = ?, source = ?, "
+            "rows = ? WHERE as_of = ?",
+            values,
+        )
+    else:
+        con.execute(
+            f"INSERT INTO {HISTORY}.deliveries (first_month, last_month, imported_at, source, rows, as_of) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            values,
+        )
     refresh_views(con)
     return Delivery(as_of, first, last, imported, source, rows)
 
@@ -255,21 +344,24 @@ def drop_delivery(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> bool:
     """Remove the delivery ``as_of`` (the others stay exactly as they were); False if there is none."""
     if not _one(con, f"SELECT count(*) FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of]):
         return False
-    nxt = _one(con, f"SELECT min(as_of) FROM {HISTORY}.deliveries WHERE as_of > ?", [as_of])
-    x = f"DATE '{as_of.isoformat()}'"
-    n_sql = f"DATE '{nxt.isoformat()}'" if nxt else "NULL"
-    for table in VERSIONED:
-        vt = versions_table(table.name)
-        # versions that began with X: they begin with N, unless they belonged to X alone
-        if nxt is None:
-            con.execute(f"DELETE FROM {vt} WHERE _from = {x}")
-        else:
-            con.execute(f"DELETE FROM {vt} WHERE _from = {x} AND _to IS NOT NULL AND _to <= {n_sql}")
-            con.execute(f"UPDATE {vt} SET _from = {n_sql} WHERE _from = {x}")
-        # versions that ended with X (absent from X): they end with N now (NULL: X was the latest)
-        con.execute(f"UPDATE {vt} SET _to = {n_sql} WHERE _to = {x}")
-    con.execute(f"DELETE FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of])
-    refresh_views(con)
+    with _transaction(con):
+        nxt = _one(con, f"SELECT min(as_of) FROM {HISTORY}.deliveries WHERE as_of > ?", [as_of])
+        x, n_sql = _date(as_of), _date(nxt)
+        for table in VERSIONED:
+            vt = versions_table(table.name)
+            # versions that began with X: they begin with N, unless they belonged to X alone
+            if nxt is None:
+                con.execute(f"DELETE FROM {vt} WHERE _from = {x}")
+            else:
+                con.execute(f"DELETE FROM {vt} WHERE _from = {x} AND _to = {n_sql}")
+                con.execute(f"UPDATE {vt} SET _from = {n_sql} WHERE _from = {x}")
+            # versions that ended with X (absent from X): they end with N now (NULL: X was the latest)
+            con.execute(f"UPDATE {vt} SET _to = {n_sql} WHERE _to = {x}")
+            if nxt is not None:  # a row of P and N that X lacked: one version again
+                _merge_at(con, vt, n_sql)
+        con.execute("DROP TABLE IF EXISTS _meet")
+        con.execute(f"DELETE FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of])
+        refresh_views(con)
     return True
 
 
@@ -288,7 +380,7 @@ def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
 
 def delivery_views(as_of: dt.date, rows: dict[str, int], history: str, target: str = "main.") -> list[str]:
     """CREATE VIEW statements for the tables of delivery ``as_of`` in schema ``target`` (``history``:
-    where the version tables are, e.g. ``"w.history."``). ``rows``: the delivery's row counts; a table
+    where the version tables are, e.g. ``"w.amip_history."``). ``rows``: the delivery's row counts; a table
     without an entry was absent from the delivery and gets no view."""
     x = f"DATE '{as_of.isoformat()}'"
     stmts = [
@@ -334,7 +426,7 @@ def delivery_connection(db: Path, as_of: dt.date) -> Iterator[duckdb.DuckDBPyCon
         if as_of not in history:
             raise ValueError(f"no delivery of {as_of:%d.%m.%Y} in {db}")
         if format_version_attached(con) == FORMAT_VERSION:
-            for sql in delivery_views(as_of, history[as_of].rows, "w.history.", target=""):
+            for sql in delivery_views(as_of, history[as_of].rows, f"w.{HISTORY}.", target=""):
                 con.execute(sql)
         else:
             for name in _attached_tables(con):
@@ -347,7 +439,7 @@ def delivery_connection(db: Path, as_of: dt.date) -> Iterator[duckdb.DuckDBPyCon
 
 
 def format_version_attached(con: duckdb.DuckDBPyConnection) -> str:
-    row = _row(con, "SELECT value FROM w.main.amip_meta WHERE key = 'format_version'")
+    row = con.execute("SELECT value FROM w.main.amip_meta WHERE key = 'format_version'").fetchone()
     return row[0] if row else "1"
 
 
@@ -378,6 +470,7 @@ __all__ = [
     "Delivery",
     "FORMAT_VERSION",
     "add_delivery",
+    "check_name",
     "default_as_of",
     "deliveries",
     "delivery_connection",

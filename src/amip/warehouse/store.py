@@ -264,6 +264,7 @@ def import_deliveries(
     step. Returns each delivery and whether it replaced one with the same ``as_of``."""
     say = progress or (lambda _msg: None)
     added = []
+    history.check_name(Path(db))
     if not replace and Path(db).exists():
         _check_warehouse(Path(db))
     with replacing(db, wait=wait, keep=not replace) as con:
