@@ -92,7 +92,7 @@ def remove_leftovers(target: Path) -> list[Path]:
     directory. Returns what was removed."""
     target = Path(target)
     pattern = re.compile(re.escape(f".{target.name}.") + r"[a-z0-9_]{8}\.new(\.wal|\.tmp)?")
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(target.parent))
     except FileNotFoundError:
@@ -152,7 +152,7 @@ def load_into(con: duckdb.DuckDBPyConnection, src: Path, progress: Progress | No
             f"CREATE OR REPLACE TABLE {source.table.name} AS {typed_select(source.table, raw_name(source.table))}"
         )
         con.execute(f"DROP TABLE {raw_name(source.table)}")
-        counts[source.table.name] = con.execute(f"SELECT count(*) FROM {source.table.name}").fetchone()[0]
+        counts[source.table.name] = con.execute(f"SELECT count(*) FROM {source.table.name}").fetchall()[0][0]
     con.register("_instruments", instruments())
     con.execute("CREATE OR REPLACE TABLE instruments AS SELECT * FROM _instruments")
     con.unregister("_instruments")
