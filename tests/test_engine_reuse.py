@@ -85,3 +85,52 @@ def test_run_slots_are_distinct_while_held_and_reused_after():
         assert a != b
     with run_slot() as c:
         assert c == a
+
+
+def test_equal_self_joins_share_their_sql_and_count_their_own_rows():
+    # Ibis numbers each self-reference (t.view()) from a process-wide counter; the compiled-SQL
+    # cache keys them by position, so the same self-join built again is compiled once. Pairs (x, y)
+    # with x < y among n rows: n (n - 1) / 2, i.e. 3 for n = 3 and 6 for n = 4; with x <= y: n (n + 1) / 2.
+    import ibis
+    import pyarrow as pa
+
+    from amip.kennzahlen import backends
+
+    con = ibis.duckdb.connect()
+
+    def pairs(n: int, strict: bool = True):
+        con.create_table("amip_selfjoin", pa.table({"x": list(range(n))}), overwrite=True)
+        t = con.table("amip_selfjoin")
+        u = t.view()
+        j = t.join(u, t.x < u.x if strict else t.x <= u.x)
+        return j.aggregate(n=j.count())
+
+    first, second = pairs(3), pairs(4)
+    assert first.op() != second.op()  # other self-reference numbers: not equal to Ibis
+    before = len(backends._SQL)
+    assert backends.to_arrow(con, pairs(3)).column("n").to_pylist() == [3]
+    assert len(backends._SQL) == before + 1
+    assert backends.to_arrow(con, pairs(4)).column("n").to_pylist() == [6]
+    assert len(backends._SQL) == before + 1  # the same SQL, run on the new rows
+    assert backends.to_arrow(con, pairs(3, strict=False)).column("n").to_pylist() == [6]
+    assert len(backends._SQL) == before + 2  # another condition: compiled of its own
+
+
+def test_steering_runs_reuse_run_table_names(tmp_path):
+    # the steering figures keep their stages in run slots too (amip_st_r0_...), so repeated runs
+    # compile nothing new; each still counts its own data (S2 denominator: the stock, see above)
+    from amip.api import key_figures
+    from amip.kennzahlen import backends
+
+    small = _small().write(tmp_path / "small")
+    tiny = _tiny().write(tmp_path / "tiny")
+
+    def s2_denominator(data):
+        rows = key_figures("2021-06", "2021-06", data=data, steering=True).to_pylist()
+        return {r["jobcenter_id"]: r["denominator"] for r in rows if r["figure"] == "S2" and r["sex"] == "all"}
+
+    assert s2_denominator(small) == {"J1": 2, "J2": 1}
+    size = len(backends._SQL)
+    assert s2_denominator(tiny) == {"J1": 1}
+    assert s2_denominator(small) == {"J1": 2, "J2": 1}
+    assert len(backends._SQL) == size

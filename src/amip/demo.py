@@ -110,7 +110,7 @@ def demo_scope(db_path) -> tuple[str | None, str | None]:
         names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if "caseload" not in names:
             return None, None
-        last = con.execute("SELECT last_month FROM dataset").fetchone()[0]
+        last = con.execute("SELECT last_month FROM dataset").fetchall()[0][0]
         st = f"last_day(CAST('{last}-01' AS DATE))"
         open_rows = f"FROM caseload WHERE start_date <= {st} AND (end_date IS NULL OR end_date >= {st})"
         team = con.execute(

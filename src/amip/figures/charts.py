@@ -35,7 +35,7 @@ TIME_LOCALE = {
 COLORS = {"Insgesamt": "#1f4e79", "Frauen": "#b5485d", "Männer": "#2e7d5b"}
 
 
-def svg(chart: alt.Chart) -> str:
+def svg(chart: alt.Chart | alt.LayerChart | alt.FacetChart) -> str:
     return vlc.vegalite_to_svg(chart.to_dict(), format_locale=LOCALE, time_format_locale=TIME_LOCALE)
 
 
@@ -255,7 +255,9 @@ def monthly_bars_spec(rows: list[dict], title: str, y_title: str) -> alt.Chart:
     )
 
 
-def fan_spec(history: pd.DataFrame, forecast: pd.DataFrame, title: str, y_title: str) -> alt.Chart:
+def fan_spec(
+    history: pd.DataFrame, forecast: pd.DataFrame, title: str, y_title: str
+) -> alt.LayerChart | alt.FacetChart:
     """Fan chart: the history (line), the forecast mean (dashed) and its 80 % and 95 % intervals
     (bands, the 95 % one lighter). ``history``: month, value; ``forecast``: month, mean, lo80,
     hi80, lo95, hi95 (the first forecast month is joined to the last history month)."""

@@ -393,7 +393,7 @@ def _unit_figures(
     gone.update({c: "not person based" for c in ("llu", "luh")})
     gone.update({fid: why for fid, why in skipped.items()})
     be = ibis.duckdb.from_connection(con)
-    table, _ = assemble(with_lags(be.table("unit_series")), first, last, gone)
+    table, _ = assemble(with_lags(be.table("unit_series")), first, last, gone, be)
     parts = pa.compute.split_pattern(table.column("jobcenter_id"), SEP)
     unit_table = pa.table(
         {

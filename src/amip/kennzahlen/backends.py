@@ -19,6 +19,7 @@ import ibis.expr.operations as ops
 import pyarrow as pa
 import sqlglot as sg
 import sqlglot.expressions as sge
+from ibis.expr.operations.relations import SelfReference
 
 from amip.warehouse.store import load_into, open_warehouse, table_names
 
@@ -89,7 +90,7 @@ def compiled(con: ibis.BaseBackend, expr: ibis.Table) -> str:
 
     In-memory tables (``ibis.memtable``) in ``expr`` are registered on ``con`` first, as Ibis does
     before it runs an expression."""
-    key = (con.name, expr.op())
+    key = (con.name, _canonical(expr.op()))
     hit = _SQL.get(key)
     if hit is None:
         hit = (str(con.compile(expr)), bool(expr.op().find(ops.InMemoryTable)))
@@ -99,6 +100,34 @@ def compiled(con: ibis.BaseBackend, expr: ibis.Table) -> str:
     if hit[1]:
         con._run_pre_execute_hooks(expr)
     return hit[0]
+
+
+def _canonical(op: ops.Node) -> ops.Node:
+    """``op`` with its self-references (a table joined with itself) numbered in the order they
+    appear: Ibis numbers them from a process-wide counter, so the same self-join built twice would
+    never compare equal (join chains number their references themselves). Used as the key of
+    :data:`_SQL` only (the SQL is compiled from ``op`` itself)."""
+    ids: dict[object, int] = {}  # identifier -> its number, in depth-first order of the children
+    seen: set[ops.Node] = set()
+    todo = [op]
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, SelfReference):
+            ids.setdefault(node.identifier, len(ids))
+        todo.extend(reversed(node.__children__))
+    if not ids:
+        return op
+
+    def renumber(node, kwargs):
+        if isinstance(node, SelfReference):
+            args = kwargs or dict(zip(node.__argnames__, node.__args__))
+            return node.__recreate__({**args, "identifier": ids[node.identifier]})
+        return node.__recreate__(kwargs) if kwargs else node
+
+    return op.replace(renumber)
 
 
 _SLOTS_LOCK = threading.Lock()

@@ -193,19 +193,19 @@ def _compute(
                 "month",
                 pc.take(pa.array([month_str(m) for m in range(lo, hi + 1)]), pc.subtract(monthly.column("midx"), lo)),
             )
-            people = _members(who, lo, hi) if members else None
+            people = _members(con, who, lo, hi) if members else None
     finally:
         for name in kept:
             drop_small_table(con, name)
     return Result(table, skipped, st.seconds, monthly, people)
 
 
-def _members(who: list[ibis.Table], lo: int, hi: int) -> pa.Table:
+def _members(con: ibis.BaseBackend, who: list[ibis.Table], lo: int, hi: int) -> pa.Table:
     """The person-level relations behind the counts, clipped to the grid's months."""
     t = ibis.union(*who)
     t = t.filter(t.m0.notnull() & (t.m0 <= t.m1) & (t.m0 <= hi) & (t.m1 >= lo))
     t = t.mutate(m0=ibis.greatest(t.m0, lo), m1=ibis.least(t.m1, hi))
-    return t.order_by(["jobcenter_id", "block", "person_id", "m0"]).to_pyarrow()
+    return to_arrow(con, t.order_by(["jobcenter_id", "block", "person_id", "m0"]))
 
 
 def _needs(inp: Inputs) -> dict[str, str]:

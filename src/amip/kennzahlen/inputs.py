@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import ibis
 
+from amip.kennzahlen.backends import to_arrow
 from amip.kennzahlen.calendar import OPEN_END, Coverage, parse_month
 
 
@@ -50,7 +51,7 @@ class Inputs:
 
 def load_inputs(con: ibis.BaseBackend, jobcenter: str | None = None) -> Inputs:
     names = set(con.list_tables())
-    ds = con.table("dataset").to_pyarrow().to_pylist()
+    ds = to_arrow(con, con.table("dataset")).to_pylist()
     if len(ds) != 1:
         raise ValueError("the dataset table must hold exactly one row")
     coverage = Coverage(parse_month(ds[0]["first_month"]), parse_month(ds[0]["last_month"]))
@@ -66,7 +67,7 @@ def load_inputs(con: ibis.BaseBackend, jobcenter: str | None = None) -> Inputs:
         e=_end_days(sp.end_date),
         single_parent=sp.single_parent.fill_null(False),
     )
-    jcs = sorted(r for r in sp.select("jobcenter_id").distinct().to_pyarrow().column(0).to_pylist())
+    jcs = sorted(r for r in to_arrow(con, sp.select("jobcenter_id").distinct()).column(0).to_pylist())
     if jobcenter is not None:
         if jobcenter not in jcs:
             raise ValueError(f"job center {jobcenter!r} has no ELB spells in the data (known: {', '.join(jcs[:10])})")

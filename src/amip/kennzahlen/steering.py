@@ -18,9 +18,8 @@ Figure ids (a contract with the report writer):
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import ibis
 import numpy as np
@@ -29,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from amip.kennzahlen import extended
-from amip.kennzahlen.backends import drop_small_table, materialize
+from amip.kennzahlen.backends import drop_small_table, materialize, run_slot, to_arrow
 from amip.kennzahlen.calendar import (
     OPEN_END,
     Coverage,
@@ -114,7 +113,10 @@ def compute_result(
         yield
         seconds[name] += time.perf_counter() - t0
 
-    run = uuid.uuid4().hex[:12]
+    # Run tables named by a slot that later runs reuse (as the engine's), so that their queries
+    # compare equal to earlier ones and their SQL is compiled once per process (backends.compiled).
+    slot = ExitStack()
+    run = slot.enter_context(run_slot())
     kept: list[str] = []
 
     def keep(t: ibis.Table) -> ibis.Table:
@@ -148,7 +150,7 @@ def compute_result(
         with stage("employment"):
             if "employment_spells" not in names:
                 skipped["E1"] = "table employment_spells is missing"
-            elif not _has_values(con.table("employment_spells"), "gross_eur"):
+            elif not _has_values(con, con.table("employment_spells"), "gross_eur"):
                 # An optional column absent from the file is stored as all-NULL in the warehouse.
                 skipped["E1"] = "column employment_spells.gross_eur is missing (no value)"
             else:
@@ -195,37 +197,38 @@ def compute_result(
             else:
                 skipped["L2"] = skipped["L3"] = "table proposals is missing"
         with stage("assembling"):
-            deltas = _deltas(ibis.union(*ranges), lo, hi).to_pyarrow().to_pandas()
+            deltas = to_arrow(con, _deltas(ibis.union(*ranges), lo, hi)).to_pandas()
             counted = None
             if events:
                 ev = ibis.union(*events)
                 ev = ev.filter((ev.midx >= lo) & (ev.midx <= hi))
                 counted = ev.group_by(["jobcenter_id", "sex", "key", "midx"]).aggregate(n=ev.count())
-                counted = counted.to_pyarrow().to_pandas()
+                counted = to_arrow(con, counted).to_pandas()
             budget = None
             if "budget" in names:
                 b = con.table("budget")
                 if jobcenter:
                     b = b.filter(b.jobcenter_id == jobcenter)
-                budget = (
-                    b.group_by(["jobcenter_id", "year", "title", "kind"])
-                    .aggregate(
+                budget = to_arrow(
+                    con,
+                    b.group_by(["jobcenter_id", "year", "title", "kind"]).aggregate(
                         amount=(b.amount_eur.cast("float64") * 100).round().cast("int64").sum(),
-                    )
-                    .to_pyarrow()
-                    .to_pandas()
-                )
+                    ),
+                ).to_pandas()
             else:
                 skipped["B1"] = "table budget is missing"
             table = _assemble(inp.jobcenters, inp.coverage, lo, hi, lo_out, hi_out, deltas, counted, budget, skipped)
-            people = _members(who, lo, hi) if members else None
+            people = _members(con, who, lo, hi) if members else None
     finally:
-        for name in kept:
-            drop_small_table(con, name)
+        try:
+            for name in kept:
+                drop_small_table(con, name)
+        finally:
+            slot.close()
     return Result(table, skipped, seconds, members=people)
 
 
-def _members(who: list[ibis.Table], lo: int, hi: int) -> pa.Table:
+def _members(con: ibis.BaseBackend, who: list[ibis.Table], lo: int, hi: int) -> pa.Table:
     """The persons behind S3 - S5, clipped to the months lo..hi (empty without employment data)."""
     schema = pa.schema(
         [
@@ -242,16 +245,16 @@ def _members(who: list[ibis.Table], lo: int, hi: int) -> pa.Table:
     t = ibis.union(*who)
     t = t.filter(t.m0.notnull() & (t.m0 <= t.m1) & (t.m0 <= hi) & (t.m1 >= lo))
     t = t.mutate(m0=ibis.greatest(t.m0, lo), m1=ibis.least(t.m1, hi))
-    return t.order_by(["jobcenter_id", "block", "person_id", "m0"]).to_pyarrow().select(schema.names).cast(schema)
+    return to_arrow(con, t.order_by(["jobcenter_id", "block", "person_id", "m0"])).select(schema.names).cast(schema)
 
 
 # ---- person-level stages (Ibis) -------------------------------------------------------------------
 
 
-def _has_values(t: ibis.Table, column: str) -> bool:
+def _has_values(con: ibis.BaseBackend, t: ibis.Table, column: str) -> bool:
     if column not in t.columns:
         return False
-    return bool(t.filter(t[column].notnull()).limit(1).count().to_pyarrow().as_py())
+    return to_arrow(con, t.filter(t[column].notnull()).select(column).limit(1)).num_rows > 0
 
 
 def _age_months(p: ibis.Table) -> ibis.Table:

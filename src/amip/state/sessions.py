@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from amip.state.models import LoginSession, User, aware
@@ -107,7 +108,7 @@ def touch_session(db: Session, session_id: int, now: datetime | None = None) -> 
 def end_session(db: Session, token: str) -> bool:
     """Log out: delete the session for ``token``; False when there was none."""
     result = db.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
-    return bool(result.rowcount)
+    return bool(_rowcount(result))
 
 
 def end_all_sessions(db: Session, user: User, except_token: str | None = None) -> int:
@@ -117,7 +118,7 @@ def end_all_sessions(db: Session, user: User, except_token: str | None = None) -
         query = query.where(LoginSession.token_hash != token_hash(except_token))
     result = db.execute(query.execution_options(synchronize_session="fetch"))
     db.expire(user, ["sessions"])
-    return int(result.rowcount)
+    return int(_rowcount(result))
 
 
 def purge_sessions(db: Session, now: datetime | None = None, idle: timedelta = SESSION_IDLE) -> int:
@@ -128,4 +129,10 @@ def purge_sessions(db: Session, now: datetime | None = None, idle: timedelta = S
         .where(or_(LoginSession.expires_at <= now, LoginSession.last_seen < now - idle))
         .execution_options(synchronize_session="fetch")
     )
-    return int(result.rowcount)
+    return int(_rowcount(result))
+
+
+def _rowcount(result: Any) -> int:
+    """The rows a DELETE or UPDATE matched (``Session.execute`` returns a ``CursorResult`` for
+    these, typed as the general ``Result``)."""
+    return int(cast(CursorResult[Any], result).rowcount)

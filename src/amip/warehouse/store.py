@@ -99,7 +99,7 @@ def remove_leftovers(target: Path) -> list[Path]:
     directory. Returns what was removed."""
     target = Path(target)
     pattern = re.compile(re.escape(f".{target.name}.") + r"[a-z0-9_]{8}\.new(\.wal|\.tmp)?")
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(target.parent))
     except FileNotFoundError:
@@ -165,7 +165,7 @@ def validate_into(
             f"{typed_select(source.table, raw_name(source.table))}"
         )
         con.execute(f"DROP TABLE {raw_name(source.table)}")
-        counts[source.table.name] = con.execute(f"SELECT count(*) FROM {schema}.{source.table.name}").fetchone()[0]
+        counts[source.table.name] = con.execute(f"SELECT count(*) FROM {schema}.{source.table.name}").fetchall()[0][0]
     return counts
 
 
