@@ -273,7 +273,7 @@ def import_deliveries(
         for i, src in enumerate(sources):
             prefix = f"{Path(src).name} ({i + 1}/{len(sources)}): " if len(sources) > 1 else ""
             try:
-                validate_into(con, src, "staging", lambda msg, p=prefix: say(p + msg))
+                validate_into(con, src, "staging", _prefixed(say, prefix))
             except DataSetRejected as exc:
                 if len(sources) > 1:  # name the delivery's folder in every message
                     folder = Path(src).name
@@ -284,6 +284,10 @@ def import_deliveries(
             con.execute("DROP SCHEMA staging CASCADE")
         write_instruments(con)
     return added
+
+
+def _prefixed(say: Progress, prefix: str) -> Progress:
+    return lambda msg: say(prefix + msg)
 
 
 def _check_warehouse(db: Path) -> None:
