@@ -21,7 +21,7 @@ from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer
 from amip.cockpit.context import store
-from amip.figures import glossary
+from amip.figures import glossary, states
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(g=glossary, roles=access.ROLE_NAMES, may=access.may, access=access)
@@ -29,6 +29,25 @@ templates.env.filters["zahl"] = lambda v, d=0: dc.display(v, lambda x: fmt.numbe
 templates.env.filters["prozent"] = lambda v, d=1: dc.display(v, lambda x: fmt.percent(x, d))
 templates.env.tests["suppressed"] = dc.is_suppressed
 templates.env.globals.update(suppression_note=dc.NOTE)
+
+
+def state_badge(state: states.State | None, band: bool = True) -> Markup:
+    """A value's data state as HTML, in words (not by colour alone): "endgültig" or "vorläufig
+    (Datenstand 01.01.2023)" with the long explanation as its title, and next to a provisional
+    value the expected revision band (``band``); empty without a state."""
+    if state is None or not state.label:
+        return Markup("")
+    kind = "final" if state.final else "provisional"
+    html = Markup('<span class="state state-{}" title="{}">{}</span>').format(kind, state.title, state.label)
+    if band and state.provisional:
+        text = state.band_label or "erwartete Revision: noch keine Revisionsstatistik"
+        html += Markup(' <span class="band" title="{}">{}</span>').format(
+            "vorläufiger minus endgültiger Wert, 5 %- bis 95 %-Quantil der bisherigen Revisionen", text
+        )
+    return html
+
+
+templates.env.globals.update(state_badge=state_badge, state_note=states.STATE_NOTE)
 
 
 _NOTICE_MARK = "<!--amip-data-notice-->"

@@ -16,7 +16,7 @@ from amip.cockpit.context import store
 from amip.cockpit.params import pick_jobcenter, pick_month, pick_sex
 from amip.cockpit.render import render, render_shared
 from amip.cockpit.tables import Column, DataTable, download
-from amip.figures import charts, glossary
+from amip.figures import charts, glossary, states
 from amip.kennzahlen.calendar import month_str, parse_month
 
 router = APIRouter()
@@ -53,6 +53,7 @@ def tiles(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> list[dict
                     "value": v,
                     "previous": p,
                     "change": change,
+                    "state": states.of_value(st, jc, fig, month, sex),
                     "sparkline": Markup(charts.sparkline(id(st), jc, fig, sex, month, key)) if len(hist) else "",
                 }
             )
@@ -66,6 +67,9 @@ def month_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> Dat
         for sex in ("all", "w", "m"):
             v = _value(st, jc, fig, month, sex, policy)
             row[sex] = None if v is None else v["value"]
+        state = states.of_value(st, jc, fig, month, "all")
+        row["state"] = state.label if state else None
+        row["band"] = (state.band_label or None) if state else None
         rows.append(row)
     cols = [
         Column("figure", "Kennzahl"),
@@ -73,6 +77,8 @@ def month_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> Dat
         Column("all", "Insgesamt", "percent"),
         Column("w", "Frauen", "percent"),
         Column("m", "Männer", "percent"),
+        Column("state", "Datenstand"),
+        Column("band", "Erwartete Revision (Insgesamt)"),
     ]
     links = {(i, "figure"): f"/kennzahl/{r['figure']}?jc={jc}&month={month}" for i, r in enumerate(rows)}
     return DataTable(
@@ -115,6 +121,9 @@ def monitoring_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL, p
             row[sex] = v.get("value")
             if sex == "all":
                 row["numerator"], row["denominator"] = v.get("numerator"), v.get("denominator")
+        state = states.of_value(st, jc, fig, month, "all")
+        row["state"] = state.label if state else None
+        row["band"] = (state.band_label or None) if state else None
         if persons:
             for side in ("numerator", "denominator"):
                 if (
@@ -133,6 +142,8 @@ def monitoring_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL, p
         Column("m", "Männer", "percent"),
         Column("numerator", "Zähler (Insgesamt)", "count", 1),
         Column("denominator", "Nenner (Insgesamt)", "count", 1),
+        Column("state", "Datenstand"),
+        Column("band", "Erwartete Revision (Insgesamt)"),
     ]
     return DataTable(
         f"Erweitertes Monitoring {month}",
@@ -244,6 +255,7 @@ def overview(
             table=month_table(st, jc, month, policy),
             monitoring=monitoring_table(st, jc, month, policy, access.may(viewer.role, access.PERSONS)),
             previous=_previous_year(month),
+            month_state=states.of_month(st, jc, month),
             tiles_suppressed=any(dc.is_suppressed(t["value"]) or dc.is_suppressed(t["previous"]) for t in shown),
         )
 
