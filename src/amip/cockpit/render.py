@@ -78,7 +78,18 @@ def render(request: Request, template: str, viewer: Viewer | None, **context) ->
     except Exception:  # noqa: BLE001 - an error page must render even when no store can be opened
         st = getattr(request.app.state, "store", None)
     ctx = {"viewer": viewer, "store": st, "data_notice": Markup(data_notice(request)), **context}
+    if "month_state" not in ctx:  # pages of one Bezugsmonat say its data state (_state_note.html)
+        ctx["month_state"] = _month_state(st, context.get("jc"), context.get("month"))
     return templates.TemplateResponse(request, template, ctx)
+
+
+def _month_state(st, jc: object, month: object) -> states.State | None:
+    if st is None or not isinstance(jc, str) or not isinstance(month, str):
+        return None
+    try:
+        return states.of_month(st, jc, month)
+    except (KeyError, AttributeError, ValueError):  # no figures for it: no state to show
+        return None
 
 
 # ---- pages shared by every user of a role ------------------------------------------------------

@@ -120,6 +120,8 @@ def tracking_table(res: dict, jc: str, policy: dc.Policy = dc.SHOW_ALL) -> DataT
                 "probability": None if r["probability"] is None else r["probability"] * 100,
                 "status": tracking.STATUS_LABELS.get(r["status"], "–") if r["status"] else "–",
                 "status_key": r["status"],
+                "state": r["state"].label if r.get("state") else None,
+                "band": (r["state"].band_label or None) if r.get("state") else None,
             }
         )
     rows = suppress_actuals(rows, policy, res.get("team"))
@@ -134,6 +136,8 @@ def tracking_table(res: dict, jc: str, policy: dc.Policy = dc.SHOW_ALL) -> DataT
         Column("needed", "noch nötig je Monat", "count", 1),
         Column("probability", "Wahrscheinlichkeit %", "percent", 0),
         Column("status", "Status"),
+        Column("state", "Datenstand"),
+        Column("band", "Erwartete Revision"),
     ]
     state_ = {"agreed": "vereinbart", "draft": "Entwurf, noch nicht vereinbart", None: "kein Plan"}[res["plan_status"]]
     unit = f"Team {res['team']}" if res.get("team") else f"Jobcenter {jc}"
@@ -179,6 +183,7 @@ def tracking_page(
         viewer,
         jc=jc,
         month=month,
+        month_state=res["data_state"],
         res=res,
         table=tracking_table(res, jc, policy),
         chart=chart,
