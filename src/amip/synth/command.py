@@ -42,35 +42,49 @@ def synth_command(
     report: Annotated[
         bool, typer.Option("--report", help="Compute the calibration figures and compare them with the targets.")
     ] = False,
+    deliveries: Annotated[
+        str | None,
+        typer.Option(
+            "--deliveries",
+            help="Write one delivery per month FROM..TO (YYYY-MM..YYYY-MM or MM/YYYY..MM/YYYY) to "
+            "OUT/delivery-YYYY-MM-DD/, with the recording delays of the preset; the history ends at TO.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Simulate a synthetic job center (default: Jobcenter Elbe-Elster) and write a contract data set."""
+    """Simulate a synthetic job center (default: Jobcenter Elbe-Elster) and write a contract data set
+    (or, with --deliveries, one data set per monthly delivery)."""
     from amip.synth.generate import calibration_report, synthesize
 
     t0 = time.perf_counter()
-    try:
-        with console.status(f"Simulating {preset}") as status:
-            counts = synthesize(
-                preset=preset,
-                seed=seed,
-                out=out,
-                fmt=fmt,
-                first=first,
-                last=last,
-                progress=lambda s: status.update(f"Simulating {preset}: {s}"),
-            )
-    except ValueError as exc:
-        console.print(f"[bold red]Error:[/] {exc}")
-        raise typer.Exit(1) from None
-    table = Table(title=f"Wrote {out} ({preset}, seed {seed}, {time.perf_counter() - t0:.1f} s)")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, n in counts.items():
-        table.add_row(name, number(n))
-    stdout.print(table)
+    if deliveries is not None:
+        data = _deliveries(preset, seed, out, fmt, first, last, deliveries)
+    else:
+        try:
+            with console.status(f"Simulating {preset}") as status:
+                counts = synthesize(
+                    preset=preset,
+                    seed=seed,
+                    out=out,
+                    fmt=fmt,
+                    first=first,
+                    last=last,
+                    progress=lambda s: status.update(f"Simulating {preset}: {s}"),
+                )
+        except ValueError as exc:
+            console.print(f"[bold red]Error:[/] {exc}")
+            raise typer.Exit(1) from None
+        table = Table(title=f"Wrote {out} ({preset}, seed {seed}, {time.perf_counter() - t0:.1f} s)")
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        for name, n in counts.items():
+            table.add_row(name, number(n))
+        stdout.print(table)
+        data = out
     if not report:
         return
     with console.status("Computing the calibration figures"):
-        rows = calibration_report(out)
+        rows = calibration_report(data)
     rep = Table(title="Calibration against the programme documents")
     rep.add_column("target")
     rep.add_column("target value", justify="right")
@@ -94,3 +108,54 @@ def synth_command(
     missed = [r["target"] for r in rows if not r["inside"]]
     if missed:
         console.print(f"[yellow]{len(missed)} figure(s) outside their band:[/] {', '.join(missed)}")
+
+
+def _deliveries(preset: str, seed: int, out: Path, fmt: str, first: str | None, last: str | None, months: str) -> Path:
+    """``amip synth --deliveries``: simulate once, write every delivery (a progress bar over them),
+    print a table of them; returns the last delivery's folder (the history as finally recorded)."""
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from amip.synth.deliveries import parse_months
+    from amip.synth.generate import synthesize_deliveries
+    from amip.synth.months import month_text
+
+    t0 = time.perf_counter()
+    try:
+        _lo, hi = parse_months(months)
+        if last is not None and last != month_text(hi):
+            raise ValueError(
+                f"--to {last} differs from the last month of --deliveries ({month_text(hi)}): leave --to out"
+            )
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task(f"Simulating {escape(preset)}", total=None)
+
+            def step(done: int, total: int, name: str) -> None:
+                bar.update(task, completed=done, total=total, description=f"Deliveries: {name}")
+
+            written = synthesize_deliveries(
+                preset=preset,
+                seed=seed,
+                out=out,
+                fmt=fmt,
+                months=months,
+                first=first,
+                progress=lambda s: bar.update(task, description=f"Simulating {escape(preset)}: {escape(s)}"),
+                step=step,
+            )
+    except ValueError as exc:
+        console.print(f"[bold red]Error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    table = Table(
+        title=f"Wrote {len(written)} deliveries to {out} ({preset}, seed {seed}, {time.perf_counter() - t0:.1f} s)"
+    )
+    for col in ("delivery", "persons", "elb_spells", "employment_spells", "measures", "benefits"):
+        table.add_column(col, justify="left" if col == "delivery" else "right")
+    for name, counts in written:
+        table.add_row(
+            name, *(number(counts[c]) for c in ("persons", "elb_spells", "employment_spells", "measures", "benefits"))
+        )
+    stdout.print(table)
+    return Path(out) / written[-1][0]
