@@ -40,7 +40,11 @@ def state_badge(state: states.State | None, band: bool = True) -> Markup:
     kind = "final" if state.final else "provisional"
     html = Markup('<span class="state state-{}" title="{}">{}</span>').format(kind, state.title, state.label)
     if band and state.provisional:
-        text = state.band_label or "erwartete Revision: noch keine Revisionsstatistik"
+        text = state.band_label or (
+            "erwartete Revision: nicht ausgewiesen (kleine Zahlen)"
+            if state.withheld
+            else "erwartete Revision: noch keine Revisionsstatistik"
+        )
         html += Markup(' <span class="band" title="{}">{}</span>').format(
             "vorläufiger minus endgültiger Wert, 5 %- bis 95 %-Quantil der bisherigen Revisionen", text
         )

@@ -14,7 +14,7 @@ share it, so both say the same.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from amip import format as fmt
@@ -62,6 +62,11 @@ class State:
     as_of: dt.date | None
     band: dict | None = None
     figure: str = ""
+    withheld: bool = False  # the band is not shown: the value beside it is a suppressed small number
+
+    def withhold(self) -> State:
+        """The same state without its band (for a suppressed value: its revisions would tell it)."""
+        return replace(self, band=None, withheld=True)
 
     @property
     def final(self) -> bool:
@@ -89,7 +94,7 @@ class State:
     def band_label(self) -> str:
         """'erwartete Revision −1,1 bis +0,1 Pp. (90 %, 24 Monate)' for a provisional value with a
         band; '' otherwise."""
-        if not self.provisional:
+        if not self.provisional or self.withheld:
             return ""
         u, decimals = unit(self.figure)
         return fmt.band_label(self.band, u, decimals)

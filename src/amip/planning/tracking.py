@@ -257,7 +257,7 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
     month_state = states.of_month(store, jobcenter_id, month)
     for r in rows:
         if r["measure"] == "quota" and team is None:
-            r["state"] = states.of_value(store, jobcenter_id, "K2", month, r["sex"])
+            r["state"] = states.of_value(store, jobcenter_id, "K2", month, str(r["sex"]))
         else:
             r["state"] = month_state
     rows.sort(key=lambda r: (MEASURE_ORDER.index(r["measure"]), SEX_ORDER.index(r["sex"])))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
 
+from amip import disclosure as dc
 from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
@@ -121,9 +122,27 @@ def summary_table(st, jc: str, sex: str) -> DataTable:
     )
 
 
-def detail_table(st, jc: str, figure: str, sex: str) -> DataTable:
-    """The revision of every Bezugsmonat of ``figure`` by lag: the chart's numbers."""
+def _detail(st, jc: str, figure: str, sex: str, policy: dc.Policy) -> list[dict]:
+    """``st.revision_detail`` rows; for a viewer with small-number suppression, a Bezugsmonat whose
+    value (in the latest delivery) is suppressed shows neither its values nor its revisions, which
+    would tell them (decision 86)."""
     t = st.revision_detail(jc, figure, sex)
+    rows = t.sort_values(["month", "lag"]).to_dict("records") if len(t) else []
+    if not (policy.suppress and glossary.PERSON_BASED.get(figure, False)):
+        return rows
+    hidden = {
+        m
+        for m in {r["month"] for r in rows}
+        if dc.is_suppressed((dc.suppress_value(st.value(jc, figure, m, sex), policy) or {}).get("value"))
+    }
+    for r in rows:
+        if r["month"] in hidden:
+            r.update(value=dc.SUPPRESSED, final_value=dc.SUPPRESSED, revision=dc.SUPPRESSED)
+    return rows
+
+
+def detail_table(st, jc: str, figure: str, sex: str, policy: dc.Policy = dc.SHOW_ALL) -> DataTable:
+    """The revision of every Bezugsmonat of ``figure`` by lag: the chart's numbers."""
     rows = [
         {
             "month": r["month"],
@@ -134,7 +153,7 @@ def detail_table(st, jc: str, figure: str, sex: str) -> DataTable:
             "final_value": r["final_value"],
             "revision": r["revision"],
         }
-        for r in (t.sort_values(["month", "lag"]).to_dict("records") if len(t) else [])
+        for r in _detail(st, jc, figure, sex, policy)
     ]
     rows.reverse()  # newest first
     unit, _ = states.unit(figure)
@@ -157,11 +176,12 @@ def detail_table(st, jc: str, figure: str, sex: str) -> DataTable:
     )
 
 
-def revision_chart(st, jc: str, figure: str, sex: str) -> Markup:
-    t = st.revision_detail(jc, figure, sex)
+def revision_chart(st, jc: str, figure: str, sex: str, policy: dc.Policy = dc.SHOW_ALL) -> Markup:
+    rows = sorted(_detail(st, jc, figure, sex, policy), key=lambda r: (int(r["lag"]), str(r["month"])))
     key = tuple(
         (str(r["month"]), int(r["lag"]), None if fmt.is_missing(r["revision"]) else float(r["revision"]))
-        for r in (t.sort_values(["lag", "month"]).to_dict("records") if len(t) else [])
+        for r in rows
+        if not dc.is_suppressed(r["revision"])
     )
     unit, _ = states.unit(figure)
     y_title = "Revision in Prozentpunkten" if unit == "Pp." else "Revision"
@@ -189,6 +209,7 @@ def deliveries_page(
     jc, sex = pick_jobcenter(st, jc), pick_sex(sex)
     figure, figures = _figure(st, jc, figure)
     table = deliveries_table(st)
+    policy = access.disclosure(viewer)
     return render(
         request,
         "deliveries.html",
@@ -200,8 +221,8 @@ def deliveries_page(
         deliveries=table,
         several=len(table.rows) > 1,
         summary=summary_table(st, jc, sex),
-        chart=revision_chart(st, jc, figure, sex) if figure else None,
-        detail=detail_table(st, jc, figure, sex) if figure else None,
+        chart=revision_chart(st, jc, figure, sex, policy) if figure else None,
+        detail=detail_table(st, jc, figure, sex, policy) if figure else None,
     )
 
 
@@ -224,5 +245,5 @@ def deliveries_download(
     if table == "verlauf":
         chosen, _ = _figure(st, jc, figure)
         if chosen is not None:
-            return download(detail_table(st, jc, chosen, sex), fmt)
+            return download(detail_table(st, jc, chosen, sex, access.disclosure(viewer)), fmt)
     raise HTTPException(404, "Unbekannte Tabelle.")

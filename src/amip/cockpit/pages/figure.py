@@ -58,6 +58,8 @@ def history_table(st, jc: str, figure: str, month: str, sex: str, policy: dc.Pol
     by_month = states.states_by_month(st, jc, figure, sex, last=month)
     for r in rows:
         state = by_month.get(r["month"])
+        if state is not None and dc.is_suppressed(r.get(sex)):
+            state = state.withhold()
         r["state"] = state.label if state else None
         r["band"] = (state.band_label or None) if state else None
     rows.reverse()  # newest first
@@ -180,6 +182,13 @@ def unit_table(st, jc: str, figure: str, month: str, sex: str, kind: str, policy
     )
 
 
+def _state(st, jc: str, figure: str, month: str, sex: str, policy: dc.Policy) -> states.State | None:
+    """The value's data state; without its band when the value is suppressed for ``policy``."""
+    state = states.of_value(st, jc, figure, month, sex)
+    shown = dc.suppress_value(st.value(jc, figure, month, sex), _policy(figure, policy)) or {}
+    return state.withhold() if state is not None and dc.is_suppressed(shown.get("value")) else state
+
+
 def _args(request: Request, figure: str, jc, month, sex):
     st = store(request)
     return st, pick_figure(st, figure), pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex)
@@ -227,7 +236,7 @@ def figure_page(
             explanation=glossary.EXPLANATIONS[figure],
             family=fam,
             current={s: dc.suppress_value(st.value(jc, figure, month, s), _policy(figure, policy)) for s in sexes},
-            current_state={s: states.of_value(st, jc, figure, month, s) for s in sexes},
+            current_state={s: _state(st, jc, figure, month, s, policy) for s in sexes},
             month_state=states.of_month(st, jc, month),
             provisional_months=len(provisional),
             history=history_table(st, jc, figure, month, sex, policy),

@@ -31,6 +31,12 @@ def _value(st, jc: str, fig: str, month: str, sex: str, policy: dc.Policy) -> di
     return dc.suppress_value(st.value(jc, fig, month, sex), policy if glossary.PERSON_BASED[fig] else dc.SHOW_ALL)
 
 
+def _state(st, jc: str, fig: str, month: str, sex: str, value) -> states.State | None:
+    """The value's data state; without its band when the value is suppressed."""
+    state = states.of_value(st, jc, fig, month, sex)
+    return state.withhold() if state is not None and dc.is_suppressed(value) else state
+
+
 def tiles(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> list[dict]:
     out = []
     for fig in glossary.HEADLINE:
@@ -53,7 +59,7 @@ def tiles(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> list[dict
                     "value": v,
                     "previous": p,
                     "change": change,
-                    "state": states.of_value(st, jc, fig, month, sex),
+                    "state": _state(st, jc, fig, month, sex, v),
                     "sparkline": Markup(charts.sparkline(id(st), jc, fig, sex, month, key)) if len(hist) else "",
                 }
             )
@@ -67,7 +73,7 @@ def month_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> Dat
         for sex in ("all", "w", "m"):
             v = _value(st, jc, fig, month, sex, policy)
             row[sex] = None if v is None else v["value"]
-        state = states.of_value(st, jc, fig, month, "all")
+        state = _state(st, jc, fig, month, "all", row["all"])
         row["state"] = state.label if state else None
         row["band"] = (state.band_label or None) if state else None
         rows.append(row)
@@ -121,7 +127,7 @@ def monitoring_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL, p
             row[sex] = v.get("value")
             if sex == "all":
                 row["numerator"], row["denominator"] = v.get("numerator"), v.get("denominator")
-        state = states.of_value(st, jc, fig, month, "all")
+        state = _state(st, jc, fig, month, "all", row["all"])
         row["state"] = state.label if state else None
         row["band"] = (state.band_label or None) if state else None
         if persons:
