@@ -202,11 +202,28 @@ def kpi(
     steering: Annotated[
         bool, typer.Option("--steering", help="Also the steering figures S1–S6, L1–L3, P1, E1, B1 (docs/steering.md).")
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="As of the latest delivery on or before this day (YYYY-MM-DD or DD.MM.YYYY; default: the latest).",
+        ),
+    ] = None,
+    ba: Annotated[
+        bool,
+        typer.Option(
+            "--ba",
+            help="Every Bezugsmonat from its BA-comparable delivery (Wartezeit of three months passed); "
+            "months without one from the latest delivery, marked provisional.",
+        ),
+    ] = False,
 ) -> None:
-    """Compute all § 48a key figures (K1 … K3E4) per job center, month and sex."""
-    from amip.kennzahlen.backends import ENGINES, ibis_backend, warehouse_connection
-    from amip.kennzahlen.engine import compute
+    """Compute all § 48a key figures (K1 … K3E4) per job center, month and sex, with the delivery
+    used (as_of) and its data state (final, provisional_0 … provisional_2)."""
+    from amip.api import key_figure_result
+    from amip.kennzahlen.backends import ENGINES
     from amip.kennzahlen.output import FORMATS, write_figures
+    from amip.kennzahlen.revisions import parse_day
     from amip.warehouse.validate import DataSetRejected
 
     if engine not in ENGINES:
@@ -215,18 +232,30 @@ def kpi(
         fail(f"unknown output format {out_file.suffix!r}; use {', '.join(FORMATS)}")
     if data is not None and db is not None:
         fail("give either --data or --db, not both")
+    if as_of is not None and ba:
+        fail("give either --as-of or --ba, not both")
+    day = None
+    if as_of is not None:
+        try:
+            day = parse_day(as_of)
+        except ValueError as exc:
+            fail(str(exc))
     if data is None:
         db = db or default_db()
     try:
         with _Spinner("Computing key figures") as spin:
-            with warehouse_connection(db=db, data=data, progress=spin) as con, ibis_backend(con, engine) as be:
-                result = compute(be, first, last, jobcenter=jobcenter, progress=spin)
-                if steering:
-                    from amip.kennzahlen import steering as steering_figures
-
-                    extra = steering_figures.compute_result(be, first, last, jobcenter=jobcenter, progress=spin)
-                    result.table = steering_figures.combine(result.table, extra.table)
-                    result.skipped.update(extra.skipped)
+            result = key_figure_result(
+                first,
+                last,
+                db=db,
+                data=data,
+                jobcenter=jobcenter,
+                engine=engine,
+                steering=steering,
+                as_of=day,
+                ba=ba,
+                progress=spin,
+            )
             write_figures(result.table, out_file)
     except DataSetRejected as exc:
         _report_rejection(exc)
@@ -235,6 +264,129 @@ def kpi(
     for fig, why in result.skipped.items():
         console.print(f"[yellow]Not produced:[/] {fig} ({why})")
     console.print(f"Wrote {result.table.num_rows} rows to {out_file}")
+
+
+@app.command()
+def revisions(
+    db: DbOption = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Output file: .csv, .parquet or .jsonl (default: a table).")
+    ] = None,
+    detail: Annotated[
+        bool, typer.Option("--detail", help="One row per Bezugsmonat and lag instead of the summary.")
+    ] = False,
+    jobcenter: Annotated[str | None, typer.Option("--jobcenter", help="Only this job center.")] = None,
+    figure: Annotated[
+        list[str] | None, typer.Option("--figure", help="Only these figures (repeat, or K2,K1E2).")
+    ] = None,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark (local Spark).")] = "duckdb",
+) -> None:
+    """How much the provisional figures (lag 0, 1, 2 months after the Bezugsmonat) differ from the
+    BA-comparable ones: per job center, § 48a figure, sex and lag the mean, mean absolute and 90 %
+    interval of the revision (percentage points) and how often the direction against the previous
+    year flips (docs/datastates.md)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from amip.kennzahlen.backends import ENGINES
+    from amip.kennzahlen.output import FORMATS, write_figures
+    from amip.kennzahlen.revisions import compute_revisions, figure_list, open_source
+
+    if engine not in ENGINES:
+        fail(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if out_file is not None and out_file.suffix.lower() not in FORMATS:
+        fail(f"unknown output format {out_file.suffix!r}; use {', '.join(FORMATS)}")
+    try:
+        figures = figure_list(figure)
+    except ValueError as exc:
+        fail(str(exc))
+    db = db or default_db()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with open_source(db=db) as source, Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("Revisions", total=None)
+
+            def step(done: int, total: int, day) -> None:
+                bar.update(task, total=total, completed=done, description=f"Revisions: delivery of {day:%d.%m.%Y}")
+
+            result = compute_revisions(source, jobcenter=jobcenter, figures=figures, engine=engine, step=step)
+        table = result.detail if detail else result.summary
+        if out_file is not None:
+            write_figures(table, out_file)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    if len(source.history) < 2:
+        console.print("[yellow]The warehouse holds one delivery: no revisions (import later deliveries).[/]")
+    if out_file is not None:
+        console.print(
+            f"Wrote {table.num_rows} rows to {out_file} ({result.deliveries} deliveries, {result.seconds:.0f} s)"
+        )
+        return
+    out.print(_revision_table(table, detail))
+
+
+def _revision_table(table, detail: bool) -> Table:
+    """The revisions as a Rich table in German formats (−0,6 Pp.; 22,5 %; 12/2022)."""
+    from amip import format as fmt
+
+    t = Table(title="Revisionen vorläufiger Werte gegenüber BA-vergleichbaren Werten")
+    rows = table.to_pylist()
+    if detail:
+        heads = (
+            "Jobcenter",
+            "Monat",
+            "Kennzahl",
+            "Geschlecht",
+            "Lag",
+            "Stand",
+            "vorläufig",
+            "Stand BA",
+            "BA",
+            "Revision",
+        )
+        for h in heads:
+            t.add_column(h, justify="right" if h in ("vorläufig", "BA", "Revision", "Lag") else "left")
+        for r in rows:
+            t.add_row(
+                r["jobcenter_id"],
+                _month_de(r["month"]),
+                r["figure"],
+                r["sex"],
+                str(r["lag"]),
+                f"{r['as_of']:%d.%m.%Y}",
+                fmt.percent(r["value"]),
+                f"{r['final_as_of']:%d.%m.%Y}",
+                fmt.percent(r["final_value"]),
+                fmt.points(r["revision"]),
+            )
+        return t
+    heads = (
+        "Jobcenter",
+        "Kennzahl",
+        "Geschlecht",
+        "Lag",
+        "Monate",
+        "Mittel",
+        "Mittel |·|",
+        "5 %",
+        "95 %",
+        "Richtungswechsel",
+    )
+    for h in heads:
+        t.add_column(h, justify="left" if h in ("Jobcenter", "Kennzahl", "Geschlecht") else "right")
+    for r in rows:
+        t.add_row(
+            r["jobcenter_id"],
+            r["figure"],
+            r["sex"],
+            str(r["lag"]),
+            fmt.number(r["months"]),
+            fmt.points(r["mean"]),
+            fmt.points(r["mean_abs"]),
+            fmt.points(r["p05"]),
+            fmt.points(r["p95"]),
+            "–" if r["flips"] is None else f"{fmt.percent(r['flips'] * 100, 0)} %",
+        )
+    return t
 
 
 @app.command()

@@ -60,6 +60,16 @@ def percent(value: float | None, decimals: int = 1) -> str:
     return number(value, decimals)
 
 
+def points(value: float | None, decimals: int = 1) -> str:
+    """A difference of percentages in percentage points with its sign, e.g. -0.6 -> '−0,6 Pp.'
+    (a true minus sign; '0,0 Pp.' without one)."""
+    if value is None or is_missing(value):
+        return "–"
+    text = number(abs(value), decimals)
+    sign = "" if text.strip("0,") == "" else ("−" if value < 0 else "+")
+    return f"{sign}{text} Pp."
+
+
 # ---- data states (Datenstände): final or provisional, and the expected revision band ------------
 
 FINAL, PROVISIONAL_PREFIX = "final", "provisional_"
