@@ -29,7 +29,7 @@ or after ST(M + 3)) and a provisional one (the latest delivery before ST(M + k +
 Bands (5 % and 95 % quantiles, linear interpolation):
   lag 0: {−52,17}          -> −52,2 bis −52,2 Pp. (1 Monat)
   lag 1: {−52,17, 0}       -> −52,17 + 0,05 · 52,17 = −49,6 bis −52,17 + 0,95 · 52,17 = −2,6 Pp. (2 Monate)
-  lag 2: {0, 0, 0}         -> ±0,0 bis ±0,0 Pp. (3 Monate)
+  lag 2: {0, 0, 0}         -> 0,0 bis 0,0 Pp. (3 Monate)
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def test_state_and_band_wording():
     assert state_label("final", None) == "endgültig"
     assert state_label("provisional_0", "2023-01-01") == "vorläufig (Datenstand 01.01.2023)"
     assert date_de("2023-01-01") == "01.01.2023"
-    assert signed(-1.06) == "−1,1" and signed(0.1) == "+0,1" and signed(0.01) == "±0,0"
+    assert signed(-1.06) == "−1,1" and signed(0.1) == "+0,1" and signed(0.01) == "0,0"
     band = {"mean": -0.5, "p05": -1.06, "p95": 0.1, "months": 24}
     assert band_label(band) == "erwartete Revision −1,1 bis +0,1 Pp. (90 %, 24 Monate)"
     assert band_label({"p05": 1, "p95": 2, "months": 1}) == "erwartete Revision +1,0 bis +2,0 Pp. (90 %, 1 Monat)"
@@ -134,7 +134,7 @@ def test_states_of_the_latest_delivery(store):
     assert got["2022-09"].label == "endgültig"
     assert got["2022-12"].band_label == "erwartete Revision −52,2 bis −52,2 Pp. (90 %, 1 Monat)"
     assert got["2022-11"].band_label == "erwartete Revision −49,6 bis −2,6 Pp. (90 %, 2 Monate)"
-    assert got["2022-10"].band_label == "erwartete Revision ±0,0 bis ±0,0 Pp. (90 %, 3 Monate)"
+    assert got["2022-10"].band_label == "erwartete Revision 0,0 bis 0,0 Pp. (90 %, 3 Monate)"
     assert got["2022-09"].band_label == ""  # final: no band
     assert store.value("J1", "K2", "2022-12")["value"] == pytest.approx(K2_D3_2022_12)
 

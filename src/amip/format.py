@@ -85,12 +85,13 @@ def date_de(value: object) -> str:
 
 
 def signed(value: float | None, decimals: int = 1) -> str:
-    """A difference with its sign, typographic minus: −1,1 / +0,1 / ±0,0; '–' when missing."""
+    """A difference with its sign, typographic minus: −1,1 / +0,1 / 0,0 (no sign when it rounds to
+    zero, as :func:`points`); '–' when missing."""
     if value is None or is_missing(value):
         return "–"
     text = number(abs(value), decimals)
     if text == number(0, decimals):
-        return "±" + text
+        return text
     return ("−" if value < 0 else "+") + text
 
 
