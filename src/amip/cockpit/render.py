@@ -51,7 +51,15 @@ def state_badge(state: states.State | None, band: bool = True) -> Markup:
     return html
 
 
-templates.env.globals.update(state_badge=state_badge, state_note=states.STATE_NOTE)
+def latest_delivery(st) -> str:
+    """The day of the store's latest delivery ('01.01.2023'), '' without deliveries (footer)."""
+    found = st.deliveries() if st is not None and hasattr(st, "deliveries") else []
+    days = [states.as_date(d["as_of"]) for d in found]
+    known = [d for d in days if d is not None]
+    return fmt.date_de(max(known)) if known else ""
+
+
+templates.env.globals.update(state_badge=state_badge, state_note=states.STATE_NOTE, latest_delivery=latest_delivery)
 
 
 _NOTICE_MARK = "<!--amip-data-notice-->"
