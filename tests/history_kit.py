@@ -16,9 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from builder import DataSet, runner
-
 from amip.cli import app
+from builder import DataSet, runner
 
 AS_OF = ("2021-11-01", "2021-12-01", "2022-01-01", "2022-02-01", "2022-03-01", "2022-04-01")
 START = "2019-01-01"

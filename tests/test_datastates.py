@@ -8,12 +8,12 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from builder import Figures, runner
-from history_kit import AS_OF, delivery, import_history, write_delivery
 
 from amip.cli import app
 from amip.kennzahlen import datastates as ds
 from amip.kennzahlen.calendar import parse_month
+from builder import Figures, runner
+from history_kit import AS_OF, delivery, import_history, write_delivery
 
 D = dt.date.fromisoformat
 HISTORY = [D(a) for a in AS_OF]

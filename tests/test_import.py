@@ -212,7 +212,11 @@ def test_output_formats(tmp_path):
         )
         assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in (tmp_path / "f.jsonl").read_text().splitlines()]
-    assert list(rows[0]) == ["jobcenter_id", "month", "figure", "sex", "numerator", "denominator", "value"]
+    assert list(rows[0]) == [
+        "jobcenter_id", "month", "figure", "sex", "numerator", "denominator", "value", "as_of", "data_state"
+    ]  # fmt: skip
+    # one delivery of the default as_of, the day after ST(last_month) = 2021-12: 12/2021 at lag 0
+    assert (rows[0]["as_of"], rows[0]["data_state"]) == ("2022-01-01", "provisional_0")
     assert pq.read_table(tmp_path / "f.parquet").num_rows == len(rows)
     k1e2 = next(r for r in rows if r["figure"] == "K1E2" and r["sex"] == "all")
     # stock ST(2021-12): p2 only (p1 left 2021-03-31); ST(2020-12): p1, p2
@@ -230,7 +234,9 @@ def test_python_api_returns_the_same_table_as_the_cli(tmp_path, warehouse):
 
     cli = pacsv.read_csv(out, convert_options=pacsv.ConvertOptions(column_types=table.schema))
     assert cli.equals(table)
-    assert table.column_names == ["jobcenter_id", "month", "figure", "sex", "numerator", "denominator", "value"]
+    assert table.column_names == [
+        "jobcenter_id", "month", "figure", "sex", "numerator", "denominator", "value", "as_of", "data_state"
+    ]  # fmt: skip
 
 
 def test_every_command_has_help():

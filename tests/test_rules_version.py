@@ -3,6 +3,7 @@ under version 1 is stale and rebuilt; a Parquet export states the version."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import duckdb
@@ -27,8 +28,10 @@ def test_parquet_export_states_the_rules_version(tmp_path):
     assert res.exit_code == 0, res.output
     meta = pq.read_schema(out).metadata
     assert meta[b"amip_rules_version"] == b"2"
-    # no extra column: exactly the contract's output columns
-    assert pq.read_schema(out).names == ["jobcenter_id", "month", "figure", "sex", "numerator", "denominator", "value"]
+    # no extra column: the contract's output columns and the data state (docs/datastates.md)
+    assert pq.read_schema(out).names == [
+        "jobcenter_id", "month", "figure", "sex", "numerator", "denominator", "value", "as_of", "data_state"
+    ]  # fmt: skip
 
 
 def test_a_cockpit_cache_of_rules_version_1_is_rebuilt(tmp_path):
@@ -53,6 +56,12 @@ def test_a_cockpit_cache_of_rules_version_1_is_rebuilt(tmp_path):
         assert st.meta["rules_version"] == 2
         k1e3 = st.value("J1", "K1E3", "2021-12")
         # J1: a all year, b until 2021-05-31: Σ Stock 2021 = 12 + 5 = 17, no entry in 2021
-        assert k1e3 == {"numerator": 0.0, "denominator": 17.0, "value": 0.0}
+        assert k1e3 == {
+            "numerator": 0.0,
+            "denominator": 17.0,
+            "value": 0.0,
+            "as_of": dt.date(2022, 1, 1),  # one delivery, the default as_of: the day after ST(2021-12)
+            "data_state": "provisional_0",
+        }
     finally:
         st.close()

@@ -376,7 +376,6 @@ def test_lag_0_integrations_are_below_the_final_count(run: Path) -> None:
     # the ELB stock at ST(2017-02) moves less: spell ends recorded late outweigh late starts
     stock0, stock = at_lag0["K1E2"], comparable["K1E2"]
     assert stock < stock0 < 1.08 * stock, (stock0, stock)
-    print(f"K2 numerator {lag0} / {final}, ELB stock {stock0} / {stock}")
 
 
 def _small_toml(path: Path) -> Path:
@@ -403,12 +402,18 @@ def _small_toml(path: Path) -> Path:
 def test_cli_writes_a_delivery_per_month(tmp_path: Path) -> None:
     preset = _small_toml(tmp_path / "small.toml")
     out = tmp_path / "out"
+    (out / "delivery-2016-01-01").mkdir(parents=True)  # left by an earlier run: named, kept
     res = run_cli(
         ["synth", "--preset", str(preset), "--deliveries", "10/2016..11/2016", "--format", "csv", "--out", str(out)]
     )
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == ["delivery-2016-11-01", "delivery-2016-12-01"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "delivery-2016-01-01",
+        "delivery-2016-11-01",
+        "delivery-2016-12-01",
+    ]
     assert "Wrote 2 deliveries" in res.output
+    assert "1 other delivery folder(s)" in res.output and "delivery-2016-01-01" in res.output
     assert _read(out / "delivery-2016-12-01", "dataset").to_pylist() == [
         {"first_month": "2016-01", "last_month": "2016-11", "as_of": dt.date(2016, 12, 1)}
     ]
@@ -423,3 +428,15 @@ def test_cli_refuses_a_bad_range_without_a_traceback(tmp_path: Path) -> None:
     regional = run_cli(["synth", "--preset", "brandenburg", "--deliveries", "2022-12", "--out", str(tmp_path / "y")])
     assert regional.exit_code == 1 and "single job center" in regional.output
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_a_bad_deliveries_section_is_named(tmp_path: Path) -> None:
+    params = small_preset()
+    del params["deliveries"]["job_start_days"]
+    with pytest.raises(ValueError, match="missing key\\(s\\) job_start_days"):
+        synthesize_deliveries(params, seed=1, out=tmp_path, months="2016-12")
+    params = small_preset()
+    params["deliveries"]["spell_end_days"] = [56, 1]
+    with pytest.raises(ValueError, match=r"spell_end_days = \[56, 1\] is not a range"):
+        synthesize_deliveries(params, seed=1, out=tmp_path, months="2016-12")
+    assert not any(tmp_path.iterdir())

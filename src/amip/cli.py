@@ -220,6 +220,8 @@ def kpi(
 ) -> None:
     """Compute all § 48a key figures (K1 … K3E4) per job center, month and sex, with the delivery
     used (as_of) and its data state (final, provisional_0 … provisional_2)."""
+    import duckdb
+
     from amip.api import key_figure_result
     from amip.kennzahlen.backends import ENGINES
     from amip.kennzahlen.output import FORMATS, write_figures
@@ -259,7 +261,7 @@ def kpi(
             write_figures(result.table, out_file)
     except DataSetRejected as exc:
         _report_rejection(exc)
-    except (OSError, ValueError) as exc:  # a missing file, no permission, a bad AMIP_* setting
+    except (OSError, ValueError, duckdb.Error) as exc:  # a missing file, no permission, a bad AMIP_* setting
         fail(str(exc))
     for fig, why in result.skipped.items():
         console.print(f"[yellow]Not produced:[/] {fig} ({why})")
@@ -285,6 +287,7 @@ def revisions(
     BA-comparable ones: per job center, § 48a figure, sex and lag the mean, mean absolute and 90 %
     interval of the revision (percentage points) and how often the direction against the previous
     year flips (docs/datastates.md)."""
+    import duckdb
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from amip.kennzahlen.backends import ENGINES
@@ -312,7 +315,7 @@ def revisions(
         table = result.detail if detail else result.summary
         if out_file is not None:
             write_figures(table, out_file)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, duckdb.Error) as exc:
         fail(str(exc))
     if len(source.history) < 2:
         console.print("[yellow]The warehouse holds one delivery: no revisions (import later deliveries).[/]")
@@ -381,7 +384,7 @@ def _revision_table(table, detail: bool) -> Table:
             str(r["lag"]),
             fmt.number(r["months"]),
             fmt.points(r["mean"]),
-            fmt.points(r["mean_abs"]),
+            fmt.points(r["mean_abs"], signed=False),
             fmt.points(r["p05"]),
             fmt.points(r["p95"]),
             "–" if r["flips"] is None else f"{fmt.percent(r['flips'] * 100, 0)} %",

@@ -60,13 +60,13 @@ def percent(value: float | None, decimals: int = 1) -> str:
     return number(value, decimals)
 
 
-def points(value: float | None, decimals: int = 1) -> str:
-    """A difference of percentages in percentage points with its sign, e.g. -0.6 -> '−0,6 Pp.'
-    (a true minus sign; '0,0 Pp.' without one)."""
+def points(value: float | None, decimals: int = 1, signed: bool = True) -> str:
+    """A difference of percentages in percentage points, e.g. -0.6 -> '−0,6 Pp.' (a true minus
+    sign; '+' for a rise unless ``signed=False``; '0,0 Pp.' without a sign)."""
     if value is None or is_missing(value):
         return "–"
     text = number(abs(value), decimals)
-    sign = "" if text.strip("0,") == "" else ("−" if value < 0 else "+")
+    sign = "" if text.strip("0,") == "" else ("−" if value < 0 else ("+" if signed else ""))
     return f"{sign}{text} Pp."
 
 

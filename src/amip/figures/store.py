@@ -49,18 +49,21 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from amip.kennzahlen import FIGURES
+from amip.kennzahlen import FIGURES, datastates, revisions
 from amip.kennzahlen import steering as steering_figures
 from amip.kennzahlen.backends import ibis_backend, warehouse_connection
 from amip.kennzahlen.calendar import month_str, parse_month, stichtag
 from amip.kennzahlen.engine import RULES_VERSION, assemble, compute, with_lags
 from amip.kennzahlen.series import COUNT_COLUMNS, FLAG_COLUMNS
+from amip.warehouse.deliveries import deliveries as warehouse_deliveries
 from amip.warehouse.jobcenters import home_jobcenters
 from amip.warehouse.store import exclusive, replacing
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = "6"  # 5: steering figures S3-S6 (rules version 2); 6: the persons behind S3-S5
+# 5: steering figures S3-S6 (rules version 2); 6: the persons behind S3-S5; 7: data states (as_of,
+# data_state), deliveries, revisions, revision_detail
+CACHE_VERSION = "7"
 MAX_MONTHS = 60
 UNIT_KINDS = ("office", "team")
 UNASSIGNED = "ohne Zuordnung"
@@ -190,6 +193,10 @@ def _build(warehouse: Path, progress: Callable[[str], None] | None) -> Path:
         steering = steering_figures.compute_result(be, month_str(first), month_str(last), progress=say, members=True)
         figures = steering_figures.combine(result.table, steering.table)
         home = home_jobcenters(wcon)
+        history = warehouse_deliveries(wcon)
+    # every figure as of the latest delivery, with its data state (datastates)
+    figures = datastates.with_states(figures, history[-1].as_of)
+    revised = _revisions(warehouse, history, home, say)
     say("figures by office and team")
     target = cache_path(warehouse)
     with replacing(target, lock=False) as con:
@@ -202,6 +209,7 @@ def _build(warehouse: Path, progress: Callable[[str], None] | None) -> Path:
         con.execute("CREATE TABLE members AS SELECT * FROM _members")
         for name in ("_figures", "_series", "_members"):
             con.unregister(name)
+        _write_deliveries(con, history, revised)
         has_caseload = "caseload" in names
         if has_caseload:
             _unit_figures(con, warehouse, first, last, result.skipped)
@@ -223,10 +231,49 @@ def _build(warehouse: Path, progress: Callable[[str], None] | None) -> Path:
             "tables": sorted(names),
             "jobcenters": home,
             "extensions": extensions,
+            "deliveries": len(history),
+            "revision_seconds": round(revised.seconds, 1) if revised else 0.0,
         }
         con.execute("CREATE TABLE meta (value VARCHAR)")
         con.execute("INSERT INTO meta VALUES (?)", [json.dumps(meta)])
     return target
+
+
+DELIVERY_COLUMNS = ["as_of", "first_month", "last_month", "imported_at", "source"]
+
+
+def _revisions(
+    warehouse: Path, history: list, home: list[str], say: Callable[[str], None]
+) -> revisions.Revisions | None:
+    """The revisions of the home job centers' § 48a figures (None with one delivery: nothing to
+    revise). The expensive part of a build: one engine run per delivery that serves a month."""
+    if len(history) < 2:
+        return None
+
+    def step(done: int, total: int, day: dt.date) -> None:
+        if done < total:
+            say(f"revisions: delivery {done + 1} of {total} ({day:%d.%m.%Y})")
+
+    return revisions.compute_revisions(revisions.Source(history, db=warehouse), jobcenters=home, step=step)
+
+
+def _write_deliveries(con: duckdb.DuckDBPyConnection, history: list, revised: revisions.Revisions | None) -> None:
+    """The cache tables ``deliveries``, ``revisions`` and ``revision_detail`` (empty without revisions)."""
+    listing = pa.table(
+        {
+            "as_of": pa.array([d.as_of for d in history], pa.date32()),
+            "first_month": pa.array([d.first_month for d in history], pa.string()),
+            "last_month": pa.array([d.last_month for d in history], pa.string()),
+            "imported_at": pa.array([d.imported_at for d in history], pa.string()),
+            "source": pa.array([d.source for d in history], pa.string()),
+        }
+    )
+    summary = revised.summary if revised else revisions.SUMMARY_SCHEMA.empty_table()
+    detail = revised.detail if revised else revisions.DETAIL_SCHEMA.empty_table()
+    for name, table in (("deliveries", listing), ("revisions", summary), ("revision_detail", detail)):
+        con.register("_t", table)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _t")
+        con.unregister("_t")
 
 
 def _unit_figures(
@@ -355,6 +402,13 @@ class FigureStore:
         self.forecast_backtest = (
             con.execute("SELECT * FROM forecast_backtest").df() if "forecast_backtest" in tables else None
         )
+        self._deliveries = con.execute("SELECT * FROM deliveries ORDER BY as_of").df()
+        self._revisions = con.execute("SELECT * FROM revisions").df()
+        self._revision_detail = con.execute("SELECT * FROM revision_detail").df()
+        for frame in (self.figures, self._deliveries, self._revision_detail):
+            for col in ("as_of", "final_as_of"):
+                if col in frame:  # as dates (a few distinct days: convert each once)
+                    frame[col] = frame[col].map({v: _day(v) for v in frame[col].unique()})
         con.execute(f"ATTACH '{self.warehouse}' AS w (READ_ONLY)")
         self._con = con
         self._lock = threading.Lock()
@@ -422,24 +476,67 @@ class FigureStore:
         return [f.id for f in FIGURES if f.id in present]
 
     def value(self, jobcenter: str, figure: str, month: str, sex: str = "all") -> dict | None:
-        """numerator, denominator, value of one figure (None where not computed)."""
+        """numerator, denominator, value of one figure (None where not computed), with ``as_of``
+        (the delivery, a date) and ``data_state`` (``final``, ``provisional_0`` … ``_2``)."""
         try:
             row = self._index.loc[(jobcenter, figure, sex, month)]
         except KeyError:
             return None
-        return {k: _num(row[k]) for k in ("numerator", "denominator", "value")}
+        return {
+            **{k: _num(row[k]) for k in ("numerator", "denominator", "value")},
+            "as_of": row["as_of"],
+            "data_state": row["data_state"],
+        }
 
     def history(
         self, jobcenter: str, figure: str, sex: str = "all", last: str | None = None, months: int = 60
     ) -> pd.DataFrame:
-        """month, numerator, denominator, value for up to ``months`` months ending at ``last``."""
+        """month, numerator, denominator, value, as_of, data_state for up to ``months`` months
+        ending at ``last``."""
+        cols = ["month", "numerator", "denominator", "value", "as_of", "data_state"]
         try:
             t = self._index.loc[(jobcenter, figure, sex)].reset_index()
         except KeyError:
-            return pd.DataFrame(columns=["month", "numerator", "denominator", "value"])
+            return pd.DataFrame(columns=cols)
         if last:
             t = t[t["month"] <= last]
-        return t.tail(months)[["month", "numerator", "denominator", "value"]].reset_index(drop=True)
+        return t.tail(months)[cols].reset_index(drop=True)
+
+    # -- deliveries and revisions (docs/datastates.md) ------------------------------------------
+
+    def deliveries(self) -> list[dict]:
+        """The warehouse's deliveries, oldest first: as_of (a date), first_month, last_month,
+        imported_at, source."""
+        return self._deliveries[DELIVERY_COLUMNS].to_dict("records")
+
+    def revisions(self, jobcenter: str) -> pd.DataFrame:
+        """The revision statistics of ``jobcenter``: figure, sex, lag, months, mean, mean_abs, p05,
+        p95, flips (percentage points; empty with one delivery)."""
+        r = self._revisions
+        return r[r["jobcenter_id"] == jobcenter].reset_index(drop=True)
+
+    def revision_detail(self, jobcenter: str, figure: str, sex: str = "all") -> pd.DataFrame:
+        """The revision of every Bezugsmonat and lag: month, lag, as_of, value, final_as_of,
+        final_value, revision."""
+        r = self._revision_detail
+        t = r[(r["jobcenter_id"] == jobcenter) & (r["figure"] == figure) & (r["sex"] == sex)]
+        return t.sort_values(["month", "lag"]).reset_index(drop=True)
+
+    def band(self, jobcenter: str, figure: str, sex: str = "all", lag: int = 0) -> dict | None:
+        """How far a provisional value at ``lag`` was from the BA-comparable one in the past: mean,
+        p05, p95 (percentage points; the final value lay in [value - p95, value - p05] in 90 % of
+        the months) and months; None without revisions for it."""
+        r = self._revisions
+        t = r[(r["jobcenter_id"] == jobcenter) & (r["figure"] == figure) & (r["sex"] == sex) & (r["lag"] == lag)]
+        if not len(t):
+            return None
+        row = t.iloc[0]
+        return {
+            "mean": _num(row["mean"]),
+            "p05": _num(row["p05"]),
+            "p95": _num(row["p95"]),
+            "months": int(row["months"]),
+        }
 
     def monthly_parts(self, jobcenter: str, figure: str, month: str, sex: str = "all") -> list[dict]:
         """The monthly counts behind the figure's numerator and denominator in Bezugsmonat ``month``:
@@ -614,6 +711,13 @@ def _cached_meta(cache: Path) -> dict | None:
         return None
     finally:
         con.close()
+
+
+def _day(v) -> dt.date | None:
+    """A cache DATE as read by pandas (Timestamp, datetime64 or date) as a date (None for NULL)."""
+    if v is None or pd.isna(v):
+        return None
+    return pd.Timestamp(v).date()
 
 
 def _num(v) -> float | None:

@@ -151,11 +151,17 @@ def _deliveries(preset: str, seed: int, out: Path, fmt: str, first: str | None, 
     table = Table(
         title=f"Wrote {len(written)} deliveries to {out} ({preset}, seed {seed}, {time.perf_counter() - t0:.1f} s)"
     )
-    for col in ("delivery", "persons", "elb_spells", "employment_spells", "measures", "benefits"):
-        table.add_column(col, justify="left" if col == "delivery" else "right")
+    table.add_column("delivery", no_wrap=True)
+    for col in ("persons", "elb_spells", "employment_spells", "benefits"):
+        table.add_column(col, justify="right")
     for name, counts in written:
-        table.add_row(
-            name, *(number(counts[c]) for c in ("persons", "elb_spells", "employment_spells", "measures", "benefits"))
-        )
+        table.add_row(name, *(number(counts[c]) for c in ("persons", "elb_spells", "employment_spells", "benefits")))
     stdout.print(table)
+    names = {name for name, _ in written}
+    stale = sorted(p.name for p in Path(out).glob("delivery-*") if p.is_dir() and p.name not in names)
+    if stale:
+        console.print(
+            f"[yellow]{len(stale)} other delivery folder(s) in {escape(str(out))} (not from this run):[/] "
+            f"{escape(', '.join(stale))}"
+        )
     return Path(out) / written[-1][0]

@@ -32,8 +32,28 @@ from amip.synth.months import day_to_month, first_day, last_day, month_index, mo
 OPEN = np.int64(-(10**6))  # an open end (NULL) in the day arrays
 NEVER = np.int64(10**8)  # recorded after any delivery
 
-# the keys of the preset's [deliveries] section: (share recorded at once, [min, max] days otherwise)
+# the delays of the preset's [deliveries] section: <key>_on_time (share recorded at once) and
+# <key>_days ([min, max] days otherwise); and the corrections' shares and days
 DELAY_KEYS = ("spell_start", "spell_end", "job_start", "job_end", "measure", "proposal_outcome")
+SHARE_KEYS = ("shortened_share", "sex_corrected_share", "bg_changed_share")
+DAYS_KEYS = ("shortened_days", "corrected_after_days")
+
+
+def check_config(cfg: dict) -> None:
+    """Raise ValueError naming each missing or invalid key of a preset's ``[deliveries]`` section."""
+    shares = [f"{k}_on_time" for k in DELAY_KEYS] + list(SHARE_KEYS)
+    ranges = [f"{k}_days" for k in DELAY_KEYS] + list(DAYS_KEYS)
+    missing = [k for k in shares + ranges if k not in cfg]
+    if missing:
+        raise ValueError(f"preset [deliveries]: missing key(s) {', '.join(missing)} (docs/synthetic.md)")
+    for k in shares:
+        if not isinstance(cfg[k], int | float) or not 0 <= cfg[k] <= 1:
+            raise ValueError(f"preset [deliveries]: {k} = {cfg[k]!r} is not a share between 0 and 1")
+    for k in ranges:
+        v = cfg[k]
+        ok = isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v) and 0 <= v[0] <= v[1]
+        if not ok:
+            raise ValueError(f"preset [deliveries]: {k} = {v!r} is not a range [min, max] of days, 0 <= min <= max")
 
 
 @dataclass(frozen=True)
@@ -143,6 +163,7 @@ def draw_recording(
     Draws come from ``rng`` only (a stream of its own, so the simulation and the normal tables of a
     seed stay as they are), always in this order and with a length fixed by the truth tables.
     Every day is cut to ``final_as_of - 1``: the delivery on ``final_as_of`` is the truth."""
+    check_config(cfg)
     cap = np.int64(final_as_of - 1)
     sp = truth["elb_spells"]
     s_start, s_end = _days(sp["start_date"]), _days(sp["end_date"])

@@ -143,7 +143,7 @@ def synthesize_deliveries(
     last month of the range; its last delivery holds exactly the tables ``synthesize`` writes for
     that period, plus ``dataset.as_of``. ``step(done, total, name)`` reports each delivery written.
     Returns (folder name, row counts) per delivery."""
-    from amip.synth.deliveries import as_of_days, delivery, draw_recording, folder_name, parse_months
+    from amip.synth.deliveries import as_of_days, check_config, delivery, draw_recording, folder_name, parse_months
 
     say = progress or (lambda _s: None)
     if fmt not in FORMATS:
@@ -153,6 +153,7 @@ def synthesize_deliveries(
         raise ValueError("deliveries are only written for a single job center's preset (not a regional one)")
     if "deliveries" not in params:
         raise ValueError("the preset has no [deliveries] section (the recording delays)")
+    check_config(params["deliveries"])
     lo_d, hi_d = parse_months(months)
     lo, hi = _window(params, first, month_text(hi_d))
     if lo_d < lo:
