@@ -53,7 +53,7 @@ def state_badge(state: states.State | None, band: bool = True) -> Markup:
 
 def latest_delivery(st) -> str:
     """The day of the store's latest delivery ('01.01.2023'), '' without deliveries (footer)."""
-    found = st.deliveries() if st is not None and hasattr(st, "deliveries") else []
+    found = st.deliveries() if st is not None else []
     days = [states.as_date(d["as_of"]) for d in found]
     known = [d for d in days if d is not None]
     return fmt.date_de(max(known)) if known else ""
