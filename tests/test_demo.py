@@ -3,11 +3,14 @@
 import csv
 import re
 
+import pytest
+
 from amip.cli import app
 from amip.format import number, percent
 from builder import runner
 
 
+@pytest.mark.slow  # 24 deliveries: about 16 minutes on a loaded 2-core machine
 def test_demo_prints_k1_to_k3_in_german_format(tmp_path):
     res = runner.invoke(app, ["demo", "--no-serve", "--dir", str(tmp_path / "demo")], terminal_width=200)
     assert res.exit_code == 0, res.output

@@ -499,7 +499,7 @@ def demo(
     12/2022), import them all, compute every figure, show K1–K3 for the last month by sex beside the
     2022 plan, then start the cockpit with one demo user per role (passwords printed)."""
     from amip import format as fmt
-    from amip.demo import DEMO_DELIVERIES, DEMO_FROM, DEMO_TO, prepare_cycle, summary
+    from amip.demo import DEMO_DELIVERIES, DEMO_FROM, DEMO_TO, holds_deliveries, prepare_cycle, summary
     from amip.kennzahlen.backends import ibis_backend, warehouse_connection
     from amip.kennzahlen.engine import compute
     from amip.kennzahlen.output import write_figures
@@ -512,8 +512,9 @@ def demo(
         if len(delivery_dirs(data)) < DEMO_DELIVERIES:
             spin(f"simulating Jobcenter Elbe-Elster as {DEMO_DELIVERIES} monthly deliveries")
             synthesize_deliveries(preset="elbe-elster", seed=seed, out=data, months=f"{DEMO_FROM}..{DEMO_TO}")
-        # a fresh history of the demo's deliveries (earlier demo runs' deliveries are replaced)
-        import_dataset(data, db, progress=spin, replace=True)
+        # a fresh history of the demo's deliveries, unless an earlier demo run imported exactly these
+        if not holds_deliveries(db, delivery_dirs(data)):
+            import_dataset(data, db, progress=spin, replace=True)
         with warehouse_connection(db=db) as con, ibis_backend(con) as be:
             result = compute(be, DEMO_FROM, DEMO_TO, progress=spin)
             home = home_jobcenters(con)
