@@ -114,8 +114,8 @@ def test_state_and_band_wording():
     assert date_de("2023-01-01") == "01.01.2023"
     assert signed(-1.06) == "−1,1" and signed(0.1) == "+0,1" and signed(0.01) == "0,0"
     band = {"mean": -0.5, "p05": -1.06, "p95": 0.1, "months": 24}
-    assert band_label(band) == "erwartete Revision −1,1 bis +0,1 Pp. (90 %, 24 Monate)"
-    assert band_label({"p05": 1, "p95": 2, "months": 1}) == "erwartete Revision +1,0 bis +2,0 Pp. (90 %, 1 Monat)"
+    assert band_label(band) == "erwartete Revision −1,1 bis +0,1 Pp. (90\u00a0%, 24 Monate)"
+    assert band_label({"p05": 1, "p95": 2, "months": 1}) == "erwartete Revision +1,0 bis +2,0 Pp. (90\u00a0%, 1 Monat)"
     assert band_label(None) == "" and band_label({"p05": 1, "p95": 2, "months": 0}) == ""
 
 
@@ -132,9 +132,9 @@ def test_states_of_the_latest_delivery(store):
     }
     assert got["2022-12"].label == "vorläufig (Datenstand 01.01.2023)"
     assert got["2022-09"].label == "endgültig"
-    assert got["2022-12"].band_label == "erwartete Revision −52,2 bis −52,2 Pp. (90 %, 1 Monat)"
-    assert got["2022-11"].band_label == "erwartete Revision −49,6 bis −2,6 Pp. (90 %, 2 Monate)"
-    assert got["2022-10"].band_label == "erwartete Revision 0,0 bis 0,0 Pp. (90 %, 3 Monate)"
+    assert got["2022-12"].band_label == "erwartete Revision −52,2 bis −52,2 Pp. (90\u00a0%, 1 Monat)"
+    assert got["2022-11"].band_label == "erwartete Revision −49,6 bis −2,6 Pp. (90\u00a0%, 2 Monate)"
+    assert got["2022-10"].band_label == "erwartete Revision 0,0 bis 0,0 Pp. (90\u00a0%, 3 Monate)"
     assert got["2022-09"].band_label == ""  # final: no band
     assert store.value("J1", "K2", "2022-12")["value"] == pytest.approx(K2_D3_2022_12)
 
@@ -147,7 +147,7 @@ def test_overview_tiles_say_provisional_with_the_band(cockpit):
     assert "Werte für 12/2022" in html
     assert 'class="state state-provisional"' in html
     assert "vorläufig (Datenstand 01.01.2023)" in html
-    assert "erwartete Revision −52,2 bis −52,2 Pp. (90 %, 1 Monat)" in html  # the K2 tile, insgesamt
+    assert "erwartete Revision −52,2 bis −52,2 Pp. (90\u00a0%, 1 Monat)" in html  # the K2 tile, insgesamt
 
 
 def test_overview_of_a_final_month_says_final(cockpit):
@@ -159,7 +159,7 @@ def test_overview_of_a_final_month_says_final(cockpit):
 def test_figure_page_marks_provisional_months_in_table_and_chart(cockpit):
     html = client(cockpit).get("/kennzahl/K2?jc=J1&month=2022-12").text
     assert "vorläufig (Datenstand 01.01.2023)" in html
-    assert "erwartete Revision −52,2 bis −52,2 Pp. (90 %, 1 Monat)" in html
+    assert "erwartete Revision −52,2 bis −52,2 Pp. (90\u00a0%, 1 Monat)" in html
     # the chart's legend and the hint name the provisional months: 2022-10, 2022-11, 2022-12
     assert "Gestrichelt mit offenen Punkten: vorläufige Werte (3 Monate)" in html
     assert "Datenstand" in html and "<svg" in html
@@ -236,7 +236,7 @@ def test_monthly_report_shows_the_band(warehouse, store):
     m = monthly.collect(warehouse, "2022-12", "J1", store=store)
     html = monthly_bytes(m, ".html").decode()
     assert "vorläufig (Datenstand 01.01.2023)" in html
-    assert "erwartete Revision −52,2 bis −52,2 Pp. (90 %, 1 Monat)" in html
+    assert "erwartete Revision −52,2 bis −52,2 Pp. (90\u00a0%, 1 Monat)" in html
 
 
 def test_monthly_report_pdf_shows_the_band(warehouse, store, tmp_path):

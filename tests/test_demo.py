@@ -53,7 +53,9 @@ def _cockpit_shows_the_data_states(db):
         assert login(client, "controlling", users["controlling"]).status_code == 303
         html = client.get("/?month=2022-12").text
         assert "vorläufig (Datenstand 01.01.2023)" in html
-        assert re.search(r"erwartete Revision [−+]?\d+,\d bis [−+]?\d+,\d Pp\. \(90 %, \d+ Monate\)", html), html[:2000]
+        assert re.search(r"erwartete Revision [−+]?\d+,\d bis [−+]?\d+,\d Pp\. \(90\s%, \d+ Monate\)", html), html[
+            :2000
+        ]
         page = client.get("/datenstaende").text
         assert "01.02.2021" in page and "01.01.2023" in page
         assert "Revisionen K2" in page and "<svg" in page

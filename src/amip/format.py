@@ -125,5 +125,5 @@ def band_label(band: dict | None, unit: str = "Pp.", decimals: int = 1) -> str:
     months = int(band["months"])
     return (
         f"erwartete Revision {signed(band.get('p05'), decimals)} bis {signed(band.get('p95'), decimals)} {unit} "
-        f"(90 %, {number(months)} {'Monat' if months == 1 else 'Monate'})"
+        f"(90\u00a0%, {number(months)} {'Monat' if months == 1 else 'Monate'})"  # no break in "90 %"
     )
