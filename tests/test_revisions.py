@@ -228,3 +228,30 @@ def test_figure_cache_keeps_states_deliveries_and_revisions(warehouse, revisions
     detail = store.revision_detail("J2", "K2")
     assert detail[["month", "lag"]].values.tolist()[:3] == [["2021-08", 2], ["2021-09", 1], ["2021-09", 2]]
     assert detail["final_as_of"].tolist()[0] == D("2021-12-01")
+
+
+@pytest.mark.slow
+def test_a_new_import_reuses_the_values_of_unchanged_deliveries(revisions, store_factory, tmp_path):
+    """The cache keeps each delivery's values (``revision_values``); after an import only the
+    deliveries with months not computed yet run the engine, and the result is the same as from
+    scratch."""
+    db = tmp_path / "amip.duckdb"
+    for as_of in AS_OF[:-1]:
+        write_delivery(delivery(as_of), tmp_path / "d" / f"delivery-{as_of}", as_of)
+    assert runner.invoke(app, ["import", str(tmp_path / "d"), "--db", str(db)]).exit_code == 0
+    first = store_factory(db)
+    assert (first.meta["revision_runs"], first.meta["revision_reused"]) == (5, 0)
+    last = write_delivery(delivery(AS_OF[-1]), tmp_path / "last", AS_OF[-1])
+    assert runner.invoke(app, ["import", str(last), "--db", str(db)]).exit_code == 0
+    second = store_factory(db)
+    # 2022-04-01 is new; it makes 12/2021 revisable, whose lag deliveries 2022-01-01, -02-01 and
+    # -03-01 compute 12/2021 and 12/2020 in addition; 2021-11-01 and 2021-12-01 are reused whole
+    assert (second.meta["revision_runs"], second.meta["revision_reused"]) == (4, 2)
+    keys, stats = ["figure", "sex", "lag", "months"], ["mean", "mean_abs", "p05", "p95", "flips"]
+    for jc in ("J1", "J2", "J3"):
+        want = [r for r in revisions.summary.to_pylist() if r["jobcenter_id"] == jc]
+        got = second.revisions(jc).to_dict("records")
+        assert [[r[k] for k in keys] for r in got] == [[r[k] for k in keys] for r in want]
+        for g, w in zip(got, want, strict=True):
+            for c in stats:
+                assert (g[c] is None or g[c] != g[c]) if w[c] is None else g[c] == pytest.approx(w[c]), (jc, c)

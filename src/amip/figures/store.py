@@ -233,6 +233,9 @@ def _build(warehouse: Path, progress: Callable[[str], None] | None) -> Path:
             "extensions": extensions,
             "deliveries": len(history),
             "revision_seconds": round(revised.seconds, 1) if revised else 0.0,
+            # engine runs of the revisions, and deliveries whose values came from the previous cache
+            "revision_runs": revised.deliveries if revised else 0,
+            "revision_reused": revised.reused if revised else 0,
         }
         con.execute("CREATE TABLE meta (value VARCHAR)")
         con.execute("INSERT INTO meta VALUES (?)", [json.dumps(meta)])
@@ -254,7 +257,26 @@ def _revisions(
         if done < total:
             say(f"revisions: delivery {done + 1} of {total} ({day:%d.%m.%Y})")
 
-    return revisions.compute_revisions(revisions.Source(history, db=warehouse), jobcenters=home, step=step)
+    known = _previous_values(cache_path(warehouse))
+    return revisions.compute_revisions(revisions.Source(history, db=warehouse), jobcenters=home, step=step, known=known)
+
+
+def _previous_values(cache: Path) -> pa.Table | None:
+    """The per-delivery values of the cache being replaced (``revision_values``), when it has the
+    same layout and rules version: a delivery's values do not change until it is replaced, so a
+    new import computes only the months its deliveries have not computed yet."""
+    meta = _cached_meta(cache) if cache.exists() else None
+    if meta is None or not str(meta.get("fingerprint", "")).startswith(f"v{CACHE_VERSION}:r{RULES_VERSION}:"):
+        return None
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{cache}' AS c (READ_ONLY)")
+        result = con.execute("SELECT * FROM c.revision_values").arrow()
+        return result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
 
 
 def _write_deliveries(con: duckdb.DuckDBPyConnection, history: list, revised: revisions.Revisions | None) -> None:
@@ -270,7 +292,9 @@ def _write_deliveries(con: duckdb.DuckDBPyConnection, history: list, revised: re
     )
     summary = revised.summary if revised else revisions.SUMMARY_SCHEMA.empty_table()
     detail = revised.detail if revised else revisions.DETAIL_SCHEMA.empty_table()
-    for name, table in (("deliveries", listing), ("revisions", summary), ("revision_detail", detail)):
+    values = revised.values if revised and revised.values is not None else revisions.VALUES_SCHEMA.empty_table()
+    tables = (("deliveries", listing), ("revisions", summary), ("revision_detail", detail), ("revision_values", values))
+    for name, table in tables:
         con.register("_t", table)
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM _t")
         con.unregister("_t")

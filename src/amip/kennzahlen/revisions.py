@@ -233,8 +233,26 @@ def compute_states(
 class Revisions:
     summary: pa.Table  # SUMMARY_SCHEMA
     detail: pa.Table  # DETAIL_SCHEMA
-    deliveries: int  # how many deliveries were computed
+    deliveries: int  # how many deliveries had months to compute (engine runs)
     seconds: float
+    # every value the revisions were made of (VALUES_SCHEMA), for reuse by a later build
+    values: pa.Table | None = None
+    reused: int = 0  # deliveries whose months all came from ``known``
+
+
+# the per-delivery values behind the revisions, as the figure cache keeps them between builds; a
+# delivery's values never change unless the delivery is replaced (a new ``imported_at``)
+VALUES_SCHEMA = pa.schema(
+    [
+        ("jobcenter_id", pa.string()),
+        ("month", pa.string()),
+        ("figure", pa.string()),
+        ("sex", pa.string()),
+        ("value", pa.float64()),
+        ("as_of", pa.date32()),
+        ("imported_at", pa.string()),
+    ]
+)
 
 
 def compute_revisions(
@@ -245,36 +263,74 @@ def compute_revisions(
     figures: Sequence[str] | None = None,
     engine: str = "duckdb",
     step: StepFunction | None = None,
+    known: pa.Table | None = None,
 ) -> Revisions:
     """The revisions of every Bezugsmonat with a provisional (lag 0, 1, 2) and a BA-comparable value,
     per job center (``jobcenter``: only that one, computed alone; ``jobcenters``: keep only these),
-    § 48a figure (``figures``: only these) and sex; their summary (module doc, decisions 78-80)."""
+    § 48a figure (``figures``: only these) and sex; their summary (module doc, decisions 79-81).
+
+    ``known`` (VALUES_SCHEMA, computed for all job centers): values of an earlier run; a delivery
+    with the same ``as_of`` and ``imported_at`` takes the months it has from there and computes only
+    the missing ones (the figure cache passes its previous build's values)."""
     import time
 
     t0 = time.perf_counter()
     coverage = {d.as_of: (parse_month(d.first_month), parse_month(d.last_month)) for d in source.history}
+    imported = {d.as_of: d.imported_at for d in source.history}
     pairs = datastates.revision_pairs(coverage)
     needed = datastates.revision_needs(pairs, coverage, back=YEAR)
-    values = []
-    todo = sorted(needed)
-    for i, day in enumerate(todo):
+    reuse = _known_by_delivery(known, imported) if known is not None and jobcenter is None else {}
+    values: list[pa.Table] = []
+    todo: list[tuple[dt.date, list[int]]] = []
+    for day in sorted(needed):
+        have, rows = reuse.get(day, (set(), None))
+        if rows is not None and have & needed[day]:
+            wanted = pa.array([month_str(m) for m in sorted(have & needed[day])])
+            values.append(rows.filter(pc.is_in(rows.column("month"), wanted)))
+        missing = sorted(needed[day] - have)
+        if missing:
+            todo.append((day, missing))
+    for i, (day, months) in enumerate(todo):
         if step:
             step(i, len(todo), day)
-        months = sorted(needed[day])
         span = datastates.month_span(months)
         with source.connection(day) as con, ibis_backend(con, engine) as be:
             table = compute(be, span[0], span[1], jobcenter=jobcenter).table
         wanted = pa.array([month_str(m) for m in months])
         table = table.filter(pc.is_in(table.column("month"), wanted))
+        n = table.num_rows
         values.append(
-            table.select(["jobcenter_id", "month", "figure", "sex", "value"]).append_column(
-                "as_of", pa.array([day] * table.num_rows, pa.date32())
-            )
+            table.select(["jobcenter_id", "month", "figure", "sex", "value"])
+            .append_column("as_of", pa.array([day] * n, pa.date32()))
+            .append_column("imported_at", pa.array([imported[day]] * n, pa.string()))
         )
     if step and todo:
-        step(len(todo), len(todo), todo[-1])
+        step(len(todo), len(todo), todo[-1][0])
     summary, detail = _revision_tables(values, pairs, jobcenters, figures)
-    return Revisions(summary, detail, len(todo), time.perf_counter() - t0)
+    every = pa.concat_tables([v.cast(VALUES_SCHEMA) for v in values]) if values else VALUES_SCHEMA.empty_table()
+    reused = len(needed) - len(todo)
+    return Revisions(summary, detail, len(todo), time.perf_counter() - t0, every, reused)
+
+
+def _known_by_delivery(known: pa.Table, imported: dict[dt.date, str]) -> dict[dt.date, tuple[set[int], pa.Table]]:
+    """The rows of ``known`` per delivery still in the warehouse unchanged, with their months."""
+    out: dict[dt.date, tuple[set[int], pa.Table]] = {}
+    if not known.num_rows:
+        return out
+    known = known.select(VALUES_SCHEMA.names).cast(VALUES_SCHEMA)
+    days = known.column("as_of").to_pylist()
+    for day in set(days):
+        if day not in imported:
+            continue
+        rows = known.filter(
+            pc.and_(
+                pc.equal(known.column("as_of"), pa.scalar(day, pa.date32())),
+                pc.equal(known.column("imported_at"), imported[day]),
+            )
+        )
+        if rows.num_rows:
+            out[day] = ({parse_month(m) for m in pc.unique(rows.column("month")).to_pylist()}, rows)
+    return out
 
 
 def _revision_tables(
@@ -285,7 +341,7 @@ def _revision_tables(
 ) -> tuple[pa.Table, pa.Table]:
     if not values or not pairs:
         return SUMMARY_SCHEMA.empty_table(), DETAIL_SCHEMA.empty_table()
-    vals = pa.concat_tables(values)
+    vals = pa.concat_tables([v.cast(VALUES_SCHEMA) for v in values])
     plan = pa.table(
         {
             "month": pa.array([month_str(p.month) for p in pairs]),
@@ -386,6 +442,7 @@ __all__ = [
     "DETAIL_SCHEMA",
     "STATE_SCHEMA",
     "SUMMARY_SCHEMA",
+    "VALUES_SCHEMA",
     "FigureFunction",
     "Revisions",
     "Source",
