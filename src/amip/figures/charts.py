@@ -398,7 +398,10 @@ def revision_spec(rows: list[dict], title: str, y_title: str = "Revision in Proz
         columns=["date", "Abstand", "value"],
     )
     domain = list(LAG_LABELS.values())
-    x = alt.X("date:T", title="Berichtsmonat", axis=alt.Axis(format="%m/%Y"))
+    # one tick per month at most (a few months of revisions would repeat a month's label otherwise)
+    x = alt.X(
+        "date:T", title="Berichtsmonat", axis=alt.Axis(format="%m/%Y", tickCount={"interval": "month", "step": 1})
+    )
     lines = (
         alt.Chart(data)
         .mark_line(point=alt.OverlayMarkDef(size=18))
