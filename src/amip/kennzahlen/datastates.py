@@ -156,12 +156,6 @@ def with_states(table: pa.Table, as_of: dt.date) -> pa.Table:
     )
 
 
-def state_counts(table: pa.Table) -> dict[str, int]:
-    """How many rows of a figure table with ``data_state`` are in each state (for messages)."""
-    counts = pc.value_counts(table.column("data_state")).to_pylist()
-    return {c["values"]: c["counts"] for c in counts}
-
-
 __all__ = [
     "FINAL",
     "LAGS",
@@ -177,6 +171,5 @@ __all__ = [
     "RevisionPair",
     "revision_needs",
     "revision_pairs",
-    "state_counts",
     "with_states",
 ]
