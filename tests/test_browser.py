@@ -197,7 +197,16 @@ def test_controlling_walks_through_login_figure_drilldown_download_logout(page, 
     with page.expect_download() as info:
         page.locator("section[aria-labelledby=hist-h] p.downloads").get_by_role("link", name="CSV").click()
     rows = read_csv(info.value)
-    assert rows[0] == ["Monat", "Insgesamt", "Frauen", "Männer", "Zähler (Insgesamt)", "Nenner (Insgesamt)"]
+    assert rows[0] == [
+        "Monat",
+        "Insgesamt",
+        "Frauen",
+        "Männer",
+        "Zähler (Insgesamt)",
+        "Nenner (Insgesamt)",
+        "Datenstand",
+        "Erwartete Revision (Insgesamt)",
+    ]
     dec = next(r for r in rows[1:] if r[0] == "2022-12")
     assert de_float(dec[1]) == pytest.approx(100 * 12 / 41)
     assert de_float(dec[4]) == 1 and de_float(dec[5]) == pytest.approx(41 / 12)
