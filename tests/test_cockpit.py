@@ -116,8 +116,10 @@ def test_downloads_keep_full_precision(client):
     r = client.get("/kennzahl/K2/zeitreihe.csv?jc=J1&month=2022-12")
     assert r.headers["content-type"].startswith("text/csv")
     lines = r.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "Monat;Insgesamt;Frauen;Männer;Zähler (Insgesamt);Nenner (Insgesamt)"
-    month, value, *_rest, num, den = lines[1].split(";")
+    assert lines[0] == (
+        "Monat;Insgesamt;Frauen;Männer;Zähler (Insgesamt);Nenner (Insgesamt);Datenstand;Erwartete Revision (Insgesamt)"
+    )
+    month, value, *_rest, num, den, _state, _band = lines[1].split(";")
     assert month == "2022-12" and num == "1"
     assert float(value.replace(",", ".")) == pytest.approx(K2_J1, rel=1e-12)
     assert float(den.replace(",", ".")) == pytest.approx(41 / 12, rel=1e-12)

@@ -110,6 +110,10 @@ GET  /budget?year=1999                                    303 404 404 404 404 40
 GET  /budget/vergleich.csv?year=2022                      303 200 200 200 200 200
 GET  /budget/ausgaben.xlsx                                303 200 200 200 200 200
 GET  /budget/nope.csv                                     303 404 404 404 404 404
+GET  /datenstaende                                        303 200 200 200 403 403
+GET  /datenstaende/lieferungen.csv                        303 200 200 200 403 403
+GET  /datenstaende/revisionen.xlsx                        303 200 200 200 403 403
+GET  /datenstaende?figure=NOPE                            303 404 404 404 403 403
 GET  /berichte                                            303 200 200 200 200 200
 GET  /berichte?year=1999                                  303 404 404 404 404 404
 GET  /berichte/programm.html?year=2022                    303 200 200 200 200 200

@@ -70,9 +70,13 @@ def test_monitoring_download_keeps_the_unrounded_numbers(client):
         "Männer",
         "Zähler (Insgesamt)",
         "Nenner (Insgesamt)",
+        "Datenstand",
+        "Erwartete Revision (Insgesamt)",
     ]
     rows = {line[0]: line for line in lines[1:]}
-    assert rows["S4"][3:] == ["50", "50", "50", "2", "4"]
+    # one delivery, of 01.01.2022: 12/2021 is provisional; the steering figures have no revision band
+    assert rows["S4"][8:] == ["vorläufig (Datenstand 01.01.2022)", ""]
+    assert rows["S4"][3:8] == ["50", "50", "50", "2", "4"]
     assert rows["S5"][3:6] == ["", "", ""]  # four years of coverage missing
     assert rows["S6"][3].startswith("3,08333")  # 37 / 12
     assert client.get("/uebersicht/monitoring.xlsx?jc=J1&month=2021-12").status_code == 200

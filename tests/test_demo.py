@@ -3,11 +3,14 @@
 import csv
 import re
 
+import pytest
+
 from amip.cli import app
 from amip.format import number, percent
 from builder import runner
 
 
+@pytest.mark.slow  # 24 deliveries: about 16 minutes on a loaded 2-core machine
 def test_demo_prints_k1_to_k3_in_german_format(tmp_path):
     res = runner.invoke(app, ["demo", "--no-serve", "--dir", str(tmp_path / "demo")], terminal_width=200)
     assert res.exit_code == 0, res.output
@@ -29,6 +32,35 @@ def test_demo_prints_k1_to_k3_in_german_format(tmp_path):
     # the rest of the cycle: every DQM rule has findings; a finished intensive-care cohort exists
     assert "7 of 7 rules with findings" in res.output
     assert re.search(r"finished demo cohort 06/2022 with [1-9]\d* places", res.output)
+    # 24 deliveries: 12/2022 is provisional at lag 0, 11/2022 at lag 1, 10/2022 at lag 2
+    said = " ".join(res.output.split())  # Rich wraps long lines at spaces
+    assert "Deliveries: 24 (as of 01.02.2021 … 01.01.2023)" in said
+    assert "provisional months in the cockpit: 10/2022, 11/2022, 12/2022" in said
+    _cockpit_shows_the_data_states(tmp_path / "demo" / "demo.duckdb")
+
+
+def _cockpit_shows_the_data_states(db):
+    """The demo's cockpit: a provisional month with its band, and Datenstände with a revision chart."""
+    from fastapi.testclient import TestClient
+
+    from amip.cockpit.app import create_app
+    from amip.cockpit.settings import Settings
+    from amip.demo import demo_users
+    from cockpit_fixture import login
+
+    app = create_app(Settings.from_env(db))
+    with TestClient(app) as client:
+        users = {name: password for name, _role, _scope, password in demo_users(db, app.state.sessions)}
+        assert login(client, "controlling", users["controlling"]).status_code == 303
+        html = client.get("/?month=2022-12").text
+        assert "vorläufig (Datenstand 01.01.2023)" in html
+        assert re.search(r"erwartete Revision [−+]?\d+,\d bis [−+]?\d+,\d Pp\. \(90\s%, \d+ Monate\)", html), html[
+            :2000
+        ]
+        page = client.get("/datenstaende").text
+        assert "01.02.2021" in page and "01.01.2023" in page
+        assert "Revisionen K2" in page and "<svg" in page
+        assert "eine</strong> Datenlieferung" not in page
 
 
 def test_german_number_format():

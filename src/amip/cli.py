@@ -537,24 +537,26 @@ def demo(
     host: Annotated[str, typer.Option(help="Cockpit interface.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Cockpit port.")] = 8000,
 ) -> None:
-    """Generate (or reuse) the synthetic Jobcenter Elbe-Elster, import it, compute every figure,
-    show K1–K3 for the last month by sex beside the 2022 plan, then start the cockpit with one demo
-    user per role (passwords printed)."""
+    """Generate (or reuse) the synthetic Jobcenter Elbe-Elster as 24 monthly deliveries (01/2021 …
+    12/2022), import them all, compute every figure, show K1–K3 for the last month by sex beside the
+    2022 plan, then start the cockpit with one demo user per role (passwords printed)."""
     from amip import format as fmt
-    from amip.demo import DEMO_FROM, DEMO_TO, prepare_cycle, summary
+    from amip.demo import DEMO_DELIVERIES, DEMO_FROM, DEMO_TO, holds_deliveries, prepare_cycle, summary
     from amip.kennzahlen.backends import ibis_backend, warehouse_connection
     from amip.kennzahlen.engine import compute
     from amip.kennzahlen.output import write_figures
-    from amip.synth.generate import synthesize
+    from amip.synth.generate import synthesize_deliveries
     from amip.warehouse.jobcenters import home_jobcenters
-    from amip.warehouse.store import import_dataset
+    from amip.warehouse.store import delivery_dirs, import_dataset
 
-    data, db = workdir / f"elbe-elster-seed{seed}", workdir / "demo.duckdb"
+    data, db = workdir / f"elbe-elster-seed{seed}-deliveries", workdir / "demo.duckdb"
     with _Spinner("amip demo") as spin:
-        if not (data / "dataset.parquet").exists():
-            spin("simulating Jobcenter Elbe-Elster")
-            synthesize(preset="elbe-elster", seed=seed, out=data)
-        import_dataset(data, db, progress=spin)
+        if len(delivery_dirs(data)) < DEMO_DELIVERIES:
+            spin(f"simulating Jobcenter Elbe-Elster as {DEMO_DELIVERIES} monthly deliveries")
+            synthesize_deliveries(preset="elbe-elster", seed=seed, out=data, months=f"{DEMO_FROM}..{DEMO_TO}")
+        # a fresh history of the demo's deliveries, unless an earlier demo run imported exactly these
+        if not holds_deliveries(db, delivery_dirs(data)):
+            import_dataset(data, db, progress=spin, replace=True)
         with warehouse_connection(db=db) as con, ibis_backend(con) as be:
             result = compute(be, DEMO_FROM, DEMO_TO, progress=spin)
             home = home_jobcenters(con)
@@ -562,6 +564,10 @@ def demo(
         cycle = prepare_cycle(db, workdir, spin)
     out.print(summary(result.table, home, result.series))
     out.print(f"All figures {DEMO_FROM} … {DEMO_TO}: {workdir / 'kennzahlen.csv'}  ·  warehouse: {db}")
+    out.print(
+        f"Deliveries: {cycle['deliveries']} (as of {cycle['first_as_of']} … {cycle['last_as_of']}); "
+        f"provisional months in the cockpit: {cycle['provisional']} (page /datenstaende)"
+    )
     dqm = cycle["dqm"]
     out.print(
         f"Plan 2022: {'entered and agreed' if cycle['plan'] else 'already agreed'} (amip plan show --year 2022 --db {db})"

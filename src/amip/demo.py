@@ -17,6 +17,7 @@ from rich.table import Table
 from amip import format as fmt
 
 DEMO_FROM, DEMO_TO = "2021-01", "2022-12"
+DEMO_DELIVERIES = 24  # one delivery per month of DEMO_FROM … DEMO_TO (as of the first of the next month)
 
 # Plan 2022 (insgesamt, Frauen, Männer); None = not planned.
 PLAN_2022 = {
@@ -29,6 +30,22 @@ PLAN_2022 = {
 SEXES = ("all", "w", "m")
 PROGRAMME_YEAR, REPORT_MONTH = 2022, "2022-12"
 DEMO_USER = "demo"
+
+
+def holds_deliveries(db, dirs) -> bool:
+    """The warehouse ``db`` holds exactly the deliveries of the folders ``dirs`` (a demo run before
+    imported them): the demo then skips the import, and the figure cache stays fresh."""
+    from pathlib import Path
+
+    from amip.warehouse.store import list_deliveries
+
+    if not Path(db).exists():
+        return False
+    try:
+        held = [d.source for d in list_deliveries(Path(db))]
+    except Exception:  # noqa: BLE001 - not a warehouse of this version: import anew
+        return False
+    return held == [Path(p).name for p in dirs]
 
 
 def plan_values() -> dict[str, dict[str, float]]:
@@ -203,6 +220,7 @@ def prepare_cycle(db_path, workdir, progress) -> dict[str, Any]:
     Returns what was done (for the demo's printout)."""
     import amip.forecast  # noqa: F401 (registers the forecast tables as a figure-cache extension)
     from amip.dqm.run import run_all
+    from amip.figures import states
     from amip.figures.store import FigureStore
     from amip.reports import monthly as mon
     from amip.reports import programme as prog
@@ -214,6 +232,15 @@ def prepare_cycle(db_path, workdir, progress) -> dict[str, Any]:
     sessions = open_state(warehouse=db_path)
     try:
         jobcenter = store.jobcenters[0]
+        found = store.deliveries()
+        done["deliveries"] = len(found)
+        done["first_as_of"] = fmt.date_de(found[0]["as_of"]) if found else "–"
+        done["last_as_of"] = fmt.date_de(found[-1]["as_of"]) if found else "–"
+        done["provisional"] = ", ".join(
+            f"{m[5:]}/{m[:4]}"
+            for m in store.months
+            if (s := states.of_month(store, jobcenter, m)) is not None and s.provisional
+        )
         progress("entering the 2022 plan")
         done["plan"] = enter_plan(sessions, jobcenter)
         team, _ = demo_scope(db_path)

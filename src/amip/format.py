@@ -68,3 +68,62 @@ def points(value: float | None, decimals: int = 1, signed: bool = True) -> str:
     text = number(abs(value), decimals)
     sign = "" if text.strip("0,") == "" else ("−" if value < 0 else ("+" if signed else ""))
     return f"{sign}{text} Pp."
+
+
+# ---- data states (Datenstände): final or provisional, and the expected revision band ------------
+
+FINAL, PROVISIONAL_PREFIX = "final", "provisional_"
+
+
+def date_de(value: object) -> str:
+    """A date (date, datetime, pandas Timestamp or ISO text) as '01.01.2023'; '–' when missing."""
+    if value is None or is_missing(value):
+        return "–"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    y, m, d = text[:10].split("-")
+    return f"{d}.{m}.{y}"
+
+
+def signed(value: float | None, decimals: int = 1) -> str:
+    """A difference with its sign, typographic minus: −1,1 / +0,1 / 0,0 (no sign when it rounds to
+    zero, as :func:`points`); '–' when missing."""
+    if value is None or is_missing(value):
+        return "–"
+    text = number(abs(value), decimals)
+    if text == number(0, decimals):
+        return text
+    return ("−" if value < 0 else "+") + text
+
+
+def is_provisional(data_state: str | None) -> bool:
+    return bool(data_state) and str(data_state).startswith(PROVISIONAL_PREFIX)
+
+
+def state_lag(data_state: str | None) -> int | None:
+    """The lag k of ``provisional_k`` (None for a final value or no state)."""
+    if not is_provisional(data_state):
+        return None
+    return int(str(data_state)[len(PROVISIONAL_PREFIX) :])
+
+
+def state_label(data_state: str | None, as_of: object = None) -> str:
+    """'endgültig' for a final (BA-comparable) value; 'vorläufig (Datenstand 01.01.2023)' for a
+    provisional one; '' when the state is unknown."""
+    if data_state == FINAL:
+        return "endgültig"
+    if is_provisional(data_state):
+        return f"vorläufig (Datenstand {date_de(as_of)})" if as_of is not None else "vorläufig"
+    return ""
+
+
+def band_label(band: dict | None, unit: str = "Pp.", decimals: int = 1) -> str:
+    """The expected revision of a provisional value, from the revision statistics of its lag:
+    'erwartete Revision −1,1 bis +0,1 Pp. (90 %, 24 Monate)' (the 5 % and 95 % quantiles of the
+    past revisions, over that many Bezugsmonate); '' without a band."""
+    if not band or band.get("months") in (None, 0):
+        return ""
+    months = int(band["months"])
+    return (
+        f"erwartete Revision {signed(band.get('p05'), decimals)} bis {signed(band.get('p95'), decimals)} {unit} "
+        f"(90\u00a0%, {number(months)} {'Monat' if months == 1 else 'Monate'})"  # no break in "90 %"
+    )

@@ -23,6 +23,7 @@ REPORT_TEXTS = "report_texts"  # edit the editorial texts of the programme docum
 INTENSIVE_CARE = "intensive_care"  # take customers into intensive care, record meetings (own caseload)
 INTENSIVE_OVERVIEW = "intensive_overview"  # places filled, meetings on time, cohort outcomes (aggregated)
 TASKS = "tasks"  # data-quality tasks of the own scope (caseload, team, all)
+DELIVERIES = "deliveries"  # the page Datenstände: deliveries and revision statistics (aggregated)
 
 ROLE_NAMES = {
     "geschaeftsfuehrung": "Geschäftsführung",
@@ -33,9 +34,11 @@ ROLE_NAMES = {
 }
 
 POLICY: dict[str, frozenset[str]] = {
-    "geschaeftsfuehrung": frozenset({FIGURES, PLAN_AGREE, REPORT_TEXTS, INTENSIVE_OVERVIEW}),
-    "controlling": frozenset({FIGURES, PERSONS, PLAN_JOBCENTER, PLAN_AGREE, REPORT_TEXTS, INTENSIVE_OVERVIEW, TASKS}),
-    "teamleitung": frozenset({FIGURES, PERSONS, PLAN_TEAM, INTENSIVE_OVERVIEW, TASKS}),
+    "geschaeftsfuehrung": frozenset({FIGURES, PLAN_AGREE, REPORT_TEXTS, INTENSIVE_OVERVIEW, DELIVERIES}),
+    "controlling": frozenset(
+        {FIGURES, PERSONS, PLAN_JOBCENTER, PLAN_AGREE, REPORT_TEXTS, INTENSIVE_OVERVIEW, TASKS, DELIVERIES}
+    ),
+    "teamleitung": frozenset({FIGURES, PERSONS, PLAN_TEAM, INTENSIVE_OVERVIEW, TASKS, DELIVERIES}),
     "ifk": frozenset({FIGURES, PERSONS, INTENSIVE_CARE, TASKS}),
     "admin": frozenset({FIGURES, USERS, AUDIT}),
 }

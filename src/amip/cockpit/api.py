@@ -6,6 +6,7 @@ suppressed numerator, denominator or value is ``null`` and the row has ``suppres
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Security
@@ -13,12 +14,13 @@ from fastapi.security import APIKeyCookie
 from pydantic import BaseModel, Field
 
 from amip import disclosure as dc
+from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import SESSION_COOKIE, Viewer, needs
 from amip.cockpit.context import store
 from amip.cockpit.pages.figure import suppressed_units
 from amip.cockpit.params import pick_figure, pick_jobcenter, pick_month, pick_sex
-from amip.figures import glossary
+from amip.figures import glossary, states
 
 router = APIRouter(prefix="/api", tags=["Kennzahlen"])
 session_cookie = APIKeyCookie(
@@ -59,6 +61,12 @@ class FigureRow(BaseModel):
         False,
         description="Ein Wert unter 3 (oder ein daraus abgeleiteter) wird aus "
         "Datenschutzgründen nicht ausgewiesen; die betroffenen Felder sind null.",
+    )
+    as_of: dt.date | None = Field(None, description="Datenstand: die Lieferung, aus der der Wert berechnet ist.")
+    data_state: str | None = Field(
+        None,
+        description="final (endgültig, BA-vergleichbar) oder provisional_0, provisional_1, provisional_2 "
+        "(vorläufig, 0, 1 oder 2 Monate nach dem Berichtsmonat).",
     )
 
 
@@ -144,6 +152,8 @@ def figures(
             denominator=_clean(r["denominator"]),
             value=_clean(r["value"]),
             suppressed=_flag(r),
+            as_of=states.as_date(r.get("as_of")),
+            data_state=None if fmt.is_missing(r.get("data_state")) else r.get("data_state"),
         )
         for r in rows
     ]

@@ -27,6 +27,7 @@ from amip.cockpit.pages import (
     admin,
     budget,
     comparison,
+    deliveries,
     dqm,
     figure,
     forecast,
@@ -171,6 +172,7 @@ def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
         intensive_care,
         target_groups,
         dqm,
+        deliveries,
         admin,
     ):
         app.include_router(module.router)

@@ -21,7 +21,7 @@ from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer
 from amip.cockpit.context import store
-from amip.figures import glossary
+from amip.figures import glossary, states
 from amip.published.store import published_path
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -32,6 +32,37 @@ templates.env.tests["suppressed"] = dc.is_suppressed
 templates.env.globals.update(suppression_note=dc.NOTE)
 # The Abgleich page has content only when published figures lie beside the warehouse.
 templates.env.globals.update(has_published=lambda st: st is not None and published_path(st.warehouse).exists())
+
+
+def state_badge(state: states.State | None, band: bool = True) -> Markup:
+    """A value's data state as HTML, in words (not by colour alone): "endgültig" or "vorläufig
+    (Datenstand 01.01.2023)" with the long explanation as its title, and next to a provisional
+    value the expected revision band (``band``); empty without a state."""
+    if state is None or not state.label:
+        return Markup("")
+    kind = "final" if state.final else "provisional"
+    html = Markup('<span class="state state-{}" title="{}">{}</span>').format(kind, state.title, state.label)
+    if band and state.provisional:
+        text = state.band_label or (
+            "erwartete Revision: nicht ausgewiesen (kleine Zahlen)"
+            if state.withheld
+            else "erwartete Revision: noch keine Revisionsstatistik"
+        )
+        html += Markup(' <span class="band" title="{}">{}</span>').format(
+            "vorläufiger minus endgültiger Wert, 5 %- bis 95 %-Quantil der bisherigen Revisionen", text
+        )
+    return html
+
+
+def latest_delivery(st) -> str:
+    """The day of the store's latest delivery ('01.01.2023'), '' without deliveries (footer)."""
+    found = st.deliveries() if st is not None else []
+    days = [states.as_date(d["as_of"]) for d in found]
+    known = [d for d in days if d is not None]
+    return fmt.date_de(max(known)) if known else ""
+
+
+templates.env.globals.update(state_badge=state_badge, state_note=states.STATE_NOTE, latest_delivery=latest_delivery)
 
 
 _NOTICE_MARK = "<!--amip-data-notice-->"
@@ -62,7 +93,18 @@ def render(request: Request, template: str, viewer: Viewer | None, **context) ->
     except Exception:  # noqa: BLE001 - an error page must render even when no store can be opened
         st = getattr(request.app.state, "store", None)
     ctx = {"viewer": viewer, "store": st, "data_notice": Markup(data_notice(request)), **context}
+    if "month_state" not in ctx:  # pages of one Bezugsmonat say its data state (_state_note.html)
+        ctx["month_state"] = _month_state(st, context.get("jc"), context.get("month"))
     return templates.TemplateResponse(request, template, ctx)
+
+
+def _month_state(st, jc: object, month: object) -> states.State | None:
+    if st is None or not isinstance(jc, str) or not isinstance(month, str):
+        return None
+    try:
+        return states.of_month(st, jc, month)
+    except (KeyError, AttributeError, ValueError):  # no figures for it: no state to show
+        return None
 
 
 # ---- pages shared by every user of a role ------------------------------------------------------

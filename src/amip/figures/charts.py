@@ -56,35 +56,75 @@ def sparkline_spec(history: pd.DataFrame, title: str) -> alt.Chart:
     )
 
 
-def history_spec(frames: dict[str, pd.DataFrame], figure: str) -> alt.Chart:
-    """The figure over time, one line per sex (Insgesamt, Frauen, Männer)."""
+STATE_DASH = {"endgültig": [1, 0], "vorläufig": [5, 3]}
+
+
+def history_spec(frames: dict[str, pd.DataFrame], figure: str) -> alt.Chart | alt.LayerChart | alt.FacetChart:
+    """The figure over time, one line per sex (Insgesamt, Frauen, Männer). A frame with a boolean
+    ``provisional`` column marks its provisional months: their part of the line is dashed and their
+    points are hollow, with a legend "Datenstand" (endgültig / vorläufig); the dashed part starts at
+    the last final month so the line stays continuous."""
     rows = []
+    any_provisional = False
     for sex, hist in frames.items():
         label = glossary.SEXES[sex]
-        for month, value in zip(hist["month"], hist["value"]):
-            if value is not None and value == value:
-                rows.append({"date": pd.Timestamp(month + "-01"), "value": float(value), "Gruppe": label})
-    data = pd.DataFrame(rows, columns=["date", "value", "Gruppe"])
-    return (
-        alt.Chart(data, width=640, height=240, title=f"{figure}: {glossary.EXPLANATIONS[figure].short}")
-        .mark_line(
-            point=alt.OverlayMarkDef(size=18),
-        )
-        .encode(
-            x=alt.X("date:T", title="Monat", axis=alt.Axis(format="%m/%Y")),
-            y=alt.Y("value:Q", title="Wert in %", scale=alt.Scale(zero=False), axis=alt.Axis(format=",.1f")),
-            color=alt.Color(
-                "Gruppe:N",
-                scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values())),
-                legend=alt.Legend(orient="bottom"),
-            ),
-            tooltip=[
-                alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
-                "Gruppe:N",
-                alt.Tooltip("value:Q", title="Wert", format=",.1f"),
-            ],
-        )
+        flags = hist["provisional"] if "provisional" in hist else [False] * len(hist)
+        last_final = None
+        for month, value, prov in zip(hist["month"], hist["value"], flags):
+            if value is None or value != value:
+                continue
+            state = "vorläufig" if prov else "endgültig"
+            any_provisional = any_provisional or bool(prov)
+            row = {"date": pd.Timestamp(month + "-01"), "value": float(value), "Gruppe": label, "Datenstand": state}
+            if prov and last_final is not None:  # join the dashed part to the solid one
+                rows.append({**last_final, "Datenstand": "vorläufig", "bridge": True})
+                last_final = None
+            rows.append({**row, "bridge": False})
+            if not prov:
+                last_final = row
+    data = pd.DataFrame(rows, columns=["date", "value", "Gruppe", "Datenstand", "bridge"])
+    color = alt.Color(
+        "Gruppe:N",
+        scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values())),
+        legend=alt.Legend(orient="bottom"),
     )
+    x = alt.X("date:T", title="Monat", axis=alt.Axis(format="%m/%Y"))
+    y = alt.Y("value:Q", title="Wert in %", scale=alt.Scale(zero=False), axis=alt.Axis(format=",.1f"))
+    tooltip = [
+        alt.Tooltip("date:T", title="Monat", format="%m/%Y"),
+        "Gruppe:N",
+        alt.Tooltip("value:Q", title="Wert", format=",.1f"),
+        "Datenstand:N",
+    ]
+    title = f"{figure}: {glossary.EXPLANATIONS[figure].short}"
+    if not any_provisional:
+        return (
+            alt.Chart(data, width=640, height=240, title=title)
+            .mark_line(point=alt.OverlayMarkDef(size=18))
+            .encode(x=x, y=y, color=color, tooltip=tooltip)
+        )
+    base = alt.Chart(data, width=640, height=240, title=title)
+    lines = base.mark_line().encode(
+        x=x,
+        y=y,
+        color=color,
+        strokeDash=alt.StrokeDash(
+            "Datenstand:N",
+            scale=alt.Scale(domain=list(STATE_DASH), range=list(STATE_DASH.values())),
+            legend=alt.Legend(orient="bottom", title="Datenstand"),
+        ),
+    )
+    solid = (
+        base.transform_filter("!datum.bridge && datum.Datenstand == 'endgültig'")
+        .mark_point(size=22, filled=True)
+        .encode(x=x, y=y, color=color, tooltip=tooltip)
+    )
+    hollow = (  # provisional months: open points (and the dashed line), not colour alone
+        base.transform_filter("!datum.bridge && datum.Datenstand == 'vorläufig'")
+        .mark_point(size=30, filled=False, strokeWidth=1.5)
+        .encode(x=x, y=y, color=color, tooltip=tooltip)
+    )
+    return alt.layer(lines, solid, hollow)
 
 
 @lru_cache(maxsize=1024)
@@ -95,7 +135,17 @@ def sparkline(store_id: int, jobcenter: str, figure: str, sex: str, month: str, 
 
 @lru_cache(maxsize=512)
 def history(store_id: int, jobcenter: str, figure: str, month: str, key: tuple) -> str:
-    frames = {sex: pd.DataFrame({"month": [m for m, _ in vals], "value": [v for _, v in vals]}) for sex, vals in key}
+    """SVG of :func:`history_spec`; ``key`` = ((sex, ((month, value[, provisional]), ...)), ...)."""
+    frames = {
+        sex: pd.DataFrame(
+            {
+                "month": [p[0] for p in vals],
+                "value": [p[1] for p in vals],
+                "provisional": [bool(p[2]) if len(p) > 2 else False for p in vals],
+            }
+        )
+        for sex, vals in key
+    }
     return svg(history_spec(frames, figure))
 
 
@@ -367,3 +417,58 @@ def gap_spec(rows: list[dict], title: str, favourable_up: bool) -> alt.Chart:
 def gap(title: str, favourable_up: bool, key: tuple) -> str:
     """SVG of :func:`gap_spec`; ``key`` = ((month, gap), ...)."""
     return svg(gap_spec([{"month": m, "gap": g} for m, g in key], title, favourable_up))
+
+
+LAG_LABELS = {0: "direkt nach dem Monat", 1: "1 Monat danach", 2: "2 Monate danach"}
+LAG_COLORS = ["#1f4e79", "#9a6700", "#2e7d5b"]
+LAG_DASH = [[1, 0], [6, 3], [2, 2]]
+
+
+def revision_spec(rows: list[dict], title: str, y_title: str = "Revision in Prozentpunkten") -> alt.LayerChart | alt.FacetChart:
+    """Datenstände: the revision (provisional minus BA-comparable value) by Bezugsmonat, one line
+    per lag k = 0, 1, 2 (colour and dash pattern, so it reads without colour), and the zero line.
+    ``rows``: month (YYYY-MM), lag, revision."""
+    data = pd.DataFrame(
+        [
+            {
+                "date": pd.Timestamp(r["month"] + "-01"),
+                "Abstand": LAG_LABELS[int(r["lag"])],
+                "value": float(r["revision"]),
+            }
+            for r in rows
+            if r.get("revision") is not None and r["revision"] == r["revision"] and int(r["lag"]) in LAG_LABELS
+        ],
+        columns=["date", "Abstand", "value"],
+    )
+    domain = list(LAG_LABELS.values())
+    # one tick per month at most (a few months of revisions would repeat a month's label otherwise)
+    x = alt.X(
+        "date:T", title="Berichtsmonat", axis=alt.Axis(format="%m/%Y", tickCount={"interval": "month", "step": 1})
+    )
+    lines = (
+        alt.Chart(data)
+        .mark_line(point=alt.OverlayMarkDef(size=18))
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=",.1f")),
+            color=alt.Color(
+                "Abstand:N",
+                scale=alt.Scale(domain=domain, range=LAG_COLORS),
+                legend=alt.Legend(orient="bottom", title="Datenstand"),
+            ),
+            strokeDash=alt.StrokeDash("Abstand:N", scale=alt.Scale(domain=domain, range=LAG_DASH), legend=None),
+            tooltip=[
+                alt.Tooltip("date:T", title="Berichtsmonat", format="%m/%Y"),
+                "Abstand:N",
+                alt.Tooltip("value:Q", title="Revision", format="+,.2f"),
+            ],
+        )
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#555", strokeWidth=1).encode(y="y:Q")
+    return alt.layer(zero, lines).properties(width=640, height=240, title=title)
+
+
+@lru_cache(maxsize=256)
+def revisions(title: str, y_title: str, key: tuple) -> str:
+    """SVG of :func:`revision_spec`; ``key`` = ((month, lag, revision), ...)."""
+    return svg(revision_spec([{"month": m, "lag": k, "revision": v} for m, k, v in key], title, y_title))

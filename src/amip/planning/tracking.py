@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from amip.figures import states
 from amip.planning import plans, proposal, targets
 
 MEASURE_ORDER = ("integrations", "elb_jdw", "quota", "lzb_jdw")
@@ -129,7 +130,8 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
 
     Returns {"plan_status": "agreed"|"draft"|None, "version", "month", "rows": [per sex and figure:
     {"sex", "measure", "plan", "actual", "expected", "attainment", "needed_per_month",
-    "probability", "status"}], "cumulative": {sex: [{"month", "actual", "profile"}]},
+    "probability", "status", "state" (``amip.figures.states.State`` or None)}], "data_state" (the
+    Bezugsmonat's state), "cumulative": {sex: [{"month", "actual", "profile"}]},
     "profile": {sex: [12 shares]}, "profile_years": {sex: [years]}, "probability_available": bool,
     "rule": RULE_TEXT}.
     """
@@ -249,8 +251,18 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
                     "deviation_pct": targets.change_pct(jdw, target),
                 }
             )
+    # The data state of the Bezugsmonat: the months of the current year are mostly provisional. The
+    # quota (K2) carries its own state and expected revision band; the year-to-date counts have no
+    # revision statistics of their own, so they carry the month's state alone (decision 84).
+    month_state = states.of_month(store, jobcenter_id, month)
+    for r in rows:
+        if r["measure"] == "quota" and team is None:
+            r["state"] = states.of_value(store, jobcenter_id, "K2", month, str(r["sex"]))
+        else:
+            r["state"] = month_state
     rows.sort(key=lambda r: (MEASURE_ORDER.index(r["measure"]), SEX_ORDER.index(r["sex"])))
     return {
+        "data_state": month_state,
         "plan_status": plan.status if plan else None,
         "version": plan.version if plan else None,
         "month": month,

@@ -72,7 +72,7 @@ def collect(
 ) -> Monthly:
     from markupsafe import Markup
 
-    from amip.figures import charts, glossary
+    from amip.figures import charts, glossary, states
     from amip.planning import budget as bud
     from amip.reports.render import chart_html
 
@@ -104,13 +104,32 @@ def collect(
             v = {s: (store.value(jc, fig, month, s) or {}).get("value") for s in ("all", "w", "m")}
             if all(x is None for x in v.values()):
                 continue
-            rows.append({"figure": fig, "label": glossary.EXPLANATIONS[fig].short, **v})
+            state = states.of_value(store, jc, fig, month, "all")
+            rows.append(
+                {
+                    "figure": fig,
+                    "label": glossary.EXPLANATIONS[fig].short,
+                    **v,
+                    "state": state.short if state else "",
+                    "band": state.band_label if state else "",
+                }
+            )
+        month_state = states.of_month(store, jc, month)
+        state_text = ""
+        if month_state is not None and month_state.provisional:
+            state_text = (
+                f" Die Werte des {month_label(month)} sind {month_state.label}: spätere Datenlieferungen können sie "
+                "noch ändern; daneben steht die erwartete Revision (vorläufig minus endgültig, Bereich von 90 % der "
+                "bisherigen Revisionen der Kennzahl beim selben Abstand zum Berichtsmonat)."
+            )
+        elif month_state is not None:
+            state_text = f" Die Werte des {month_label(month)} sind endgültig (BA-vergleichbar, Datenstand {fmt.date_de(month_state.as_of)})."
         m.blocks.append(
             {
                 "heading": "Kennzahlen nach § 48a SGB II",
                 "text": (
                     "Werte im Berichtsmonat (K2-Familie und K3E1–K3E2: Summe der letzten zwölf Monate; K1, K3: Veränderung "
-                    "zum Vorjahresmonat in %)."
+                    "zum Vorjahresmonat in %)." + state_text
                 ),
                 "table": ReportTable(
                     "kennzahlen",
@@ -121,6 +140,8 @@ def collect(
                         Col("all", "Insgesamt", "pct"),
                         Col("w", "Frauen", "pct"),
                         Col("m", "Männer", "pct"),
+                        Col("state", "Datenstand", "text"),
+                        Col("band", "Erwartete Revision (Insgesamt)", "text"),
                     ],
                     rows,
                 ),
@@ -177,6 +198,8 @@ def collect(
                     "expected": fmt.percent(r["expected"]) if r["measure"] == "quota" else fmt.number(r["expected"]),
                     "attainment": r["attainment"],
                     "status": STATUS_LABELS.get(r["status"], "–"),
+                    "state": r["state"].short if r.get("state") else "",
+                    "band": r["state"].band_label if r.get("state") else "",
                 }
                 for r in tracked["rows"]
             ]
@@ -196,6 +219,8 @@ def collect(
                             Col("expected", "Soll bis Berichtsmonat (LZB: erwarteter JDW)", "text"),
                             Col("attainment", "Zielerreichung in %", "pct"),
                             Col("status", "Status", "text"),
+                            Col("state", "Datenstand", "text"),
+                            Col("band", "Erwartete Revision", "text"),
                         ],
                         trows,
                     ),

@@ -83,6 +83,7 @@ class Programme:
     chart_titles: dict[str, str] = field(default_factory=dict)
     context: dict[str, str] = field(default_factory=dict)  # placeholder -> German text
     notes: list[str] = field(default_factory=list)  # what the data could not provide
+    data_state: str = ""  # which values are final and which provisional (on the cover)
 
 
 def jobcenter_name(con, jc: str) -> str:
@@ -227,9 +228,45 @@ def collect(
         say("Budget")
         _budget(p, con, bud, charts, jc, year)
         _outlook(p, store, jc, year)
+        _data_state(p, store, jc, prev)
         return p
     finally:
         con.close()
+
+
+def _data_state(p: Programme, store, jc: str, prev: int) -> None:
+    """The data state of the figures the programme reports (the months up to December of Y−1): the
+    cache's values come from the latest delivery; a month past the Wartezeit in it is final, the
+    others provisional (decision 85). The cover says which; the tables with December values say it
+    when December is still provisional."""
+    from amip.figures import states
+
+    dec = f"{prev}-12"
+    months = [m for m in store.months if m <= dec]
+    found = {m: states.of_month(store, jc, m) for m in months[-12:]}
+    known = {m: s for m, s in found.items() if s is not None}
+    if not known:
+        return
+    as_of = max((s.as_of for s in known.values() if s.as_of), default=None)
+    provisional = [m for m, s in known.items() if s.provisional]
+    where = f"Datenlieferung vom {fmt.date_de(as_of)}" if as_of else "letzte Datenlieferung"
+    if not provisional:
+        p.data_state = (
+            f"Datenstand: {where}. Alle Werte bis {month_label(dec)} sind endgültig (nach der Wartezeit von drei "
+            "Monaten, wie die Statistik der BA sie rechnet)."
+        )
+        return
+    p.data_state = (
+        f"Datenstand: {where}. Die Werte ab {month_label(provisional[0])} sind vorläufig: die Wartezeit von drei "
+        "Monaten ist noch nicht abgelaufen, spätere Datenlieferungen können sie noch ändern."
+    )
+    if dec in provisional:
+        label = known[dec].label
+        for name in ("lzb", "kennzahlen", "lzb_ziel"):
+            t = p.tables.get(name)
+            if t is not None:
+                t.caption = f"{t.caption}; Werte von Dezember {prev} {label}".lstrip("; ")
+        p.notes.append(f"Werte von Dezember {prev} {label}")
 
 
 def _elb_chapter(p: Programme, st: Steering, store, charts, year: int, s_first: str) -> None:

@@ -14,7 +14,7 @@ from amip.cockpit.context import store
 from amip.cockpit.params import pick_figure, pick_jobcenter, pick_month, pick_sex
 from amip.cockpit.render import render, render_shared
 from amip.cockpit.tables import Column, DataTable, download
-from amip.figures import charts, glossary
+from amip.figures import charts, glossary, states
 from amip.figures.store import FIGURE_BY_ID
 from amip.kennzahlen import FIGURES
 
@@ -55,6 +55,13 @@ def history_table(st, jc: str, figure: str, month: str, sex: str, policy: dc.Pol
         {"month": m, "numerator": n, "denominator": d, **{s: values[s].get(m) for s in values}}
         for m, n, d in zip(base["month"], base["numerator"], base["denominator"])
     ]
+    by_month = states.states_by_month(st, jc, figure, sex, last=month)
+    for r in rows:
+        state = by_month.get(r["month"])
+        if state is not None and dc.is_suppressed(r.get(sex)):
+            state = state.withhold()
+        r["state"] = state.label if state else None
+        r["band"] = (state.band_label or None) if state else None
     rows.reverse()  # newest first
     kind = "amount" if figure in ("K1", "K1E1") else "count"
     decimals = 2 if kind == "amount" else None
@@ -65,6 +72,8 @@ def history_table(st, jc: str, figure: str, month: str, sex: str, policy: dc.Pol
         Column("m", "Männer", "percent"),
         Column("numerator", f"Zähler ({glossary.SEXES[sex]})", kind, decimals),
         Column("denominator", f"Nenner ({glossary.SEXES[sex]})", kind, decimals if decimals else 1),
+        Column("state", "Datenstand"),
+        Column("band", f"Erwartete Revision ({glossary.SEXES[sex]})"),
     ]
     if not glossary.PERSON_BASED[figure]:
         cols = [c for c in cols if c.key not in ("w", "m")]
@@ -173,6 +182,13 @@ def unit_table(st, jc: str, figure: str, month: str, sex: str, kind: str, policy
     )
 
 
+def _state(st, jc: str, figure: str, month: str, sex: str, policy: dc.Policy) -> states.State | None:
+    """The value's data state; without its band when the value is suppressed for ``policy``."""
+    state = states.of_value(st, jc, figure, month, sex)
+    shown = dc.suppress_value(st.value(jc, figure, month, sex), _policy(figure, policy)) or {}
+    return state.withhold() if state is not None and dc.is_suppressed(shown.get("value")) else state
+
+
 def _args(request: Request, figure: str, jc, month, sex):
     st = store(request)
     return st, pick_figure(st, figure), pick_jobcenter(st, jc), pick_month(st, month), pick_sex(sex)
@@ -194,8 +210,9 @@ def figure_page(
 
     def context() -> dict:
         sexes = ("all", "w", "m") if glossary.PERSON_BASED[figure] else ("all",)
+        provisional = {m for m, x in states.states_by_month(st, jc, figure, "all", last=month).items() if x.provisional}
         hist_key = tuple(
-            (s, tuple((r["month"], dc.api_value(r["value"])) for r in h))
+            (s, tuple((r["month"], dc.api_value(r["value"]), r["month"] in provisional) for r in h))
             for s in sexes
             for h in [suppressed_history(st, jc, figure, s, policy, last=month)]
         )
@@ -219,6 +236,9 @@ def figure_page(
             explanation=glossary.EXPLANATIONS[figure],
             family=fam,
             current={s: dc.suppress_value(st.value(jc, figure, month, s), _policy(figure, policy)) for s in sexes},
+            current_state={s: _state(st, jc, figure, month, s, policy) for s in sexes},
+            month_state=states.of_month(st, jc, month),
+            provisional_months=len(provisional),
             history=history_table(st, jc, figure, month, sex, policy),
             parts=parts_table(st, jc, figure, month, sex, viewer),
             units=units,

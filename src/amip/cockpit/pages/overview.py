@@ -16,7 +16,7 @@ from amip.cockpit.context import store
 from amip.cockpit.params import pick_jobcenter, pick_month, pick_sex
 from amip.cockpit.render import render, render_shared
 from amip.cockpit.tables import Column, DataTable, download
-from amip.figures import charts, glossary
+from amip.figures import charts, glossary, states
 from amip.kennzahlen.calendar import month_str, parse_month
 
 router = APIRouter()
@@ -29,6 +29,12 @@ def _previous_year(month: str) -> str:
 def _value(st, jc: str, fig: str, month: str, sex: str, policy: dc.Policy) -> dict | None:
     """The job center's value, suppressed where its numerator or denominator counts 1 or 2 persons."""
     return dc.suppress_value(st.value(jc, fig, month, sex), policy if glossary.PERSON_BASED[fig] else dc.SHOW_ALL)
+
+
+def _state(st, jc: str, fig: str, month: str, sex: str, value) -> states.State | None:
+    """The value's data state; without its band when the value is suppressed."""
+    state = states.of_value(st, jc, fig, month, sex)
+    return state.withhold() if state is not None and dc.is_suppressed(value) else state
 
 
 def tiles(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> list[dict]:
@@ -53,6 +59,7 @@ def tiles(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> list[dict
                     "value": v,
                     "previous": p,
                     "change": change,
+                    "state": _state(st, jc, fig, month, sex, v),
                     "sparkline": Markup(charts.sparkline(id(st), jc, fig, sex, month, key)) if len(hist) else "",
                 }
             )
@@ -66,6 +73,9 @@ def month_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> Dat
         for sex in ("all", "w", "m"):
             v = _value(st, jc, fig, month, sex, policy)
             row[sex] = None if v is None else v["value"]
+        state = _state(st, jc, fig, month, "all", row["all"])
+        row["state"] = state.label if state else None
+        row["band"] = (state.band_label or None) if state else None
         rows.append(row)
     cols = [
         Column("figure", "Kennzahl"),
@@ -73,6 +83,8 @@ def month_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> Dat
         Column("all", "Insgesamt", "percent"),
         Column("w", "Frauen", "percent"),
         Column("m", "Männer", "percent"),
+        Column("state", "Datenstand"),
+        Column("band", "Erwartete Revision (Insgesamt)"),
     ]
     links = {(i, "figure"): f"/kennzahl/{r['figure']}?jc={jc}&month={month}" for i, r in enumerate(rows)}
     return DataTable(
@@ -115,6 +127,9 @@ def monitoring_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL, p
             row[sex] = v.get("value")
             if sex == "all":
                 row["numerator"], row["denominator"] = v.get("numerator"), v.get("denominator")
+        state = _state(st, jc, fig, month, "all", row["all"])
+        row["state"] = state.label if state else None
+        row["band"] = (state.band_label or None) if state else None
         if persons:
             for side in ("numerator", "denominator"):
                 if (
@@ -133,6 +148,8 @@ def monitoring_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL, p
         Column("m", "Männer", "percent"),
         Column("numerator", "Zähler (Insgesamt)", "count", 1),
         Column("denominator", "Nenner (Insgesamt)", "count", 1),
+        Column("state", "Datenstand"),
+        Column("band", "Erwartete Revision (Insgesamt)"),
     ]
     return DataTable(
         f"Erweitertes Monitoring {month}",
@@ -244,6 +261,7 @@ def overview(
             table=month_table(st, jc, month, policy),
             monitoring=monitoring_table(st, jc, month, policy, access.may(viewer.role, access.PERSONS)),
             previous=_previous_year(month),
+            month_state=states.of_month(st, jc, month),
             tiles_suppressed=any(dc.is_suppressed(t["value"]) or dc.is_suppressed(t["previous"]) for t in shown),
         )
 

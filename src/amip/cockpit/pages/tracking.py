@@ -121,6 +121,8 @@ def tracking_table(res: dict, jc: str, policy: dc.Policy = dc.SHOW_ALL, jc_name:
                 "probability": None if r["probability"] is None else r["probability"] * 100,
                 "status": tracking.STATUS_LABELS.get(r["status"], "–") if r["status"] else "–",
                 "status_key": r["status"],
+                "state": r["state"].label if r.get("state") else None,
+                "band": (r["state"].band_label or None) if r.get("state") else None,
             }
         )
     rows = suppress_actuals(rows, policy, res.get("team"))
@@ -135,6 +137,8 @@ def tracking_table(res: dict, jc: str, policy: dc.Policy = dc.SHOW_ALL, jc_name:
         Column("needed", "noch nötig je Monat", "count", 1),
         Column("probability", "Wahrscheinlichkeit %", "percent", 0),
         Column("status", "Status"),
+        Column("state", "Datenstand"),
+        Column("band", "Erwartete Revision"),
     ]
     state_ = {"agreed": "vereinbart", "draft": "Entwurf, noch nicht vereinbart", None: "kein Plan"}[res["plan_status"]]
     unit = f"Team {res['team']}" if res.get("team") else (jc_name or f"Jobcenter {jc}")
@@ -180,6 +184,7 @@ def tracking_page(
         viewer,
         jc=jc,
         month=month,
+        month_state=res["data_state"],
         res=res,
         table=tracking_table(res, jc, policy, st.jobcenter_name(jc)),
         chart=chart,
