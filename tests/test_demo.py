@@ -36,6 +36,7 @@ def test_demo_prints_k1_to_k3_in_german_format(tmp_path):
     said = " ".join(res.output.split())  # Rich wraps long lines at spaces
     assert "Deliveries: 24 (as of 01.02.2021 … 01.01.2023)" in said
     assert "provisional months in the cockpit: 10/2022, 11/2022, 12/2022" in said
+    assert "Published figures (synthetic Brandenburg and Elbe-Elster one delivery later)" in said
     _cockpit_shows_the_data_states(tmp_path / "demo" / "demo.duckdb")
 
 
@@ -61,6 +62,17 @@ def _cockpit_shows_the_data_states(db):
         assert "01.02.2021" in page and "01.01.2023" in page
         assert "Revisionen K2" in page and "<svg" in page
         assert "eine</strong> Datenlieferung" not in page
+        # issue 16: Elbe-Elster ranked within its Vergleichstyp (synthetic Brandenburg as published),
+        # and reconciled against its own figures one delivery later: the late recordings differ
+        page = client.get("/vergleich?month=2022-12").text
+        assert "Jobcenter Elbe-Elster: Vergleichstyp Ib" in page, page[:3000]
+        assert "Abstand zum Median des Vergleichstyps im Zeitverlauf" in page and "<svg" in page
+        page = client.get("/abgleich?month=2022-12").text
+        found = re.search(r"12/2022: (\d+) gleich, (\d+) abweichend", page)
+        assert found is not None, page[:3000]
+        assert int(found.group(2)) > 0  # the newest month moves with the next delivery
+        found = re.search(r"Alle Monate: (\d+) gleich", page)
+        assert found is not None and int(found.group(1)) > 0  # older months agree
 
 
 def test_german_number_format():

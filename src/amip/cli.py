@@ -537,26 +537,39 @@ def demo(
     host: Annotated[str, typer.Option(help="Cockpit interface.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Cockpit port.")] = 8000,
 ) -> None:
-    """Generate (or reuse) the synthetic Jobcenter Elbe-Elster as 24 monthly deliveries (01/2021 …
-    12/2022), import them all, compute every figure, show K1–K3 for the last month by sex beside the
+    """Generate (or reuse) the synthetic Jobcenter Elbe-Elster as monthly deliveries, import the 24 of
+    01/2021 … 12/2022 and the "published" figures of its comparison group (synthetic Brandenburg,
+    Elbe-Elster itself one delivery later), compute every figure, show K1–K3 for the last month by sex beside the
     2022 plan, then start the cockpit with one demo user per role (passwords printed)."""
     from amip import format as fmt
-    from amip.demo import DEMO_DELIVERIES, DEMO_FROM, DEMO_TO, holds_deliveries, prepare_cycle, summary
+    from amip.demo import (
+        DEMO_DELIVERIES,
+        DEMO_FROM,
+        DEMO_SIMULATED_TO,
+        DEMO_TO,
+        holds_deliveries,
+        prepare_cycle,
+        prepare_published,
+        summary,
+    )
     from amip.kennzahlen.backends import ibis_backend, warehouse_connection
     from amip.kennzahlen.engine import compute
     from amip.kennzahlen.output import write_figures
     from amip.synth.generate import synthesize_deliveries
     from amip.warehouse.jobcenters import home_jobcenters
-    from amip.warehouse.store import delivery_dirs, import_dataset
+    from amip.warehouse.store import delivery_dirs, import_deliveries
 
     data, db = workdir / f"elbe-elster-seed{seed}-deliveries", workdir / "demo.duckdb"
     with _Spinner("amip demo") as spin:
-        if len(delivery_dirs(data)) < DEMO_DELIVERIES:
-            spin(f"simulating Jobcenter Elbe-Elster as {DEMO_DELIVERIES} monthly deliveries")
-            synthesize_deliveries(preset="elbe-elster", seed=seed, out=data, months=f"{DEMO_FROM}..{DEMO_TO}")
+        if len(delivery_dirs(data)) != DEMO_DELIVERIES + 1:
+            spin(f"simulating Jobcenter Elbe-Elster as {DEMO_DELIVERIES + 1} monthly deliveries")
+            synthesize_deliveries(preset="elbe-elster", seed=seed, out=data, months=f"{DEMO_FROM}..{DEMO_SIMULATED_TO}")
+        found = delivery_dirs(data)
+        imported, later = found[:DEMO_DELIVERIES], found[DEMO_DELIVERIES]
         # a fresh history of the demo's deliveries, unless an earlier demo run imported exactly these
-        if not holds_deliveries(db, delivery_dirs(data)):
-            import_dataset(data, db, progress=spin, replace=True)
+        if not holds_deliveries(db, imported):
+            import_deliveries(imported, db, progress=spin, replace=True)
+        published = prepare_published(workdir, seed, later, db, spin)
         with warehouse_connection(db=db) as con, ibis_backend(con) as be:
             result = compute(be, DEMO_FROM, DEMO_TO, progress=spin)
             home = home_jobcenters(con)
@@ -583,6 +596,11 @@ def demo(
         f"with findings (amip dqm run --db {db})"
     )
     out.print(f"Programme 2022: {cycle['programme']}  ·  monthly report: {cycle['monthly']}")
+    out.print(
+        f"Published figures (synthetic Brandenburg and Elbe-Elster one delivery later): {published['published']} "
+        "(pages /vergleich and /abgleich; amip reconcile --db "
+        f"{db})"
+    )
     if serve_cockpit:
         _serve(db, host, port, demo=True)
 

@@ -18,6 +18,12 @@ from amip import format as fmt
 
 DEMO_FROM, DEMO_TO = "2021-01", "2022-12"
 DEMO_DELIVERIES = 24  # one delivery per month of DEMO_FROM … DEMO_TO (as of the first of the next month)
+# The demo simulates one month more: the warehouse gets the first 24 deliveries (so its newest months
+# are provisional, as a real job center's are), and the "published" figures of Elbe-Elster are
+# computed from the 25th, one delivery later (issue 16: the reconciliation then finds the late
+# recordings), beside the Brandenburg job centers at a tenth of their size as its comparison group.
+DEMO_SIMULATED_TO = "2023-01"
+PUBLISHED_PRESET, PUBLISHED_SCALE = "brandenburg", 0.1
 
 # Plan 2022 (insgesamt, Frauen, Männer); None = not planned.
 PLAN_2022 = {
@@ -30,6 +36,38 @@ PLAN_2022 = {
 SEXES = ("all", "w", "m")
 PROGRAMME_YEAR, REPORT_MONTH = 2022, "2022-12"
 DEMO_USER = "demo"
+
+
+def prepare_published(workdir, seed: int, later, db, progress) -> dict[str, Any]:
+    """The demo's published figures: the Brandenburg job centers (synthetic, ``PUBLISHED_SCALE`` of
+    their size) and Elbe-Elster from the delivery ``later`` (one after the warehouse's latest),
+    rounded as published (``amip synth --published``), imported beside the warehouse ``db`` (``amip
+    published import``). Reuses the files of an earlier run. Returns what was done."""
+    from pathlib import Path
+
+    from amip.kennzahlen import FIGURES
+    from amip.published.store import import_published
+    from amip.synth.generate import synthesize
+    from amip.synth.published import write_published
+
+    workdir = Path(workdir)
+    figures_file = workdir / "published.parquet"
+    jobcenters_file = workdir / "published-jobcenters.parquet"
+    region = workdir / f"{PUBLISHED_PRESET}-seed{seed}-scale{PUBLISHED_SCALE}"
+    if not (figures_file.exists() and jobcenters_file.exists()):
+        if not (region / "dataset.parquet").exists():
+            progress(f"simulating the {PUBLISHED_PRESET} job centers (comparison group)")
+            synthesize(preset=PUBLISHED_PRESET, seed=seed, out=region, size=PUBLISHED_SCALE, progress=progress)
+        progress("computing the published figures")
+        write_published([region, Path(later)], figures_file, jobcenters_file, progress=progress)
+    summary = import_published(
+        figures_file,
+        Path(db),
+        [f.id for f in FIGURES],
+        [f.id for f in FIGURES if not f.person_based],
+        jobcenters_file,
+    )
+    return {"published": figures_file, "summary": summary}
 
 
 def holds_deliveries(db, dirs) -> bool:

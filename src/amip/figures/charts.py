@@ -424,7 +424,9 @@ LAG_COLORS = ["#1f4e79", "#9a6700", "#2e7d5b"]
 LAG_DASH = [[1, 0], [6, 3], [2, 2]]
 
 
-def revision_spec(rows: list[dict], title: str, y_title: str = "Revision in Prozentpunkten") -> alt.LayerChart | alt.FacetChart:
+def revision_spec(
+    rows: list[dict], title: str, y_title: str = "Revision in Prozentpunkten"
+) -> alt.LayerChart | alt.FacetChart:
     """Datenstände: the revision (provisional minus BA-comparable value) by Bezugsmonat, one line
     per lag k = 0, 1, 2 (colour and dash pattern, so it reads without colour), and the zero line.
     ``rows``: month (YYYY-MM), lag, revision."""
