@@ -434,11 +434,18 @@ def bench(
     if as_json:
         out.print_json(json.dumps(result))
         return
-    table = Table(title=f"amip bench — {label}, 12 months ({engine})")
+    _print_measures(f"amip bench — {label}, 12 months ({engine})", result)
+
+
+def _print_measures(title: str, result: dict, details: str = "") -> None:
+    """A benchmark's result as a table of measures (``details``: the key of its detail rows, printed
+    by the caller)."""
+    table = Table(title=title)
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in result.items():
-        table.add_row(key, str(value))
+        if key != details:
+            table.add_row(key, str(value))
     out.print(table)
 
 
@@ -453,13 +460,7 @@ def _bench_deliveries(preset: str, months: str, seed: int, data_dir: Path | None
     if as_json:
         out.print_json(json.dumps(result))
         return
-    table = Table(title=f"amip bench --deliveries — {preset}, {result['deliveries']} deliveries")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    for key, value in result.items():
-        if key != "per_delivery":
-            table.add_row(key, str(value))
-    out.print(table)
+    _print_measures(f"amip bench --deliveries — {preset}, {result['deliveries']} deliveries", result, "per_delivery")
     per = Table(title="per delivery")
     for col in ("delivery", "import s", "file MB", "rows"):
         per.add_column(col, justify="left" if col == "delivery" else "right")
@@ -500,13 +501,7 @@ def bench_cockpit(
     if as_json:
         out.print_json(json.dumps(result))
         return
-    table = Table(title=f"amip bench-cockpit — {users} users, {seconds:.0f} s")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    for key, value in result.items():
-        if key != "per_url":
-            table.add_row(key, str(value))
-    out.print(table)
+    _print_measures(f"amip bench-cockpit — {users} users, {seconds:.0f} s", result, "per_url")
     pages = Table(title="per page" if mix == "realistic" else "per URL")
     for col in ("page", "requests", "p50 ms", "p95 ms"):
         pages.add_column(col, justify="left" if col == "page" else "right")
