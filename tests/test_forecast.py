@@ -194,13 +194,17 @@ def f_mean(store, jc, series, month):
 
 
 @pytest.mark.slow
-def test_cli_run_prints_backtest_and_writes_csv(demo, tmp_path):
+def test_cli_run_prints_backtest_and_writes_csv(demo, tmp_path, monkeypatch):
+    import amip.forecast.command
+
+    # Rich fixes a console's width when it is made (COLUMNS at import): widen it, so no title wraps
+    monkeypatch.setattr(amip.forecast.command._out, "width", 250)
     out = tmp_path / "fc.csv"
     res = runner.invoke(app, ["forecast", "run", "--db", str(demo.warehouse), "--out", str(out)], terminal_width=200)
     assert res.exit_code == 0, res.output
     assert "MAPE" in res.output and "Saison-naiv" in res.output
     assert len(out.read_text().splitlines()) == 1 + 11 * HORIZON  # 3 series x 3 sexes + LLU + LUH
-    res = runner.invoke(app, ["forecast", "backtest", "--db", str(demo.warehouse)], env={"COLUMNS": "250"})
+    res = runner.invoke(app, ["forecast", "backtest", "--db", str(demo.warehouse)])
     assert res.exit_code == 0, res.output
     assert "Abdeckung der Prognoseintervalle im Backtest" in res.output and "kalibriert (Soll 75–85)" in res.output
     res = runner.invoke(app, ["forecast", "run", "--db", str(tmp_path / "missing.duckdb")])

@@ -166,10 +166,12 @@ def test_cli_writes_the_detail_of_one_job_center_and_figure(warehouse, revisions
 
 
 @pytest.mark.slow
-def test_cli_prints_german_points(warehouse):
-    res = runner.invoke(
-        app, ["revisions", "--db", str(warehouse), "--jobcenter", "J2", "--figure", "K2"], env={"COLUMNS": "200"}
-    )
+def test_cli_prints_german_points(warehouse, monkeypatch):
+    import amip.cli
+
+    # Rich fixes a console's width when it is made (COLUMNS at import): widen it, so no cell wraps
+    monkeypatch.setattr(amip.cli.out, "width", 200)
+    res = runner.invoke(app, ["revisions", "--db", str(warehouse), "--jobcenter", "J2", "--figure", "K2"])
     assert res.exit_code == 0, res.output
     rows = [[c.strip() for c in row.split("│")[1:-1]] for row in res.output.splitlines() if row.startswith("│")]
     # J2, K2, all, lag 0: 3 months; mean -33,3; mean |.| 33,3; p05 -50,0; p95 -5,0; flips 2 of 3
