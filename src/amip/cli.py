@@ -131,6 +131,8 @@ def deliveries_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
     """List the warehouse's deliveries, oldest first: as_of, months, rows, source."""
+    from rich.markup import escape
+
     from amip.warehouse.store import list_deliveries
 
     db = db or default_db()
@@ -150,7 +152,8 @@ def deliveries_list(
     for d in history:
         rows = f"{sum(d.rows.values()):,}".replace(",", ".")
         months = f"{_month_de(d.first_month)}–{_month_de(d.last_month)}"
-        table.add_row(f"{d.as_of:%d.%m.%Y}", months, rows, d.imported_at, d.source)
+        # a folder name is data, not Rich markup
+        table.add_row(f"{d.as_of:%d.%m.%Y}", months, rows, d.imported_at, escape(d.source))
     out.print(table)
 
 
