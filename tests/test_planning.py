@@ -122,19 +122,40 @@ def test_total_is_women_plus_men_when_not_planned():
 
 
 def test_bad_values_are_refused_with_their_place():
-    assert plans.clean_values({"all": {"elb_jdw": "4.230", "integrations": "940,5", "lzb_jdw": ""}}) == {
-        "all": {"elb_jdw": 4230.0, "integrations": 940.5}
+    assert plans.clean_values({"all": {"elb_jdw": "4.230", "integrations": "1.940", "lzb_jdw": "3.031,5"}}) == {
+        "all": {"elb_jdw": 4230.0, "integrations": 1940.0, "lzb_jdw": 3031.5}
     }
     for values, words in [
         ({"x": {"integrations": 1}}, "unknown sex"),
         ({"all": {"foo": 1}}, "unknown measure"),
         ({"all": {"integrations": -1}}, "all/integrations: must not be negative"),
         ({"all": {"integrations": "viele"}}, "all/integrations: not a number"),
+        ({"all": {"integrations": "940,5"}}, "all/integrations: integrations must be a whole number"),
+        ({"all": {"lzb_jdw": "inf"}}, "all/lzb_jdw: not a number"),
+        ({"all": {"lzb_jdw": "1e3"}}, "all/lzb_jdw: not a number"),
         ({"all": {"integrations": float("nan")}}, "not a finite number"),
         ({"w": {"elb_jdw": 0}}, "w/elb_jdw: planned ELB must be greater than 0"),
     ]:
         with pytest.raises(plans.PlanError, match=words):
             plans.clean_values(values)
+
+
+def test_every_bad_value_gets_a_german_message_for_its_field():
+    typed = {
+        "all": {"integrations": "abc", "elb_jdw": "4230", "lzb_jdw": "-3"},
+        "w": {"integrations": "12,5", "elb_jdw": "0", "lzb_jdw": "x" * 60},
+    }
+    with pytest.raises(plans.PlanValueError) as caught:
+        plans.clean_values(typed)
+    assert caught.value.messages() == {
+        ("all", "integrations"): "Bitte eine ganze Zahl eingeben (eingegeben: „abc“).",
+        ("all", "lzb_jdw"): "Bitte eine Zahl ab 0 eingeben (eingegeben: „-3“).",
+        ("w", "integrations"): "Bitte eine ganze Zahl eingeben (eingegeben: „12,5“).",
+        ("w", "elb_jdw"): "Die geplanten ELB müssen größer als 0 sein (eingegeben: „0“).",
+        ("w", "lzb_jdw"): f"Bitte eine Zahl eingeben (eingegeben: „{'x' * 39}…“).",  # quoted at most 40 characters
+    }
+    # while typing: the bad values are left out, the good ones kept
+    assert plans.parse_values(typed) == {"all": {"elb_jdw": 4230.0}}
 
 
 # ---- versions on SQLite and PostgreSQL ----------------------------------------------------------
@@ -294,7 +315,82 @@ def test_proposal_for_an_observed_year_is_the_actual(factory, store):
     with factory.begin() as db:
         plan = proposal.fill_draft(db, store, 2021, "J1", "co")
         assert (plan.version, plan.status, plan.source) == (1, "draft", "proposal")
-        assert plan.as_dict()["w"] == {"integrations": 1, "elb_jdw": 2, "lzb_jdw": 1}  # 1,5 rounded half up
+        # ELB 3 = 1,5 + 1,5: whole persons that add up, the tie to women (decision 112)
+        assert plan.as_dict()["w"] == {"integrations": 1, "elb_jdw": 2, "lzb_jdw": 1}
+        assert plan.as_dict()["m"] == {"integrations": 1, "elb_jdw": 1, "lzb_jdw": 1}
+
+
+def test_proposal_parts_add_up_to_the_total():
+    """Decision 112: the total keeps its own forecast (rounded half up); women and men share it in
+    the ratio of their own forecasts, the rounding distributed by largest remainder."""
+    from amip.planning.proposal import plan_values, whole_parts
+
+    # Like the demo's 2023 proposal: all 986,4 but w 430,2 + m 573,9 = 1 004,1.
+    # 986 · 430,2 / 1 004,1 = 422,445; 986 · 573,9 / 1 004,1 = 563,555 -> 422 + 563 = 985, the one
+    # person left over goes to the larger remainder (men, ,555) -> 422 + 564 = 986.
+    assert whole_parts(986.4, 430.2, 573.9) == (986, 422, 564)
+    # ELB 4 238,5 -> 4 239 (half up); 4 239 · 2 000 / 4 000 = 2 119,5 each: a tie, to women
+    assert whole_parts(4238.5, 2000.0, 2000.0) == (4239, 2120, 2119)
+    # already whole and adding up: unchanged
+    assert whole_parts(940, 399, 541) == (940, 399, 541)
+    # no total forecast: the parts are rounded on their own and the total is their sum
+    assert whole_parts(None, 1.5, 2.4) == (4, 2, 2)
+    # one part missing: nothing can add up, each value rounded on its own
+    assert whole_parts(10.5, None, 3.5) == (11, None, 4)
+    got = plan_values(
+        {
+            "all": {"integrations": 986.4, "elb_jdw": 4238.5, "lzb_jdw": None},
+            "w": {"integrations": 430.2, "elb_jdw": 2000.0, "lzb_jdw": 1.2},
+            "m": {"integrations": 573.9, "elb_jdw": 2000.0, "lzb_jdw": 1.4},
+        }
+    )
+    assert got == {
+        "all": {"integrations": 986, "elb_jdw": 4239, "lzb_jdw": 2},
+        "w": {"integrations": 422, "elb_jdw": 2120, "lzb_jdw": 1},
+        "m": {"integrations": 564, "elb_jdw": 2119, "lzb_jdw": 1},
+    }
+    for measure in ("integrations", "elb_jdw", "lzb_jdw"):
+        assert got["w"][measure] + got["m"][measure] == got["all"][measure]
+
+
+def test_hints_for_a_team_plan_from_the_store(factory, store):
+    """Plan year 2021 of J1: Ist 2020 and the proposal 2021 (a wholly observed year: its actual).
+
+    Ist 2020: only a (w) and b (m) in receipt, both in T1: ELB JDW 2 (w 1, m 1), no integrations;
+    the LZB of 2020 is unknown (the 730-day window of its Stichtage starts before 2019-01). T2 has
+    nobody in 2020. Proposal 2021 = Ist 2021: integrations 2 (1, 1), ELB 3 (1,5, 1,5), LZB 2 (1, 1).
+    Team forecast = proposal × team Ist 2020 / job center Ist 2020:
+      T1 ELB 3 · 2 / 2 = 3, w 1,5 · 1 / 1 = 1,5, m 1,5 -> whole parts (3, 2, 1) (tie: women);
+      integrations: the job center's Ist 2020 is 0 -> no share, no forecast; LZB: no Ist -> none.
+      T2 ELB 3 · 0 / 2 = 0.
+    Target 2021: integrations 4 (w 2, m 2), ELB 6. T2 saved integrations 1. T1 types integrations 3:
+    share 3 / 4 = 75 %; the sum of the teams 3 + 1 = 4 = the target (100 %)."""
+    from amip.planning import hints
+
+    with factory.begin() as db:
+        plans.save_plan(
+            db, 2021, "J1", None, {"all": {"integrations": 4, "elb_jdw": 6}, "w": {"integrations": 2}, "m": {"integrations": 2}}, "co"
+        )
+        plans.save_plan(db, 2021, "J1", "T2", {"all": {"integrations": 1}}, "tl2", "teamleitung")
+        h = hints.field_hints(db, store, 2021, "J1", "T1", {"all": {"integrations": 3.0}})
+        h2 = hints.field_hints(db, store, 2021, "J1", "T2", None)
+        jc = hints.field_hints(db, store, 2021, "J1", None)
+    assert [h["ist"]["all"][m] for m in ("integrations", "elb_jdw", "lzb_jdw")] == [0, 2, None]
+    assert [h["ist"][s]["elb_jdw"] for s in ("w", "m")] == [1, 1]
+    assert [h["forecast"][s]["elb_jdw"] for s in ("all", "w", "m")] == [3, 2, 1]
+    assert [h["forecast"]["all"][m] for m in ("integrations", "lzb_jdw")] == [None, None]
+    assert h2["ist"]["all"]["elb_jdw"] == 0 and h2["forecast"]["all"]["elb_jdw"] == 0
+    assert h["share"]["all"]["integrations"] == 75.0 and h["share"]["all"]["elb_jdw"] is None
+    rows = {(r["measure"], r["sex"]): r for r in hints.sum_rows(h)}
+    assert (rows["integrations", "all"]["sum"], rows["integrations", "all"]["target"]) == (4, 4)
+    assert (rows["integrations", "all"]["difference"], rows["integrations", "all"]["share"]) == (0, 100.0)
+    assert rows["integrations", "all"]["teams"] == 2
+    assert (rows["elb_jdw", "all"]["sum"], rows["elb_jdw", "all"]["target"]) == (None, 6)
+    assert (rows["integrations", "w"]["sum"], rows["integrations", "w"]["target"]) == (None, 2)
+    # the job center's own form: its Ist 2020, its proposal 2021 in whole persons, the saved team sum
+    assert [jc["ist"]["all"][m] for m in ("integrations", "elb_jdw")] == [0, 2]
+    assert [jc["forecast"][s]["elb_jdw"] for s in ("all", "w", "m")] == [3, 2, 1]  # 1,5 + 1,5 = 3 whole
+    assert jc["teams"]["sum"]["all"]["integrations"] == 1  # only T2 saved (T1 only typed)
 
 
 # ---- the cockpit: two teams plan bottom-up, controlling sees the sum ----------------------------

@@ -36,6 +36,7 @@ SEX_LABELS = {"all": "Insgesamt", "w": "Frauen", "m": "Männer"}
 
 
 _GERMAN_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 class PlanError(ValueError):
@@ -50,14 +51,68 @@ class PlanFrozen(PlanError):
     """The version is agreed (frozen) or not the newest one."""
 
 
+class PlanEmpty(PlanError):
+    """A plan without any planned value."""
+
+
 def _unit(team_id: str | None) -> str:
     return f"Team {team_id}" if team_id else "Jobcenter"
 
 
+# German messages for the form (the field is named by where the message stands); ``{raw}`` is the
+# typed text, shown escaped and shortened (:func:`typed`).
+# Integrations are whole numbers, so their messages ask for "eine ganze Zahl" ({number}).
+FIELD_MESSAGES = {
+    "not_a_number": "Bitte {number} eingeben (eingegeben: „{raw}“).",
+    "not_whole": "Bitte eine ganze Zahl eingeben (eingegeben: „{raw}“).",
+    "negative": "Bitte {number} ab 0 eingeben (eingegeben: „{raw}“).",
+    "elb_zero": "Die geplanten ELB müssen größer als 0 sein (eingegeben: „{raw}“).",
+}
+# The English messages of the CLI and the Python API (``str`` of the error).
+_ENGLISH = {
+    "not_a_number": "{where}: not a number: {raw!r}",
+    "not_finite": "{where}: not a finite number: {raw!r}",
+    "not_whole": "{where}: integrations must be a whole number: {raw!r}",
+    "negative": "{where}: must not be negative: {raw!r}",
+    "elb_zero": "{where}: planned ELB must be greater than 0",
+}
+TYPED_MAX = 40  # characters of a typed value echoed in a message
+
+
+class PlanValueError(PlanError):
+    """One or more planned values are not acceptable. ``problems`` maps (sex, measure) to the
+    problem (``not_a_number``, ``not_finite``, ``not_whole``, ``negative``, ``elb_zero``) and the
+    typed value; ``str`` is the first problem in English (CLI), :meth:`messages` the German
+    messages per field (cockpit)."""
+
+    def __init__(self, problems: dict[tuple[str, str], tuple[str, object]]):
+        self.problems = problems
+        (sex, measure), (kind, raw) = next(iter(problems.items()))
+        super().__init__(_ENGLISH[kind].format(where=f"{sex}/{measure}", raw=raw))
+
+    def messages(self) -> dict[tuple[str, str], str]:
+        return {key: field_message(kind, raw, key[1]) for key, (kind, raw) in self.problems.items()}
+
+
+def typed(raw: object) -> str:
+    """The typed value as a message quotes it: as text, at most TYPED_MAX characters (… after)."""
+    text = str(raw)
+    return text if len(text) <= TYPED_MAX else text[: TYPED_MAX - 1] + "…"
+
+
+def field_message(kind: str, raw: object, measure: str) -> str:
+    """The German message of one problem of ``measure`` (``not_finite`` reads as "not a number")."""
+    number = "eine ganze Zahl" if measure == "integrations" else "eine Zahl"
+    return FIELD_MESSAGES["not_a_number" if kind == "not_finite" else kind].format(raw=typed(raw), number=number)
+
+
 def clean_values(values: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str, float]]:
-    """{sex: {measure: float}}: checked (known sex and measure, a finite number ≥ 0; ELB > 0);
-    None and empty strings mean "not planned" and are dropped. German decimal commas are accepted."""
+    """{sex: {measure: float}}: checked (known sex and measure, a finite number ≥ 0; integrations
+    a whole number; ELB > 0); None and empty strings mean "not planned" and are dropped. German
+    decimal commas and thousands points are accepted. Every bad value is reported at once
+    (:class:`PlanValueError`)."""
     out: dict[str, dict[str, float]] = {}
+    problems: dict[tuple[str, str], tuple[str, object]] = {}
     for sex, row in (values or {}).items():
         if sex not in SEXES:
             raise PlanError(f"unknown sex {sex!r} (allowed: {', '.join(SEXES)})")
@@ -66,36 +121,53 @@ def clean_values(values: Mapping[str, Mapping[str, object]]) -> dict[str, dict[s
                 raise PlanError(f"unknown measure {measure!r} (allowed: {', '.join(MEASURES)})")
             if raw is None or (isinstance(raw, str) and raw.strip() == ""):
                 continue
-            value = _number(raw, f"{sex}/{measure}")
-            if measure == "elb_jdw" and value == 0:
-                raise PlanError(f"{sex}/{measure}: planned ELB must be greater than 0")
+            kind, value = _number(raw)
+            if kind is None and measure == "integrations" and not float(value).is_integer():
+                kind = "not_whole"
+            if kind is None and measure == "elb_jdw" and value == 0:
+                kind = "elb_zero"
+            if kind is not None:
+                problems[(sex, measure)] = (kind, raw)
+                continue
             out.setdefault(sex, {})[measure] = value
+    if problems:
+        raise PlanValueError(problems)
     return out
 
 
-def _number(raw: object, where: str) -> float:
+def parse_values(values: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str, float]]:
+    """Like :func:`clean_values`, but the bad values are left out instead of raising (for a sum
+    shown while someone types); unknown sexes and measures still raise."""
+    try:
+        return clean_values(values)
+    except PlanValueError as exc:
+        bad = exc.problems
+    return clean_values({s: {m: v for m, v in (row or {}).items() if (s, m) not in bad} for s, row in values.items()})
+
+
+def _number(raw: object) -> tuple[str | None, float]:
+    """(problem or None, the value)."""
     if isinstance(raw, bool):
-        raise PlanError(f"{where}: not a number: {raw!r}")
+        return "not_a_number", 0.0
     if isinstance(raw, str):
         text = raw.strip().replace(" ", "").replace("\u00a0", "")
         if "," in text:  # German: 4.230,5 -> 4230.5
             text = text.replace(".", "").replace(",", ".")
         elif _GERMAN_THOUSANDS.fullmatch(text):  # German: 4.230 -> 4230 (the UI is German)
             text = text.replace(".", "")
-        try:
-            value = float(text)
-        except ValueError:
-            raise PlanError(f"{where}: not a number: {raw!r}") from None
+        if not _PLAIN_NUMBER.fullmatch(text):  # no "inf", "nan", "1e3", "0x10", "1_000"
+            return "not_a_number", 0.0
+        value = float(text)
     else:
         try:
             value = float(raw)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            raise PlanError(f"{where}: not a number: {raw!r}") from None
+            return "not_a_number", 0.0
     if math.isnan(value) or math.isinf(value):
-        raise PlanError(f"{where}: not a finite number: {raw!r}")
+        return "not_finite", 0.0
     if value < 0:
-        raise PlanError(f"{where}: must not be negative: {raw!r}")
-    return value
+        return "negative", value
+    return None, value
 
 
 def _check_key(year: int, jobcenter_id: str, team_id: str | None) -> None:
@@ -183,7 +255,7 @@ def save_plan(
             base.setdefault(sex, {}).update(row)
         cleaned = base
     if not any(cleaned.values()):
-        raise PlanError("a plan needs at least one planned value")
+        raise PlanEmpty("a plan needs at least one planned value")
     plan = Plan(
         year=year,
         jobcenter_id=jobcenter_id,
@@ -247,33 +319,44 @@ def team_ids(db: Session, year: int, jobcenter_id: str) -> list[str]:
     return sorted(t for t in db.scalars(q) if t)
 
 
-def team_sum(db: Session, year: int, jobcenter_id: str) -> dict:
+def team_sum(
+    db: Session, year: int, jobcenter_id: str, entry: tuple[str, Mapping[str, Mapping[str, float]]] | None = None
+) -> dict:
     """The bottom-up sum: the newest version of every team's plan (draft or agreed), added per
     sex and measure. A measure's sum is None when no team planned it; ``planned_by`` says how many
     teams planned it; the quota of the sum exists only when every team planned both integrations
-    and ELB for that sex.
+    and ELB for that sex. ``entry`` = (team, cleaned values) puts values being typed in place of
+    that team's newest version (or adds the team; an entry without values leaves the team out): the
+    sum "as you type", nothing is saved.
 
     Returns {"teams": [{"team_id", "version", "status", "plan_id", "created_by", "created_at",
-    "values" (with totals and quota), "stored" (as saved)}],
+    "values" (with totals and quota), "stored" (as saved), "entry" (True for ``entry``)}],
     "sum": {sex: {measure: float|None, "quota": ...}} (with ``all`` = m + w where a team planned only
     m and w), "planned_by": {sex: {measure: number of teams}}}.
     """
     rows, total = [], {s: {m: None for m in MEASURES} for s in SEXES}
     count = {s: {m: 0 for m in MEASURES} for s in SEXES}
-    for team in team_ids(db, year, jobcenter_id):
-        plan = latest(db, year, jobcenter_id, team)
-        vals = targets.with_totals(plan.as_dict())
-        rows.append(
-            {
-                "team_id": team,
+    names = team_ids(db, year, jobcenter_id)
+    if entry is not None:  # an entry without any value leaves the team out
+        names = sorted({*names, entry[0]}) if any(entry[1].values()) else [n for n in names if n != entry[0]]
+    for team in names:
+        if entry is not None and team == entry[0]:
+            stored = {s: dict(row) for s, row in entry[1].items()}
+            info = {"version": None, "status": None, "plan_id": None, "created_by": None, "created_at": None}
+        else:
+            plan = latest(db, year, jobcenter_id, team)
+            assert plan is not None  # team_ids lists teams with a version
+            stored = plan.as_dict()
+            info = {
                 "version": plan.version,
                 "status": plan.status,
                 "plan_id": plan.id,
                 "created_by": plan.created_by,
                 "created_at": plan.created_at,
-                "values": vals,
-                "stored": plan.as_dict(),
             }
+        vals = targets.with_totals(stored)
+        rows.append(
+            {"team_id": team, **info, "values": vals, "stored": stored, "entry": entry is not None and team == entry[0]}
         )
         for s in SEXES:
             for m in MEASURES:

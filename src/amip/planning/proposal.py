@@ -98,12 +98,51 @@ def annual_mean(
     return None if mean_rest is None else (sum(counts) + mean_rest * len(rest)) / 12
 
 
+def half_up(v: float) -> int:
+    return math.floor(v + 0.5)
+
+
+def whole_parts(total: float | None, women: float | None, men: float | None) -> tuple[int | None, ...]:
+    """(all, w, m) in whole persons such that w + m = all (decision 112).
+
+    The total keeps its own forecast, rounded half up (it is what the job center is steered and
+    tracked on); women and men share it in the ratio of their own forecasts, and the rounding is
+    distributed by largest remainder: each part gets the integer part of its share, the one person
+    left over (if any) goes to the part with the larger fractional remainder (a tie to the larger
+    part, then to women). Without a total the parts are rounded on their own and the total is their
+    sum; without one of the parts nothing can add up and each value is rounded on its own."""
+    if total is None:
+        w, m = (None if v is None else half_up(v) for v in (women, men))
+        return (None if w is None or m is None else w + m), w, m
+    whole = half_up(total)
+    if women is None or men is None:
+        return whole, (None if women is None else half_up(women)), (None if men is None else half_up(men))
+    parts = women + men
+    shares = [whole * women / parts, whole * men / parts] if parts > 0 else [whole / 2, whole / 2]
+    floors = [math.floor(x) for x in shares]
+    if whole - sum(floors) > 0:  # two parts: at most one person is left over
+        rest = [x - f for x, f in zip(shares, floors, strict=True)]
+        pick = max((0, 1), key=lambda i: (rest[i], shares[i], -i))
+        floors[pick] += 1
+    return whole, floors[0], floors[1]
+
+
+def plan_values(raw: dict[str, dict[str, float | None]]) -> dict[str, dict[str, int | None]]:
+    """A proposal (:func:`propose`) in whole persons, its parts adding up per measure
+    (:func:`whole_parts`)."""
+    out: dict[str, dict[str, int | None]] = {s: {} for s in SEXES}
+    for measure in ("integrations", "elb_jdw", "lzb_jdw"):
+        total, w, m = whole_parts(*((raw.get(s) or {}).get(measure) for s in ("all", "w", "m")))
+        out["all"][measure], out["w"][measure], out["m"][measure] = total, w, m
+    return out
+
+
 def fill_draft(db: Session, store, year: int, jobcenter_id: str, user: str, role: str = "controlling"):
     """Save the proposal as a new draft version of the job center's plan (source "proposal").
-    Values are rounded half up to whole persons (a plan counts persons). Raises ``plans.PlanError`` when
-    nothing could be proposed."""
-    proposal = propose(store, jobcenter_id, year)
-    values = {s: {k: math.floor(v + 0.5) for k, v in row.items() if v is not None} for s, row in proposal.items()}
+    Values are whole persons (a plan counts persons) and women + men = all (:func:`plan_values`).
+    Raises ``plans.PlanError`` when nothing could be proposed."""
+    proposal = plan_values(propose(store, jobcenter_id, year))
+    values = {s: {k: v for k, v in row.items() if v is not None} for s, row in proposal.items()}
     values = {s: row for s, row in values.items() if row}
     if not values:
         raise plans.PlanError(f"no forecast or actual values for {jobcenter_id} in {year}: nothing to propose")

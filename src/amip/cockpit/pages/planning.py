@@ -7,7 +7,15 @@
   also save any team's plan; PLAN_TEAM (Teamleitung) saves only the own team's plan: the team comes
   from the logged-in user; a form naming another team is refused (403).
 - PLAN_AGREE (Geschäftsführung, Controlling) marks the newest version of a plan as agreed.
-All changes are POSTs with the CSRF token, audited in ``amip.planning.plans``. Only aggregates.
+- Beside every field of a plan form: the unit's Ist of the previous year, the forecast, the share of
+  the job center's target, and below the team form the sum of all teams against the target,
+  updated as one types (HTMX ``POST /planung/teamsumme`` returns the sum fragment and the hints;
+  without JavaScript the button "Summe prüfen" re-renders the page with the typed values, unsaved).
+- A form with bad values is shown again with everything typed, each bad field marked
+  (``aria-invalid``) with its German message beside it (``aria-describedby``); the typed text is
+  escaped by the template like all data.
+All changes are POSTs with the CSRF token, audited in ``amip.planning.plans``. Only aggregates; the
+team hints are shown only to whom may see the team's numbers (its team lead, Controlling).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from amip.cockpit.context import state, store
 from amip.cockpit.params import pick_jobcenter
 from amip.cockpit.render import render
 from amip.cockpit.tables import Column, DataTable, download
-from amip.planning import plans, proposal, targets
+from amip.planning import hints, plans, proposal, targets
 from amip.planning.models import MEASURES, SEXES
 
 router = APIRouter()
@@ -114,8 +122,8 @@ def target_table(t: dict, year: int, jc: str) -> DataTable:
 
 def comparison_table(t: dict, team: dict, forecast: dict, year: int, jc: str) -> DataTable:
     """Per figure and sex: sum of the team plans, the job center's target, difference, forecast, Ist Y−1."""
-    fc = targets.with_totals({s: forecast.get(s) or {} for s in SEXES}) if forecast else targets.empty()
-    # The forecast's ``all`` is its own series (with_totals keeps it); only missing ones come from m + w.
+    fc = targets.with_totals(proposal.plan_values(forecast)) if forecast else targets.empty()
+    # Whole persons, women + men = all (proposal.whole_parts; decision 112), as "Vorschlag" saves it.
     rows = []
     for fig in ("integrations", "elb_jdw", "quota", "lzb_jdw"):
         for s in ("all", "w", "m"):
@@ -270,6 +278,131 @@ def _tables(ctx: dict, year: int, jc: str) -> dict[str, DataTable]:
     }
 
 
+# ---- the plan forms: values, field messages, hints -------------------------------------------------
+
+FORMS = ("jc", "team", "teamco")  # the job center's plan, the own team's (Teamleitung), any team's (Controlling)
+UNNAMED_TEAM = "\x00"  # the team of the Controlling form before a team is named (no team id can be it)
+HINT_NOTE = (
+    "Neben jedem Feld: das Ist des Teams im Vorjahr, die Prognose für das Team (Vorschlag des Jobcenters aus "
+    "Ist und Prognose × Anteil des Teams am Ist des Jobcenters im Vorjahr, in ganzen Personen) und der Anteil "
+    "der Eingabe am Ziel des Jobcenters. Darunter die Summe aller Teampläne mit dieser Eingabe gegen das Ziel."
+)
+
+
+def _num(v) -> str:
+    return _fmt_value(v)
+
+
+def field_id(prefix: str, measure: str, sex: str) -> str:
+    return f"{prefix}-{measure}-{sex}"
+
+
+def form_state(
+    prefix: str,
+    typed: dict[str, dict[str, str]],
+    errors: dict[tuple[str, str], str] | None = None,
+    *,
+    note: str = "",
+    team: str = "",
+    checked: bool = False,
+) -> dict:
+    """What a form shows when it is rendered from a request (after an error or "Summe prüfen"): the
+    typed texts, the German message per bad field (key ``measure_sex``), the note and team typed."""
+    return {
+        "prefix": prefix,
+        "values": typed,
+        "errors": {f"{m}_{s}": msg for (s, m), msg in (errors or {}).items()},
+        "note": note,
+        "team": team,
+        "checked": checked,
+    }
+
+
+def hint_texts(h: dict | None, year: int, *, team_form: bool, invalid: set[str] = frozenset()) -> dict[str, str]:
+    """{measure_sex: the text beside the field}: Ist of the previous year, the forecast, for team
+    forms the share of the job center's target (or why it is missing)."""
+    if h is None:
+        return {}
+    out = {}
+    for s in SEXES:
+        for m in MEASURES:
+            key = f"{m}_{s}"
+            parts = [f"Ist {year - 1}: {_num(h['ist'][s][m])}", f"Prognose {year}: {_num(h['forecast'][s][m])}"]
+            if team_form:
+                if key in invalid:
+                    parts.append("Eingabe ungültig, nicht mitgezählt")
+                elif h["target"][s][m] is None:
+                    parts.append("kein Ziel des Jobcenters")
+                else:
+                    parts.append(f"Anteil am Ziel: {fmt.percent(h['share'][s][m], 1)} %".replace("– %", "–"))
+            else:
+                n = h["teams"]["planned_by"][s][m]
+                parts.append(f"Teampläne: {_num(h['teams']['sum'][s][m])}" + (f" ({_count_teams(n)})" if n else ""))
+            out[key] = " · ".join(parts)
+    return out
+
+
+def sum_view(h: dict) -> list[dict]:
+    """The rows of the sum fragment, formatted (quotas are not planned, so not shown here)."""
+    rows = []
+    for r in hints.sum_rows(h):
+        if r["sum"] is None and r["target"] is None:
+            continue
+        label = FIGURE_LABELS[r["measure"]] + ("" if r["sex"] == "all" else f" – {SEX_LABELS[r['sex']]}")
+        diff = r["difference"]
+        rows.append(
+            {
+                "label": label,
+                "sum": _num(r["sum"]),
+                "target": _num(r["target"]),
+                "difference": "–" if diff is None else ("+" if diff > 0 else "") + _num(diff),
+                "share": "–" if r["share"] is None else f"{fmt.percent(r['share'], 1)} %",
+            }
+        )
+    return rows
+
+
+def _team_hints(request: Request, jc: str, year: int, team: str, entered: dict | None) -> dict:
+    st = store(request)
+    with state(request).begin() as db:
+        if team == UNNAMED_TEAM:  # no team named yet: only the sum and the shares
+            h = hints.field_hints(db, st, year, jc, UNNAMED_TEAM, entered)
+            h["ist"] = h["forecast"] = targets.empty()
+            return h
+        return hints.field_hints(db, st, year, jc, team, entered)
+
+
+def _jc_hints(request: Request, jc: str, year: int) -> dict:
+    with state(request).begin() as db:
+        return hints.field_hints(db, store(request), year, jc, None)
+
+
+def _form_view(
+    request: Request, jc: str, year: int, prefix: str, stored: dict, team: str | None, state_: dict | None
+) -> dict:
+    """The data of one plan form: the values shown, messages, hints and (team forms) the sum."""
+    typed = state_["values"] if state_ else stored
+    errors = state_["errors"] if state_ else {}
+    if prefix == "jc":
+        h = _jc_hints(request, jc, year)
+    else:
+        entered = plans.parse_values(typed) if state_ else plans.parse_values(stored)
+        h = _team_hints(request, jc, year, team or UNNAMED_TEAM, entered)
+    view = {
+        "prefix": prefix,
+        "values": typed,
+        "errors": errors,
+        "hints": hint_texts(h, year, team_form=prefix != "jc", invalid=set(errors)),
+        "note": state_["note"] if state_ else "",
+        "team": (state_ or {}).get("team", ""),
+        "checked": bool(state_ and state_["checked"]),
+    }
+    if prefix != "jc":
+        view["sum"] = sum_view(h)
+        view["has_target"] = h["has_target"]
+    return view
+
+
 def _page(
     request: Request,
     viewer: Viewer,
@@ -278,19 +411,35 @@ def _page(
     error: str | None = None,
     message: str | None = None,
     status: int = 200,
+    form: dict | None = None,
 ):
+    """The page; ``form`` is the state of the form that was sent (``form_state``), shown again."""
     st = store(request)
     ctx = _context(request, jc, year)
+    sent = form["prefix"] if form else None
     own_team = None
     if access.may(viewer.role, access.PLAN_TEAM) and viewer.team_id:
         own = next((r for r in ctx["team"]["teams"] if r["team_id"] == viewer.team_id), None)
         own_team = {
             "team_id": viewer.team_id,
-            "values": input_values(own["stored"]) if own else {},
             "version": own["version"] if own else None,
             "status": own["status"] if own else None,
+            "form": _form_view(
+                request,
+                jc,
+                year,
+                "team",
+                input_values(own["stored"]) if own else {},
+                viewer.team_id,
+                form if sent == "team" else None,
+            ),
         }
-    jc_values = input_values(ctx["newest"]["values"]) if ctx["newest"] else {}
+    jc_form = team_form = None
+    if access.may(viewer.role, access.PLAN_JOBCENTER):
+        stored = input_values(ctx["newest"]["values"]) if ctx["newest"] else {}
+        jc_form = _form_view(request, jc, year, "jc", stored, None, form if sent == "jc" else None)
+        named = (form or {}).get("team", "") if sent == "teamco" else ""
+        team_form = _form_view(request, jc, year, "teamco", {}, named or None, form if sent == "teamco" else None)
     known_teams = sorted(set(targets.teams(st, jc)) | {r["team_id"] for r in ctx["team"]["teams"]})
     response = render(
         request,
@@ -303,7 +452,8 @@ def _page(
         t=ctx["t"],
         team=ctx["team"],
         newest=ctx["newest"],
-        jc_values=jc_values,
+        jc_form=jc_form,
+        team_form=team_form,
         own_team=own_team,
         known_teams=known_teams,
         sexes=("all", "w", "m"),
@@ -311,6 +461,7 @@ def _page(
         sex_labels=SEX_LABELS,
         figure_labels=FIGURE_LABELS,
         status_labels=STATUS_LABELS,
+        hint_note=HINT_NOTE,
         error=error,
         message=message,
         query=f"jc={jc}&year={year}",
@@ -366,14 +517,61 @@ def _done(jc: str, year: int, what: str) -> RedirectResponse:
     return RedirectResponse(f"/planung?jc={jc}&year={year}&ok={what}", status_code=303)
 
 
-def _save(request: Request, viewer: Viewer, jc: str, year: int, team: str | None, form: dict):
+def _sent_form(form: dict, prefix: str, errors: dict | None = None, *, checked: bool = False) -> dict:
+    return form_state(
+        prefix,
+        _form_values(form),
+        errors,
+        note=str(form.get("note", "")),
+        team=str(form.get("team", "")).strip() if prefix == "teamco" else "",
+        checked=checked,
+    )
+
+
+def _save(request: Request, viewer: Viewer, jc: str, year: int, team: str | None, form: dict, prefix: str):
+    values = _form_values(form)
+    if form.get("pruefen"):  # "Summe prüfen": show the hints and the sum for the typed values, save nothing
+        try:
+            plans.clean_values(values)
+            errors = None
+        except plans.PlanValueError as exc:
+            errors = exc.messages()
+        return _page(request, viewer, jc, year, form=_sent_form(form, prefix, errors, checked=True))
     try:
         with state(request).begin() as db:
-            plans.save_plan(
-                db, year, jc, team, _form_values(form), viewer.name, viewer.role, note=str(form.get("note", "")) or None
-            )
-    except plans.PlanError as exc:
-        return _page(request, viewer, jc, year, error=f"Der Plan wurde nicht gespeichert: {exc}", status=400)
+            plans.save_plan(db, year, jc, team, values, viewer.name, viewer.role, note=str(form.get("note", "")) or None)
+    except plans.PlanValueError as exc:
+        n = len(exc.problems)
+        return _page(
+            request,
+            viewer,
+            jc,
+            year,
+            status=400,
+            form=_sent_form(form, prefix, exc.messages()),
+            error=f"Der Plan wurde nicht gespeichert: {'eine Eingabe ist' if n == 1 else f'{n} Eingaben sind'} "
+            "ungültig (beim Feld beschrieben).",
+        )
+    except plans.PlanEmpty:
+        return _page(
+            request,
+            viewer,
+            jc,
+            year,
+            status=400,
+            form=_sent_form(form, prefix),
+            error="Der Plan wurde nicht gespeichert: Bitte mindestens einen Wert eingeben.",
+        )
+    except plans.PlanError as exc:  # the note or the team name (German messages of amip.text)
+        return _page(
+            request,
+            viewer,
+            jc,
+            year,
+            status=400,
+            form=_sent_form(form, prefix),
+            error=f"Der Plan wurde nicht gespeichert: {exc}",
+        )
     except IntegrityError:  # someone saved the same plan in the same instant
         return _page(
             request,
@@ -381,6 +579,7 @@ def _save(request: Request, viewer: Viewer, jc: str, year: int, team: str | None
             jc,
             year,
             status=409,
+            form=_sent_form(form, prefix),
             error="Gleichzeitig wurde eine andere Version gespeichert. Bitte prüfen und erneut speichern.",
         )
     return _done(jc, year, "gespeichert")
@@ -391,7 +590,18 @@ def save_jobcenter(
     request: Request, viewer: Viewer = Depends(needs(access.PLAN_JOBCENTER)), form: dict = Depends(csrf_form)
 ):
     jc, year = _form_key(form, request)
-    return _save(request, viewer, jc, year, None, form)
+    return _save(request, viewer, jc, year, None, form, "jc")
+
+
+def _team_of(viewer: Viewer, form: dict) -> str:
+    """The team a team form is for. Teamleitung: always the own team (``viewer.team_id``); a form
+    naming another team is refused. Controlling (PLAN_JOBCENTER): the team named in the form ("" if none)."""
+    if access.may(viewer.role, access.PLAN_TEAM):
+        named = str(form.get("team", "")).strip()
+        if not viewer.team_id or (named and named != viewer.team_id):
+            raise HTTPException(403, "Sie können nur den Plan Ihres eigenen Teams bearbeiten.")
+        return viewer.team_id
+    return str(form.get("team", "")).strip()  # PLAN_JOBCENTER (needs() lets no other role in)
 
 
 @router.post("/planung/team", name="planning_save_team")
@@ -400,20 +610,45 @@ def save_team(
     viewer: Viewer = Depends(needs(access.PLAN_TEAM, access.PLAN_JOBCENTER)),
     form: dict = Depends(csrf_form),
 ):
-    """A team plan. Teamleitung: always the own team (``viewer.team_id``); a form naming another
-    team is refused. Controlling (PLAN_JOBCENTER): the team named in the form."""
-    if access.may(viewer.role, access.PLAN_TEAM):
-        named = str(form.get("team", "")).strip()
-        if not viewer.team_id or (named and named != viewer.team_id):
-            raise HTTPException(403, "Sie können nur den Plan Ihres eigenen Teams bearbeiten.")
-        team = viewer.team_id
-    else:  # PLAN_JOBCENTER (needs() lets no other role in)
-        team = str(form.get("team", "")).strip()
-        if not team:
-            jc, year = _form_key(form, request)
-            return _page(request, viewer, jc, year, error="Bitte ein Team angeben.", status=400)
+    """A team plan (the team: :func:`_team_of`)."""
+    team = _team_of(viewer, form)
     jc, year = _form_key(form, request)
-    return _save(request, viewer, jc, year, team, form)
+    prefix = "team" if access.may(viewer.role, access.PLAN_TEAM) else "teamco"
+    if not team and not form.get("pruefen"):
+        return _page(
+            request, viewer, jc, year, error="Bitte ein Team angeben.", status=400, form=_sent_form(form, prefix)
+        )
+    return _save(request, viewer, jc, year, team, form, prefix)
+
+
+@router.post("/planung/teamsumme", name="planning_team_sum")
+def team_sum_fragment(
+    request: Request,
+    viewer: Viewer = Depends(needs(access.PLAN_TEAM, access.PLAN_JOBCENTER)),
+    form: dict = Depends(csrf_form),
+):
+    """The sum of all teams with the values being typed, against the job center's target, and the
+    hints beside the fields (out-of-band swaps): HTMX calls it as one types. Saves nothing; bad
+    values are left out of the sum and marked in their hint."""
+    team = _team_of(viewer, form)
+    jc, year = _form_key(form, request)
+    prefix = "team" if access.may(viewer.role, access.PLAN_TEAM) else "teamco"
+    try:
+        plans.clean_values(_form_values(form))
+        errors = None
+    except plans.PlanValueError as exc:
+        errors = exc.messages()
+    view = _form_view(request, jc, year, prefix, {}, team or None, _sent_form(form, prefix, errors))
+    return render(
+        request,
+        "_planning_sum.html",
+        viewer,
+        f=view,
+        oob=True,
+        sexes=("all", "w", "m"),
+        measures=MEASURES,
+        year=year,
+    )
 
 
 @router.post("/planung/vorschlag", name="planning_propose")
