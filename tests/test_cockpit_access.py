@@ -66,6 +66,7 @@ GET  /planung/nope.csv                                    303 404 404 404 404 40
 POST /planung/jobcenter                                   303 403 400 403 403 403
 POST /planung/team                                        303 403 400 400 403 403
 POST /planung/vorschlag                                   303 403 400 403 403 403
+POST /planung/teamsumme                                   303 403 200 200 403 403
 POST /planung/vereinbaren                                 303 400 400 403 403 403
 GET  /zielnachhaltung                                     303 200 200 200 200 200
 GET  /zielnachhaltung?month=2022-06                       303 200 200 200 200 200
@@ -137,6 +138,7 @@ FORMS = {  # valid CSRF, content that the handler rejects (so nothing changes)
     "/planung/jobcenter": {"jc": "J1", "year": "2022", "integrations_all": "-1"},
     "/planung/team": {"jc": "J1", "year": "2022", "integrations_all": "-1"},
     "/planung/vorschlag": {"jc": "J1", "year": "kein Jahr"},
+    "/planung/teamsumme": {"jc": "J1", "year": "2022", "integrations_all": "-1"},  # saves nothing
     "/planung/vereinbaren": {"jc": "J1", "year": "2022", "plan_id": "keine"},
     "/intensivbetreuung/aufnehmen": {"candidate": "kein-token"},
     "/intensivbetreuung/platz/999999/gespraech": {"date": "2022-12-01", "situation": "x", "agreed_steps": "y"},

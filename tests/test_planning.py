@@ -369,7 +369,12 @@ def test_hints_for_a_team_plan_from_the_store(factory, store):
 
     with factory.begin() as db:
         plans.save_plan(
-            db, 2021, "J1", None, {"all": {"integrations": 4, "elb_jdw": 6}, "w": {"integrations": 2}, "m": {"integrations": 2}}, "co"
+            db,
+            2021,
+            "J1",
+            None,
+            {"all": {"integrations": 4, "elb_jdw": 6}, "w": {"integrations": 2}, "m": {"integrations": 2}},
+            "co",
         )
         plans.save_plan(db, 2021, "J1", "T2", {"all": {"integrations": 1}}, "tl2", "teamleitung")
         h = hints.field_hints(db, store, 2021, "J1", "T1", {"all": {"integrations": 3.0}})
@@ -524,6 +529,79 @@ def test_agreeing_through_the_cockpit_freezes_the_version(cockpit):
     assert "Insgesamt Integrationen: – → 10" in versions[1][8]
     bad = co.post("/planung/jobcenter", data={**data, "integrations_all": "-3"}, follow_redirects=False)
     assert bad.status_code == 400 and "nicht gespeichert" in bad.text
+
+
+def test_team_form_hints_live_sum_and_kept_entries(cockpit):
+    """Plan year 2023 (no other test of this module plans it). Ist 2022 of J1 (see the module text):
+    a, b, d, e, f in receipt all year -> ELB JDW 5 (w a, d, f: 3; m b, e: 2); integrations e (m,
+    2022-03, T2) and f (w, 2022-08, T1) -> 2; LZB 2022: a and b (T1) -> 2. Team T1 (a, b, f): ELB 3
+    (w 2, m 1), integrations 1 (w 1, m 0), LZB 2.
+    Target 2023 of the job center: integrations 4, ELB 8; T2 saved integrations 1."""
+    co, co_token = as_user(cockpit, "co")
+    target = {"csrf_token": co_token, "jc": "J1", "year": "2023", "integrations_all": "4", "elb_jdw_all": "8"}
+    assert co.post("/planung/jobcenter", data=target, follow_redirects=False).status_code == 303
+    tl2, tl2_token = as_user(cockpit, "tl2")
+    data = {"csrf_token": tl2_token, "jc": "J1", "year": "2023", "integrations_all": "1"}
+    assert tl2.post("/planung/team", data=data, follow_redirects=False).status_code == 303
+
+    tl, token = as_user(cockpit, "tl")
+    html = tl.get("/planung?jc=J1&year=2023").text
+    hint = lambda page, m, s: re.search(rf'id="team-{m}-{s}-hint"[^>]*>([^<]*)<', page).group(1)  # noqa: E731
+    assert hint(html, "elb_jdw", "all").startswith("Ist 2022: 3 · Prognose 2023: ")
+    assert hint(html, "elb_jdw", "all").endswith(" · Anteil am Ziel: –")  # nothing entered yet
+    assert hint(html, "elb_jdw", "w").startswith("Ist 2022: 2 · ") and hint(html, "lzb_jdw", "all").startswith(
+        "Ist 2022: 2"
+    )
+    assert hint(html, "integrations", "all").startswith("Ist 2022: 1 · ")  # f
+    assert hint(html, "integrations", "m").startswith("Ist 2022: 0 · ")
+    assert hint(html, "elb_jdw", "w").endswith("kein Ziel des Jobcenters")
+    assert 'hx-post="/planung/teamsumme" hx-trigger="input changed delay:300ms"' in html
+
+    # as one types: integrations 3 (3 / 4 = 75 %), ELB "abc" left out; sum 3 + 1 = 4 against 4
+    typed = {"csrf_token": token, "jc": "J1", "year": "2023", "integrations_all": "3", "elb_jdw_all": "abc"}
+    frag = tl.post("/planung/teamsumme", data=typed)
+    assert frag.status_code == 200 and "<html" not in frag.text
+    rows = re.findall(r"<tr><th scope=\"row\">([^<]*)</th>((?:<td[^>]*>[^<]*</td>)+)</tr>", frag.text)
+    cells = {label: re.findall(r">([^<]*)</td>", tds) for label, tds in rows}
+    assert cells["Integrationen"] == ["4", "4", "0", "100,0 %"]
+    assert cells["ELB (JDW)"] == ["–", "8", "–", "–"]  # no team planned a valid ELB
+    assert hint(frag.text, "integrations", "all").endswith("Anteil am Ziel: 75,0 %")
+    assert hint(frag.text, "elb_jdw", "all").endswith("Eingabe ungültig, nicht mitgezählt")
+    assert frag.text.count('hx-swap-oob="true"') == 9
+
+    # saving bad values: nothing saved, everything typed kept, the German message at each field
+    bad = {
+        **typed,
+        "integrations_w": "<b>7</b>",
+        "elb_jdw_w": "1\x1b[2J",
+        "lzb_jdw_all": "2,5",
+        "note": "Stand <i>Mai</i>",
+    }
+    r = tl.post("/planung/team", data=bad, follow_redirects=False)
+    assert r.status_code == 400
+    page = r.text
+    assert 'id="team-integrations-all" name="integrations_all"' in page and 'value="3"' in page
+    assert 'value="2,5"' in page and 'value="abc"' in page and 'value="Stand &lt;i&gt;Mai&lt;/i&gt;"' in page
+    field = re.search(r'<input id="team-elb_jdw-all"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in field and 'aria-describedby="team-elb_jdw-all-error team-elb_jdw-all-hint"' in field
+    assert (
+        '<span class="field-error" id="team-elb_jdw-all-error">Bitte eine Zahl eingeben (eingegeben: „abc“).</span>'
+        in page
+    )
+    assert (
+        '<span class="field-error" id="team-integrations-w-error">Bitte eine ganze Zahl eingeben '
+        "(eingegeben: „&lt;b&gt;7&lt;/b&gt;“).</span>"
+    ) in page
+    assert "<b>7</b>" not in page  # the typed text is data, never markup
+    assert "(eingegeben: „1\ufffd[2J“)" in page and "\x1b" not in page  # a control character shown as �
+    assert "aria-invalid" not in re.search(r'<input id="team-integrations-all"[^>]*>', page).group(0)
+    assert "3 Eingaben sind ungültig" in page and "not a number" not in page
+    # without JavaScript: "Summe prüfen" shows the sum with the typed values and saves nothing
+    r = tl.post("/planung/team", data={**typed, "elb_jdw_all": "", "pruefen": "1"}, follow_redirects=False)
+    assert r.status_code == 200 and "Nicht gespeichert: Hinweise und Summe" in r.text
+    assert re.search(r'<th scope="row">Integrationen</th><td class="count">4</td><td class="count">4</td>', r.text)
+    teams = {r[0] for r in csv_rows(co, "/planung/teams.csv?jc=J1&year=2023")[1:]}
+    assert teams == {"T2"}  # T1 saved nothing
 
 
 # ---- the CLI --------------------------------------------------------------------------------------

@@ -76,7 +76,14 @@ def field_hints(
         teams = plans.team_sum(db, year, jobcenter_id, entry=(team, entered))
         share = {s: {m: share_pct((entered.get(s) or {}).get(m), t["plan"][s][m]) for m in MEASURES} for s in SEXES}
     has_target = any(t["plan"][s][m] is not None for s in SEXES for m in MEASURES)
-    return {"ist": ist, "forecast": forecast, "target": t["plan"], "share": share, "teams": teams, "has_target": has_target}
+    return {
+        "ist": ist,
+        "forecast": forecast,
+        "target": t["plan"],
+        "share": share,
+        "teams": teams,
+        "has_target": has_target,
+    }
 
 
 def sum_rows(hints: dict) -> list[dict]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -94,9 +95,15 @@ class PlanValueError(PlanError):
         return {key: field_message(kind, raw, key[1]) for key, (kind, raw) in self.problems.items()}
 
 
+def printable(text: object) -> str:
+    """``text`` as a form shows it again: control, format (direction overrides) and unassigned
+    characters replaced by U+FFFD, so what is shown is what can be seen."""
+    return "".join("\ufffd" if unicodedata.category(ch).startswith("C") else ch for ch in str(text))
+
+
 def typed(raw: object) -> str:
-    """The typed value as a message quotes it: as text, at most TYPED_MAX characters (… after)."""
-    text = str(raw)
+    """The typed value as a message quotes it: printable, at most TYPED_MAX characters (… after)."""
+    text = printable(raw)
     return text if len(text) <= TYPED_MAX else text[: TYPED_MAX - 1] + "…"
 
 

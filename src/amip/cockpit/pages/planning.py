@@ -20,6 +20,8 @@ team hints are shown only to whom may see the team's numbers (its team lead, Con
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
@@ -318,7 +320,7 @@ def form_state(
     }
 
 
-def hint_texts(h: dict | None, year: int, *, team_form: bool, invalid: set[str] = frozenset()) -> dict[str, str]:
+def hint_texts(h: dict | None, year: int, *, team_form: bool, invalid: Collection[str] = ()) -> dict[str, str]:
     """{measure_sex: the text beside the field}: Ist of the previous year, the forecast, for team
     forms the share of the job center's target (or why it is missing)."""
     if h is None:
@@ -518,12 +520,15 @@ def _done(jc: str, year: int, what: str) -> RedirectResponse:
 
 
 def _sent_form(form: dict, prefix: str, errors: dict | None = None, *, checked: bool = False) -> dict:
+    """The sent form as it is shown again: every text printable (``plans.printable``), escaped by
+    the template."""
+    values = {s: {m: plans.printable(v) for m, v in row.items()} for s, row in _form_values(form).items()}
     return form_state(
         prefix,
-        _form_values(form),
+        values,
         errors,
-        note=str(form.get("note", "")),
-        team=str(form.get("team", "")).strip() if prefix == "teamco" else "",
+        note=plans.printable(form.get("note", "")),
+        team=plans.printable(str(form.get("team", "")).strip()) if prefix == "teamco" else "",
         checked=checked,
     )
 
@@ -539,7 +544,9 @@ def _save(request: Request, viewer: Viewer, jc: str, year: int, team: str | None
         return _page(request, viewer, jc, year, form=_sent_form(form, prefix, errors, checked=True))
     try:
         with state(request).begin() as db:
-            plans.save_plan(db, year, jc, team, values, viewer.name, viewer.role, note=str(form.get("note", "")) or None)
+            plans.save_plan(
+                db, year, jc, team, values, viewer.name, viewer.role, note=str(form.get("note", "")) or None
+            )
     except plans.PlanValueError as exc:
         n = len(exc.problems)
         return _page(
