@@ -373,3 +373,29 @@ def test_keyboard_and_labels(page, server):
         assert page.evaluate("document.activeElement.getBoundingClientRect().left >= 0"), "visible when focused"
         page.keyboard.press("Enter")
         assert page.evaluate("document.activeElement.id") == "inhalt", path
+
+
+# ---- planning: the sum as you type (issue 15) ---------------------------------------------------
+
+
+def test_team_plan_sum_updates_as_one_types_and_bad_entries_stay(page, server):
+    """HTMX end to end: typing sends the form to /planung/teamsumme; the sum and the hints change,
+    the focus stays in the field; saving a bad value shows the form again with the message at it."""
+    log_in(page, "tl")
+    open_page(page, "/planung?jc=J1&year=2023")
+    assert page.evaluate(UNLABELLED) == []
+    page.locator("#team-integrations-all").press_sequentially("3")
+    caption = page.locator("#team-sum caption")
+    caption.filter(has_text="mit dieser Eingabe").wait_for()
+    assert table_rows(page.locator("#team-sum table"))[0] == ["3", "–", "–", "–"]  # no target for 2023
+    page.locator("#team-elb_jdw-all").press_sequentially("abc")
+    page.locator("#team-elb_jdw-all-hint").filter(has_text="Eingabe ungültig, nicht mitgezählt").wait_for()
+    assert page.evaluate("document.activeElement.id") == "team-elb_jdw-all"  # the swap left the focus
+    shot(page, "planung-teamsumme")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Teamplan speichern").click()
+    field = page.locator("#team-elb_jdw-all")
+    assert field.input_value() == "abc" and page.locator("#team-integrations-all").input_value() == "3"
+    assert field.get_attribute("aria-invalid") == "true"
+    assert text(page.locator("#team-elb_jdw-all-error")) == "Bitte eine Zahl eingeben (eingegeben: „abc“)."
+    shot(page, "planung-fehler-am-feld")
