@@ -53,7 +53,14 @@ def team_forecast(store, jobcenter_id: str, year: int, team_ist: targets.ValueMa
 
 
 def field_hints(
-    db: Session, store, year: int, jobcenter_id: str, team: str | None, entered: Values | None = None
+    db: Session,
+    store,
+    year: int,
+    jobcenter_id: str,
+    team: str | None,
+    entered: Values | None = None,
+    *,
+    unit_values: bool = True,
 ) -> dict:
     """Everything the form of one plan shows beside its fields.
 
@@ -61,18 +68,23 @@ def field_hints(
     None when the form shows the stored values. Returns {"ist": ValueMap of Y−1, "forecast":
     {sex: {measure}}, "target": the job center's target (with totals), "share": {sex: {measure:
     entered / target · 100}} (teams only), "teams": ``plans.team_sum`` (with the entry for a
-    team), "has_target": bool}.
+    team), "has_target": bool}. ``unit_values=False`` leaves out the team's Ist and forecast (a team
+    form before a team is named: only the shares and the sum).
     """
     t = plans.programme_targets(db, year, jobcenter_id, store)
     entered = entered or {}
+    forecast: dict[str, dict]
     if team is None:
         ist = t["actual_previous"]
         forecast = proposal.plan_values(proposal.propose(store, jobcenter_id, year))
         teams = plans.team_sum(db, year, jobcenter_id)
         share: dict[str, dict[str, float | None]] = {s: {m: None for m in MEASURES} for s in SEXES}
     else:
-        ist = targets.actual_year(store, jobcenter_id, year - 1, team=team)
-        forecast = team_forecast(store, jobcenter_id, year, ist)
+        if unit_values:
+            ist = targets.actual_year(store, jobcenter_id, year - 1, team=team)
+            forecast = team_forecast(store, jobcenter_id, year, ist)
+        else:
+            ist, forecast = targets.empty(), targets.empty()
         teams = plans.team_sum(db, year, jobcenter_id, entry=(team, entered))
         share = {s: {m: share_pct((entered.get(s) or {}).get(m), t["plan"][s][m]) for m in MEASURES} for s in SEXES}
     has_target = any(t["plan"][s][m] is not None for s in SEXES for m in MEASURES)

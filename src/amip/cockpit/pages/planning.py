@@ -367,11 +367,8 @@ def sum_view(h: dict) -> list[dict]:
 def _team_hints(request: Request, jc: str, year: int, team: str, entered: dict | None) -> dict:
     st = store(request)
     with state(request).begin() as db:
-        if team == UNNAMED_TEAM:  # no team named yet: only the sum and the shares
-            h = hints.field_hints(db, st, year, jc, UNNAMED_TEAM, entered)
-            h["ist"] = h["forecast"] = targets.empty()
-            return h
-        return hints.field_hints(db, st, year, jc, team, entered)
+        # no team named yet: only the sum and the shares
+        return hints.field_hints(db, st, year, jc, team, entered, unit_values=team != UNNAMED_TEAM)
 
 
 def _jc_hints(request: Request, jc: str, year: int) -> dict:
