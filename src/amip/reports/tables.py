@@ -8,14 +8,14 @@ from markupsafe import Markup, escape
 
 from amip import format as fmt
 
-DECIMALS = {"count": 0, "euro": 0, "pct": 1, "amount2": 2, "text": None}
+DECIMALS = {"count": 0, "euro": 0, "pct": 1, "amount1": 1, "amount2": 2, "num": 0, "text": None}
 
 
 @dataclass
 class Col:
     key: str
     label: str
-    kind: str = "count"  # text | count | euro | pct | amount2
+    kind: str = "count"  # text | count | euro | pct | amount1 | amount2 | num (a number already formatted as text)
 
     def display(self, v) -> str:
         if self.kind == "text":
@@ -51,12 +51,12 @@ class ReportTable:
         out.append("<table><thead>")
         if self.header_groups:
             out.append(
-                "<tr>" + "".join(f'<th colspan="{n}">{escape(lbl)}</th>' for lbl, n in self.header_groups) + "</tr>"
+                "<tr>" + "".join(f'<th scope="colgroup" colspan="{n}">{escape(lbl)}</th>' for lbl, n in self.header_groups) + "</tr>"
             )
         out.append(
             "<tr>"
             + "".join(
-                f'<th class="{"num" if c.kind != "text" else "txt"}">{escape(c.label)}</th>' for c in self.columns
+                f'<th scope="col" class="{"num" if c.kind != "text" else "txt"}">{escape(c.label)}</th>' for c in self.columns
             )
             + "</tr>"
         )
@@ -92,7 +92,9 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
         "count": wb.add_format({"num_format": "#,##0"}),
         "euro": wb.add_format({"num_format": "#,##0"}),
         "pct": wb.add_format({"num_format": "0.0"}),
+        "amount1": wb.add_format({"num_format": "#,##0.0"}),
         "amount2": wb.add_format({"num_format": "#,##0.00"}),
+        "num": wb.add_format({"num_format": "#,##0.0"}),
     }
     used: set[str] = set()
     for t in tables:
