@@ -29,6 +29,7 @@ Job center J1, data 2020-01 .. 2022-12, programme for Y = 2022 (Ist = 2021):
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import subprocess
@@ -40,6 +41,7 @@ from amip.cli import app
 from amip.planning import plans
 from amip.reports import texts as tx
 from amip.state.db import open_state, state_url
+from amip.worklists import intensive as ic
 from builder import DataSet, import_into, runner
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "reports"
@@ -58,15 +60,20 @@ CHAPTER_TITLES = [
 
 def report_dataset() -> DataSet:
     ds = DataSet("2020-01", "2022-12")
-    ds.person("p1", "w", "1990-05-01").spell("p1", "J1", "2020-01-01", bg="bgA").prognosis(
-        "p1", "2020-01-01", "marktnah", True
-    )
+    ds.person("p1", "w", "1990-05-01", vocational_qualification=False).spell(
+        "p1", "J1", "2020-01-01", bg="bgA", single_parent=True
+    ).prognosis("p1", "2020-01-01", "marktnah", True)
     ds.job("p1", "gb", "2020-03-01", gross=300)
-    ds.person("p2", "m", "1960-01-01").spell("p2", "J1", "2020-01-01", bg="bgA").prognosis(
-        "p2", "2020-01-01", "nicht_marktnah"
+    ds.person("p2", "m", "1960-01-01", severely_disabled=True, vocational_qualification=True).spell(
+        "p2", "J1", "2020-01-01", bg="bgA"
+    ).prognosis("p2", "2020-01-01", "nicht_marktnah")
+    ds.person("p3", "m", "1985-07-15", refugee=True, vocational_qualification=False).spell(
+        "p3", "J1", "2020-01-01", "2021-09-30"
     )
-    ds.person("p3", "m", "1985-07-15").spell("p3", "J1", "2020-01-01", "2021-09-30")
     ds.job("p3", "svb", "2021-10-01", gross=2500)
+    # teams: p1 and p2 with caseworker c1 in team T1, p3 with c2 in team T2 until the end of receipt
+    ds.caseload("p1", "c1", "T1", "O1", "2020-01-01").caseload("p2", "c1", "T1", "O1", "2020-01-01")
+    ds.caseload("p3", "c2", "T2", "O1", "2020-01-01", "2021-09-30")
     ds.budget("J1", 2021, "VK", "zuteilung", 8118736).budget("J1", 2021, "EGL", "zuteilung", 6531000)
     ds.budget("J1", 2022, "VK", "schaetzung", 7485249).budget("J1", 2022, "EGL", "schaetzung", 5694095)
     for inst, amount in (("FBW", 3000000), ("MAT", 1894095), ("AGH", 500000), ("TAM", 300000)):
@@ -96,7 +103,36 @@ def make(tmp: Path, plan: bool = True) -> Path:
                 "test",
             )
             plans.agree(s, p.id, "test")
+            # team plans 2022: T1 agreed (integrations 1, ELB 2, LZB 2), T2 a draft (integrations 1)
+            t1 = plans.save_plan(s, 2022, "J1", "T1", {"all": {"integrations": 1, "elb_jdw": 2, "lzb_jdw": 2}}, "test")
+            plans.agree(s, t1.id, "test")
+            plans.save_plan(s, 2022, "J1", "T2", {"all": {"integrations": 1}}, "test")
+            # intensive care: c1 takes p1 on 01.03.2022; meetings 01.03. (due that day: on time) and
+            # 20.04. (due 01.04., more than 7 days late)
+            place = ic.take(
+                s,
+                candidate={"jobcenter_id": "J1", "person_id": "p1", "team": "T1"},
+                caseworker_id="c1",
+                user_name="ifk",
+                role="ifk",
+                today=dt.date(2022, 3, 1),
+            )
+            for day in (dt.date(2022, 3, 1), dt.date(2022, 4, 20)):
+                ic.record_meeting(
+                    s,
+                    place,
+                    date=day,
+                    situation="Gespräch",
+                    agreed_steps="Bewerbungen",
+                    review_of_previous="Bewerbungen geschrieben",
+                    integrated=False,
+                    further_support_needed=None,
+                    user_name="ifk",
+                    role="ifk",
+                )
         factory.kw["bind"].dispose()
+        res = runner.invoke(app, ["dqm", "run", "--db", str(db)], env={"AMIP_SMTP_HOST": ""})
+        assert res.exit_code == 0, res.output
     return db
 
 

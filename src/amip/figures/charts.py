@@ -480,9 +480,10 @@ def for_print(chart, width: int = 560, legend_columns: int = 2):
     """The same chart laid out for an A4 page of a report (r3-reports): 10 pt labels, x labels at
     −45° with overlapping ones left out (``labelOverlap``), long labels cut with an ellipsis, the
     legends below the plot in ``legend_columns`` columns, the plot ``width`` wide (fits the 170 mm
-    text column). The cockpit keeps its own layout; the encodings are unchanged."""
+    text column), without the chart's own title (the report's caption above it says it). The cockpit
+    keeps its own layout; the encodings are unchanged."""
     return (
-        chart.properties(width=width)
+        chart.properties(width=width, title="")
         .configure_axis(labelFontSize=10, titleFontSize=10, labelOverlap="greedy", labelLimit=180)
         .configure_axisX(labelAngle=-45, labelAlign="right", labelBaseline="top", labelPadding=4)
         .configure_legend(

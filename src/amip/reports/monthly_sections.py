@@ -50,15 +50,13 @@ def figure_charts(store, jc: str, month: str) -> list[dict]:
         frames, latest = {}, {}
         provisional: set[str] = set()
         for sex in ("all", "w", "m"):
-            h = store.history(jc, fig, sex, last=month, months=CHART_MONTHS)
-            if h.empty or h["value"].isna().all():
+            h = store.history(jc, fig, sex, last=month, months=CHART_MONTHS).dropna(subset=["value"])
+            if h.empty:
                 continue
             flags = [fmt.is_provisional(s) for s in h["data_state"]]
             frames[sex] = pd.DataFrame({"month": h["month"], "value": h["value"], "provisional": flags})
             provisional |= {m for m, p in zip(h["month"], flags) if p}
-            known = h.dropna(subset=["value"])
-            if len(known):
-                latest[sex] = (known["month"].iloc[-1], float(known["value"].iloc[-1]))
+            latest[sex] = (h["month"].iloc[-1], float(h["value"].iloc[-1]))
         title = f"{fig}: {glossary.EXPLANATIONS[fig].short}"
         if not frames:
             blocks.append({"chart": chart_html("", title)})
@@ -70,7 +68,8 @@ def figure_charts(store, jc: str, month: str) -> list[dict]:
                 f"{glossary.SEXES[s]} {_mm(latest[s][0])}: {fmt.percent(latest[s][1])} %" for s in frames if s in latest
             )
             + (
-                f"; {len(provisional)} Monate vorläufig (gestrichelt, offene Punkte)"
+                f"; {len(provisional)} {'Monat' if len(provisional) == 1 else 'Monate'} vorläufig "
+                f"(ab {_mm(min(provisional))}, gestrichelt, offene Punkte)"
                 if provisional
                 else "; alle Monate endgültig"
             )
@@ -84,7 +83,7 @@ TEAM_COUNTS = ("int_actual", "elb_actual", "lzb_actual")
 TEAM_DERIVED = {"attainment": ("int_actual",), "lzb_attainment": ("lzb_actual",)}
 
 
-def teams(store, db, jc: str, month: str) -> list[dict]:
+def teams(store, db, jc: str, month: str, policy: dc.Policy = POLICY) -> list[dict]:
     """One row per team (teams in the data's caseload or with a plan for the year): the plan of
     integrations, ELB and LZB (annual averages), the Ist to date (integrations since January, the
     ELB and LZB averages since January, persons assigned to the team at the Stichtag each count
@@ -127,7 +126,7 @@ def teams(store, db, jc: str, month: str) -> list[dict]:
                 "lzb_attainment": lz.get("attainment"),
             }
         )
-    shown = dc.suppress_rows(rows, POLICY, TEAM_COUNTS, TEAM_DERIVED, unit="team", kind="team")
+    shown = dc.suppress_rows(rows, policy, TEAM_COUNTS, TEAM_DERIVED, unit="team", kind="team")
     for r in shown:  # a status read from a suppressed attainment would tell it
         if dc.is_suppressed(r["attainment"]):
             r["status"] = dc.SUPPRESSED
@@ -135,17 +134,17 @@ def teams(store, db, jc: str, month: str) -> list[dict]:
         "teams",
         f"Teams gegen ihre Teampläne {year}, Stand {_mm(month)}",
         [
-            Col("team", "Team", "text"),
+            Col("team", "Name", "text"),
             Col("plan_status", "Teamplan", "text"),
-            Col("int_plan", f"Integrationen Plan {year}"),
-            Col("int_actual", "Integrationen Ist seit Januar"),
-            Col("int_expected", "Integrationen Soll bis Berichtsmonat", "amount1"),
-            Col("attainment", "Zielerreichung in %", "pct"),
+            Col("int_plan", "Plan"),
+            Col("int_actual", "Ist seit Januar"),
+            Col("int_expected", "Soll bis Berichts\u00admonat", "amount1"),
+            Col("attainment", "Ziel\u00aderreichung in %", "pct"),
             Col("status", "Status", "text"),
-            Col("elb_plan", "ELB Plan (JDW)", "amount1"),
-            Col("elb_actual", "ELB Ist (Ø seit Januar)", "amount1"),
-            Col("lzb_plan", "LZB Plan (JDW)", "amount1"),
-            Col("lzb_actual", "LZB Ist (Ø seit Januar)", "amount1"),
+            Col("elb_plan", "Plan", "amount1"),
+            Col("elb_actual", "Ist (Ø seit Januar)", "amount1"),
+            Col("lzb_plan", "Plan", "amount1"),
+            Col("lzb_actual", "Ist (Ø seit Januar)", "amount1"),
         ],
         shown,
         caption=(
@@ -213,12 +212,17 @@ def data_quality(db, month: str) -> list[dict]:
             f"{dc.NOTE} * = nicht ausgewiesen."
         ),
     )
+
+    def shown_sum(key: str) -> str:
+        n = sum(r[key] for r in rows)
+        return dc.MARK if dc.small(n) else fmt.number(n)
+
     blocks = [
         {
             "heading": heading,
             "text": (
-                f"Aufgaben aus dem letzten Lauf der Datenqualitätsprüfung: {fmt.number(sum(r['open'] for r in rows))} "
-                f"offen, {fmt.number(sum(r['closed'] for r in rows))} erledigt."
+                f"Aufgaben aus dem letzten Lauf der Datenqualitätsprüfung: {shown_sum('open')} offen, "
+                f"{shown_sum('closed')} erledigt."
             ),
             "table": table,
         }
@@ -234,7 +238,12 @@ def data_quality(db, month: str) -> list[dict]:
             if (r.id, m) not in total:
                 continue
             n, s = total[(r.id, m)]
-            v = dc.suppress_value({"findings": n, "stock": s, "rate": 100.0 * n / s if s else None}, POLICY, ("findings", "stock"), {"rate": ("findings", "stock")})
+            v = dc.suppress_value(
+                {"findings": n, "stock": s, "rate": 100.0 * n / s if s else None},
+                POLICY,
+                ("findings", "stock"),
+                {"rate": ("findings", "stock")},
+            )
             rate = dc.api_value(v["rate"]) if v else None
             if rate is not None:
                 key.append((m, f"{r.id} {r.title}", rate))
@@ -245,7 +254,9 @@ def data_quality(db, month: str) -> list[dict]:
             + ", ".join(sorted({k[1] for k in key}))
             + f"; höchster Wert {fmt.number(max(k[2] for k in key), 2)}"
         )
-        svg = charts.svg(charts.for_print(charts.dqm_trend_spec([{"month": m, "rule": r, "rate": v} for m, r, v in key], title)))
+        svg = charts.svg(
+            charts.for_print(charts.dqm_trend_spec([{"month": m, "rule": r, "rate": v} for m, r, v in key], title))
+        )
         blocks.append({"chart": chart_html(svg, title, alt=alt)})
     return blocks
 
@@ -276,31 +287,56 @@ def intensive_care(store, db, jc: str, month: str, places_spec: str | None = Non
     """Intensive care as of the Stichtag of the Bezugsmonat: per team the IFKs, places active and
     taken in the year against the places available (IFKs × N of the year), meetings recorded and on
     time, overdue meetings; the finished cohorts' outcomes against their matched comparison."""
+    from sqlalchemy import select
+
     from amip.kennzahlen.calendar import parse_month, stichtag
     from amip.worklists import intensive as ic
+    from amip.worklists.models import IntensivePlace
 
     heading = "Intensivbetreuung"
     today = stichtag(parse_month(month))
-    staff = ic.caseworkers(store)
-    status = [r for r in ic.team_status(db, today=today, jobcenter=jc, places_spec=places_spec, staff=staff)]
     n = ic.places_for(today.year, places_spec)
-    if not status:
+    places = [
+        p for p in db.scalars(select(IntensivePlace).where(IntensivePlace.jobcenter_id == jc)) if p.start_date <= today
+    ]
+    if not places:
         return [{"heading": heading, "text": "Für dieses Jobcenter sind keine Plätze der Intensivbetreuung erfasst."}]
+    # the IFKs of a team: the caseload's caseworkers at the data's last Stichtag and those with places
+    ifks: dict[str, set[str]] = defaultdict(set)
+    for caseworker, team in ic.caseworkers(store):
+        ifks[team or "ohne Team"].add(caseworker)
     by_team: dict[str, dict] = {}
-    for r in status:
+    for p in places:
+        team = p.team_id or "ohne Team"
+        ifks[team].add(p.caseworker_id)
         t = by_team.setdefault(
-            r["team"] or "ohne Team",
-            {"team": r["team"] or "ohne Team", "ifk": 0, "active": 0, "taken_year": 0, "meetings": 0, "on_time": 0, "overdue": 0},
+            team, {"team": team, "active": 0, "taken_year": 0, "meetings": 0, "on_time": 0, "overdue": 0}
         )
-        t["ifk"] += 1
-        for k in ("active", "taken_year", "meetings", "on_time", "overdue"):
-            t[k] += r[k]
+        ended = p.ended_on is not None and p.ended_on <= today
+        if p.end_date >= today and not ended:  # running on the Stichtag of the Bezugsmonat
+            t["active"] += 1
+            if ic.reminder(p, today).state == "ueberfaellig":
+                t["overdue"] += 1
+        if p.start_date.year == today.year:
+            t["taken_year"] += 1
+        on_time, due = 0, p.start_date
+        held = [m for m in p.meetings if m.date <= today]
+        for m in held:  # as ic.meetings_on_time, up to the Stichtag
+            on_time += m.date <= due + dt.timedelta(days=ic.GRACE_DAYS)
+            due = ic.add_months(m.date, 1)
+        t["meetings"] += len(held)
+        t["on_time"] += on_time
+    for team, t in by_team.items():
+        t["ifk"] = len(ifks[team])
     rows = sorted(by_team.values(), key=lambda r: r["team"])
     for r in rows:
         r["available"] = r["ifk"] * n
         r["occupancy"] = r["taken_year"] / r["available"] * 100 if r["available"] else None
         r["on_time_share"] = r["on_time"] / r["meetings"] * 100 if r["meetings"] else None
-    total = {k: sum(r[k] for r in rows) for k in ("ifk", "active", "taken_year", "meetings", "on_time", "overdue", "available")}
+    total = {
+        k: sum(r[k] for r in rows)
+        for k in ("ifk", "active", "taken_year", "meetings", "on_time", "overdue", "available")
+    }
     total.update(
         team="Jobcenter",
         occupancy=total["taken_year"] / total["available"] * 100 if total["available"] else None,
@@ -309,7 +345,9 @@ def intensive_care(store, db, jc: str, month: str, places_spec: str | None = Non
     # places and meetings are activities of the IFKs, not persons in a stock; a place is one person,
     # though, so places taken of 1 or 2 in a team are suppressed like any count of persons
     counts = ("active", "taken_year", "overdue")
-    shown = dc.suppress_rows(rows, POLICY, counts, {"occupancy": ("taken_year",)}, unit="team", kind="team")
+    derived = {"occupancy": ("taken_year",)}
+    shown = dc.suppress_rows(rows, POLICY, counts, derived, unit="team", kind="team")
+    total = dc.suppress_rows([total], POLICY, counts, derived, secondary=False)[0]
     table = ReportTable(
         "intensivbetreuung",
         f"Plätze und Gespräche der Intensivbetreuung, Stand {fmt.date_de(today)}",
@@ -363,7 +401,9 @@ def intensive_care(store, db, jc: str, month: str, places_spec: str | None = Non
                         {
                             **c,
                             "cohort_label": _mm(c["cohort"]),
-                            "evaluable_label": "ja" if c.get("evaluable") else f"ab {fmt.date_de(c['window_end'] + dt.timedelta(days=1))}",
+                            "evaluable_label": "ja"
+                            if c.get("evaluable")
+                            else f"ab {fmt.date_de(c['window_end'] + dt.timedelta(days=1))}",
                         }
                         for c in crows
                     ],
