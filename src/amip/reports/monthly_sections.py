@@ -20,6 +20,7 @@ are published by the BMAS per job center and stay unsuppressed, as before.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import defaultdict
 
 from amip import disclosure as dc
@@ -190,7 +191,7 @@ def data_quality(db, month: str) -> list[dict]:
         c["open" if status in ACTIVE else "closed"] += n
         if m == month:
             c["new"] += n
-    rows = [
+    rows: list[dict] = [
         {"rule": r.id, "title": r.title, **counts[r.id], "total": counts[r.id]["open"] + counts[r.id]["closed"]}
         for r in RULES
     ]
@@ -214,7 +215,7 @@ def data_quality(db, month: str) -> list[dict]:
     )
 
     def shown_sum(key: str) -> str:
-        n = sum(r[key] for r in rows)
+        n = sum(int(r[key]) for r in rows)
         return dc.MARK if dc.small(n) else fmt.number(n)
 
     blocks = [
@@ -295,6 +296,8 @@ def intensive_care(store, db, jc: str, month: str, places_spec: str | None = Non
 
     heading = "Intensivbetreuung"
     today = stichtag(parse_month(month))
+    if places_spec is None:  # the cockpit's setting (amip.cockpit.settings reads the same variable)
+        places_spec = os.environ.get("AMIP_INTENSIVE_PLACES") or None
     n = ic.places_for(today.year, places_spec)
     places = [
         p for p in db.scalars(select(IntensivePlace).where(IntensivePlace.jobcenter_id == jc)) if p.start_date <= today
