@@ -482,6 +482,8 @@ def for_print(chart, width: int = 560, legend_columns: int = 2):
     legends below the plot in ``legend_columns`` columns, the plot ``width`` wide (fits the 170 mm
     text column), without the chart's own title (the report's caption above it says it). The cockpit
     keeps its own layout; the encodings are unchanged."""
+    for part in getattr(chart, "layer", None) or []:  # a layered chart's parts carry the title
+        part.title = alt.Undefined
     return (
         chart.properties(width=width, title="")
         .configure_axis(labelFontSize=10, titleFontSize=10, labelOverlap="greedy", labelLimit=180)
