@@ -44,6 +44,8 @@ MEASURE_LABELS = {
     "quota": "Integrationsquote K2 (%)",
     "lzb_jdw": "LZB (Jahresdurchschnitt bisher)",
 }
+# averages of persons (ELB, LZB) with one decimal as on the cockpit's Zielnachhaltung; integrations whole
+AVERAGE_DECIMALS = {"elb_jdw": 1, "lzb_jdw": 1}
 # The extended monitoring (steering figures S3 - S6, kennzahlen.md): (id, label, is a percentage).
 MONITORING = (
     ("S3", "Nachhaltige Integrationen (%)", True),
@@ -199,9 +201,15 @@ def collect(
                 {
                     "measure": MEASURE_LABELS[r["measure"]],
                     "sex": glossary.SEXES[r["sex"]],
-                    "plan": fmt.percent(r["plan"]) if r["measure"] == "quota" else fmt.number(r["plan"]),
-                    "actual": fmt.percent(r["actual"]) if r["measure"] == "quota" else fmt.number(r["actual"]),
-                    "expected": fmt.percent(r["expected"]) if r["measure"] == "quota" else fmt.number(r["expected"]),
+                    "plan": fmt.percent(r["plan"])
+                    if r["measure"] == "quota"
+                    else fmt.number(r["plan"], AVERAGE_DECIMALS.get(r["measure"], 0)),
+                    "actual": fmt.percent(r["actual"])
+                    if r["measure"] == "quota"
+                    else fmt.number(r["actual"], AVERAGE_DECIMALS.get(r["measure"], 0)),
+                    "expected": fmt.percent(r["expected"])
+                    if r["measure"] == "quota"
+                    else fmt.number(r["expected"], AVERAGE_DECIMALS.get(r["measure"], 0)),
                     "attainment": r["attainment"],
                     "status": STATUS_LABELS.get(r["status"], "–"),
                     "state": r["state"].short if r.get("state") else "",
