@@ -32,9 +32,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("forecasts", ("amip.forecast",)),
     ("comparison", ("amip.comparison",)),
     ("planning", ("amip.planning",)),
-    ("reports", ("amip.reports",)),
     ("worklists", ("amip.worklists",)),
     ("data quality", ("amip.dqm",)),
+    ("reports", ("amip.reports",)),
     ("cockpit", ("amip.cockpit",)),
     ("entry points", ("amip.cli", "amip.api", "amip.demo", "amip.state.migrations")),
 ]

@@ -25,10 +25,35 @@ Job center J1, data 2020-01 .. 2022-12, programme for Y = 2022 (Ist = 2021):
      first half 10.500 -> "87,5" %; 2nd labour market 3.000 -> "25,0" %
   BG (with an ELB): p1 and p2 share bgA, p3 alone: JDW 2021 = (12 + 9) / 12 = 1,75 -> "2"
   indicators 2021: fehlerquote_kdu 2,0 (Jan-Jun) and 4,0 (Jul-Dec) -> JDW "3,0"
+
+Target groups (chapter 5.3, December 2021; ELB at ST(2021-12) = p1, p2; integrations 2021 take the
+person's attributes at ST(m-1): p3's integration 2021-10 at ST(2021-09), when p3 was still ELB):
+  Alleinerziehende = p1 (single parent in bgA): 1 (w 1, m 0), 50,0 % of 2 ELB, JDW 1,0, quota 0,0
+  Schwerbehinderte = p2: 1 (w 0, m 1), JDW 1,0, quota 0,0
+  ohne Berufsabschluss = p1 (Dec) and p3 (Jan-Sep): 1, JDW (12 + 9) / 12 = 1,75 -> "1,8",
+     integrations 1 (p3) -> 1 / 1,75 = 57,1 %; men (p3): 1 / 0,75 = 133,3 %
+  Geflüchtete = p3: 0 in December, JDW 0,75 -> "0,8", 1 integration -> 133,3 %; in a measure in
+     December: nobody (the measures ended 2021-03 and 2021-07) -> 0,0 % (Geflüchtete: no stock, "–")
+
+Monthly report 12/2022 (the one delivery is as of 01.01.2023: 10/2022 - 12/2022 are provisional):
+  K1 = LLU / LLU 12 months before - 1: 2021 800 / 800 -> 0,0; 2022 900 / 800 -> 12,5 %, from 01/2021
+     (K1 of 2020 has no month twelve months before); K2 12/2022 = 0 integrations in 2022 -> 0,0;
+     K3 12/2022 = LZB 2 / 2 - 1 = 0,0, the only K3 month (LZB is known from 12/2021 on)
+  teams (plans 2022: T1 agreed 1 / ELB 2 / LZB 2, T2 draft 1): no integration in 2022 -> Ist 0;
+     seasonal profile from 2021 only (2020 had none): all of it in October -> Soll 12/2022 = 1,0,
+     Zielerreichung 0,0 %, December: probability 0 -> "nicht im Plan"; T1 ELB and LZB averages
+     2,0 (p1, p2) are 1-2 persons -> "*" for the Geschäftsführung, T2's 0 is the secondary cell "*"
+  data quality: one finding, DQ05 for p2 (nicht marktnah without integration goal) at ST(2022-12)
+     -> open 1 -> "*", new in 12/2022 "*"; every other rule 0
+  intensive care: c1 (T1) takes p1 on 01.03.2022 (place until 31.08.2022): 1 IFK, 5 places 2022,
+     1 taken -> "*"; meetings 01.03. (due that day) and 20.04. (due 01.04. + 7 days: late) ->
+     2 meetings, 50,0 % on time; on 31.12.2022 the place is over: 0 running, 0 overdue; cohort
+     03/2022 with 1 place -> "*", no candidate left to compare -> "–"
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import subprocess
@@ -40,6 +65,7 @@ from amip.cli import app
 from amip.planning import plans
 from amip.reports import texts as tx
 from amip.state.db import open_state, state_url
+from amip.worklists import intensive as ic
 from builder import DataSet, import_into, runner
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "reports"
@@ -58,15 +84,24 @@ CHAPTER_TITLES = [
 
 def report_dataset() -> DataSet:
     ds = DataSet("2020-01", "2022-12")
-    ds.person("p1", "w", "1990-05-01").spell("p1", "J1", "2020-01-01", bg="bgA").prognosis(
-        "p1", "2020-01-01", "marktnah", True
-    )
+    ds.person("p1", "w", "1990-05-01", vocational_qualification=False).spell(
+        "p1", "J1", "2020-01-01", bg="bgA", single_parent=True
+    ).prognosis("p1", "2020-01-01", "marktnah", True)
     ds.job("p1", "gb", "2020-03-01", gross=300)
-    ds.person("p2", "m", "1960-01-01").spell("p2", "J1", "2020-01-01", bg="bgA").prognosis(
-        "p2", "2020-01-01", "nicht_marktnah"
+    ds.person("p2", "m", "1960-01-01", severely_disabled=True, vocational_qualification=True).spell(
+        "p2", "J1", "2020-01-01", bg="bgA"
+    ).prognosis("p2", "2020-01-01", "nicht_marktnah")
+    ds.person("p3", "m", "1985-07-15", refugee=True, vocational_qualification=False).spell(
+        "p3", "J1", "2020-01-01", "2021-09-30"
     )
-    ds.person("p3", "m", "1985-07-15").spell("p3", "J1", "2020-01-01", "2021-09-30")
     ds.job("p3", "svb", "2021-10-01", gross=2500)
+    # teams: p1 and p2 with caseworker c1 in team T1, p3 with c2 in team T2 until the end of receipt
+    ds.caseload("p1", "c1", "T1", "O1", "2020-01-01").caseload("p2", "c1", "T1", "O1", "2020-01-01")
+    ds.caseload("p3", "c2", "T2", "O1", "2020-01-01", "2021-09-30")
+    # Regelbedarf of bgA (K1): 800 € a month in 2020 and 2021, 900 € in 2022
+    for y, amount in ((2020, 800), (2021, 800), (2022, 900)):
+        for k in range(1, 13):
+            ds.benefit("J1", "bgA", f"{y}-{k:02d}", "RB", amount)
     ds.budget("J1", 2021, "VK", "zuteilung", 8118736).budget("J1", 2021, "EGL", "zuteilung", 6531000)
     ds.budget("J1", 2022, "VK", "schaetzung", 7485249).budget("J1", 2022, "EGL", "schaetzung", 5694095)
     for inst, amount in (("FBW", 3000000), ("MAT", 1894095), ("AGH", 500000), ("TAM", 300000)):
@@ -96,7 +131,36 @@ def make(tmp: Path, plan: bool = True) -> Path:
                 "test",
             )
             plans.agree(s, p.id, "test")
+            # team plans 2022: T1 agreed (integrations 1, ELB 2, LZB 2), T2 a draft (integrations 1)
+            t1 = plans.save_plan(s, 2022, "J1", "T1", {"all": {"integrations": 1, "elb_jdw": 2, "lzb_jdw": 2}}, "test")
+            plans.agree(s, t1.id, "test")
+            plans.save_plan(s, 2022, "J1", "T2", {"all": {"integrations": 1}}, "test")
+            # intensive care: c1 takes p1 on 01.03.2022; meetings 01.03. (due that day: on time) and
+            # 20.04. (due 01.04., more than 7 days late)
+            place = ic.take(
+                s,
+                candidate={"jobcenter_id": "J1", "person_id": "p1", "team": "T1"},
+                caseworker_id="c1",
+                user_name="ifk",
+                role="ifk",
+                today=dt.date(2022, 3, 1),
+            )
+            for day in (dt.date(2022, 3, 1), dt.date(2022, 4, 20)):
+                ic.record_meeting(
+                    s,
+                    place,
+                    date=day,
+                    situation="Gespräch",
+                    agreed_steps="Bewerbungen",
+                    review_of_previous="Bewerbungen geschrieben",
+                    integrated=False,
+                    further_support_needed=None,
+                    user_name="ifk",
+                    role="ifk",
+                )
         factory.kw["bind"].dispose()
+        res = runner.invoke(app, ["dqm", "run", "--db", str(db)], env={"AMIP_SMTP_HOST": ""})
+        assert res.exit_code == 0, res.output
     return db
 
 
@@ -298,10 +362,26 @@ def test_cli_errors_are_clear(written, tmp_path):
     assert not list(tmp_path.glob("x.*"))
 
 
-def test_monthly_report(written, tmp_path):
-    out = tmp_path / "m.pdf"
-    res = runner.invoke(app, ["report", "monthly", "--month", "2022-06", "--db", str(written["db"]), "--out", str(out)])
-    assert res.exit_code == 0, res.output
+@pytest.fixture(scope="module")
+def monthly(written, tmp_path_factory):
+    """The monthly report 06/2022 as PDF (read back as text, checked as PDF/UA) and 12/2022 as HTML
+    (the same HTML the PDF is made of; no layout needed to read its tables and alt texts)."""
+    tmp = tmp_path_factory.mktemp("monthly")
+    out = {"pdf": tmp / "m.pdf", "html": tmp / "m.html"}
+    for month, path in (("2022-06", out["pdf"]), ("2022-12", out["html"])):
+        res = runner.invoke(
+            app, ["report", "monthly", "--month", month, "--db", str(written["db"]), "--out", str(path)]
+        )
+        assert res.exit_code == 0, res.output
+    return out
+
+
+def html_text(path: Path) -> str:
+    return squeeze(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")).replace("&#34;", '"'))
+
+
+def test_monthly_report(written, monthly, tmp_path):
+    out = monthly["pdf"]
     t = squeeze(pdf_text(out))
     assert "Controllingbericht" in t and "Juni 2022" in t
     assert "Zielnachhaltung 2022" in t  # the agreed plan is tracked
@@ -457,19 +537,148 @@ def _pdfua_problems(path: Path) -> list[str]:
                     stack.extend(kids)
                 elif isinstance(kids, pikepdf.Dictionary):
                     stack.append(kids)
+        headings: list[int] = []
+
+        def walk(node) -> None:  # document order: the headings' levels as a reader meets them
+            if isinstance(node, pikepdf.Dictionary):
+                kind = str(node.get("/S", ""))
+                if re.fullmatch(r"/H[1-6]", kind):
+                    headings.append(int(kind[2]))
+                node = node.get("/K")
+            if isinstance(node, pikepdf.Array):
+                for kid in node:
+                    walk(kid)
+            elif isinstance(node, pikepdf.Dictionary):
+                walk(node)
+
+        walk(tree)
+        skips = [(a, b) for a, b in zip(headings, headings[1:]) if b > a + 1]
+        if not headings or headings[0] != 1 or skips:
+            problems.append(f"headings out of order (first {headings[:1]}, skipped levels {skips[:3]})")
+        # every data cell names its header cells (/Headers to the header cells' /ID: how WeasyPrint
+        # ties a table together, the alternative PDF/UA allows to /Scope on the header cells)
+        nodes = _nodes(tree, pikepdf)
+        ids = {str(n.get("/ID")) for n in nodes if str(n.get("/S", "")) == "/TH" and n.get("/ID") is not None}
+        for td in (n for n in nodes if str(n.get("/S", "")) == "/TD"):
+            attrs = td.get("/A")
+            headers = attrs.get("/Headers") if isinstance(attrs, pikepdf.Dictionary) else None
+            if not headers or not all(str(h) in ids for h in headers):
+                problems.append("a table data cell without its header cells (/Headers)")
+                break
         for needed in ("/H1", "/P", "/Table", "/TH", "/TD"):
             if not kinds.get(needed):
                 problems.append(f"no {needed[1:]} element in the structure tree")
     return problems
 
 
-def test_programme_and_monthly_report_pdfs_are_tagged_pdf_ua(written, tmp_path):
-    monthly = tmp_path / "monat.pdf"
-    res = runner.invoke(
-        app, ["report", "monthly", "--month", "2022-06", "--db", str(written["db"]), "--out", str(monthly)]
-    )
-    assert res.exit_code == 0, res.output
-    for path in (written["pdf"], monthly):
+def test_programme_and_monthly_report_pdfs_are_tagged_pdf_ua(written, monthly):
+    for path in (written["pdf"], monthly["pdf"]):
         info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
         assert "Tagged:          yes" in info, path.name
         assert _pdfua_problems(path) == [], path.name
+
+
+def _nodes(tree, pikepdf) -> list:
+    out, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pikepdf.Dictionary):
+            out.append(node)
+            node = node.get("/K")
+        if isinstance(node, pikepdf.Array):
+            stack.extend(node)
+        elif isinstance(node, pikepdf.Dictionary):
+            stack.append(node)
+    return out
+
+
+# ---- issue 15: the monthly report's charts, teams, data quality and intensive care; chapter 5.3 ----
+
+
+def test_monthly_report_has_the_k1_k3_charts_teams_data_quality_and_intensive_care(monthly):
+    html = monthly["html"].read_text(encoding="utf-8")
+    alts = re.findall(r'<img alt="([^"]+)"', html)
+    assert (
+        "Liniendiagramm K1: Leistungen zum Lebensunterhalt, Werte in Prozent von 01/2021 bis 12/2022, "
+        "Insgesamt 12/2022: 12,5 %; 3 Monate vorläufig (ab 10/2022, gestrichelt, offene Punkte)"
+    ) in alts
+    assert (
+        "Liniendiagramm K2: Integrationsquote, Werte in Prozent von 02/2021 bis 12/2022, Insgesamt 12/2022: 0,0 %, "
+        "Frauen 12/2022: 0,0 %, Männer 12/2022: 0,0 %; 3 Monate vorläufig (ab 10/2022, gestrichelt, offene Punkte)"
+    ) in alts
+    assert (
+        "Liniendiagramm K3: Langzeitleistungsbeziehende, Werte in Prozent von 12/2022 bis 12/2022, Insgesamt "
+        "12/2022: 0,0 %, Frauen 12/2022: 0,0 %, Männer 12/2022: 0,0 %; 1 Monat vorläufig (ab 12/2022, "
+        "gestrichelt, offene Punkte)"
+    ) in alts
+    assert all(a.strip() for a in alts) and html.count("data:image/svg+xml;base64,") == len(alts)
+    t = html_text(monthly["html"])
+    # teams against their plans (Geschäftsführung: 1 or 2 persons and the secondary cell are "*")
+    assert "T1 vereinbart 1 0 1,0 0,0 nicht im Plan 2,0 * 2,0 *" in t
+    assert "T2 Entwurf 1 0 1,0 0,0 nicht im Plan – * – *" in t
+    # Zielnachhaltung: averages of persons with one decimal (plan ELB 2,5; Ist 2022 = p1, p2 = 2,0; LZB plan 1
+    # against the JDW 2,0 -> 1 / 2 = 50,0 %)
+    assert "ELB (Jahresdurchschnitt bisher) Insgesamt 2,5 2,0 2,5" in t
+    assert "LZB (Jahresdurchschnitt bisher) Insgesamt 1,0 2,0 2,0 50,0 nicht im Plan" in t
+    # data quality by rule with the German titles
+    assert "DQ05 ELB ohne gültige Prognose oder Integrationsziel * 0 * *" in t
+    assert "DQ01 Änderung verspätet erfasst 0 0 0 0" in t
+    assert "Aufgaben aus dem letzten Lauf der Datenqualitätsprüfung: * offen, 0 erledigt." in t
+    # intensive care: places, occupancy, meetings, outcomes
+    assert "Plätze und Gespräche der Intensivbetreuung, Stand 31.12.2022" in t
+    assert "T1 1 5 * * 0 2 50,0 0 Jobcenter 1 5 * * 0 2 50,0 0" in t
+    assert "03/2022 * ja * – * –" in t
+    # numbers right-aligned with tabular figures; the block headings follow the title (h1 -> h2)
+    assert 'td class="num"' in html and "font-variant-numeric: tabular-nums" in html
+    assert re.findall(r"<h(\d)", html)[:3] == ["1", "2", "2"]
+
+
+def test_monthly_team_table_for_controlling_shows_every_number(written, monthly):
+    """The same team table without suppression (``policy``, for internal use): the averages behind
+    the "*" of the report, worked out above."""
+    from amip import disclosure as dc
+    from amip.figures.store import FigureStore
+    from amip.reports import monthly_sections as sections
+
+    store = FigureStore.open(written["db"])
+    factory = open_state(url=state_url(written["db"]))
+    try:
+        with factory.begin() as s:
+            table = sections.teams(store, s, "J1", "2022-06", policy=dc.SHOW_ALL)[0]["table"]
+    finally:
+        factory.kw["bind"].dispose()
+        store.close()
+    rows = {r["team"]: r for r in table.rows}
+    # 06/2022: Soll = 1 * (shares January-June = 0) -> 0, no attainment; LZB plan 2 / expected JDW 2 = 100 %
+    assert rows["T1"]["elb_actual"] == 2.0 and rows["T1"]["lzb_actual"] == 2.0
+    assert rows["T1"]["lzb_attainment"] == pytest.approx(100.0)
+    assert rows["T1"]["int_expected"] == 0.0 and rows["T1"]["attainment"] is None
+    assert rows["T2"]["elb_actual"] == 0.0 and rows["T2"]["plan_status"] == "Entwurf"
+    assert "T1 vereinbart 1 0 0,0 – – 2,0 2,0 2,0 2,0" in squeeze(re.sub(r"<[^>]+>", " ", str(table.html())))
+
+
+def test_programme_target_group_sections_have_their_figures(written):
+    t = html_text(written["html"])
+    for heading in (
+        "5.3.1 Marktnähe leben",
+        "5.3.2 Alleinerziehende",
+        "5.3.3 Berufsrückkehrer/Berufsrückkehrerinnen",
+        "5.3.4 Kunden ohne Abschluss",
+        "5.3.5 Geflüchtete Menschen",
+    ):
+        assert heading in t, heading
+    assert "Im Dezember 2021 waren 1 ELB alleinerziehend, davon 1 Frauen und 0 Männer." in t
+    assert "1 schwerbehinderte bzw. gleichgestellte Leistungsbeziehende betreut (0 Frauen, 1 Männer; 50,0 Prozent" in t
+    assert "Im Dezember 2021 hatten 1 ELB keinen Berufsabschluss (50,0 Prozent aller ELB)" in t
+    assert "die Integrationsquote 2021 betrug 57,1 Prozent" in t
+    assert "1 Integrationen im Jahr 2021 entsprechen einer Integrationsquote von 133,3 Prozent" in t
+    assert "Berufsrückkehrende sind in den Daten des Jobcenters kein eigenes Merkmal" in t
+    # the tables: overview and one per group (Insgesamt, Frauen, Männer)
+    assert "Alleinerziehende 1 50,0 0 1,0 0,0 0 0,0" in t
+    assert "ohne Berufsabschluss 1 50,0 1 1,8 57,1 0 0,0" in t
+    assert "Geflüchtete 0 0,0 1 0,8 133,3 0 –" in t
+    assert "ELB ohne Berufsabschluss, Dezember 2021" in t and "Männer 0 0,0 1 0,8 133,3 0 –" in t
+    html = written["html"].read_text(encoding="utf-8")
+    levels = [int(h) for h in re.findall(r"<h(\d)", html)]
+    assert not [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]  # no heading level skipped
+    assert '<th scope="col"' in html

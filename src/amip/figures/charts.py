@@ -474,3 +474,29 @@ def revision_spec(
 def revisions(title: str, y_title: str, key: tuple) -> str:
     """SVG of :func:`revision_spec`; ``key`` = ((month, lag, revision), ...)."""
     return svg(revision_spec([{"month": m, "lag": k, "revision": v} for m, k, v in key], title, y_title))
+
+
+def for_print(chart, width: int = 560, legend_columns: int = 2):
+    """The same chart laid out for an A4 page of a report (r3-reports): 10 pt labels, x labels at
+    −45° with overlapping ones left out (``labelOverlap``), long labels cut with an ellipsis, the
+    legends below the plot in ``legend_columns`` columns, the plot ``width`` wide (fits the 170 mm
+    text column), without the chart's own title (the report's caption above it says it). The cockpit
+    keeps its own layout; the encodings are unchanged."""
+    for part in getattr(chart, "layer", None) or []:  # a layered chart's parts carry the title
+        part.title = alt.Undefined
+    return (
+        chart.properties(width=width, title="")
+        .configure_axis(labelFontSize=10, titleFontSize=10, labelOverlap="greedy", labelLimit=180)
+        .configure_axisX(labelAngle=-45, labelAlign="right", labelBaseline="top", labelPadding=4)
+        .configure_legend(
+            orient="bottom",
+            direction="vertical",
+            columns=legend_columns,
+            columnPadding=16,
+            labelFontSize=10,
+            titleFontSize=10,
+            labelLimit=width // legend_columns - 40,
+            offset=24,
+        )
+        .configure_title(fontSize=12, anchor="start")
+    )

@@ -1,9 +1,12 @@
 """The monthly controlling report for a Bezugsmonat M (``amip report monthly``).
 
-Blocks: the K1–K3 families in M by sex; the Zielnachhaltung of the year's plan (status per planned
-figure, ``amip.planning.tracking.track``) with the cumulative integrations chart; integrations
-year to date against the same months of the previous year; the forecast outlook when available;
-EGL spending year to date against the plan (``amip.planning.budget``).
+Blocks: the K1–K3 families in M by sex, with the K1, K2 and K3 charts over 24 months; the extended
+monitoring; the Zielnachhaltung of the year's plan (status per planned figure,
+``amip.planning.tracking.track``) with the cumulative integrations chart; the teams against their
+team plans; integrations year to date against the same months of the previous year; the forecast
+outlook when available; EGL spending year to date against the plan (``amip.planning.budget``); data
+quality (tasks by rule, trend) and intensive care (places, meetings, cohorts). The parts after the
+job center's own figures are in ``monthly_sections.py``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from amip import format as fmt
+from amip.reports import monthly_sections as sections
 from amip.reports.programme import ProgrammeError, jobcenter_name, month_label, pick_jobcenter
 from amip.reports.tables import Col, ReportTable
 
@@ -40,6 +44,8 @@ MEASURE_LABELS = {
     "quota": "Integrationsquote K2 (%)",
     "lzb_jdw": "LZB (Jahresdurchschnitt bisher)",
 }
+# averages of persons (ELB, LZB) with one decimal as on the cockpit's Zielnachhaltung; integrations whole
+AVERAGE_DECIMALS = {"elb_jdw": 1, "lzb_jdw": 1}
 # The extended monitoring (steering figures S3 - S6, kennzahlen.md): (id, label, is a percentage).
 MONITORING = (
     ("S3", "Nachhaltige Integrationen (%)", True),
@@ -147,6 +153,8 @@ def collect(
                 ),
             }
         )
+        say("Grafiken K1 bis K3")
+        m.blocks.extend(sections.figure_charts(store, jc, month))
         # 1b. the extended monitoring (S3 - S6)
         mrows = []
         for fig, label, pct in MONITORING:
@@ -169,9 +177,9 @@ def collect(
                     [
                         Col("figure", "Kennzahl", "text"),
                         Col("label", "Bezeichnung", "text"),
-                        Col("all", "Insgesamt", "text"),
-                        Col("w", "Frauen", "text"),
-                        Col("m", "Männer", "text"),
+                        Col("all", "Insgesamt", "num"),
+                        Col("w", "Frauen", "num"),
+                        Col("m", "Männer", "num"),
                     ],
                     mrows,
                 ),
@@ -193,9 +201,15 @@ def collect(
                 {
                     "measure": MEASURE_LABELS[r["measure"]],
                     "sex": glossary.SEXES[r["sex"]],
-                    "plan": fmt.percent(r["plan"]) if r["measure"] == "quota" else fmt.number(r["plan"]),
-                    "actual": fmt.percent(r["actual"]) if r["measure"] == "quota" else fmt.number(r["actual"]),
-                    "expected": fmt.percent(r["expected"]) if r["measure"] == "quota" else fmt.number(r["expected"]),
+                    "plan": fmt.percent(r["plan"])
+                    if r["measure"] == "quota"
+                    else fmt.number(r["plan"], AVERAGE_DECIMALS.get(r["measure"], 0)),
+                    "actual": fmt.percent(r["actual"])
+                    if r["measure"] == "quota"
+                    else fmt.number(r["actual"], AVERAGE_DECIMALS.get(r["measure"], 0)),
+                    "expected": fmt.percent(r["expected"])
+                    if r["measure"] == "quota"
+                    else fmt.number(r["expected"], AVERAGE_DECIMALS.get(r["measure"], 0)),
                     "attainment": r["attainment"],
                     "status": STATUS_LABELS.get(r["status"], "–"),
                     "state": r["state"].short if r.get("state") else "",
@@ -214,9 +228,9 @@ def collect(
                         [
                             Col("measure", "Kennzahl", "text"),
                             Col("sex", "Gruppe", "text"),
-                            Col("plan", f"Plan {year}", "text"),
-                            Col("actual", "Ist", "text"),
-                            Col("expected", "Soll bis Berichtsmonat (LZB: erwarteter JDW)", "text"),
+                            Col("plan", f"Plan {year}", "num"),
+                            Col("actual", "Ist", "num"),
+                            Col("expected", "Soll bis Berichtsmonat (LZB: erwarteter JDW)", "num"),
                             Col("attainment", "Zielerreichung in %", "pct"),
                             Col("status", "Status", "text"),
                             Col("state", "Datenstand", "text"),
@@ -228,8 +242,21 @@ def collect(
             )
             cum = tracked["cumulative"].get("all")
             if cum:
-                svg = charts.svg(charts.target_progress_spec(cum, f"Integrationen {year}: Ist und Soll kumuliert"))
-                m.blocks.append({"chart": chart_html(svg, f"Integrationen {year} kumuliert")})
+                svg = charts.svg(
+                    charts.for_print(charts.target_progress_spec(cum, f"Integrationen {year}: Ist und Soll kumuliert"))
+                )
+                last = [c for c in cum if c.get("actual") is not None]
+                alt = (
+                    f"Liniendiagramm Integrationen {year} kumuliert: Ist bis {last[-1]['month'][5:]}/{year} "
+                    f"{fmt.number(last[-1]['actual'])}, Soll nach Saisonprofil bis dahin "
+                    f"{fmt.number(last[-1]['profile'], 1)}, Plan für das Jahr {fmt.number(cum[-1]['profile'])}"
+                    if last
+                    else None
+                )
+                m.blocks.append({"chart": chart_html(svg, f"Integrationen {year} kumuliert", alt=alt)})
+        if db is not None:
+            say("Teams")
+            m.blocks.extend(sections.teams(store, db, jc, month))
         # 3. YTD integrations against the previous year
         months = [f"{year}-{k:02d}" for k in range(1, int(month[5:7]) + 1)]
         before = [f"{year - 1}-{mm[5:]}" for mm in months]
@@ -323,7 +350,7 @@ def collect(
                 "table": ReportTable(
                     "ausgaben",
                     f"Mitteleinsatz bis {month_label(month)}",
-                    [Col("label", "", "text"), Col("value", "Wert", "text")],
+                    [Col("label", "", "text"), Col("value", "Wert", "num")],
                     brows,
                     caption="Kosten der Maßnahmen (measures.cost_eur), gleichmäßig auf die Tage der Teilnahme verteilt",
                 ),
@@ -331,8 +358,19 @@ def collect(
         )
         rows = [{"month": mm, "value": v} for mm, v in zip(by_month["month"], by_month["amount"]) if mm <= month]
         if rows:
-            svg = charts.svg(charts.monthly_bars_spec(rows, f"Ausgaben EGL {year} je Monat", "Euro"))
-            m.blocks.append({"chart": Markup(chart_html(svg, f"Ausgaben EGL {year} je Monat"))})
+            svg = charts.svg(charts.for_print(charts.monthly_bars_spec(rows, f"Ausgaben EGL {year} je Monat", "Euro")))
+            alt = (
+                f"Säulendiagramm Ausgaben EGL {year} je Monat, Januar bis {month_label(month)}, "
+                f"zusammen {fmt.number(ytd)} Euro"
+            )
+            m.blocks.append({"chart": Markup(chart_html(svg, f"Ausgaben EGL {year} je Monat", alt=alt))})
+        if db is not None:
+            say("Datenqualität")
+            m.blocks.extend(sections.data_quality(db, month))
+            say("Intensivbetreuung")
+            m.blocks.extend(sections.intensive_care(store, db, jc, month))
+        else:
+            m.notes.append("Ohne Zustandsdatenbank entfallen Teams, Datenqualität und Intensivbetreuung.")
         return m
     finally:
         con.close()

@@ -9,6 +9,7 @@ The programme for Y is written at the end of Y−1: its "Ist" is the last comple
 - budget and spending: ``amip.planning.budget`` (warehouse ``budget`` and ``measures``).
 - communal figures: the warehouse's ``indicators`` table (JDW = mean of the 12 months of Y−1).
 - the outlook: the forecast (``FigureStore.forecast``) when available.
+- target groups (chapter 5.3): ``amip.worklists.target_groups.figures`` on the figure cache.
 
 :func:`collect` returns a :class:`Programme` (tables, charts, placeholder values); ``render.py`` turns
 it into HTML, PDF and XLSX.
@@ -228,6 +229,8 @@ def collect(
         say("Budget")
         _budget(p, con, bud, charts, jc, year)
         _outlook(p, store, jc, year)
+        say("Zielgruppen")
+        _target_groups(p, store, jc, prev)
         _data_state(p, store, jc, prev)
         return p
     finally:
@@ -841,3 +844,93 @@ def _outlook(p: Programme, store, jc: str, year: int) -> None:
             else "Eine Prognose des ELB-Bestands liegt nicht vor."
         )
     p.context["elb_ausblick"] = text
+
+
+# Chapter 5.3: the target groups (worklists.target_groups), each with the numbers the seeds print in
+# their section (AMIP 2022: "260 schwerbehinderte bzw. gleichgestellte Leistungsbeziehende";
+# "572 ELB alleinerziehend, davon 514 Frauen und 58 Männer ... 15 % ... in ein
+# sozialversicherungspflichtiges Arbeits- oder Ausbildungsverhältnis") for December of Y−1.
+TARGET_GROUPS = (  # (code, table title)
+    ("u25", "Jüngere unter 25 Jahren (U25)"),
+    ("schwerbehindert", "Schwerbehinderte und gleichgestellte ELB"),
+    ("alleinerziehend", "Alleinerziehende ELB"),
+    ("ohne_abschluss", "ELB ohne Berufsabschluss"),
+    ("gefluechtet", "Geflüchtete ELB"),
+)
+TARGET_GROUP_KEYS = ("bestand", "frauen", "maenner", "anteil", "integrationen", "quote", "massnahmen_anteil")
+
+
+def _target_groups(p: Programme, store, jc: str, prev: int) -> None:
+    """One table per target group (Insgesamt, Frauen, Männer: ELB in December Y−1, share of all
+    ELB, integrations and mean stock over the twelve months, integration quota, in a measure at the
+    Stichtag) and an overview of all groups; placeholders ``zg_<group>_<key>``. A group whose
+    source column the data do not have is "–" with a note, never 0 (decision 152)."""
+    from amip.worklists import target_groups as tg
+
+    dec = f"{prev}-12"
+    total = tg.figures(store, jc, dec).set_index("group")
+    by_sex = tg.figures(store, jc, dec, by_sex=True)
+    known = tg.available_groups(store)
+    all_stock = float(total.loc["alle", "stock"]) if "alle" in total.index else None
+    cols = [
+        Col("unit", "", "text"),
+        Col("stock", f"ELB Dezember {prev}"),
+        Col("share", "Anteil an allen ELB in %", "pct"),
+        Col("integrations", f"Integrationen {prev}"),
+        Col("mean_stock", f"ELB Jahresdurchschnitt {prev}", "amount1"),
+        Col("quota", "Integrationsquote in %", "pct"),
+        Col("in_measures", f"in Maßnahmen Dezember {prev}"),
+        Col("measure_share", "Anteil in Maßnahmen in %", "pct"),
+    ]
+    overview = []
+    for code, title in TARGET_GROUPS:
+        label = tg.GROUPS[code][0]
+        ctx = {f"zg_{code}_{k}": "–" for k in TARGET_GROUP_KEYS}
+        note = ""
+        if code not in known:
+            note = f"Die Daten enthalten das Merkmal für „{label}“ nicht (Spalte {tg.GROUP_SOURCES[code][1]} fehlt)."
+            rows: list[dict] = []
+        else:
+            row = total.loc[code].to_dict()
+            sexes = {r["unit"]: r for r in by_sex[by_sex["group"] == code].to_dict("records")}
+            rows = []
+            for name, r in (("Insgesamt", row), ("Frauen", sexes.get("w")), ("Männer", sexes.get("m"))):
+                if r is None:
+                    continue
+                share = r["stock"] / all_stock * 100 if all_stock else None
+                rows.append({**r, "unit": name, "share": share})
+            ctx.update(
+                {
+                    f"zg_{code}_bestand": _n(row["stock"]),
+                    f"zg_{code}_frauen": _n(sexes["w"]["stock"]) if "w" in sexes else "–",
+                    f"zg_{code}_maenner": _n(sexes["m"]["stock"]) if "m" in sexes else "–",
+                    f"zg_{code}_anteil": fmt.percent(rows[0]["share"])
+                    if rows and rows[0]["share"] is not None
+                    else "–",
+                    f"zg_{code}_integrationen": _n(row["integrations"]),
+                    f"zg_{code}_quote": fmt.percent(row["quota"]),
+                    f"zg_{code}_massnahmen_anteil": fmt.percent(row["measure_share"]),
+                }
+            )
+            overview.append({**rows[0], "unit": label})
+        p.context.update(ctx)
+        p.tables[f"zielgruppe_{code}"] = ReportTable(
+            f"zielgruppe_{code}",
+            f"{title}, Dezember {prev}",
+            cols,
+            rows,
+            note=note,
+            emphasis={0} if rows else set(),
+            caption=(
+                f"ELB am Stichtag im Dezember {prev}; Integrationen und Jahresdurchschnitt: Januar bis Dezember {prev} "
+                "(Merkmale der Person am Stichtag des Vormonats der Integration); Integrationsquote = Integrationen / "
+                "ELB im Jahresdurchschnitt · 100 (wie K2)"
+            ),
+        )
+    p.tables["zielgruppen"] = ReportTable(
+        "zielgruppen",
+        f"Zielgruppen im Überblick, Dezember {prev}",
+        [Col("unit", "Zielgruppe", "text"), *cols[1:]],
+        overview,
+        caption=f"Alle ELB im Dezember {prev}: {_n(all_stock)}. Eine Person kann mehreren Zielgruppen angehören.",
+    )

@@ -36,13 +36,15 @@ def css() -> Markup:
     return Markup(resources.files("amip.reports").joinpath("templates", "report.css").read_text(encoding="utf-8"))
 
 
-def chart_html(svg: str, title: str) -> Markup:
+def chart_html(svg: str, title: str, alt: str | None = None) -> Markup:
+    """The chart as a figure with its caption; ``alt``: the text alternative (what the chart shows:
+    figure, period, groups, latest values), else the title."""
     if not svg:
         return Markup(f'<p class="note">{escape(title)}: keine Daten für diese Grafik.</p>')
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return Markup(
         f'<figure class="chart"><figcaption>{escape(title)}</figcaption>'
-        f'<img alt="{escape(title)}" src="data:image/svg+xml;base64,{data}"></figure>'
+        f'<img alt="{escape(alt or title)}" src="data:image/svg+xml;base64,{data}"></figure>'
     )
 
 

@@ -8,14 +8,14 @@ from markupsafe import Markup, escape
 
 from amip import format as fmt
 
-DECIMALS = {"count": 0, "euro": 0, "pct": 1, "amount2": 2, "text": None}
+DECIMALS = {"count": 0, "euro": 0, "pct": 1, "amount1": 1, "amount2": 2, "num": 0, "text": None}
 
 
 @dataclass
 class Col:
     key: str
     label: str
-    kind: str = "count"  # text | count | euro | pct | amount2
+    kind: str = "count"  # text | count | euro | pct | amount1 | amount2 | num (a number already formatted as text)
 
     def display(self, v) -> str:
         if self.kind == "text":
@@ -51,12 +51,15 @@ class ReportTable:
         out.append("<table><thead>")
         if self.header_groups:
             out.append(
-                "<tr>" + "".join(f'<th colspan="{n}">{escape(lbl)}</th>' for lbl, n in self.header_groups) + "</tr>"
+                "<tr>"
+                + "".join(f'<th scope="colgroup" colspan="{n}">{escape(lbl)}</th>' for lbl, n in self.header_groups)
+                + "</tr>"
             )
         out.append(
             "<tr>"
             + "".join(
-                f'<th class="{"num" if c.kind != "text" else "txt"}">{escape(c.label)}</th>' for c in self.columns
+                f'<th scope="col" class="{"num" if c.kind != "text" else "txt"}">{escape(c.label)}</th>'
+                for c in self.columns
             )
             + "</tr>"
         )
@@ -92,7 +95,9 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
         "count": wb.add_format({"num_format": "#,##0"}),
         "euro": wb.add_format({"num_format": "#,##0"}),
         "pct": wb.add_format({"num_format": "0.0"}),
+        "amount1": wb.add_format({"num_format": "#,##0.0"}),
         "amount2": wb.add_format({"num_format": "#,##0.00"}),
+        "num": wb.add_format({"num_format": "#,##0.0"}),
     }
     used: set[str] = set()
     for t in tables:
@@ -105,8 +110,10 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
         r = 2
         if t.note:
             ws.write_string(1, 0, t.note)
+        groups = [lbl for lbl, n in t.header_groups for _ in range(n)]  # a column's group label
         for j, c in enumerate(t.columns):
-            ws.write_string(r, j, c.label, head)
+            group = groups[j] if j < len(groups) else ""
+            ws.write_string(r, j, f"{group}: {c.label}" if group and group != c.label else c.label, head)
             ws.set_column(j, j, 40 if c.kind == "text" else 14)
         for i, row in enumerate(t.rows):
             r += 1

@@ -359,7 +359,25 @@ class _MarkdownIt(MarkdownIt):
         return True
 
 
+def _heading_level(tag: str) -> str:
+    """A chapter text's heading under the chapter's own h2: "#" … "####" (the seeds' sub-sections)
+    become h3, "#####" h4, "######" h5, so the document's headings never skip a level (PDF/UA)."""
+    return f"h{max(3, int(tag[1]) - 1)}"
+
+
+def _heading_open(self, tokens, idx, options, env) -> str:
+    tokens[idx].tag = _heading_level(tokens[idx].tag)
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _heading_close(self, tokens, idx, options, env) -> str:
+    tokens[idx].tag = _heading_level(tokens[idx].tag)
+    return self.renderToken(tokens, idx, options, env)
+
+
 _MD = _MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
+_MD.add_render_rule("heading_open", _heading_open)
+_MD.add_render_rule("heading_close", _heading_close)
 _MD.add_render_rule("image", _image)
 _MD.add_render_rule("link_open", _link_open)
 _MD.add_render_rule("link_close", _link_close)
@@ -523,12 +541,17 @@ l1_vorjahr l2_vorjahr l3_vorjahr
 vk_neu_mio egl_neu_mio budget_veraenderung egl_zweiter_arbeitsmarkt egl_fbw_egz_mat ausgaben_vorjahr
 ausgaben_erstes_halbjahr_vorjahr ausgaben_zweiter_arbeitsmarkt_vorjahr
 """.split()
+) | frozenset(  # chapter 5.3, the target groups (programme.TARGET_GROUPS x TARGET_GROUP_KEYS)
+    f"zg_{group}_{key}"
+    for group in ("u25", "schwerbehindert", "alleinerziehend", "ohne_abschluss", "gefluechtet")
+    for key in ("bestand", "frauen", "maenner", "anteil", "integrationen", "quote", "massnahmen_anteil")
 )
 # Every table and chart the programme can place (programme.collect; a test keeps both in step).
 TABLES = frozenset(
     """
 elb_entwicklung prognose erwerbstaetige lzb kennzahlen lzb_ziel lokale_ziele kommunale_ziele budget egl_plan
-ausgaben erweitertes_monitoring
+ausgaben erweitertes_monitoring zielgruppen zielgruppe_u25 zielgruppe_schwerbehindert zielgruppe_alleinerziehend
+zielgruppe_ohne_abschluss zielgruppe_gefluechtet
 """.split()
 )
 CHARTS = frozenset({"elb_entwicklung", "egl_verteilung"})

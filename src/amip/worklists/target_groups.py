@@ -119,9 +119,12 @@ def _window(src, month: str) -> tuple[int, int, bool]:
     return m - 11, m, (m - 11) >= first_cached
 
 
-def figures(src, jobcenter: str, month: str, *, by_team: bool = False) -> pd.DataFrame:
-    """unit (``Jobcenter`` or the team), group, label, stock, integrations, mean_stock, quota,
-    in_measures, measure_share — one row per unit and group (plus ``alle`` = every ELB)."""
+def figures(src, jobcenter: str, month: str, *, by_team: bool = False, by_sex: bool = False) -> pd.DataFrame:
+    """unit (``Jobcenter``, the team, or with ``by_sex`` the sex ``w``/``m`` at the Stichtag),
+    group, label, stock, integrations, mean_stock, quota, in_measures, measure_share — one row per
+    unit and group (plus ``alle`` = every ELB)."""
+    if by_team and by_sex:
+        raise ValueError("by_team and by_sex exclude each other")
     m0, m1, full = _window(src, month)
     has = _tables(src)
     params = {"jc": jobcenter, "m0": m0, "m1": m1, "st": stichtag(m1)}
@@ -132,7 +135,7 @@ def figures(src, jobcenter: str, month: str, *, by_team: bool = False) -> pd.Dat
         else "false"
     )
     groups = {"alle": ("alle ELB", "true"), **GROUPS}
-    unit = "team" if by_team else "'Jobcenter'"
+    unit = "team" if by_team else ("sex" if by_sex else "'Jobcenter'")
     selects = []
     for code, (_label, cond) in groups.items():
         selects.append(f"""
@@ -148,7 +151,7 @@ def figures(src, jobcenter: str, month: str, *, by_team: bool = False) -> pd.Dat
         {" UNION ALL ".join(selects)}
     """
     t = _query(src, sql, params)
-    units = sorted(set(t["unit"])) if by_team else ["Jobcenter"]
+    units = sorted(set(t["unit"])) if by_team else (["w", "m"] if by_sex else ["Jobcenter"])
     grid = pd.DataFrame([(u, g) for u in units for g in groups], columns=["unit", "group"])
     t = grid.merge(t, on=["unit", "group"], how="left").fillna(
         {"stock": 0, "integrations": 0, "mean_stock": 0, "in_measures": 0}
@@ -261,3 +264,25 @@ def open_task_counts(db: Session, person_ids: list[str]) -> dict[str, int] | Non
     if fn is None:
         return None
     return fn(db, person_ids)
+
+
+# the column of the warehouse each group needs beside the ELB spells (r3-reports)
+GROUP_SOURCES = {
+    "schwerbehindert": ("persons", "severely_disabled"),
+    "gefluechtet": ("persons", "refugee"),
+    "ohne_abschluss": ("persons", "vocational_qualification"),
+}
+
+
+def available_groups(src) -> set[str]:
+    """The group codes of :data:`GROUPS` the warehouse can tell (``u25`` and
+    ``alleinerziehend`` always; the three person flags only where their optional column exists:
+    without it every person would count as outside the group)."""
+    cols = set(
+        _query(
+            src,
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'w' AND table_name = 'persons'",
+            {},
+        )["column_name"]
+    )
+    return {g for g in GROUPS if g not in GROUP_SOURCES or GROUP_SOURCES[g][1] in cols}
