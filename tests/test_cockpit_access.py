@@ -83,6 +83,8 @@ GET  /aufgaben?rule=DQ02&status=erledigt                  303 403 200 200 200 40
 GET  /aufgaben?status=nope                                303 403 404 404 404 403
 POST /aufgaben/status                                     303 403 404 404 404 403
 POST /aufgaben/gelesen                                    303 403 303 303 303 403
+GET  /aufgaben.csv?status=alle&sort=team                  303 403 200 200 200 403
+POST /aufgaben/sammelstatus                               303 403 404 404 404 403
 GET  /intensivbetreuung                                   303 200 200 200 200 403
 GET  /intensivbetreuung/platz/999999                      303 403 403 403 404 403
 POST /intensivbetreuung/aufnehmen                         303 403 403 403 400 403
@@ -143,6 +145,7 @@ FORMS = {  # valid CSRF, content that the handler rejects (so nothing changes)
     "/intensivbetreuung/platz/999999/beenden": {"reason": "x"},
     "/aufgaben/status": {"task_id": "0", "status": "erledigt"},
     "/aufgaben/gelesen": {},
+    "/aufgaben/sammelstatus": {"ids": "999999", "status": "erledigt", "reason": "geprüft"},
     "/berichte/text": {"jc": "J1", "year": "2022", "chapter": "nope", "markdown": "x"},
 }
 

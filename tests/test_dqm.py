@@ -459,7 +459,8 @@ def worklist(warehouse, cockpit_factory, tmp_path_factory):
                 )
             )
     application = cockpit_factory(warehouse, users=False, state_url=url)
-    yield application, factory
+    clients = {name: _as(application, name) for name in ("co", "tl", "ifk3")}  # one login each
+    yield clients, factory
     factory.kw["bind"].dispose()
 
 
@@ -468,12 +469,14 @@ def _rows(html: str) -> list[str]:
 
 
 def test_task_list_pages_of_50_with_range_links_and_sort(worklist):
-    application, factory = worklist
-    co = _as(application, "co")
+    clients, factory = worklist
+    co = clients["co"]
     first = co.get("/aufgaben").text
     assert "Aufgaben 1–50 von 111" in first and len(_rows(first)) == 50
     assert _rows(first)[:11] == ["p3", "p8", "p9", "p1", "p4", "p4", "p2", "p11", "p1", "p13", "p6"]
-    assert re.search(r'<a href="/aufgaben\?status=aktiv&amp;sort=-month&amp;page=1" aria-label="Seite 1" aria-current="page">', first)
+    assert re.search(
+        r'<a href="/aufgaben\?status=aktiv&amp;sort=-month&amp;page=1" aria-label="Seite 1" aria-current="page">', first
+    )
     assert 'aria-label="Seite 3"' in first and 'aria-label="Seite 4"' not in first
     assert re.search(r'<th scope="col" aria-sort="descending"><a [^>]*>Monat', first)
     second = co.get("/aufgaben?page=2").text
@@ -499,8 +502,8 @@ def test_task_list_pages_of_50_with_range_links_and_sort(worklist):
 
 
 def test_task_filters_by_rule_team_age_within_the_scope(worklist):
-    application, _ = worklist
-    co = _as(application, "co")
+    clients, _ = worklist
+    co = clients["co"]
     assert "<strong>102</strong> Aufgaben" in co.get("/aufgaben?team=T2").text
     assert set(_rows(co.get("/aufgaben?team=-").text)) == {"p11", "p13"}
     one = co.get("/aufgaben?rule=DQ04&team=T1").text
@@ -511,18 +514,29 @@ def test_task_filters_by_rule_team_age_within_the_scope(worklist):
     assert "<strong>8</strong> Aufgaben" in middle and set(_rows(middle)) == {"p1", "p2", "p4", "p6", "p11", "p13"}
     assert "<strong>100</strong> Aufgaben" in co.get("/aufgaben?age=ueber12").text  # 2021-06: 18 months
     assert co.get("/aufgaben?age=alt").status_code == 404
-    tl = _as(application, "tl")  # team T1 only
+    tl = clients["tl"]  # team T1 only
     assert _rows(tl.get("/aufgaben?age=bis3").text) == ["p8"]
     assert tl.get("/aufgaben?team=T2").status_code == 404  # not a team of the own scope
-    assert set(_rows(_as(application, "ifk3").get("/aufgaben?status=alle").text)) == {"p3", "p9"}
+    assert set(_rows(clients["ifk3"].get("/aufgaben?status=alle").text)) == {"p3", "p9"}
 
 
 def test_download_of_the_filtered_list_in_the_page_order(worklist):
-    application, factory = worklist
-    co = _as(application, "co")
+    clients, factory = worklist
+    co = clients["co"]
     r = co.get("/aufgaben.csv?team=T2&sort=person")
     rows = [ln.split(";") for ln in r.content.decode("utf-8-sig").splitlines()]
-    assert rows[0] == ["Nr.", "Regel", "Regel (Titel)", "Monat", "Pseudonym", "Befund", "Team", "IFK", "Status", "Begründung"]
+    assert rows[0] == [
+        "Nr.",
+        "Regel",
+        "Regel (Titel)",
+        "Monat",
+        "Pseudonym",
+        "Befund",
+        "Team",
+        "IFK",
+        "Status",
+        "Begründung",
+    ]
     assert len(rows) == 1 + 102  # every page, not the first 50
     assert [row[4] for row in rows[1:4]] == ["p3", "p9", "x001"]
     assert rows[1][1:4] == ["DQ05", "ELB ohne gültige Prognose oder Integrationsziel", "12/2022"]
@@ -537,10 +551,10 @@ def test_download_of_the_filtered_list_in_the_page_order(worklist):
 
 
 def test_bulk_status_change_with_reason_all_or_nothing_and_audited(worklist):
-    application, factory = worklist
+    clients, factory = worklist
     with factory.begin() as db:
         ids = {(t.rule_id, t.person_id): t.id for t in db.scalars(select(DqmTask))}
-    tl = _as(application, "tl")
+    tl = clients["tl"]
     token = csrf_of(tl.get("/aufgaben").text)
     mine = [ids[("DQ05", "p8")], ids[("DQ04", "p6")]]
 
@@ -551,7 +565,10 @@ def test_bulk_status_change_with_reason_all_or_nothing_and_audited(worklist):
     assert r.status_code == 400 and "Begründung" in r.text
     r = post(tl, ids=[str(mine[0]), str(ids[("DQ04", "x001")])], status="erledigt", reason="geprüft")
     assert r.status_code == 403  # x001 is team T2's: nothing changes, not even p8's task
-    assert tl.post("/aufgaben/sammelstatus", data={"ids": str(mine[0]), "status": "erledigt", "reason": "x"}).status_code == 403
+    assert (
+        tl.post("/aufgaben/sammelstatus", data={"ids": str(mine[0]), "status": "erledigt", "reason": "x"}).status_code
+        == 403
+    )
     with factory.begin() as db:
         assert db.get(DqmTask, mine[0]).status == OPEN
     r = post(tl, ids=[str(i) for i in mine], status="erledigt", reason="geprüft", rule="", sort="-month", page="1")
@@ -560,9 +577,15 @@ def test_bulk_status_change_with_reason_all_or_nothing_and_audited(worklist):
     with factory.begin() as db:
         assert [(db.get(DqmTask, i).status, db.get(DqmTask, i).reason) for i in mine] == [("erledigt", "geprüft")] * 2
     # controlling: every task of the filtered list (DQ04, active: x001..x100 now that p6 is done)
-    co = _as(application, "co")
+    co = clients["co"]
     token = csrf_of(co.get("/aufgaben?rule=DQ04").text)
-    every = {"which": "alle", "rule": "DQ04", "filter_status": "aktiv", "status": "in_bearbeitung", "reason": "Sammelprüfung"}
+    every = {
+        "which": "alle",
+        "rule": "DQ04",
+        "filter_status": "aktiv",
+        "status": "in_bearbeitung",
+        "reason": "Sammelprüfung",
+    }
     r = post(co, **every, expected="101")  # the list the user saw is no longer the list
     assert r.status_code == 409 and "jetzt 100" in r.text
     r = post(co, **every, expected="100")

@@ -98,6 +98,11 @@ class Page:
         return out
 
 
+def paged_name(what: str, page: Page) -> str:
+    """A list's name for the audit log, with the page when the list has more than one."""
+    return f"{what}, Seite {page.number} von {page.pages}" if page.pages > 1 else what
+
+
 def page_number(page: str | None) -> int:
     """The ``page`` parameter: empty = 1; anything but a whole number from 1 is a bad request (400)."""
     if page is None or page == "":

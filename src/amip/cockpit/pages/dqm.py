@@ -18,17 +18,17 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from amip import disclosure as dc
-from amip.format import number as fmt_count
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, csrf_form, needs
 from amip.cockpit.context import log_person_view, state
-from amip.cockpit.render import month_label, render
 from amip.cockpit.params import MAX_PAGE, MAX_ROW_ID, pick_page, pick_sort, query_string
+from amip.cockpit.render import month_label, render
 from amip.cockpit.tables import Column, DataTable, download
 from amip.dqm import notify, tasks
 from amip.dqm.models import DONE_DATA, DqmRate, DqmRun
 from amip.dqm.rules import RESPONSIBLE, RULE_BY_ID, RULES, SEVERITIES
 from amip.figures import charts
+from amip.format import number as fmt_count
 
 router = APIRouter()
 TASK_STATUS_FILTERS = {"aktiv": "offen oder in Bearbeitung", **tasks.STATUS_LABELS, "alle": "alle Status"}
@@ -494,7 +494,9 @@ def tasks_bulk_status(
                 reason=str(form.get("reason", "")),
             )
     except tasks.OutOfScope:
-        raise HTTPException(403, "Mindestens eine Aufgabe gehört nicht zu Ihrem Bereich. Nichts wurde geändert.") from None
+        raise HTTPException(
+            403, "Mindestens eine Aufgabe gehört nicht zu Ihrem Bereich. Nichts wurde geändert."
+        ) from None
     except tasks.UnknownTask:
         raise HTTPException(404, "Mindestens eine dieser Aufgaben gibt es nicht. Nichts wurde geändert.") from None
     except tasks.ReasonRequired:
