@@ -117,10 +117,11 @@ def test_person_lists_follow_the_scope(store):
     assert ids(Scope("team", "T1"), "gefluechtet") == []
     with pytest.raises(PermissionError):
         ids(Scope("none"), "u25")
+
     # one page in SQL (LIMIT/OFFSET by person id) and the count of the whole list
-    page = lambda limit, offset: tg.persons(
-        store, None, Scope("all"), "J1", "2022-12", "l1", limit=limit, offset=offset
-    )  # noqa: E731
+    def page(limit, offset):
+        return tg.persons(store, None, Scope("all"), "J1", "2022-12", "l1", limit=limit, offset=offset)
+
     assert page(1, 0)["person_id"].tolist() == ["r1"] and page(1, 1)["person_id"].tolist() == ["s1"]
     assert page(5, 2).empty and tg.count_persons(store, Scope("all"), "J1", "2022-12", "l1") == 2
     assert tg.count_persons(store, Scope("team", "T1"), "J1", "2022-12", "l1") == 1
