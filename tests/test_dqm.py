@@ -403,6 +403,8 @@ def test_dqm_page_shows_rates_by_team_and_month(cockpit):
     client = _as(application, "co")
     html = client.get("/datenqualitaet").text
     assert "<svg" in html and "DQ05" in html
+    # each rule with its title in every table (Regeln, Verlauf, Nach Team: T1, T2 and no team)
+    assert html.count('<td class="text">ELB ohne gültige Prognose oder Integrationsziel</td>') == 5
     assert not _persons(html)  # aggregated only
     rows = [
         ln.split(";") for ln in client.get("/datenqualitaet.csv?rule=DQ05").content.decode("utf-8-sig").splitlines()
@@ -597,5 +599,7 @@ def test_bulk_status_change_with_reason_all_or_nothing_and_audited(worklist):
         statuses = {t.status for t in db.scalars(select(DqmTask).where(DqmTask.rule_id == "DQ04"))}
         logged = [e.detail for e in audit.entries(db, limit=1000, action="dqm_task")]
     assert statuses == {"in_bearbeitung", "erledigt"}
+    with factory.begin() as db:  # the reason stays on each task changed, whatever the status
+        assert db.get(DqmTask, ids[("DQ04", "x042")]).reason == "Sammelprüfung"
     assert len(logged) == 102 and all(d.endswith("(Sammeländerung)") for d in logged)
     assert f"Aufgabe {mine[0]} (DQ05): offen -> erledigt (Sammeländerung)" in logged

@@ -196,10 +196,14 @@ def _clean_reason(reason: str | None) -> str | None:
         raise BadReason(str(exc)) from None
 
 
-def _apply(db: Session, task: DqmTask, status: str, reason: str | None, user_name: str, role: str, now, note: str):
+def _apply(
+    db: Session, task: DqmTask, status: str, reason: str | None, user_name: str, role: str, now, *, bulk: bool = False
+):
     old = task.status
     task.status = status
-    task.reason = reason if status in (NO_ERROR, DONE) else None
+    # a single change keeps the reason of a closing status only; a bulk change (reason required)
+    # keeps it whatever the status, so the task says why it was changed with others
+    task.reason = reason if bulk or status in (NO_ERROR, DONE) else None
     task.updated_at = now
     task.updated_by = user_name[:64]
     audit.record(
@@ -208,7 +212,8 @@ def _apply(db: Session, task: DqmTask, status: str, reason: str | None, user_nam
         role=role,
         action="dqm_task",
         now=now,
-        detail=f"Aufgabe {task.id} ({task.rule_id}): {STATUS_LABELS[old]} -> {STATUS_LABELS[status]}{note}",
+        detail=f"Aufgabe {task.id} ({task.rule_id}): {STATUS_LABELS[old]} -> {STATUS_LABELS[status]}"
+        + (" (Sammeländerung)" if bulk else ""),
     )
 
 
@@ -240,7 +245,7 @@ def change_status(
     reason = _clean_reason(reason)
     if status == NO_ERROR and reason is None:
         raise ReasonRequired("'kein Fehler' needs a reason")
-    _apply(db, task, status, reason, user_name, role, now, "")
+    _apply(db, task, status, reason, user_name, role, now)
     db.flush()
     return task
 
@@ -291,7 +296,7 @@ def change_many(
     changed = 0
     for task in sorted(found, key=lambda t: t.id):
         if status in TRANSITIONS[task.status]:
-            _apply(db, task, status, reason, user_name, role, now, " (Sammeländerung)")
+            _apply(db, task, status, reason, user_name, role, now, bulk=True)
             changed += 1
     db.flush()
     return BulkResult(changed, len(found) - changed)

@@ -114,8 +114,9 @@ def dqm_page(
         total[(r, m)][0] += n
         total[(r, m)][1] += s
     shown_rules = [x for x in RULES if (rule is None or x.id == rule)]
+    # the legend names each rule with its title (not its code alone)
     trend_key = tuple(
-        (m, r, dc.api_value(_shown_rate(*total[(r, m)], policy)))
+        (m, f"{r} {RULE_BY_ID[r].title}", dc.api_value(_shown_rate(*total[(r, m)], policy)))
         for r in [x.id for x in shown_rules]
         for m in months
         if (r, m) in total and dc.api_value(_shown_rate(*total[(r, m)], policy)) is not None
@@ -124,10 +125,11 @@ def dqm_page(
     recent = [m for m in months if m <= month][-12:] if month else []
     matrix = DataTable(
         "Verlauf",
-        [Column("rule", "Regel"), *[Column(m, month_label(m), "percent", 2) for m in recent]],
+        [Column("rule", "Regel"), Column("title", "Titel"), *[Column(m, month_label(m), "percent", 2) for m in recent]],
         [
             {
                 "rule": x.id,
+                "title": x.title,
                 **{m: _shown_rate(*total[(x.id, m)], policy) if (x.id, m) in total else None for m in recent},
             }
             for x in shown_rules
@@ -168,6 +170,7 @@ def dqm_page(
         "Teams",
         [
             Column("rule", "Regel"),
+            Column("title", "Titel"),
             Column("team", "Team"),
             Column("findings", "Befunde", "count"),
             Column("stock", "ELB am Stichtag", "count"),
@@ -175,7 +178,14 @@ def dqm_page(
         ],
         dc.suppress_rows(
             [
-                {"rule": r, "team": t, "findings": n, "stock": s, "rate": _rate(n, s)}
+                {
+                    "rule": r,
+                    "title": RULE_BY_ID[r].title if r in RULE_BY_ID else "",
+                    "team": t,
+                    "findings": n,
+                    "stock": s,
+                    "rate": _rate(n, s),
+                }
                 for r, t, m, n, s in sorted(rows)
                 if m == month and (rule is None or r == rule) and (n or s)
             ],
