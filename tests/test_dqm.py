@@ -244,6 +244,37 @@ def test_scope_ifk_own_caseload_team_lead_own_team(warehouse, factory):
             tasks.change_status(db, other.id, IN_PROGRESS, user_name="x", role="teamleitung", team_id="T2")
 
 
+def test_change_many_is_all_or_nothing_skips_what_cannot_change_and_audits_each(warehouse, factory):
+    with factory.begin() as db:
+        write(db, evaluate(warehouse))
+    with factory.begin() as db:
+        ids = {(t.rule_id, t.person_id): t.id for t in db.scalars(select(DqmTask))}
+        tasks.change_status(db, ids[("DQ03", "p4")], "erledigt", user_name="tl", role="teamleitung", team_id="T1")
+    t1 = [ids[("DQ01", "p1")], ids[("DQ03", "p4")], ids[("DQ07", "p4")]]  # team T1; DQ03 p4 is done
+    lead = {"user_name": "tl", "role": "teamleitung", "team_id": "T1"}
+    with factory.begin() as db:
+        with pytest.raises(tasks.OutOfScope):  # p9 is team T2's
+            tasks.change_many(db, [*t1, ids[("DQ05", "p9")]], IN_PROGRESS, reason="Prüfung", **lead)
+        with pytest.raises(tasks.UnknownTask):
+            tasks.change_many(db, [*t1, 999_999], IN_PROGRESS, reason="Prüfung", **lead)
+        with pytest.raises(tasks.ReasonRequired):
+            tasks.change_many(db, t1, IN_PROGRESS, reason=" ", **lead)
+    with factory.begin() as db:
+        result = tasks.change_many(db, t1, IN_PROGRESS, reason="Prüfung im Team", **lead)
+    assert result == tasks.BulkResult(changed=2, skipped=1)  # erledigt -> in Bearbeitung: only via offen
+    with factory.begin() as db:
+        assert [(db.get(DqmTask, i).status, db.get(DqmTask, i).reason) for i in t1] == [
+            (IN_PROGRESS, "Prüfung im Team"),
+            ("erledigt", None),
+            (IN_PROGRESS, "Prüfung im Team"),
+        ]
+        logged = [e.detail for e in audit.entries(db, action="dqm_task")]
+    assert sorted(logged[:2]) == sorted(
+        f"Aufgabe {i} ({r}): offen -> in Bearbeitung (Sammeländerung)" for i, r in ((t1[0], "DQ01"), (t1[2], "DQ07"))
+    )
+    assert len(logged) == 3  # the single change before and the two of the bulk change
+
+
 def test_open_counts_per_person(warehouse, factory):
     with factory.begin() as db:
         write(db, evaluate(warehouse))

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from amip.dqm.models import ACTIVE, DONE, DONE_DATA, IN_PROGRESS, NO_ERROR, OPEN, DqmTask
@@ -196,25 +196,14 @@ def _clean_reason(reason: str | None) -> str | None:
         raise BadReason(str(exc)) from None
 
 
-def _apply(
-    db: Session, task: DqmTask, status: str, reason: str | None, user_name: str, role: str, now, *, bulk: bool = False
-):
+def _apply(task: DqmTask, status: str, reason: str | None, user_name: str, now) -> str:
+    """Set the task's status; returns the audit text of the change (task id and statuses only)."""
     old = task.status
     task.status = status
-    # a single change keeps the reason of a closing status only; a bulk change (reason required)
-    # keeps it whatever the status, so the task says why it was changed with others
-    task.reason = reason if bulk or status in (NO_ERROR, DONE) else None
+    task.reason = reason if status in (NO_ERROR, DONE) else None  # the reason of a closing status
     task.updated_at = now
     task.updated_by = user_name[:64]
-    audit.record(
-        db,
-        user_name=user_name,
-        role=role,
-        action="dqm_task",
-        now=now,
-        detail=f"Aufgabe {task.id} ({task.rule_id}): {STATUS_LABELS[old]} -> {STATUS_LABELS[status]}"
-        + (" (Sammeländerung)" if bulk else ""),
-    )
+    return f"Aufgabe {task.id} ({task.rule_id}): {STATUS_LABELS[old]} -> {STATUS_LABELS[status]}"
 
 
 def change_status(
@@ -245,7 +234,8 @@ def change_status(
     reason = _clean_reason(reason)
     if status == NO_ERROR and reason is None:
         raise ReasonRequired("'kein Fehler' needs a reason")
-    _apply(db, task, status, reason, user_name, role, now)
+    detail = _apply(task, status, reason, user_name, now)
+    audit.record(db, user_name=user_name, role=role, action="dqm_task", now=now, detail=detail)
     db.flush()
     return task
 
@@ -282,24 +272,35 @@ def change_many(
     if not ids:
         raise TaskError("no tasks selected")
     scope = task_scope(role, team_id, caseworker_id)
-    found: list[DqmTask] = []
+    found: list = []  # (id, rule_id, status) of the selected tasks, all in scope
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         known = set(db.scalars(select(DqmTask.id).where(DqmTask.id.in_(chunk))))
         if len(known) < len(chunk):
             raise UnknownTask(f"no task {min(set(chunk) - known)}")
-        mine = list(db.scalars(_in_scope(select(DqmTask).where(DqmTask.id.in_(chunk)), scope)))
+        query = select(DqmTask.id, DqmTask.rule_id, DqmTask.status).where(DqmTask.id.in_(chunk))
+        mine = db.execute(_in_scope(query, scope)).all()
         if len(mine) < len(chunk):
-            outside = min(set(chunk) - {t.id for t in mine})
+            outside = min(set(chunk) - {r.id for r in mine})
             raise OutOfScope(f"task {outside} is not in the scope of {user_name}")
         found.extend(mine)
-    changed = 0
-    for task in sorted(found, key=lambda t: t.id):
-        if status in TRANSITIONS[task.status]:
-            _apply(db, task, status, reason, user_name, role, now, bulk=True)
-            changed += 1
+    change = sorted((r for r in found if status in TRANSITIONS[r.status]), key=lambda r: r.id)
+    # set-based, not one unit of work per task (10.000 tasks at once); the reason is kept on each
+    # changed task whatever the status, so the task says why it was changed with others
+    for i in range(0, len(change), 500):
+        db.execute(
+            update(DqmTask)
+            .where(DqmTask.id.in_([r.id for r in change[i : i + 500]]))
+            .values(status=status, reason=reason, updated_at=now, updated_by=user_name[:64])
+            .execution_options(synchronize_session="fetch")
+        )
+    details = [
+        f"Aufgabe {r.id} ({r.rule_id}): {STATUS_LABELS[r.status]} -> {STATUS_LABELS[status]} (Sammeländerung)"
+        for r in change
+    ]
+    audit.record_many(db, user_name=user_name, role=role, action="dqm_task", details=details, now=now)
     db.flush()
-    return BulkResult(changed, len(found) - changed)
+    return BulkResult(len(change), len(found) - len(change))
 
 
 def open_counts(db: Session, person_ids) -> dict[str, int]:
