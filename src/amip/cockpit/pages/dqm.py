@@ -25,7 +25,7 @@ from amip.cockpit.params import MAX_PAGE, MAX_ROW_ID, pick_page, pick_sort, quer
 from amip.cockpit.render import month_label, render
 from amip.cockpit.tables import Column, DataTable, download
 from amip.dqm import notify, tasks
-from amip.dqm.models import DONE_DATA, DqmRate, DqmRun
+from amip.dqm.models import DONE, DONE_DATA, IN_PROGRESS, NO_ERROR, OPEN, DqmRate, DqmRun
 from amip.dqm.rules import RESPONSIBLE, RULE_BY_ID, RULES, SEVERITIES
 from amip.figures import charts
 from amip.format import number as fmt_count
@@ -349,7 +349,7 @@ def tasks_page(
         teams=team_ids,
         no_team=tasks.NO_TEAM,
         ages={k: v[0] for k, v in tasks.AGES.items()},
-        bulk_statuses={k: v for k, v in tasks.STATUS_LABELS.items() if k != DONE_DATA},
+        bulk_statuses={k: tasks.STATUS_LABELS[k] for k in (IN_PROGRESS, DONE, NO_ERROR, OPEN)},
         bulk_done=bulk_done,
         messages=messages,
         scope=access.scope_label(scope),
