@@ -273,6 +273,31 @@ def test_change_many_is_all_or_nothing_skips_what_cannot_change_and_audits_each(
         f"Aufgabe {i} ({r}): offen -> in Bearbeitung (Sammeländerung)" for i, r in ((t1[0], "DQ01"), (t1[2], "DQ07"))
     )
     assert len(logged) == 3  # the single change before and the two of the bulk change
+    # sorted by status in the workflow's order, ties newest month first; one page by LIMIT/OFFSET
+    order = [
+        ("DQ05", "p8"),  # offen 2022-12
+        ("DQ02", "p1"),  # offen 2022-08
+        ("DQ02", "p2"),  # offen 2022-05
+        ("DQ04", "p6"),  # offen 2022-03
+        ("DQ07", "p4"),  # in Bearbeitung 2022-07
+        ("DQ01", "p1"),  # in Bearbeitung 2022-03
+        ("DQ03", "p4"),  # erledigt
+    ]
+    with factory.begin() as db:
+        every, n = tasks.list_tasks(
+            db, tasks.task_scope("teamleitung", "T1", None), status=None, limit=None, sort="status", descending=False
+        )
+        page, total = tasks.list_tasks(
+            db,
+            tasks.task_scope("teamleitung", "T1", None),
+            status=None,
+            limit=3,
+            offset=2,
+            sort="status",
+            descending=False,
+        )
+    assert [(t.rule_id, t.person_id) for t in every] == order and n == 7
+    assert [(t.rule_id, t.person_id) for t in page] == order[2:5] and total == 7
 
 
 def test_open_counts_per_person(warehouse, factory):
