@@ -218,6 +218,14 @@ def test_person_list_shows_attributes_at_the_stichtag(cockpit):
     ]
 
 
+def test_person_list_pages_a_page_past_the_end_is_the_last_a_bad_number_400(cockpit):
+    co = client_as(cockpit, "co")
+    html = co.get("/personen?count=stock&month=2022-12&jc=J1&page=4").text  # 3 persons: one page
+    assert "Personen 1–3 von 3" in html and re.findall(r"<td class=\"text\">(p\d)</td>", html) == ["p1", "p2", "p3"]
+    r = co.get("/personen?count=stock&month=2022-12&jc=J1&page=drei")
+    assert r.status_code == 400 and "Seitenzahl" in r.text
+
+
 def test_every_person_level_view_and_export_is_audited(cockpit):
     sessions = cockpit.state.sessions
     with sessions.begin() as db:
