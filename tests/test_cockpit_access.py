@@ -84,6 +84,8 @@ GET  /aufgaben?rule=DQ02&status=erledigt                  303 403 200 200 200 40
 GET  /aufgaben?status=nope                                303 403 404 404 404 403
 POST /aufgaben/status                                     303 403 404 404 404 403
 POST /aufgaben/gelesen                                    303 403 303 303 303 403
+GET  /aufgaben.csv?status=alle&sort=team                  303 403 200 200 200 403
+POST /aufgaben/sammelstatus                               303 403 404 404 404 403
 GET  /intensivbetreuung                                   303 200 200 200 200 403
 GET  /intensivbetreuung/platz/999999                      303 403 403 403 404 403
 POST /intensivbetreuung/aufnehmen                         303 403 403 403 400 403
@@ -145,6 +147,7 @@ FORMS = {  # valid CSRF, content that the handler rejects (so nothing changes)
     "/intensivbetreuung/platz/999999/beenden": {"reason": "x"},
     "/aufgaben/status": {"task_id": "0", "status": "erledigt"},
     "/aufgaben/gelesen": {},
+    "/aufgaben/sammelstatus": {"ids": "999999", "status": "erledigt", "reason": "geprüft"},
     "/berichte/text": {"jc": "J1", "year": "2022", "chapter": "nope", "markdown": "x"},
 }
 
@@ -215,6 +218,14 @@ def test_person_list_shows_attributes_at_the_stichtag(cockpit):
         ["p2", "55 und älter", "männlich", "Herzberg", "T1", "nicht marktnah"],  # 62
         ["p3", "15 bis unter 25", "weiblich", "Finsterwalde", "T2", ""],  # 22, no prognosis
     ]
+
+
+def test_person_list_pages_a_page_past_the_end_is_the_last_a_bad_number_400(cockpit):
+    co = client_as(cockpit, "co")
+    html = co.get("/personen?count=stock&month=2022-12&jc=J1&page=4").text  # 3 persons: one page
+    assert "Personen 1–3 von 3" in html and re.findall(r"<td class=\"text\">(p\d)</td>", html) == ["p1", "p2", "p3"]
+    r = co.get("/personen?count=stock&month=2022-12&jc=J1&page=drei")
+    assert r.status_code == 400 and "Seitenzahl" in r.text
 
 
 def test_every_person_level_view_and_export_is_audited(cockpit):

@@ -244,6 +244,62 @@ def test_scope_ifk_own_caseload_team_lead_own_team(warehouse, factory):
             tasks.change_status(db, other.id, IN_PROGRESS, user_name="x", role="teamleitung", team_id="T2")
 
 
+def test_change_many_is_all_or_nothing_skips_what_cannot_change_and_audits_each(warehouse, factory):
+    with factory.begin() as db:
+        write(db, evaluate(warehouse))
+    with factory.begin() as db:
+        ids = {(t.rule_id, t.person_id): t.id for t in db.scalars(select(DqmTask))}
+        tasks.change_status(db, ids[("DQ03", "p4")], "erledigt", user_name="tl", role="teamleitung", team_id="T1")
+    t1 = [ids[("DQ01", "p1")], ids[("DQ03", "p4")], ids[("DQ07", "p4")]]  # team T1; DQ03 p4 is done
+    lead = {"user_name": "tl", "role": "teamleitung", "team_id": "T1"}
+    with factory.begin() as db:
+        with pytest.raises(tasks.OutOfScope):  # p9 is team T2's
+            tasks.change_many(db, [*t1, ids[("DQ05", "p9")]], IN_PROGRESS, reason="Prüfung", **lead)
+        with pytest.raises(tasks.UnknownTask):
+            tasks.change_many(db, [*t1, 999_999], IN_PROGRESS, reason="Prüfung", **lead)
+        with pytest.raises(tasks.ReasonRequired):
+            tasks.change_many(db, t1, IN_PROGRESS, reason=" ", **lead)
+    with factory.begin() as db:
+        result = tasks.change_many(db, t1, IN_PROGRESS, reason="Prüfung im Team", **lead)
+    assert result == tasks.BulkResult(changed=2, skipped=1)  # erledigt -> in Bearbeitung: only via offen
+    with factory.begin() as db:
+        assert [(db.get(DqmTask, i).status, db.get(DqmTask, i).reason) for i in t1] == [
+            (IN_PROGRESS, "Prüfung im Team"),
+            ("erledigt", None),
+            (IN_PROGRESS, "Prüfung im Team"),
+        ]
+        logged = [e.detail for e in audit.entries(db, action="dqm_task")]
+    assert sorted(logged[:2]) == sorted(
+        f"Aufgabe {i} ({r}): offen -> in Bearbeitung (Sammeländerung)" for i, r in ((t1[0], "DQ01"), (t1[2], "DQ07"))
+    )
+    assert len(logged) == 3  # the single change before and the two of the bulk change
+    # sorted by status in the workflow's order, ties newest month first; one page by LIMIT/OFFSET
+    order = [
+        ("DQ05", "p8"),  # offen 2022-12
+        ("DQ02", "p1"),  # offen 2022-08
+        ("DQ02", "p2"),  # offen 2022-05
+        ("DQ04", "p6"),  # offen 2022-03
+        ("DQ07", "p4"),  # in Bearbeitung 2022-07
+        ("DQ01", "p1"),  # in Bearbeitung 2022-03
+        ("DQ03", "p4"),  # erledigt
+    ]
+    with factory.begin() as db:
+        every, n = tasks.list_tasks(
+            db, tasks.task_scope("teamleitung", "T1", None), status=None, limit=None, sort="status", descending=False
+        )
+        page, total = tasks.list_tasks(
+            db,
+            tasks.task_scope("teamleitung", "T1", None),
+            status=None,
+            limit=3,
+            offset=2,
+            sort="status",
+            descending=False,
+        )
+    assert [(t.rule_id, t.person_id) for t in every] == order and n == 7
+    assert [(t.rule_id, t.person_id) for t in page] == order[2:5] and total == 7
+
+
 def test_open_counts_per_person(warehouse, factory):
     with factory.begin() as db:
         write(db, evaluate(warehouse))
@@ -403,6 +459,8 @@ def test_dqm_page_shows_rates_by_team_and_month(cockpit):
     client = _as(application, "co")
     html = client.get("/datenqualitaet").text
     assert "<svg" in html and "DQ05" in html
+    # each rule with its title in every table (Regeln, Verlauf, Nach Team: T1, T2 and no team)
+    assert html.count('<td class="text">ELB ohne gültige Prognose oder Integrationsziel</td>') == 5
     assert not _persons(html)  # aggregated only
     rows = [
         ln.split(";") for ln in client.get("/datenqualitaet.csv?rule=DQ05").content.decode("utf-8-sig").splitlines()
@@ -414,3 +472,190 @@ def test_dqm_page_shows_rates_by_team_and_month(cockpit):
     assert client.get("/datenqualitaet?month=2022-03").status_code == 200
     assert client.get("/datenqualitaet?month=1999-01").status_code == 404
     assert client.get("/datenqualitaet?rule=DQ99").status_code == 404
+
+
+# ---- the task list at scale: paging, filters, sorting, bulk changes, downloads -------------------
+# One cockpit for the module (SQLite state): the 11 tasks of the run above plus 100 hand-made DQ04
+# tasks x001..x100 (month 2021-06, team T2, IFK c9, open). Data month of the run: 2022-12.
+# Default order: month descending, then rule, person, id:
+#   2022-12 DQ05 p3 p8 p9 | 2022-08 DQ02 p1 | 2022-07 DQ03 p4, DQ07 p4 | 2022-05 DQ02 p2, DQ06 p11 |
+#   2022-03 DQ01 p1, DQ02 p13, DQ04 p6 | 2021-06 DQ04 x001 .. x100
+# Teams: T1 p1 x2, p2, p4 x2, p6, p8 (7); T2 p3, p9 + x001..x100 (102); none p11, p13 (2).
+
+EXTRA = 100
+ROW = re.compile(r"<td>([px]\d+)</td>")
+
+
+@pytest.fixture(scope="module")
+def worklist(warehouse, cockpit_factory, tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('worklist') / 'state.sqlite'}"
+    factory = open_state(url=url)
+    with factory.begin() as db:
+        for name, role, team, cw in (
+            ("co", "controlling", None, None),
+            ("tl", "teamleitung", "T1", None),
+            ("ifk3", "ifk", None, "c3"),
+        ):
+            add_user(db, name, role, PASSWORD, team_id=team, caseworker_id=cw)
+    run_all(warehouse, factory, send_mail=False)
+    with factory.begin() as db:
+        run_id = db.scalar(select(DqmTask.first_run_id).limit(1))
+        for k in range(1, EXTRA + 1):
+            db.add(
+                DqmTask(
+                    rule_id="DQ04",
+                    finding_key=f"x{k:03d}|2021-06-15",
+                    person_id=f"x{k:03d}",
+                    month="2021-06",
+                    detail="Integration am 15.06.2021",
+                    responsible="ifk",
+                    caseworker_id="c9",
+                    team_id="T2",
+                    status=OPEN,
+                    first_run_id=run_id,
+                    last_run_id=run_id,
+                )
+            )
+    application = cockpit_factory(warehouse, users=False, state_url=url)
+    clients = {name: _as(application, name) for name in ("co", "tl", "ifk3")}  # one login each
+    yield clients, factory
+    factory.kw["bind"].dispose()
+
+
+def _rows(html: str) -> list[str]:
+    return ROW.findall(html)
+
+
+def test_task_list_pages_of_50_with_range_links_and_sort(worklist):
+    clients, factory = worklist
+    co = clients["co"]
+    first = co.get("/aufgaben").text
+    assert "Aufgaben 1–50 von 111" in first and len(_rows(first)) == 50
+    assert _rows(first)[:11] == ["p3", "p8", "p9", "p1", "p4", "p4", "p2", "p11", "p1", "p13", "p6"]
+    assert re.search(
+        r'<a href="/aufgaben\?status=aktiv&amp;sort=-month&amp;page=1" aria-label="Seite 1" aria-current="page">', first
+    )
+    assert 'aria-label="Seite 3"' in first and 'aria-label="Seite 4"' not in first
+    assert re.search(r'<th scope="col" aria-sort="descending"><a [^>]*>Monat', first)
+    second = co.get("/aufgaben?page=2").text
+    assert "Aufgaben 51–100 von 111" in second and 'aria-label="Seite 2" aria-current="page"' in second
+    assert _rows(second) == [f"x{k:03d}" for k in range(40, 90)]  # rows 51..100: x040..x089
+    last = [f"x{k:03d}" for k in range(90, 101)]
+    assert _rows(co.get("/aufgaben?page=3").text) == last
+    beyond = co.get("/aufgaben?page=99").text  # past the end: the last page
+    assert "Aufgaben 101–111 von 111" in beyond and _rows(beyond) == last
+    for bad in ("0", "-1", "zwei", "1e3", "²"):
+        r = co.get(f"/aufgaben?page={bad}")
+        assert r.status_code == 400 and "Ungültige Seitenzahl" in r.text
+    by_person = co.get("/aufgaben?sort=person").text
+    # ties (p1, p4) in the default order: month descending, then rule
+    assert _rows(by_person)[:12] == ["p1", "p1", "p11", "p13", "p2", "p3", "p4", "p4", "p6", "p8", "p9", "x001"]
+    assert re.search(r'aria-sort="ascending"><a href="/aufgaben\?status=aktiv&amp;sort=-person">Pseudonym', by_person)
+    assert _rows(co.get("/aufgaben?sort=-person").text)[:2] == ["x100", "x099"]
+    assert _rows(co.get("/aufgaben?sort=team&page=1").text)[:2] == ["p11", "p13"]  # no team first
+    assert co.get("/aufgaben?sort=nope").status_code == 404
+    with factory.begin() as db:
+        views = [(e.list_name, e.persons) for e in audit.entries(db, action="view")]
+    assert ("DQM-Aufgaben (alle Regeln, offen oder in Bearbeitung, Seite 2 von 3)", 50) in views
+
+
+def test_task_filters_by_rule_team_age_within_the_scope(worklist):
+    clients, _ = worklist
+    co = clients["co"]
+    assert "<strong>102</strong> Aufgaben" in co.get("/aufgaben?team=T2").text
+    assert set(_rows(co.get("/aufgaben?team=-").text)) == {"p11", "p13"}
+    one = co.get("/aufgaben?rule=DQ04&team=T1").text
+    assert _rows(one) == ["p6"] and "Integration gemeldet, Leistungsbezug läuft weiter" in one
+    # age = months from the defect's month to the data month 2022-12
+    assert _rows(co.get("/aufgaben?age=bis3").text) == ["p3", "p8", "p9"]  # 2022-12: 0 months
+    middle = co.get("/aufgaben?age=4bis12").text  # 2022-08 .. 2022-03: 4 to 9 months
+    assert "<strong>8</strong> Aufgaben" in middle and set(_rows(middle)) == {"p1", "p2", "p4", "p6", "p11", "p13"}
+    assert "<strong>100</strong> Aufgaben" in co.get("/aufgaben?age=ueber12").text  # 2021-06: 18 months
+    assert co.get("/aufgaben?age=alt").status_code == 404
+    tl = clients["tl"]  # team T1 only
+    assert _rows(tl.get("/aufgaben?age=bis3").text) == ["p8"]
+    assert tl.get("/aufgaben?team=T2").status_code == 404  # not a team of the own scope
+    assert set(_rows(clients["ifk3"].get("/aufgaben?status=alle").text)) == {"p3", "p9"}
+
+
+def test_download_of_the_filtered_list_in_the_page_order(worklist):
+    clients, factory = worklist
+    co = clients["co"]
+    r = co.get("/aufgaben.csv?team=T2&sort=person")
+    rows = [ln.split(";") for ln in r.content.decode("utf-8-sig").splitlines()]
+    assert rows[0] == [
+        "Nr.",
+        "Regel",
+        "Regel (Titel)",
+        "Monat",
+        "Pseudonym",
+        "Befund",
+        "Team",
+        "IFK",
+        "Status",
+        "Begründung",
+    ]
+    assert len(rows) == 1 + 102  # every page, not the first 50
+    assert [row[4] for row in rows[1:4]] == ["p3", "p9", "x001"]
+    assert rows[1][1:4] == ["DQ05", "ELB ohne gültige Prognose oder Integrationsziel", "12/2022"]
+    assert rows[1][6:9] == ["T2", "c3", "offen"]
+    x = co.get("/aufgaben.xlsx?rule=DQ04&age=ueber12")
+    assert x.status_code == 200 and x.content[:2] == b"PK"
+    assert co.get("/aufgaben.pdf").status_code == 404
+    with factory.begin() as db:
+        exports = [(e.action, e.list_name, e.persons) for e in audit.entries(db) if e.action.startswith("export")]
+    assert ("export_csv", "DQM-Aufgaben (alle Regeln, offen oder in Bearbeitung, Team T2)", 102) in exports
+    assert ("export_xlsx", "DQM-Aufgaben (DQ04, offen oder in Bearbeitung, älter als 12 Monate)", 100) in exports
+
+
+def test_bulk_status_change_with_reason_all_or_nothing_and_audited(worklist):
+    clients, factory = worklist
+    with factory.begin() as db:
+        ids = {(t.rule_id, t.person_id): t.id for t in db.scalars(select(DqmTask))}
+    tl = clients["tl"]
+    token = csrf_of(tl.get("/aufgaben").text)
+    mine = [ids[("DQ05", "p8")], ids[("DQ04", "p6")]]
+
+    def post(client, **form):
+        return client.post("/aufgaben/sammelstatus", data={"csrf_token": token, **form}, follow_redirects=False)
+
+    r = post(tl, ids=[str(i) for i in mine], status="erledigt", reason="  ")
+    assert r.status_code == 400 and "Begründung" in r.text
+    r = post(tl, ids=[str(mine[0]), str(ids[("DQ04", "x001")])], status="erledigt", reason="geprüft")
+    assert r.status_code == 403  # x001 is team T2's: nothing changes, not even p8's task
+    assert (
+        tl.post("/aufgaben/sammelstatus", data={"ids": str(mine[0]), "status": "erledigt", "reason": "x"}).status_code
+        == 403
+    )
+    with factory.begin() as db:
+        assert db.get(DqmTask, mine[0]).status == OPEN
+    r = post(tl, ids=[str(i) for i in mine], status="erledigt", reason="geprüft", rule="", sort="-month", page="1")
+    assert r.status_code == 303 and r.headers["location"] == "/aufgaben?sort=-month&page=1&changed=2&skipped=0"
+    assert "2 Aufgaben geändert." in tl.get(r.headers["location"]).text
+    with factory.begin() as db:
+        assert [(db.get(DqmTask, i).status, db.get(DqmTask, i).reason) for i in mine] == [("erledigt", "geprüft")] * 2
+    # controlling: every task of the filtered list (DQ04, active: x001..x100 now that p6 is done)
+    co = clients["co"]
+    token = csrf_of(co.get("/aufgaben?rule=DQ04").text)
+    every = {
+        "which": "alle",
+        "rule": "DQ04",
+        "filter_status": "aktiv",
+        "status": "in_bearbeitung",
+        "reason": "Sammelprüfung",
+    }
+    r = post(co, **every, expected="101")  # the list the user saw is no longer the list
+    assert r.status_code == 409 and "jetzt 100" in r.text
+    r = post(co, **every, expected="100")
+    assert r.status_code == 303 and r.headers["location"].endswith("changed=100&skipped=0")
+    # all 101 DQ04 tasks: x001..x100 are already in progress, p6 is done (only reopening): all skipped
+    r = post(co, **{**every, "filter_status": "alle"}, expected="101")
+    assert r.headers["location"].endswith("changed=0&skipped=101")
+    with factory.begin() as db:
+        statuses = {t.status for t in db.scalars(select(DqmTask).where(DqmTask.rule_id == "DQ04"))}
+        logged = [e.detail for e in audit.entries(db, limit=1000, action="dqm_task")]
+    assert statuses == {"in_bearbeitung", "erledigt"}
+    with factory.begin() as db:  # the reason stays on each task changed, whatever the status
+        assert db.get(DqmTask, ids[("DQ04", "x042")]).reason == "Sammelprüfung"
+    assert len(logged) == 102 and all(d.endswith("(Sammeländerung)") for d in logged)
+    assert f"Aufgabe {mine[0]} (DQ05): offen -> erledigt (Sammeländerung)" in logged

@@ -117,6 +117,14 @@ def test_person_lists_follow_the_scope(store):
     assert ids(Scope("team", "T1"), "gefluechtet") == []
     with pytest.raises(PermissionError):
         ids(Scope("none"), "u25")
+
+    # one page in SQL (LIMIT/OFFSET by person id) and the count of the whole list
+    def page(limit, offset):
+        return tg.persons(store, None, Scope("all"), "J1", "2022-12", "l1", limit=limit, offset=offset)
+
+    assert page(1, 0)["person_id"].tolist() == ["r1"] and page(1, 1)["person_id"].tolist() == ["s1"]
+    assert page(5, 2).empty and tg.count_persons(store, Scope("all"), "J1", "2022-12", "l1") == 2
+    assert tg.count_persons(store, Scope("team", "T1"), "J1", "2022-12", "l1") == 1
     p = tg.persons(store, None, Scope("all"), "J1", "2022-12", "alleinerziehend").iloc[0]
     assert (p["person_id"], p["age_group"], p["team"], p["open_proposals"], p["integration_goal"]) == (
         "s1",
@@ -156,7 +164,11 @@ def test_pages_per_role(cockpit):
     assert _csv_ids(_client(cockpit, "tl"), "group=l1") == ["s1"]
     assert _csv_ids(_client(cockpit, "ifk"), "group=u25") == ["u1"]
     assert _csv_ids(_client(cockpit, "ifk"), "group=u25&caseworker=c2&team=T2&scope=all") == ["u1"]
-    assert _client(cockpit, "co").get("/zielgruppen/personen?group=nope").status_code == 404
+    co = _client(cockpit, "co")
+    assert co.get("/zielgruppen/personen?group=nope").status_code == 404
+    beyond = co.get("/zielgruppen/personen?group=l1&page=7").text  # past the end: the last (only) page
+    assert "Personen 1–2 von 2" in beyond and 'class="pager"' not in beyond
+    assert co.get("/zielgruppen/personen?group=l1&page=eins").status_code == 400
     with cockpit.state.sessions.begin() as db:
         seen = [
             (e.user_name, e.action, e.persons)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from amip.state.models import AuditEntry, aware
@@ -57,6 +57,25 @@ def record(
     db.add(entry)
     db.flush()
     return entry
+
+
+def record_many(
+    db: Session, *, user_name: str, role: str, action: str, details: list[str], now: datetime | None = None
+) -> int:
+    """Append one entry per text of ``details`` (same user, action and time; e.g. the tasks of a
+    bulk change) in one statement; returns how many."""
+    if not action or len(action) > 32:
+        raise ValueError(f"audit action must have 1 to 32 characters, not {action!r}")
+    at = aware(now)
+    if details:  # one multi-row INSERT (an ORM bulk insert), not one unit of work per entry
+        db.execute(
+            insert(AuditEntry),
+            [
+                {"at": at, "user_name": user_name[:64], "role": role[:32], "action": action, "detail": d}
+                for d in details
+            ],
+        )
+    return len(details)
 
 
 def entries(db: Session, limit: int = 200, offset: int = 0, action: str | None = None) -> list[AuditEntry]:

@@ -178,11 +178,8 @@ def local_targets(store, jobcenter: str, month: str) -> dict[str, dict]:
     return out
 
 
-def persons(src, db: Session | None, scope: Scope, jobcenter: str, month: str, group: str) -> pd.DataFrame:
-    """The ELB at ST(month) of ``group`` (a code of GROUPS, or ``l1``/``l2`` for the gap lists)
-    within ``scope`` (team / caseload at ST(month)): person_id, age_group, sex, team, prognosis,
-    integration_goal, open_proposals, last_meeting (intensive care), open_tasks (DQM; None when
-    the DQM package offers no counts)."""
+def _persons_query(src, scope: Scope, jobcenter: str, month: str, group: str) -> tuple[str, dict]:
+    """The SQL (without order) of :func:`persons` and its parameters."""
     if group not in GROUPS and group not in GAP_LISTS:
         raise KeyError(group)
     has = _tables(src)
@@ -227,9 +224,37 @@ def persons(src, db: Session | None, scope: Scope, jobcenter: str, month: str, g
                coalesce(op.n, 0)::INTEGER AS open_proposals
         FROM s LEFT JOIN pr USING (person_id) LEFT JOIN op USING (person_id)
         WHERE {cond} {where}
-        ORDER BY s.person_id
     """
-    out = _query(src, sql, params)
+    return sql, params
+
+
+def count_persons(src, scope: Scope, jobcenter: str, month: str, group: str) -> int:
+    """How many persons :func:`persons` lists (one COUNT in SQL, for the pages of a long list)."""
+    sql, params = _persons_query(src, scope, jobcenter, month, group)
+    return int(_query(src, f"SELECT count(*) AS n FROM ({sql})", params)["n"].iloc[0])
+
+
+def persons(
+    src,
+    db: Session | None,
+    scope: Scope,
+    jobcenter: str,
+    month: str,
+    group: str,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> pd.DataFrame:
+    """The ELB at ST(month) of ``group`` (a code of GROUPS, or ``l1``/``l2`` for the gap lists)
+    within ``scope`` (team / caseload at ST(month)): person_id, age_group, sex, team, prognosis,
+    integration_goal, open_proposals, last_meeting (intensive care), open_tasks (DQM; None when
+    the DQM package offers no counts); by person id, the ``limit`` rows from ``offset`` (SQL
+    ``LIMIT``/``OFFSET``; ``None``: all). The state lookups run for the rows returned only."""
+    sql, params = _persons_query(src, scope, jobcenter, month, group)
+    page = ""
+    if limit is not None:
+        page, params = "LIMIT $limit OFFSET $offset", {**params, "limit": int(limit), "offset": int(offset)}
+    out = _query(src, f"SELECT * FROM ({sql}) ORDER BY person_id {page}", params)
     ids = out["person_id"].tolist()
     out["last_meeting"] = [None] * len(out)
     out["open_tasks"] = [None] * len(out)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import log_person_view, store
-from amip.cockpit.params import pick_jobcenter, pick_sex
+from amip.cockpit.params import paged_name, pick_jobcenter, pick_page, pick_sex, query_string
 from amip.cockpit.render import render
 from amip.cockpit.tables import Column, DataTable, download
 from amip.figures import glossary
@@ -69,10 +69,17 @@ def persons_page(
     sex: str | None = None,
     figure: str | None = None,
     of: str | None = None,
+    page: str | None = None,
     viewer: Viewer = Depends(needs(access.PERSONS)),
 ):
     table, what = persons_table(request, viewer, jc, count, month, sex)
-    log_person_view(request, viewer, "view", what, len(table.rows))
+    # how many status changes the listed persons make up (a person may enter twice in a month)
+    times = sum(int(r.get("times", 1)) for r in table.rows) if count in MULTIPLE else None
+    # One page of the list. The store keeps the list per import and scope in memory (one query
+    # per import, figures.store.FigureStore.persons), so a page is a slice of it: docs/decisions.md 124.
+    shown = pick_page(page, len(table.rows))
+    table.rows = table.rows[shown.offset : shown.offset + shown.size]
+    log_person_view(request, viewer, "view", paged_name(what, shown), len(table.rows))
     fig = figure if figure in glossary.EXPLANATIONS else None
     # back to the figure; the extended monitoring (S3-S6) comes from its monthly counts of the
     # Bezugsmonat ``of`` (its integration months lie before it)
@@ -81,14 +88,15 @@ def persons_page(
         back = f"/uebersicht/monitoring/{fig}?jc={pick_jobcenter(store(request), jc)}&sex={pick_sex(sex)}&month={of}"
     elif fig is not None and fig not in MONITORING:
         back = f"/kennzahl/{fig}?jc={pick_jobcenter(store(request), jc)}&sex={pick_sex(sex)}&month={month}"
-    # how many status changes the listed persons make up (a person may enter twice in a month)
-    times = sum(int(r.get("times", 1)) for r in table.rows) if count in MULTIPLE else None
+    query = {"jc": pick_jobcenter(store(request), jc), "count": count, "month": month, "sex": pick_sex(sex)}
     return render(
         request,
         "persons.html",
         viewer,
         table=table,
         what=what,
+        page=shown,
+        page_query=query_string({**query, "figure": fig, "of": back and of if fig in MONITORING else None}),
         count=count,
         month=month,
         times=times,

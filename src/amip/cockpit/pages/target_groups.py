@@ -14,7 +14,7 @@ from amip import disclosure as dc
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import log_person_view, state, store
-from amip.cockpit.params import pick_jobcenter, pick_month
+from amip.cockpit.params import Page, paged_name, pick_jobcenter, pick_month, pick_page, query_string
 from amip.cockpit.render import render
 from amip.cockpit.tables import Column, DataTable, download
 from amip.figures import glossary
@@ -104,14 +104,21 @@ def target_groups_download(
     return download(table, fmt)
 
 
-def _persons(request: Request, viewer: Viewer, group: str, jc, month) -> tuple[DataTable, str]:
+def _persons(
+    request: Request, viewer: Viewer, group: str, jc, month, page: str | None = None, *, paged: bool = False
+) -> tuple[DataTable, str, Page]:
+    """The list (``paged``: one page of it, ``LIMIT``/``OFFSET`` in SQL; else every row)."""
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     if group not in LIST_NAMES:
         raise HTTPException(404, "Unbekannte Zielgruppe oder Liste.")
     scope = access.person_scope(viewer)
+    shown = pick_page(page, tg.count_persons(st, scope, jc, month, group)) if paged else None
     with state(request).begin() as db:
-        people = tg.persons(st, db, scope, jc, month, group)
+        if shown is None:
+            people = tg.persons(st, db, scope, jc, month, group)
+        else:
+            people = tg.persons(st, db, scope, jc, month, group, limit=shown.size, offset=shown.offset)
     rows = people.to_dict("records")
     for r in rows:
         r["sex"] = {"w": "weiblich", "m": "männlich", "d": "divers"}.get(r["sex"], r["sex"])
@@ -133,7 +140,7 @@ def _persons(request: Request, viewer: Viewer, group: str, jc, month) -> tuple[D
     table = DataTable(
         "Personen", cols, rows, f"zielgruppe_{group}_{jc}_{month}", caption=f"{what} ({access.scope_label(scope)})"
     )
-    return table, what
+    return table, what, shown or Page(1, max(1, len(rows)), len(rows))
 
 
 @router.get("/zielgruppen/personen", name="target_group_persons")
@@ -142,10 +149,11 @@ def target_group_persons(
     group: str,
     jc: str | None = None,
     month: str | None = None,
+    page: str | None = None,
     viewer: Viewer = Depends(needs(access.PERSONS)),
 ):
-    table, what = _persons(request, viewer, group, jc, month)
-    log_person_view(request, viewer, "view", what, len(table.rows))
+    table, what, shown = _persons(request, viewer, group, jc, month, page, paged=True)
+    log_person_view(request, viewer, "view", paged_name(what, shown), len(table.rows))
     st = store(request)
     return render(
         request,
@@ -154,6 +162,8 @@ def target_group_persons(
         table=table,
         what=what,
         group=group,
+        page=shown,
+        page_query=query_string({"group": group, "jc": pick_jobcenter(st, jc), "month": pick_month(st, month)}),
         jc=pick_jobcenter(st, jc),
         month=pick_month(st, month),
         scope=access.scope_label(access.person_scope(viewer)),
@@ -172,6 +182,6 @@ def target_group_persons_download(
 ):
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
-    table, what = _persons(request, viewer, group, jc, month)
+    table, what, _ = _persons(request, viewer, group, jc, month)
     log_person_view(request, viewer, f"export_{fmt}", what, len(table.rows))
     return download(table, fmt)
