@@ -8,6 +8,7 @@ database (users, sessions, audit log; migrated on start) and the pages. Pages li
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -141,7 +142,7 @@ def _reason(status: int, detail: object) -> str:
     return text
 
 
-async def error_page(request: Request, status: int, detail: object, headers: dict[str, str] | None = None):
+async def error_page(request: Request, status: int, detail: object, headers: Mapping[str, str] | None = None):
     """The error inside the normal page frame (menu, header, footer), in German: what happened, why,
     and the way back (the section's page and the role's start page)."""
     viewer = await run_in_threadpool(_viewer_or_none, request)

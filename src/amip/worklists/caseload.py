@@ -62,7 +62,5 @@ def own_figures(store: FigureStore, jc: str, scope: Scope, month: str | None = N
         "caseload": caseload_count(store, scope, month),
         "elb": len(store.persons(jc, "stock", month, scope)),
         "lzb": len(store.persons(jc, "lzb", month, scope)),
-        "integrations": sum(
-            int(store.persons(jc, "int", k, scope)["times"].sum()) for k in year_months if k in known
-        ),
+        "integrations": sum(int(store.persons(jc, "int", k, scope)["times"].sum()) for k in year_months if k in known),
     }

@@ -102,7 +102,10 @@ def _full_table(rows, rule: str | None, policy: dc.Policy = dc.SHOW_ALL) -> Data
 
 @router.get("/datenqualitaet", name="dqm")
 def dqm_page(
-    request: Request, month: str | None = None, rule: str | None = None, viewer: Viewer = Depends(needs(access.STEERING))
+    request: Request,
+    month: str | None = None,
+    rule: str | None = None,
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     rule = _pick_rule(rule)
     policy = access.disclosure(viewer)

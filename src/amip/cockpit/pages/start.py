@@ -56,7 +56,9 @@ def open_tasks(request: Request, scope: Scope) -> dict:
 @router.get("/meine-arbeit", name="my_work")
 def my_work(request: Request, jc: str | None = None, viewer: Viewer = Depends(needs(access.MY_WORK))):
     if not viewer.caseworker_id:
-        raise HTTPException(403, "Ihrem Konto ist kein Fallbestand zugeordnet; bitte wenden Sie sich an die Administration.")
+        raise HTTPException(
+            403, "Ihrem Konto ist kein Fallbestand zugeordnet; bitte wenden Sie sich an die Administration."
+        )
     st = store(request)
     jc = pick_jobcenter(st, jc)
     today = _today(request)
