@@ -302,16 +302,26 @@ def _menu(html: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def clients(cockpit):
-    """One logged-in client per user (a login costs a password hash)."""
-    return {name: client_as(cockpit, name) for name, *_ in USERS}
-
-
-def test_each_role_starts_on_its_own_page(cockpit):
-    for name, expected in START.items():
+def logins(cockpit):
+    """One logged-in client per user and where its login led (a login costs a password hash)."""
+    out = {}
+    for name, *_ in USERS:
         client = TestClient(cockpit)
         r = login(client, name)
-        assert r.status_code == 303 and r.headers["location"] == expected, name
+        assert r.status_code == 303
+        out[name] = (client, r.headers["location"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def clients(logins):
+    return {name: client for name, (client, _location) in logins.items()}
+
+
+def test_each_role_starts_on_its_own_page(logins):
+    for name, expected in START.items():
+        client, location = logins[name]
+        assert location == expected, name
         home = client.get("/", follow_redirects=False)
         if expected == "/":
             assert home.status_code == 200 and "<h1>" in home.text
