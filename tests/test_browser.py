@@ -241,6 +241,8 @@ def test_each_role_sees_its_pages_and_is_refused_the_others(page, server, name):
     start, heading = START.get(role, ("/", "Übersicht"))
     assert page.url == f"{server.url}{start}"  # the role's start page
     assert heading in text(page.locator("h1"))
+    if role in ("ifk", "teamleitung") and name != "ifk2":
+        shot(page, "meine_arbeit" if role == "ifk" else "mein_team")
     for path, heading in COMMON.items():
         open_page(page, path)
         assert heading in text(page.locator("h1")), (path, text(page.locator("h1")))
@@ -256,6 +258,8 @@ def test_each_role_sees_its_pages_and_is_refused_the_others(page, server, name):
             open_page(page, path, 403)
             assert "Kein Zugriff (403)" in text(page.locator("h1"))
             assert page.get_by_role("navigation", name="Hauptnavigation").is_visible()
+            if name == "ifk":
+                shot(page, "fehler_403")
             page.get_by_role("link", name=re.compile("^Zur Startseite")).click()
             assert page.url == f"{server.url}{start}"
 
