@@ -88,7 +88,7 @@ def log_in(page, name: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.fill("#username", name)
     page.fill("#password", password)
-    with page.expect_navigation():  # success: 303 to the Übersicht; failure: the form again
+    with page.expect_navigation():  # success: 303 to the role's start page; failure: the form again
         page.get_by_role("button", name="Anmelden").click()
 
 
@@ -225,7 +225,11 @@ def test_controlling_walks_through_login_figure_drilldown_download_logout(page, 
 
 # ---- 2. every role: what it may see, and 403 for the rest ------------------------------------------
 
-COMMON = {"/": "Übersicht", "/kennzahl/K2": "K2", "/vergleich": "Vergleich", "/konto": "Konto"}
+COMMON = {"/uebersicht": "Übersicht", "/kennzahl/K2": "K2", "/konto": "Konto"}
+STEERING = {"/vergleich": "Vergleich"}  # the job center's steering pages (access.STEERING)
+STEERING_ROLES = {"geschaeftsfuehrung", "controlling", "teamleitung"}
+START = {"teamleitung": ("/mein-team", "Mein Team"), "ifk": ("/meine-arbeit", "Meine Arbeit")}
+START |= {"admin": ("/admin/benutzer", "Benutzerverwaltung")}
 PERSONS = "/personen?count=stock&month=2022-12"
 PERSON_ROLES = {"controlling", "teamleitung", "ifk"}
 
@@ -234,12 +238,30 @@ PERSON_ROLES = {"controlling", "teamleitung", "ifk"}
 def test_each_role_sees_its_pages_and_is_refused_the_others(page, server, name):
     role = ROLE_OF[name]
     log_in(page, name)
-    assert page.url == f"{server.url}/"
+    start, heading = START.get(role, ("/", "Übersicht"))
+    assert page.url == f"{server.url}{start}"  # the role's start page
+    assert heading in text(page.locator("h1"))
+    if role in ("ifk", "teamleitung") and name != "ifk2":
+        shot(page, "meine_arbeit" if role == "ifk" else "mein_team")
     for path, heading in COMMON.items():
         open_page(page, path)
         assert heading in text(page.locator("h1")), (path, text(page.locator("h1")))
-        if name == "co" and path in ("/vergleich", "/konto"):
+        if name == "co" and path == "/konto":
             shot(page, path.strip("/"))
+    for path, heading in STEERING.items():
+        if role in STEERING_ROLES:
+            open_page(page, path)
+            assert heading in text(page.locator("h1"))
+            if name == "co":
+                shot(page, path.strip("/"))
+        else:  # refused inside the page frame, with the way back to the start page
+            open_page(page, path, 403)
+            assert "Kein Zugriff (403)" in text(page.locator("h1"))
+            assert page.get_by_role("navigation", name="Hauptnavigation").is_visible()
+            if name == "ifk":
+                shot(page, "fehler_403")
+            page.get_by_role("link", name=re.compile("^Zur Startseite")).click()
+            assert page.url == f"{server.url}{start}"
 
     nav = page.get_by_role("navigation", name="Hauptnavigation")
     admin = role == "admin"

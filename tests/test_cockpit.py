@@ -194,7 +194,8 @@ def test_logout_and_password_change_end_sessions(client):
         },
     )
     assert r.status_code == 200 and "Das Passwort wurde geändert" in r.text
-    assert second.get("/", follow_redirects=False).status_code == 303  # the other session ended
+    ended = second.get("/uebersicht", follow_redirects=False)  # the other session ended
+    assert ended.status_code == 303 and ended.headers["location"] == "/login"
     token = csrf_of(client.get("/konto").text)
     assert client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"

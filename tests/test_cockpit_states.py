@@ -194,6 +194,7 @@ def test_deliveries_page_for_each_role_allowed(cockpit, role):
     assert "Revisionen nach Kennzahl" in html and "Revisionen K2" in html
     assert "<svg" in html  # the revision chart, with its table below
     assert "eine</strong> Datenlieferung" not in html
+    assert '<li><a href="/datenstaende">Datenstände</a></li>' in html  # offered: several deliveries
 
 
 @pytest.mark.parametrize("role", ["ifk", "adm"])
@@ -221,6 +222,7 @@ def test_deliveries_page_with_one_delivery_explains(one_delivery):
     assert "eine</strong> Datenlieferung" in html
     assert "Was ein Datenstand ist" in html and "01.01.2023" in html
     assert "Revisionen nach Kennzahl" not in html
+    assert '<li><a href="/datenstaende">Datenstände</a></li>' not in html  # one delivery: not in the menu
 
 
 def test_one_delivery_provisional_without_band(one_delivery):

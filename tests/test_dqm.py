@@ -407,6 +407,10 @@ def test_task_page_shows_only_the_own_scope_and_is_audited(cockpit):
     assert _persons(_as(application, "tl").get("/aufgaben").text) == {"p1", "p2", "p4", "p6", "p8"}
     assert _persons(_as(application, "co").get("/aufgaben?rule=DQ06").text) == {"p11"}
     assert _as(application, "gf").get("/aufgaben").status_code == 403
+    # the IFK's start page counts the same open tasks, per rule
+    start = _as(application, "ifk3").get("/meine-arbeit").text
+    assert "2 offene oder begonnene Aufgaben" in start  # c3: p3 and p9, both DQ05
+    assert re.search(r'href="/aufgaben\?rule=DQ05">DQ05: [^<]+</a></td><td class="count">2</td>', start)
     with factory.begin() as db:
         views = [(e.user_name, e.persons, e.list_name) for e in audit.entries(db, action="view")]
     assert ("ifk3", 2, "DQM-Aufgaben (alle Regeln, offen oder in Bearbeitung)") in views
@@ -426,6 +430,9 @@ def test_status_change_through_the_page(cockpit):
         follow_redirects=False,
     )
     assert r.status_code == 400 and "Begründung" in r.text
+    # inside the normal page frame, with the reason and the way back to the task list
+    assert 'aria-label="Hauptnavigation"' in r.text and "„kein Fehler“ braucht eine Begründung" in r.text
+    assert '<a href="/aufgaben">Zurück zu „Aufgaben“</a>' in r.text
     r = client.post(
         "/aufgaben/status",
         data={"csrf_token": token, "task_id": str(theirs), "status": "erledigt"},

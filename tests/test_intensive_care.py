@@ -502,3 +502,27 @@ def test_an_ifk_sees_only_the_own_candidates_and_takes_them(cockpit):
     assert "view" in actions
     for e in entries:
         assert not re.search(r"\b(b637|a612|g577|e455|h637|i600)\b", f"{e.list_name} {e.detail}")
+
+
+def test_meine_arbeit_has_the_due_meeting_the_candidates_and_the_own_numbers(cockpit):
+    # After the test above: c1's place of a612 is active, its first meeting due on the day it was
+    # taken (today 31.01.2024); b637's place ended early, so b637 is a candidate again.
+    html = _client(cockpit, "ifk").get("/meine-arbeit").text
+    assert 'id="erinnerung"' in html and re.search(r"Gespräch mit a612 \w+", html)
+    assert "Aktive Plätze: 1; 2 von 2 Plätzen für 2024 vergeben." in html
+    cands = html.split('<table id="kandidaten">')[1].split("</table>")[0]
+    assert re.findall(r"<tr><td>(\w+)</td>", cands) == ["b637", "g577", "e455"]  # 1, 120, 183 days left
+    # c1 at ST(2022-12): 14 persons assigned; ELB all but z_end and t1 (12); LZB c638 (638 days)
+    # and t2, t3, k1, k2, k3 (since 2020-06-01): 6; integrations 2022: t1 (03), k3 (04), k2 (05)
+    table = html.split('<table id="kunden">')[1].split("</table>")[0]
+    assert re.findall(r'<td class="count">([^<]+)</td>', table) == ["14", "12", "6", "3"]
+
+
+def test_a_single_job_center_without_published_figures_offers_no_vergleich(cockpit):
+    co = _client(cockpit, "co")
+    html = co.get("/konto").text
+    nav = html.split('aria-label="Hauptnavigation"')[1].split("</nav>")[0]
+    assert ">Übersicht<" in nav and ">Prognose<" in nav
+    assert ">Vergleich<" not in nav and ">Abgleich<" not in nav and ">Datenstände<" not in nav
+    page = co.get("/vergleich")  # still answers when opened by its address, and says why it is empty
+    assert page.status_code == 200 and "nur ein Jobcenter" in page.text

@@ -24,6 +24,11 @@ INTENSIVE_CARE = "intensive_care"  # take customers into intensive care, record 
 INTENSIVE_OVERVIEW = "intensive_overview"  # places filled, meetings on time, cohort outcomes (aggregated)
 TASKS = "tasks"  # data-quality tasks of the own scope (caseload, team, all)
 DELIVERIES = "deliveries"  # the page Datenstände: deliveries and revision statistics (aggregated)
+# The job center's steering pages (aggregated): Vergleich, Abgleich, Prognose, Planung (reading),
+# Zielnachhaltung, Budget, Datenqualität, Berichte. For the roles that steer (docs/security.md).
+STEERING = "steering"
+MY_WORK = "my_work"  # the start page "Meine Arbeit": own meetings, candidates, tasks, own customers' figures
+MY_TEAM = "my_team"  # the start page "Mein Team": the team's figures against its plan, tasks, intensive care
 
 ROLE_NAMES = {
     "geschaeftsfuehrung": "Geschäftsführung",
@@ -34,18 +39,30 @@ ROLE_NAMES = {
 }
 
 POLICY: dict[str, frozenset[str]] = {
-    "geschaeftsfuehrung": frozenset({FIGURES, PLAN_AGREE, REPORT_TEXTS, INTENSIVE_OVERVIEW, DELIVERIES}),
+    "geschaeftsfuehrung": frozenset({FIGURES, STEERING, PLAN_AGREE, REPORT_TEXTS, INTENSIVE_OVERVIEW, DELIVERIES}),
     "controlling": frozenset(
-        {FIGURES, PERSONS, PLAN_JOBCENTER, PLAN_AGREE, REPORT_TEXTS, INTENSIVE_OVERVIEW, TASKS, DELIVERIES}
+        {FIGURES, STEERING, PERSONS, PLAN_JOBCENTER, PLAN_AGREE, REPORT_TEXTS, INTENSIVE_OVERVIEW, TASKS, DELIVERIES}
     ),
-    "teamleitung": frozenset({FIGURES, PERSONS, PLAN_TEAM, INTENSIVE_OVERVIEW, TASKS, DELIVERIES}),
-    "ifk": frozenset({FIGURES, PERSONS, INTENSIVE_CARE, TASKS}),
+    "teamleitung": frozenset({FIGURES, STEERING, PERSONS, PLAN_TEAM, INTENSIVE_OVERVIEW, TASKS, DELIVERIES, MY_TEAM}),
+    "ifk": frozenset({FIGURES, PERSONS, INTENSIVE_CARE, TASKS, MY_WORK}),
     "admin": frozenset({FIGURES, USERS, AUDIT}),
 }
 
 
 def may(role: str, capability: str) -> bool:
     return capability in POLICY.get(role, frozenset())
+
+
+def start_page(role: str) -> str:
+    """Where ``role`` lands after the login and on "/": the own work (IFK: "Meine Arbeit", team lead:
+    "Mein Team"), the user administration (admin), else the job center's Übersicht ("/")."""
+    if may(role, MY_WORK):
+        return "/meine-arbeit"
+    if may(role, MY_TEAM):
+        return "/mein-team"
+    if may(role, USERS):
+        return "/admin/benutzer"
+    return "/"
 
 
 def person_scope(user) -> Scope:

@@ -8,6 +8,7 @@ database (users, sessions, audit log; migrated on start) and the pages. Pages li
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,12 +17,15 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 
 import amip.forecast  # noqa: F401 (registers the forecast tables as a figure-cache extension)
+from amip.cockpit import access, menu
 from amip.cockpit.api import router as api_router
-from amip.cockpit.auth import LoginRequired, Viewer, current_user
+from amip.cockpit.auth import FORBIDDEN, LoginRequired, Viewer, current_user
+from amip.cockpit.context import store
 from amip.cockpit.pages import (
     account,
     admin,
@@ -37,6 +41,7 @@ from amip.cockpit.pages import (
     planning,
     reconciliation,
     reports,
+    start,
     target_groups,
     tracking,
 )
@@ -96,6 +101,73 @@ def thread_limit() -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else THREADS
 
 
+# Why a request failed, when the handler gave no German reason (Starlette's own 404 and 405 say
+# "Not Found" / "Method Not Allowed").
+ERROR_TITLES = {
+    400: "Ungültige Anfrage",
+    401: "Anmeldung erforderlich",
+    403: "Kein Zugriff",
+    404: "Nicht gefunden",
+    405: "Aktion nicht möglich",
+    422: "Ungültige Angaben",
+    500: "Interner Fehler",
+}
+ERROR_REASONS = {
+    400: "Die Anfrage konnte so nicht verarbeitet werden.",
+    401: "Bitte melden Sie sich an.",
+    403: FORBIDDEN,
+    404: "Diese Seite gibt es nicht (mehr). Vielleicht ist die Adresse falsch oder veraltet.",
+    405: "Diese Adresse kann so nicht aufgerufen werden (z. B. ein Formular, das direkt geöffnet wurde). "
+    "Bitte nutzen Sie das Formular auf der Seite.",
+    422: "Es fehlen Angaben, oder eine Angabe hat die falsche Form (z. B. ein Monat als JJJJ-MM oder MM/JJJJ).",
+    500: "Auf dem Server ist ein Fehler aufgetreten; er wurde protokolliert. Bitte versuchen Sie es später "
+    "erneut oder wenden Sie sich an die Administration.",
+}
+
+
+def _viewer_or_none(request: Request) -> Viewer | None:
+    """The logged-in user for an error page, or None (not logged in, or the state database fails:
+    an error page must render anyway)."""
+    try:
+        return current_user(request)
+    except Exception:  # noqa: BLE001 - LoginRequired, HTTPException(401), a failing state database
+        return None
+
+
+def _reason(status: int, detail: object) -> str:
+    text = str(detail).strip() if detail is not None else ""
+    english = {"Not Found", "Method Not Allowed", "Bad Request", "Forbidden", "Internal Server Error"}
+    if not text or text in english:
+        return ERROR_REASONS.get(status, ERROR_REASONS[400])
+    return text
+
+
+async def error_page(request: Request, status: int, detail: object, headers: Mapping[str, str] | None = None):
+    """The error inside the normal page frame (menu, header, footer), in German: what happened, why,
+    and the way back (the section's page and the role's start page)."""
+    viewer = await run_in_threadpool(_viewer_or_none, request)
+    try:
+        st = store(request)
+    except Exception:  # noqa: BLE001 - no store: the page renders without the data footer
+        st = None
+    back = menu.back_entry(request.url.path, viewer.role if viewer else None, st)
+    response = render(
+        request,
+        "error.html",
+        viewer,
+        status=status,
+        title=ERROR_TITLES.get(status, "Fehler"),
+        detail=_reason(status, detail),
+        back=back,
+        start=access.start_page(viewer.role) if viewer else "/login",
+        start_label=menu.start_label(viewer.role) if viewer else "Anmeldung",
+    )
+    response.status_code = status
+    for k, v in (headers or {}).items():
+        response.headers[k] = v
+    return response
+
+
 def _only_path_errors(exc: RequestValidationError) -> bool:
     return bool(exc.errors()) and all(e.get("loc", ("",))[0] == "path" for e in exc.errors())
 
@@ -138,9 +210,7 @@ def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException):
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        response = render(request, "error.html", None, status=exc.status_code, detail=exc.detail)
-        response.status_code = exc.status_code
-        return response
+        return await error_page(request, exc.status_code, exc.detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
@@ -150,15 +220,20 @@ def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
             return JSONResponse(
                 {"detail": "Ungültige Anfrage", "errors": [e.get("msg") for e in exc.errors()]}, status_code=422
             )
-        response = render(
-            request, "error.html", None, status=422, detail="Ungültige Anfrage: fehlende oder falsche Angaben."
-        )
-        response.status_code = 422
-        return response
+        return await error_page(request, 422, None)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception):
+        # Starlette still raises the exception afterwards (the server logs it with its traceback);
+        # the user sees the page frame and a German message without internals.
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "Interner Fehler"}, status_code=500)
+        return await error_page(request, 500, None)
 
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     for module in (
         account,
+        start,
         overview,
         figure,
         persons,

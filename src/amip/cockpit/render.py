@@ -18,11 +18,10 @@ from markupsafe import Markup
 
 from amip import disclosure as dc
 from amip import format as fmt
-from amip.cockpit import access
+from amip.cockpit import access, menu
 from amip.cockpit.auth import Viewer
 from amip.cockpit.context import store
 from amip.figures import glossary, states
-from amip.published.store import published_path
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(g=glossary, roles=access.ROLE_NAMES, may=access.may, access=access)
@@ -30,8 +29,13 @@ templates.env.filters["zahl"] = lambda v, d=0: dc.display(v, lambda x: fmt.numbe
 templates.env.filters["prozent"] = lambda v, d=1: dc.display(v, lambda x: fmt.percent(x, d))
 templates.env.tests["suppressed"] = dc.is_suppressed
 templates.env.globals.update(suppression_note=dc.NOTE)
-# The Abgleich page has content only when published figures lie beside the warehouse.
-templates.env.globals.update(has_published=lambda st: st is not None and published_path(st.warehouse).exists())
+# The main navigation per role (cockpit/menu.py), and what the pages have content for.
+templates.env.globals.update(
+    menu=menu.entries,
+    start_page=access.start_page,
+    has_published=menu.has_published,
+    has_revisions=menu.has_revisions,
+)
 
 
 def state_badge(state: states.State | None, band: bool = True) -> Markup:

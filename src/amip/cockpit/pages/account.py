@@ -12,6 +12,7 @@ import datetime as dt
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
+from amip.cockpit import access
 from amip.cockpit.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Viewer, csrf_form, current_user, secure
 from amip.cockpit.context import state
 from amip.cockpit.render import render
@@ -87,7 +88,7 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
             f"bis {exc.until.astimezone():%H:%M:%S} Uhr gesperrt.",
             401,
         )
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(access.start_page(done.user.role), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         done.token,

@@ -5,7 +5,7 @@ Y−1 against the estimate of Y, absolute and %), the EGL plan per instrument wi
 distribution chart, and the spending recorded on measures (cost spread over the days of
 participation) by month and instrument, with the share spent in the first half-year and on the
 second labour market (``amip.planning.budget``). Budget plans come from the data's ``budget``
-table; they are not edited here. Only aggregates; capability FIGURES.
+table; they are not edited here. Only aggregates; capability STEERING.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def _by_instrument_and_month(spend, year: int) -> list[dict]:
 
 @router.get("/budget", name="budget")
 def budget_page(
-    request: Request, jc: str | None = None, year: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))
+    request: Request, jc: str | None = None, year: str | None = None, viewer: Viewer = Depends(needs(access.STEERING))
 ):
     jc, y, years, t = _budget(request, viewer, jc, year)
     spent, plan = t.pop("_summary"), t.pop("_plan")
@@ -176,7 +176,7 @@ def budget_download(
     fmt: str,
     jc: str | None = None,
     year: str | None = None,
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     _, _, _, t = _budget(request, viewer, jc, year)
     if table not in t or table.startswith("_"):

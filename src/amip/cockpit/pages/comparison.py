@@ -352,7 +352,7 @@ def comparison(
     month: str | None = None,
     sex: str | None = None,
     figure: str = "K2",
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     st = store(request)
     pub = load_published(st.warehouse)
@@ -398,7 +398,7 @@ def comparison_download(
     month: str | None = None,
     sex: str | None = None,
     figure: str = "K2",
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     st = store(request)
     jc, sex, figure = pick_jobcenter(st, jc), pick_sex(sex), pick_figure(st, figure)

@@ -1,6 +1,6 @@
 """Datenqualität: finding rates per rule, team and month; the task list of findings.
 
-``/datenqualitaet`` (aggregated, every role with FIGURES): the rates of the latest ``amip dqm
+``/datenqualitaet`` (aggregated, every role with STEERING): the rates of the latest ``amip dqm
 run`` (findings of a rule whose defect arose in month m, per 100 ELB in stock at ST(m), by the
 team responsible), a trend chart per rule and the table as CSV/XLSX.
 ``/aufgaben`` (TASKS): the tasks of the own scope (IFK: own caseload, Teamleitung: team,
@@ -32,6 +32,10 @@ from amip.format import number as fmt_count
 
 router = APIRouter()
 TASK_STATUS_FILTERS = {"aktiv": "offen oder in Bearbeitung", **tasks.STATUS_LABELS, "alle": "alle Status"}
+NO_ERROR_NEEDS_REASON = (
+    "Nicht gespeichert: Der Status „kein Fehler“ braucht eine Begründung, warum der Befund kein "
+    "Datenfehler ist. Bitte tragen Sie sie bei der Aufgabe im Feld „Begründung“ ein."
+)
 
 
 def _rate(findings: int, stock: int) -> float | None:
@@ -99,7 +103,10 @@ def _full_table(rows, rule: str | None, policy: dc.Policy = dc.SHOW_ALL) -> Data
 
 @router.get("/datenqualitaet", name="dqm")
 def dqm_page(
-    request: Request, month: str | None = None, rule: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))
+    request: Request,
+    month: str | None = None,
+    rule: str | None = None,
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     rule = _pick_rule(rule)
     policy = access.disclosure(viewer)
@@ -218,7 +225,7 @@ def dqm_page(
 
 
 @router.get("/datenqualitaet.{fmt}", name="dqm_download")
-def dqm_download(request: Request, fmt: str, rule: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))):
+def dqm_download(request: Request, fmt: str, rule: str | None = None, viewer: Viewer = Depends(needs(access.STEERING))):
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
     _run, rows = _load(request)
@@ -446,7 +453,7 @@ def tasks_status(request: Request, viewer: Viewer = Depends(needs(access.TASKS))
     except tasks.UnknownTask:
         raise HTTPException(404, "Diese Aufgabe gibt es nicht.") from None
     except tasks.ReasonRequired:
-        raise HTTPException(400, "„Kein Fehler“ braucht eine Begründung.") from None
+        raise HTTPException(400, NO_ERROR_NEEDS_REASON) from None
     except tasks.BadReason as exc:
         raise HTTPException(400, f"Nicht gespeichert: {exc}") from None
     except tasks.TaskError:

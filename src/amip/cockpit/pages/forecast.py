@@ -191,7 +191,7 @@ def forecast_page(
     jc: str | None = None,
     series: str | None = None,
     sex: str | None = None,
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     st, jc, series, sex = _args(request, jc, series, sex)
     fc = st.forecast(jc, series, sex)
@@ -240,7 +240,7 @@ def forecast_download(
     series: str | None = None,
     sex: str | None = None,
     table: str = "prognose",
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     st, jc, series, sex = _args(request, jc, series, sex)
     if table == "prognose":

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
 from amip import disclosure as dc
@@ -245,9 +246,13 @@ def monitoring_parts_download(
 
 
 @router.get("/", name="overview")
+@router.get("/uebersicht", name="overview_page")
 def overview(
     request: Request, jc: str | None = None, month: str | None = None, viewer: Viewer = Depends(needs(access.FIGURES))
 ):
+    start = access.start_page(viewer.role)
+    if request.url.path == "/" and start != "/" and not request.query_params:
+        return RedirectResponse(start, status_code=303)  # "/" is the role's start page; the Übersicht stays /uebersicht
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     policy = access.disclosure(viewer)

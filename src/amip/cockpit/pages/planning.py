@@ -1,6 +1,6 @@
 """Zielplanung: plans per year, job center, team and sex; bottom-up team plans, versions.
 
-- Everyone with FIGURES reads the page: the job center's target beside the actual values of the
+- Every role with STEERING reads the page: the job center's target beside the actual values of the
   previous year (changes from unrounded values, shown with one decimal), the sum of the team plans
   against the target, the forecast proposal and the previous year, the team plans, every version.
 - PLAN_JOBCENTER (Controlling) saves the job center's plan, fills a draft from the forecast and may
@@ -475,7 +475,7 @@ def planning_page(
     jc: str | None = None,
     year: int | None = None,
     ok: str | None = None,
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     jc = pick_jobcenter(store(request), jc)
     return _page(request, viewer, jc, _pick_year(request, jc, year), message=MESSAGES.get(ok or ""))
@@ -488,7 +488,7 @@ def planning_download(
     fmt: str,
     jc: str | None = None,
     year: int | None = None,
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     if table not in TABLES:
         raise HTTPException(404, "Unbekannte Tabelle.")

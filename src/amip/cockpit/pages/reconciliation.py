@@ -155,7 +155,7 @@ def reconciliation(
     jc: str | None = None,
     month: str | None = None,
     status: str | None = None,
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     st = store(request)
     pub = load_published(st.warehouse)
@@ -197,7 +197,7 @@ def reconciliation_download(
     jc: str | None = None,
     month: str | None = None,
     status: str | None = None,
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     st = store(request)
     pub = load_published(st.warehouse)

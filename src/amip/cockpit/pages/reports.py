@@ -1,7 +1,7 @@
 """Berichte: download the Arbeitsmarkt- und Integrationsprogramm (PDF, HTML, XLSX) for a year and
 the monthly controlling report for a month; edit the programme's chapter texts (Markdown with
 placeholders) with capability REPORT_TEXTS, with a preview filled with the year's figures. Every
-text change is audited. Downloads hold aggregates only (capability FIGURES).
+text change is audited. Downloads hold aggregates only (capability STEERING).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def reports_page(
     jc: str | None = None,
     year: str | None = None,
     month: str | None = None,
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     st = store(request)
     jc, y, m = pick_jobcenter(st, jc), _pick_year(st, year), pick_month(st, month)
@@ -105,7 +105,7 @@ def programme_download(
     fmt: str,
     jc: str | None = None,
     year: str | None = None,
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     if fmt not in MEDIA:
         raise HTTPException(404, "Unbekanntes Format (pdf, html, xlsx).")
@@ -128,7 +128,7 @@ def monthly_download(
     fmt: str,
     jc: str | None = None,
     month: str | None = None,
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     if fmt not in MEDIA:
         raise HTTPException(404, "Unbekanntes Format (pdf, html, xlsx).")

@@ -5,7 +5,7 @@ For the Bezugsmonat M (default: the data's latest month) and the job center's pl
 date, the target to date (seasonal profile for integrations; for the LZB annual average the expected JDW: months to date
 plus the forecast of the rest), attainment,
 integrations still needed per remaining month, the probability from the forecast and the status,
-with the rule printed on the page (``amip.planning.tracking``). Only aggregates; capability FIGURES.
+with the rule printed on the page (``amip.planning.tracking``). Only aggregates; capability STEERING.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def tracking_page(
     jc: str | None = None,
     month: str | None = None,
     team: str | None = None,
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
@@ -203,7 +203,7 @@ def tracking_download(
     jc: str | None = None,
     month: str | None = None,
     team: str | None = None,
-    viewer: Viewer = Depends(needs(access.FIGURES)),
+    viewer: Viewer = Depends(needs(access.STEERING)),
 ):
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
