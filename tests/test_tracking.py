@@ -15,7 +15,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from amip import disclosure as dc
 from amip.cli import app as cli
+from amip.cockpit.pages import overview
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
 from amip.figures.store import FigureStore
@@ -153,14 +155,73 @@ def test_tracking_status_in_august(factory, store, target, attainment, status):
     assert ints["actual"] == 2 and ints["attainment"] == pytest.approx(attainment) and ints["status"] == status
 
 
-def test_after_december_the_probability_is_the_outcome(factory, store):
-    _plan(factory, {"all": {"integrations": 2}, "w": {"integrations": 2}})
+def test_a_finished_year_is_reached_or_not_without_a_probability(factory, store):
+    """The data end in 12/2022: the year 2022 is finished in December (the data's last month, not
+    the machine clock), so the status is the outcome and there is no probability (issue 15)."""
+    assert tracking.year_finished(store, 2022) and tracking.year_finished(store, 2021)
+    assert not tracking.year_finished(store, 2023)
+    _plan(factory, {"all": {"integrations": 2, "lzb_jdw": 2}, "w": {"integrations": 2}, "m": {"lzb_jdw": 0.98}})
     with factory.begin() as db:
         res = tracking.track(db, store, 2022, "J1", "2022-12")
-    ints = row(res, "integrations")
-    assert (ints["actual"], ints["probability"], ints["status"], ints["needed_per_month"]) == (2, 1.0, "on_track", None)
+    assert res["finished"] and not res["probability_available"]
+    ints = row(res, "integrations")  # e, f = 2 of 2: exactly 100 % (the target to date is the plan itself)
+    assert (ints["actual"], ints["expected"], ints["attainment"]) == (2, 2, 100)
+    assert (ints["probability"], ints["status"], ints["needed_per_month"], ints["year_end"]) == (None, "reached", None, 2)
     women = row(res, "integrations", "w")  # f only: 1 of 2 -> 50 %, not reached
-    assert (women["actual"], women["attainment"], women["probability"], women["status"]) == (1, 50, 0.0, "off_track")
+    assert (women["actual"], women["attainment"], women["probability"], women["status"]) == (1, 50, None, "missed")
+    lzb = row(res, "lzb_jdw")  # a, b all year: JDW 2 = plan 2 -> 100 %, reached
+    assert (lzb["actual"], lzb["expected"], lzb["attainment"], lzb["status"], lzb["year_end"]) == (2, 2, 100, "reached", 2)
+    men = row(res, "lzb_jdw", "m")  # b: JDW 1 against 0,98 -> 98 %: "nicht erreicht", never "gefährdet"
+    assert (men["actual"], men["attainment"], men["status"]) == (1, pytest.approx(98), "missed")
+    assert tracking.STATUS_LABELS["missed"] == "nicht erreicht" and tracking.STATUS_LABELS["reached"] == "erreicht"
+    # November of the same year is no finished year: the attainment to date decides, no year end
+    # forecast (November is not the data's latest month, so there is no forecast either)
+    with factory.begin() as db:
+        nov = row(tracking.track(db, store, 2022, "J1", "2022-11"), "integrations")
+    assert (nov["status"], nov["probability"], nov["year_end"]) == ("on_track", None, None)
+
+
+def test_overview_tiles_show_ist_plan_attainment_and_status(factory, store):
+    """The Übersicht's tiles read the Zielnachhaltung of their month (issue 15, "targets first")."""
+    _plan(factory, {"all": {"integrations": 4, "elb_jdw": 5, "lzb_jdw": 1}})
+    with factory.begin() as db:
+        july = overview.tiles(store, "J1", "2022-07", dc.SHOW_ALL, tracking.track(db, store, 2022, "J1", "2022-07"))
+        dec = overview.tiles(store, "J1", "2022-12", dc.SHOW_ALL, tracking.track(db, store, 2022, "J1", "2022-12"))
+        none = overview.tiles(store, "J1", "2021-12", dc.SUPPRESS, tracking.track(db, store, 2021, "J1", "2021-12"))
+    tile = {(t["figure"], t["sex"]): t for t in july}
+    k2 = tile["K2", "all"]["target"]
+    # July: YTD 1 (e) against the profile to date 4 · 0,5 = 2 -> 50 %, "nicht im Plan"; planned quota 4 / 5 = 80 %
+    assert k2["lines"] == [
+        ("Plan 2022", "4 Integrationen (Quote 80,0\u00a0%)"),
+        ("Ist bis 07/2022", "1 (Soll 2)"),
+        ("Zielerreichung", "50,0\u00a0%"),
+    ]
+    assert (k2["status"], k2["status_label"], k2["draft"]) == ("off_track", "nicht im Plan", False)
+    k3 = tile["K3", "all"]["target"]  # LZB a, b every month: average 2 against the plan 1 -> 50 %
+    assert k3["lines"] == [
+        ("Plan 2022", "1 LZB im Jahresdurchschnitt"),
+        ("Ist Ø bis 07/2022", "2"),
+        ("Zielerreichung", "50,0\u00a0%"),
+    ]
+    assert tile["K1", "all"]["target"] is None  # K1 has no target in the Zielplanung
+    assert tile["K2", "w"]["target"] == {"planned": False, "year": 2022}  # only "all" is planned
+    # K3 is a change rate: the two LZB stocks it compares, in words (a, b in 07/2021 and 07/2022)
+    assert tile["K3", "all"]["comparison"] == "LZB 07/2021 → 07/2022: 2 → 2 (0,0\u00a0%)"
+    assert "\u00ad" in tile["K3", "all"]["title"]  # "Langzeit-leistungs-beziehende" breaks at its parts
+    tile = {(t["figure"], t["sex"]): t for t in dec}
+    # December of a finished year: the outcome, no Soll, no forecast: 2 of 4 -> 50 %, "nicht erreicht"
+    k2 = tile["K2", "all"]["target"]
+    assert k2["lines"] == [
+        ("Plan 2022", "4 Integrationen (Quote 80,0\u00a0%)"),
+        ("Ist bis 12/2022", "2"),
+        ("Zielerreichung", "50,0\u00a0%"),
+    ]
+    assert (k2["status"], k2["status_label"]) == ("missed", "nicht erreicht")
+    assert tile["K3", "all"]["target"]["status_label"] == "nicht erreicht"
+    # 2021 has no plan; for a viewer with suppression the LZB counts 2 -> 2 are '*'
+    tile = {(t["figure"], t["sex"]): t for t in none}
+    assert tile["K2", "all"]["target"] == {"planned": False, "year": 2021}
+    assert tile["K3", "all"]["comparison"] == "LZB 12/2020 → 12/2021: * → * (*)"
 
 
 def test_a_draft_is_tracked_and_flagged(factory, store):
@@ -264,3 +325,20 @@ def test_tracking_page_shows_status_rule_and_chart(warehouse, tmp_path):
         assert "Team T1" in team and "noch keinen Plan des Teams T1" in team
         assert '<option value="T1" selected>Team T1</option>' in team  # the plan choice keeps the team
         assert client.get("/zielnachhaltung?jc=J1&month=2022-07&team=T9").status_code == 404
+        # a finished year: the outcome in words, no probability (column, word or value)
+        dec = client.get("/zielnachhaltung?jc=J1&month=2022-12").text
+        assert "<strong>nicht erreicht</strong>" in dec and "Wahrscheinlichkeit %" not in dec
+        assert "gefährdet</" not in dec and "probability" not in dec.lower()
+        # the Übersicht: the targets on the tiles, "kein Plan" with the way to the Planung
+        home = client.get("/?jc=J1&month=2022-12").text
+        assert '<span class="status status-missed">nicht erreicht</span>' in home
+        assert "<dt>Plan 2022</dt><dd>4 Integrationen</dd>" in home and "probability" not in home.lower()
+        assert "kein Plan 2022 für Frauen" in home and 'href="/planung?jc=J1&amp;year=2022"' in home
+        assert "kein Plan 2021" in client.get("/?jc=J1&month=2021-12").text
+        # the tiles follow a new plan at once (the cached page is keyed by the plan version)
+        factory = open_state(url=url)
+        _plan(factory, {"all": {"integrations": 2}})
+        factory.kw["bind"].dispose()
+        home = client.get("/?jc=J1&month=2022-12").text
+        assert '<span class="status status-reached">erreicht</span>' in home
+        assert "<dt>Plan 2022</dt><dd>2 Integrationen</dd>" in home
