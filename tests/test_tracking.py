@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 
 from amip import disclosure as dc
 from amip.cli import app as cli
-from amip.cockpit.pages import overview
 from amip.cockpit.app import create_app
+from amip.cockpit.pages import overview
 from amip.cockpit.settings import Settings
 from amip.figures.store import FigureStore
-from amip.planning import plans, tracking
+from amip.planning import plans, proposal, tracking
 from amip.state.db import open_state
 from builder import runner
 from cockpit_fixture import PASSWORD, login
@@ -166,11 +166,22 @@ def test_a_finished_year_is_reached_or_not_without_a_probability(factory, store)
     assert res["finished"] and not res["probability_available"]
     ints = row(res, "integrations")  # e, f = 2 of 2: exactly 100 % (the target to date is the plan itself)
     assert (ints["actual"], ints["expected"], ints["attainment"]) == (2, 2, 100)
-    assert (ints["probability"], ints["status"], ints["needed_per_month"], ints["year_end"]) == (None, "reached", None, 2)
+    assert (ints["probability"], ints["status"], ints["needed_per_month"], ints["year_end"]) == (
+        None,
+        "reached",
+        None,
+        2,
+    )
     women = row(res, "integrations", "w")  # f only: 1 of 2 -> 50 %, not reached
     assert (women["actual"], women["attainment"], women["probability"], women["status"]) == (1, 50, None, "missed")
     lzb = row(res, "lzb_jdw")  # a, b all year: JDW 2 = plan 2 -> 100 %, reached
-    assert (lzb["actual"], lzb["expected"], lzb["attainment"], lzb["status"], lzb["year_end"]) == (2, 2, 100, "reached", 2)
+    assert (lzb["actual"], lzb["expected"], lzb["attainment"], lzb["status"], lzb["year_end"]) == (
+        2,
+        2,
+        100,
+        "reached",
+        2,
+    )
     men = row(res, "lzb_jdw", "m")  # b: JDW 1 against 0,98 -> 98 %: "nicht erreicht", never "gefährdet"
     assert (men["actual"], men["attainment"], men["status"]) == (1, pytest.approx(98), "missed")
     assert tracking.STATUS_LABELS["missed"] == "nicht erreicht" and tracking.STATUS_LABELS["reached"] == "erreicht"
@@ -181,8 +192,10 @@ def test_a_finished_year_is_reached_or_not_without_a_probability(factory, store)
     assert (nov["status"], nov["probability"], nov["year_end"]) == ("on_track", None, None)
 
 
-def test_overview_tiles_show_ist_plan_attainment_and_status(factory, store):
-    """The Übersicht's tiles read the Zielnachhaltung of their month (issue 15, "targets first")."""
+def test_overview_tiles_show_ist_plan_attainment_and_status(store, tmp_path):
+    """The Übersicht's tiles read the Zielnachhaltung of their month (issue 15, "targets first");
+    plain SQLite state: the plan's storage is tested on both back ends above."""
+    factory = open_state(url=f"sqlite:///{tmp_path / 'state.sqlite'}")
     _plan(factory, {"all": {"integrations": 4, "elb_jdw": 5, "lzb_jdw": 1}})
     with factory.begin() as db:
         july = overview.tiles(store, "J1", "2022-07", dc.SHOW_ALL, tracking.track(db, store, 2022, "J1", "2022-07"))
@@ -199,7 +212,7 @@ def test_overview_tiles_show_ist_plan_attainment_and_status(factory, store):
     assert (k2["status"], k2["status_label"], k2["draft"]) == ("off_track", "nicht im Plan", False)
     k3 = tile["K3", "all"]["target"]  # LZB a, b every month: average 2 against the plan 1 -> 50 %
     assert k3["lines"] == [
-        ("Plan 2022", "1 LZB im Jahresdurchschnitt"),
+        ("Plan 2022 (Ø)", "1 LZB"),
         ("Ist Ø bis 07/2022", "2"),
         ("Zielerreichung", "50,0\u00a0%"),
     ]
@@ -222,6 +235,23 @@ def test_overview_tiles_show_ist_plan_attainment_and_status(factory, store):
     tile = {(t["figure"], t["sex"]): t for t in none}
     assert tile["K2", "all"]["target"] == {"planned": False, "year": 2021}
     assert tile["K3", "all"]["comparison"] == "LZB 12/2020 → 12/2021: * → * (*)"
+    factory.kw["bind"].dispose()
+
+
+def test_k1_and_k3_tiles_say_what_the_change_rate_compares():
+    # K1 = (LLU(M) / LLU(M − 12) − 1) · 100: 90 000 € against 100 000 € -> −10,0 %
+    k1 = {"numerator": 90000.0, "denominator": 100000.0, "value": -10.0}
+    assert (
+        overview.change_rate_text("K1", "2022-12", k1)
+        == "Leistungen 12/2021 → 12/2022: 100.000 € → 90.000 € (−10,0\u00a0%)"
+    )
+    # K3: LZB 4 554 -> 4 102 is (4 102 / 4 554 − 1) · 100 = −9,93 %
+    k3 = {"numerator": 4102.0, "denominator": 4554.0, "value": (4102 / 4554 - 1) * 100}
+    assert overview.change_rate_text("K3", "2022-12", k3) == "LZB 12/2021 → 12/2022: 4.554 → 4.102 (−9,9\u00a0%)"
+    assert overview.change_rate_text("K3", "2022-12", {"numerator": 5, "denominator": 4, "value": 25.0}).endswith(
+        "4 → 5 (+25,0\u00a0%)"
+    )
+    assert overview.change_rate_text("K2", "2022-12", k3) is None  # a quota keeps its Vorjahr line
 
 
 def test_a_draft_is_tracked_and_flagged(factory, store):
@@ -274,6 +304,10 @@ def test_probability_from_the_forecast_in_the_latest_month(tmp_path, state_url):
         assert ints["actual"] == 2 and ints["probability"] is not None and ints["probability"] < 0.05
         assert ints["status"] == "off_track"
         assert lzb["probability"] is not None and lzb["probability"] > 0.95 and lzb["status"] == "on_track"
+        # the year-end forecast: YTD 2 + the forecast's expected sum of October–December
+        more = proposal.expected(st, "J1", "integrations", "all", ["2022-10", "2022-11", "2022-12"], "sum")
+        assert more is not None and ints["year_end"] == pytest.approx(2 + more)
+        assert not tracking.year_finished(st, 2022) and not res["finished"]  # the data end in 09/2022
     finally:
         factory.kw["bind"].dispose()
         st.close()

@@ -24,12 +24,11 @@ from markupsafe import Markup
 from amip import disclosure as dc
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
-from amip.cockpit.context import store
+from amip.cockpit.context import state, store
 from amip.cockpit.params import pick_jobcenter, pick_month, pick_sex
 from amip.cockpit.render import render, render_shared
 from amip.cockpit.tables import Column, DataTable, download
 from amip.figures import charts, glossary, states
-from amip.cockpit.context import state
 from amip.format import number, percent
 from amip.kennzahlen.calendar import month_str, parse_month
 from amip.planning import plans, tracking
@@ -136,7 +135,7 @@ def tile_target(res: dict | None, fig: str, sex: str, policy: dc.Policy) -> dict
         end_label, end = "Prognose Dezember", r.get("year_end")
         end_text = number(end)
     else:
-        lines.append((f"Plan {year}", f"{number(r['plan'])} LZB im Jahresdurchschnitt"))
+        lines.append((f"Plan {year} (Ø)", f"{number(r['plan'])} LZB"))
         lines.append((f"Ist Ø bis {_month_de(month)}", dc.MARK if hide else number(r["actual"])))
         end_label, end = "Prognose Jahres-Ø", r.get("year_end")
         end_text = number(end)
@@ -161,9 +160,7 @@ def _attainment(r: dict, hide: bool) -> str:
     return "–" if a is None else f"{percent(a)}\u00a0%"
 
 
-def tiles(
-    st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL, tracked: dict | None = None
-) -> list[dict]:
+def tiles(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL, tracked: dict | None = None) -> list[dict]:
     """The headline tiles; ``tracked`` is the Zielnachhaltung of the month
     (``tracking.track``), None when the tiles show no targets."""
     out = []
