@@ -22,6 +22,7 @@ from amip.cockpit.pages import overview
 from amip.cockpit.settings import Settings
 from amip.figures.store import FigureStore
 from amip.planning import plans, proposal, tracking
+from amip.reports import monthly
 from amip.state.db import open_state
 from builder import runner
 from cockpit_fixture import PASSWORD, login
@@ -235,7 +236,13 @@ def test_overview_tiles_show_ist_plan_attainment_and_status(store, tmp_path):
     tile = {(t["figure"], t["sex"]): t for t in none}
     assert tile["K2", "all"]["target"] == {"planned": False, "year": 2021}
     assert tile["K3", "all"]["comparison"] == "LZB 12/2020 → 12/2021: * → * (*)"
+    # the monthly report of 12/2022 says the same, and states the rule for a finished year
+    with factory.begin() as db:
+        report = monthly.collect(store.warehouse, "2022-12", "J1", store=store, db=db)
     factory.kw["bind"].dispose()
+    block = next(b for b in report.blocks if b.get("heading") == "Zielnachhaltung 2022")
+    assert [r["status"] for r in block["table"].rows] == ["nicht erreicht", "–", "–", "nicht erreicht"]
+    assert "Nach Ablauf des Jahres" in block["text"] and "probability" not in block["text"]
 
 
 def test_k1_and_k3_tiles_say_what_the_change_rate_compares():
