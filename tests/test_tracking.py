@@ -245,6 +245,27 @@ def test_overview_tiles_show_ist_plan_attainment_and_status(store, tmp_path):
     assert "Nach Ablauf des Jahres" in block["text"] and "probability" not in block["text"]
 
 
+def test_a_tile_in_the_latest_month_shows_the_year_end_forecast_and_hides_small_counts():
+    """tile_target on a Zielnachhaltung as track() returns it for the data's latest month (the
+    programme's 2022 plan: 940 integrations, 4 230 ELB -> quota 22,2 %)."""
+    ints = {"sex": "all", "measure": "integrations", "plan": 940, "actual": 700, "expected": 705}
+    ints |= {"attainment": 700 / 705 * 100, "status": "at_risk", "year_end": 930.4}
+    quota = {"sex": "all", "measure": "quota", "plan": 940 / 4230 * 100, "actual": 21.0, "status": None}
+    res = {"plan_status": "draft", "year": 2022, "month": "2022-09", "version": 3, "finished": False}
+    target = overview.tile_target({**res, "rows": [ints, quota]}, "K2", "all", dc.SHOW_ALL)
+    assert target["lines"] == [
+        ("Plan 2022", "940 Integrationen (Quote 22,2\u00a0%)"),
+        ("Ist bis 09/2022", "700 (Soll 705)"),
+        ("Zielerreichung", "99,3\u00a0%"),  # 700 / 705 = 99,29 %
+        ("Prognose Dezember", "930"),
+    ]
+    assert (target["status_label"], target["draft"]) == ("gefährdet", True)
+    small = {**ints, "actual": 2, "attainment": 2 / 705 * 100, "year_end": 5.0}
+    hidden = overview.tile_target({**res, "rows": [small, quota]}, "K2", "all", dc.SUPPRESS)
+    # the Ist of 2 persons and what follows from it are '*'; plan and Soll are targets, not persons
+    assert [v for _, v in hidden["lines"]] == ["940 Integrationen (Quote 22,2\u00a0%)", "* (Soll 705)", "*", "*"]
+
+
 def test_k1_and_k3_tiles_say_what_the_change_rate_compares():
     # K1 = (LLU(M) / LLU(M − 12) − 1) · 100: 90 000 € against 100 000 € -> −10,0 %
     k1 = {"numerator": 90000.0, "denominator": 100000.0, "value": -10.0}
