@@ -98,6 +98,27 @@ def open_page(page, path: str, expect: int = 200):
     return response
 
 
+# The word parts of each tile title (between spaces and soft hyphens) that the layout splits over
+# two lines (first and last letter on different lines), and the tiles whose content overflows.
+TILE_TITLE_BREAKS = """() => {
+  const bad = Array.from(document.querySelectorAll('.tile')).filter(t => t.scrollWidth > t.clientWidth)
+    .map(t => 'overflow: ' + t.querySelector('.tile-head').textContent);
+  for (const el of document.querySelectorAll('.tile-title')) {
+    const node = el.firstChild, s = node.textContent;
+    const top = (i) => { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+      const q = r.getClientRects(); return q[q.length - 1].top; };
+    let start = 0;
+    for (let i = 0; i <= s.length; i++) {
+      if (i === s.length || s[i] === ' ' || s[i] === '\\u00ad') {
+        if (i > start && Math.abs(top(start) - top(i - 1)) > 1) bad.push(s.slice(start, i));
+        start = i + 1;
+      }
+    }
+  }
+  return bad;
+}"""
+
+
 def table_rows(table) -> list[list[str]]:
     return [[text(td) for td in tr.locator("td").all()] for tr in table.locator("tbody tr").all()]
 
@@ -133,6 +154,14 @@ def test_controlling_walks_through_login_figure_drilldown_download_logout(page, 
         assert f"{fig} · Insgesamt" in heads, heads
     k2_tile = page.locator(".tile", has=page.locator(".tile-head", has_text="K2 · Insgesamt"))
     assert text(k2_tile.locator(".tile-value")) == "29,3 %"
+    assert "kein Plan 2022" in text(k2_tile) and "Zur Planung" in text(k2_tile)  # the fixture has no plan
+    # K3 in words: LZB 12/2021 {p1, p4} -> 12/2022 {p1, p2}, (2 / 2 − 1) · 100 = 0 %
+    k3_tile = page.locator(".tile", has=page.locator(".tile-head", has_text="K3 · Insgesamt"))
+    assert "LZB 12/2021 → 12/2022: 2 → 2 (0,0 %)" in text(k3_tile)
+    for width in (1440, 390):  # tile titles break between the parts of a word, never inside one or out of the tile
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate(TILE_TITLE_BREAKS) == [], width
+    page.set_viewport_size({"width": 1280, "height": 900})
     shot(page, "uebersicht")
 
     # K2 from the main navigation

@@ -15,11 +15,14 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from amip import disclosure as dc
 from amip.cli import app as cli
 from amip.cockpit.app import create_app
+from amip.cockpit.pages import overview
 from amip.cockpit.settings import Settings
 from amip.figures.store import FigureStore
-from amip.planning import plans, tracking
+from amip.planning import plans, proposal, tracking
+from amip.reports import monthly
 from amip.state.db import open_state
 from builder import runner
 from cockpit_fixture import PASSWORD, login
@@ -153,14 +156,130 @@ def test_tracking_status_in_august(factory, store, target, attainment, status):
     assert ints["actual"] == 2 and ints["attainment"] == pytest.approx(attainment) and ints["status"] == status
 
 
-def test_after_december_the_probability_is_the_outcome(factory, store):
-    _plan(factory, {"all": {"integrations": 2}, "w": {"integrations": 2}})
+def test_a_finished_year_is_reached_or_not_without_a_probability(factory, store):
+    """The data end in 12/2022: the year 2022 is finished in December (the data's last month, not
+    the machine clock), so the status is the outcome and there is no probability (issue 15)."""
+    assert tracking.year_finished(store, 2022) and tracking.year_finished(store, 2021)
+    assert not tracking.year_finished(store, 2023)
+    _plan(factory, {"all": {"integrations": 2, "lzb_jdw": 2}, "w": {"integrations": 2}, "m": {"lzb_jdw": 0.98}})
     with factory.begin() as db:
         res = tracking.track(db, store, 2022, "J1", "2022-12")
-    ints = row(res, "integrations")
-    assert (ints["actual"], ints["probability"], ints["status"], ints["needed_per_month"]) == (2, 1.0, "on_track", None)
+    assert res["finished"] and not res["probability_available"]
+    ints = row(res, "integrations")  # e, f = 2 of 2: exactly 100 % (the target to date is the plan itself)
+    assert (ints["actual"], ints["expected"], ints["attainment"]) == (2, 2, 100)
+    assert (ints["probability"], ints["status"], ints["needed_per_month"], ints["year_end"]) == (
+        None,
+        "reached",
+        None,
+        2,
+    )
     women = row(res, "integrations", "w")  # f only: 1 of 2 -> 50 %, not reached
-    assert (women["actual"], women["attainment"], women["probability"], women["status"]) == (1, 50, 0.0, "off_track")
+    assert (women["actual"], women["attainment"], women["probability"], women["status"]) == (1, 50, None, "missed")
+    lzb = row(res, "lzb_jdw")  # a, b all year: JDW 2 = plan 2 -> 100 %, reached
+    assert (lzb["actual"], lzb["expected"], lzb["attainment"], lzb["status"], lzb["year_end"]) == (
+        2,
+        2,
+        100,
+        "reached",
+        2,
+    )
+    men = row(res, "lzb_jdw", "m")  # b: JDW 1 against 0,98 -> 98 %: "nicht erreicht", never "gefährdet"
+    assert (men["actual"], men["attainment"], men["status"]) == (1, pytest.approx(98), "missed")
+    assert tracking.STATUS_LABELS["missed"] == "nicht erreicht" and tracking.STATUS_LABELS["reached"] == "erreicht"
+    # November of the same year is no finished year: the attainment to date decides, no year end
+    # forecast (November is not the data's latest month, so there is no forecast either)
+    with factory.begin() as db:
+        nov = row(tracking.track(db, store, 2022, "J1", "2022-11"), "integrations")
+    assert (nov["status"], nov["probability"], nov["year_end"]) == ("on_track", None, None)
+
+
+def test_overview_tiles_show_ist_plan_attainment_and_status(store, tmp_path):
+    """The Übersicht's tiles read the Zielnachhaltung of their month (issue 15, "targets first");
+    plain SQLite state: the plan's storage is tested on both back ends above."""
+    factory = open_state(url=f"sqlite:///{tmp_path / 'state.sqlite'}")
+    _plan(factory, {"all": {"integrations": 4, "elb_jdw": 5, "lzb_jdw": 1}})
+    with factory.begin() as db:
+        july = overview.tiles(store, "J1", "2022-07", dc.SHOW_ALL, tracking.track(db, store, 2022, "J1", "2022-07"))
+        dec = overview.tiles(store, "J1", "2022-12", dc.SHOW_ALL, tracking.track(db, store, 2022, "J1", "2022-12"))
+        none = overview.tiles(store, "J1", "2021-12", dc.SUPPRESS, tracking.track(db, store, 2021, "J1", "2021-12"))
+    tile = {(t["figure"], t["sex"]): t for t in july}
+    k2 = tile["K2", "all"]["target"]
+    # July: YTD 1 (e) against the profile to date 4 · 0,5 = 2 -> 50 %, "nicht im Plan"; planned quota 4 / 5 = 80 %
+    assert k2["lines"] == [
+        ("Plan 2022", "4 Integrationen (Quote 80,0\u00a0%)"),
+        ("Ist bis 07/2022", "1 (Soll 2)"),
+        ("Zielerreichung", "50,0\u00a0%"),
+    ]
+    assert (k2["status"], k2["status_label"], k2["draft"]) == ("off_track", "nicht im Plan", False)
+    k3 = tile["K3", "all"]["target"]  # LZB a, b every month: average 2 against the plan 1 -> 50 %
+    assert k3["lines"] == [
+        ("Plan 2022 (Ø)", "1 LZB"),
+        ("Ist Ø bis 07/2022", "2"),
+        ("Zielerreichung", "50,0\u00a0%"),
+    ]
+    assert tile["K1", "all"]["target"] is None  # K1 has no target in the Zielplanung
+    assert tile["K2", "w"]["target"] == {"planned": False, "year": 2022}  # only "all" is planned
+    # K3 is a change rate: the two LZB stocks it compares, in words (a, b in 07/2021 and 07/2022)
+    assert tile["K3", "all"]["comparison"] == "LZB 07/2021 → 07/2022: 2 → 2 (0,0\u00a0%)"
+    assert "\u00ad" in tile["K3", "all"]["title"]  # "Langzeit-leistungs-beziehende" breaks at its parts
+    tile = {(t["figure"], t["sex"]): t for t in dec}
+    # December of a finished year: the outcome, no Soll, no forecast: 2 of 4 -> 50 %, "nicht erreicht"
+    k2 = tile["K2", "all"]["target"]
+    assert k2["lines"] == [
+        ("Plan 2022", "4 Integrationen (Quote 80,0\u00a0%)"),
+        ("Ist bis 12/2022", "2"),
+        ("Zielerreichung", "50,0\u00a0%"),
+    ]
+    assert (k2["status"], k2["status_label"]) == ("missed", "nicht erreicht")
+    assert tile["K3", "all"]["target"]["status_label"] == "nicht erreicht"
+    # 2021 has no plan; for a viewer with suppression the LZB counts 2 -> 2 are '*'
+    tile = {(t["figure"], t["sex"]): t for t in none}
+    assert tile["K2", "all"]["target"] == {"planned": False, "year": 2021}
+    assert tile["K3", "all"]["comparison"] == "LZB 12/2020 → 12/2021: * → * (*)"
+    # the monthly report of 12/2022 says the same, and states the rule for a finished year
+    with factory.begin() as db:
+        report = monthly.collect(store.warehouse, "2022-12", "J1", store=store, db=db)
+    factory.kw["bind"].dispose()
+    block = next(b for b in report.blocks if b.get("heading") == "Zielnachhaltung 2022")
+    assert [r["status"] for r in block["table"].rows] == ["nicht erreicht", "–", "–", "nicht erreicht"]
+    assert "Nach Ablauf des Jahres" in block["text"] and "probability" not in block["text"]
+
+
+def test_a_tile_in_the_latest_month_shows_the_year_end_forecast_and_hides_small_counts():
+    """tile_target on a Zielnachhaltung as track() returns it for the data's latest month (the
+    programme's 2022 plan: 940 integrations, 4 230 ELB -> quota 22,2 %)."""
+    ints = {"sex": "all", "measure": "integrations", "plan": 940, "actual": 700, "expected": 705}
+    ints |= {"attainment": 700 / 705 * 100, "status": "at_risk", "year_end": 930.4}
+    quota = {"sex": "all", "measure": "quota", "plan": 940 / 4230 * 100, "actual": 21.0, "status": None}
+    res = {"plan_status": "draft", "year": 2022, "month": "2022-09", "version": 3, "finished": False}
+    target = overview.tile_target({**res, "rows": [ints, quota]}, "K2", "all", dc.SHOW_ALL)
+    assert target["lines"] == [
+        ("Plan 2022", "940 Integrationen (Quote 22,2\u00a0%)"),
+        ("Ist bis 09/2022", "700 (Soll 705)"),
+        ("Zielerreichung", "99,3\u00a0%"),  # 700 / 705 = 99,29 %
+        ("Prognose Dezember", "930"),
+    ]
+    assert (target["status_label"], target["draft"]) == ("gefährdet", True)
+    small = {**ints, "actual": 2, "attainment": 2 / 705 * 100, "year_end": 5.0}
+    hidden = overview.tile_target({**res, "rows": [small, quota]}, "K2", "all", dc.SUPPRESS)
+    # the Ist of 2 persons and what follows from it are '*'; plan and Soll are targets, not persons
+    assert [v for _, v in hidden["lines"]] == ["940 Integrationen (Quote 22,2\u00a0%)", "* (Soll 705)", "*", "*"]
+
+
+def test_k1_and_k3_tiles_say_what_the_change_rate_compares():
+    # K1 = (LLU(M) / LLU(M − 12) − 1) · 100: 90 000 € against 100 000 € -> −10,0 %
+    k1 = {"numerator": 90000.0, "denominator": 100000.0, "value": -10.0}
+    assert (
+        overview.change_rate_text("K1", "2022-12", k1)
+        == "Leistungen 12/2021 → 12/2022: 100.000 € → 90.000 € (−10,0\u00a0%)"
+    )
+    # K3: LZB 4 554 -> 4 102 is (4 102 / 4 554 − 1) · 100 = −9,93 %
+    k3 = {"numerator": 4102.0, "denominator": 4554.0, "value": (4102 / 4554 - 1) * 100}
+    assert overview.change_rate_text("K3", "2022-12", k3) == "LZB 12/2021 → 12/2022: 4.554 → 4.102 (−9,9\u00a0%)"
+    assert overview.change_rate_text("K3", "2022-12", {"numerator": 5, "denominator": 4, "value": 25.0}).endswith(
+        "4 → 5 (+25,0\u00a0%)"
+    )
+    assert overview.change_rate_text("K2", "2022-12", k3) is None  # a quota keeps its Vorjahr line
 
 
 def test_a_draft_is_tracked_and_flagged(factory, store):
@@ -213,6 +332,10 @@ def test_probability_from_the_forecast_in_the_latest_month(tmp_path, state_url):
         assert ints["actual"] == 2 and ints["probability"] is not None and ints["probability"] < 0.05
         assert ints["status"] == "off_track"
         assert lzb["probability"] is not None and lzb["probability"] > 0.95 and lzb["status"] == "on_track"
+        # the year-end forecast: YTD 2 + the forecast's expected sum of October–December
+        more = proposal.expected(st, "J1", "integrations", "all", ["2022-10", "2022-11", "2022-12"], "sum")
+        assert more is not None and ints["year_end"] == pytest.approx(2 + more)
+        assert not tracking.year_finished(st, 2022) and not res["finished"]  # the data end in 09/2022
     finally:
         factory.kw["bind"].dispose()
         st.close()
@@ -264,3 +387,20 @@ def test_tracking_page_shows_status_rule_and_chart(warehouse, tmp_path):
         assert "Team T1" in team and "noch keinen Plan des Teams T1" in team
         assert '<option value="T1" selected>Team T1</option>' in team  # the plan choice keeps the team
         assert client.get("/zielnachhaltung?jc=J1&month=2022-07&team=T9").status_code == 404
+        # a finished year: the outcome in words, no probability (column, word or value)
+        dec = client.get("/zielnachhaltung?jc=J1&month=2022-12").text
+        assert "<strong>nicht erreicht</strong>" in dec and "Wahrscheinlichkeit %" not in dec
+        assert "gefährdet</" not in dec and "probability" not in dec.lower()
+        # the Übersicht: the targets on the tiles, "kein Plan" with the way to the Planung
+        home = client.get("/?jc=J1&month=2022-12").text
+        assert '<span class="status status-missed">nicht erreicht</span>' in home
+        assert "<dt>Plan 2022</dt><dd>4 Integrationen</dd>" in home and "probability" not in home.lower()
+        assert "kein Plan 2022 für Frauen" in home and 'href="/planung?jc=J1&amp;year=2022"' in home
+        assert "kein Plan 2021" in client.get("/?jc=J1&month=2021-12").text
+        # the tiles follow a new plan at once (the cached page is keyed by the plan version)
+        factory = open_state(url=url)
+        _plan(factory, {"all": {"integrations": 2}})
+        factory.kw["bind"].dispose()
+        home = client.get("/?jc=J1&month=2022-12").text
+        assert '<span class="status status-reached">erreicht</span>' in home
+        assert "<dt>Plan 2022</dt><dd>2 Integrationen</dd>" in home

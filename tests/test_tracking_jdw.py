@@ -83,14 +83,16 @@ def test_tracking_uses_the_year_to_date_average(factory, store):
     assert lzb["attainment"] == pytest.approx(90) and lzb["status"] == "at_risk"
     assert lzb["deviation_pct"] == pytest.approx(2.5 / 2.25 * 100 - 100)
     dec = row(december, "lzb_jdw")
-    # December: the JDW 2,25 equals the plan -> 100 %, reached (probability 1)
+    # December of a finished year (the data end in 12/2022): the JDW 2,25 equals the plan -> 100 %,
+    # "erreicht"; no probability for a year whose outcome is known
     assert (dec["actual"], dec["expected"], dec["attainment"], dec["probability"], dec["status"]) == (
         2.25,
         2.25,
         100,
-        1.0,
-        "on_track",
+        None,
+        "reached",
     )
+    assert dec["year_end"] == 2.25 and lzb["year_end"] is None  # June: no forecast, no year end
 
 
 def test_the_months_still_to_come_come_from_the_forecast(tmp_path, state_url):
@@ -112,6 +114,7 @@ def test_the_months_still_to_come_come_from_the_forecast(tmp_path, state_url):
             plans.agree(session, p.id, "gf")
             lzb = row(tracking.track(session, st, 2022, "J1", "2022-09"), "lzb_jdw")
         assert lzb["actual"] == pytest.approx(21 / 9) and lzb["expected"] == pytest.approx(want)
+        assert lzb["year_end"] == pytest.approx(want)  # the forecast for the year end (Übersicht tile)
         assert lzb["probability"] is not None and lzb["probability"] > 0.95 and lzb["status"] == "on_track"
     finally:
         factory.kw["bind"].dispose()

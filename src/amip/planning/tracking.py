@@ -21,12 +21,19 @@ For a year Y, a job center and a Bezugsmonat M (month number k = 1 … 12 of Y):
   (``amip.forecast.probability.reach``): P(YTD + Σ forecast integrations of the remaining months ≥ P)
   and P(forecast mean LZB of the remaining months ≤ (12 · L − Σ LZB(January … M)) / (12 − k)), i.e.
   P(JDW ≤ L). It exists only for the data's latest month (the forecast
-  starts there; earlier months would need forecasts made back then). When the year is complete it
-  is 1 or 0 (reached or not).
+  starts there; earlier months would need forecasts made back then). A finished year has none:
+  its outcome is known.
 - **Status** (one rule for integrations and LZB, checked in this order):
   on track ("im Plan") when attainment ≥ 100 % or probability ≥ 0,7;
   at risk ("gefährdet") when attainment ≥ 90 % or probability ≥ 0,4;
   off track ("nicht im Plan") otherwise. Without a probability the attainment alone decides.
+- **A finished year** (Bezugsmonat December and the data reach December of the year, the data's
+  last month, never the machine clock): reached ("erreicht") when attainment ≥ 100 %, else missed
+  ("nicht erreicht"); no probability. In December the integrations' target to date is the plan
+  itself (not plan · Σ shares, which float arithmetic may put a hair off 1).
+- **Forecast for the year end** (``year_end``): integrations YTD + the forecast's expected sum of
+  the remaining months; LZB the expected JDW with the forecast of the remaining months; only where
+  the forecast exists (the data's latest month, job center), and in a finished year the outcome.
 - **Teams**: a team's plan is tracked the same way with the counts of the persons assigned to the
   team at the Stichtag each count uses (ST(m−1) for integrations, ST(m) for stocks), against the job
   center's seasonal profile; there is no team forecast, so no probability.
@@ -42,7 +49,14 @@ from amip.planning import plans, proposal, targets
 MEASURE_ORDER = ("integrations", "elb_jdw", "quota", "lzb_jdw")
 SEX_ORDER = ("all", "w", "m")
 ON_TRACK, AT_RISK, OFF_TRACK = "on_track", "at_risk", "off_track"
-STATUS_LABELS = {ON_TRACK: "im Plan", AT_RISK: "gefährdet", OFF_TRACK: "nicht im Plan"}
+REACHED, MISSED = "reached", "missed"  # the statuses of a finished year
+STATUS_LABELS = {
+    ON_TRACK: "im Plan",
+    AT_RISK: "gefährdet",
+    OFF_TRACK: "nicht im Plan",
+    REACHED: "erreicht",
+    MISSED: "nicht erreicht",
+}
 ON_TRACK_ATTAINMENT, AT_RISK_ATTAINMENT = 100.0, 90.0
 ON_TRACK_PROBABILITY, AT_RISK_PROBABILITY = 0.7, 0.4
 RULE_TEXT = (
@@ -51,6 +65,8 @@ RULE_TEXT = (
     "oder die Wahrscheinlichkeit, das Jahresziel zu erreichen, mindestens 70 %; "
     "„gefährdet“, wenn die Zielerreichung mindestens 90 % beträgt oder die Wahrscheinlichkeit mindestens 40 %; "
     "sonst „nicht im Plan“. Ohne Wahrscheinlichkeit entscheidet die Zielerreichung allein. "
+    "Nach Ablauf des Jahres (Berichtsmonat Dezember, Daten bis Dezember): „erreicht“, wenn die "
+    "Zielerreichung mindestens 100 % beträgt, sonst „nicht erreicht“. "
     "Zielerreichung Integrationen = Ist seit Jahresbeginn / Soll laut Saisonprofil · 100; "
     "Zielerreichung LZB = Plan (Jahresdurchschnitt) / erwarteter Jahresdurchschnitt · 100 (erwarteter "
     "Jahresdurchschnitt: Ist-Monate seit Jahresbeginn und, soweit vorhanden, die Prognose der übrigen Monate; "
@@ -75,6 +91,19 @@ def status(attainment: float | None, probability: float | None) -> str | None:
     ):
         return AT_RISK
     return OFF_TRACK
+
+
+def final_status(attainment: float | None) -> str | None:
+    """The status of a finished year: reached when attainment ≥ 100 %, else missed; None unknown."""
+    if attainment is None:
+        return None
+    return REACHED if attainment >= ON_TRACK_ATTAINMENT else MISSED
+
+
+def year_finished(store, year: int) -> bool:
+    """True when the data's last month is December of ``year`` or later (not the machine clock)."""
+    latest = store.latest
+    return bool(latest) and latest >= f"{year}-12"
 
 
 def seasonal_profile(store, jobcenter_id: str, sex: str, year: int) -> tuple[list[float], list[int]]:
@@ -142,6 +171,7 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
     planned = targets.with_totals(plan.as_dict()) if plan is not None else targets.empty()
     latest = store.latest
     live = month == latest and team is None  # the forecast starts after the data's latest month
+    finished = k == 12 and year_finished(store, year)
     counts = targets.Counts(store, jobcenter_id, team, f"{year - 1}-12", month)
     months_to_date = proposal.year_months(year)[:k]
     rest = proposal.year_months(year)[k:]
@@ -154,16 +184,20 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
         ytd = sum(ints) if ints is not None else None
         if p["integrations"] is not None:
             target = p["integrations"]
-            expected_to_date = target * sum(shares[:k])
+            expected_to_date = target if k == 12 else target * sum(shares[:k])
             attainment = ytd / expected_to_date * 100 if ytd is not None and expected_to_date > 0 else None
-            probability = None
-            if ytd is not None and (live or k == 12):
-                if k == 12 or target - ytd <= 0:
-                    probability = 1.0 if ytd >= target else 0.0
+            probability = year_end = None
+            if finished:
+                year_end = ytd
+            elif ytd is not None and live:
+                if target - ytd <= 0:
+                    probability = 1.0
                 else:
                     probability = _reach(
                         store, jobcenter_id, "integrations", sex, rest, target - ytd, "sum", "at_least"
                     )
+                more = proposal.expected(store, jobcenter_id, "integrations", sex, rest, "sum")
+                year_end = None if more is None else ytd + more
             rows.append(
                 {
                     "sex": sex,
@@ -174,7 +208,8 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
                     "attainment": attainment,
                     "needed_per_month": needed_per_month(target, ytd, 12 - k) if ytd is not None else None,
                     "probability": probability,
-                    "status": status(attainment, probability),
+                    "status": final_status(attainment) if finished else status(attainment, probability),
+                    "year_end": year_end,
                 }
             )
             running, cum = 0.0, []
@@ -230,13 +265,16 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
             jdw = lzb_expected_jdw(lzb, rest_mean) if lzb else None
             attainment = target / jdw * 100 if jdw else None
             probability = None
-            if actual is not None and k == 12:  # actual is None exactly when lzb is empty
-                probability = 1.0 if actual <= target else 0.0
+            if finished:
+                year_end = jdw
             elif lzb and live:
                 # JDW <= L  <=>  mean of the remaining months <= (12 L - Σ to date) / (12 - k)
                 probability = _reach(
                     store, jobcenter_id, "lzb", sex, rest, (12 * target - sum(lzb)) / (12 - k), "mean", "at_most"
                 )
+                year_end = jdw if rest_mean is not None else None
+            else:
+                year_end = None
             rows.append(
                 {
                     "sex": sex,
@@ -247,8 +285,9 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
                     "attainment": attainment,
                     "needed_per_month": None,
                     "probability": probability,
-                    "status": status(attainment, probability),
+                    "status": final_status(attainment) if finished else status(attainment, probability),
                     "deviation_pct": targets.change_pct(jdw, target),
+                    "year_end": year_end,
                 }
             )
     # The data state of the Bezugsmonat: the months of the current year are mostly provisional. The
@@ -272,7 +311,8 @@ def track(db: Session, store, year: int, jobcenter_id: str, month: str, team: st
         "cumulative": cumulative,
         "profile": profiles,
         "profile_years": profile_years,
-        "probability_available": live and proposal.forecast_api() is not None,
+        "probability_available": live and not finished and proposal.forecast_api() is not None,
+        "finished": finished,
         "rule": RULE_TEXT,
         "profile_text": PROFILE_TEXT,
     }

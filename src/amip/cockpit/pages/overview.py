@@ -1,6 +1,18 @@
-"""Übersicht: K1, K2 and K3 for a month as tiles (all, women, men), with the change against the
-same month of the previous year and a 24-month sparkline; below, every figure of the month and the
-extended monitoring (steering figures S3–S6 with their definitions)."""
+"""Übersicht: K1, K2 and K3 for a month as tiles (all, women, men), with a 24-month sparkline and
+the target of the year where the Zielplanung has one; below, every figure of the month and the
+extended monitoring (steering figures S3–S6 with their definitions).
+
+Tiles (docs/planning.md, "On the Übersicht"):
+- K1 and K3 are change rates against the same month of the previous year: the tile says what is
+  compared, "Leistungen 12/2021 → 12/2022: 1.000 € → 900 € (−10,0 %)" (K1: the sums of the benefits,
+  K3: the LZB stocks), not a difference of two change rates.
+- K2 (a quota) shows the previous year's quota and the change in percentage points.
+- Targets: K2 carries the plan's integrations (Ist since January, plan, Zielerreichung, status,
+  the forecast for the year end) and the planned quota; K3 the plan's LZB annual average (JDW).
+  The numbers and the status are those of the Zielnachhaltung (``amip.planning.tracking.track``)
+  for the tile's month; a draft is flagged; without a plan the tile says "kein Plan" and links to
+  the Planung. K1 has no target in the Zielplanung.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +25,14 @@ from markupsafe import Markup
 from amip import disclosure as dc
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
-from amip.cockpit.context import store
+from amip.cockpit.context import state, store
 from amip.cockpit.params import pick_jobcenter, pick_month, pick_sex
 from amip.cockpit.render import render, render_shared
 from amip.cockpit.tables import Column, DataTable, download
 from amip.figures import charts, glossary, states
+from amip.format import number, percent
 from amip.kennzahlen.calendar import month_str, parse_month
+from amip.planning import plans, tracking
 
 router = APIRouter()
 
@@ -38,7 +52,118 @@ def _state(st, jc: str, fig: str, month: str, sex: str, value) -> states.State |
     return state.withhold() if state is not None and dc.is_suppressed(value) else state
 
 
-def tiles(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> list[dict]:
+# Tile titles with their hyphenation points (soft hyphens), so a narrow tile breaks
+# "Langzeit-leistungs-beziehende" between its parts and never inside one (browsers without a German
+# hyphenation dictionary ignore ``hyphens: auto`` but honour soft hyphens).
+SHY = "\u00ad"
+TILE_TITLES = {
+    "K1": "Leistungen zum Lebens" + SHY + "unterhalt",
+    "K2": "Integrations" + SHY + "quote",
+    "K3": "Langzeit" + SHY + "leistungs" + SHY + "beziehende",
+}
+# What the change rates K1 and K3 compare (kennzahlen.md: numerator in M, denominator in M−12).
+CHANGE_RATES = {"K1": ("Leistungen", " €"), "K3": ("LZB", "")}
+# Which tracking row carries a headline figure's target (K1 has none in the Zielplanung).
+TARGET_MEASURES = {"K2": "integrations", "K3": "lzb_jdw"}
+
+
+def _shown(v, decimals: int = 0, unit: str = "") -> str:
+    """A count or amount as the page shows it: '*' when suppressed, '–' when missing."""
+    text = dc.display(v, lambda x: number(x, decimals))
+    return text + unit if text not in (dc.MARK, "–") else text
+
+
+def change_rate_text(fig: str, month: str, now: dict) -> str | None:
+    """K1/K3 in words: 'LZB 12/2021 → 12/2022: 4.554 → 4.102 (−9,9 %)' from the value's
+    denominator (M−12), numerator (M) and value; None for other figures or without a value."""
+    if fig not in CHANGE_RATES or not now:
+        return None
+    label, unit = CHANGE_RATES[fig]
+    v = now.get("value")
+    rate = "–" if v is None else dc.display(v, lambda x: signed_percent(x))
+    before, after = _month_de(_previous_year(month)), _month_de(month)
+    return (
+        f"{label} {before} → {after}: {_shown(now.get('denominator'), 0, unit)} → "
+        f"{_shown(now.get('numerator'), 0, unit)} ({rate})"
+    )
+
+
+def signed_percent(x: float) -> str:
+    """−9,9 % / +10,8 % / 0,0 % (typographic minus)."""
+    text = percent(abs(x), 1)
+    if text == percent(0, 1):
+        return f"{text}\u00a0%"
+    return ("−" if x < 0 else "+") + text + "\u00a0%"
+
+
+def _month_de(month: str) -> str:
+    return f"{month[5:7]}/{month[:4]}"
+
+
+def plan_key(db, year: int, jc: str) -> tuple:
+    """What the tiles' targets depend on in the state database: the plan version the tracking uses
+    (the newest agreed, else the newest draft) and its status (versions are never changed, only
+    agreed)."""
+    plan = plans.current(db, year, jc, None, "agreed") or plans.latest(db, year, jc, None)
+    return (year, None) if plan is None else (year, plan.id, plan.version, plan.status)
+
+
+def tile_target(res: dict | None, fig: str, sex: str, policy: dc.Policy) -> dict | None:
+    """The target part of a tile from the Zielnachhaltung ``res`` of the tile's month: None for a
+    figure without a target (K1); {"planned": False} without a plan for the figure and sex; else
+    the lines to show (see the module text). Counts of 1 or 2 persons (Ist, Zielerreichung, year
+    end) are suppressed for viewers who may not see them, as on the Zielnachhaltung page."""
+    measure = TARGET_MEASURES.get(fig)
+    if measure is None:
+        return None
+    if res is None or res["plan_status"] is None:
+        return {"planned": False, "year": res["year"] if res else None}
+    rows = {r["measure"]: r for r in res["rows"] if r["sex"] == sex}
+    r = rows.get(measure)
+    if r is None:
+        return {"planned": False, "year": res["year"]}
+    hide = policy.suppress and dc.small(r["actual"])
+    year, month = res["year"], res["month"]
+    lines: list[tuple[str, str]] = []
+    if measure == "integrations":
+        quota = rows.get("quota")
+        plan_text = f"{number(r['plan'])} Integrationen"
+        if quota is not None and quota["plan"] is not None:
+            plan_text += f" (Quote {percent(quota['plan'])}\u00a0%)"
+        lines.append((f"Plan {year}", plan_text))
+        soll = "" if res["finished"] else f" (Soll {number(r['expected'])})"
+        lines.append((f"Ist bis {_month_de(month)}", (dc.MARK if hide else number(r["actual"])) + soll))
+        end_label, end = "Prognose Dezember", r.get("year_end")
+        end_text = number(end)
+    else:
+        lines.append((f"Plan {year} (Ø)", f"{number(r['plan'])} LZB"))
+        lines.append((f"Ist Ø bis {_month_de(month)}", dc.MARK if hide else number(r["actual"])))
+        end_label, end = "Prognose Jahres-Ø", r.get("year_end")
+        end_text = number(end)
+    lines.append(("Zielerreichung", _attainment(r, hide)))
+    if not res["finished"] and end is not None:
+        lines.append((end_label, dc.MARK if hide else end_text))
+    return {
+        "planned": True,
+        "year": year,
+        "draft": res["plan_status"] != "agreed",
+        "version": res["version"],
+        "lines": lines,
+        "status": r["status"],
+        "status_label": tracking.STATUS_LABELS.get(r["status"], "") if r["status"] else "",
+    }
+
+
+def _attainment(r: dict, hide: bool) -> str:
+    if hide:
+        return dc.MARK
+    a = r["attainment"]
+    return "–" if a is None else f"{percent(a)}\u00a0%"
+
+
+def tiles(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL, tracked: dict | None = None) -> list[dict]:
+    """The headline tiles; ``tracked`` is the Zielnachhaltung of the month
+    (``tracking.track``), None when the tiles show no targets."""
     out = []
     for fig in glossary.HEADLINE:
         if fig not in st.available_figures():
@@ -62,6 +187,9 @@ def tiles(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> list[dict
                     "change": change,
                     "state": _state(st, jc, fig, month, sex, v),
                     "sparkline": Markup(charts.sparkline(id(st), jc, fig, sex, month, key)) if len(hist) else "",
+                    "title": TILE_TITLES.get(fig, glossary.EXPLANATIONS[fig].short),
+                    "comparison": change_rate_text(fig, month, now),
+                    "target": tile_target(tracked, fig, sex, policy),
                 }
             )
     return out
@@ -256,9 +384,14 @@ def overview(
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     policy = access.disclosure(viewer)
+    year = int(month[:4])
+    with state(request).begin() as db:
+        planned = plan_key(db, year, jc)
 
     def context() -> dict:
-        shown = tiles(st, jc, month, policy)
+        with state(request).begin() as db:
+            tracked = tracking.track(db, st, year, jc, month)
+        shown = tiles(st, jc, month, policy, tracked)
         return dict(
             jc=jc,
             month=month,
@@ -267,10 +400,16 @@ def overview(
             monitoring=monitoring_table(st, jc, month, policy, access.may(viewer.role, access.PERSONS)),
             previous=_previous_year(month),
             month_state=states.of_month(st, jc, month),
-            tiles_suppressed=any(dc.is_suppressed(t["value"]) or dc.is_suppressed(t["previous"]) for t in shown),
+            tiles_suppressed=any(
+                dc.is_suppressed(t["value"])
+                or dc.is_suppressed(t["previous"])
+                or dc.MARK in (t["comparison"] or "")
+                or any(v == dc.MARK or v.startswith(dc.MARK + " ") for _, v in (t["target"] or {}).get("lines", ()))
+                for t in shown
+            ),
         )
 
-    return render_shared(request, "overview.html", viewer, (jc, month, policy.key), context)
+    return render_shared(request, "overview.html", viewer, (jc, month, policy.key, planned), context)
 
 
 @router.get("/uebersicht.{fmt}", name="overview_download")

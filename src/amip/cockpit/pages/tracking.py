@@ -5,7 +5,8 @@ For the Bezugsmonat M (default: the data's latest month) and the job center's pl
 date, the target to date (seasonal profile for integrations; for the LZB annual average the expected JDW: months to date
 plus the forecast of the rest), attainment,
 integrations still needed per remaining month, the probability from the forecast and the status,
-with the rule printed on the page (``amip.planning.tracking``). Only aggregates; capability STEERING.
+with the rule printed on the page (``amip.planning.tracking``); for a finished year (December)
+"erreicht" / "nicht erreicht" and no probability column. Only aggregates; capability STEERING.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def tracking_table(res: dict, jc: str, policy: dc.Policy = dc.SHOW_ALL, jc_name:
         Column("attainment", "Zielerreichung %", "percent"),
         Column("deviation", "Abweichung vom Plan %", "percent"),
         Column("needed", "noch nötig je Monat", "count", 1),
-        Column("probability", "Wahrscheinlichkeit %", "percent", 0),
+        *([] if res.get("finished") else [Column("probability", "Wahrscheinlichkeit %", "percent", 0)]),
         Column("status", "Status"),
         Column("state", "Datenstand"),
         Column("band", "Erwartete Revision"),
