@@ -384,6 +384,7 @@ def overview(
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
     policy = access.disclosure(viewer)
+    steering = access.may(viewer.role, access.STEERING)  # the tiles link to Zielnachhaltung/Planung
     year = int(month[:4])
     with state(request).begin() as db:
         planned = plan_key(db, year, jc)
@@ -399,6 +400,7 @@ def overview(
             table=month_table(st, jc, month, policy),
             monitoring=monitoring_table(st, jc, month, policy, access.may(viewer.role, access.PERSONS)),
             previous=_previous_year(month),
+            steering=steering,
             month_state=states.of_month(st, jc, month),
             tiles_suppressed=any(
                 dc.is_suppressed(t["value"])
@@ -409,7 +411,7 @@ def overview(
             ),
         )
 
-    return render_shared(request, "overview.html", viewer, (jc, month, policy.key, planned), context)
+    return render_shared(request, "overview.html", viewer, (jc, month, policy.key, planned, steering), context)
 
 
 @router.get("/uebersicht.{fmt}", name="overview_download")
