@@ -168,6 +168,22 @@ def sideways(page) -> int:
     return page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
 
 
+WIDEST = """() => {
+  const out = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.closest('.table-wrap, .chart-wide')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.right > window.innerWidth + 0.5 && r.width > 0) {
+      const kids = [...el.children].some(k => k.getBoundingClientRect().right > window.innerWidth + 0.5);
+      if (!kids) out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+        (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/ +/).join('.') : '') +
+        ' (right ' + Math.round(r.right) + ')');
+    }
+  }
+  return out.slice(0, 5);
+}"""
+
+
 def slug(path_and_query: str) -> str:
     s = re.sub(r"[^A-Za-z0-9]+", "_", path_and_query).strip("_")
     return (s or "start")[:80]
@@ -190,7 +206,8 @@ def check_page(page, label: str, width: int, problems: list[str]) -> None:
     if width < 1000:
         over = sideways(page)
         if over > 0:
-            problems.append(f"{label} @ {width} px: scrolls sideways by {over} px")
+            widest = ", ".join(page.evaluate(WIDEST))
+            problems.append(f"{label} @ {width} px: scrolls sideways by {over} px; too wide: {widest}")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(
         path=str(SHOTS / f"{label.split(' ')[0]}-{width}-{slug(label.split(' ', 1)[1])}.png"), full_page=True
@@ -247,6 +264,30 @@ def visit_all(page, name: str, width: int, url: str, application) -> tuple[list[
     return visited, problems
 
 
+def toggle_problems(page) -> list[str]:
+    """The office/team toggle of a figure: aria-pressed follows the click (the HTMX answer sends
+    the buttons again), and the team breakdown it loads passes axe too."""
+    page.goto("/kennzahl/K2")
+    tabs = page.get_by_role("group", name="Aufschlüsselung")
+    office, team = tabs.get_by_role("button", name="Geschäftsstelle"), tabs.get_by_role("button", name="Team")
+    assert (office.get_attribute("aria-pressed"), team.get_attribute("aria-pressed")) == ("true", "false")
+    team.click()
+    page.wait_for_function(
+        "() => document.querySelector('#unit-tabs button[aria-pressed=true]')?.textContent.trim() === 'Team'"
+    )
+    assert office.get_attribute("aria-pressed") == "false"
+    assert "Team" in page.locator("#units th").first.inner_text()
+    return [f"co /kennzahl/K2 (Team) @ 1440 px: {line}" for line in axe_violations(page)]
+
+
+def check_take_button(page, width: int) -> None:
+    """The IFK's "Aufnehmen" names the candidate (pseudonym only) and is on screen at any width."""
+    page.goto("/intensivbetreuung")
+    button = page.get_by_role("button", name="Aufnehmen: Pseudonym a612")  # b637 was taken by the set-up
+    box = button.bounding_box()  # without scrolling the table: x as the page first shows it
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (width, box)
+
+
 # ---- the tests: one per role and width ------------------------------------------------------------
 
 
@@ -266,6 +307,10 @@ def test_every_page_of_the_role_passes_axe_and_fits_the_width(role_pages, server
         ctx.close()
     visited, found = visit_all(page, name, width, url, application)
     problems += found
+    if name == "co" and width == WIDTHS[0]:
+        problems += toggle_problems(page)
+    if name == "ifk":
+        check_take_button(page, width)
     print(f"{name} @ {width} px: {len(visited)} pages: {', '.join(visited)}")
     assert len(visited) >= 5, visited  # the crawl reached the role's pages
     assert not problems, "\n".join(problems)
