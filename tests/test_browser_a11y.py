@@ -122,7 +122,7 @@ def role_pages(browser, server):
     def get(name: str):
         if name not in made:
             ctx = browser.new_context(base_url=url, locale="de-DE", viewport={"width": 1440, "height": 900})
-            ctx.set_default_timeout(15_000)
+            ctx.set_default_timeout(30_000)  # a log-in hashes the password: slow on a busy machine
             ctx.add_init_script(path=str(AXE))
             contexts.append(ctx)
             page = ctx.new_page()
@@ -171,7 +171,8 @@ def sideways(page) -> int:
 WIDEST = """() => {
   const out = [];
   for (const el of document.body.querySelectorAll('*')) {
-    if (el.closest('.table-wrap, .chart-wide')) continue;
+    const pos = getComputedStyle(el).position;  // absolute boxes escape a scroll box they are not positioned in
+    if (el.closest('.table-wrap') && pos !== 'absolute' && pos !== 'fixed') continue;
     const r = el.getBoundingClientRect();
     if (r.right > window.innerWidth + 0.5 && r.width > 0) {
       const kids = [...el.children].some(k => k.getBoundingClientRect().right > window.innerWidth + 0.5);
