@@ -2,7 +2,8 @@
 # Set up amip on a fresh machine: a virtual environment in .venv with the package installed.
 #   scripts/setup.sh          runtime (amip, DuckDB engine)
 #   scripts/setup.sh --dev    plus everything the tests need (pytest, hypothesis, PySpark + a Java runtime,
-#                             Playwright + Debian's Chromium for the browser tests)
+#                             Playwright + Debian's Chromium for the browser tests, axe-core from npm
+#                             for the accessibility tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,19 @@ if [[ "${1:-}" == "--dev" ]]; then
         echo "Installing Chromium for the browser tests (apt-get) ..."
         SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
         $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    fi
+    # The accessibility tests (tests/test_browser_a11y.py) inject axe-core, pinned in
+    # tests/js/package-lock.json and installed from npm into tests/js/node_modules.
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "Installing Node.js and npm for the accessibility tests (apt-get) ..."
+        SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+        $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    fi
+    axe_pinned=$(node -p "require('./tests/js/package-lock.json').packages['node_modules/axe-core'].version")
+    axe_installed=$(node -p "try { require('./tests/js/node_modules/axe-core/package.json').version } catch (e) { '' }")
+    if [[ "$axe_installed" != "$axe_pinned" || ! -f tests/js/node_modules/axe-core/axe.min.js ]]; then
+        echo "Installing axe-core for the accessibility tests (npm ci) ..."
+        npm ci --prefix tests/js --no-audit --no-fund --ignore-scripts --loglevel=error </dev/null
     fi
     # The report tests read generated PDFs with poppler's pdftotext and render pages with pdftoppm.
     if ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then

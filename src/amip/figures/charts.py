@@ -7,6 +7,8 @@ only changes with an import, which restarts the cockpit's store.
 
 from __future__ import annotations
 
+import copy
+import re
 from functools import lru_cache
 
 import altair as alt
@@ -32,11 +34,81 @@ TIME_LOCALE = {
     "months": list(fmt.MONTHS_DE),
     "shortMonths": ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"],
 }
-COLORS = {"Insgesamt": "#1f4e79", "Frauen": "#b5485d", "Männer": "#2e7d5b"}
+# Okabe & Ito's palette, safe for the common colour-vision deficiencies; in the order used for
+# categories (the first three reach 3:1 against white, WCAG 1.4.11; charts with more categories
+# repeat their values in a table). Charts also tell series apart by dash pattern or point shape.
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "bluish_green": "#009E73",
+    "reddish_purple": "#CC79A7",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+CATEGORY = list(OKABE_ITO.values())
+COLORS = {"Insgesamt": OKABE_ITO["blue"], "Frauen": OKABE_ITO["vermillion"], "Männer": OKABE_ITO["bluish_green"]}
+# Legible text: at least 12 px for axis labels and legends (Vega's default is 10), charts' titles 14 px.
+FONT = 12
+BASE_CONFIG = {
+    "aria": False,  # the page states the chart's content in words (and the values in a table)
+    "range": {"category": CATEGORY},
+    "axis": {"labelFontSize": FONT, "titleFontSize": FONT},
+    "legend": {"labelFontSize": FONT, "titleFontSize": FONT, "symbolSize": 120},
+    "title": {"fontSize": 14},
+    "text": {"fontSize": FONT},
+}
+NARROW_WIDTH = 340  # the whole chart, axes and legend included, for a 390 px screen
+
+
+def _with_config(spec: dict) -> dict:
+    """``spec`` with BASE_CONFIG under its own configuration (a chart's own settings win)."""
+    spec = copy.deepcopy(spec)
+    config = spec.setdefault("config", {})
+    for key, value in BASE_CONFIG.items():
+        if isinstance(value, dict):
+            config[key] = {**value, **config.get(key, {})}
+        else:
+            config.setdefault(key, value)
+    return spec
+
+
+def _render(spec: dict) -> str:
+    return vlc.vegalite_to_svg(_with_config(spec), format_locale=LOCALE, time_format_locale=TIME_LOCALE)
 
 
 def svg(chart: alt.Chart | alt.LayerChart | alt.FacetChart) -> str:
-    return vlc.vegalite_to_svg(chart.to_dict(), format_locale=LOCALE, time_format_locale=TIME_LOCALE)
+    """The chart as an SVG document (reports embed it as an image with its alternative text)."""
+    return _render(chart.to_dict())
+
+
+def _narrow(spec: dict) -> dict:
+    """The same chart fitted into NARROW_WIDTH pixels in all (Vega-Lite's autosize "fit"), so
+    that its text keeps its size on a phone instead of being scaled down with the picture."""
+    spec = copy.deepcopy(spec)
+    for layer in spec.get("layer", []):
+        layer.pop("width", None)
+    spec["width"] = NARROW_WIDTH
+    spec["autosize"] = {"type": "fit", "contains": "padding"}
+    return spec
+
+
+def _hidden(svg_text: str) -> str:
+    # The picture itself is decorative for assistive technology: its <figure> carries the text
+    # alternative (role="img" and aria-label); the numbers stand in a table on the same page.
+    return re.sub(r"^<svg ", '<svg aria-hidden="true" focusable="false" ', svg_text, count=1)
+
+
+def responsive(chart: alt.Chart | alt.LayerChart | alt.FacetChart) -> str:
+    """HTML for the cockpit: the chart at its own width for wide screens and fitted into
+    NARROW_WIDTH for narrow ones; ``style.css`` shows one of the two (``.chart-wide`` /
+    ``.chart-narrow``)."""
+    spec = chart.to_dict()
+    return (
+        f'<span class="chart-wide">{_hidden(_render(spec))}</span>'
+        f'<span class="chart-narrow">{_hidden(_render(_narrow(spec)))}</span>'
+    )
 
 
 def sparkline_spec(history: pd.DataFrame, title: str) -> alt.Chart:
@@ -45,7 +117,7 @@ def sparkline_spec(history: pd.DataFrame, title: str) -> alt.Chart:
     return (
         alt.Chart(data, width=180, height=40, title=alt.Title(title, fontSize=1, color="#ffffff00"))
         .mark_line(
-            color="#1f4e79",
+            color=OKABE_ITO["blue"],
             strokeWidth=2,
         )
         .encode(
@@ -130,7 +202,7 @@ def history_spec(frames: dict[str, pd.DataFrame], figure: str) -> alt.Chart | al
 @lru_cache(maxsize=1024)
 def sparkline(store_id: int, jobcenter: str, figure: str, sex: str, month: str, history_key: tuple) -> str:
     hist = pd.DataFrame({"month": [m for m, _ in history_key], "value": [v for _, v in history_key]})
-    return svg(sparkline_spec(hist, f"{figure} {glossary.SEXES[sex]}"))
+    return _hidden(svg(sparkline_spec(hist, f"{figure} {glossary.SEXES[sex]}")))
 
 
 @lru_cache(maxsize=512)
@@ -146,7 +218,7 @@ def history(store_id: int, jobcenter: str, figure: str, month: str, key: tuple) 
         )
         for sex, vals in key
     }
-    return svg(history_spec(frames, figure))
+    return responsive(history_spec(frames, figure))
 
 
 def target_progress_spec(rows: list[dict], title: str) -> alt.Chart:
@@ -161,7 +233,7 @@ def target_progress_spec(rows: list[dict], title: str) -> alt.Chart:
         if r.get("actual") is not None:
             data.append({"date": date, "value": float(r["actual"]), "Reihe": "Ist kumuliert"})
     frame = pd.DataFrame(data, columns=["date", "value", "Reihe"])
-    colors = {"Ist kumuliert": "#1f4e79", "Soll (Saisonprofil)": "#9a6700"}
+    colors = {"Ist kumuliert": OKABE_ITO["blue"], "Soll (Saisonprofil)": OKABE_ITO["vermillion"]}
     return (
         alt.Chart(frame, width=640, height=240, title=title)
         .mark_line(point=alt.OverlayMarkDef(size=18))
@@ -188,7 +260,7 @@ def target_progress_spec(rows: list[dict], title: str) -> alt.Chart:
 @lru_cache(maxsize=256)
 def target_progress(title: str, key: tuple) -> str:
     """SVG of :func:`target_progress_spec`; ``key`` = ((month, actual, profile), ...)."""
-    return svg(target_progress_spec([{"month": m, "actual": a, "profile": p} for m, a, p in key], title))
+    return responsive(target_progress_spec([{"month": m, "actual": a, "profile": p} for m, a, p in key], title))
 
 
 def dqm_trend_spec(rows: list[dict], title: str) -> alt.Chart:
@@ -221,7 +293,7 @@ def dqm_trend_spec(rows: list[dict], title: str) -> alt.Chart:
 @lru_cache(maxsize=64)
 def dqm_trend(title: str, key: tuple) -> str:
     """SVG of :func:`dqm_trend_spec`; ``key`` = ((month, rule, rate), ...)."""
-    return svg(dqm_trend_spec([{"month": m, "rule": r, "rate": v} for m, r, v in key], title))
+    return responsive(dqm_trend_spec([{"month": m, "rule": r, "rate": v} for m, r, v in key], title))
 
 
 def egl_distribution_spec(rows: list[dict], title: str) -> alt.Chart:
@@ -246,7 +318,7 @@ def egl_distribution_spec(rows: list[dict], title: str) -> alt.Chart:
         ],
         columns=["Instrument", "amount", "share", "label", "Bereich"],
     )
-    colors = {"übrige Instrumente": "#1f4e79", "2. Arbeitsmarkt": "#9a6700"}
+    colors = {"übrige Instrumente": OKABE_ITO["blue"], "2. Arbeitsmarkt": OKABE_ITO["vermillion"]}
     order = data.sort_values("amount", ascending=False)["Instrument"].tolist()
     base = alt.Chart(data, width=420, height=max(120, 18 * len(data)), title=title)
     bars = base.mark_bar().encode(
@@ -259,7 +331,7 @@ def egl_distribution_spec(rows: list[dict], title: str) -> alt.Chart:
         ),
         tooltip=["Instrument:N", alt.Tooltip("amount:Q", title="Euro", format=",.0f"), "label:N"],
     )
-    text = base.mark_text(align="left", dx=3, fontSize=10).encode(
+    text = base.mark_text(align="left", dx=3, fontSize=FONT).encode(
         x="amount:Q", y=alt.Y("Instrument:N", sort=order), text="label:N"
     )
     # extra room on the left: a PDF renderer's font may set the axis labels wider than measured here
@@ -277,12 +349,12 @@ def yearly_bars_spec(rows: list[dict], title: str, y_title: str) -> alt.Chart:
         columns=["Jahr", "value", "label"],
     )
     base = alt.Chart(data, width=520, height=220, title=title)
-    bars = base.mark_bar(color="#1f4e79").encode(
+    bars = base.mark_bar(color=OKABE_ITO["blue"]).encode(
         x=alt.X("Jahr:O", title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=",.0f")),
         tooltip=["Jahr:O", alt.Tooltip("value:Q", title=y_title, format=",.0f")],
     )
-    return bars + base.mark_text(dy=-6, fontSize=10).encode(x="Jahr:O", y="value:Q", text="label:N")
+    return bars + base.mark_text(dy=-6, fontSize=FONT).encode(x="Jahr:O", y="value:Q", text="label:N")
 
 
 def monthly_bars_spec(rows: list[dict], title: str, y_title: str) -> alt.Chart:
@@ -293,7 +365,7 @@ def monthly_bars_spec(rows: list[dict], title: str, y_title: str) -> alt.Chart:
     )
     return (
         alt.Chart(data, width=520, height=200, title=title)
-        .mark_bar(color="#2e7d5b")
+        .mark_bar(color=OKABE_ITO["bluish_green"])
         .encode(
             x=alt.X("month(date):O", title=None),
             y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=",.0f")),
@@ -329,7 +401,7 @@ def fan_spec(
     y_scale = alt.Scale(zero=False)
     band95 = (
         alt.Chart(fc)
-        .mark_area(color="#1f4e79", opacity=0.15)
+        .mark_area(color=OKABE_ITO["blue"], opacity=0.15)
         .encode(
             x=x,
             y=alt.Y("lo95:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=fmt_)),
@@ -341,10 +413,10 @@ def fan_spec(
             ],
         )
     )
-    band80 = alt.Chart(fc).mark_area(color="#1f4e79", opacity=0.3).encode(x=x, y="lo80:Q", y2="hi80:Q")
+    band80 = alt.Chart(fc).mark_area(color=OKABE_ITO["blue"], opacity=0.3).encode(x=x, y="lo80:Q", y2="hi80:Q")
     mean = (
         alt.Chart(fc)
-        .mark_line(color="#1f4e79", strokeDash=[6, 4])
+        .mark_line(color=OKABE_ITO["blue"], strokeDash=[6, 4])
         .encode(
             x=x,
             y="mean:Q",
@@ -356,7 +428,7 @@ def fan_spec(
     )
     line = (
         alt.Chart(hist)
-        .mark_line(color="#1f4e79", strokeWidth=2)
+        .mark_line(color=OKABE_ITO["blue"], strokeWidth=2)
         .encode(
             x=x,
             y="value:Q",
@@ -375,7 +447,7 @@ def fan(title: str, y_title: str, history_key: tuple, forecast_key: tuple) -> st
     ((month, mean, lo80, hi80, lo95, hi95), ...)."""
     hist = pd.DataFrame(list(history_key), columns=["month", "value"])
     fc = pd.DataFrame(list(forecast_key), columns=["month", "mean", "lo80", "hi80", "lo95", "hi95"])
-    return svg(fan_spec(hist, fc, title, y_title))
+    return responsive(fan_spec(hist, fc, title, y_title))
 
 
 def gap_spec(rows: list[dict], title: str, favourable_up: bool) -> alt.Chart:
@@ -402,7 +474,9 @@ def gap_spec(rows: list[dict], title: str, favourable_up: bool) -> alt.Chart:
             y=alt.Y("gap:Q", title="Abstand zum Median (Prozentpunkte)", axis=alt.Axis(format=",.1f")),
             color=alt.Color(
                 "Lage:N",
-                scale=alt.Scale(domain=["günstiger", "ungünstiger"], range=["#2e7d5b", "#b5485d"]),
+                scale=alt.Scale(
+                    domain=["günstiger", "ungünstiger"], range=[OKABE_ITO["bluish_green"], OKABE_ITO["vermillion"]]
+                ),
                 legend=alt.Legend(orient="bottom", title=None),
             ),
             tooltip=[
@@ -416,11 +490,11 @@ def gap_spec(rows: list[dict], title: str, favourable_up: bool) -> alt.Chart:
 @lru_cache(maxsize=256)
 def gap(title: str, favourable_up: bool, key: tuple) -> str:
     """SVG of :func:`gap_spec`; ``key`` = ((month, gap), ...)."""
-    return svg(gap_spec([{"month": m, "gap": g} for m, g in key], title, favourable_up))
+    return responsive(gap_spec([{"month": m, "gap": g} for m, g in key], title, favourable_up))
 
 
 LAG_LABELS = {0: "direkt nach dem Monat", 1: "1 Monat danach", 2: "2 Monate danach"}
-LAG_COLORS = ["#1f4e79", "#9a6700", "#2e7d5b"]
+LAG_COLORS = [OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["bluish_green"]]
 LAG_DASH = [[1, 0], [6, 3], [2, 2]]
 
 
@@ -473,7 +547,7 @@ def revision_spec(
 @lru_cache(maxsize=256)
 def revisions(title: str, y_title: str, key: tuple) -> str:
     """SVG of :func:`revision_spec`; ``key`` = ((month, lag, revision), ...)."""
-    return svg(revision_spec([{"month": m, "lag": k, "revision": v} for m, k, v in key], title, y_title))
+    return responsive(revision_spec([{"month": m, "lag": k, "revision": v} for m, k, v in key], title, y_title))
 
 
 def for_print(chart, width: int = 560, legend_columns: int = 2):

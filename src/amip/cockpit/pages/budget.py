@@ -134,13 +134,13 @@ def budget_page(
     chart = None
     if not plan.empty:
         chart = Markup(
-            charts.svg(
+            charts.responsive(
                 charts.egl_distribution_spec(plan.to_dict("records"), f"Verteilung des Eingliederungsbudgets {y}")
             )
         )
     by_month = spent["by_month"]
     month_chart = Markup(
-        charts.svg(
+        charts.responsive(
             charts.monthly_bars_spec(
                 [{"month": m, "value": v} for m, v in zip(by_month["month"], by_month["amount"])],
                 f"Ausgaben {y} je Monat",

@@ -275,6 +275,8 @@ def figure_units(
         figure=figure,
         unit_kind=kind,
         unit_table=unit_table(st, jc, figure, month, sex, kind, access.disclosure(viewer)),
+        fragment=True,  # with the toggle buttons out of band: aria-pressed follows the choice
+        q=f"jc={jc}&month={month}&sex={sex}",
     )
 
 
