@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from amip.clikit import DbOption, err, fail, warehouse
+from amip.clikit import DbOption, err, fail, month_value, warehouse
 
 published_app = typer.Typer(
     help="Published § 48a figures (e.g. the BMAS's monthly tables) beside the warehouse.", no_args_is_help=True
@@ -48,9 +48,10 @@ def import_cmd(
         str | None,
         typer.Option(
             "--publication",
-            help="Publication month YYYY-MM (default: the latest month in the file). The latest "
+            help="Publication month MM/YYYY or YYYY-MM (default: the latest month in the file). The latest "
             "publication wins for a month; importing a publication again replaces it.",
             show_default=False,
+            callback=month_value,
         ),
     ] = None,
     db: DbOption = None,
@@ -142,7 +143,10 @@ def _write(frame, path: Path) -> None:
 
 def compare_command(
     jobcenter: Annotated[str | None, typer.Option("--jobcenter", help="Job center id (default: the only one).")] = None,
-    month: Annotated[str | None, typer.Option("--month", help="Bezugsmonat YYYY-MM (default: the latest).")] = None,
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="Bezugsmonat MM/YYYY or YYYY-MM (default: the latest).", callback=month_value),
+    ] = None,
     db: DbOption = None,
     out_file: OutOption = None,
     k: Annotated[int, typer.Option("--neighbours", help="Nearest neighbours to list.", min=1, max=50)] = 5,
@@ -249,7 +253,10 @@ def compare_command(
 def reconcile_command(
     db: DbOption = None,
     month: Annotated[
-        list[str] | None, typer.Option("--month", help="Only this month YYYY-MM (repeatable; default: all).")
+        list[str] | None,
+        typer.Option(
+            "--month", help="Only this month, MM/YYYY or YYYY-MM (repeatable; default: all).", callback=month_value
+        ),
     ] = None,
     out_file: OutOption = None,
 ) -> None:

@@ -105,9 +105,10 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
         r = 2
         if t.note:
             ws.write_string(1, 0, t.note)
+        # column widths from what the cells show (as on paper), header words wrapped at 30
+        widths = [min(max([8, *(len(w) for w in c.label.split())]), 30) for c in t.columns]
         for j, c in enumerate(t.columns):
             ws.write_string(r, j, c.label, head)
-            ws.set_column(j, j, 40 if c.kind == "text" else 14)
         for i, row in enumerate(t.rows):
             r += 1
             for j, c in enumerate(t.columns):
@@ -119,6 +120,11 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
                     ws.write_blank(r, j, None)
                 else:
                     ws.write_number(r, j, float(v), formats[kind])
+                shown = Col(c.key, c.label, kind).display(v)
+                widths[j] = min(max(widths[j], len(shown) + 2), 60)
+        for j, width in enumerate(widths):
+            ws.set_column(j, j, width)
+        ws.freeze_panes(3, 0)  # title line, blank/note, header
         if t.caption:
             ws.write_string(r + 2, 0, t.caption)
     wb.close()
