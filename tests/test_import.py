@@ -249,7 +249,7 @@ def test_bad_month_and_unknown_jobcenter_are_clear_errors(tmp_path):
     folder = good().write(tmp_path / "d")
     out = tmp_path / "f.csv"
     res = runner.invoke(app, ["kpi", "--data", str(folder), "--from", "2021-13", "--to", "2021-12", "--out", str(out)])
-    assert res.exit_code == 1 and "not a month (YYYY-MM): '2021-13'" in res.output
+    assert res.exit_code == 1 and "--from '2021-13' is not a month (use MM/YYYY or YYYY-MM" in res.output
     res = runner.invoke(
         app,
         ["kpi", "--data", str(folder), "--from", "2021-12", "--to", "2021-12", "--out", str(out), "--jobcenter", "J9"],

@@ -118,8 +118,15 @@ def import_cmd(
 
 
 def _month_de(month: str) -> str:
-    year, mm = month.split("-")
-    return f"{mm}/{year}"
+    from amip import format as fmt
+
+    return fmt.month(month)
+
+
+def _time_de(value) -> str:
+    from amip import format as fmt
+
+    return fmt.time_de(value, short=True)  # stored in UTC, shown in Berlin time
 
 
 deliveries_app = typer.Typer(help="The deliveries (Datenstände) a warehouse holds.", no_args_is_help=True)
@@ -153,7 +160,7 @@ def deliveries_list(
         rows = f"{sum(d.rows.values()):,}".replace(",", ".")
         months = f"{_month_de(d.first_month)}–{_month_de(d.last_month)}"
         # a folder name is data, not Rich markup
-        table.add_row(f"{d.as_of:%d.%m.%Y}", months, rows, d.imported_at, escape(d.source))
+        table.add_row(f"{d.as_of:%d.%m.%Y}", months, rows, _time_de(d.imported_at), escape(d.source))
     out.print(table)
 
 

@@ -236,12 +236,15 @@ _UNIT_FORMS = {"%": ("in %", "%"), "EUR": ("in Euro", "in EUR", "Euro", "EUR", "
 def with_unit(label: str, unit: str | None) -> str:
     """A column header with its unit in parentheses: ('Anteil', '%') -> 'Anteil (%)'; a unit the
     label already names is moved there ('Anteil %', 'Anteil in %' -> 'Anteil (%)', 'Plan in Euro'
-    -> 'Plan (EUR)'); a label with the unit already in parentheses stays as it is."""
+    -> 'Plan (EUR)'), a parenthesis at the end takes it ('Zähler (Insgesamt)' -> 'Zähler (Insgesamt,
+    EUR)'); a label with the unit already in parentheses stays as it is."""
     if not unit or f"({unit}" in label or f"{unit})" in label:
         return label
     for form in _UNIT_FORMS.get(unit, (unit,)):
         if label.endswith(" " + form):
             return f"{label[: -len(form) - 1]} ({unit})"
+    if label.endswith(")") and "(" in label:  # 'Zähler (Insgesamt)' -> 'Zähler (Insgesamt, EUR)'
+        return f"{label[:-1]}, {unit})"
     return f"{label} ({unit})"
 
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from amip import format as fmt
 from amip.clikit import DbOption, err, fail, month_value, warehouse
 
 published_app = typer.Typer(
@@ -83,7 +84,7 @@ def import_cmd(
         fail(f"import of {file} failed, nothing was changed: {exc}")
     jc_text = "" if s.jobcenters is None else f", {s.jobcenters} job centers"
     out.print(
-        f"Publication {s.publication}: {s.rows} rows ({s.months[0]} to {s.months[1]}){jc_text} "
+        f"Publication {fmt.month(s.publication)}: {s.rows} rows ({fmt.month(s.months[0])} to {fmt.month(s.months[1])}){jc_text} "
         f"-> {published_path(wh)} ({s.publications} publication(s) kept)",
         highlight=False,
         soft_wrap=True,
@@ -100,15 +101,15 @@ def list_cmd(db: DbOption = None) -> None:
     if pub is None:
         fail(f"no published figures: {published_path(wh)} (import them with 'amip published import FILE --db {wh}')")
     t = Table(title=f"Veröffentlichte Kennzahlen ({len(pub.jobcenters)} Jobcenter in der Tabelle jobcenters)")
-    for c in ("Veröffentlichung", "importiert (UTC)", "Datei", "Zeilen", "Monate"):
+    for c in ("Veröffentlichung", "importiert", "Datei", "Zeilen", "Monate"):
         t.add_column(c)
     for r in pub.publications.to_dict("records"):
         t.add_row(
-            r["publication"],
-            str(r["imported_at"])[:19],
+            fmt.month(r["publication"]),
+            fmt.time_de(r["imported_at"], short=True),  # stored in UTC, shown in Berlin time
             r["source"],
             str(r["rows"]),
-            f"{r['first_month']} – {r['last_month']}",
+            f"{fmt.month(r['first_month'])} – {fmt.month(r['last_month'])}",
         )
     out.print(t)
 
@@ -154,7 +155,6 @@ def compare_command(
     """The job center's own values among its Vergleichstyp (published figures): rank, terciles,
     quartiles, the type's median and spread, Land and Germany, each figure by sex; and its
     nearest neighbours on framework conditions."""
-    from amip import format as fmt
     from amip.comparison.compare import NEIGHBOUR_CAVEAT, describe, jobcenter_info, neighbours, own_status, position
     from amip.figures import glossary
 
@@ -169,7 +169,8 @@ def compare_command(
             fail(f"unknown job center {jc!r} (in the data: {', '.join(store.jobcenters[:10])})")
         month = month or (pub.months[-1] if pub.months and pub.months[-1] <= (store.latest or "") else store.latest)
         if month not in pub.months:
-            fail(f"no published figures for {month} (published: {', '.join(pub.months[-6:]) or 'none'})")
+            shown = ", ".join(fmt.month(m) for m in pub.months[-6:]) or "none"
+            fail(f"no published figures for {fmt.month(month)} (published: {shown})")
         info = jobcenter_info(pub, store)
         me = describe(info, jc)
         rows = []
@@ -207,7 +208,7 @@ def compare_command(
         if out_file is not None:
             _write(frame, out_file)
         title = (
-            f"{me.name} im Vergleichstyp {me.vergleichstyp or '(unbekannt)'}, {month[5:]}/{month[:4]} "
+            f"{me.name} im Vergleichstyp {me.vergleichstyp or '(unbekannt)'}, {fmt.month(month)} "
             f"(eigene Werte aus amip, {own_status(store, month)}; übrige veröffentlicht)"
         )
         t = Table(title=title)
@@ -240,7 +241,7 @@ def compare_command(
         out.print(t)
         nb = neighbours(store, pub, info, jc, month, k)
         if len(nb):
-            n = Table(title=f"Nächste Nachbarn von {me.name}, {month[5:]}/{month[:4]}", caption=NEIGHBOUR_CAVEAT)
+            n = Table(title=f"Nächste Nachbarn von {me.name}, {fmt.month(month)}", caption=NEIGHBOUR_CAVEAT)
             for c in ("Jobcenter", "Vergleichstyp", "Abstand (z)"):
                 n.add_column(c)
             for r in nb.to_dict("records"):
@@ -285,12 +286,10 @@ def reconcile_command(
         d = Table(title="Abweichungen (die ersten 20)")
         for c in ("Jobcenter", "Monat", "Kennzahl", "Gruppe", "Wert amip", "veröffentlicht", "Erklärung"):
             d.add_column(c)
-        from amip import format as fmt
-
         for r in diff.to_dict("records"):
             d.add_row(
                 r["jobcenter_id"],
-                r["month"],
+                fmt.month(r["month"]),
                 r["figure"],
                 r["sex"],
                 fmt.percent(r["value"], 2),

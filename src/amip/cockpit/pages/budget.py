@@ -81,7 +81,7 @@ def tables(con, jc: str, year: int) -> dict[str, DataTable]:
         ],
         spent["by_instrument"].to_dict("records"),
         f"ausgaben_instrument_{jc}_{year}",
-        caption=f"Ausgaben {year} aus measures.cost_eur, gleichmäßig auf die Tage der Teilnahme verteilt",
+        caption=f"Ausgaben {year} aus den Kosten je Maßnahmeteilnahme, gleichmäßig auf die Tage der Teilnahme verteilt",
     )
     out["monate"] = DataTable(
         "Ausgaben je Instrument und Monat",

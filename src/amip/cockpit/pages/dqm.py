@@ -27,6 +27,7 @@ from amip.cockpit.tables import Column, DataTable, download
 from amip.dqm import notify, tasks
 from amip.dqm.models import DqmRate, DqmRun
 from amip.dqm.rules import RESPONSIBLE, RULE_BY_ID, RULES, SEVERITIES
+from amip.dqm.run import NO_TEAM
 from amip.figures import charts
 
 router = APIRouter()
@@ -68,7 +69,7 @@ def _full_table(rows, rule: str | None, policy: dc.Policy = dc.SHOW_ALL) -> Data
         {
             "rule": r,
             "title": RULE_BY_ID[r].title if r in RULE_BY_ID else r,
-            "team": t,
+            "team": _team(t),
             "month": m,
             "findings": n,
             "stock": s,
@@ -95,6 +96,11 @@ def _full_table(rows, rule: str | None, policy: dc.Policy = dc.SHOW_ALL) -> Data
         f"datenqualitaet{'_' + rule if rule else ''}",
         caption="Befundquoten je Regel, Team und Monat",
     )
+
+
+def _team(team_id: str) -> str:
+    """A team as the tables name it; persons without a team (``NO_TEAM``) as 'ohne Team'."""
+    return "ohne Team" if team_id == NO_TEAM else team_id
 
 
 def _legend(rule) -> str:
@@ -197,7 +203,7 @@ def dqm_page(
         ],
         dc.suppress_rows(
             [
-                {"rule": r, "team": t, "findings": n, "stock": s, "rate": _rate(n, s)}
+                {"rule": r, "team": _team(t), "findings": n, "stock": s, "rate": _rate(n, s)}
                 for r, t, m, n, s in sorted(rows)
                 if m == month and (rule is None or r == rule) and (n or s)
             ],
