@@ -219,7 +219,7 @@ def test_person_views_are_audited_in_the_state_database(client):
     with client.app.state.sessions.begin() as db:
         views = audit.entries(db, action="view")
     assert [(e.user_name, e.persons, e.list_name) for e in views] == [
-        ("co", 2, "Langzeitleistungsbeziehende am Monatsende 2022-12, Jobcenter J1, Insgesamt")
+        ("co", 2, "Langzeitleistungsbeziehende am Monatsende 12/2022, Jobcenter J1, Insgesamt")
     ]
     from sqlalchemy import exc, text
 

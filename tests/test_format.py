@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import numpy as np
+import typer
 
 from amip import format as fmt
+from amip.clikit import month_value
 
 
 def test_is_missing_is_none_or_nan_only():
@@ -128,3 +131,23 @@ def test_cockpit_columns_round_and_label_downloads_like_the_page():
     month = Column("month", "Monat", "month")
     assert month.display("2022-12") == "12/2022" and month.cell("2022-12") == "12/2022"
     assert Column("rate", "Befunde je 100 ELB", "percent", 2, unit="").header == "Befunde je 100 ELB"
+
+
+def test_every_cli_month_option_reads_both_forms():
+    """The one callback of the month options (amip.clikit.month_value) hands the command
+    ``YYYY-MM``, for one value and for a repeated option."""
+    from typer.testing import CliRunner
+
+    app = typer.Typer()
+
+    @app.command()
+    def show(
+        month: Annotated[str, typer.Option("--month", callback=month_value)],
+        also: Annotated[list[str] | None, typer.Option("--also", callback=month_value)] = None,
+    ) -> None:
+        print(month, *(also or []))
+
+    res = CliRunner().invoke(app, ["--month", "12/2022", "--also", "1/2023", "--also", "2023-02"])
+    assert res.exit_code == 0 and res.output.strip() == "2022-12 2023-01 2023-02"
+    res = CliRunner().invoke(app, ["--month", "2022-13"])
+    assert res.exit_code == 1 and "--month '2022-13' is not a month" in res.output

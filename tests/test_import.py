@@ -258,6 +258,17 @@ def test_bad_month_and_unknown_jobcenter_are_clear_errors(tmp_path):
     assert not out.exists()
 
 
+def test_months_are_accepted_as_the_pages_write_them(tmp_path):
+    """``12/2021`` (as every page shows a month) passes the month options; the run then stops at
+    the next check (the output format), before any computing. The value's normalisation to
+    ``2021-12``: tests/test_format.py."""
+    res = runner.invoke(app, ["kpi", "--data", str(tmp_path), "--from", "12/2021", "--to", "2021-12", "--out", "k.txt"])
+    assert res.exit_code == 1 and "unknown output format '.txt'" in res.output and "not a month" not in res.output
+    res = runner.invoke(app, ["report", "monthly", "--month", "13/2022", "--out", str(tmp_path / "b.pdf")])
+    assert res.exit_code == 1 and "--month '13/2022' is not a month (use MM/YYYY or YYYY-MM" in res.output
+    assert "Traceback" not in res.output
+
+
 def test_jobcenter_option_gives_that_job_centers_rows(tmp_path):
     ds = good()
     ds.person("p3", "w", "1990-01-01").spell("p3", "J2", "2019-01-01")
