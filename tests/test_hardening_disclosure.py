@@ -166,11 +166,11 @@ def test_geschaeftsfuehrung_sees_stars_for_the_team_of_two(cockpit):
     application, _ = cockpit
     gf = _as(application, "gf")
     teams = _units_csv(gf, "team")
-    assert teams["TA"] == ["5", "5", "0"]
+    assert teams["TA"] == ["5", "5", "0,0"]  # the value rounded as shown (one decimal)
     assert teams["TB"] == ["*", "*", "*"]  # the team of two and its rate
     assert teams["TC"] == ["*", "*", "*"]  # secondary: else TB = 10 - 5 - 3
     offices = _units_csv(gf, "office")
-    assert offices["Herzberg"] == ["7", "7", "0"] and offices["Finsterwalde"] == ["3", "3", "0"]  # 3 is shown
+    assert offices["Herzberg"] == ["7", "7", "0,0"] and offices["Finsterwalde"] == ["3", "3", "0,0"]  # 3 is shown
 
     x = gf.get(f"/kennzahl/K1E2/einheiten.xlsx?{Q}&kind=team")
     ws = openpyxl.load_workbook(io.BytesIO(x.content)).active
@@ -194,7 +194,7 @@ def test_controlling_sees_every_number(cockpit):
     application, _ = cockpit
     co = _as(application, "co")
     teams = _units_csv(co, "team")
-    assert teams == {"TA": ["5", "5", "0"], "TB": ["2", "2", "0"], "TC": ["3", "3", "0"]}
+    assert teams == {"TA": ["5", "5", "0,0"], "TB": ["2", "2", "0,0"], "TC": ["3", "3", "0,0"]}
     api = {r["unit"]: r for r in co.get(f"/api/figures/K1E2/units?{Q}&kind=team").json()}
     assert api["TB"] == {"unit": "TB", "numerator": 2.0, "denominator": 2.0, "value": 0.0, "suppressed": False}
     page = co.get(f"/kennzahl/K1E2/einheiten?{Q}&kind=team").text
@@ -205,13 +205,13 @@ def test_team_lead_sees_the_own_team_only(cockpit):
     application, _ = cockpit
     # TB's own lead sees TB; TC is then the only... nothing primary outside TB, so nothing hidden
     assert _units_csv(_as(application, "tlb"), "team") == {
-        "TA": ["5", "5", "0"],
-        "TB": ["2", "2", "0"],
-        "TC": ["3", "3", "0"],
+        "TA": ["5", "5", "0,0"],
+        "TB": ["2", "2", "0,0"],
+        "TC": ["3", "3", "0,0"],
     }
     # the lead of TA sees TB suppressed and TC as its secondary partner
     tla = _units_csv(_as(application, "tla"), "team")
-    assert tla["TA"] == ["5", "5", "0"] and tla["TB"] == ["*", "*", "*"] and tla["TC"] == ["*", "*", "*"]
+    assert tla["TA"] == ["5", "5", "0,0"] and tla["TB"] == ["*", "*", "*"] and tla["TC"] == ["*", "*", "*"]
     # an IFK's caseload is no unit of the breakdown: suppressed like the Geschäftsführung
     assert _units_csv(_as(application, "ifka2"), "team")["TB"] == ["*", "*", "*"]
 
