@@ -178,7 +178,10 @@ def _berlin(value: object) -> _dt.datetime | None:
     if value is None or is_missing(value):
         return None
     if isinstance(value, str):
-        value = _dt.datetime.fromisoformat(value.strip().replace(" UTC", "").replace("Z", "+00:00"))
+        try:
+            value = _dt.datetime.fromisoformat(value.strip().replace(" UTC", "").replace("Z", "+00:00"))
+        except ValueError:
+            return None  # not a point in time: shown as missing rather than failing the page
     if hasattr(value, "to_pydatetime"):
         value = value.to_pydatetime()
     if not isinstance(value, _dt.datetime):
