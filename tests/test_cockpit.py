@@ -108,7 +108,7 @@ def test_pages_show_german_numbers(client):
     assert "29,3&nbsp;%" in html  # 29,268 ... rounded for display only
     assert re.search(r"<td class=\"count\">3,4</td>", html)  # mean stock 41/12 = 3,41...
     assert re.search(r"<td class=\"count\">1</td>", html)  # one integration: a count, not "1,0"
-    assert "<td class=\"month\">12/2022</td>" in html and ">2022-12<" not in html
+    assert '<td class="month">12/2022</td>' in html and ">2022-12<" not in html
     # the month as the page writes it is accepted in the URL too, and shows the same page
     assert "29,3&nbsp;%" in client.get("/kennzahl/K2?jc=J1&month=12/2022").text
     assert client.get("/kennzahl/K2?jc=J1&month=13/2022").status_code == 404

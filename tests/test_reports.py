@@ -231,6 +231,8 @@ def test_default_texts_use_only_known_placeholders_and_the_programme_fills_them(
         tx.check_syntax(chapter, tx.default_text(chapter))
     p = programme.collect(written["db"], 2022)
     assert set(p.context) == set(tx.PLACEHOLDERS)
+    # "Stand" is the data's Datenstand (the delivery after 12/2022), never the machine's date
+    assert p.stand == "01.01.2023"
 
 
 def test_texts_export_edit_import_round_trip(written, tmp_path):
@@ -300,10 +302,11 @@ def test_cli_errors_are_clear(written, tmp_path):
 
 def test_monthly_report(written, tmp_path):
     out = tmp_path / "m.pdf"
-    res = runner.invoke(app, ["report", "monthly", "--month", "2022-06", "--db", str(written["db"]), "--out", str(out)])
+    # the month as the pages write it
+    res = runner.invoke(app, ["report", "monthly", "--month", "06/2022", "--db", str(written["db"]), "--out", str(out)])
     assert res.exit_code == 0, res.output
     t = squeeze(pdf_text(out))
-    assert "Controllingbericht" in t and "Juni 2022" in t
+    assert "Controllingbericht" in t and "Juni 2022" in t and "Stand: 01.01.2023" in t
     assert "Zielnachhaltung 2022" in t  # the agreed plan is tracked
     assert "K2 Integrationsquote" in t
     # the extended monitoring in 2022-06: S6 2022 = p1, p2 at every Stichtag = 2,0 (w 1, m 1);

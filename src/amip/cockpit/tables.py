@@ -118,6 +118,7 @@ def xlsx_response(table: DataTable) -> Response:
     ws = wb.add_worksheet(table.title[:31].replace("/", "-").replace(":", " "))
     bold = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     formats = {k: wb.add_format({"num_format": _num_format(c)}) for k, c in enumerate(table.columns)}
+    whole = wb.add_format({"num_format": "#,##0"})  # a whole count, as the page shows it ("253")
     widths = [min(max(len(c.header), 8), 40) for c in table.columns]  # header up to 40, then wrapped
     for k, c in enumerate(table.columns):
         ws.write_string(0, k, c.header, bold)
@@ -128,7 +129,8 @@ def xlsx_response(table: DataTable) -> Response:
                 ws.write_blank(r, k, None)
                 continue
             if c.kind in NUMERIC and isinstance(v, (int, float)) and not dc.is_suppressed(v):
-                ws.write_number(r, k, float(v), formats[k])  # full value, shown with the page's decimals
+                is_whole = c.kind == "count" and float(v).is_integer()
+                ws.write_number(r, k, float(v), whole if is_whole else formats[k])  # full value, page's decimals
                 shown = c.display(v)
             else:
                 shown = c.display(v) if c.kind == "month" or dc.is_suppressed(v) else str(v)
