@@ -177,7 +177,7 @@ def test_each_view_of_the_persons_is_audited(as_user, cockpit):
     new = audit_views(url)[before:]
     assert new == [
         ("co", "view", 1, "Nachhaltige Integrationen 06/2020, Jobcenter J1, Insgesamt"),
-        ("tl", "export_csv", 1, "Integrationen (Erweitertes Monitoring) 2020-06, Jobcenter J1, Insgesamt"),
+        ("tl", "export_csv", 1, "Integrationen (Erweitertes Monitoring) 06/2020, Jobcenter J1, Insgesamt"),
     ]
 
 
