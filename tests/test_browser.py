@@ -223,7 +223,7 @@ def test_controlling_walks_through_login_figure_drilldown_download_logout(page, 
     page.wait_for_url(re.compile(r"/kennzahl/K2\?.*month=2022-11"))
     assert text(page.locator("section[aria-labelledby=now-h] h2")) == "11/2022"
 
-    # the latest month again from the navigation; download its time series (full precision, decimal comma)
+    # the latest month again from the navigation; download its time series (rounded as shown, units)
     page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="K2", exact=True).click()
     page.wait_for_url(re.compile(r"/kennzahl/K2$"))
     with page.expect_download() as info:
@@ -231,17 +231,16 @@ def test_controlling_walks_through_login_figure_drilldown_download_logout(page, 
     rows = read_csv(info.value)
     assert rows[0] == [
         "Monat",
-        "Insgesamt",
-        "Frauen",
-        "Männer",
+        "Insgesamt (%)",
+        "Frauen (%)",
+        "Männer (%)",
         "Zähler (Insgesamt)",
         "Nenner (Insgesamt)",
         "Datenstand",
         "Erwartete Revision (Insgesamt)",
     ]
-    dec = next(r for r in rows[1:] if r[0] == "2022-12")
-    assert de_float(dec[1]) == pytest.approx(100 * 12 / 41)
-    assert de_float(dec[4]) == 1 and de_float(dec[5]) == pytest.approx(41 / 12)
+    dec = next(r for r in rows[1:] if r[0] == "12/2022")
+    assert dec[1] == "29,3" and dec[4] == "1" and dec[5] == "3,4"  # 100 · 12 / 41 and 41 / 12 as shown
 
     # log out: back at the login page, and the figures need a new login
     page.get_by_role("button", name="Abmelden").click()

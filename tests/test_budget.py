@@ -152,7 +152,7 @@ def test_budget_page_shows_the_tables_and_downloads(tmp_path):
         got = c.get("/budget/monate.csv?year=2021")
         assert got.status_code == 200
         lines = [line.split(";") for line in got.content.decode("utf-8-sig").splitlines()]
-        assert lines[0] == ["Instrument", *[f"{k:02d}/2021" for k in range(1, 13)], "Summe"]
+        assert lines[0] == ["Instrument", *[f"{k:02d}/2021 (EUR)" for k in range(1, 13)], "Summe (EUR)"]
         rows = {r[0]: [float(v.replace(",", ".")) for v in r[1:]] for r in lines[1:]}
         assert rows["FBW"] == [3100, 2800, 3100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9000]
         assert rows["AGH"] == [0, 0, 0, 0, 0, 1500, 1500, 0, 0, 0, 0, 0, 3000]

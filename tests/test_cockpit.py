@@ -107,25 +107,37 @@ def test_pages_show_german_numbers(client):
     html = client.get("/kennzahl/K2?jc=J1&month=2022-12").text
     assert "29,3&nbsp;%" in html  # 29,268 ... rounded for display only
     assert re.search(r"<td class=\"count\">3,4</td>", html)  # mean stock 41/12 = 3,41...
+    assert re.search(r"<td class=\"count\">1</td>", html)  # one integration: a count, not "1,0"
+    assert '<td class="month">12/2022</td>' in html and ">2022-12<" not in html
+    # the month as the page writes it is accepted in the URL too, and shows the same page
+    assert "29,3&nbsp;%" in client.get("/kennzahl/K2?jc=J1&month=12/2022").text
+    assert client.get("/kennzahl/K2?jc=J1&month=13/2022").status_code == 404
     overview = client.get("/?jc=J1&month=2022-12").text
     assert "Jobcenter J1, 12/2022" in overview
+    # the footer's time of computation in Berlin time, not "2026-12-01" / UTC
+    assert re.search(r"berechnet am \d\d\.\d\d\.\d{4} um \d\d:\d\d Uhr", overview)
 
 
-def test_downloads_keep_full_precision(client):
+def test_downloads_are_rounded_as_shown_with_units(client):
+    """CSV for people: the page's rounding, 12/2022, units in the header; XLSX: full values with
+    the page's number format, column widths, months as on the page."""
     login(client, "co")
     r = client.get("/kennzahl/K2/zeitreihe.csv?jc=J1&month=2022-12")
     assert r.headers["content-type"].startswith("text/csv")
     lines = r.content.decode("utf-8-sig").splitlines()
     assert lines[0] == (
-        "Monat;Insgesamt;Frauen;Männer;Zähler (Insgesamt);Nenner (Insgesamt);Datenstand;Erwartete Revision (Insgesamt)"
+        "Monat;Insgesamt (%);Frauen (%);Männer (%);Zähler (Insgesamt);Nenner (Insgesamt);Datenstand;"
+        "Erwartete Revision (Insgesamt)"
     )
     month, value, *_rest, num, den, _state, _band = lines[1].split(";")
-    assert month == "2022-12" and num == "1"
-    assert float(value.replace(",", ".")) == pytest.approx(K2_J1, rel=1e-12)
-    assert float(den.replace(",", ".")) == pytest.approx(41 / 12, rel=1e-12)
+    assert (month, value, num, den) == ("12/2022", "29,3", "1", "3,4")  # K2 = 1 / (41/12) = 29,268 %
     x = client.get("/kennzahl/K2/zeitreihe.xlsx?jc=J1&month=2022-12")
     ws = openpyxl.load_workbook(io.BytesIO(x.content)).active
-    assert ws["A2"].value == "2022-12" and ws["B2"].value == pytest.approx(K2_J1, rel=1e-12)
+    assert ws["A1"].value == "Monat" and ws["B1"].value == "Insgesamt (%)"
+    assert ws["A2"].value == "12/2022" and ws["B2"].value == pytest.approx(K2_J1, rel=1e-12)
+    assert ws["B2"].number_format == "#,##0.0" and ws["E2"].number_format == "#,##0"
+    assert ws["F2"].number_format == "#,##0.0" and ws["F2"].value == pytest.approx(41 / 12, rel=1e-12)
+    assert ws.column_dimensions["H"].width >= len("Erwartete Revision (Insgesamt)")
 
 
 def test_login_session_cookie_and_headers(client):
@@ -208,7 +220,7 @@ def test_person_views_are_audited_in_the_state_database(client):
     with client.app.state.sessions.begin() as db:
         views = audit.entries(db, action="view")
     assert [(e.user_name, e.persons, e.list_name) for e in views] == [
-        ("co", 2, "Langzeitleistungsbeziehende am Monatsende 2022-12, Jobcenter J1, Insgesamt")
+        ("co", 2, "Langzeitleistungsbeziehende am Monatsende 12/2022, Jobcenter J1, Insgesamt")
     ]
     from sqlalchemy import exc, text
 

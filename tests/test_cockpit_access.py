@@ -249,8 +249,8 @@ def test_every_person_level_view_and_export_is_audited(cockpit):
             if e.action in ("view", "export_xlsx")
         ]
     assert seen == [
-        ("tl", "view", 2, "ELB am Monatsende 2022-12, Jobcenter J1, Insgesamt"),
-        ("tl", "export_xlsx", 2, "ELB am Monatsende 2022-12, Jobcenter J1, Insgesamt"),
+        ("tl", "view", 2, "ELB am Monatsende 12/2022, Jobcenter J1, Insgesamt"),
+        ("tl", "export_xlsx", 2, "ELB am Monatsende 12/2022, Jobcenter J1, Insgesamt"),
     ]
 
 

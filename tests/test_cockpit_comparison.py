@@ -57,7 +57,7 @@ def test_the_downloads_of_the_vergleich_page(app):
     r = c.get("/vergleich/mitglieder.csv?jc=J1&month=2022-12&figure=K2")
     assert r.status_code == 200
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:3] == ["Rang", "Jobcenter", "Wert"]
+    assert rows[0][:3] == ["Rang", "Jobcenter", "Wert (%)"]
     assert [row[1] for row in rows[1:]] == [
         "Jobcenter Zwei",
         "Jobcenter Drei",

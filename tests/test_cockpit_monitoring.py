@@ -50,14 +50,14 @@ def test_overview_shows_s3_to_s6_with_their_definitions(client):
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     assert "Nachhaltige Integrationen" in text and "an jedem der zwölf folgenden Monatsenden" in text
     assert "Bedarfsdeckende Integrationen" in text and "1 277 von 1 460 Tagen" in text
-    assert re.search(r"S4 Bedarfsdeckende Integrationen .*? 50,0 50,0 50,0 2,0 4,0 ", text)
-    assert re.search(r"S3 Nachhaltige Integrationen .*? 100,0 – 100,0 1,0 1,0 ", text)  # E is a man
+    assert re.search(r"S4 Bedarfsdeckende Integrationen .*? 50,0 50,0 50,0 2 4 ", text)  # whole counts
+    assert re.search(r"S3 Nachhaltige Integrationen .*? 100,0 – 100,0 1 1 ", text)  # E is a man
     assert re.search(r"S5 Integrationsquote LZB .*? – – – – – ", text)
     # S6 women B 12 + D 9 + F 10 = 31 -> 2,58; men A 2 + C 4 = 6 -> 0,5
     assert re.search(r"S6 LZB im Jahresdurchschnitt .*? 3,1 2,6 0,5 3,1 – ", text)
 
 
-def test_monitoring_download_keeps_the_unrounded_numbers(client):
+def test_monitoring_download_is_rounded_as_shown(client):
     r = client.get("/uebersicht/monitoring.csv?jc=J1&month=2021-12")
     assert r.status_code == 200
     lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
@@ -76,7 +76,7 @@ def test_monitoring_download_keeps_the_unrounded_numbers(client):
     rows = {line[0]: line for line in lines[1:]}
     # one delivery, of 01.01.2022: 12/2021 is provisional; the steering figures have no revision band
     assert rows["S4"][8:] == ["vorläufig (Datenstand 01.01.2022)", ""]
-    assert rows["S4"][3:8] == ["50", "50", "50", "2", "4"]
+    assert rows["S4"][3:8] == ["50,0", "50,0", "50,0", "2", "4"]  # no unit: S3–S5 percent, S6 a count
     assert rows["S5"][3:6] == ["", "", ""]  # four years of coverage missing
-    assert rows["S6"][3].startswith("3,08333")  # 37 / 12
+    assert rows["S6"][3] == "3,1"  # 37 / 12, one decimal as on the page
     assert client.get("/uebersicht/monitoring.xlsx?jc=J1&month=2021-12").status_code == 200

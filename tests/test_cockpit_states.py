@@ -167,9 +167,9 @@ def test_figure_page_marks_provisional_months_in_table_and_chart(cockpit):
     lines = [ln.split(";") for ln in rows.splitlines()]
     header, body = lines[0], {r[0]: r for r in lines[1:]}
     col = header.index("Datenstand")
-    assert body["2022-12"][col] == "vorläufig (Datenstand 01.01.2023)"
-    assert body["2022-10"][col] == "vorläufig (Datenstand 01.01.2023)"
-    assert body["2022-09"][col] == "endgültig"
+    assert body["12/2022"][col] == "vorläufig (Datenstand 01.01.2023)"  # months as the page writes them
+    assert body["10/2022"][col] == "vorläufig (Datenstand 01.01.2023)"
+    assert body["09/2022"][col] == "endgültig"
 
 
 def test_api_figures_carry_as_of_and_data_state(cockpit):
@@ -206,11 +206,12 @@ def test_deliveries_revision_table_by_hand(cockpit):
     text = client(cockpit).get("/datenstaende/verlauf.csv?jc=J1&figure=K2&sex=all").content.decode("utf-8-sig")
     lines = [ln.split(";") for ln in text.splitlines()]
     header, body = lines[0], lines[1:]
-    by_lag = {r[header.index("Vorläufiger Wert")]: r for r in body if r[0] == "2022-09"}
+    by_lag = {r[header.index("Vorläufiger Wert")]: r for r in body if r[0] == "09/2022"}
     assert set(by_lag) == {"direkt nach dem Monat", "1 Monat danach", "2 Monate danach"}
     rev = header.index("Revision (Pp.)")
-    assert float(by_lag["direkt nach dem Monat"][rev].replace(",", ".")) == pytest.approx(LAG0_REVISION)
-    assert float(by_lag["1 Monat danach"][rev].replace(",", ".")) == pytest.approx(LAG0_REVISION)
+    # rounded as the page shows them (two decimals)
+    assert float(by_lag["direkt nach dem Monat"][rev].replace(",", ".")) == pytest.approx(LAG0_REVISION, abs=0.005)
+    assert float(by_lag["1 Monat danach"][rev].replace(",", ".")) == pytest.approx(LAG0_REVISION, abs=0.005)
     assert float(by_lag["2 Monate danach"][rev].replace(",", ".")) == pytest.approx(0)
     assert by_lag["direkt nach dem Monat"][header.index("Datenstand vorläufig")] == "01.10.2022"
     assert by_lag["2 Monate danach"][header.index("Datenstand vorläufig")] == "01.12.2022"

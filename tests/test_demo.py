@@ -28,7 +28,7 @@ def test_demo_prints_k1_to_k3_in_german_format(tmp_path):
     shown = rf"K2 Integrationsquote\s*│\s*{percent(float(k2['value']))}\s*│\s*{percent(float(rows[('K2', 'w')]['value']))}\s*│"
     assert re.search(shown, res.output), res.output
     assert number(float(k2["numerator"])) in res.output
-    assert "Bezugsmonat 2022-12" in res.output
+    assert "Bezugsmonat 12/2022" in res.output
     # the rest of the cycle: every DQM rule has findings; a finished intensive-care cohort exists
     assert "7 of 7 rules with findings" in res.output
     assert re.search(r"finished demo cohort 06/2022 with [1-9]\d* places", res.output)

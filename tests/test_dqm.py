@@ -474,9 +474,11 @@ def test_dqm_page_shows_rates_by_team_and_month(cockpit):
     ]
     assert rows[0] == ["Regel", "Titel", "Team", "Monat", "Befunde", "ELB am Stichtag", "Befunde je 100 ELB"]
     cells = {(r[2], r[3]): r[4:] for r in rows[1:]}
-    assert cells[("T2", "2022-12")] == ["2", "2", "100"]  # p3, p9 of 2
-    assert cells[("T1", "2022-12")] == ["1", "4", "25"]  # p8 of 4
+    # rounded as the page shows them (two decimals), months as 12/2022
+    assert cells[("T2", "12/2022")] == ["2", "2", "100,00"]  # p3, p9 of 2
+    assert cells[("T1", "12/2022")] == ["1", "4", "25,00"]  # p8 of 4
     assert client.get("/datenqualitaet?month=2022-03").status_code == 200
+    assert client.get("/datenqualitaet?month=03/2022").status_code == 200  # as the page writes it
     assert client.get("/datenqualitaet?month=1999-01").status_code == 404
     assert client.get("/datenqualitaet?rule=DQ99").status_code == 404
 

@@ -110,7 +110,7 @@ def _csv(client, url: str) -> list[list[str]]:
 
 def _units_csv(client, kind: str) -> dict[str, list[str]]:
     rows = _csv(client, f"/kennzahl/K1E2/einheiten.csv?{Q}&kind={kind}")
-    assert rows[0] == [{"team": "Team", "office": "Geschäftsstelle"}[kind], "Zähler", "Nenner", "Wert"]
+    assert rows[0] == [{"team": "Team", "office": "Geschäftsstelle"}[kind], "Zähler", "Nenner", "Wert (%)"]
     return {r[0]: r[1:] for r in rows[1:]}
 
 
@@ -166,11 +166,11 @@ def test_geschaeftsfuehrung_sees_stars_for_the_team_of_two(cockpit):
     application, _ = cockpit
     gf = _as(application, "gf")
     teams = _units_csv(gf, "team")
-    assert teams["TA"] == ["5", "5", "0"]
+    assert teams["TA"] == ["5", "5", "0,0"]  # the value rounded as shown (one decimal)
     assert teams["TB"] == ["*", "*", "*"]  # the team of two and its rate
     assert teams["TC"] == ["*", "*", "*"]  # secondary: else TB = 10 - 5 - 3
     offices = _units_csv(gf, "office")
-    assert offices["Herzberg"] == ["7", "7", "0"] and offices["Finsterwalde"] == ["3", "3", "0"]  # 3 is shown
+    assert offices["Herzberg"] == ["7", "7", "0,0"] and offices["Finsterwalde"] == ["3", "3", "0,0"]  # 3 is shown
 
     x = gf.get(f"/kennzahl/K1E2/einheiten.xlsx?{Q}&kind=team")
     ws = openpyxl.load_workbook(io.BytesIO(x.content)).active
@@ -194,7 +194,7 @@ def test_controlling_sees_every_number(cockpit):
     application, _ = cockpit
     co = _as(application, "co")
     teams = _units_csv(co, "team")
-    assert teams == {"TA": ["5", "5", "0"], "TB": ["2", "2", "0"], "TC": ["3", "3", "0"]}
+    assert teams == {"TA": ["5", "5", "0,0"], "TB": ["2", "2", "0,0"], "TC": ["3", "3", "0,0"]}
     api = {r["unit"]: r for r in co.get(f"/api/figures/K1E2/units?{Q}&kind=team").json()}
     assert api["TB"] == {"unit": "TB", "numerator": 2.0, "denominator": 2.0, "value": 0.0, "suppressed": False}
     page = co.get(f"/kennzahl/K1E2/einheiten?{Q}&kind=team").text
@@ -205,13 +205,13 @@ def test_team_lead_sees_the_own_team_only(cockpit):
     application, _ = cockpit
     # TB's own lead sees TB; TC is then the only... nothing primary outside TB, so nothing hidden
     assert _units_csv(_as(application, "tlb"), "team") == {
-        "TA": ["5", "5", "0"],
-        "TB": ["2", "2", "0"],
-        "TC": ["3", "3", "0"],
+        "TA": ["5", "5", "0,0"],
+        "TB": ["2", "2", "0,0"],
+        "TC": ["3", "3", "0,0"],
     }
     # the lead of TA sees TB suppressed and TC as its secondary partner
     tla = _units_csv(_as(application, "tla"), "team")
-    assert tla["TA"] == ["5", "5", "0"] and tla["TB"] == ["*", "*", "*"] and tla["TC"] == ["*", "*", "*"]
+    assert tla["TA"] == ["5", "5", "0,0"] and tla["TB"] == ["*", "*", "*"] and tla["TC"] == ["*", "*", "*"]
     # an IFK's caseload is no unit of the breakdown: suppressed like the Geschäftsführung
     assert _units_csv(_as(application, "ifka2"), "team")["TB"] == ["*", "*", "*"]
 
@@ -220,7 +220,7 @@ def test_kennzahl_page_shows_counts_of_three_and_more(cockpit):
     application, _ = cockpit
     # the page's default breakdown is by office: Herzberg 7, Finsterwalde 3, nothing below 3
     page = _as(application, "gf").get(f"/kennzahl/K1E2?{Q}").text
-    assert '<td class="count">3,0</td>' in page and '<td class="count">7,0</td>' in page
+    assert '<td class="count">3</td>' in page and '<td class="count">7</td>' in page  # whole counts, no ",0"
     assert dc.NOTE not in page
     # a job center total of 1 or 2 is suppressed as well (primary and derived rule, no siblings)
     one = dc.suppress_value({"numerator": 1, "denominator": 41 / 12, "value": 29.3}, dc.SUPPRESS)
@@ -232,12 +232,12 @@ def test_dqm_rates_per_team_are_suppressed(cockpit):
     # ST(2022-03): TA 5, TB 2, TC 3; DQ01 finds a1 (TA) in March: TA 1 of 5
     gf_rows = {(r[2], r[3]): r[4:] for r in _csv(_as(application, "gf"), "/datenqualitaet.csv?rule=DQ01")[1:]}
     co_rows = {(r[2], r[3]): r[4:] for r in _csv(_as(application, "co"), "/datenqualitaet.csv?rule=DQ01")[1:]}
-    assert co_rows[("TA", "2022-03")] == ["1", "5", "20"] and co_rows[("TB", "2022-03")] == ["0", "2", "0"]
+    assert co_rows[("TA", "03/2022")] == ["1", "5", "20,00"] and co_rows[("TB", "03/2022")] == ["0", "2", "0,00"]
     # findings: TA 1 is the only small one -> the next-smallest positive... none (TB, TC have 0): the
     # smallest shown count, a 0, is hidden too; stock: TB 2 -> secondary TC 3
-    assert gf_rows[("TA", "2022-03")] == ["*", "5", "*"]
-    assert gf_rows[("TB", "2022-03")] == ["*", "*", "*"]
-    assert gf_rows[("TC", "2022-03")] == ["0", "*", "*"]
+    assert gf_rows[("TA", "03/2022")] == ["*", "5", "*"]
+    assert gf_rows[("TB", "03/2022")] == ["*", "*", "*"]
+    assert gf_rows[("TC", "03/2022")] == ["0", "*", "*"]
 
 
 # ---- DQM task owner ----------------------------------------------------------------------------
@@ -261,13 +261,13 @@ def test_target_groups_per_team_are_suppressed(cockpit):
     alle = {r[0]: r for r in rows if r[1] == "alle ELB"}
     # Bestand TA 5, TB 2 (primary), TC 3 (secondary); no integrations (0 is shown); the quota and the
     # share in measures of TB and TC come from suppressed counts
-    assert alle["TA"][2:] == ["5", "0", "5", "0", "0", "0"]
+    assert alle["TA"][2:] == ["5", "0", "5", "0,0", "0", "0,0"]  # rates rounded as shown
     assert alle["TB"][2:] == ["*", "0", "*", "*", "0", "*"]
     assert alle["TC"][2:] == ["*", "0", "*", "*", "0", "*"]
     co = {
         r[0]: r for r in _csv(_as(application, "co"), f"/zielgruppen/tabelle.csv?{Q}&teams=1")[1:] if r[1] == "alle ELB"
     }
-    assert co["TB"][2:] == ["2", "0", "2", "0", "0", "0"]
+    assert co["TB"][2:] == ["2", "0", "2", "0,0", "0", "0,0"]
     page = _as(application, "gf").get(f"/zielgruppen?{Q}").text
     assert dc.NOTE in page
 

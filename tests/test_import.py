@@ -249,13 +249,24 @@ def test_bad_month_and_unknown_jobcenter_are_clear_errors(tmp_path):
     folder = good().write(tmp_path / "d")
     out = tmp_path / "f.csv"
     res = runner.invoke(app, ["kpi", "--data", str(folder), "--from", "2021-13", "--to", "2021-12", "--out", str(out)])
-    assert res.exit_code == 1 and "not a month (YYYY-MM): '2021-13'" in res.output
+    assert res.exit_code == 1 and "--from '2021-13' is not a month (use MM/YYYY or YYYY-MM" in res.output
     res = runner.invoke(
         app,
         ["kpi", "--data", str(folder), "--from", "2021-12", "--to", "2021-12", "--out", str(out), "--jobcenter", "J9"],
     )
     assert res.exit_code == 1 and "job center 'J9'" in res.output
     assert not out.exists()
+
+
+def test_months_are_accepted_as_the_pages_write_them(tmp_path):
+    """``12/2021`` (as every page shows a month) passes the month options; the run then stops at
+    the next check (the output format), before any computing. The value's normalisation to
+    ``2021-12``: tests/test_format.py."""
+    res = runner.invoke(app, ["kpi", "--data", str(tmp_path), "--from", "12/2021", "--to", "2021-12", "--out", "k.txt"])
+    assert res.exit_code == 1 and "unknown output format '.txt'" in res.output and "not a month" not in res.output
+    res = runner.invoke(app, ["report", "monthly", "--month", "13/2022", "--out", str(tmp_path / "b.pdf")])
+    assert res.exit_code == 1 and "--month '13/2022' is not a month (use MM/YYYY or YYYY-MM" in res.output
+    assert "Traceback" not in res.output
 
 
 def test_jobcenter_option_gives_that_job_centers_rows(tmp_path):

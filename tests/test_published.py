@@ -33,7 +33,7 @@ def test_a_good_csv_is_kept_beside_the_warehouse_with_its_jobcenters(tmp_path):
     j = write_csv(tmp_path / "in" / "jobcenters.csv", JOBCENTER_HEADER, JOBCENTERS)
     res = import_published(_db(tmp_path), f, j)
     assert res.exit_code == 0, res.output
-    assert "Publication 2022-12: 4 rows" in res.output
+    assert "Publication 12/2022: 4 rows" in res.output
     assert published_path(_db(tmp_path)) == tmp_path / "amip.published.duckdb"
     pub = load_published(_db(tmp_path))
     assert pub is not None

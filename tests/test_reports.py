@@ -295,6 +295,8 @@ def test_default_texts_use_only_known_placeholders_and_the_programme_fills_them(
         tx.check_syntax(chapter, tx.default_text(chapter))
     p = programme.collect(written["db"], 2022)
     assert set(p.context) == set(tx.PLACEHOLDERS)
+    # "Stand" is the data's Datenstand (the delivery after 12/2022), never the machine's date
+    assert p.stand == "01.01.2023"
 
 
 def test_texts_export_edit_import_round_trip(written, tmp_path):
@@ -364,11 +366,11 @@ def test_cli_errors_are_clear(written, tmp_path):
 
 @pytest.fixture(scope="module")
 def monthly(written, tmp_path_factory):
-    """The monthly report 06/2022 as PDF (read back as text, checked as PDF/UA) and 12/2022 as HTML
+    """The monthly report 06/2022 as PDF (months given as the pages write them) (read back as text, checked as PDF/UA) and 12/2022 as HTML
     (the same HTML the PDF is made of; no layout needed to read its tables and alt texts)."""
     tmp = tmp_path_factory.mktemp("monthly")
     out = {"pdf": tmp / "m.pdf", "html": tmp / "m.html"}
-    for month, path in (("2022-06", out["pdf"]), ("2022-12", out["html"])):
+    for month, path in (("06/2022", out["pdf"]), ("12/2022", out["html"])):
         res = runner.invoke(
             app, ["report", "monthly", "--month", month, "--db", str(written["db"]), "--out", str(path)]
         )
@@ -383,7 +385,7 @@ def html_text(path: Path) -> str:
 def test_monthly_report(written, monthly, tmp_path):
     out = monthly["pdf"]
     t = squeeze(pdf_text(out))
-    assert "Controllingbericht" in t and "Juni 2022" in t
+    assert "Controllingbericht" in t and "Juni 2022" in t and "Stand: 01.01.2023" in t
     assert "Zielnachhaltung 2022" in t  # the agreed plan is tracked
     assert "K2 Integrationsquote" in t
     # the extended monitoring in 2022-06: S6 2022 = p1, p2 at every Stichtag = 2,0 (w 1, m 1);

@@ -373,7 +373,7 @@ def test_tracking_page_shows_status_rule_and_chart(warehouse, tmp_path):
             "4",
             "1",
             "2",
-            "50",
+            "50,0",  # rounded as shown: one decimal
             "",
             "0,6",
             "",

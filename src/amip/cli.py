@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from amip.clikit import DbOption, fail
+from amip.clikit import DbOption, fail, month_value
 from amip.comparison.command import compare_command, published_app, reconcile_command
 from amip.dqm.command import dqm_app
 from amip.forecast.command import forecast_app
@@ -118,8 +118,15 @@ def import_cmd(
 
 
 def _month_de(month: str) -> str:
-    year, mm = month.split("-")
-    return f"{mm}/{year}"
+    from amip import format as fmt
+
+    return fmt.month(month)
+
+
+def _time_de(value) -> str:
+    from amip import format as fmt
+
+    return fmt.time_de(value, short=True)  # stored in UTC, shown in Berlin time
 
 
 deliveries_app = typer.Typer(help="The deliveries (Datenstände) a warehouse holds.", no_args_is_help=True)
@@ -153,7 +160,7 @@ def deliveries_list(
         rows = f"{sum(d.rows.values()):,}".replace(",", ".")
         months = f"{_month_de(d.first_month)}–{_month_de(d.last_month)}"
         # a folder name is data, not Rich markup
-        table.add_row(f"{d.as_of:%d.%m.%Y}", months, rows, d.imported_at, escape(d.source))
+        table.add_row(f"{d.as_of:%d.%m.%Y}", months, rows, _time_de(d.imported_at), escape(d.source))
     out.print(table)
 
 
@@ -195,8 +202,8 @@ def _parse_day(text: str):
 
 @app.command()
 def kpi(
-    first: Annotated[str, typer.Option("--from", help="First Bezugsmonat, YYYY-MM.")],
-    last: Annotated[str, typer.Option("--to", help="Last Bezugsmonat, YYYY-MM.")],
+    first: Annotated[str, typer.Option("--from", help="First Bezugsmonat, MM/YYYY or YYYY-MM.", callback=month_value)],
+    last: Annotated[str, typer.Option("--to", help="Last Bezugsmonat, MM/YYYY or YYYY-MM.", callback=month_value)],
     out_file: Annotated[Path, typer.Option("--out", help="Output file: .csv, .parquet or .jsonl.")],
     data: Annotated[
         Path | None, typer.Option("--data", help="Read a data set directory instead of the warehouse.")
@@ -604,6 +611,8 @@ def demo(
 
 
 def _serve(db: Path, host: str, port: int, demo: bool = False) -> None:
+    import dataclasses
+
     import uvicorn
 
     from amip.cockpit.app import create_app
@@ -611,6 +620,8 @@ def _serve(db: Path, host: str, port: int, demo: bool = False) -> None:
     from amip.figures.store import FigureStore
 
     settings = Settings.from_env(db)
+    if demo and not settings.today:  # the demo's data end in 2022: reminders and places as of then
+        settings = dataclasses.replace(settings, today="data")
     try:
         with _Spinner("preparing the cockpit") as spin:
             store = FigureStore.open(settings.warehouse, progress=spin)

@@ -41,6 +41,25 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def month_value(ctx: typer.Context, param: typer.CallbackParam, value):
+    """The callback of every month option (``--from``, ``--to``, ``--month``, ``--publication``):
+    ``12/2022`` (as the pages show it) or ``2022-12``, returned as ``2022-12``
+    (amip.format.iso_month); anything else is a one-line error naming the option."""
+    from amip import format as fmt
+
+    if value is None or ctx.resilient_parsing:
+        return value
+    try:
+        if isinstance(value, (list, tuple)):
+            return [fmt.iso_month(v) for v in value]
+        return fmt.iso_month(value)
+    except ValueError as exc:
+        fail(f"{(param.opts or [param.name])[0]} {exc}")
+
+
+MONTH_FORMS = "MM/YYYY or YYYY-MM"
+
+
 def warehouse(db: Path | None, must_exist: bool = True) -> Path:
     """The warehouse file of ``--db`` (default ``$AMIP_DB``, else ``./amip.duckdb``)."""
     from amip.warehouse.store import default_db

@@ -120,7 +120,7 @@ def summary(figures: pa.Table, jobcenters: list[str] | None = None, series: pa.T
     by = {(r["jobcenter_id"], r["figure"], r["sex"]): r for r in rows if r["month"] == last}
     jcs = sorted({r["jobcenter_id"] for r in rows})
     table = Table(
-        title=f"Kennzahlen nach § 48a SGB II — Bezugsmonat {last}, Ist und Plan 2022",
+        title=f"Kennzahlen nach § 48a SGB II — Bezugsmonat {fmt.month(last)}, Ist und Plan 2022",
         caption="K1 (Leistungen zum Lebensunterhalt), K3 (Langzeitleistungsbeziehende): Veränderung "
         "gegenüber dem Vorjahresmonat in %. K2: Integrationen der letzten 12 Monate je ELB im "
         "Jahresdurchschnitt (JDW) in %. Plan: AMIP 2022 Jobcenter Elbe-Elster.",

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import HTTPException
 from fastapi import Path as PathParam
 
+from amip import format as fmt
 from amip.figures import glossary
 
 # A row id in a URL: SQLite's and PostgreSQL's integers end at 2**63-1; anything outside is not a
@@ -29,10 +30,16 @@ def pick_jobcenter(store_, jc: str | None) -> str:
 
 
 def pick_month(store_, month: str | None) -> str:
+    """The Bezugsmonat of a query parameter, ``12/2022`` or ``2022-12`` (amip.format.iso_month),
+    as ``2022-12``; the latest month without one; 404 for a month without figures."""
     if month is None or month == "":
         if store_.latest is None:
             raise HTTPException(404, "Keine Monate mit Kennzahlen in der Datenbasis.")
         return store_.latest
+    try:
+        month = fmt.iso_month(month)
+    except ValueError:
+        raise HTTPException(404, "Kein Monat (MM/JJJJ, z. B. 12/2022).") from None
     if month not in store_.months:
         raise HTTPException(404, "Für diesen Monat liegen keine Kennzahlen vor.")
     return month

@@ -174,9 +174,11 @@ def render_shared(
 
 
 def month_label(month: str) -> str:
-    """'2022-12' -> '12/2022' (as the BA's tables write it)."""
-    y, m = month.split("-")
-    return f"{m}/{y}"
+    """'2022-12' -> '12/2022' (as the BA's tables write it; amip.format.month)."""
+    return fmt.month(month)
 
 
 templates.env.filters["monat"] = month_label
+templates.env.filters["datum"] = fmt.date_de  # 31.12.2022
+templates.env.filters["zeitpunkt"] = fmt.time_de  # 01.12.2026 um 15:54 Uhr (Europe/Berlin)
+templates.env.filters["anzahl"] = lambda v, d=1: dc.display(v, lambda x: fmt.count(x, d))  # 253, not 253,0

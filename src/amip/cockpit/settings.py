@@ -15,7 +15,9 @@
   :class:`amip.dqm.notify.SmtpSettings` when ``amip dqm run`` sends them.
 - ``AMIP_INTENSIVE_PLACES``: intensive-care places per IFK and year, ``5`` or ``2020:2,2022:5``
   [``2020:2,2022:5``; a year takes the value of the latest listed year before it, else 5].
-- ``AMIP_TODAY``: a fixed date (YYYY-MM-DD) for meeting reminders (tests, demos) [the real clock].
+- ``AMIP_TODAY``: "today" for meeting reminders and the places of the year: a fixed date (YYYY-MM-DD),
+  or ``data`` for the data's Datenstand (``amip demo`` sets it) [the real date in Berlin]; data
+  pages always use the Datenstand (amip.format.today, docs/formats.md).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class Settings:
     session_hours: float = 8.0
     idle_minutes: float = 60.0
     intensive_places: str = "2020:2,2022:5"  # parsed by amip.worklists.intensive.places_per_year
-    today: str | None = None  # AMIP_TODAY: fixed date for reminders, else the real clock
+    today: str | None = None  # AMIP_TODAY: fixed date or 'data' for reminders, else the real clock
 
     @classmethod
     def from_env(cls, warehouse: Path | None = None) -> Settings:

@@ -22,17 +22,45 @@ class Column:
     label: str
     kind: str = "text"  # text | count | amount | percent | month
     decimals: int | None = None
+    unit: str | None = None  # of the downloads' header; default "%" for percent columns ("" for none)
+
+    @property
+    def places(self) -> int:
+        """Decimals shown: the column's, else one for percent and none for the rest."""
+        return (1 if self.kind == "percent" else 0) if self.decimals is None else self.decimals
+
+    @property
+    def header(self) -> str:
+        """The downloads' header: the label with its unit, 'Anteil (%)', 'Plan (EUR)'."""
+        unit = self.unit if self.unit is not None else ("%" if self.kind == "percent" else "")
+        return fmt.with_unit(self.label, unit)
 
     def display(self, v) -> str:
         if dc.is_suppressed(v):
             return dc.MARK
-        if self.kind == "text" or self.kind == "month":
+        if self.kind == "month":
+            return fmt.month(v)
+        if self.kind == "text":
             return "–" if fmt.is_missing(v) else str(v)
-        if self.kind == "percent":
-            return fmt.percent(v, 1 if self.decimals is None else self.decimals)
-        if self.kind == "amount":
-            return fmt.number(v, 0 if self.decimals is None else self.decimals)
-        return fmt.number(v, 0 if self.decimals is None else self.decimals)
+        if self.kind == "count":  # whole counts without decimals ("253", not "253,0")
+            return fmt.count(v, self.places)
+        return fmt.number(v, self.places)
+
+    def cell(self, v) -> str:
+        """The value in a CSV for people: rounded as shown, decimal comma, no float noise."""
+        if fmt.is_missing(v):
+            return ""
+        if dc.is_suppressed(v):
+            return dc.MARK
+        if self.kind == "month":
+            return fmt.month(v)
+        if self.kind in NUMERIC and isinstance(v, (int, float)):
+            whole = self.kind == "count" and float(v).is_integer()
+            return fmt.plain(v, 0 if whole else self.places)
+        return str(safe_cell(v))
+
+
+NUMERIC = ("count", "amount", "percent")
 
 
 @dataclass
@@ -58,23 +86,15 @@ class DataTable:
 
 
 def csv_response(table: DataTable) -> Response:
-    """CSV as German spreadsheet programs read it: ';' between fields, decimal comma, UTF-8 with BOM.
-    Numbers keep their full precision (only the HTML view rounds). Text cells that a spreadsheet
-    would read as a formula are neutralised (``amip.exports.safe_cell``); numbers stay numbers."""
+    """CSV for people, as German spreadsheet programs read it: ';' between fields, decimal comma,
+    UTF-8 with BOM; numbers rounded as the page shows them (``Column.cell``; the JSON API keeps
+    full precision), months as 12/2022, units in the header ("Anteil (%)"). Text cells that a
+    spreadsheet would read as a formula are neutralised (``amip.exports.safe_cell``)."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    w.writerow([safe_text(c.label) for c in table.columns])
+    w.writerow([safe_text(c.header) for c in table.columns])
     for row in table.rows:
-        out = []
-        for c in table.columns:
-            v = row.get(c.key)
-            if fmt.is_missing(v):
-                out.append("")
-            elif c.kind in ("count", "amount", "percent") and isinstance(v, (int, float)):
-                out.append(_plain_number(v))
-            else:
-                out.append(str(safe_cell(v)))
-        w.writerow(out)
+        w.writerow([c.cell(row.get(c.key)) for c in table.columns])
     data = "\ufeff" + buf.getvalue()
     return Response(
         data.encode("utf-8"),
@@ -83,10 +103,9 @@ def csv_response(table: DataTable) -> Response:
     )
 
 
-def _plain_number(v: float) -> str:
-    if float(v).is_integer():
-        return str(int(v))
-    return repr(float(v)).replace(".", ",")
+def _num_format(c: Column) -> str:
+    """The spreadsheet's display format of a numeric column: grouped, with the page's decimals."""
+    return "#,##0" + ("." + "0" * c.places if c.places else "")
 
 
 def xlsx_response(table: DataTable) -> Response:
@@ -97,24 +116,29 @@ def xlsx_response(table: DataTable) -> Response:
     if table.caption:  # names the job center, month and group (the sheet keeps header + rows only)
         wb.set_properties({"title": table.caption})
     ws = wb.add_worksheet(table.title[:31].replace("/", "-").replace(":", " "))
-    bold = wb.add_format({"bold": True})
-    formats = {
-        "count": wb.add_format({"num_format": "#,##0"}),
-        "amount": wb.add_format({"num_format": "#,##0.00"}),
-        "percent": wb.add_format({"num_format": "0.0"}),
-    }
+    bold = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    formats = {k: wb.add_format({"num_format": _num_format(c)}) for k, c in enumerate(table.columns)}
+    whole = wb.add_format({"num_format": "#,##0"})  # a whole count, as the page shows it ("253")
+    widths = [min(max(len(c.header), 8), 40) for c in table.columns]  # header up to 40, then wrapped
     for k, c in enumerate(table.columns):
-        ws.write_string(0, k, c.label, bold)
+        ws.write_string(0, k, c.header, bold)
     for r, row in enumerate(table.rows, start=1):
         for k, c in enumerate(table.columns):
             v = row.get(c.key)
             if fmt.is_missing(v):
                 ws.write_blank(r, k, None)
-            elif c.kind in formats and isinstance(v, (int, float)):
-                ws.write_number(r, k, float(v), formats[c.kind])
+                continue
+            if c.kind in NUMERIC and isinstance(v, (int, float)) and not dc.is_suppressed(v):
+                is_whole = c.kind == "count" and float(v).is_integer()
+                ws.write_number(r, k, float(v), whole if is_whole else formats[k])  # full value, page's decimals
+                shown = c.display(v)
             else:
-                ws.write_string(r, k, str(v))
-    ws.set_column(0, len(table.columns) - 1, 18)
+                shown = c.display(v) if c.kind == "month" or dc.is_suppressed(v) else str(v)
+                ws.write_string(r, k, shown)
+            widths[k] = min(max(widths[k], len(shown) + 2), 60)
+    for k, width in enumerate(widths):
+        ws.set_column(k, k, width)
+    ws.freeze_panes(1, 0)
     wb.close()
     return Response(
         buf.getvalue(),

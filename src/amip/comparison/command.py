@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from amip.clikit import DbOption, err, fail, warehouse
+from amip import format as fmt
+from amip.clikit import DbOption, err, fail, month_value, warehouse
 
 published_app = typer.Typer(
     help="Published § 48a figures (e.g. the BMAS's monthly tables) beside the warehouse.", no_args_is_help=True
@@ -48,9 +49,10 @@ def import_cmd(
         str | None,
         typer.Option(
             "--publication",
-            help="Publication month YYYY-MM (default: the latest month in the file). The latest "
+            help="Publication month MM/YYYY or YYYY-MM (default: the latest month in the file). The latest "
             "publication wins for a month; importing a publication again replaces it.",
             show_default=False,
+            callback=month_value,
         ),
     ] = None,
     db: DbOption = None,
@@ -82,7 +84,7 @@ def import_cmd(
         fail(f"import of {file} failed, nothing was changed: {exc}")
     jc_text = "" if s.jobcenters is None else f", {s.jobcenters} job centers"
     out.print(
-        f"Publication {s.publication}: {s.rows} rows ({s.months[0]} to {s.months[1]}){jc_text} "
+        f"Publication {fmt.month(s.publication)}: {s.rows} rows ({fmt.month(s.months[0])} to {fmt.month(s.months[1])}){jc_text} "
         f"-> {published_path(wh)} ({s.publications} publication(s) kept)",
         highlight=False,
         soft_wrap=True,
@@ -99,15 +101,15 @@ def list_cmd(db: DbOption = None) -> None:
     if pub is None:
         fail(f"no published figures: {published_path(wh)} (import them with 'amip published import FILE --db {wh}')")
     t = Table(title=f"Veröffentlichte Kennzahlen ({len(pub.jobcenters)} Jobcenter in der Tabelle jobcenters)")
-    for c in ("Veröffentlichung", "importiert (UTC)", "Datei", "Zeilen", "Monate"):
+    for c in ("Veröffentlichung", "importiert", "Datei", "Zeilen", "Monate"):
         t.add_column(c)
     for r in pub.publications.to_dict("records"):
         t.add_row(
-            r["publication"],
-            str(r["imported_at"])[:19],
+            fmt.month(r["publication"]),
+            fmt.time_de(r["imported_at"], short=True),  # stored in UTC, shown in Berlin time
             r["source"],
             str(r["rows"]),
-            f"{r['first_month']} – {r['last_month']}",
+            f"{fmt.month(r['first_month'])} – {fmt.month(r['last_month'])}",
         )
     out.print(t)
 
@@ -142,7 +144,10 @@ def _write(frame, path: Path) -> None:
 
 def compare_command(
     jobcenter: Annotated[str | None, typer.Option("--jobcenter", help="Job center id (default: the only one).")] = None,
-    month: Annotated[str | None, typer.Option("--month", help="Bezugsmonat YYYY-MM (default: the latest).")] = None,
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="Bezugsmonat MM/YYYY or YYYY-MM (default: the latest).", callback=month_value),
+    ] = None,
     db: DbOption = None,
     out_file: OutOption = None,
     k: Annotated[int, typer.Option("--neighbours", help="Nearest neighbours to list.", min=1, max=50)] = 5,
@@ -150,7 +155,6 @@ def compare_command(
     """The job center's own values among its Vergleichstyp (published figures): rank, terciles,
     quartiles, the type's median and spread, Land and Germany, each figure by sex; and its
     nearest neighbours on framework conditions."""
-    from amip import format as fmt
     from amip.comparison.compare import NEIGHBOUR_CAVEAT, describe, jobcenter_info, neighbours, own_status, position
     from amip.figures import glossary
 
@@ -165,7 +169,8 @@ def compare_command(
             fail(f"unknown job center {jc!r} (in the data: {', '.join(store.jobcenters[:10])})")
         month = month or (pub.months[-1] if pub.months and pub.months[-1] <= (store.latest or "") else store.latest)
         if month not in pub.months:
-            fail(f"no published figures for {month} (published: {', '.join(pub.months[-6:]) or 'none'})")
+            shown = ", ".join(fmt.month(m) for m in pub.months[-6:]) or "none"
+            fail(f"no published figures for {fmt.month(month)} (published: {shown})")
         info = jobcenter_info(pub, store)
         me = describe(info, jc)
         rows = []
@@ -203,7 +208,7 @@ def compare_command(
         if out_file is not None:
             _write(frame, out_file)
         title = (
-            f"{me.name} im Vergleichstyp {me.vergleichstyp or '(unbekannt)'}, {month[5:]}/{month[:4]} "
+            f"{me.name} im Vergleichstyp {me.vergleichstyp or '(unbekannt)'}, {fmt.month(month)} "
             f"(eigene Werte aus amip, {own_status(store, month)}; übrige veröffentlicht)"
         )
         t = Table(title=title)
@@ -236,7 +241,7 @@ def compare_command(
         out.print(t)
         nb = neighbours(store, pub, info, jc, month, k)
         if len(nb):
-            n = Table(title=f"Nächste Nachbarn von {me.name}, {month[5:]}/{month[:4]}", caption=NEIGHBOUR_CAVEAT)
+            n = Table(title=f"Nächste Nachbarn von {me.name}, {fmt.month(month)}", caption=NEIGHBOUR_CAVEAT)
             for c in ("Jobcenter", "Vergleichstyp", "Abstand (z)"):
                 n.add_column(c)
             for r in nb.to_dict("records"):
@@ -249,7 +254,10 @@ def compare_command(
 def reconcile_command(
     db: DbOption = None,
     month: Annotated[
-        list[str] | None, typer.Option("--month", help="Only this month YYYY-MM (repeatable; default: all).")
+        list[str] | None,
+        typer.Option(
+            "--month", help="Only this month, MM/YYYY or YYYY-MM (repeatable; default: all).", callback=month_value
+        ),
     ] = None,
     out_file: OutOption = None,
 ) -> None:
@@ -278,12 +286,10 @@ def reconcile_command(
         d = Table(title="Abweichungen (die ersten 20)")
         for c in ("Jobcenter", "Monat", "Kennzahl", "Gruppe", "Wert amip", "veröffentlicht", "Erklärung"):
             d.add_column(c)
-        from amip import format as fmt
-
         for r in diff.to_dict("records"):
             d.add_row(
                 r["jobcenter_id"],
-                r["month"],
+                fmt.month(r["month"]),
                 r["figure"],
                 r["sex"],
                 fmt.percent(r["value"], 2),

@@ -181,7 +181,7 @@ class Explainer:
         if late:
             reasons.append(
                 f"{self._count(late)} Fallereignisse der zwölf Monate bis {_m(month)} wurden erst nach der "
-                "Wartezeit erfasst (case_events); die BA zählt sie nicht"
+                "Wartezeit erfasst; die BA zählt sie nicht"
             )
         if figure in MOVE_SENSITIVE:
             moved = self.moved_in(jc, month)
@@ -258,4 +258,4 @@ class Explainer:
 def _m(month: str | None) -> str:
     if not month:
         return "–"
-    return f"{month[5:7]}/{month[:4]}"  # 12/2022, as the BA's tables write it
+    return fmt.month(month)  # 12/2022, as the BA's tables write it

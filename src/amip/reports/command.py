@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from amip.clikit import DbOption, JcOption, transaction, warehouse
+from amip.clikit import DbOption, JcOption, month_value, transaction, warehouse
 from amip.clikit import fail as _fail
 
 report_app = typer.Typer(
@@ -72,14 +71,12 @@ def programme(
 
 @report_app.command("monthly")
 def monthly(
-    month: Annotated[str, typer.Option("--month", help="Bezugsmonat, YYYY-MM.")],
+    month: Annotated[str, typer.Option("--month", help="Bezugsmonat, MM/YYYY or YYYY-MM.", callback=month_value)],
     out: OutOption,
     jobcenter: JcOption = None,
     db: DbOption = None,
 ) -> None:
     """Write the monthly controlling report (figures, Zielnachhaltung, outlook, spending)."""
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        _fail(f"--month {month!r}: expected YYYY-MM", 2)
     suffix = _check_out(out)
     wh = warehouse(db)
     from amip.reports import monthly as mon

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from amip import format as fmt
 from amip.reports import monthly_sections as sections
-from amip.reports.programme import ProgrammeError, jobcenter_name, month_label, pick_jobcenter
+from amip.reports.programme import ProgrammeError, data_stand, jobcenter_name, month_label, pick_jobcenter
 from amip.reports.tables import Col, ReportTable
 
 FAMILIES = (
@@ -101,7 +101,7 @@ def collect(
             month=month,
             jobcenter=jc,
             jobcenter_name=jobcenter_name(con, jc),
-            stand=(today or date.today()).strftime("%d.%m.%Y"),
+            stand=fmt.date_de(today or data_stand(store)),
             month_label=month_label(month),
         )
         # 1. § 48a figures
@@ -304,7 +304,7 @@ def collect(
                     frows.append(
                         {
                             "series": label,
-                            "month": str(r["month"]),
+                            "month": fmt.month(str(r["month"])),
                             "mean": float(r["mean"]),
                             "lo80": float(r["lo80"]),
                             "hi80": float(r["hi80"]),
@@ -352,7 +352,7 @@ def collect(
                     f"Mitteleinsatz bis {month_label(month)}",
                     [Col("label", "", "text"), Col("value", "Wert", "num")],
                     brows,
-                    caption="Kosten der Maßnahmen (measures.cost_eur), gleichmäßig auf die Tage der Teilnahme verteilt",
+                    caption="Kosten der Maßnahmen (Kosten je Teilnahme), gleichmäßig auf die Tage der Teilnahme verteilt",
                 ),
             }
         )

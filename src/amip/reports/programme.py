@@ -94,6 +94,14 @@ def jobcenter_name(con, jc: str) -> str:
     return short_name(describe(con, jc))
 
 
+def data_stand(store) -> date | None:
+    """The documents' "Stand": the data's Datenstand (the latest delivery's day, else the last
+    covered month's Stichtag; amip.format.data_day), never the machine clock."""
+    days = [d["as_of"] for d in store.deliveries() if not fmt.is_missing(d.get("as_of"))]
+    coverage = (getattr(store, "meta", None) or {}).get("coverage")
+    return fmt.data_day(max(days) if days else None, coverage[1] if coverage else store.latest)
+
+
 def month_label(month: str) -> str:
     return f"{fmt.MONTHS_DE[int(month[5:7]) - 1]} {month[:4]}"
 
@@ -194,7 +202,7 @@ def collect(
             year=year,
             jobcenter=jc,
             jobcenter_name=jobcenter_name(con, jc),
-            stand=(today or date.today()).strftime("%d.%m.%Y"),
+            stand=fmt.date_de(today or data_stand(store)),
             covered=(first, last),
         )
         ctx = p.context
@@ -383,7 +391,7 @@ def _prognosis_table(p: Programme, st: Steering, prev: int) -> None:
     for c in cols[3:]:
         c.label = "männlich" if c.key.endswith("_m") else "weiblich"
     if rows[0]["total"] is None:
-        t.note = "Die Daten enthalten keine Integrationsprognosen (Tabelle prognosis); die Tabelle bleibt leer."
+        t.note = "Die Daten enthalten keine Integrationsprognosen; die Tabelle bleibt leer."
         p.notes.append("P1J: keine Integrationsprognosen in den Daten")
     p.tables["prognose"] = t
     share = st.get("P1J.nicht_marktnah.all", month)
@@ -439,7 +447,7 @@ def _employment_table(p: Programme, st: Steering, prev: int, first: str) -> None
     if not has_before:
         t.note = f"Der Vorjahresmonat {month_label(before)} liegt vor dem Beginn der Daten; Veränderungen entfallen."
     if rows[1]["count"] is None:
-        t.note = "Die Daten enthalten keine Beschäftigungszeiten (Tabelle employment_spells)."
+        t.note = "Die Daten enthalten keine Beschäftigungszeiten."
         p.notes.append("E1: keine Beschäftigungsdaten")
     p.tables["erwerbstaetige"] = t
     ew = next((r for r in rows if r["label"] == "Erwerbstätige ELB"), {})
@@ -711,7 +719,7 @@ def _communal_targets(p: Programme, con, jc: str, prev: int) -> None:
         caption=f"Ist: Jahresdurchschnitt {prev} (Fehlerquoten, Indizes) bzw. Jahressumme (Einschaltungen)",
     )
     if not rows:
-        t.note = f"Die Daten enthalten für {prev} keine kommunalen Kennzahlen (Tabelle indicators)."
+        t.note = f"Die Daten enthalten für {prev} keine kommunalen Kennzahlen."
         p.notes.append("keine kommunalen Kennzahlen")
     p.tables["kommunale_ziele"] = t
 
@@ -740,7 +748,7 @@ def _budget(p: Programme, con, bud, charts, jc: str, year: int) -> None:
             rows,
             emphasis={2},
             header_groups=[("", 3), (f"Delta {year - 1}/ {year}", 2)],
-            caption=f"Jobcenter {p.jobcenter_name}, Haushaltsjahr {year - 1}/ {year}; Quelle: Tabelle budget",
+            caption=f"Jobcenter {p.jobcenter_name}, Haushaltsjahr {year - 1}/ {year}; Quelle: Haushaltsangaben des Jobcenters (Zuteilung, Schätzwerte, Plan)",
         )
         if any(r["base"] is None or r["new"] is None for r in rows):
             t.note = "Für einzelne Titel fehlen Zuteilung oder Schätzwert in den Daten (–)."
@@ -757,7 +765,7 @@ def _budget(p: Programme, con, bud, charts, jc: str, year: int) -> None:
             f"Vergleich Zuteilungsbeträge {year - 1} und Schätzwerte {year}",
             [Col("label", "", "text")],
             [],
-            note="Die Daten enthalten keine Budgetangaben (Tabelle budget).",
+            note="Die Daten enthalten keine Budgetangaben.",
         )
         ctx.update(vk_neu_mio="–", egl_neu_mio="–", budget_veraenderung="–")
     plan = bud.egl_plan(con, year, jc)
@@ -783,7 +791,7 @@ def _budget(p: Programme, con, bud, charts, jc: str, year: int) -> None:
             ],
             rows,
             emphasis={len(rows) - 1},
-            caption="2. Arbeitsmarkt: Instrumente mit second_labour_market im Instrumentenkatalog (§ 16d, § 16i SGB II)",
+            caption="2. Arbeitsmarkt: die Instrumente, die der Instrumentenkatalog dem zweiten Arbeitsmarkt zuordnet (§ 16d, § 16i SGB II)",
         )
     else:
         p.tables["egl_plan"] = ReportTable(
@@ -815,7 +823,7 @@ def _budget(p: Programme, con, bud, charts, jc: str, year: int) -> None:
         f"Mitteleinsatz {year - 1} aus den Maßnahmedaten",
         [Col("label", "", "text"), Col("value", "Wert", "text")],
         rows,
-        caption="Kosten der Maßnahmen (measures.cost_eur), gleichmäßig auf die Tage der Teilnahme verteilt",
+        caption="Kosten der Maßnahmen (Kosten je Teilnahme), gleichmäßig auf die Tage der Teilnahme verteilt",
     )
 
 

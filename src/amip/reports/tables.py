@@ -110,11 +110,15 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
         r = 2
         if t.note:
             ws.write_string(1, 0, t.note)
+        # column widths from what the cells show (as on paper), header words wrapped at 30
         groups = [lbl for lbl, n in t.header_groups for _ in range(n)]  # a column's group label
-        for j, c in enumerate(t.columns):
-            group = groups[j] if j < len(groups) else ""
-            ws.write_string(r, j, f"{group}: {c.label}" if group and group != c.label else c.label, head)
-            ws.set_column(j, j, 40 if c.kind == "text" else 14)
+        labels = [
+            f"{groups[j]}: {c.label}" if j < len(groups) and groups[j] and groups[j] != c.label else c.label
+            for j, c in enumerate(t.columns)
+        ]
+        widths = [min(max([8, *(len(w) for w in label.split())]), 30) for label in labels]
+        for j, label in enumerate(labels):
+            ws.write_string(r, j, label, head)
         for i, row in enumerate(t.rows):
             r += 1
             for j, c in enumerate(t.columns):
@@ -126,6 +130,11 @@ def write_xlsx(tables: list[ReportTable], path_or_buffer, title: str) -> None:
                     ws.write_blank(r, j, None)
                 else:
                     ws.write_number(r, j, float(v), formats[kind])
+                shown = Col(c.key, c.label, kind).display(v)
+                widths[j] = min(max(widths[j], len(shown) + 2), 60)
+        for j, width in enumerate(widths):
+            ws.set_column(j, j, width)
+        ws.freeze_panes(3, 0)  # title line, blank/note, header
         if t.caption:
             ws.write_string(r + 2, 0, t.caption)
     wb.close()

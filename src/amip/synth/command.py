@@ -13,10 +13,24 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from amip.format import number
+from amip.format import iso_month, number
 
 console = Console(stderr=True)
 stdout = Console()
+
+
+def month_value(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """``--from``/``--to``: ``12/2022`` or ``2022-12`` as ``2022-12`` (amip.format.iso_month; the
+    same rule as amip.clikit.month_value, which this layer may not import)."""
+    if value is None or ctx.resilient_parsing:
+        return value
+    try:
+        return iso_month(value)
+    except ValueError as exc:
+        from rich.markup import escape
+
+        console.print(f"[bold red]Error:[/] {escape(f'{(param.opts or [param.name])[0]} {exc}')}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 def _fmt(value: float, target: float) -> str:
@@ -34,10 +48,16 @@ def synth_command(
     ),
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
     first: Annotated[
-        str | None, typer.Option("--from", help="First month written, YYYY-MM (default: the preset's).")
+        str | None,
+        typer.Option(
+            "--from", help="First month written, MM/YYYY or YYYY-MM (default: the preset's).", callback=month_value
+        ),
     ] = None,
     last: Annotated[
-        str | None, typer.Option("--to", help="Last month (data cut-off), YYYY-MM (default: the preset's).")
+        str | None,
+        typer.Option(
+            "--to", help="Last month (data cut-off), MM/YYYY or YYYY-MM (default: the preset's).", callback=month_value
+        ),
     ] = None,
     report: Annotated[
         bool, typer.Option("--report", help="Compute the calibration figures and compare them with the targets.")

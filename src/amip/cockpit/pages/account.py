@@ -12,6 +12,7 @@ import datetime as dt
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
+from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Viewer, csrf_form, current_user, secure
 from amip.cockpit.context import state
@@ -85,7 +86,7 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
         return _login_form(
             request,
             "Zu viele Fehlversuche: Anmeldungen mit diesem Namen sind von Ihrem Rechner aus "
-            f"bis {exc.until.astimezone():%H:%M:%S} Uhr gesperrt.",
+            f"bis {fmt.time_de(exc.until, seconds=True, short=True)[11:]} Uhr gesperrt.",
             401,
         )
     response = RedirectResponse(access.start_page(done.user.role), status_code=303)

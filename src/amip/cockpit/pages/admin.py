@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
+from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, csrf_form, needs
 from amip.cockpit.context import state
@@ -144,7 +145,7 @@ def audit_table(request: Request, offset: int = 0, limit: int = PAGE) -> tuple[D
         total = audit.count(db)
         rows = [
             {
-                "at": e.at.astimezone().strftime("%d.%m.%Y %H:%M:%S"),
+                "at": fmt.time_de(e.at, seconds=True, short=True),
                 "user_name": e.user_name,
                 "role": access.ROLE_NAMES.get(e.role, e.role),
                 "action": ACTIONS.get(e.action, e.action),
@@ -173,7 +174,7 @@ def audit_page(request: Request, offset: int = 0, viewer: Viewer = Depends(needs
     with reading(state(request)) as db:
         privileged = [
             {
-                "at": e.at.astimezone().strftime("%d.%m.%Y %H:%M:%S"),
+                "at": fmt.time_de(e.at, seconds=True, short=True),
                 "user_name": e.user_name,
                 "action": ACTIONS.get(e.action, e.action),
                 "detail": e.detail,

@@ -45,9 +45,9 @@ def tables(con, jc: str, year: int) -> dict[str, DataTable]:
         "Budgetvergleich",
         [
             Column("label", "Titel"),
-            Column("base", f"Zuteilung {year - 1}", "amount"),
-            Column("new", f"Schätzwert/Plan {year}", "amount"),
-            Column("delta", "Delta absolut", "amount"),
+            Column("base", f"Zuteilung {year - 1}", "amount", unit="EUR"),
+            Column("new", f"Schätzwert/Plan {year}", "amount", unit="EUR"),
+            Column("delta", "Delta absolut", "amount", unit="EUR"),
             Column("delta_pct", "Delta in %", "percent"),
         ],
         comp,
@@ -61,7 +61,7 @@ def tables(con, jc: str, year: int) -> dict[str, DataTable]:
         [
             Column("instrument", "Instrument"),
             Column("name", "Bezeichnung"),
-            Column("amount", "Plan in Euro", "amount"),
+            Column("amount", "Plan in Euro", "amount", unit="EUR"),
             Column("share", "Anteil %", "percent"),
             Column("slm", "2. Arbeitsmarkt"),
         ],
@@ -75,20 +75,20 @@ def tables(con, jc: str, year: int) -> dict[str, DataTable]:
         [
             Column("instrument", "Instrument"),
             Column("name", "Bezeichnung"),
-            Column("amount", "Ausgaben in Euro", "amount"),
+            Column("amount", "Ausgaben in Euro", "amount", unit="EUR"),
             Column("share", "Anteil %", "percent"),
-            Column("plan", "Plan in Euro", "amount"),
+            Column("plan", "Plan in Euro", "amount", unit="EUR"),
         ],
         spent["by_instrument"].to_dict("records"),
         f"ausgaben_instrument_{jc}_{year}",
-        caption=f"Ausgaben {year} aus measures.cost_eur, gleichmäßig auf die Tage der Teilnahme verteilt",
+        caption=f"Ausgaben {year} aus den Kosten je Maßnahmeteilnahme, gleichmäßig auf die Tage der Teilnahme verteilt",
     )
     out["monate"] = DataTable(
         "Ausgaben je Instrument und Monat",
         [
             Column("instrument", "Instrument"),
-            *[Column(f"m{k:02d}", f"{k:02d}/{year}", "amount") for k in range(1, 13)],
-            Column("total", "Summe", "amount"),
+            *[Column(f"m{k:02d}", f"{k:02d}/{year}", "amount", unit="EUR") for k in range(1, 13)],
+            Column("total", "Summe", "amount", unit="EUR"),
         ],
         _by_instrument_and_month(bud.spending(con, year, jc), year),
         f"ausgaben_monat_{jc}_{year}",

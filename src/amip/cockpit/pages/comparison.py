@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
 
 from amip import disclosure as dc
+from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import store
@@ -50,7 +51,7 @@ def ranking_table(st, figure: str, month: str, sex: str) -> DataTable:
         cols,
         rows,
         f"rangliste_{figure}_{month}_{sex}",
-        caption=f"Rangliste {figure}, {month}, {glossary.SEXES[sex]}",
+        caption=f"Rangliste {figure}, {fmt.month(month)}, {glossary.SEXES[sex]}",
     )
 
 
@@ -91,7 +92,7 @@ def scoreboard_table(st, jc: str, month: str, sex: str) -> DataTable:
         rows,
         f"scoreboard_{jc}_{month}_{sex}",
         links,
-        caption=f"Position von {st.jobcenter_name(jc)} je Kennzahl, {month}, {glossary.SEXES[sex]}",
+        caption=f"Position von {st.jobcenter_name(jc)} je Kennzahl, {fmt.month(month)}, {glossary.SEXES[sex]}",
     )
 
 
@@ -306,7 +307,7 @@ def neighbours_table(st, pub, info, jc, month) -> DataTable:
 
 
 def month_label(month: str) -> str:
-    return f"{month[5:7]}/{month[:4]}"
+    return fmt.month(month)
 
 
 def _published_context(st, pub, jc, month, sex, figure, policy) -> dict:

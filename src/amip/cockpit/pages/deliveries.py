@@ -117,7 +117,7 @@ def summary_table(st, jc: str, sex: str) -> DataTable:
         rows,
         f"revisionen_{jc}_{sex}",
         links,
-        caption=f"Revisionen der vorläufigen Werte (vorläufig minus endgültig), Jobcenter {jc}, "
+        caption=f"Revisionen der vorläufigen Werte (vorläufig minus endgültig), {st.jobcenter_name(jc)}, "
         f"{glossary.SEXES[sex]}; Prozentpunkte bei Quoten und Raten",
     )
 
@@ -172,7 +172,7 @@ def detail_table(st, jc: str, figure: str, sex: str, policy: dc.Policy = dc.SHOW
         rows,
         f"revisionen_{figure}_{jc}_{sex}",
         caption=f"{figure} {glossary.TITLES[figure]}: vorläufige und endgültige Werte je Berichtsmonat, "
-        f"Jobcenter {jc}, {glossary.SEXES[sex]}",
+        f"{st.jobcenter_name(jc)}, {glossary.SEXES[sex]}",
     )
 
 

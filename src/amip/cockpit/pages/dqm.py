@@ -18,6 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from amip import disclosure as dc
+from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, csrf_form, needs
 from amip.cockpit.context import log_person_view, state
@@ -27,6 +28,7 @@ from amip.cockpit.tables import Column, DataTable, download
 from amip.dqm import notify, tasks
 from amip.dqm.models import DONE, DONE_DATA, IN_PROGRESS, NO_ERROR, OPEN, DqmRate, DqmRun
 from amip.dqm.rules import RESPONSIBLE, RULE_BY_ID, RULES, SEVERITIES
+from amip.dqm.run import NO_TEAM
 from amip.figures import charts
 from amip.format import number as fmt_count
 
@@ -72,7 +74,7 @@ def _full_table(rows, rule: str | None, policy: dc.Policy = dc.SHOW_ALL) -> Data
         {
             "rule": r,
             "title": RULE_BY_ID[r].title if r in RULE_BY_ID else r,
-            "team": t,
+            "team": _team(t),
             "month": m,
             "findings": n,
             "stock": s,
@@ -90,7 +92,7 @@ def _full_table(rows, rule: str | None, policy: dc.Policy = dc.SHOW_ALL) -> Data
         Column("month", "Monat", "month"),
         Column("findings", "Befunde", "count"),
         Column("stock", "ELB am Stichtag", "count"),
-        Column("rate", "Befunde je 100 ELB", "percent", 2),
+        Column("rate", "Befunde je 100 ELB", "percent", 2, unit=""),
     ]
     return DataTable(
         "Datenqualität",
@@ -99,6 +101,27 @@ def _full_table(rows, rule: str | None, policy: dc.Policy = dc.SHOW_ALL) -> Data
         f"datenqualitaet{'_' + rule if rule else ''}",
         caption="Befundquoten je Regel, Team und Monat",
     )
+
+
+def _team(team_id: str) -> str:
+    """A team as the tables name it; persons without a team (``NO_TEAM``) as 'ohne Team'."""
+    return "ohne Team" if team_id == NO_TEAM else team_id
+
+
+def _legend(rule) -> str:
+    """A rule as the chart's legend names it: its id and title ('DQ01 Geburtsdatum fehlt'), short."""
+    text = f"{rule.id} {rule.title}"
+    return text if len(text) <= 48 else text[:47] + "…"
+
+
+def _iso_month_or_404(month: str | None) -> str | None:
+    """A month parameter as ``2022-12`` (``12/2022`` accepted, amip.format.iso_month)."""
+    if month in (None, ""):
+        return month
+    try:
+        return fmt.iso_month(month)
+    except ValueError:
+        raise HTTPException(404, "Kein Monat (MM/JJJJ, z. B. 12/2022).") from None
 
 
 @router.get("/datenqualitaet", name="dqm")
@@ -112,6 +135,7 @@ def dqm_page(
     policy = access.disclosure(viewer)
     run, rows = _load(request)
     months = sorted({m for _, _, m, _, _ in rows})
+    month = _iso_month_or_404(month)
     if month not in (None, "") and month not in months:
         raise HTTPException(404, "Für diesen Monat liegen keine Ergebnisse der Datenqualitätsprüfung vor.")
     month = month or (run.data_month if run and run.data_month in months else (months[-1] if months else None))
@@ -123,16 +147,20 @@ def dqm_page(
     shown_rules = [x for x in RULES if (rule is None or x.id == rule)]
     # the legend names each rule with its title (not its code alone)
     trend_key = tuple(
-        (m, f"{r} {RULE_BY_ID[r].title}", dc.api_value(_shown_rate(*total[(r, m)], policy)))
-        for r in [x.id for x in shown_rules]
+        (m, _legend(x), dc.api_value(_shown_rate(*total[(x.id, m)], policy)))
+        for x in shown_rules
         for m in months
-        if (r, m) in total and dc.api_value(_shown_rate(*total[(r, m)], policy)) is not None
+        if (x.id, m) in total and dc.api_value(_shown_rate(*total[(x.id, m)], policy)) is not None
     )
     chart = Markup(charts.dqm_trend("Befundquote je Regel", trend_key)) if trend_key else None
     recent = [m for m in months if m <= month][-12:] if month else []
     matrix = DataTable(
         "Verlauf",
-        [Column("rule", "Regel"), Column("title", "Titel"), *[Column(m, month_label(m), "percent", 2) for m in recent]],
+        [
+            Column("rule", "Regel"),
+            Column("title", "Titel"),
+            *[Column(m, month_label(m), "percent", 2, unit="") for m in recent],
+        ],
         [
             {
                 "rule": x.id,
@@ -151,7 +179,7 @@ def dqm_page(
             Column("title", "Titel"),
             Column("findings", "Befunde", "count"),
             Column("stock", "ELB am Stichtag", "count"),
-            Column("rate", "Befunde je 100 ELB", "percent", 2),
+            Column("rate", "Befunde je 100 ELB", "percent", 2, unit=""),
         ],
         dc.suppress_rows(
             [
@@ -181,14 +209,14 @@ def dqm_page(
             Column("team", "Team"),
             Column("findings", "Befunde", "count"),
             Column("stock", "ELB am Stichtag", "count"),
-            Column("rate", "Befunde je 100 ELB", "percent", 2),
+            Column("rate", "Befunde je 100 ELB", "percent", 2, unit=""),
         ],
         dc.suppress_rows(
             [
                 {
                     "rule": r,
                     "title": RULE_BY_ID[r].title if r in RULE_BY_ID else "",
-                    "team": t,
+                    "team": _team(t),
                     "findings": n,
                     "stock": s,
                     "rate": _rate(n, s),

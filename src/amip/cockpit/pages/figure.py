@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
 
 from amip import disclosure as dc
+from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import store
@@ -70,8 +71,14 @@ def history_table(st, jc: str, figure: str, month: str, sex: str, policy: dc.Pol
         Column("all", "Insgesamt", "percent"),
         Column("w", "Frauen", "percent"),
         Column("m", "Männer", "percent"),
-        Column("numerator", f"Zähler ({glossary.SEXES[sex]})", kind, decimals),
-        Column("denominator", f"Nenner ({glossary.SEXES[sex]})", kind, decimals if decimals else 1),
+        Column("numerator", f"Zähler ({glossary.SEXES[sex]})", kind, decimals, "EUR" if kind == "amount" else None),
+        Column(
+            "denominator",
+            f"Nenner ({glossary.SEXES[sex]})",
+            kind,
+            decimals if decimals else 1,
+            "EUR" if kind == "amount" else None,
+        ),
         Column("state", "Datenstand"),
         Column("band", f"Erwartete Revision ({glossary.SEXES[sex]})"),
     ]
@@ -82,7 +89,7 @@ def history_table(st, jc: str, figure: str, month: str, sex: str, policy: dc.Pol
         cols,
         rows,
         f"{figure}_zeitreihe_{jc}_{sex}",
-        caption=f"{figure} von {rows[-1]['month'] if rows else ''} bis {month}",
+        caption=f"{figure} von {fmt.month(rows[-1]['month']) if rows else ''} bis {fmt.month(month)}",
     )
 
 
@@ -124,7 +131,7 @@ def parts_table(st, jc: str, figure: str, month: str, sex: str, viewer: Viewer) 
         parts,
         f"{figure}_bausteine_{jc}_{month}_{sex}",
         links,
-        caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {month} gebildet wird",
+        caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {fmt.month(month)} gebildet wird",
     )
 
 
@@ -178,7 +185,7 @@ def unit_table(st, jc: str, figure: str, month: str, sex: str, kind: str, policy
         cols,
         rows,
         f"{figure}_{kind}_{jc}_{month}_{sex}",
-        caption=f"{figure} nach {glossary.UNIT_KINDS[kind]} (Zuordnung am Monatsende), {month}",
+        caption=f"{figure} nach {glossary.UNIT_KINDS[kind]} (Zuordnung am Monatsende), {fmt.month(month)}",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
 
+from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import store
@@ -67,7 +68,7 @@ def forecast_table(st, jc: str, series: str, sex: str) -> DataTable:
         cols,
         rows,
         f"prognose_{series}_{jc}_{sex}",
-        caption=f"{SERIES_TITLES[series]}, {glossary.SEXES[sex]}: Prognose ab Datenstand {origin}",
+        caption=f"{SERIES_TITLES[series]}, {glossary.SEXES[sex]}: Prognose ab Datenstand {fmt.month(origin)}",
     )
 
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from amip import disclosure as dc
+from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, csrf_form, needs
 from amip.cockpit.context import log_person_view, state, store
@@ -30,7 +31,11 @@ router = APIRouter()
 
 
 def _today(request: Request) -> dt.date:
-    return ic.today_of(getattr(request.app.state.settings, "today", None))
+    """Reminders' "today": AMIP_TODAY (a date, or ``data`` for the data's Datenstand), else the
+    real date (amip.format.today)."""
+    setting = getattr(request.app.state.settings, "today", None)
+    data = ic.data_today(store(request)) if (setting or "").strip() == fmt.TODAY_DATA else None
+    return ic.today_of(setting, data)
 
 
 def _spec(request: Request) -> str | None:

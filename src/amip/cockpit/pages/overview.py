@@ -23,6 +23,7 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
 from amip import disclosure as dc
+from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import state, store
@@ -217,12 +218,12 @@ def month_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL) -> Dat
     ]
     links = {(i, "figure"): f"/kennzahl/{r['figure']}?jc={jc}&month={month}" for i, r in enumerate(rows)}
     return DataTable(
-        f"Kennzahlen {month}",
+        f"Kennzahlen {fmt.month(month)}",
         cols,
         rows,
         f"kennzahlen_{jc}_{month}",
         links,
-        caption=f"Alle Kennzahlen nach § 48a SGB II, {st.jobcenter_name(jc)}, Berichtsmonat {month}",
+        caption=f"Alle Kennzahlen nach § 48a SGB II, {st.jobcenter_name(jc)}, Berichtsmonat {fmt.month(month)}",
     )
 
 
@@ -272,22 +273,22 @@ def monitoring_table(st, jc: str, month: str, policy: dc.Policy = dc.SHOW_ALL, p
         Column("figure", "Kennzahl"),
         Column("title", "Bezeichnung"),
         Column("definition", "Definition"),
-        Column("all", "Insgesamt", "percent"),
-        Column("w", "Frauen", "percent"),
-        Column("m", "Männer", "percent"),
+        Column("all", "Insgesamt", "percent", unit=""),  # S3–S5 in percent, S6 a count (caption)
+        Column("w", "Frauen", "percent", unit=""),
+        Column("m", "Männer", "percent", unit=""),
         Column("numerator", "Zähler (Insgesamt)", "count", 1),
         Column("denominator", "Nenner (Insgesamt)", "count", 1),
         Column("state", "Datenstand"),
         Column("band", "Erwartete Revision (Insgesamt)"),
     ]
     return DataTable(
-        f"Erweitertes Monitoring {month}",
+        f"Erweitertes Monitoring {fmt.month(month)}",
         cols,
         rows,
         f"monitoring_{jc}_{month}",
         links,
         caption=f"Erweitertes Monitoring (S3–S5 in Prozent, S6 Anzahl im Jahresdurchschnitt), "
-        f"{st.jobcenter_name(jc)}, Berichtsmonat {month}; – = nicht berechenbar",
+        f"{st.jobcenter_name(jc)}, Berichtsmonat {fmt.month(month)}; – = nicht berechenbar",
     )
 
 
@@ -321,7 +322,7 @@ def monitoring_parts_table(st, jc: str, figure: str, month: str, sex: str, viewe
         rows,
         f"{figure}_bausteine_{jc}_{month}_{sex}",
         links,
-        caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {month} gebildet wird, "
+        caption=f"Monatliche Werte, aus denen {figure} im Berichtsmonat {fmt.month(month)} gebildet wird, "
         f"{st.jobcenter_name(jc)}, {glossary.SEXES[sex]}",
     )
 

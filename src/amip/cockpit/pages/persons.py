@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
+from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import log_person_view, store
@@ -30,6 +31,10 @@ def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tu
     jc, sex = pick_jobcenter(st, jc), pick_sex(sex)
     if count not in PERSON_COUNTS:
         raise HTTPException(404, "Unbekannte Zählgröße.")
+    try:
+        month = fmt.iso_month(month)  # 12/2022 or 2022-12
+    except ValueError:
+        raise HTTPException(404, "Kein Monat (MM/JJJJ, z. B. 12/2022).") from None
     if month not in set(st.series["month"]):
         raise HTTPException(404, "Für diesen Monat liegen keine Daten vor.")
     scope = access.person_scope(viewer)
@@ -53,7 +58,7 @@ def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tu
     else:
         for r in rows:
             r.pop("times", None)
-    what = f"{glossary.COUNTS[count]} {month}, {st.jobcenter_name(jc)}, {glossary.SEXES[sex]}"
+    what = f"{glossary.COUNTS[count]} {fmt.month(month)}, {st.jobcenter_name(jc)}, {glossary.SEXES[sex]}"
     table = DataTable(
         "Personen", cols, rows, f"personen_{count}_{jc}_{month}_{sex}", caption=f"{what} ({access.scope_label(scope)})"
     )

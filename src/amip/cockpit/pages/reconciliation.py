@@ -114,7 +114,7 @@ def rows_table(st, t: pd.DataFrame, jc: str, month: str, status: str | None, pol
             Column("published_numerator", "Zähler veröff.", "count", 1),
             Column("published_denominator", "Nenner veröff.", "count", 1),
             Column("published_value", "Wert veröff.", "percent", 1),
-            Column("diff_numerator", "Δ Zähler", "amount", 1),
+            Column("diff_numerator", "Δ Zähler", "count", 1),
             Column("diff_value", "Δ Wert (Pp.)", "amount", 2),
             Column("status", "Ergebnis"),
             Column("explanation", "Erste Erklärung"),

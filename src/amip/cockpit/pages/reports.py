@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
+from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, csrf_form, needs
 from amip.cockpit.context import state, store
@@ -81,7 +82,7 @@ def reports_page(
                 "title": t.format(jobcenter=st.jobcenter_short_name(jc)),
                 "edited": k in stored,
                 "by": stored[k].updated_by if k in stored else None,
-                "at": stored[k].updated_at.strftime("%d.%m.%Y %H:%M") if k in stored else None,
+                "at": fmt.time_de(stored[k].updated_at, short=True) if k in stored else None,
             }
             for k, t in tx.CHAPTERS
         ]

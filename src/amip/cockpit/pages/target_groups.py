@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from amip import disclosure as dc
+from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import log_person_view, state, store
@@ -62,7 +63,7 @@ def _figures(request: Request, jc, month, team: bool, policy: dc.Policy = dc.SHO
     rows = suppress_figures(t.to_dict("records"), policy, team)
     cols = ([Column("unit", "Team")] if team else []) + FIGURE_COLUMNS
     name = f"zielgruppen_{'teams_' if team else ''}{jc}_{month}"
-    caption = f"Zielgruppen {'je Team ' if team else ''}im Berichtsmonat {month}, {st.jobcenter_name(jc)}"
+    caption = f"Zielgruppen {'je Team ' if team else ''}im Berichtsmonat {fmt.month(month)}, {st.jobcenter_name(jc)}"
     return DataTable("Zielgruppen", cols, rows, name, caption=caption), jc, month
 
 
@@ -136,7 +137,7 @@ def _persons(
         Column("last_meeting", "letztes Gespräch (Intensivbetreuung)"),
         Column("open_tasks", "offene DQM-Aufgaben", "count"),
     ]
-    what = f"Zielgruppe {LIST_NAMES[group]} {month}, {st.jobcenter_name(jc)}"
+    what = f"Zielgruppe {LIST_NAMES[group]} {fmt.month(month)}, {st.jobcenter_name(jc)}"
     table = DataTable(
         "Personen", cols, rows, f"zielgruppe_{group}_{jc}_{month}", caption=f"{what} ({access.scope_label(scope)})"
     )

@@ -2,7 +2,7 @@
 
 The numbers of the programme (AMIP 2022, docs/worklists.md) and of the LZB rule (kennzahlen.md),
 the places per IFK and year from ``AMIP_INTENSIVE_PLACES``, "today" for reminders, calendar-month
-arithmetic and the ``Dur`` bands the matched comparison uses. Imports nothing of the package.
+arithmetic and the ``Dur`` bands the matched comparison uses. Imports only amip.format.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import datetime as dt
 from calendar import monthrange
 
 import pandas as pd
+
+from amip import format as fmt
 
 WINDOW_DAYS = 730
 THRESHOLD_DAYS = 638
@@ -58,11 +60,11 @@ def places_for(year: int, spec: str | None = None) -> int:
     return table[max(years)] if years else DEFAULT_PLACES
 
 
-def today_of(fixed: str | None = None) -> dt.date:
-    """The date for reminders: ``fixed`` (AMIP_TODAY, YYYY-MM-DD) or the real clock (UTC)."""
-    if fixed:
-        return dt.date.fromisoformat(fixed)
-    return dt.datetime.now(dt.UTC).date()
+def today_of(fixed: str | None = None, data: dt.date | None = None) -> dt.date:
+    """The date for reminders and the places of the current year (amip.format.today, the one
+    "today" of the package): ``fixed`` (AMIP_TODAY: a date; ``data`` = the data's Datenstand
+    ``data``) or the real date in Berlin."""
+    return fmt.today(fixed, data)
 
 
 def add_months(d: dt.date, n: int) -> dt.date:
