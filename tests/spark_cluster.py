@@ -93,7 +93,9 @@ def spark_cluster(tmp_path_factory) -> Iterator[str]:
         while _alive(ui) < WORKERS:
             dead = [p for p in procs if p.poll() is not None]
             if dead or time.monotonic() > deadline:
-                logs = "\n".join((root / f).read_text(errors="replace")[-2000:] for f in os.listdir(root) if f.endswith(".log"))
+                logs = "\n".join(
+                    (root / f).read_text(errors="replace")[-2000:] for f in os.listdir(root) if f.endswith(".log")
+                )
                 pytest.fail(f"the Spark standalone cluster did not start ({_alive(ui)} of {WORKERS} workers):\n{logs}")
             time.sleep(0.5)
         yield master

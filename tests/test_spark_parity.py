@@ -69,9 +69,8 @@ def test_duckdb_and_spark_give_identical_files_on_the_synthetic_job_center(tmp_p
 def test_spark_rejects_bad_data_with_the_messages_of_the_duckdb_import(tmp_path):
     """Validation on the cluster: the same rules (schema declarations), the same messages, file
     rows and columns as the DuckDB import; nothing computed."""
-    from builder import DataSet, runner
-
     from amip.cli import app
+    from builder import DataSet, runner
 
     ds = DataSet("2021-01", "2021-12")
     ds.person("p1", "m").person("p2", "x").person("p3", "w", birth="1980-02-30")
@@ -87,8 +86,19 @@ def test_spark_rejects_bad_data_with_the_messages_of_the_duckdb_import(tmp_path)
     for engine in ("duckdb", "spark"):
         res = runner.invoke(
             app,
-            ["kpi", "--data", str(data), "--from", "2021-12", "--to", "2021-12", "--out", str(tmp_path / "k.csv"),
-             "--engine", engine],  # fmt: skip
+            [
+                "kpi",
+                "--data",
+                str(data),
+                "--from",
+                "2021-12",
+                "--to",
+                "2021-12",
+                "--out",
+                str(tmp_path / "k.csv"),
+                "--engine",
+                engine,
+            ],  # fmt: skip
         )
         assert res.exit_code == 2, res.output
         outputs[engine] = " ".join(res.output.split())  # Rich wraps long lines at the terminal's width

@@ -187,9 +187,11 @@ def run_preset(preset: str, seed: int = 1, data_dir: Path | None = None, engine:
             # cluster); the time includes that validation.
             from amip.kennzahlen.revisions import open_source
 
-            with open_source(data=str(data.resolve()), engine="spark", progress=progress) as source:
-                with source.backend(source.latest.as_of, "spark") as be:
-                    result = compute(be, BENCH_FROM, BENCH_TO, progress=progress)
+            with (
+                open_source(data=str(data.resolve()), engine="spark", progress=progress) as source,
+                source.backend(source.latest.as_of, "spark") as be,
+            ):
+                result = compute(be, BENCH_FROM, BENCH_TO, progress=progress)
         else:
             with warehouse_connection(db=Path(workdir) / "bench.duckdb") as con, ibis_backend(con, engine) as be:
                 result = compute(be, BENCH_FROM, BENCH_TO, progress=progress)

@@ -348,7 +348,9 @@ def spark_session():
             _SPARK = builder.getOrCreate()
         except Exception as exc:  # the JVM did not start, the master is unreachable, ...
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise SparkUnavailable(f"the Spark session on {master or 'the spark-submit master'} did not start: {first}") from None
+            raise SparkUnavailable(
+                f"the Spark session on {master or 'the spark-submit master'} did not start: {first}"
+            ) from None
         _SPARK_MASTER = master
         if not (master or "").startswith("sc://"):
             _SPARK.sparkContext.setLogLevel("ERROR")

@@ -144,7 +144,6 @@ class Source:
             with history.delivery_connection(self.db, as_of) as con:
                 yield con
 
-
     @contextmanager
     def backend(self, as_of: dt.date, engine: str) -> Iterator[ibis.BaseBackend]:
         """An Ibis backend of ``engine`` over the tables of the delivery ``as_of``."""

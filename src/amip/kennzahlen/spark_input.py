@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 
 from amip.contract.schema import TABLES, Column, Table, instrument_codes, instruments
 from amip.warehouse.validate import (
-    MAX_PER_RULE,
     MAX_DATE,
+    MAX_PER_RULE,
     MIN_DATE,
     MONTH_ORDER,
     UNKNOWN_PERSON,
@@ -168,7 +168,9 @@ def _read(spark, table: Table, path: str, run: str) -> tuple[_Raw | None, list[V
         present = df.columns
     except Exception as exc:  # noqa: BLE001 - any read error is the file's problem, reported as such
         kind = "CSV" if is_csv else "Parquet"
-        return None, [Violation(name, None, None, None, f"file cannot be read as {kind}: {_first_line(exc, path, name)}")]
+        return None, [
+            Violation(name, None, None, None, f"file cannot be read as {kind}: {_first_line(exc, path, name)}")
+        ]
     if is_csv and not present:
         return None, [Violation(name, None, None, None, "file is empty (no header row)")]
     missing = [c.name for c in table.columns if not c.optional and c.name not in present]
@@ -226,9 +228,7 @@ class _Checker:
         # One scan counts the offenders of every value rule, and those of the row rules that need
         # no join (intervals, the dataset's row count and month order); only a rule with offenders
         # is read again for its rows.
-        intervals = [
-            (s, e, f"{_q(e)} IS NOT NULL AND {_date(_q(e))} < {_date(_q(s))}") for s, e in table.intervals
-        ]
+        intervals = [(s, e, f"{_q(e)} IS NOT NULL AND {_date(_q(e))} < {_date(_q(s))}") for s, e in table.intervals]
         month_order = "first_month > last_month" if "month_order" in table.extra_checks else "false"
         sums = [f"count_if(({c}) IS TRUE)" for c in conds]
         sums += [f"count_if(({c}) IS TRUE)" for _s, _e, c in intervals]
@@ -290,7 +290,9 @@ def load_dataset(spark, root: str, run: str, progress: Progress | None = None) -
         paths = _find(spark, root, table)
         if len(paths) > 1:
             violations.append(
-                Violation(f"{table.name}.csv/.parquet", None, None, None, "table given twice (CSV and Parquet); keep one")
+                Violation(
+                    f"{table.name}.csv/.parquet", None, None, None, "table given twice (CSV and Parquet); keep one"
+                )
             )
         elif paths:
             say(f"reading {paths[0].rsplit('/', 1)[-1]}")
@@ -312,7 +314,9 @@ def load_dataset(spark, root: str, run: str, progress: Progress | None = None) -
                 raise
             kind = "CSV" if raw.is_csv else "Parquet"
             checker.found.append(
-                Violation(raw.name, None, None, None, f"file cannot be read as {kind}: {_first_line(exc, root, raw.name)}")
+                Violation(
+                    raw.name, None, None, None, f"file cannot be read as {kind}: {_first_line(exc, root, raw.name)}"
+                )
             )
             checker.total += 1
     try:
