@@ -24,7 +24,7 @@ SparkMasterOption = Annotated[
     str | None,
     typer.Option(
         "--spark-master",
-        help="Spark cluster for --engine spark: spark://HOST:PORT, yarn, k8s://…, sc://HOST (Spark Connect) "
+        help="Spark cluster for --engine spark: spark://HOST:PORT, yarn, k8s://… "
         "(default: $AMIP_SPARK_MASTER, else local[*]).",
         show_default=False,
     ),
