@@ -184,6 +184,10 @@ def _read(spark, table: Table, path: str, run: str) -> tuple[_Raw | None, list[V
     ]
     view = f"amip_raw_{run}_{table.name}"
     df.select(F.monotonically_increasing_id().alias("_mid"), *cols).createOrReplaceTempView(view)
+    # The typed table is made from the text columns without the row ids: a nondeterministic column
+    # under the engine's views keeps Spark's optimizer from pruning and pushing down through them
+    # (and tripped its CTE rule on the steering queries).
+    df.select(*cols).createOrReplaceTempView(view + "_text")
     return _Raw(table, name, view, is_csv), []
 
 
@@ -325,7 +329,7 @@ def load_dataset(spark, root: str, run: str, progress: Progress | None = None) -
         loaded = Loaded()
         for raw in raws:
             say(f"registering {raw.table.name}")
-            spark.sql(typed_select(raw.table, raw.view)).createOrReplaceTempView(raw.table.name)
+            spark.sql(typed_select(raw.table, raw.view + "_text")).createOrReplaceTempView(raw.table.name)
             loaded.views.append(raw.table.name)
         spark_frame(spark, instruments()).createOrReplaceTempView("instruments")
         loaded.views.append("instruments")
@@ -333,6 +337,7 @@ def load_dataset(spark, root: str, run: str, progress: Progress | None = None) -
     finally:
         for raw in raws:
             spark.catalog.dropTempView(raw.view)
+            spark.catalog.dropTempView(raw.view + "_text")
 
 
 __all__ = ["Loaded", "condition", "load_dataset", "typed_select"]
