@@ -26,6 +26,7 @@ import pytest
 # The suite composes the figure cache as the application does (amip.cockpit.app, the CLI): with the
 # forecast tables, whose cache extension registers on import (amip.figures.store.register_extension).
 import amip.forecast  # noqa: F401, E402
+from spark_cluster import on_cluster, spark_cluster  # noqa: F401, E402  (fixtures)
 from state_db import factory, pg_database, postgres_server, state_url  # noqa: F401  (fixtures)
 
 POSTGRES_FIXTURES = {"postgres_server", "pg_database"}

@@ -70,7 +70,9 @@ def key_figure_result(
     if db is None and data is None:
         db = default_db()
     day = parse_day(as_of) if as_of is not None else None
-    with open_source(db=Path(db) if db else None, data=Path(data) if data else None, progress=progress) as source:
+    # a data set read on Spark may be a URL (hdfs://, s3a://): kept as text
+    where = (str(data) if engine == "spark" else Path(data)) if data else None
+    with open_source(db=Path(db) if db else None, data=where, progress=progress, engine=engine) as source:
         return compute_states(
             source,
             first,

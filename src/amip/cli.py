@@ -20,6 +20,26 @@ from amip.state.command import users_app
 from amip.synth.command import synth_command
 from amip.warehouse.store import default_db
 
+SparkMasterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="Spark cluster for --engine spark: spark://HOST:PORT, yarn, k8s://… "
+        "(default: $AMIP_SPARK_MASTER, else local[*]).",
+        show_default=False,
+    ),
+]
+SparkCheckpointOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-checkpoint-dir",
+        help="Folder on storage every Spark executor sees, for the stage results of --engine spark "
+        "(default: $AMIP_SPARK_CHECKPOINT_DIR, else <data>/_amip_spark on a cluster, a temporary folder locally).",
+        show_default=False,
+    ),
+]
+
+
 app = typer.Typer(
     help="amip: steering software for German job centers (SGB II): § 48a key figures from your own microdata.",
     no_args_is_help=True,
@@ -117,6 +137,15 @@ def import_cmd(
     out.print(table)
 
 
+def _spark_settings(engine: str, master: str | None, checkpoint_dir: str | None) -> None:
+    """Pass --spark-master / --spark-checkpoint-dir to the Spark backend (refused without --engine spark)."""
+    if engine != "spark" and (master or checkpoint_dir):
+        fail("--spark-master and --spark-checkpoint-dir need --engine spark")
+    from amip.kennzahlen.backends import configure_spark
+
+    configure_spark(master, checkpoint_dir)
+
+
 def _month_de(month: str) -> str:
     from amip import format as fmt
 
@@ -206,11 +235,18 @@ def kpi(
     last: Annotated[str, typer.Option("--to", help="Last Bezugsmonat, MM/YYYY or YYYY-MM.", callback=month_value)],
     out_file: Annotated[Path, typer.Option("--out", help="Output file: .csv, .parquet or .jsonl.")],
     data: Annotated[
-        Path | None, typer.Option("--data", help="Read a data set directory instead of the warehouse.")
+        str | None,
+        typer.Option(
+            "--data",
+            help="Read a data set directory instead of the warehouse (with --engine spark also a URL "
+            "the executors read, e.g. hdfs://…).",
+        ),
     ] = None,
     db: DbOption = None,
     jobcenter: Annotated[str | None, typer.Option("--jobcenter", help="Only this job center.")] = None,
-    engine: Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark (local Spark).")] = "duckdb",
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark (--spark-master).")] = "duckdb",
+    spark_master: SparkMasterOption = None,
+    spark_checkpoint_dir: SparkCheckpointOption = None,
     steering: Annotated[
         bool, typer.Option("--steering", help="Also the steering figures S1–S6, L1–L3, P1, E1, B1 (docs/steering.md).")
     ] = False,
@@ -256,6 +292,7 @@ def kpi(
             fail(str(exc))
     if data is None:
         db = db or default_db()
+    _spark_settings(engine, spark_master, spark_checkpoint_dir)
     try:
         with _Spinner("Computing key figures") as spin:
             result = key_figure_result(
@@ -408,7 +445,9 @@ def _revision_table(table, detail: bool) -> Table:
 def bench(
     persons: Annotated[int, typer.Option("--persons", help="Number of persons to generate.")] = 100_000,
     seed: Annotated[int, typer.Option("--seed")] = 1,
-    engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
+    engine: Annotated[str, typer.Option("--engine", help="duckdb or spark (--spark-master).")] = "duckdb",
+    spark_master: SparkMasterOption = None,
+    spark_checkpoint_dir: SparkCheckpointOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     preset: Annotated[
         str | None,
@@ -434,13 +473,17 @@ def bench(
     if deliveries:
         _bench_deliveries(preset or "elbe-elster", deliveries, seed, data_dir, as_json)
         return
+    _spark_settings(engine, spark_master, spark_checkpoint_dir)
     label = f"preset {preset}" if preset else f"{persons:,} persons"
-    with _Spinner(f"Benchmark, {label}") as spin:
-        result = (
-            run_preset(preset, seed, data_dir, engine, progress=spin)
-            if preset
-            else run(persons, seed, engine, progress=spin)
-        )
+    try:
+        with _Spinner(f"Benchmark, {label}") as spin:
+            result = (
+                run_preset(preset, seed, data_dir, engine, progress=spin)
+                if preset
+                else run(persons, seed, engine, progress=spin)
+            )
+    except ValueError as exc:  # e.g. SparkUnavailable: PySpark or Java missing, the master unreachable
+        fail(str(exc))
     if as_json:
         out.print_json(json.dumps(result))
         return

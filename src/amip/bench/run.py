@@ -69,7 +69,7 @@ def machine() -> str:
 
 
 def run(persons: int, seed: int = 1, engine: str = "duckdb", progress=None) -> dict:
-    from amip.kennzahlen.backends import ibis_backend, warehouse_connection
+    from amip.kennzahlen.backends import ibis_backend, spark_jobs, warehouse_connection
     from amip.kennzahlen.engine import compute
 
     with tempfile.TemporaryDirectory(prefix="amip-bench-") as workdir:
@@ -77,7 +77,11 @@ def run(persons: int, seed: int = 1, engine: str = "duckdb", progress=None) -> d
             progress("generating and importing")
         prep = _in_child(_prepare, persons, seed, workdir)
         t0 = time.perf_counter()
-        with warehouse_connection(db=Path(workdir) / "bench.duckdb") as con, ibis_backend(con, engine) as be:
+        jobs0 = spark_jobs()
+        with (
+            warehouse_connection(db=Path(workdir) / "bench.duckdb") as con,
+            ibis_backend(con, engine, staging=workdir) as be,
+        ):
             result = compute(be, BENCH_FROM, BENCH_TO, progress=progress)
         seconds = time.perf_counter() - t0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -97,7 +101,17 @@ def run(persons: int, seed: int = 1, engine: str = "duckdb", progress=None) -> d
         "machine": machine(),
     }
     out.update({f"stage_{k}": round(v, 3) for k, v in result.seconds.items()})
+    out.update(_spark_info(engine, jobs0))
     return out
+
+
+def _spark_info(engine: str, jobs_before: int) -> dict:
+    """The Spark master and the number of Spark jobs a run started (``--engine spark``)."""
+    if engine != "spark":
+        return {}
+    from amip.kennzahlen.backends import spark_jobs, spark_master
+
+    return {"spark_master": spark_master() or "spark-submit", "spark_jobs": spark_jobs() - jobs_before}
 
 
 # ---- presets (amip.synth): one or many job centers ------------------------------------------------
@@ -152,8 +166,9 @@ def _prepare_preset(preset: str, seed: int, data_dir: str, workdir: str, queue) 
 
 def run_preset(preset: str, seed: int = 1, data_dir: Path | None = None, engine: str = "duckdb", progress=None) -> dict:
     """Generate (or reuse) the data set of a synth preset, import it, compute all figures for the 12
-    months of 2022 for every job center x 3 sexes; time, memory and stages."""
-    from amip.kennzahlen.backends import ibis_backend, warehouse_connection
+    months of 2022 for every job center x 3 sexes; time, memory and stages. On Spark the data set's
+    Parquet files are read and validated by Spark itself (``--data``)."""
+    from amip.kennzahlen.backends import ibis_backend, spark_jobs, warehouse_connection
     from amip.kennzahlen.engine import compute
 
     data = Path(data_dir) if data_dir else default_data_dir(preset, seed)
@@ -162,11 +177,24 @@ def run_preset(preset: str, seed: int = 1, data_dir: Path | None = None, engine:
         if progress:
             progress("generating and importing" if not (data / "dataset.parquet").exists() else "importing")
         prep = _in_child(_prepare_preset, preset, seed, str(data), workdir)
-        t0 = time.perf_counter()
-        with warehouse_connection(db=Path(workdir) / "bench.duckdb") as con, ibis_backend(con, engine) as be:
+        with warehouse_connection(db=Path(workdir) / "bench.duckdb") as con:
             row = con.execute("SELECT count(DISTINCT jobcenter_id) FROM elb_spells").fetchone()
             jobcenters = row[0] if row else 0  # an aggregate without GROUP BY always has its one row
-            result = compute(be, BENCH_FROM, BENCH_TO, progress=progress)
+        t0 = time.perf_counter()
+        jobs0 = spark_jobs()
+        if engine == "spark":
+            # Spark reads and validates the data set's files itself, where they lie (as on a
+            # cluster); the time includes that validation.
+            from amip.kennzahlen.revisions import open_source
+
+            with (
+                open_source(data=str(data.resolve()), engine="spark", progress=progress) as source,
+                source.backend(source.latest.as_of, "spark") as be,
+            ):
+                result = compute(be, BENCH_FROM, BENCH_TO, progress=progress)
+        else:
+            with warehouse_connection(db=Path(workdir) / "bench.duckdb") as con, ibis_backend(con, engine) as be:
+                result = compute(be, BENCH_FROM, BENCH_TO, progress=progress)
         seconds = time.perf_counter() - t0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out = {
@@ -192,4 +220,5 @@ def run_preset(preset: str, seed: int = 1, data_dir: Path | None = None, engine:
         "machine": machine(),
     }
     out.update({f"stage_{k}": round(v, 3) for k, v in result.seconds.items()})
+    out.update(_spark_info(engine, jobs0))
     return out

@@ -21,7 +21,7 @@ from amip.kennzahlen import FIGURES
 from amip.kennzahlen.backends import drop_small_table, materialize, run_slot, small_table, to_arrow
 from amip.kennzahlen.calendar import LOOKBACK_MONTHS, calendar_table, first_duration_month, month_str, parse_month
 from amip.kennzahlen.flows import elb_flows, lzb_flows
-from amip.kennzahlen.formulas import Frame
+from amip.kennzahlen.formulas import Figure, Frame
 from amip.kennzahlen.inputs import Inputs, load_inputs
 from amip.kennzahlen.integrations import events, integration_blocks, integration_counts, search, svb_continuity
 from amip.kennzahlen.series import count, grid_keys, monthly_series, range_deltas
@@ -208,6 +208,21 @@ def _members(con: ibis.BaseBackend, who: list[ibis.Table], lo: int, hi: int) -> 
     return to_arrow(con, t.order_by(["jobcenter_id", "block", "person_id", "m0"]))
 
 
+def _piece(arrow: pa.Table, figure, fig_order) -> pa.Table:
+    """Figure rows fetched from the backend, with their figure and the orders the output sorts by."""
+    return pa.table(
+        {
+            "jobcenter_id": arrow.column("jobcenter_id").cast(pa.string()),
+            "midx": arrow.column("midx").cast(pa.int64()),
+            "figure": pc.cast(figure, pa.string()),
+            "fig_order": pc.cast(fig_order, pa.int64()),
+            "sex": arrow.column("sex").cast(pa.string()),
+            "sex_order": pc.index_in(arrow.column("sex"), pa.array(SEX_ORDER)).cast(pa.int64()),
+            **{c: arrow.column(c).cast(pa.float64()) for c in ("numerator", "denominator", "value")},
+        }
+    )
+
+
 def _needs(inp: Inputs) -> dict[str, str]:
     """Which series columns are unavailable, and why."""
     gone: dict[str, str] = {}
@@ -239,7 +254,7 @@ def assemble(
     are computed for (the cockpit puts offices and teams there)."""
     skipped: dict[str, str] = {}
     frame = Frame(series)
-    pieces = []
+    queries: list[tuple[int, Figure, ibis.Table]] = []
     for order, fig in enumerate(FIGURES):
         missing = sorted(c for c in fig.shape.columns() if c in gone)
         if missing:
@@ -248,21 +263,30 @@ def assemble(
         num, den, val = fig.shape.build(frame)
         t = series.select("jobcenter_id", "midx", "sex", numerator=num, denominator=den, value=val)
         keep_sex = t.sex.isin(SEX_ORDER) if fig.person_based else t.sex == "all"
-        t = t.filter((t.midx >= lo) & (t.midx <= hi) & keep_sex)
-        arrow = t.to_pyarrow() if con is None else to_arrow(con, t)
-        pieces.append(
-            pa.table(
-                {
-                    "jobcenter_id": arrow.column("jobcenter_id").cast(pa.string()),
-                    "midx": arrow.column("midx").cast(pa.int64()),
-                    "figure": pa.array([fig.id] * arrow.num_rows, pa.string()),
-                    "fig_order": pa.array([order] * arrow.num_rows, pa.int64()),
-                    "sex": arrow.column("sex").cast(pa.string()),
-                    "sex_order": pc.index_in(arrow.column("sex"), pa.array(SEX_ORDER)).cast(pa.int64()),
-                    **{c: arrow.column(c).cast(pa.float64()) for c in ("numerator", "denominator", "value")},
-                }
+        queries.append((order, fig, t.filter((t.midx >= lo) & (t.midx <= hi) & keep_sex)))
+    if con is not None and con.name == "pyspark" and queries:
+        # Spark: one query for all figures (a union of the same per-figure queries, each with its
+        # position; the columns already have one type in every branch, float64 values): one job
+        # set instead of fifteen (docs/spark.md, "Jobs per run").
+        branches = [
+            t.select(
+                "jobcenter_id",
+                "midx",
+                "sex",
+                fig_order=ibis.literal(order, "int64"),
+                **{c: t[c].cast("float64") for c in ("numerator", "denominator", "value")},
             )
-        )
+            for order, _fig, t in queries
+        ]
+        ids = pa.array([f.id for f in FIGURES])
+        arrow = to_arrow(con, ibis.union(*branches))
+        pieces = [_piece(arrow, pc.take(ids, arrow.column("fig_order")), arrow.column("fig_order"))]
+    else:
+        pieces = []
+        for order, fig, t in queries:
+            arrow = t.to_pyarrow() if con is None else to_arrow(con, t)
+            n = arrow.num_rows
+            pieces.append(_piece(arrow, pa.array([fig.id] * n, pa.string()), pa.array([order] * n, pa.int64())))
     if not pieces:
         return OUTPUT_SCHEMA.empty_table(), skipped
     long = pa.concat_tables(pieces).sort_by(

@@ -114,6 +114,7 @@ class Source:
     history: list[Delivery]
     db: Path | None = None
     _data_con: duckdb.DuckDBPyConnection | None = None
+    _spark: ibis.BaseBackend | None = None  # a data set validated on Spark (--data, --engine spark)
 
     @property
     def dates(self) -> list[dt.date]:
@@ -130,6 +131,8 @@ class Source:
     def connection(self, as_of: dt.date) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection whose tables are those of the delivery ``as_of`` (the latest delivery reads
         the warehouse's own views, as ``amip kpi`` always did)."""
+        if self._spark is not None:
+            raise ValueError("this data set was read on Spark: it has no DuckDB connection")
         if self._data_con is not None:
             yield self._data_con
             return
@@ -141,15 +144,34 @@ class Source:
             with history.delivery_connection(self.db, as_of) as con:
                 yield con
 
+    @contextmanager
+    def backend(self, as_of: dt.date, engine: str) -> Iterator[ibis.BaseBackend]:
+        """An Ibis backend of ``engine`` over the tables of the delivery ``as_of``."""
+        if self._spark is not None:
+            if engine != "spark":
+                raise ValueError("this data set was read on Spark: compute it with engine spark")
+            yield self._spark
+            return
+        with self.connection(as_of) as con, ibis_backend(con, engine) as be:
+            yield be
+
 
 @contextmanager
 def open_source(
-    db: Path | None = None, data: Path | None = None, progress: Callable[[str], None] | None = None
+    db: Path | None = None,
+    data: Path | str | None = None,
+    progress: Callable[[str], None] | None = None,
+    engine: str = "duckdb",
 ) -> Iterator[Source]:
     """The deliveries of the warehouse ``db``, or of the data set directory ``data`` (validated into
-    memory, as ``amip kpi --data`` does)."""
+    memory, as ``amip kpi --data`` does; with ``engine="spark"`` read and validated on Spark where it
+    lies, ``kennzahlen.spark_input``)."""
     if (db is None) == (data is None):
         raise ValueError("give exactly one of a warehouse (--db) or a data set directory (--data)")
+    if data is not None and engine == "spark":
+        with _spark_source(str(data), progress) as source:
+            yield source
+        return
     if db is not None:
         found = list_deliveries(Path(db))
         if not found:
@@ -163,6 +185,24 @@ def open_source(
         yield Source([_data_delivery(con, Path(data))], _data_con=con)  # type: ignore[arg-type]
     finally:
         con.close()
+
+
+@contextmanager
+def _spark_source(data: str, progress: Callable[[str], None] | None) -> Iterator[Source]:
+    from amip.kennzahlen.backends import spark_run, spark_session
+    from amip.kennzahlen.spark_input import load_dataset
+
+    spark = spark_session()
+    with spark_run(data) as run:
+        loaded = load_dataset(spark, data, run.rsplit("-", 1)[-1], progress)
+        try:
+            row = spark.table("dataset").collect()[0].asDict()
+            as_of = row.get("as_of") or history.default_as_of(row["last_month"])
+            delivery = Delivery(as_of, row["first_month"], row["last_month"], "", data, {})
+            yield Source([delivery], _spark=ibis.pyspark.connect(spark))
+        finally:
+            for view in loaded.views:
+                spark.catalog.dropTempView(view)
 
 
 def _data_delivery(con: duckdb.DuckDBPyConnection, data: Path) -> Delivery:
@@ -199,7 +239,7 @@ def compute_states(
         raise ValueError(f"--from {first} is after --to {last}")
     if not ba:
         chosen = history.pick(source.history, as_of)
-        with source.connection(chosen.as_of) as con, ibis_backend(con, engine) as be:
+        with source.backend(chosen.as_of, engine) as be:
             result = figures(be, first, last, jobcenter, progress)
         result.table = datastates.with_states(result.table, chosen.as_of)
         return result
@@ -213,7 +253,7 @@ def compute_states(
         span = datastates.month_span(months)
         if progress:
             progress(f"delivery of {day:%d.%m.%Y}: {span[0]} … {span[1]}")
-        with source.connection(day) as con, ibis_backend(con, engine) as be:
+        with source.backend(day, engine) as be:
             result = figures(be, span[0], span[1], jobcenter, progress)
         wanted = pa.array([month_str(m) for m in months])
         table = result.table.filter(pc.is_in(result.table.column("month"), wanted))
@@ -294,7 +334,7 @@ def compute_revisions(
         if step:
             step(i, len(todo), day)
         span = datastates.month_span(months)
-        with source.connection(day) as con, ibis_backend(con, engine) as be:
+        with source.backend(day, engine) as be:
             table = compute(be, span[0], span[1], jobcenter=jobcenter).table
         wanted = pa.array([month_str(m) for m in months])
         table = table.filter(pc.is_in(table.column("month"), wanted))

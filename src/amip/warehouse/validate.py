@@ -331,61 +331,95 @@ def _load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile, file: str) -> 
     return []
 
 
-# --- value rules: (SQL condition that flags a bad non-NULL text value v, rule text) ---------------
+# --- value rules -----------------------------------------------------------------------------------
+# Declared once (kind and message per column, from the contract's declarations); each engine writes
+# its own condition for a kind: DuckDB here, Spark in kennzahlen/spark_input.py.
+
+TYPE_RULES = {
+    "date": "not a valid date (YYYY-MM-DD)",
+    "month": "not a valid month (YYYY-MM)",
+    "bool": "not a boolean (true/false)",
+    "decimal": "not a number ('.' as decimal separator)",
+    "int": "not a whole number",
+}
+UNKNOWN_PERSON = "unknown person (not in persons)"
 
 
-def _type_rule(col: Column) -> tuple[str, str] | None:
+@dataclass(frozen=True)
+class ValueRule:
+    column: Column
+    kind: str  # required, type, codes, instrument, date_range, non_negative
+    rule: str  # the message
+
+
+def value_rules(table: Table) -> list[ValueRule]:
+    """The value rules of ``table``'s columns, in the order they are checked and reported."""
+    rules: list[ValueRule] = []
+    for col in table.columns:
+        if not col.nullable:
+            rules.append(ValueRule(col, "required", "value is required"))
+        if col.type in TYPE_RULES:
+            rules.append(ValueRule(col, "type", TYPE_RULES[col.type]))
+        if col.codes:
+            rules.append(ValueRule(col, "codes", f"unknown code (allowed: {', '.join(col.codes)})"))
+        if table.instrument_ref == col.name:
+            rules.append(ValueRule(col, "instrument", "unknown instrument (not in instruments.csv)"))
+        if col.type == "date":
+            rules.append(ValueRule(col, "date_range", f"date out of range ({MIN_DATE} to {MAX_DATE})"))
+        if col.non_negative:
+            rules.append(ValueRule(col, "non_negative", "negative amount"))
+    return rules
+
+
+def interval_rule(start: str, end: str) -> str:
+    return f"{end} is before {start}"
+
+
+def key_rule(key: tuple[str, ...]) -> str:
+    return f"duplicate key ({', '.join(key)}) already given in an earlier row"
+
+
+def one_row_rule(n: int) -> str:
+    return one_row_rule(n)
+
+
+MONTH_ORDER = "months out of order: first_month is after last_month"
+
+
+def _type_condition(col: Column) -> str:
     v = _q(col.name)
     if col.type == "date":
-        return (
-            f"try_strptime({v}, '%Y-%m-%d') IS NULL OR NOT regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}')",
-            "not a valid date (YYYY-MM-DD)",
-        )
+        return f"try_strptime({v}, '%Y-%m-%d') IS NULL OR NOT regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}')"
     if col.type == "month":
-        return (f"NOT regexp_full_match({v}, '\\d{{4}}-(0[1-9]|1[0-2])')", "not a valid month (YYYY-MM)")
+        return f"NOT regexp_full_match({v}, '\\d{{4}}-(0[1-9]|1[0-2])')"
     if col.type == "bool":
-        return (f"lower({v}) NOT IN ('true', 'false')", "not a boolean (true/false)")
+        return f"lower({v}) NOT IN ('true', 'false')"
     if col.type == "decimal":
-        return (
-            f"try_cast({v} AS DOUBLE) IS NULL OR NOT isfinite(try_cast({v} AS DOUBLE))",
-            "not a number ('.' as decimal separator)",
-        )
-    if col.type == "int":
-        return (f"try_cast({v} AS BIGINT) IS NULL", "not a whole number")
-    return None
+        return f"try_cast({v} AS DOUBLE) IS NULL OR NOT isfinite(try_cast({v} AS DOUBLE))"
+    assert col.type == "int"
+    return f"try_cast({v} AS BIGINT) IS NULL"
+
+
+def _condition(rule: ValueRule, instruments: tuple[str, ...]) -> str:
+    """DuckDB: the condition that flags a bad text value of ``rule``'s column."""
+    col = rule.column
+    v = _q(col.name)
+    if rule.kind == "required":
+        return f"{v} IS NULL OR trim({v}) = ''"
+    if rule.kind == "type":
+        return f"{v} IS NOT NULL AND ({_type_condition(col)})"
+    if rule.kind in ("codes", "instrument"):
+        allowed = ", ".join(_lit(c) for c in (col.codes if rule.kind == "codes" else instruments) or ())
+        return f"{v} IS NOT NULL AND {v} NOT IN ({allowed})"
+    if rule.kind == "date_range":
+        return f"try_strptime({v}, '%Y-%m-%d') NOT BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_DATE}'"
+    assert rule.kind == "non_negative"
+    return f"try_cast({v} AS DOUBLE) < 0"
 
 
 def _value_rules(table: Table) -> list[tuple[Column, str, str]]:
-    rules: list[tuple[Column, str, str]] = []
     instruments = instrument_codes()
-    for col in table.columns:
-        v = _q(col.name)
-        if not col.nullable:
-            rules.append((col, f"{v} IS NULL OR trim({v}) = ''", "value is required"))
-        type_rule = _type_rule(col)
-        if type_rule:
-            rules.append((col, f"{v} IS NOT NULL AND ({type_rule[0]})", type_rule[1]))
-        if col.codes:
-            allowed = ", ".join(_lit(c) for c in col.codes)
-            rules.append(
-                (col, f"{v} IS NOT NULL AND {v} NOT IN ({allowed})", f"unknown code (allowed: {', '.join(col.codes)})")
-            )
-        if table.instrument_ref == col.name:
-            allowed = ", ".join(_lit(c) for c in instruments)
-            rules.append(
-                (col, f"{v} IS NOT NULL AND {v} NOT IN ({allowed})", "unknown instrument (not in instruments.csv)")
-            )
-        if col.type == "date":
-            rules.append(
-                (
-                    col,
-                    f"try_strptime({v}, '%Y-%m-%d') NOT BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_DATE}'",
-                    f"date out of range ({MIN_DATE} to {MAX_DATE})",
-                )
-            )
-        if col.non_negative:
-            rules.append((col, f"try_cast({v} AS DOUBLE) < 0", "negative amount"))
-    return rules
+    return [(r.column, _condition(r, instruments), r.rule) for r in value_rules(table)]
 
 
 def _collect(con, source: SourceFile, sql: str, column: str | None, rule: str) -> tuple[list[Violation], int]:
@@ -435,7 +469,7 @@ def check_table(con, source: SourceFile, person_table: str | None) -> tuple[list
             f"SELECT _row, {_q(end)} FROM {name} WHERE {_q(end)} IS NOT NULL "
             f"AND CAST({_q(end)} AS DATE) < CAST({_q(start)} AS DATE)",
             end,
-            f"{end} is before {start}",
+            interval_rule(start, end),
         )
     if table.key:
         keys = ", ".join(_q(k) for k in table.key)
@@ -444,25 +478,25 @@ def check_table(con, source: SourceFile, person_table: str | None) -> tuple[list
             f"(SELECT _row, {keys}, row_number() OVER (PARTITION BY {keys} ORDER BY _row) AS _n FROM {name}) "
             "WHERE _n > 1",
             ", ".join(table.key),
-            f"duplicate key ({', '.join(table.key)}) already given in an earlier row",
+            key_rule(table.key),
         )
     if table.person_ref and person_table:
         add(
             f"SELECT _row, person_id FROM {name} r WHERE NOT EXISTS "
             f"(SELECT 1 FROM {person_table} p WHERE p.person_id = r.person_id)",
             "person_id",
-            "unknown person (not in persons)",
+            UNKNOWN_PERSON,
         )
     if "one_row" in table.extra_checks:
         n = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
         if n != 1:
-            found.append(Violation(source.path.name, None, None, None, f"must hold exactly one row, holds {n}"))
+            found.append(Violation(source.path.name, None, None, None, one_row_rule(n)))
             total += 1
     if "month_order" in table.extra_checks:
         add(
             f"SELECT _row, first_month || ' > ' || last_month FROM {name} WHERE first_month > last_month",
             "first_month",
-            "months out of order: first_month is after last_month",
+            MONTH_ORDER,
         )
     return found, total
 
