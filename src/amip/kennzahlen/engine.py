@@ -24,6 +24,7 @@ from amip.kennzahlen.flows import elb_flows, lzb_flows
 from amip.kennzahlen.formulas import Frame
 from amip.kennzahlen.inputs import Inputs, load_inputs
 from amip.kennzahlen.integrations import events, integration_blocks, integration_counts, search, svb_continuity
+from amip.kennzahlen.memo import memoised
 from amip.kennzahlen.series import count, grid_keys, monthly_series, range_deltas
 from amip.kennzahlen.stock import (
     jobcenter_islands,
@@ -223,9 +224,22 @@ def _needs(inp: Inputs) -> dict[str, str]:
     return gone
 
 
+@memoised
 def with_lags(series: ibis.Table) -> ibis.Table:
-    """The previous month's stocks, which the exit rates divide by."""
+    """The previous month's stocks, which the exit rates divide by (pure: an expression over
+    ``series``; memoised, see :mod:`amip.kennzahlen.memo`)."""
     return series.mutate(stock_prev=Frame(series).lag("stock", 1), lzb_prev=Frame(series).lag("lzb", 1))
+
+
+@memoised
+def figure_query(series: ibis.Table, order: int, lo: int, hi: int) -> ibis.Table:
+    """The query of figure ``FIGURES[order]`` over the monthly series, Bezugsmonate lo..hi (pure:
+    ``FIGURES`` is a constant tuple of frozen formulas; memoised, see :mod:`amip.kennzahlen.memo`)."""
+    fig = FIGURES[order]
+    num, den, val = fig.shape.build(Frame(series))
+    t = series.select("jobcenter_id", "midx", "sex", numerator=num, denominator=den, value=val)
+    keep_sex = t.sex.isin(SEX_ORDER) if fig.person_based else t.sex == "all"
+    return t.filter((t.midx >= lo) & (t.midx <= hi) & keep_sex)
 
 
 def assemble(
@@ -238,17 +252,13 @@ def assemble(
     between the branches of one big union). The series' ``jobcenter_id`` is the group the figures
     are computed for (the cockpit puts offices and teams there)."""
     skipped: dict[str, str] = {}
-    frame = Frame(series)
     pieces = []
     for order, fig in enumerate(FIGURES):
         missing = sorted(c for c in fig.shape.columns() if c in gone)
         if missing:
             skipped[fig.id] = gone[missing[0]]
             continue
-        num, den, val = fig.shape.build(frame)
-        t = series.select("jobcenter_id", "midx", "sex", numerator=num, denominator=den, value=val)
-        keep_sex = t.sex.isin(SEX_ORDER) if fig.person_based else t.sex == "all"
-        t = t.filter((t.midx >= lo) & (t.midx <= hi) & keep_sex)
+        t = figure_query(series, order, lo, hi)
         arrow = t.to_pyarrow() if con is None else to_arrow(con, t)
         pieces.append(
             pa.table(

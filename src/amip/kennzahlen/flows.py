@@ -23,10 +23,12 @@ from __future__ import annotations
 import ibis
 
 from amip.kennzahlen.calendar import OPEN_END, month_of_day
+from amip.kennzahlen.memo import memoised
 
 KEYS = ["person_id", "jobcenter_id", "midx", "sex"]
 
 
+@memoised
 def elb_flows(per_jc: ibis.Table, persons: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
     """(person_id, jobcenter_id, midx, sex): one row per entry, and one per exit, in month midx
     (a person entering twice in a month has two rows).
@@ -46,6 +48,7 @@ def _not_lzb_anywhere(t: ibis.Table, month: ibis.Value, lzb_any: ibis.Table) -> 
     return t.anti_join(a, [t.person_id == a.a_person, a.a0 <= t.q, t.q <= a.a1]).drop("q")
 
 
+@memoised
 def lzb_flows(stock: ibis.Table, lzb_any: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
     """(person_id, jobcenter_id, midx, sex) of LZB entries and LZB exits, from the stock islands
     and the months of LZB status at any job center (``lzb_any``: person_id, l0, l1)."""

@@ -18,12 +18,14 @@ import ibis
 
 from amip.contract.schema import INTEGRATION_KINDS
 from amip.kennzahlen.calendar import month_of_day
+from amip.kennzahlen.memo import memoised
 from amip.kennzahlen.stock import person_month_ranges
 
 EVENT_FLAGS = ("f_int", "f_svb", "f_gb", "f_pub")
 CONTINUOUS_MONTHS = 6
 
 
+@memoised
 def events(employment: ibis.Table | None, measures: ibis.Table | None) -> ibis.Table | None:
     """(person_id, mt, f_int, f_svb, f_gb, f_pub): every start the search looks for, by month."""
     parts = []
@@ -57,6 +59,7 @@ def events(employment: ibis.Table | None, measures: ibis.Table | None) -> ibis.T
     return ev.select("person_id", *EVENT_FLAGS, mt=month_of_day(ev.t))
 
 
+@memoised
 def search(ev: ibis.Table, stock: ibis.Table, single_parent: ibis.Table) -> ibis.Table:
     """(person_id, jobcenter_id, midx, sex, sp, lzb, f_*) for every person found in a month."""
     isl = stock.select(
@@ -112,6 +115,7 @@ def integration_blocks(found: ibis.Table) -> dict[str, ibis.Value]:
     }
 
 
+@memoised
 def integration_counts(found: ibis.Table, lo: int, hi: int) -> ibis.Table:
     """Per (job center, month, sex): the counts of :func:`integration_blocks`."""
     f = found.filter((found.midx >= lo) & (found.midx <= hi))
@@ -120,6 +124,7 @@ def integration_counts(found: ibis.Table, lo: int, hi: int) -> ibis.Table:
     )
 
 
+@memoised
 def svb_continuity(found: ibis.Table, employment: ibis.Table) -> ibis.Table:
     """svb integrations (person_id, jobcenter_id, midx, sex) that are followed by svb employment at
     every Stichtag ST(m+1) .. ST(m+6)."""

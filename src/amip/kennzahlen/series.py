@@ -13,6 +13,7 @@ import ibis
 import pyarrow as pa
 
 from amip.contract.schema import LLU_TYPES, LUH_TYPES, SEX_CODES
+from amip.kennzahlen.memo import memoised
 
 KEYS = ["jobcenter_id", "midx", "sex"]
 
@@ -34,6 +35,7 @@ COUNT_COLUMNS = (
 FLAG_COLUMNS = ("cov", "lzb_ok", "flow_ok", "lzb_flow_ok", "int_ok", "int_lzb_ok")
 
 
+@memoised
 def range_deltas(t: ibis.Table, first: ibis.Value, last: ibis.Value, name: str, lo: int, hi: int) -> ibis.Table:
     """(jobcenter_id, midx, sex, <name>_d): +1 at the first and -1 after the last month of each
     range [first, last] of ``t``, clipped to the grid lo..hi."""
@@ -45,6 +47,7 @@ def range_deltas(t: ibis.Table, first: ibis.Value, last: ibis.Value, name: str, 
     return both.group_by(KEYS).aggregate(**{f"{name}_d": both.d.sum()})
 
 
+@memoised
 def count(t: ibis.Table, name: str, lo: int, hi: int, flag: str | None = None) -> ibis.Table:
     """Rows (or rows with ``flag``) per (job center, month, sex) inside the grid."""
     t = t.filter((t.midx >= lo) & (t.midx <= hi))
@@ -75,6 +78,7 @@ def benefit_sums(benefits: ibis.Table, cal: ibis.Table) -> ibis.Table:
     return sums.mutate(llu=sums.llu.cast("float64") / 100, luh=sums.luh.cast("float64") / 100)
 
 
+@memoised
 def monthly_series(
     keys: ibis.Table, cal: ibis.Table, parts: list[ibis.Table], benefits: ibis.Table | None
 ) -> ibis.Table:

@@ -16,6 +16,7 @@ import ibis
 
 from amip.kennzahlen.calendar import month_of_day
 from amip.kennzahlen.lzb import lzb_onsets
+from amip.kennzahlen.memo import memoised
 
 
 def islands(t: ibis.Table, keys: list[str]) -> ibis.Table:
@@ -37,12 +38,14 @@ def month_ranges(t: ibis.Table) -> ibis.Table:
     return t.mutate(m0=month_of_day(t.s), m1=month_of_day(t.e + 1) - 1)
 
 
+@memoised
 def jobcenter_islands(spells: ibis.Table) -> ibis.Table:
     """(person_id, jobcenter_id, s, e): stretches of receipt per person and job center (back-to-back
     and overlapping spells merged). Every start is an entry, every closed end an exit."""
     return islands(spells.select("person_id", "jobcenter_id", "s", "e"), ["person_id", "jobcenter_id"])
 
 
+@memoised
 def stock_islands(
     per_jc: ibis.Table, all_jc: ibis.Table, persons: ibis.Table, first_lzb_month: int, onsets: ibis.Table | None = None
 ) -> ibis.Table:
@@ -80,6 +83,7 @@ def stock_islands(
     )
 
 
+@memoised
 def person_onsets(all_jc: ibis.Table) -> ibis.Table:
     """(person_id, s, e, onset): a person's stretches of receipt merged over all job centers, with
     the first day of LZB duration (see :mod:`lzb`). ``all_jc`` are :func:`jobcenter_islands` of every
@@ -87,6 +91,7 @@ def person_onsets(all_jc: ibis.Table) -> ibis.Table:
     return lzb_onsets(islands(all_jc.select("person_id", "s", "e"), ["person_id"]))
 
 
+@memoised
 def lzb_any_ranges(onsets: ibis.Table, persons: ibis.Table, first_lzb_month: int) -> ibis.Table:
     """(person_id, l0, l1): the months m with p in ``LZB_*(ST(m))``, LZB at any job center.
 
@@ -107,6 +112,7 @@ def person_month_ranges(t: ibis.Table) -> ibis.Table:
     return r.filter(r.m0 <= r.m1)
 
 
+@memoised
 def single_parent_ranges(spells: ibis.Table) -> ibis.Table:
     """(person_id, jobcenter_id, m0, m1): months whose Stichtag a single-parent spell covers."""
     sp = spells.filter(spells.single_parent).select("person_id", "jobcenter_id", "s", "e")
@@ -114,6 +120,7 @@ def single_parent_ranges(spells: ibis.Table) -> ibis.Table:
     return r.filter(r.m0 <= r.m1).select("person_id", "jobcenter_id", "m0", "m1")
 
 
+@memoised
 def lzb_in_active_measures(stock: ibis.Table, measures: ibis.Table) -> ibis.Table:
     """(person_id, jobcenter_id, sex, a0, a1): month ranges in which a person is LZB at a job center and in a
     measure with ``active_measure = true`` at the Stichtag (K3E2), any job center's measure."""
