@@ -102,7 +102,22 @@ def compiled(con: ibis.BaseBackend, expr: ibis.Table) -> str:
     return hit[0]
 
 
+_CANON: dict[ops.Node, ops.Node] = {}  # op -> _canonical(op), at most _SQL_MAX entries
+
+
 def _canonical(op: ops.Node) -> ops.Node:
+    """:func:`_canonical_of`, once per operation node and process (equal nodes have equal canonical
+    forms; the memoised builders of :mod:`amip.kennzahlen.memo` return the same nodes again)."""
+    hit = _CANON.get(op)
+    if hit is None:
+        hit = _canonical_of(op)
+        if len(_CANON) >= _SQL_MAX:
+            _CANON.clear()
+        _CANON[op] = hit
+    return hit
+
+
+def _canonical_of(op: ops.Node) -> ops.Node:
     """``op`` with its self-references (a table joined with itself) numbered in the order they
     appear: Ibis numbers them from a process-wide counter, so the same self-join built twice would
     never compare equal (join chains number their references themselves). Used as the key of

@@ -26,6 +26,7 @@ from amip.kennzahlen.calendar import (
     stichtag,
 )
 from amip.kennzahlen.lzb import duration_onsets
+from amip.kennzahlen.memo import memoised
 from amip.kennzahlen.stock import islands, person_month_ranges
 
 SUSTAINED_MONTHS = 12  # S3: ST(m+1) .. ST(m+12)
@@ -47,6 +48,7 @@ def first_dur48_month(cov: Coverage) -> int:
     return m
 
 
+@memoised
 def four_year_lzb(stock: ibis.Table, all_jc: ibis.Table, first_month: int) -> ibis.Table:
     """(person_id, jobcenter_id, sex, a, b): the months whose Stichtag finds p in ``LZB_j`` with
     ``Dur48 >= 1277`` (S5's persons), per stock island. ``first_month``: the first month whose
@@ -60,12 +62,14 @@ def four_year_lzb(stock: ibis.Table, all_jc: ibis.Table, first_month: int) -> ib
     return t.select("person_id", "jobcenter_id", "sex", a=a.cast("int64"), b=t.m1)
 
 
+@memoised
 def integrations(found: ibis.Table) -> ibis.Table:
     """(person_id, jobcenter_id, midx, sex): the integrations (any integration kind) of a
     :func:`amip.kennzahlen.integrations.search` result."""
     return found.filter(found.f_int).select("person_id", "jobcenter_id", "midx", "sex")
 
 
+@memoised
 def sustained(ints: ibis.Table, employment: ibis.Table) -> ibis.Table:
     """The integrations followed by integration-kind employment at every ST(m+1) .. ST(m+12)
     (S3's numerator; any spells of an integration kind, back-to-back ones joined)."""
@@ -78,6 +82,7 @@ def sustained(ints: ibis.Table, employment: ibis.Table) -> ibis.Table:
     return n.filter(n.n == k).drop("n")
 
 
+@memoised
 def need_covering(ints: ibis.Table, all_jc: ibis.Table) -> ibis.Table:
     """The integrations after which p is in no job center's stock at ST(m+1), ST(m+2), ST(m+3)
     (S4's numerator)."""
@@ -90,6 +95,7 @@ def need_covering(ints: ibis.Table, all_jc: ibis.Table) -> ibis.Table:
     return out.filter(out.h_person.isnull()).select("person_id", "jobcenter_id", "midx", "sex")
 
 
+@memoised
 def four_year_integrations(ints: ibis.Table, s5: ibis.Table) -> ibis.Table:
     """The integrations of persons who were in S5's set at j at ST(m-1)."""
     r = s5.select(q_person=s5.person_id, q_jc=s5.jobcenter_id, q_a=s5.a, q_b=s5.b)
