@@ -39,6 +39,7 @@ import ibis.expr.types as ir
 MEMO_MAX = 256
 _SCALARS = (type(None), bool, int, float, str)
 _MEMOS: list[dict] = []  # every memo of the process (for clear())
+_COUNTS = {"hits": 0, "misses": 0}  # over all memos of the process (approximate with threads)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,9 +66,13 @@ def memoised(fn: F) -> F:
     def wrapper(*args, **kwargs):
         key = (tuple(key_of(a) for a in args), tuple((k, key_of(v)) for k, v in sorted(kwargs.items())))
         try:
-            return memo[key]
+            hit = memo[key]
         except KeyError:
             pass
+        else:
+            _COUNTS["hits"] += 1
+            return hit
+        _COUNTS["misses"] += 1
         result = fn(*args, **kwargs)
         if len(memo) >= MEMO_MAX:
             memo.clear()
@@ -76,6 +81,11 @@ def memoised(fn: F) -> F:
 
     wrapper.memo = memo  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
+
+
+def counts() -> tuple[int, int]:
+    """(hits, misses) of every memo since the process started (for tests and measurements)."""
+    return _COUNTS["hits"], _COUNTS["misses"]
 
 
 def clear() -> None:
