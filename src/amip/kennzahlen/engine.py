@@ -243,7 +243,7 @@ def figure_query(series: ibis.Table, order: int, lo: int, hi: int) -> ibis.Table
 
 
 def assemble(
-    series: ibis.Table, lo: int, hi: int, gone: dict[str, str], con: ibis.BaseBackend | None = None
+    series: ibis.Table, lo: int, hi: int, gone: dict[str, str], con: ibis.BaseBackend
 ) -> tuple[pa.Table, dict[str, str]]:
     """One small query per figure over the (cached) monthly series, stacked in the contract's order.
     ``gone`` names the series columns that are unavailable (and why); figures needing them are skipped.
@@ -259,7 +259,7 @@ def assemble(
             skipped[fig.id] = gone[missing[0]]
             continue
         t = figure_query(series, order, lo, hi)
-        arrow = t.to_pyarrow() if con is None else to_arrow(con, t)
+        arrow = to_arrow(con, t)  # on ``con``: ``t`` may name an earlier connection's table (memo)
         pieces.append(
             pa.table(
                 {
