@@ -134,3 +134,64 @@ def test_steering_runs_reuse_run_table_names(tmp_path):
     assert s2_denominator(tiny) == {"J1": 1}
     assert s2_denominator(small) == {"J1": 2, "J2": 1}
     assert len(backends._SQL) == size
+
+
+def _other() -> DataSet:
+    # The same tables, columns and number of rows as _small, other values (sexes, job centers, ends):
+    #   a (m) J1 2019-01-01 .. 2021-03-31; b (w) J2 2020-06-15 .. open; c (m) J2 2021-01-01 .. 2021-08-31
+    #   stock J1 2021-06: 0 (a left on 2021-03-31); J2 2021-06: b, c = 2 (w 1, m 1); J2 2021-12: b = 1 (w 1, m 0)
+    ds = DataSet("2019-01", "2021-12")
+    ds.person("a", "m").person("b", "w").person("c", "m")
+    ds.spell("a", "J1", "2019-01-01", "2021-03-31").spell("b", "J2", "2020-06-15").spell(
+        "c", "J2", "2021-01-01", "2021-08-31"
+    )
+    return ds
+
+
+def test_same_shape_other_values_reuses_every_built_expression_and_counts_its_own_rows(tmp_path):
+    from amip.kennzahlen import memo
+
+    small = _small().write(tmp_path / "small")
+    other = _other().write(tmp_path / "other")
+    memo.clear()
+    s = _stocks(small)
+    hits, misses = memo.counts()
+    o = _stocks(other)
+    hits2, misses2 = memo.counts()
+    assert misses2 == misses and hits2 > hits  # nothing built again: every builder answered from the memo
+    assert s[("J1", "2021-06", "all")] == 2 and s[("J2", "2021-06", "all")] == 1
+    assert o[("J1", "2021-06", "all")] == 0
+    assert (o[("J2", "2021-06", "all")], o[("J2", "2021-06", "w")], o[("J2", "2021-06", "m")]) == (2, 1, 1)
+    assert (o[("J2", "2021-12", "all")], o[("J2", "2021-12", "w")], o[("J2", "2021-12", "m")]) == (1, 1, 0)
+    assert _stocks(small) == s  # and back: the first data set's own counts again
+
+
+def test_other_months_or_job_center_build_their_own_expressions(tmp_path):
+    from amip.kennzahlen import memo
+
+    small = _small().write(tmp_path / "small")
+    memo.clear()
+    _stocks(small)
+    _, misses = memo.counts()
+    later = _stocks(small, first="2021-12", last="2021-12")  # other grid months: lo, hi literals differ
+    _, misses2 = memo.counts()
+    assert misses2 > misses
+    assert min(k[1] for k in later) == "2020-05" and later[("J1", "2021-12", "all")] == 1  # 19 months before
+    one = _stocks(small, jobcenter="J2")  # another job center: another filter literal
+    _, misses3 = memo.counts()
+    assert misses3 > misses2
+    assert {k[0] for k in one} == {"J2"} and one[("J2", "2021-06", "all")] == 1 and one[("J2", "2021-12", "all")] == 1
+
+
+def test_memo_keys_tell_types_apart_and_refuse_unknown_arguments():
+    import ibis
+    import pytest
+
+    from amip.kennzahlen.memo import key_of
+
+    assert len({key_of(1), key_of(1.0), key_of(True), key_of("1")}) == 4  # equal in Python, not here
+    t = ibis.table({"x": "int64"}, name="t")
+    assert key_of(t.x + 1) == key_of(t.x + 1) and key_of(t.x + 1) != key_of(t.x + 2)  # by op, not elementwise ==
+    assert key_of([t, 3]) == key_of([t, 3]) != key_of((t, 3))
+    with pytest.raises(TypeError, match="dict"):
+        key_of({"a": 1})

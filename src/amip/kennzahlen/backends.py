@@ -129,7 +129,22 @@ def compiled(con: ibis.BaseBackend, expr: ibis.Table) -> str:
     return hit[0]
 
 
+_CANON: dict[ops.Node, ops.Node] = {}  # op -> _canonical(op), at most _SQL_MAX entries
+
+
 def _canonical(op: ops.Node) -> ops.Node:
+    """:func:`_canonical_of`, once per operation node and process (equal nodes have equal canonical
+    forms; the memoised builders of :mod:`amip.kennzahlen.memo` return the same nodes again)."""
+    hit = _CANON.get(op)
+    if hit is None:
+        hit = _canonical_of(op)
+        if len(_CANON) >= _SQL_MAX:
+            _CANON.clear()
+        _CANON[op] = hit
+    return hit
+
+
+def _canonical_of(op: ops.Node) -> ops.Node:
     """``op`` with its self-references (a table joined with itself) numbered in the order they
     appear: Ibis numbers them from a process-wide counter, so the same self-join built twice would
     never compare equal (join chains number their references themselves). Used as the key of
@@ -177,6 +192,10 @@ def run_slot() -> Iterator[str]:
             _SLOTS_BUSY.discard(slot)
 
 
+# DuckDB: (run table name, schema) -> (CREATE statement, INSERT prefix, the table's schema in DuckDB)
+_DDL: dict[tuple[str, object], tuple[str, str, object]] = {}
+
+
 def materialize(con: ibis.BaseBackend, expr: ibis.Table, name: str) -> ibis.Table:
     """Compute ``expr`` now and keep the result as a temporary table named ``name``.
 
@@ -191,19 +210,32 @@ def materialize(con: ibis.BaseBackend, expr: ibis.Table, name: str) -> ibis.Tabl
         return con.table(name)
     if con.name == "duckdb":
         # What ``create_table(name, expr, temp=True, overwrite=True)`` does (the columns typed
-        # by the expression's schema), with the SELECT compiled once per process.
+        # by the expression's schema), with the SELECT compiled once per process; the CREATE
+        # statement and the schema DuckDB gives the new table depend on the name and the schema
+        # only, and are kept per process too (``con.table`` asks DuckDB for the schema each time).
         schema = expr.schema()
-        target = sg.table(name, catalog="temp", db="main", quoted=True)
-        create = sge.Create(
-            kind="TABLE",
-            replace=True,
-            this=sge.Schema(this=target, expressions=schema.to_sqlglot_column_defs("duckdb")),
-            properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
-        ).sql("duckdb")
-        columns = ", ".join(_quote(c) for c in schema.names)
+        ddl = _DDL.get((name, schema))
+        if ddl is None:
+            target = sg.table(name, catalog="temp", db="main", quoted=True)
+            create = sge.Create(
+                kind="TABLE",
+                replace=True,
+                this=sge.Schema(this=target, expressions=schema.to_sqlglot_column_defs("duckdb")),
+                properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
+            ).sql("duckdb")
+            insert = f"INSERT INTO {target.sql('duckdb')} ({', '.join(_quote(c) for c in schema.names)}) "
+            con.con.execute(create)
+            con.con.execute(insert + compiled(con, expr))
+            table = con.table(name, database=("temp", "main"))
+            if len(_DDL) >= _SQL_MAX:
+                _DDL.clear()
+            _DDL[(name, schema)] = (create, insert, table.schema())
+            return table
+        create, insert, stored = ddl
         con.con.execute(create)
-        con.con.execute(f"INSERT INTO {target.sql('duckdb')} ({columns}) {compiled(con, expr)}")
-        return con.table(name, database=("temp", "main"))
+        con.con.execute(insert + compiled(con, expr))
+        namespace = ops.Namespace(catalog="temp", database="main")
+        return ops.DatabaseTable(name, schema=stored, source=con, namespace=namespace).to_expr()
     return con.create_table(name, expr, temp=True, overwrite=True)
 
 

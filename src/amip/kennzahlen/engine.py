@@ -24,6 +24,7 @@ from amip.kennzahlen.flows import elb_flows, lzb_flows
 from amip.kennzahlen.formulas import Figure, Frame
 from amip.kennzahlen.inputs import Inputs, load_inputs
 from amip.kennzahlen.integrations import events, integration_blocks, integration_counts, search, svb_continuity
+from amip.kennzahlen.memo import memoised
 from amip.kennzahlen.series import count, grid_keys, monthly_series, range_deltas
 from amip.kennzahlen.stock import (
     jobcenter_islands,
@@ -238,13 +239,26 @@ def _needs(inp: Inputs) -> dict[str, str]:
     return gone
 
 
+@memoised
 def with_lags(series: ibis.Table) -> ibis.Table:
-    """The previous month's stocks, which the exit rates divide by."""
+    """The previous month's stocks, which the exit rates divide by (pure: an expression over
+    ``series``; memoised, see :mod:`amip.kennzahlen.memo`)."""
     return series.mutate(stock_prev=Frame(series).lag("stock", 1), lzb_prev=Frame(series).lag("lzb", 1))
 
 
+@memoised
+def figure_query(series: ibis.Table, order: int, lo: int, hi: int) -> ibis.Table:
+    """The query of figure ``FIGURES[order]`` over the monthly series, Bezugsmonate lo..hi (pure:
+    ``FIGURES`` is a constant tuple of frozen formulas; memoised, see :mod:`amip.kennzahlen.memo`)."""
+    fig = FIGURES[order]
+    num, den, val = fig.shape.build(Frame(series))
+    t = series.select("jobcenter_id", "midx", "sex", numerator=num, denominator=den, value=val)
+    keep_sex = t.sex.isin(SEX_ORDER) if fig.person_based else t.sex == "all"
+    return t.filter((t.midx >= lo) & (t.midx <= hi) & keep_sex)
+
+
 def assemble(
-    series: ibis.Table, lo: int, hi: int, gone: dict[str, str], con: ibis.BaseBackend | None = None
+    series: ibis.Table, lo: int, hi: int, gone: dict[str, str], con: ibis.BaseBackend
 ) -> tuple[pa.Table, dict[str, str]]:
     """One small query per figure over the (cached) monthly series, stacked in the contract's order.
     ``gone`` names the series columns that are unavailable (and why); figures needing them are skipped.
@@ -253,18 +267,14 @@ def assemble(
     between the branches of one big union). The series' ``jobcenter_id`` is the group the figures
     are computed for (the cockpit puts offices and teams there)."""
     skipped: dict[str, str] = {}
-    frame = Frame(series)
     queries: list[tuple[int, Figure, ibis.Table]] = []
     for order, fig in enumerate(FIGURES):
         missing = sorted(c for c in fig.shape.columns() if c in gone)
         if missing:
             skipped[fig.id] = gone[missing[0]]
             continue
-        num, den, val = fig.shape.build(frame)
-        t = series.select("jobcenter_id", "midx", "sex", numerator=num, denominator=den, value=val)
-        keep_sex = t.sex.isin(SEX_ORDER) if fig.person_based else t.sex == "all"
-        queries.append((order, fig, t.filter((t.midx >= lo) & (t.midx <= hi) & keep_sex)))
-    if con is not None and con.name == "pyspark" and queries:
+        queries.append((order, fig, figure_query(series, order, lo, hi)))
+    if con.name == "pyspark" and queries:
         # Spark: one query for all figures (a union of the same per-figure queries, each with its
         # position; the columns already have one type in every branch, float64 values): one job
         # set instead of fifteen (docs/spark.md, "Jobs per run").
@@ -284,7 +294,7 @@ def assemble(
     else:
         pieces = []
         for order, fig, t in queries:
-            arrow = t.to_pyarrow() if con is None else to_arrow(con, t)
+            arrow = to_arrow(con, t)  # on ``con``: ``t`` may name an earlier connection's table (memo)
             n = arrow.num_rows
             pieces.append(_piece(arrow, pa.array([fig.id] * n, pa.string()), pa.array([order] * n, pa.int64())))
     if not pieces:

@@ -26,6 +26,7 @@ from amip.kennzahlen.calendar import (
     stichtag,
 )
 from amip.kennzahlen.lzb import duration_onsets
+from amip.kennzahlen.memo import memoised
 from amip.kennzahlen.stock import islands, person_month_ranges
 
 SUSTAINED_MONTHS = 12  # S3: ST(m+1) .. ST(m+12)
@@ -47,10 +48,13 @@ def first_dur48_month(cov: Coverage) -> int:
     return m
 
 
+@memoised
 def four_year_lzb(stock: ibis.Table, all_jc: ibis.Table, first_month: int) -> ibis.Table:
     """(person_id, jobcenter_id, sex, a, b): the months whose Stichtag finds p in ``LZB_j`` with
     ``Dur48 >= 1277`` (S5's persons), per stock island. ``first_month``: the first month whose
-    1460-day window is covered."""
+    1460-day window is covered.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     merged = islands(all_jc.select("person_id", "s", "e"), ["person_id"])
     on = duration_onsets(merged, DUR48_WINDOW_DAYS, DUR48_THRESHOLD_DAYS)
     on = on.filter(on.onset.notnull()).select(o_person=on.person_id, o_s=on.s, o_e=on.e, onset=on.onset)
@@ -60,15 +64,21 @@ def four_year_lzb(stock: ibis.Table, all_jc: ibis.Table, first_month: int) -> ib
     return t.select("person_id", "jobcenter_id", "sex", a=a.cast("int64"), b=t.m1)
 
 
+@memoised
 def integrations(found: ibis.Table) -> ibis.Table:
     """(person_id, jobcenter_id, midx, sex): the integrations (any integration kind) of a
-    :func:`amip.kennzahlen.integrations.search` result."""
+    :func:`amip.kennzahlen.integrations.search` result.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     return found.filter(found.f_int).select("person_id", "jobcenter_id", "midx", "sex")
 
 
+@memoised
 def sustained(ints: ibis.Table, employment: ibis.Table) -> ibis.Table:
     """The integrations followed by integration-kind employment at every ST(m+1) .. ST(m+12)
-    (S3's numerator; any spells of an integration kind, back-to-back ones joined)."""
+    (S3's numerator; any spells of an integration kind, back-to-back ones joined).
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     k = SUSTAINED_MONTHS
     emp = person_month_ranges(employment.filter(employment.kind.isin(INTEGRATION_KINDS)))
     emp = emp.select(v_person=emp.person_id, v0=emp.m0, v1=emp.m1)
@@ -78,9 +88,12 @@ def sustained(ints: ibis.Table, employment: ibis.Table) -> ibis.Table:
     return n.filter(n.n == k).drop("n")
 
 
+@memoised
 def need_covering(ints: ibis.Table, all_jc: ibis.Table) -> ibis.Table:
     """The integrations after which p is in no job center's stock at ST(m+1), ST(m+2), ST(m+3)
-    (S4's numerator)."""
+    (S4's numerator).
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     k = NEED_COVERING_MONTHS
     elb = person_month_ranges(all_jc.select("person_id", "s", "e"))
     elb = elb.select(r_person=elb.person_id, r0=elb.m0, r1=elb.m1)
@@ -90,8 +103,11 @@ def need_covering(ints: ibis.Table, all_jc: ibis.Table) -> ibis.Table:
     return out.filter(out.h_person.isnull()).select("person_id", "jobcenter_id", "midx", "sex")
 
 
+@memoised
 def four_year_integrations(ints: ibis.Table, s5: ibis.Table) -> ibis.Table:
-    """The integrations of persons who were in S5's set at j at ST(m-1)."""
+    """The integrations of persons who were in S5's set at j at ST(m-1).
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     r = s5.select(q_person=s5.person_id, q_jc=s5.jobcenter_id, q_a=s5.a, q_b=s5.b)
     j = ints.join(
         r, [ints.person_id == r.q_person, ints.jobcenter_id == r.q_jc, r.q_a <= ints.midx - 1, ints.midx - 1 <= r.q_b]

@@ -23,15 +23,19 @@ from __future__ import annotations
 import ibis
 
 from amip.kennzahlen.calendar import OPEN_END, month_of_day
+from amip.kennzahlen.memo import memoised
 
 KEYS = ["person_id", "jobcenter_id", "midx", "sex"]
 
 
+@memoised
 def elb_flows(per_jc: ibis.Table, persons: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
     """(person_id, jobcenter_id, midx, sex): one row per entry, and one per exit, in month midx
     (a person entering twice in a month has two rows).
 
-    ``per_jc`` are the stretches of :func:`amip.kennzahlen.stock.jobcenter_islands`."""
+    ``per_jc`` are the stretches of :func:`amip.kennzahlen.stock.jobcenter_islands`.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     isl = per_jc.join(persons.select("person_id", "sex"), "person_id")
     entries = isl.select("person_id", "jobcenter_id", "sex", midx=month_of_day(isl.s))
     closed = isl.filter(isl.e < OPEN_END)
@@ -46,9 +50,12 @@ def _not_lzb_anywhere(t: ibis.Table, month: ibis.Value, lzb_any: ibis.Table) -> 
     return t.anti_join(a, [t.person_id == a.a_person, a.a0 <= t.q, t.q <= a.a1]).drop("q")
 
 
+@memoised
 def lzb_flows(stock: ibis.Table, lzb_any: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
     """(person_id, jobcenter_id, midx, sex) of LZB entries and LZB exits, from the stock islands
-    and the months of LZB status at any job center (``lzb_any``: person_id, l0, l1)."""
+    and the months of LZB status at any job center (``lzb_any``: person_id, l0, l1).
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     lzb = stock.filter(stock.m_lzb.notnull())
     entries = _not_lzb_anywhere(lzb, lzb.m_lzb - 1, lzb_any)
     entries = entries.select("person_id", "jobcenter_id", "sex", midx=entries.m_lzb)

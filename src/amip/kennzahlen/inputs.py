@@ -12,6 +12,7 @@ import ibis
 
 from amip.kennzahlen.backends import to_arrow
 from amip.kennzahlen.calendar import OPEN_END, Coverage, parse_month
+from amip.kennzahlen.memo import memoised
 
 
 def _days(col: ibis.Value) -> ibis.Value:
@@ -56,18 +57,10 @@ def load_inputs(con: ibis.BaseBackend, jobcenter: str | None = None) -> Inputs:
         raise ValueError("the dataset table must hold exactly one row")
     coverage = Coverage(parse_month(ds[0]["first_month"]), parse_month(ds[0]["last_month"]))
 
-    p = con.table("persons")
-    persons = p.select(p.person_id, p.sex, b17=seventeenth_birthday(p.birth_date))
-
+    persons = _persons(con.table("persons"))
     sp = con.table("elb_spells")
-    spells = sp.select(
-        sp.person_id,
-        sp.jobcenter_id,
-        s=_days(sp.start_date),
-        e=_end_days(sp.end_date),
-        single_parent=sp.single_parent.fill_null(False),
-    )
-    jcs = sorted(r for r in to_arrow(con, sp.select("jobcenter_id").distinct()).column(0).to_pylist())
+    spells = _spells(sp)
+    jcs = sorted(r for r in to_arrow(con, _jobcenters(sp)).column(0).to_pylist())
     if jobcenter is not None:
         if jobcenter not in jcs:
             raise ValueError(f"job center {jobcenter!r} has no ELB spells in the data (known: {', '.join(jcs[:10])})")
@@ -76,22 +69,13 @@ def load_inputs(con: ibis.BaseBackend, jobcenter: str | None = None) -> Inputs:
     missing: dict[str, str] = {}
     employment = None
     if "employment_spells" in names:
-        em = con.table("employment_spells")
-        employment = em.select(em.person_id, em.kind, s=_days(em.start_date), e=_end_days(em.end_date))
+        employment = _employment(con.table("employment_spells"))
     else:
         missing["employment_spells"] = "K2, K2E1, K2E3, K2E4, K3E1"
 
     measures = None
     if "measures" in names:
-        me = con.table("measures")
-        ins = con.table("instruments")
-        measures = me.join(ins, me.instrument == ins.instrument).select(
-            me.person_id,
-            s=_days(me.start_date),
-            e=_end_days(me.end_date),
-            active=ins.active_measure,
-            public=ins.public_employment,
-        )
+        measures = _measures(con.table("measures"), con.table("instruments"))
     else:
         missing["measures"] = "K2E2, K3E2"
 
@@ -102,6 +86,47 @@ def load_inputs(con: ibis.BaseBackend, jobcenter: str | None = None) -> Inputs:
         missing["benefits"] = "K1, K1E1"
 
     return Inputs(coverage, jcs, persons, spells, employment, measures, benefits, missing)
+
+
+# The typed tables from the warehouse tables: pure (expressions over their argument tables only;
+# memoised, see amip.kennzahlen.memo). ``load_inputs`` reads the data and the list of tables.
+
+
+@memoised
+def _persons(p: ibis.Table) -> ibis.Table:
+    return p.select(p.person_id, p.sex, b17=seventeenth_birthday(p.birth_date))
+
+
+@memoised
+def _spells(sp: ibis.Table) -> ibis.Table:
+    return sp.select(
+        sp.person_id,
+        sp.jobcenter_id,
+        s=_days(sp.start_date),
+        e=_end_days(sp.end_date),
+        single_parent=sp.single_parent.fill_null(False),
+    )
+
+
+@memoised
+def _jobcenters(sp: ibis.Table) -> ibis.Table:
+    return sp.select("jobcenter_id").distinct()
+
+
+@memoised
+def _employment(em: ibis.Table) -> ibis.Table:
+    return em.select(em.person_id, em.kind, s=_days(em.start_date), e=_end_days(em.end_date))
+
+
+@memoised
+def _measures(me: ibis.Table, ins: ibis.Table) -> ibis.Table:
+    return me.join(ins, me.instrument == ins.instrument).select(
+        me.person_id,
+        s=_days(me.start_date),
+        e=_end_days(me.end_date),
+        active=ins.active_measure,
+        public=ins.public_employment,
+    )
 
 
 __all__ = ["Inputs", "load_inputs"]

@@ -18,14 +18,18 @@ import ibis
 
 from amip.contract.schema import INTEGRATION_KINDS
 from amip.kennzahlen.calendar import month_of_day
+from amip.kennzahlen.memo import memoised
 from amip.kennzahlen.stock import person_month_ranges
 
 EVENT_FLAGS = ("f_int", "f_svb", "f_gb", "f_pub")
 CONTINUOUS_MONTHS = 6
 
 
+@memoised
 def events(employment: ibis.Table | None, measures: ibis.Table | None) -> ibis.Table | None:
-    """(person_id, mt, f_int, f_svb, f_gb, f_pub): every start the search looks for, by month."""
+    """(person_id, mt, f_int, f_svb, f_gb, f_pub): every start the search looks for, by month.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     parts = []
     if employment is not None:
         e = employment
@@ -57,8 +61,11 @@ def events(employment: ibis.Table | None, measures: ibis.Table | None) -> ibis.T
     return ev.select("person_id", *EVENT_FLAGS, mt=month_of_day(ev.t))
 
 
+@memoised
 def search(ev: ibis.Table, stock: ibis.Table, single_parent: ibis.Table) -> ibis.Table:
-    """(person_id, jobcenter_id, midx, sex, sp, lzb, f_*) for every person found in a month."""
+    """(person_id, jobcenter_id, midx, sex, sp, lzb, f_*) for every person found in a month.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     isl = stock.select(
         i_person=stock.person_id,
         jobcenter_id=stock.jobcenter_id,
@@ -112,17 +119,23 @@ def integration_blocks(found: ibis.Table) -> dict[str, ibis.Value]:
     }
 
 
+@memoised
 def integration_counts(found: ibis.Table, lo: int, hi: int) -> ibis.Table:
-    """Per (job center, month, sex): the counts of :func:`integration_blocks`."""
+    """Per (job center, month, sex): the counts of :func:`integration_blocks`.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     f = found.filter((found.midx >= lo) & (found.midx <= hi))
     return f.group_by(["jobcenter_id", "midx", "sex"]).aggregate(
         **{name: ibis.ifelse(cond, 1, 0).sum() for name, cond in integration_blocks(f).items()}
     )
 
 
+@memoised
 def svb_continuity(found: ibis.Table, employment: ibis.Table) -> ibis.Table:
     """svb integrations (person_id, jobcenter_id, midx, sex) that are followed by svb employment at
-    every Stichtag ST(m+1) .. ST(m+6)."""
+    every Stichtag ST(m+1) .. ST(m+6).
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     svb = person_month_ranges(employment.filter(employment.kind == "svb"))
     svb = svb.select(v_person=svb.person_id, v0=svb.m0, v1=svb.m1)
     ints = found.filter(found.f_svb).select("person_id", "jobcenter_id", "midx", "sex")

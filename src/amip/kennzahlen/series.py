@@ -13,6 +13,7 @@ import ibis
 import pyarrow as pa
 
 from amip.contract.schema import LLU_TYPES, LUH_TYPES, SEX_CODES
+from amip.kennzahlen.memo import memoised
 
 KEYS = ["jobcenter_id", "midx", "sex"]
 
@@ -34,9 +35,12 @@ COUNT_COLUMNS = (
 FLAG_COLUMNS = ("cov", "lzb_ok", "flow_ok", "lzb_flow_ok", "int_ok", "int_lzb_ok")
 
 
+@memoised
 def range_deltas(t: ibis.Table, first: ibis.Value, last: ibis.Value, name: str, lo: int, hi: int) -> ibis.Table:
     """(jobcenter_id, midx, sex, <name>_d): +1 at the first and -1 after the last month of each
-    range [first, last] of ``t``, clipped to the grid lo..hi."""
+    range [first, last] of ``t``, clipped to the grid lo..hi.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     r = t.select("jobcenter_id", "sex", a=first, b=last)
     r = r.filter((r.a <= r.b) & (r.a <= hi) & (r.b >= lo))
     up = r.select("jobcenter_id", "sex", midx=ibis.greatest(r.a, lo), d=ibis.literal(1))
@@ -45,8 +49,11 @@ def range_deltas(t: ibis.Table, first: ibis.Value, last: ibis.Value, name: str, 
     return both.group_by(KEYS).aggregate(**{f"{name}_d": both.d.sum()})
 
 
+@memoised
 def count(t: ibis.Table, name: str, lo: int, hi: int, flag: str | None = None) -> ibis.Table:
-    """Rows (or rows with ``flag``) per (job center, month, sex) inside the grid."""
+    """Rows (or rows with ``flag``) per (job center, month, sex) inside the grid.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     t = t.filter((t.midx >= lo) & (t.midx <= hi))
     if flag is None:
         return t.group_by(KEYS).aggregate(**{name: t.count()})
@@ -75,13 +82,16 @@ def benefit_sums(benefits: ibis.Table, cal: ibis.Table) -> ibis.Table:
     return sums.mutate(llu=sums.llu.cast("float64") / 100, luh=sums.luh.cast("float64") / 100)
 
 
+@memoised
 def monthly_series(
     keys: ibis.Table, cal: ibis.Table, parts: list[ibis.Table], benefits: ibis.Table | None
 ) -> ibis.Table:
     """The dense grid with every count column and the calendar's coverage flags.
 
     ``keys`` is the table of :func:`grid_keys`; ``parts`` are tables keyed (jobcenter_id, midx,
-    sex) from :func:`range_deltas` (columns ``<stock>_d``) and :func:`count`."""
+    sex) from :func:`range_deltas` (columns ``<stock>_d``) and :func:`count`.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     # Stack all parts as (keys, metric, value) and spread them back with one aggregation: one
     # shuffle instead of a join per part.
     stacked = ibis.union(

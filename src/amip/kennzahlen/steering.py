@@ -41,6 +41,7 @@ from amip.kennzahlen.engine import OUTPUT_SCHEMA, SEX_ORDER, Result
 from amip.kennzahlen.inputs import load_inputs
 from amip.kennzahlen.integrations import events as integration_events
 from amip.kennzahlen.integrations import search
+from amip.kennzahlen.memo import memoised
 from amip.kennzahlen.stock import jobcenter_islands, month_ranges, single_parent_ranges, stock_islands
 
 PROGNOSIS = ("marktnah", "nicht_marktnah", "integriert", "nicht_erforderlich", "fehlt")
@@ -197,13 +198,10 @@ def compute_result(
             else:
                 skipped["L2"] = skipped["L3"] = "table proposals is missing"
         with stage("assembling"):
-            deltas = to_arrow(con, _deltas(ibis.union(*ranges), lo, hi)).to_pandas()
+            deltas = to_arrow(con, _deltas(tuple(ranges), lo, hi)).to_pandas()
             counted = None
             if events:
-                ev = ibis.union(*events)
-                ev = ev.filter((ev.midx >= lo) & (ev.midx <= hi))
-                counted = ev.group_by(["jobcenter_id", "sex", "key", "midx"]).aggregate(n=ev.count())
-                counted = to_arrow(con, counted).to_pandas()
+                counted = to_arrow(con, _event_counts(tuple(events), lo, hi)).to_pandas()
             budget = None
             if "budget" in names:
                 b = con.table("budget")
@@ -257,6 +255,7 @@ def _has_values(con: ibis.BaseBackend, t: ibis.Table, column: str) -> bool:
     return to_arrow(con, t.filter(t[column].notnull()).select(column).limit(1)).num_rows > 0
 
 
+@memoised
 def _age_months(p: ibis.Table) -> ibis.Table:
     """(person_id, g25, g55): the first month at whose Stichtag the person is 25 (55) or older.
     A birth date of 29 February has its birthday on 1 March (as for the 17th birthday of LZB;
@@ -274,6 +273,14 @@ def _prognosis_ranges(
 
     A prognosis row is valid from ``valid_from`` until the day before the person's next row; at a
     Stichtag without a valid row (before the first row, or no row at all) the code is ``fehlt``."""
+    x = keep(_prognosis_rows(pg, stock, ages, persons))
+    return list(_prognosis_pieces(x))
+
+
+@memoised
+def _prognosis_rows(pg: ibis.Table, stock: ibis.Table, ages: ibis.Table, persons: ibis.Table) -> ibis.Table:
+    """(jobcenter_id, sex, code, goal, a, b, g25, g55): the prognosis timeline on the stock islands
+    (pure; memoised, see :mod:`amip.kennzahlen.memo`)."""
     p = pg.select(
         pg.person_id,
         s=pg.valid_from.epoch_days().cast("int64"),
@@ -304,7 +311,13 @@ def _prognosis_ranges(
         "person_id", "jobcenter_id", "sex", "code", "goal", a=ibis.greatest(x.m0, x.t0), b=ibis.least(x.m1, x.t1)
     )
     x = x.join(ages, "person_id")
-    x = keep(x.select("jobcenter_id", "sex", "code", "goal", "a", "b", "g25", "g55"))
+    return x.select("jobcenter_id", "sex", "code", "goal", "a", "b", "g25", "g55")
+
+
+@memoised
+def _prognosis_pieces(x: ibis.Table) -> tuple[ibis.Table, ...]:
+    """L1's ``goal`` ranges and P1's ranges by age group from the :func:`_prognosis_rows` (pure;
+    memoised, see :mod:`amip.kennzahlen.memo`)."""
     goal = x.filter(x.goal)
     out = [goal.select("jobcenter_id", "sex", key=ibis.literal("goal"), a=goal.a, b=goal.b)]
     pieces = {
@@ -316,7 +329,7 @@ def _prognosis_ranges(
         out.append(
             x.select("jobcenter_id", "sex", key=ibis.literal("P1.").concat(x.code, ibis.literal(f".{age}")), a=a, b=b)
         )
-    return out
+    return tuple(out)
 
 
 def _employment_ranges(keep, em: ibis.Table, stock: ibis.Table) -> ibis.Table:
@@ -327,6 +340,15 @@ def _employment_ranges(keep, em: ibis.Table, stock: ibis.Table) -> ibis.Table:
     dependent spell (svb, gb, ausbildung) covers the Stichtag, else ``selbstaendig`` if a ``selbst``
     spell does; the income class is that of the highest known gross_eur of the covering dependent
     spells (``unbekannt`` when none of them has one)."""
+    e = keep(_employment_months(em))
+    segs = keep(_employment_segments(e))
+    return _employment_pieces(stock, segs)
+
+
+@memoised
+def _employment_months(em: ibis.Table) -> ibis.Table:
+    """(person_id, dep, selb, gross, m0, m1) of the employment spells covering a Stichtag (pure;
+    memoised, see :mod:`amip.kennzahlen.memo`)."""
     e = em.select(
         em.person_id,
         dep=em.kind.isin(DEPENDENT),
@@ -336,7 +358,13 @@ def _employment_ranges(keep, em: ibis.Table, stock: ibis.Table) -> ibis.Table:
         e=em.end_date.epoch_days().cast("int64").fill_null(OPEN_END),
     )
     e = month_ranges(e)
-    e = keep(e.filter(e.m0 <= e.m1).select("person_id", "dep", "selb", "gross", "m0", "m1"))
+    return e.filter(e.m0 <= e.m1).select("person_id", "dep", "selb", "gross", "m0", "m1")
+
+
+@memoised
+def _employment_segments(e: ibis.Table) -> ibis.Table:
+    """(s_person, g0, g1, key): a person's months cut where the covering spells change, with the
+    E1 leaf of each segment (pure; memoised, see :mod:`amip.kennzahlen.memo`)."""
     bounds = ibis.union(e.select("person_id", g=e.m0), e.select("person_id", g=e.m1 + 1), distinct=True)
     w = ibis.window(group_by=bounds.person_id, order_by=bounds.g)
     seg = bounds.mutate(nxt=bounds.g.lead().over(w))
@@ -356,12 +384,19 @@ def _employment_ranges(keep, em: ibis.Table, stock: ibis.Table) -> ibis.Table:
         else_="ueber1300",
     )
     key = ibis.ifelse(agg.dep == 1, ibis.literal("E1.abhaengig.").concat(cls), ibis.literal("E1.selbstaendig.all"))
-    segs = keep(agg.select("s_person", "g0", "g1", key=key))
+    return agg.select("s_person", "g0", "g1", key=key)
+
+
+@memoised
+def _employment_pieces(stock: ibis.Table, segs: ibis.Table) -> ibis.Table:
+    """The segments of :func:`_employment_segments` on the stock islands, as E1 month ranges (pure;
+    memoised, see :mod:`amip.kennzahlen.memo`)."""
     st = stock.select("person_id", "jobcenter_id", "sex", "m0", "m1")
     x = st.join(segs, [st.person_id == segs.s_person, segs.g0 <= st.m1, st.m0 <= segs.g1])
     return x.select("jobcenter_id", "sex", key=x.key, a=ibis.greatest(x.m0, x.g0), b=ibis.least(x.m1, x.g1))
 
 
+@memoised
 def _proposal_events(pr: ibis.Table, per_jc: ibis.Table, persons: ibis.Table) -> ibis.Table:
     """Proposals of persons in the stock of job center j on the proposal date, by month:
     ``prop`` (all), ``hired`` (outcome eingestellt), ``sme`` (hired, employer_size < 250, not a
@@ -388,9 +423,20 @@ def _proposal_events(pr: ibis.Table, per_jc: ibis.Table, persons: ibis.Table) ->
     )
 
 
-def _deltas(r: ibis.Table, lo: int, hi: int) -> ibis.Table:
+@memoised
+def _event_counts(events: tuple[ibis.Table, ...], lo: int, hi: int) -> ibis.Table:
+    """The events (jobcenter_id, sex, key, midx) counted per month inside lo..hi (pure; memoised,
+    see :mod:`amip.kennzahlen.memo`)."""
+    ev = ibis.union(*events)
+    ev = ev.filter((ev.midx >= lo) & (ev.midx <= hi))
+    return ev.group_by(["jobcenter_id", "sex", "key", "midx"]).aggregate(n=ev.count())
+
+
+@memoised
+def _deltas(ranges: tuple[ibis.Table, ...], lo: int, hi: int) -> ibis.Table:
     """+1 at the first and -1 after the last month of each range, clipped to lo..hi, summed per
-    (jobcenter_id, sex, key, midx)."""
+    (jobcenter_id, sex, key, midx) (pure; memoised, see :mod:`amip.kennzahlen.memo`)."""
+    r = ibis.union(*ranges)
     r = r.filter((r.a <= r.b) & (r.a <= hi) & (r.b >= lo))
     up = r.select(
         "jobcenter_id", "sex", "key", midx=ibis.greatest(r.a, lo).cast("int64"), d=ibis.literal(1).cast("int64")

@@ -16,6 +16,7 @@ import ibis
 
 from amip.kennzahlen.calendar import month_of_day
 from amip.kennzahlen.lzb import lzb_onsets
+from amip.kennzahlen.memo import memoised
 
 
 def islands(t: ibis.Table, keys: list[str]) -> ibis.Table:
@@ -37,12 +38,16 @@ def month_ranges(t: ibis.Table) -> ibis.Table:
     return t.mutate(m0=month_of_day(t.s), m1=month_of_day(t.e + 1) - 1)
 
 
+@memoised
 def jobcenter_islands(spells: ibis.Table) -> ibis.Table:
     """(person_id, jobcenter_id, s, e): stretches of receipt per person and job center (back-to-back
-    and overlapping spells merged). Every start is an entry, every closed end an exit."""
+    and overlapping spells merged). Every start is an entry, every closed end an exit.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     return islands(spells.select("person_id", "jobcenter_id", "s", "e"), ["person_id", "jobcenter_id"])
 
 
+@memoised
 def stock_islands(
     per_jc: ibis.Table, all_jc: ibis.Table, persons: ibis.Table, first_lzb_month: int, onsets: ibis.Table | None = None
 ) -> ibis.Table:
@@ -54,7 +59,8 @@ def stock_islands(
     stretch whose Stichtag has LZB status (Dur >= 638, 17th birthday reached, 730-day window inside
     the coverage), NULL if none; from there on the person stays LZB until the stretch ends.
     ``onsets`` are :func:`person_onsets` of ``all_jc`` when the caller has them already.
-    """
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     per_jc = month_ranges(per_jc)
     per_jc = per_jc.filter(per_jc.m0 <= per_jc.m1)
     w = ibis.window(group_by=[per_jc.person_id, per_jc.jobcenter_id], order_by=per_jc.s)
@@ -80,19 +86,25 @@ def stock_islands(
     )
 
 
+@memoised
 def person_onsets(all_jc: ibis.Table) -> ibis.Table:
     """(person_id, s, e, onset): a person's stretches of receipt merged over all job centers, with
     the first day of LZB duration (see :mod:`lzb`). ``all_jc`` are :func:`jobcenter_islands` of every
-    job center (merged per job center already, so fewer rows)."""
+    job center (merged per job center already, so fewer rows).
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     return lzb_onsets(islands(all_jc.select("person_id", "s", "e"), ["person_id"]))
 
 
+@memoised
 def lzb_any_ranges(onsets: ibis.Table, persons: ibis.Table, first_lzb_month: int) -> ibis.Table:
     """(person_id, l0, l1): the months m with p in ``LZB_*(ST(m))``, LZB at any job center.
 
     On a Stichtag covered by a merged stretch the person is ELB at some job center, so LZB at any
     job center is the stretch's LZB status: from the month of the onset (with the 17th birthday
-    and the coverage of the 730-day window) to the stretch's last Stichtag; NULL onsets drop out."""
+    and the coverage of the 730-day window) to the stretch's last Stichtag; NULL onsets drop out.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     r = month_ranges(onsets.filter(onsets.onset.notnull()))
     b = persons.select(b_person=persons.person_id, b17=persons.b17)
     r = r.join(b, r.person_id == b.b_person)
@@ -107,16 +119,22 @@ def person_month_ranges(t: ibis.Table) -> ibis.Table:
     return r.filter(r.m0 <= r.m1)
 
 
+@memoised
 def single_parent_ranges(spells: ibis.Table) -> ibis.Table:
-    """(person_id, jobcenter_id, m0, m1): months whose Stichtag a single-parent spell covers."""
+    """(person_id, jobcenter_id, m0, m1): months whose Stichtag a single-parent spell covers.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     sp = spells.filter(spells.single_parent).select("person_id", "jobcenter_id", "s", "e")
     r = month_ranges(islands(sp, ["person_id", "jobcenter_id"]))
     return r.filter(r.m0 <= r.m1).select("person_id", "jobcenter_id", "m0", "m1")
 
 
+@memoised
 def lzb_in_active_measures(stock: ibis.Table, measures: ibis.Table) -> ibis.Table:
     """(person_id, jobcenter_id, sex, a0, a1): month ranges in which a person is LZB at a job center and in a
-    measure with ``active_measure = true`` at the Stichtag (K3E2), any job center's measure."""
+    measure with ``active_measure = true`` at the Stichtag (K3E2), any job center's measure.
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
     act = person_month_ranges(measures.filter(measures.active))
     act = act.select(a_person=act.person_id, a_m0=act.m0, a_m1=act.m1)
     lz = stock.filter(stock.m_lzb.notnull())
