@@ -11,6 +11,7 @@ from builder import runner
 
 
 @pytest.mark.slow  # 24 deliveries: about 16 minutes on a loaded 2-core machine
+@pytest.mark.browser  # and the tour of every page in Chromium (demo_tour)
 def test_demo_prints_k1_to_k3_in_german_format(tmp_path):
     res = runner.invoke(app, ["demo", "--no-serve", "--dir", str(tmp_path / "demo")], terminal_width=200)
     assert res.exit_code == 0, res.output
@@ -38,6 +39,22 @@ def test_demo_prints_k1_to_k3_in_german_format(tmp_path):
     assert "provisional months in the cockpit: 10/2022, 11/2022, 12/2022" in said
     assert "Published figures (synthetic Brandenburg and Elbe-Elster one delivery later)" in said
     _cockpit_shows_the_data_states(tmp_path / "demo" / "demo.duckdb")
+    _every_page_of_every_role_passes_axe_on_the_demo(tmp_path / "demo" / "demo.duckdb")
+
+
+def _every_page_of_every_role_passes_axe_on_the_demo(db):
+    """Issue 15 on the demo's full-size job center: every page of Geschäftsführung, Controlling,
+    Teamleitung and IFK at 1440 and 390 px passes axe-core (WCAG 2.1 AA) and does not scroll sideways;
+    the screenshots and the list of pages go to test-artifacts/ (demo-tour.md, screenshots/demo/)."""
+    from demo_tour import tour
+
+    lines, problems = tour(db)
+    assert not problems, "\n".join(problems)
+    reached = {
+        line.split("**")[1]: int(line.split("**: ")[1].split(" ")[0]) for line in lines if line.startswith("- **")
+    }
+    assert len(reached) == 8, reached  # four roles, two widths
+    assert all(n >= 8 for n in reached.values()), reached  # each role reached its pages (menu and details)
 
 
 def _cockpit_shows_the_data_states(db):
