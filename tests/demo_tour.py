@@ -14,7 +14,7 @@ from amip.cockpit.settings import Settings
 from amip.demo import demo_users
 from browser_kit import SCREENSHOTS, chromium, serving
 
-ROLES = ("gf", "controlling", "teamleitung", "ifk")  # the demo's users (amip.demo.demo_users), admin aside
+ROLES = ("gf", "controlling", "teamleitung", "ifk", "admin")  # the demo's users (amip.demo.demo_users)
 SHOTS = SCREENSHOTS / "demo"
 REPORT = SCREENSHOTS.parent / "demo-tour.md"
 
