@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
-import os
+import dataclasses
 from pathlib import Path
 
 import test_browser_a11y as a11y
+from amip import format as fmt
 from amip.cockpit.app import create_app
 from amip.cockpit.settings import Settings
 from amip.demo import demo_users
@@ -24,9 +25,10 @@ def tour(db: Path) -> tuple[list[str], list[str]]:
     report's lines, the problems found). The demo users get fresh passwords, as on `amip demo`."""
     if not a11y.AXE.exists():
         raise FileNotFoundError(f"axe-core missing ({a11y.AXE}): scripts/setup.sh --dev installs it")
-    os.environ.setdefault("AMIP_TODAY", "data")  # as `amip demo` serves it
     a11y.SHOTS = SHOTS  # check_page saves its screenshots there
-    application = create_app(Settings.from_env(db))
+    settings = Settings.from_env(db)
+    # as `amip demo` serves it: "today" of reminders and places is the data's Datenstand
+    application = create_app(dataclasses.replace(settings, today=settings.today or fmt.TODAY_DATA))
     lines = ["# Demo tour: every page per role at 1440 and 390 px (axe-core WCAG 2.1 AA, sideways scroll)", ""]
     problems: list[str] = []
     with serving(application) as url, chromium() as browser:

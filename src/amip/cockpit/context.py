@@ -1,13 +1,16 @@
-"""What a request works on: the figure store (one snapshot per request), the state database, and
-the audit entry for person-level views."""
+"""What a request works on: the figure store (one snapshot per request), the state database, the
+day that counts as "today", and the audit entry for person-level views."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from amip import format as fmt
 from amip.state import audit
+from amip.worklists import intensive as ic
 
 if TYPE_CHECKING:
     from amip.cockpit.auth import Viewer
@@ -27,6 +30,15 @@ def store(request: Request):
         st = live.current() if live is not None else request.app.state.store
         request.state.amip_store = st
     return st
+
+
+def today(request: Request) -> dt.date:
+    """ "Today" of meeting reminders and the places of the year (Intensivbetreuung, Meine Arbeit, Mein
+    Team): ``AMIP_TODAY`` (a date, or ``data`` for the data's Datenstand), else the real date
+    (amip.format.today)."""
+    setting = getattr(request.app.state.settings, "today", None)
+    data = ic.data_today(store(request)) if (setting or "").strip() == fmt.TODAY_DATA else None
+    return ic.today_of(setting, data)
 
 
 def log_person_view(request: Request, viewer: Viewer, action: str, list_name: str, persons: int) -> None:

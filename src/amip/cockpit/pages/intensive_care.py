@@ -17,10 +17,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from amip import disclosure as dc
-from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, csrf_form, needs
-from amip.cockpit.context import log_person_view, state, store
+from amip.cockpit.context import log_person_view, state, store, today
 from amip.cockpit.params import RowId
 from amip.cockpit.render import render
 from amip.figures import glossary
@@ -31,11 +30,7 @@ router = APIRouter()
 
 
 def _today(request: Request) -> dt.date:
-    """Reminders' "today": AMIP_TODAY (a date, or ``data`` for the data's Datenstand), else the
-    real date (amip.format.today)."""
-    setting = getattr(request.app.state.settings, "today", None)
-    data = ic.data_today(store(request)) if (setting or "").strip() == fmt.TODAY_DATA else None
-    return ic.today_of(setting, data)
+    return today(request)
 
 
 def _spec(request: Request) -> str | None:

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
-from amip.cockpit.context import log_person_view, state, store
+from amip.cockpit.context import log_person_view, state, store, today
 from amip.cockpit.pages.tracking import tracking_table
 from amip.cockpit.params import pick_jobcenter
 from amip.cockpit.render import render
@@ -37,7 +37,7 @@ TOP_CANDIDATES = 5  # the most urgent candidates on the start page; the rest on 
 
 
 def _today(request: Request) -> dt.date:
-    return ic.today_of(getattr(request.app.state.settings, "today", None))
+    return today(request)
 
 
 def _spec(request: Request) -> str | None:
