@@ -86,7 +86,7 @@ class PlanTable(DataTable):
         return super().cell(i, col)
 
 
-def target_table(t: dict, year: int, jc: str) -> DataTable:
+def target_table(t: dict, year: int, jc: str, name: str | None = None) -> DataTable:
     """The programme's table: per figure and sex, actual previous year, plan, change in %."""
     rows = []
     for fig, pct in (
@@ -118,7 +118,7 @@ def target_table(t: dict, year: int, jc: str) -> DataTable:
         cols,
         rows,
         f"zielplanung_{jc}_{year}",
-        caption=f"Ziel des Jobcenters {jc} für {year} ({status}) gegen das Ist {year - 1}",
+        caption=f"Ziel {year} – {name or f'Jobcenter {jc}'} ({status}) – gegen das Ist {year - 1}",
     )
 
 
@@ -268,12 +268,19 @@ def _context(request: Request, jc: str, year: int) -> dict:
             else {"id": newest.id, "version": newest.version, "status": newest.status, "values": newest.as_dict()}
         )
     forecast = proposal.propose(st, jc, year)
-    return {"t": t, "team": team, "hist": hist, "newest": newest_info, "forecast": forecast}
+    return {
+        "t": t,
+        "team": team,
+        "hist": hist,
+        "newest": newest_info,
+        "forecast": forecast,
+        "name": st.jobcenter_name(jc),
+    }
 
 
 def _tables(ctx: dict, year: int, jc: str) -> dict[str, DataTable]:
     return {
-        "ziel": target_table(ctx["t"], year, jc),
+        "ziel": target_table(ctx["t"], year, jc, ctx.get("name")),
         "vergleich": comparison_table(ctx["t"], ctx["team"], ctx["forecast"], year, jc),
         "teams": teams_table(ctx["team"], year, jc),
         "versionen": versions_table(ctx["hist"], year, jc),
