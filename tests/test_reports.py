@@ -616,12 +616,13 @@ def test_monthly_report_has_the_k1_k3_charts_teams_data_quality_and_intensive_ca
     assert all(a.strip() for a in alts) and html.count("data:image/svg+xml;base64,") == len(alts)
     t = html_text(monthly["html"])
     # teams against their plans (Geschäftsführung: 1 or 2 persons and the secondary cell are "*")
-    assert "T1 vereinbart 1 0 1,0 0,0 nicht im Plan 2,0 * 2,0 *" in t
-    assert "T2 Entwurf 1 0 1,0 0,0 nicht im Plan – * – *" in t
+    # 12/2022 ends the year (the data reach December): "erreicht" / "nicht erreicht" (decision 92)
+    assert "T1 vereinbart 1 0 1,0 0,0 nicht erreicht 2,0 * 2,0 *" in t
+    assert "T2 Entwurf 1 0 1,0 0,0 nicht erreicht – * – *" in t
     # Zielnachhaltung: averages of persons with one decimal (plan ELB 2,5; Ist 2022 = p1, p2 = 2,0; LZB plan 1
     # against the JDW 2,0 -> 1 / 2 = 50,0 %)
     assert "ELB (Jahresdurchschnitt bisher) Insgesamt 2,5 2,0 2,5" in t
-    assert "LZB (Jahresdurchschnitt bisher) Insgesamt 1,0 2,0 2,0 50,0 nicht im Plan" in t
+    assert "LZB (Jahresdurchschnitt bisher) Insgesamt 1,0 2,0 2,0 50,0 nicht erreicht" in t
     # data quality by rule with the German titles
     assert "DQ05 ELB ohne gültige Prognose oder Integrationsziel * 0 * *" in t
     assert "DQ01 Änderung verspätet erfasst 0 0 0 0" in t
