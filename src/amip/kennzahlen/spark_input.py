@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 
 from amip.contract.schema import TABLES, Column, Table, instrument_codes, instruments
 from amip.warehouse.validate import (
+    MAX_DATE,
     MAX_PER_RULE,
+    MIN_DATE,
     MONTH_ORDER,
     UNKNOWN_PERSON,
     DataSetRejected,
@@ -39,7 +41,6 @@ from amip.warehouse.validate import (
     one_row_rule,
     value_rules,
 )
-from amip.warehouse.validate import condition as shared_condition
 
 Progress = Callable[[str], None]
 _DATE = "'yyyy-MM-dd'"
@@ -75,9 +76,21 @@ def _type_condition(col: Column) -> str:
 
 
 def condition(rule: ValueRule, instrument_list: tuple[str, ...]) -> str:
-    """Spark SQL: the condition that flags a bad text value of ``rule``'s column (the same rule as
-    DuckDB's, ``warehouse.validate.condition``, in Spark's dialect)."""
-    return shared_condition(rule, instrument_list, _type_condition, _date, lambda v: f"try_cast(trim({v}) AS DOUBLE)")
+    """Spark SQL: the condition that flags a bad text value of ``rule``'s column (as
+    ``warehouse.validate._condition`` does in DuckDB)."""
+    col = rule.column
+    v = _q(col.name)
+    if rule.kind == "required":
+        return f"{v} IS NULL OR trim({v}) = ''"
+    if rule.kind == "type":
+        return f"{v} IS NOT NULL AND ({_type_condition(col)})"
+    if rule.kind in ("codes", "instrument"):
+        allowed = ", ".join(_lit(c) for c in (col.codes if rule.kind == "codes" else instrument_list) or ())
+        return f"{v} IS NOT NULL AND {v} NOT IN ({allowed})"
+    if rule.kind == "date_range":
+        return f"{_date(v)} NOT BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_DATE}'"
+    assert rule.kind == "non_negative"
+    return f"try_cast(trim({v}) AS DOUBLE) < 0"
 
 
 def typed_select(table: Table, source: str) -> str:

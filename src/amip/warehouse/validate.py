@@ -13,7 +13,7 @@ import csv
 import io
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -400,40 +400,21 @@ def _type_condition(col: Column) -> str:
     return f"try_cast({v} AS BIGINT) IS NULL"
 
 
-def condition(
-    rule: ValueRule,
-    instruments: tuple[str, ...],
-    type_condition: Callable[[Column], str],
-    as_date: Callable[[str], str],
-    as_double: Callable[[str], str],
-) -> str:
-    """The SQL condition that flags a bad text value of ``rule``'s column, in the dialect given by
-    ``type_condition`` (a column's type rule), ``as_date`` and ``as_double`` (a text value parsed,
-    NULL when it cannot be): DuckDB here, Spark in ``kennzahlen.spark_input``."""
+def _condition(rule: ValueRule, instruments: tuple[str, ...]) -> str:
+    """DuckDB: the condition that flags a bad text value of ``rule``'s column."""
     col = rule.column
     v = _q(col.name)
     if rule.kind == "required":
         return f"{v} IS NULL OR trim({v}) = ''"
     if rule.kind == "type":
-        return f"{v} IS NOT NULL AND ({type_condition(col)})"
+        return f"{v} IS NOT NULL AND ({_type_condition(col)})"
     if rule.kind in ("codes", "instrument"):
         allowed = ", ".join(_lit(c) for c in (col.codes if rule.kind == "codes" else instruments) or ())
         return f"{v} IS NOT NULL AND {v} NOT IN ({allowed})"
     if rule.kind == "date_range":
-        return f"{as_date(v)} NOT BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_DATE}'"
+        return f"try_strptime({v}, '%Y-%m-%d') NOT BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_DATE}'"
     assert rule.kind == "non_negative"
-    return f"{as_double(v)} < 0"
-
-
-def _condition(rule: ValueRule, instruments: tuple[str, ...]) -> str:
-    """DuckDB: the condition that flags a bad text value of ``rule``'s column."""
-    return condition(
-        rule,
-        instruments,
-        _type_condition,
-        lambda v: f"try_strptime({v}, '%Y-%m-%d')",
-        lambda v: f"try_cast({v} AS DOUBLE)",
-    )
+    return f"try_cast({v} AS DOUBLE) < 0"
 
 
 def _value_rules(table: Table) -> list[tuple[Column, str, str]]:
