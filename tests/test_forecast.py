@@ -10,7 +10,14 @@ from amip.cli import app
 from amip.figures.store import FigureStore
 from amip.forecast import probability
 from amip.forecast.history import History
-from amip.forecast.methods import SeasonalNaive, StockFlow, seasonal_naive_mean, stock_flow_mean
+from amip.forecast.methods import (
+    ModelError,
+    SeasonalNaive,
+    StockFlow,
+    ets_forecast,
+    seasonal_naive_mean,
+    stock_flow_mean,
+)
 from amip.forecast.pipeline import HORIZON, mape, origins_of
 from builder import runner
 from cockpit_fixture import PASSWORD, add_users, login, make_warehouse
@@ -34,6 +41,24 @@ def test_seasonal_naive_intervals_widen_each_year():
     sd = fc.paths.std(axis=0)
     assert sd[0] == pytest.approx(np.sqrt(72), rel=0.05)
     assert sd[12] == pytest.approx(12.0, rel=0.05)
+
+
+def test_a_repeated_fit_gives_the_same_forecast_and_its_result_cannot_be_changed_by_the_caller():
+    """The fits are memoised per series (issue 13): the second call returns what the first did,
+    a caller's change to a returned array does not reach the next caller, and another series or
+    another seed is fitted anew."""
+    months = np.arange(36)
+    y = 100 + 10 * np.sin(months * 2 * np.pi / 12) + months
+    first = ets_forecast(y, 6, 20, 7)
+    first.mean[:] = -1.0  # a caller changes what it got
+    second = ets_forecast(y.copy(), 6, 20, 7)
+    assert np.all(second.mean > 0) and second.paths.shape == (20, 6)
+    assert np.array_equal(ets_forecast(y, 6, 20, 7).paths, second.paths)
+    assert not np.array_equal(ets_forecast(y, 6, 20, 8).paths, second.paths)  # another seed
+    assert not np.allclose(ets_forecast(y * 2, 6, 20, 7).mean, second.mean)  # another series
+    for _ in range(2):  # a series that cannot be fitted fails the same way each time
+        with pytest.raises(ModelError, match="two years"):
+            ets_forecast(y[:12], 6, 20, 7)
 
 
 def test_mape_by_hand():

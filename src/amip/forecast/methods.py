@@ -16,8 +16,12 @@ simulated paths are cut at zero.
 
 from __future__ import annotations
 
+import copy
+import functools
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -42,6 +46,41 @@ def _quiet():
     ctx.__enter__()
     warnings.simplefilter("ignore")
     return ctx
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+FITS_MAX = 512  # entries per memo; the memo is cleared when full
+
+
+def fits_memoised(fn: F) -> F:
+    """``fn(y, *scalars)`` with its results kept per (``y``'s values, the other arguments).
+
+    The statsmodels fits are pure functions of the series and the arguments (the random paths come
+    from the ``seed`` argument), and they are most of a figure-cache build's forecasting time. A
+    process that builds the cache again for the same histories (the cockpit after re-importing the
+    same data, the test suite's modules on the same data set, the demo) fits each series once. A
+    ``ModelError`` is kept as well (the same series fails the same way). Results are returned as deep
+    copies, so a caller that changes an array cannot change the memo."""
+    memo: dict[tuple, Any] = {}
+
+    @functools.wraps(fn)
+    def wrapper(y: np.ndarray, *args):
+        y = np.asarray(y, float)
+        key = (y.shape, y.tobytes(), tuple(tuple(a) if isinstance(a, list) else a for a in args))
+        if key not in memo:
+            try:
+                result: Any = fn(y, *args)
+            except ModelError as e:
+                result = e
+            if len(memo) >= FITS_MAX:
+                memo.clear()
+            memo[key] = result
+        hit = memo[key]
+        if isinstance(hit, ModelError):
+            raise ModelError(*hit.args)
+        return copy.deepcopy(hit)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _scale(y: np.ndarray) -> float:
@@ -120,6 +159,7 @@ def ets_fit(y: np.ndarray):
     return res
 
 
+@fits_memoised
 def ets_points(y: np.ndarray, origins: list[int], horizon: int) -> dict[int, np.ndarray]:
     s = _scale(y[: origins[0] + 1])
     res = ets_fit(y[: origins[0] + 1] / s)
@@ -134,6 +174,7 @@ def ets_points(y: np.ndarray, origins: list[int], horizon: int) -> dict[int, np.
     return out
 
 
+@fits_memoised
 def ets_forecast(y: np.ndarray, horizon: int, paths: int, seed: int) -> Forecast:
     s = _scale(y)
     res = ets_fit(y / s)
@@ -185,34 +226,43 @@ def _sarima_fit(y: np.ndarray):
     return res
 
 
+@fits_memoised
+def sarima_points(y: np.ndarray, origins: list[int], horizon: int) -> dict[int, np.ndarray]:
+    s = _scale(y[: origins[0] + 1])
+    res = _sarima_fit(y[: origins[0] + 1] / s)
+    out = {}
+    ctx = _quiet()
+    try:
+        for o in origins:
+            out[o] = np.asarray(res.apply(y[: o + 1] / s).forecast(horizon)) * s
+    finally:
+        ctx.__exit__(None, None, None)
+    return out
+
+
+@fits_memoised
+def sarima_forecast(y: np.ndarray, horizon: int, paths: int, seed: int) -> Forecast:
+    s = _scale(y)
+    res = _sarima_fit(y / s)
+    ctx = _quiet()
+    try:
+        mean = np.asarray(res.forecast(horizon)) * s
+        sim = np.asarray(res.simulate(horizon, repetitions=paths, anchor="end", rng=np.random.default_rng(seed)))
+    finally:
+        ctx.__exit__(None, None, None)
+    return Forecast(mean, sim.reshape(horizon, paths).T * s)
+
+
 class SARIMA:
     """The airline model SARIMA(0,1,1)(0,1,1)12: fixed small orders, no order search."""
 
     name = "sarima"
 
     def points(self, h: History, origins: list[int], horizon: int) -> dict[int, np.ndarray]:
-        y = h.y
-        s = _scale(y[: origins[0] + 1])
-        res = _sarima_fit(y[: origins[0] + 1] / s)
-        out = {}
-        ctx = _quiet()
-        try:
-            for o in origins:
-                out[o] = np.asarray(res.apply(y[: o + 1] / s).forecast(horizon)) * s
-        finally:
-            ctx.__exit__(None, None, None)
-        return out
+        return sarima_points(h.y, origins, horizon)
 
     def forecast(self, h: History, horizon: int, paths: int, seed: int) -> Forecast:
-        s = _scale(h.y)
-        res = _sarima_fit(h.y / s)
-        ctx = _quiet()
-        try:
-            mean = np.asarray(res.forecast(horizon)) * s
-            sim = np.asarray(res.simulate(horizon, repetitions=paths, anchor="end", rng=np.random.default_rng(seed)))
-        finally:
-            ctx.__exit__(None, None, None)
-        return Forecast(mean, sim.reshape(horizon, paths).T * s)
+        return sarima_forecast(h.y, horizon, paths, seed)
 
 
 # ---- stock-flow -----------------------------------------------------------------------------------
