@@ -21,7 +21,14 @@ to one worker; worksteal is what makes this order pay.)
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Test-only argon2 parameters (amip.state.users.TEST_HASH_ENV): set before amip is imported, and
+# inherited by the servers and command lines the tests start. The suite logs in about a thousand
+# times; the production parameters are tested in test_state.py (hashes made here are upgraded).
+os.environ["AMIP_TEST_CHEAP_PASSWORD_HASH"] = "1"
 
 # The suite composes the figure cache as the application does (amip.cockpit.app, the CLI): with the
 # forecast tables, whose cache extension registers on import (amip.figures.store.register_extension).

@@ -560,17 +560,23 @@ def test_purge_sessions(factory):
         assert len(db.scalars(select(LoginSession)).all()) == 1
 
 
-def test_old_hash_parameters_are_upgraded_on_login(factory):
+def test_old_hash_parameters_are_upgraded_on_login(factory, monkeypatch):
+    """Also the suite's own cheap hashes (tests/conftest.py): without the test switch, the next login
+    replaces them with the production parameters (RFC 9106 low memory: t=3, 64 MiB, p=4)."""
     from argon2 import PasswordHasher
 
+    from amip.state.users import TEST_HASH_ENV, password_hasher
+
     _add(factory)
-    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    weak = password_hasher().hash(PASSWORD)  # made under the suite's switch
+    assert "$m=8,t=1,p=1$" in weak
+    monkeypatch.delenv(TEST_HASH_ENV)
     with factory.begin() as db:
         get_user(db, "anna").password_hash = weak
     assert _login(factory, PASSWORD, T0) == "ok"
     renewed = _user(factory).password_hash
     assert renewed != weak and renewed.startswith("$argon2id$")
-    assert not PasswordHasher().check_needs_rehash(renewed)
+    assert not PasswordHasher().check_needs_rehash(renewed) and "$m=65536,t=3,p=4$" in renewed
     assert _login(factory, PASSWORD, T0) == "ok"
 
 

@@ -7,6 +7,7 @@ database (users, sessions, audit log; migrated on start) and the pages. Pages li
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from contextlib import asynccontextmanager
@@ -49,6 +50,7 @@ from amip.cockpit.render import render
 from amip.cockpit.settings import Settings
 from amip.figures.store import FigureStore, LiveStore
 from amip.state.db import open_state
+from amip.state.users import TEST_HASH_ENV
 
 
 class SecurityHeaders:
@@ -176,6 +178,11 @@ def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         anyio.to_thread.current_default_thread_limiter().total_tokens = thread_limit()
+        if os.environ.get(TEST_HASH_ENV) == "1":
+            logging.getLogger(__name__).warning(
+                "%s=1: passwords are hashed with test-only argon2 parameters; never set it on a server",
+                TEST_HASH_ENV,
+            )
         if getattr(app.state, "store", None) is None:
             app.state.store = app.state.live.current()
         yield

@@ -33,7 +33,7 @@ from amip.state import audit
 from amip.state.db import reading
 from amip.state.models import LoginAttempt, PreSession, User, aware
 from amip.state.sessions import SESSION_TTL, create_session, purge_sessions
-from amip.state.users import NAME_PATTERN, _dummy_hash, _hasher, _verify
+from amip.state.users import NAME_PATTERN, _dummy_hash, _verify, password_hasher
 
 FREE_FAILURES = 5
 BASE_DELAY = timedelta(seconds=30)
@@ -188,7 +188,8 @@ def log_in(
 
     # 2. the slow part, outside any transaction
     ok = _verify(stored, password) if stored is not None else (_verify(_dummy_hash(), password) and False)
-    new_hash = _hasher.hash(password) if ok and stored is not None and _hasher.check_needs_rehash(stored) else None
+    hasher = password_hasher()
+    new_hash = hasher.hash(password) if ok and stored is not None and hasher.check_needs_rehash(stored) else None
 
     with factory.begin() as db:  # 3. one short write
         if check_form and pre_cookie:

@@ -39,7 +39,21 @@ LOCKOUT_MINUTES = 15
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{2,64}")
 EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
-_hasher = PasswordHasher()  # argon2id with the library's current (RFC 9106) parameters
+# argon2id with the library's current parameters (RFC 9106 low-memory profile: t=3, 64 MiB, p=4).
+_PRODUCTION_HASHER = PasswordHasher()
+# The test suite's hasher (``AMIP_TEST_CHEAP_PASSWORD_HASH=1``, set by tests/conftest.py): the
+# cheapest argon2id parameters (t=1, 8 KiB, p=1; salt and hash of the usual length), as Django's
+# test settings swap in a fast hasher. The suite logs in about a thousand times; at ~0,25 CPU s per
+# production verification that alone would be minutes of its time budget. Never set it on a server:
+# the cockpit logs a warning at start when it is set, and a hash made under it is replaced with the
+# production parameters at the user's next login without it (``check_needs_rehash``).
+TEST_HASH_ENV = "AMIP_TEST_CHEAP_PASSWORD_HASH"
+_TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def password_hasher() -> PasswordHasher:
+    """The argon2id hasher in force: production parameters unless the test switch is set."""
+    return _TEST_HASHER if os.environ.get(TEST_HASH_ENV) == "1" else _PRODUCTION_HASHER
 
 
 class InvalidUser(ValueError):
@@ -118,7 +132,7 @@ class PasswordPolicy:
 
 def hash_password(password: str) -> str:
     """The argon2id hash of ``password`` (slow on purpose: call it outside a transaction)."""
-    return _hasher.hash(password)
+    return password_hasher().hash(password)
 
 
 POLICY = PasswordPolicy()
@@ -203,7 +217,7 @@ def add_user(
     user = User(
         name=name,
         role=role,
-        password_hash=password_hash if password_hash is not None else _hasher.hash(password),
+        password_hash=password_hash if password_hash is not None else password_hasher().hash(password),
         team_id=team_id,
         caseworker_id=caseworker_id,
         email=email,
@@ -228,14 +242,19 @@ def remove_user(db: Session, name: str) -> None:
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return password_hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 @cache
+def _dummy_hash_of(hasher: PasswordHasher) -> str:
+    return hasher.hash("no user has this password, it only costs time")
+
+
 def _dummy_hash() -> str:
-    return _hasher.hash("no user has this password, it only costs time")
+    """A hash with the parameters in force, so verifying it costs what a real one does."""
+    return _dummy_hash_of(password_hasher())
 
 
 def _check_password(db: Session, user: User, password: str, now: datetime) -> None:
@@ -277,8 +296,8 @@ def authenticate(db: Session, name: str, password: str, now: datetime | None = N
         _verify(_dummy_hash(), password)
         raise LoginFailed()
     _check_password(db, user, password, now)
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if password_hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = password_hasher().hash(password)
     db.flush()
     return user
 
@@ -301,7 +320,7 @@ def change_password(
     POLICY.check(new, user.name)
     if new == old:
         raise WeakPassword("unchanged", "the new password must differ from the old one")
-    user.password_hash = _hasher.hash(new)
+    user.password_hash = password_hasher().hash(new)
     user.password_changed_at = now
     end_all_sessions(db, user, except_token=except_token)
     db.flush()
@@ -315,7 +334,7 @@ def reset_password(db: Session, name: str, new: str, now: datetime | None = None
     if user is None:
         raise UnknownUser(f"no user {name!r}")
     POLICY.check(new, user.name)
-    user.password_hash = new_hash if new_hash is not None else _hasher.hash(new)
+    user.password_hash = new_hash if new_hash is not None else password_hasher().hash(new)
     user.password_changed_at = aware(now)
     user.failed_logins = 0
     user.locked_until = None
