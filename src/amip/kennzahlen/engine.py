@@ -34,6 +34,7 @@ from amip.kennzahlen.stock import (
     spell_counts,
     stock_of,
     stretches,
+    with_b17_month,
 )
 
 OUTPUT_SCHEMA = pa.schema(
@@ -138,7 +139,7 @@ def _compute(
             keys = small_table(con, f"amip_keys_{run}", grid_keys(inp.jobcenters))
             spells = inp.spells
             mine = spells.filter(spells.jobcenter_id == jobcenter) if jobcenter else spells
-            persons = keep(inp.persons)
+            persons = keep(with_b17_month(inp.persons))
 
         with st.stage("lzb_durations"):
             # Stretches of receipt per person and job center, with the month LZB status begins;

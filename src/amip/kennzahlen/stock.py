@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ibis
 
-from amip.kennzahlen.calendar import LZB_THRESHOLD_DAYS, LZB_WINDOW_DAYS, month_of_day
+from amip.kennzahlen.calendar import LZB_THRESHOLD_DAYS, LZB_WINDOW_DAYS, int64, month_of_day
 from amip.kennzahlen.lzb import lzb_onsets
 from amip.kennzahlen.memo import memoised
 
@@ -29,7 +29,7 @@ def islands(t: ibis.Table, keys: list[str]) -> ibis.Table:
     flagged = t.mutate(prev_end=t.e.max().over(before))
     flagged = flagged.mutate(new=ibis.ifelse(flagged.prev_end.isnull() | (flagged.s > flagged.prev_end + 1), 1, 0))
     upto = ibis.window(group_by=[flagged[k] for k in keys], order_by=[flagged.s, flagged.e], rows=(None, 0))
-    numbered = flagged.mutate(island=flagged.new.sum().over(upto))
+    numbered = flagged.mutate(island=int64(flagged.new.sum().over(upto)))
     return numbered.group_by([*keys, "island"]).aggregate(s=numbered.s.min(), e=numbered.e.max()).drop("island")
 
 
@@ -193,8 +193,18 @@ def multi_spell_islands(spells: ibis.Table, counts: ibis.Table) -> ibis.Table:
     return islands(sp, ["person_id", "jobcenter_id", "multi"])
 
 
+@memoised
+def with_b17_month(persons: ibis.Table) -> ibis.Table:
+    """``persons`` (person_id, sex, b17) with ``b17m``, the month of the 17th birthday (computed
+    once per person instead of once per stretch).
+
+    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
+    return persons.mutate(b17m=month_of_day(persons.b17))
+
+
 def _b17_months(persons: ibis.Table) -> ibis.Table:
-    return persons.select(b_person=persons.person_id, b_sex=persons.sex, b17m=month_of_day(persons.b17))
+    """``persons`` of :func:`with_b17_month` with the column names of the joins below."""
+    return persons.select(b_person=persons.person_id, b_sex=persons.sex, b17m=persons.b17m)
 
 
 def _lzb_month(onset: ibis.Value, b17m: ibis.Value, first_lzb_month: int, m0: ibis.Value, m1: ibis.Value) -> ibis.Value:
@@ -225,7 +235,7 @@ def person_stretches(multi_isl: ibis.Table, persons: ibis.Table, first_lzb_month
     before = ibis.window(group_by=ps.person_id, order_by=ps.s, rows=(None, -1))
     t = ps.mutate(
         first_start=ps.s.min().over(w),
-        covered_before=(ps.e - ps.s + 1).sum().over(before),
+        covered_before=int64((ps.e - ps.s + 1).sum().over(before)),
         next_s=ps.s.lead().over(w),
         prev_m1=ibis.ifelse(ps.m0 <= ps.m1, ps.m1, ibis.null("int64")).max().over(before),
     )
