@@ -23,14 +23,24 @@ def islands(t: ibis.Table, keys: list[str]) -> ibis.Table:
     """Merge the [s, e] day intervals of ``t`` per ``keys`` into disjoint, non-adjacent islands.
 
     Rows are ordered by start; a row opens a new island when it starts more than one day after
-    the latest end seen so far in its group.
+    the latest end seen so far in its group. One window pass (the latest end before the row and the
+    next start) finds the rows that are an island of their own (most rows: a spell that neither
+    overlaps nor adjoins another); only the other rows are numbered by island in a second pass and
+    merged.
     """
-    before = ibis.window(group_by=[t[k] for k in keys], order_by=[t.s, t.e], rows=(None, -1))
-    flagged = t.mutate(prev_end=t.e.max().over(before))
-    flagged = flagged.mutate(new=ibis.ifelse(flagged.prev_end.isnull() | (flagged.s > flagged.prev_end + 1), 1, 0))
-    upto = ibis.window(group_by=[flagged[k] for k in keys], order_by=[flagged.s, flagged.e], rows=(None, 0))
-    numbered = flagged.mutate(island=int64(flagged.new.sum().over(upto)))
-    return numbered.group_by([*keys, "island"]).aggregate(s=numbered.s.min(), e=numbered.e.max()).drop("island")
+    by = [t[k] for k in keys]
+    w = ibis.window(group_by=by, order_by=[t.s, t.e])
+    before = ibis.window(group_by=by, order_by=[t.s, t.e], rows=(None, -1))
+    f = t.mutate(prev_end=t.e.max().over(before), next_s=t.s.lead().over(w))
+    reach = ibis.ifelse(f.prev_end.isnull(), f.e, ibis.greatest(f.prev_end, f.e))  # latest end up to the row
+    f = f.mutate(new=f.prev_end.isnull() | (f.s > f.prev_end + 1))
+    f = f.mutate(solo=f.new & (f.next_s.isnull() | (f.next_s > reach + 1)))
+    solo = f.filter(f.solo).select(*keys, "s", "e")
+    rest = f.filter(~f.solo)
+    upto = ibis.window(group_by=[rest[k] for k in keys], order_by=[rest.s, rest.e], rows=(None, 0))
+    numbered = rest.mutate(island=int64(ibis.ifelse(rest.new, 1, 0).sum().over(upto)))
+    merged = numbered.group_by([*keys, "island"]).aggregate(s=numbered.s.min(), e=numbered.e.max()).drop("island")
+    return ibis.union(solo, merged)
 
 
 def month_ranges(t: ibis.Table) -> ibis.Table:
