@@ -12,10 +12,11 @@ LZB flows: LZB status at j holds from ``m_lzb`` to the end of a stretch (see :mo
 only month in which a stretch can bring an LZB entry is ``m_lzb``, and the only month it can bring
 an LZB exit is ``m1 + 1``. Version 2 asks about LZB at *any* job center at the other Stichtag:
 an entry at ``m_lzb`` counts unless p is in ``LZB_*(ST(m_lzb - 1))``, an exit in ``m1 + 1`` unless
-p is in ``LZB_*(ST(m1 + 1))``. ``LZB_*`` is given as month ranges per person (:func:`lzb_any_ranges`
-in :mod:`stock`), so each test is an anti-join on the person with a range condition: no person x
-month expansion. The stretches of one (person, job center) cover disjoint months, so there is at
-most one LZB entry (exit) per person, job center and month.
+p is in ``LZB_*(ST(m1 + 1))``. Both tests are decided in the pass that builds the stretches, from
+the person's stretches merged over all job centers and their neighbours (``lzb_in``/``lzb_out`` of
+:func:`amip.kennzahlen.stock.stretches`): no anti-join, no person x month expansion. The stretches
+of one (person, job center) cover disjoint months, so there is at most one LZB entry (exit) per
+person, job center and month.
 """
 
 from __future__ import annotations

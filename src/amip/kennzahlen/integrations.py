@@ -82,7 +82,9 @@ def search(ev: ibis.Table, stock: ibis.Table, single_parent: ibis.Table) -> ibis
     rule_a = (isl.m0 <= ev.mt - 1) & (ev.mt - 1 <= isl.m1)
     rule_b = (isl.m0 == ev.mt) & ~isl.prev_adjacent
     j = ev.join(isl, [ev.person_id == isl.i_person, rule_a | rule_b])
-    found = j.select("person_id", "jobcenter_id", "sex", "m_lzb", *EVENT_FLAGS, midx=ibis.ifelse(j.m0 == j.mt, j.mt + 1, j.mt))
+    found = j.select(
+        "person_id", "jobcenter_id", "sex", "m_lzb", *EVENT_FLAGS, midx=ibis.ifelse(j.m0 == j.mt, j.mt + 1, j.mt)
+    )
     found = found.group_by(["person_id", "jobcenter_id", "midx", "sex"]).aggregate(
         lzb=(found.m_lzb.notnull() & (found.m_lzb <= found.midx - 1)).max(),
         **{f: found[f].max() for f in EVENT_FLAGS},

@@ -5,6 +5,8 @@ Every figure is built from these islands instead of person-month rows:
 - ``stock_islands`` gives each (person, job center) stretch the months whose Stichtag it covers
   (``m0`` .. ``m1``), whether the person was already in the job center's stock at ST(m0 - 1)
   (``prev_adjacent``), and the first month with LZB status (``m_lzb``, see :mod:`lzb`);
+- ``stretches`` (the engine's) gives the same stretches with their LZB flows in one pass,
+  sorting only the spells of persons with more than one spell (see the section below);
 - ``month_ranges`` turns any set of day intervals (single-parent spells, measures, svb jobs)
   into Stichtag month ranges.
 Counting a stock is then summing +1 at the first and -1 after the last month of each island.
@@ -106,23 +108,6 @@ def person_onsets(all_jc: ibis.Table) -> ibis.Table:
     return lzb_onsets(islands(all_jc.select("person_id", "s", "e"), ["person_id"]))
 
 
-@memoised
-def lzb_any_ranges(onsets: ibis.Table, persons: ibis.Table, first_lzb_month: int) -> ibis.Table:
-    """(person_id, l0, l1): the months m with p in ``LZB_*(ST(m))``, LZB at any job center.
-
-    On a Stichtag covered by a merged stretch the person is ELB at some job center, so LZB at any
-    job center is the stretch's LZB status: from the month of the onset (with the 17th birthday
-    and the coverage of the 730-day window) to the stretch's last Stichtag; NULL onsets drop out.
-
-    Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
-    r = month_ranges(onsets.filter(onsets.onset.notnull()))
-    b = persons.select(b_person=persons.person_id, b17=persons.b17)
-    r = r.join(b, r.person_id == b.b_person)
-    l0 = ibis.greatest(month_of_day(r.onset), month_of_day(r.b17), ibis.literal(first_lzb_month), r.m0)
-    r = r.select(r.person_id, l0=l0, l1=r.m1)
-    return r.filter(r.l0 <= r.l1)
-
-
 def person_month_ranges(t: ibis.Table) -> ibis.Table:
     """Merge a person's day intervals (any source) and give their Stichtag month ranges."""
     r = month_ranges(islands(t.select("person_id", "s", "e"), ["person_id"]))
@@ -157,8 +142,9 @@ def lzb_in_active_measures(stock: ibis.Table, measures: ibis.Table) -> ibis.Tabl
 # ``stretches`` gives every stretch per person and job center (covering a Stichtag or not) with its
 # month range, ``prev_adjacent``, ``m_lzb`` and whether its LZB status begins (``lzb_in``) or ends
 # (``lzb_out``) with an LZB flow of rules version 2. It replaces ``jobcenter_islands`` over all
-# spells + ``person_onsets`` + ``stock_islands`` + ``lzb_any_ranges`` + the anti-joins of the LZB
-# flows, and returns the same rows (docs/benchmarks.md, "National figures"). Three kinds of persons:
+# spells + ``person_onsets`` + ``stock_islands`` + the LZB-at-any-job-center ranges + the anti-joins
+# of the LZB flows that the engine used before, and gives the same rows (docs/benchmarks.md,
+# "National figures"). Three kinds of persons:
 #
 # (A) one spell: the spell is the stretch at its job center and the person's only stretch; no
 #     window at all (onset s + 637, no previous or next stretch);
@@ -314,7 +300,9 @@ def stretches(
     b = _b17_months(persons)
     a = month_ranges(one.join(b, one.person_id == b.b_person))
     onset = a.s + (LZB_THRESHOLD_DAYS - 1)  # the closed form with nothing uncovered before s
-    a = a.mutate(m_lzb=_lzb_month(ibis.ifelse(onset <= a.e, onset, ibis.null("int64")), a.b17m, first_lzb_month, a.m0, a.m1))
+    a = a.mutate(
+        m_lzb=_lzb_month(ibis.ifelse(onset <= a.e, onset, ibis.null("int64")), a.b17m, first_lzb_month, a.m0, a.m1)
+    )
     a = a.select(
         "person_id",
         jobcenter_id=a.jlo,
