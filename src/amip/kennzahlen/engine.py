@@ -150,6 +150,8 @@ def _compute(
             multi = keep(multi_spell_islands(spells, counts))
             ps = keep(person_stretches(multi, persons, first_lzb))
             all_st = keep(stretches(counts, multi, ps, persons, first_lzb))
+            for done in kept[-4:-1]:  # counts, multi, ps: not needed any more (memory at national scale)
+                drop_small_table(con, done)
             per_jc = all_st.filter(all_st.jobcenter_id == jobcenter) if jobcenter else all_st
             stock = stock_of(per_jc)
 
