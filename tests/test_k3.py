@@ -68,12 +68,24 @@ def _move_cases(ds: DataSet) -> None:
     ds.spell("mv2", "MC", "2018-01-01", "2021-04-30").spell("mv2", "MD", "2021-06-01")
 
 
+def _interruption_cases(ds: DataSet) -> None:
+    """Two stretches at one job center (the engine's person with several spells at one job center).
+    g1 (w): MG 2018-01-01 .. 2021-04-10, again from 2021-04-20: ELB and LZB at every Stichtag (at
+            ST(Apr) Dur = 730 - 9 = 721): no LZB exit, no LZB entry, but an ELB exit and entry in Apr.
+    h1 (m): MH 2018-01-01 .. 2021-04-25, again from 2021-05-05: not ELB at ST(Apr), so an LZB exit in
+            Apr; at ST(May) Dur = 730 - 9 = 721 >= 638: an LZB entry in May."""
+    ds.person("g1", "w").person("h1", "m")
+    ds.spell("g1", "MG", "2018-01-01", "2021-04-10").spell("g1", "MG", "2021-04-20")
+    ds.spell("h1", "MH", "2018-01-01", "2021-04-25").spell("h1", "MH", "2021-05-05")
+
+
 @pytest.fixture(scope="module")
 def figs(tmp_path_factory):
     ds = DataSet("2018-01", "2021-12")
     _threshold_cases(ds)
     _flow_case(ds)
     _move_cases(ds)
+    _interruption_cases(ds)
     return run_kpi(ds, tmp_path_factory.mktemp("k3"), "2019-11", "2021-12")
 
 
@@ -153,6 +165,21 @@ def test_move_with_a_month_outside_receipt_is_an_lzb_exit_and_entry(figs):
     # MD: entry in Jun; LZB Jun-Dec, Σ 7
     assert figs.get("MD", M, "K3E3") == pytest.approx((1, 7, 100 / 7))
     assert figs.get("MD", M, "K3E4") == pytest.approx((0, 6, 0.0))
+
+
+def test_interruption_at_one_job_center_within_a_month_is_no_lzb_flow(figs):
+    # MG: LZB at every Stichtag of 2021 (Σ LZB(m) 2021-01..12 = 12, Σ LZB(m-1) 2020-12..2021-11 = 12)
+    assert figs.get("MG", M, "K3E3") == pytest.approx((0, 12, 0.0))
+    assert figs.get("MG", M, "K3E4") == pytest.approx((0, 12, 0.0))
+    # ... while the ELB flows count the exit on 2021-04-11 and the entry on 2021-04-20
+    assert figs.get("MG", M, "K1E3") == pytest.approx((1, 12, 100 / 12))
+    assert figs.get("MG", M, "K1E4") == pytest.approx((1, 12, 100 / 12))
+
+
+def test_interruption_over_a_stichtag_is_an_lzb_exit_and_entry(figs):
+    # MH: LZB Jan-Mar and May-Dec 2021 (Σ 11); LZB(m-1) 2020-12..2021-11: 1 + 3 + 0 + 7 = 11
+    assert figs.get("MH", M, "K3E3") == pytest.approx((1, 11, 100 / 11))  # entry in May
+    assert figs.get("MH", M, "K3E4") == pytest.approx((1, 11, 100 / 11))  # exit in Apr
 
 
 def test_k3_coverage_of_the_730_day_window(figs):

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 
 import ibis
+import ibis.expr.datatypes as dt_
+import ibis.expr.operations as ops
 import pyarrow as pa
 
 EPOCH = dt.date(1970, 1, 1)
@@ -130,3 +132,10 @@ def first_duration_month(cov: Coverage) -> int:
     while not cov.duration_ok(m) and m <= cov.last + 1:
         m += 1
     return m
+
+
+def int64(value: ibis.Value) -> ibis.Value:
+    """``value`` cast to BIGINT in the SQL even where Ibis types it int64 already: DuckDB sums
+    BIGINT as HUGEINT (128 bits), and every expression over such a sum (a running day count, an
+    island number) would then compute in 128 bits (Ibis drops a cast to the type it assumes)."""
+    return ops.Cast(value, to=dt_.int64).to_expr()

@@ -27,12 +27,14 @@ from amip.kennzahlen.integrations import events, integration_blocks, integration
 from amip.kennzahlen.memo import memoised
 from amip.kennzahlen.series import count, grid_keys, monthly_series, range_deltas
 from amip.kennzahlen.stock import (
-    jobcenter_islands,
-    lzb_any_ranges,
     lzb_in_active_measures,
-    person_onsets,
+    multi_spell_islands,
+    person_stretches,
     single_parent_ranges,
-    stock_islands,
+    spell_counts,
+    stock_of,
+    stretches,
+    with_b17_month,
 )
 
 OUTPUT_SCHEMA = pa.schema(
@@ -137,18 +139,21 @@ def _compute(
             keys = small_table(con, f"amip_keys_{run}", grid_keys(inp.jobcenters))
             spells = inp.spells
             mine = spells.filter(spells.jobcenter_id == jobcenter) if jobcenter else spells
-            persons = keep(inp.persons)
+            persons = keep(with_b17_month(inp.persons))
 
         with st.stage("lzb_durations"):
             # Stretches of receipt per person and job center, with the month LZB status begins;
             # durations count spells at every job center, the stock only the chosen one's.
-            all_jc = keep(jobcenter_islands(spells))
-            per_jc = all_jc.filter(all_jc.jobcenter_id == jobcenter) if jobcenter else all_jc
-            onsets = keep(person_onsets(all_jc))
+            # The LZB flows of rules version 2 (LZB at any job center) come from the same pass.
             first_lzb = first_duration_month(inp.coverage)
-            stock = keep(stock_islands(per_jc, all_jc, persons, first_lzb, onsets))
-            # LZB at any job center (LZB flows of rules version 2: a move is no LZB flow).
-            lzb_any = keep(lzb_any_ranges(onsets, persons, first_lzb))
+            counts = keep(spell_counts(spells))
+            multi = keep(multi_spell_islands(spells, counts))
+            ps = keep(person_stretches(multi, persons, first_lzb))
+            all_st = keep(stretches(counts, multi, ps, persons, first_lzb))
+            for done in kept[-4:-1]:  # counts, multi, ps: not needed any more (memory at national scale)
+                drop_small_table(con, done)
+            per_jc = all_st.filter(all_st.jobcenter_id == jobcenter) if jobcenter else all_st
+            stock = stock_of(per_jc)
 
         with st.stage("stocks"):
             sp_ranges = keep(single_parent_ranges(mine))
@@ -166,8 +171,8 @@ def _compute(
                 behind(t, name, a, b)
 
         with st.stage("flows"):
-            entries, exits = elb_flows(per_jc, persons)
-            lzb_in, lzb_out = lzb_flows(stock, lzb_any)
+            entries, exits = elb_flows(per_jc)
+            lzb_in, lzb_out = lzb_flows(per_jc)
             flows = [(entries, "entries"), (exits, "exits"), (lzb_in, "lzb_entries"), (lzb_out, "lzb_exits")]
             parts += [keep(count(t, name, lo, hi)) for t, name in flows]
             for t, name in flows:

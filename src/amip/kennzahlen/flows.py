@@ -12,53 +12,46 @@ LZB flows: LZB status at j holds from ``m_lzb`` to the end of a stretch (see :mo
 only month in which a stretch can bring an LZB entry is ``m_lzb``, and the only month it can bring
 an LZB exit is ``m1 + 1``. Version 2 asks about LZB at *any* job center at the other Stichtag:
 an entry at ``m_lzb`` counts unless p is in ``LZB_*(ST(m_lzb - 1))``, an exit in ``m1 + 1`` unless
-p is in ``LZB_*(ST(m1 + 1))``. ``LZB_*`` is given as month ranges per person (:func:`lzb_any_ranges`
-in :mod:`stock`), so each test is an anti-join on the person with a range condition: no person x
-month expansion. The stretches of one (person, job center) cover disjoint months, so there is at
-most one LZB entry (exit) per person, job center and month.
+p is in ``LZB_*(ST(m1 + 1))``. Both tests are decided in the pass that builds the stretches, from
+the person's stretches merged over all job centers and their neighbours (``lzb_in``/``lzb_out`` of
+:func:`amip.kennzahlen.stock.stretches`): no anti-join, no person x month expansion. The stretches
+of one (person, job center) cover disjoint months, so there is at most one LZB entry (exit) per
+person, job center and month.
 """
 
 from __future__ import annotations
 
 import ibis
 
-from amip.kennzahlen.calendar import OPEN_END, month_of_day
+from amip.kennzahlen.calendar import OPEN_END
 from amip.kennzahlen.memo import memoised
 
 KEYS = ["person_id", "jobcenter_id", "midx", "sex"]
 
 
 @memoised
-def elb_flows(per_jc: ibis.Table, persons: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
+def elb_flows(per_jc: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
     """(person_id, jobcenter_id, midx, sex): one row per entry, and one per exit, in month midx
     (a person entering twice in a month has two rows).
 
-    ``per_jc`` are the stretches of :func:`amip.kennzahlen.stock.jobcenter_islands`.
+    ``per_jc`` are the :func:`amip.kennzahlen.stock.stretches` (every stretch, with its months:
+    the entry is in month_of_day(s) = m0, the exit in month_of_day(e + 1) = m1 + 1).
 
     Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
-    isl = per_jc.join(persons.select("person_id", "sex"), "person_id")
-    entries = isl.select("person_id", "jobcenter_id", "sex", midx=month_of_day(isl.s))
-    closed = isl.filter(isl.e < OPEN_END)
-    exits = closed.select("person_id", "jobcenter_id", "sex", midx=month_of_day(closed.e + 1))
+    entries = per_jc.select("person_id", "jobcenter_id", "sex", midx=per_jc.m0)
+    closed = per_jc.filter(per_jc.e < OPEN_END)
+    exits = closed.select("person_id", "jobcenter_id", "sex", midx=closed.m1 + 1)
     return entries.select(*KEYS), exits.select(*KEYS)
 
 
-def _not_lzb_anywhere(t: ibis.Table, month: ibis.Value, lzb_any: ibis.Table) -> ibis.Table:
-    """The rows of ``t`` whose person is in no range of ``lzb_any`` containing ``month``."""
-    a = lzb_any.select(a_person=lzb_any.person_id, a0=lzb_any.l0, a1=lzb_any.l1)
-    t = t.mutate(q=month)
-    return t.anti_join(a, [t.person_id == a.a_person, a.a0 <= t.q, t.q <= a.a1]).drop("q")
-
-
 @memoised
-def lzb_flows(stock: ibis.Table, lzb_any: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
-    """(person_id, jobcenter_id, midx, sex) of LZB entries and LZB exits, from the stock islands
-    and the months of LZB status at any job center (``lzb_any``: person_id, l0, l1).
+def lzb_flows(per_jc: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
+    """(person_id, jobcenter_id, midx, sex) of LZB entries (in m_lzb) and LZB exits (in m1 + 1),
+    from the flags ``lzb_in``/``lzb_out`` of :func:`amip.kennzahlen.stock.stretches`.
 
     Pure (an expression from the arguments and module constants only): memoised, see :mod:`amip.kennzahlen.memo`."""
-    lzb = stock.filter(stock.m_lzb.notnull())
-    entries = _not_lzb_anywhere(lzb, lzb.m_lzb - 1, lzb_any)
+    entries = per_jc.filter(per_jc.lzb_in)
     entries = entries.select("person_id", "jobcenter_id", "sex", midx=entries.m_lzb)
-    exits = _not_lzb_anywhere(lzb, lzb.m1 + 1, lzb_any)
+    exits = per_jc.filter(per_jc.lzb_out)
     exits = exits.select("person_id", "jobcenter_id", "sex", midx=exits.m1 + 1)
     return entries.select(*KEYS), exits.select(*KEYS)

@@ -75,14 +75,16 @@ def search(ev: ibis.Table, stock: ibis.Table, single_parent: ibis.Table) -> ibis
         prev_adjacent=stock.prev_adjacent,
         m_lzb=stock.m_lzb,
     )
-    # (a): in stock at ST(m-1), event in m.
-    a = ev.join(isl, [ev.person_id == isl.i_person, isl.m0 <= ev.mt - 1, ev.mt - 1 <= isl.m1])
-    a = a.select("person_id", "jobcenter_id", "sex", "m_lzb", *EVENT_FLAGS, midx=a.mt)
+    # One join for both rules (a pair of event and stretch meets at most one: (a) needs m0 < mt,
+    # (b) m0 = mt):
+    # (a): in stock at ST(m-1), event in m;
     # (b): the stretch starts at ST(m-1) = ST(t's month) and p was not in stock at ST(m-2).
-    b = ev.join(isl, [ev.person_id == isl.i_person, isl.m0 == ev.mt, ~isl.prev_adjacent])
-    b = b.select("person_id", "jobcenter_id", "sex", "m_lzb", *EVENT_FLAGS, midx=b.mt + 1)
-
-    found = ibis.union(a, b)
+    rule_a = (isl.m0 <= ev.mt - 1) & (ev.mt - 1 <= isl.m1)
+    rule_b = (isl.m0 == ev.mt) & ~isl.prev_adjacent
+    j = ev.join(isl, [ev.person_id == isl.i_person, rule_a | rule_b])
+    found = j.select(
+        "person_id", "jobcenter_id", "sex", "m_lzb", *EVENT_FLAGS, midx=ibis.ifelse(j.m0 == j.mt, j.mt + 1, j.mt)
+    )
     found = found.group_by(["person_id", "jobcenter_id", "midx", "sex"]).aggregate(
         lzb=(found.m_lzb.notnull() & (found.m_lzb <= found.midx - 1)).max(),
         **{f: found[f].max() for f in EVENT_FLAGS},

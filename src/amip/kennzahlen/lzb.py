@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ibis
 
-from amip.kennzahlen.calendar import LZB_THRESHOLD_DAYS, LZB_WINDOW_DAYS
+from amip.kennzahlen.calendar import LZB_THRESHOLD_DAYS, LZB_WINDOW_DAYS, int64
 
 
 def lzb_onsets(intervals: ibis.Table) -> ibis.Table:
@@ -38,7 +38,7 @@ def duration_onsets(intervals: ibis.Table, window: int, threshold: int) -> ibis.
     before = ibis.window(group_by=intervals.person_id, order_by=intervals.s, rows=(None, -1))
     t = intervals.mutate(
         first_start=intervals.s.min().over(w),
-        covered_before=(intervals.e - intervals.s + 1).sum().over(before),
+        covered_before=int64((intervals.e - intervals.s + 1).sum().over(before)),
         next_s=intervals.s.lead().over(w),
     )
     # G_k: uncovered days between the first start and this interval's start; the gap after this

@@ -72,12 +72,15 @@ def grid_keys(jobcenters: list[str]) -> pa.Table:
 
 def benefit_sums(benefits: ibis.Table, cal: ibis.Table) -> ibis.Table:
     """LLU and LUH per job center and month (sex ``all`` only; K1 and K1E1 are not person based)."""
-    b = benefits.join(cal.select("midx", "month"), "month")
     # Summed in whole cents: exact, and the same on every backend whatever the order of addition.
-    cents = (b.amount_eur * 100).round().cast("int64")
+    # First per job center, month and benefit type over the (large) table, with no join and no
+    # condition per row; the months and the two sums come from that small result.
+    cents = (benefits.amount_eur * 100).round().cast("int64")
+    by_type = benefits.group_by(["jobcenter_id", "month", "benefit_type"]).aggregate(c=cents.sum())
+    b = by_type.join(cal.select("midx", "month"), "month")
     sums = b.group_by(["jobcenter_id", "midx"]).aggregate(
-        llu=ibis.ifelse(b.benefit_type.isin(LLU_TYPES), cents, 0).sum(),
-        luh=ibis.ifelse(b.benefit_type.isin(LUH_TYPES), cents, 0).sum(),
+        llu=ibis.ifelse(b.benefit_type.isin(LLU_TYPES), b.c, 0).sum(),
+        luh=ibis.ifelse(b.benefit_type.isin(LUH_TYPES), b.c, 0).sum(),
     )
     return sums.mutate(llu=sums.llu.cast("float64") / 100, luh=sums.luh.cast("float64") / 100)
 
