@@ -760,7 +760,7 @@ def check_loaded(
     rows = f"(SELECT CAST(rowid AS BIGINT) + 1 AS _row, * FROM {typed})"
     for start, end in table.intervals:
         e, s = _q(end), _q(start)
-        n = con.execute(f"SELECT count(*) FROM {typed} WHERE {e} < {s}").fetchone()[0]  # NULL end: not counted
+        n = _count(con, f"SELECT count(*) FROM {typed} WHERE {e} < {s}")  # NULL end: not counted
         if n:
             add(
                 f"SELECT _row, CAST({e} AS VARCHAR) FROM {rows} WHERE {e} IS NOT NULL AND {e} < {s}",
@@ -773,9 +773,10 @@ def check_loaded(
         on_typed = all(table.column(k).type in ("string", "month", "date") for k in table.key)
         keyed = rows if on_typed else text_rows(con, loaded)
         keys = ", ".join(_q(k) for k in table.key)
-        dups = con.execute(
-            f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {keyed} GROUP BY {keys} HAVING count(*) > 1)"
-        ).fetchone()[0]
+        dups = _count(
+            con,
+            f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {keyed} GROUP BY {keys} HAVING count(*) > 1)",
+        )
         if dups:
             add(
                 f"SELECT _row, concat_ws(' | ', {keys}) FROM "
@@ -792,7 +793,7 @@ def check_loaded(
             UNKNOWN_PERSON,
         )
     if "one_row" in table.extra_checks:
-        n = con.execute(f"SELECT count(*) FROM {typed}").fetchone()[0]
+        n = _count(con, f"SELECT count(*) FROM {typed}")
         if n != 1:
             found.append(Violation(source.path.name, None, None, None, one_row_rule(n)))
             total += 1
@@ -803,3 +804,10 @@ def check_loaded(
             MONTH_ORDER,
         )
     return found, total, True
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The one number ``sql`` (an aggregate) returns."""
+    row = con.execute(sql).fetchone()
+    assert row is not None, sql
+    return int(row[0])
