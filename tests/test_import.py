@@ -295,3 +295,72 @@ def test_warehouse_defaults_to_amip_db(tmp_path, warehouse, monkeypatch):
     monkeypatch.setenv("AMIP_DB", str(tmp_path / "missing.duckdb"))
     res = runner.invoke(app, ["kpi", "--from", "2021-12", "--to", "2021-12", "--out", str(out)])
     assert res.exit_code == 1 and "warehouse not found" in res.output
+
+
+def _typed_parquet(folder, table: str, select: str) -> None:
+    """Replace ``table``'s CSV in ``folder`` by a Parquet file of ``select`` over it (typed columns)."""
+    csv_file = folder / f"{table}.csv"
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT {select} FROM read_csv('{csv_file}', header=true, all_varchar=true)) "
+        f"TO '{folder / (table + '.parquet')}' (FORMAT parquet)"
+    )
+    con.close()
+    csv_file.unlink()
+
+
+def _rejected(folder) -> list[str]:
+    from amip.warehouse.store import stage
+    from amip.warehouse.validate import DataSetRejected
+
+    con = duckdb.connect()
+    with pytest.raises(DataSetRejected) as exc:
+        stage(con, folder, hashed=True)
+    left = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    con.close()
+    assert left == []  # a rejected data set leaves no table behind
+    return [str(v) for v in exc.value.violations]
+
+
+def test_typed_parquet_values_are_checked_like_their_text(tmp_path):
+    # Parquet columns already of the contract's type skip the text checks only for values that
+    # cannot break them; each bad value below must still be reported as its text would be.
+    ds = good()
+    ds.person("p3", "w", "1875-06-30")  # row 3: date out of range
+    ds.spell("p3", "J1", "2021-02-01", "2021-01-31")  # row 3: end before start (a row rule)
+    ds.measure("p1", "J1", "FBW", "2021-01-01", "2021-02-28", "-inf")  # row 2: not a number and negative
+    ds.measure("p1", "J1", "FBW", "2021-03-01", "2021-03-31", "-5")  # row 3: negative
+    ds.benefit("J1", "bg_p1", "2021-02", "RB", "nan")  # row 2: not a number
+    folder = ds.write(tmp_path / "pq")
+    _typed_parquet(folder, "persons", "person_id, sex, CAST(birth_date AS DATE) AS birth_date")
+    _typed_parquet(
+        folder,
+        "elb_spells",
+        "person_id, jobcenter_id, bg_id, CAST(start_date AS DATE) AS start_date, "
+        "CAST(end_date AS DATE) AS end_date, CAST(single_parent AS BOOLEAN) AS single_parent",
+    )
+    _typed_parquet(
+        folder,
+        "measures",
+        "person_id, jobcenter_id, instrument, CAST(start_date AS DATE) AS start_date, "
+        "CAST(end_date AS DATE) AS end_date, CAST(cost_eur AS DOUBLE) AS cost_eur",
+    )
+    _typed_parquet(
+        folder, "benefits", "jobcenter_id, bg_id, month, benefit_type, CAST(amount_eur AS DOUBLE) AS amount_eur"
+    )
+    assert _rejected(folder) == [
+        "persons.parquet, row 3, column birth_date: value '1875-06-30': date out of range (1900-03-01 to 2100-02-28)",
+        # elb_spells' values are all valid, so its row rule runs (on its typed table)
+        "elb_spells.parquet, row 3, column end_date: value '2021-01-31': end_date is before start_date",
+        "benefits.parquet, row 2, column amount_eur: value 'nan': not a number ('.' as decimal separator)",
+        "measures.parquet, row 2, column cost_eur: value '-inf': not a number ('.' as decimal separator)",
+        "measures.parquet, row 2, column cost_eur: value '-inf': negative amount",
+        "measures.parquet, row 3, column cost_eur: value '-5.0': negative amount",
+    ]
+
+
+def test_a_dataset_file_with_two_rows_is_rejected(tmp_path):
+    folder = good().write(tmp_path / "two")
+    with (folder / "dataset.csv").open("a") as fh:
+        fh.write("2020-01,2021-12\r\n")  # the builder writes CSV with CRLF
+    assert _rejected(folder) == ["dataset.csv: must hold exactly one row, holds 2"]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ from pathlib import Path
 import duckdb
 
 from amip.contract.schema import TABLES, Table
+from amip.warehouse.validate import row_hash
 
 FORMAT_VERSION = "2"
 HISTORY = "amip_history"  # not "history": a file history.duckdb is catalog "history" (ambiguous)
@@ -142,7 +143,8 @@ def ensure_history(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"DROP TABLE main.{_q(table.name)}")
         con.execute("CREATE TABLE staging.dataset AS SELECT first_month, last_month FROM main.dataset")
         con.execute("DROP TABLE main.dataset")
-        _add(con, default_as_of(last), first, last, "format 1 warehouse", "staging")
+        staged = {t.name: f"staging.{_q(t.name)}" for t in VERSIONED if t.name in present}
+        _add(con, default_as_of(last), first, last, "format 1 warehouse", staged)
         con.execute("DROP SCHEMA staging CASCADE")
     _set_meta(con)
 
@@ -191,23 +193,19 @@ def deliveries(con: duckdb.DuckDBPyConnection, schema: str = "") -> list[Deliver
     return [Delivery(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "{}")) for r in rows]
 
 
-def add_delivery(con: duckdb.DuckDBPyConnection, staging: str, source: str = "") -> tuple[Delivery, bool]:
-    """Store the validated typed tables in schema ``staging`` (the contract tables of one data set,
-    ``dataset`` included) as a delivery of the format-2 warehouse on ``con``; a delivery with the
-    same ``as_of`` is replaced. Returns the delivery and whether it replaced one."""
-    cols = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
-            "AND table_schema = ? AND table_name = 'dataset'",
-            [staging],
-        ).fetchall()
-    }
+def add_delivery(con: duckdb.DuckDBPyConnection, staged: Mapping[str, str], source: str = "") -> tuple[Delivery, bool]:
+    """Store the validated typed tables ``staged`` (contract table -> the relation holding it: the
+    tables of one data set, ``dataset`` included; a relation may carry the row hash ``_hash``, see
+    ``validate.row_hash``, and is read in its stored order as the file order) as a delivery of the
+    format-2 warehouse on ``con``; a delivery with the same ``as_of`` is replaced. Returns the
+    delivery and whether it replaced one."""
+    dataset = staged["dataset"]
+    cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {dataset}").fetchall()}
     as_of_sql = "as_of" if "as_of" in cols else "NULL"
-    first, last, as_of = _row(con, f"SELECT first_month, last_month, {as_of_sql} FROM {staging}.dataset")
+    first, last, as_of = _row(con, f"SELECT first_month, last_month, {as_of_sql} FROM {dataset}")
     as_of = as_of or default_as_of(last)
     replaced = bool(_one(con, f"SELECT count(*) FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of]))
-    delivery = _add(con, as_of, first, last, source, staging)
+    delivery = _add(con, as_of, first, last, source, {k: v for k, v in staged.items() if k != "dataset"})
     return delivery, replaced
 
 
@@ -245,82 +243,102 @@ def _merge_at(con: duckdb.DuckDBPyConnection, vt: str, day: str) -> None:
     )
 
 
-def _add(con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, source: str, staging: str) -> Delivery:
+def _add(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, source: str, staged: Mapping[str, str]
+) -> Delivery:
     with _transaction(con):
-        return _add_steps(con, as_of, first, last, source, staging)
+        return _add_steps(con, as_of, first, last, source, staged)
+
+
+def _new_rows(con: duckdb.DuckDBPyConnection, table: Table, rel: str | None) -> tuple[str, bool]:
+    """SQL of the delivery's rows of ``table`` (the relation ``rel``; None: the table is absent) with
+    ``_hash``, ``_n`` (the ordinal of identical rows, in file order) and ``_ord`` (the file order),
+    and whether reading it gives the file order. ``_n`` is 1 for every row of a table with a key
+    (validation rejects a repeated key, so no two rows are identical) and of any table whose
+    hashes are all distinct; only a table with identical rows is numbered by a window."""
+    if rel is None:
+        nulls = ", ".join(f"NULL::{_duck_type(c.type)} AS {_q(c.name)}" for c in table.columns)
+        return f"SELECT {nulls}, NULL::UHUGEINT AS _hash, NULL::BIGINT AS _n, NULL::BIGINT AS _ord WHERE false", True
+    has_hash = "_hash" in {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
+    hash_sql = "_hash" if has_hash else row_hash(table)
+    plain = f"SELECT {_col_list(table)}, {hash_sql} AS _hash, 1::BIGINT AS _n, rowid AS _ord FROM {rel}"
+    if has_hash and (
+        table.key or not _one(con, f"SELECT count(*) FROM (SELECT 1 FROM {rel} GROUP BY _hash HAVING count(*) > 1)")
+    ):
+        return plain, True
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _new AS SELECT * EXCLUDE (_n), "
+        f"row_number() OVER (PARTITION BY _hash ORDER BY _ord) AS _n FROM ({plain})"
+    )
+    return f"SELECT {_col_list(table)}, _hash, _n, _ord FROM _new", False
 
 
 def _add_steps(
-    con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, source: str, staging: str
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, first: str, last: str, source: str, staged: Mapping[str, str]
 ) -> Delivery:
     x = _date(as_of)
     nxt = _one(con, f"SELECT min(as_of) FROM {HISTORY}.deliveries WHERE as_of > ?", [as_of])
     n_sql = _date(nxt)
     replacing = bool(_one(con, f"SELECT count(*) FROM {HISTORY}.deliveries WHERE as_of = ?", [as_of]))
-    present = {
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
-            "AND table_schema = ?",
-            [staging],
-        ).fetchall()
-    }
     rows: dict[str, int] = {}
     # the stored rows of the delivery before X (or of the old X when it is replaced): exactly the
     # versions whose range covers X
     covers = f"_from <= {x} AND (_to IS NULL OR _to > {x})"
     for table in VERSIONED:
         vt = versions_table(table.name)
-        if table.name not in present:
-            nulls = ", ".join(f"NULL::{_duck_type(c.type)} AS {_q(c.name)}" for c in table.columns)
-            new_sql = f"SELECT {nulls}, NULL::BIGINT AS _ord WHERE false"
-        else:
-            # _ord: the file order (the staging table's insertion order), kept for the new rows
-            new_sql = f"SELECT {_col_list(table)}, rowid AS _ord FROM {staging}.{_q(table.name)}"
-        row_json = "to_json(struct_pack(" + ", ".join(f"{_q(c)} := {_q(c)}" for c in _columns(table)) + "))"
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _new AS SELECT *, row_number() OVER (PARTITION BY _hash ORDER BY _ord) AS _n "
-            f"FROM (SELECT *, md5_number({row_json}) AS _hash FROM ({new_sql}))"
-        )
-        if table.name in present:
-            rows[table.name] = _one(con, "SELECT count(*) FROM _new")
-        if not rows.get(table.name) and not _one(con, f"SELECT count(*) FROM {vt} WHERE {covers}"):
+        rel = staged.get(table.name)
+        if rel is not None:
+            rows[table.name] = _one(con, f"SELECT count(*) FROM {rel}")
+        covered = _one(con, f"SELECT count(*) FROM {vt} WHERE {covers}")
+        if not rows.get(table.name) and not covered:
             continue  # no rows before X and none in X (an optional table never delivered): nothing to do
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _gone AS SELECT rowid AS rid FROM {vt} v WHERE {covers} "
-            f"AND NOT EXISTS (SELECT 1 FROM _new n WHERE n._hash = v._hash AND n._n = v._n)"
-        )
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _fresh AS SELECT * FROM _new n "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {vt} v WHERE {covers} AND v._hash = n._hash AND v._n = n._n)"
-        )
-        # a stored row X lacks: cut to [_from, X); if N has it, it continues as [N, _to)
-        if nxt is not None:
+        # new: the delivery's rows with their hash, the ordinal of identical rows (_n) and the file
+        # order (_ord); in_order: reading new gives the file order (no sort needed to keep it)
+        new, in_order = _new_rows(con, table, rel)
+        if covered:
+            # one join of the stored rows of X's place with the delivery's rows: the stored rows X
+            # lacks (_gone: their row ids) and X's rows the stored rows lack (_fresh: keys only)
             con.execute(
-                f"INSERT INTO {vt} SELECT {_col_list(table, 'v.')}, v._hash, v._n, {n_sql}, v._to FROM {vt} v "
-                f"WHERE v.rowid IN (SELECT rid FROM _gone) AND (v._to IS NULL OR v._to > {n_sql})"
+                f"CREATE OR REPLACE TEMP TABLE _match AS SELECT v.rid, n._ord, n._hash, n._n FROM "
+                f"(SELECT rowid AS rid, _hash, _n FROM {vt} WHERE {covers}) v FULL OUTER JOIN "
+                f"(SELECT _hash, _n, _ord FROM ({new})) n ON v._hash = n._hash AND v._n = n._n "
+                "WHERE v.rid IS NULL OR n._ord IS NULL"
             )
-        con.execute(f"UPDATE {vt} SET _to = {x} WHERE rowid IN (SELECT rid FROM _gone)")
-        if replacing:  # a row of the old X alone that the new X lacks is gone altogether
-            con.execute(f"DELETE FROM {vt} WHERE _from = {x} AND _to = {x}")
+            con.execute("CREATE OR REPLACE TEMP TABLE _gone AS SELECT rid FROM _match WHERE _ord IS NULL")
+            con.execute("CREATE OR REPLACE TEMP TABLE _fresh AS SELECT _ord, _hash, _n FROM _match WHERE rid IS NULL")
+            fresh = f"SELECT * FROM ({new}) WHERE _ord IN (SELECT _ord FROM _fresh)"
+            in_order = False
+            # a stored row X lacks: cut to [_from, X); if N has it, it continues as [N, _to)
+            if nxt is not None:
+                con.execute(
+                    f"INSERT INTO {vt} SELECT {_col_list(table, 'v.')}, v._hash, v._n, {n_sql}, v._to FROM {vt} v "
+                    f"WHERE v.rowid IN (SELECT rid FROM _gone) AND (v._to IS NULL OR v._to > {n_sql})"
+                )
+            con.execute(f"UPDATE {vt} SET _to = {x} WHERE rowid IN (SELECT rid FROM _gone)")
+            if replacing:  # a row of the old X alone that the new X lacks is gone altogether
+                con.execute(f"DELETE FROM {vt} WHERE _from = {x} AND _to = {x}")
+            fresh_keys = "_fresh"
+        else:  # nothing stored covers X (a first delivery, or one before every other): all rows are new
+            fresh = new
+            fresh_keys = f"({new})"
         # a row of X the stored rows lack: N's version of it begins with X, or it is new as [X, N)
         if nxt is not None:
             con.execute(
                 f"UPDATE {vt} v SET _from = {x} WHERE v._from = {n_sql} "
-                f"AND EXISTS (SELECT 1 FROM _fresh n WHERE n._hash = v._hash AND n._n = v._n)"
+                f"AND EXISTS (SELECT 1 FROM {fresh_keys} n WHERE n._hash = v._hash AND n._n = v._n)"
             )
             fresh = (
-                f"SELECT * FROM _fresh n WHERE NOT EXISTS "
+                f"SELECT * FROM ({fresh}) n WHERE NOT EXISTS "
                 f"(SELECT 1 FROM {vt} v WHERE v._from = {x} AND v._hash = n._hash AND v._n = n._n)"
             )
-        else:
-            fresh = "SELECT * FROM _fresh"
+            in_order = False
+        order = "" if in_order else " ORDER BY n._ord"  # a scan of the staged table keeps the file order
         con.execute(
-            f"INSERT INTO {vt} SELECT {_col_list(table, 'n.')}, n._hash, n._n, {x}, {n_sql} FROM ({fresh}) n ORDER BY n._ord"
+            f"INSERT INTO {vt} SELECT {_col_list(table, 'n.')}, n._hash, n._n, {x}, {n_sql} FROM ({fresh}) n{order}"
         )
         if replacing:  # the old X lacked a row that P has and the new X has: one version again
             _merge_at(con, vt, x)
-    for temp in ("_new", "_gone", "_fresh", "_meet"):
+    for temp in ("_new", "_gone", "_fresh", "_meet", "_match"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     imported = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     values = [first, last, imported, source, json.dumps(rows, sort_keys=True), as_of]

@@ -28,7 +28,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -37,12 +37,13 @@ from amip.contract.schema import TABLES, instruments
 from amip.warehouse import deliveries as history
 from amip.warehouse.validate import (
     DataSetRejected,
+    Loaded,
     Violation,
-    check_table,
+    check_loaded,
     discover,
-    load_raw,
-    raw_name,
-    typed_select,
+    load,
+    opened,
+    text_rows,
 )
 
 FORMAT_VERSION = history.FORMAT_VERSION
@@ -120,13 +121,17 @@ def default_db() -> Path:
     return Path(os.environ.get("AMIP_DB") or DEFAULT_DB)
 
 
-def validate_into(
-    con: duckdb.DuckDBPyConnection, src: Path, schema: str = "main", progress: Progress | None = None
-) -> dict[str, int]:
-    """Validate the data set in ``src`` and create its typed contract tables in ``schema`` of ``con``.
+def stage(
+    con: duckdb.DuckDBPyConnection, src: Path, progress: Progress | None = None, hashed: bool = False
+) -> tuple[dict[str, str], dict[str, int]]:
+    """Validate the data set in ``src`` into typed temporary tables of ``con`` (``_staged_<table>``,
+    in file order; with the history's row hash ``_hash`` when ``hashed``).
 
-    Raises :class:`DataSetRejected` (with every violation found) before any typed table is made.
-    Returns the row count per table.
+    Each file is read as few times as the rules allow (``validate.load``/``check_loaded``): a CSV
+    file once into text, a Parquet file where it lies; one scan counts every value rule's
+    offenders, a clean table is written once typed and its row rules run on that. Raises
+    :class:`DataSetRejected` (with every violation found) and leaves no table behind when a rule is
+    broken. Returns the typed table of each contract table given and its row count.
     """
     say = progress or (lambda _msg: None)
     con.execute("SET preserve_insertion_order = true")
@@ -136,36 +141,74 @@ def validate_into(
     quiet(con)
     sources, violations = discover(Path(src))
     total = len(violations)
-    loaded = []
-    for source in sources:
-        say(f"reading {source.path.name}")
-        problems = load_raw(con, source)
-        violations += problems
-        total += len(problems)
-        if not problems:
-            loaded.append(source)
-    names = {s.table.name for s in loaded}
-    person_table = raw_name(next(t for t in TABLES if t.name == "persons")) if "persons" in names else None
-    for source in loaded:
-        say(f"checking {source.path.name}")
-        found, n = check_table(con, source, person_table)
-        violations += found
-        total += n
-    if total:
-        for source in loaded:
-            con.execute(f"DROP TABLE IF EXISTS {raw_name(source.table)}")
-        raise DataSetRejected(violations, total)
+    staged: dict[str, str] = {}
+    loaded: list[Loaded] = []
+    try:
+        with ExitStack() as files:  # each file stays open (the one checked is the one read) until written
+            for source in sources:
+                say(f"reading {source.path.name}")
+                path, refused = files.enter_context(opened(source))
+                if refused is not None:
+                    violations.append(refused)
+                    total += 1
+                    continue
+                assert path is not None  # opened() yields a path exactly when it refuses nothing
+                item, problems = load(con, source, path)
+                violations += problems
+                total += len(problems)
+                if item is not None:
+                    loaded.append(item)
+            persons: str | None = None
+            for item in loaded:
+                say(f"checking {item.source.path.name}")
+                target = staged_name(item.table.name)
+                found, n, written = check_loaded(con, item, target, persons, hashed)
+                violations += found
+                total += n
+                if written:
+                    staged[item.table.name] = target
+                if item.table.name == "persons":
+                    persons = target if written else text_rows(con, item)
+                if written and item.raw is not None:
+                    con.execute(f"DROP TABLE IF EXISTS {item.raw}")
+                    item.raw = None
+        if total:
+            raise DataSetRejected(violations, total)
+    except BaseException:
+        for name in staged.values():
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        raise
+    finally:
+        for item in loaded:
+            if item.raw is not None:
+                con.execute(f"DROP TABLE IF EXISTS {item.raw}")
+    counts = {name: con.execute(f"SELECT count(*) FROM {tmp}").fetchall()[0][0] for name, tmp in staged.items()}
+    return staged, counts
 
+
+def staged_name(table: str) -> str:
+    """The temporary table a validated contract table is staged in."""
+    return f"_staged_{table}"
+
+
+def validate_into(
+    con: duckdb.DuckDBPyConnection, src: Path, schema: str = "main", progress: Progress | None = None
+) -> dict[str, int]:
+    """Validate the data set in ``src`` and create its typed contract tables in ``schema`` of ``con``.
+
+    Raises :class:`DataSetRejected` (with every violation found) before any table of ``schema`` is
+    made. Returns the row count per table.
+    """
+    say = progress or (lambda _msg: None)
+    staged, counts = stage(con, src, progress)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    counts: dict[str, int] = {}
-    for source in loaded:
-        say(f"storing {source.table.name}")
-        con.execute(
-            f"CREATE OR REPLACE TABLE {schema}.{source.table.name} AS "
-            f"{typed_select(source.table, raw_name(source.table))}"
-        )
-        con.execute(f"DROP TABLE {raw_name(source.table)}")
-        counts[source.table.name] = con.execute(f"SELECT count(*) FROM {schema}.{source.table.name}").fetchall()[0][0]
+    for table in TABLES:
+        if table.name not in staged:
+            continue
+        say(f"storing {table.name}")
+        cols = ", ".join(f'"{c.name}"' for c in table.columns)
+        con.execute(f"CREATE OR REPLACE TABLE {schema}.{table.name} AS SELECT {cols} FROM {staged[table.name]}")
+        con.execute(f"DROP TABLE {staged[table.name]}")
     return counts
 
 
@@ -273,15 +316,18 @@ def import_deliveries(
         for i, src in enumerate(sources):
             prefix = f"{Path(src).name} ({i + 1}/{len(sources)}): " if len(sources) > 1 else ""
             try:
-                validate_into(con, src, "staging", _prefixed(say, prefix))
+                staged, _rows = stage(con, src, _prefixed(say, prefix), hashed=True)
             except DataSetRejected as exc:
                 if len(sources) > 1:  # name the delivery's folder in every message
                     folder = Path(src).name
                     exc.violations = [dataclasses.replace(v, file=f"{folder}/{v.file}") for v in exc.violations]
                 raise
             say(f"{prefix}storing the delivery")
-            added.append(history.add_delivery(con, "staging", source=Path(src).name))
-            con.execute("DROP SCHEMA staging CASCADE")
+            try:
+                added.append(history.add_delivery(con, staged, source=Path(src).name))
+            finally:
+                for name in staged.values():
+                    con.execute(f"DROP TABLE IF EXISTS {name}")
         write_instruments(con)
     return added
 

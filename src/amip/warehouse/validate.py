@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from amip.contract.schema import TABLES, Column, Table, instrument_codes
+from amip.contract.schema import SQL_TYPES, TABLES, Column, Table, instrument_codes
 
 # The engine's calendar arithmetic holds between these days (see kennzahlen/calendar.py).
 MIN_DATE, MAX_DATE = "1900-03-01", "2100-02-28"
@@ -380,14 +380,14 @@ def key_rule(key: tuple[str, ...]) -> str:
 
 
 def one_row_rule(n: int) -> str:
-    return one_row_rule(n)
+    return f"must hold exactly one row, holds {n}"
 
 
 MONTH_ORDER = "months out of order: first_month is after last_month"
 
 
-def _type_condition(col: Column) -> str:
-    v = _q(col.name)
+def _type_condition(col: Column, v: str | None = None) -> str:
+    v = v or _q(col.name)
     if col.type == "date":
         return f"try_strptime({v}, '%Y-%m-%d') IS NULL OR NOT regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}')"
     if col.type == "month":
@@ -400,14 +400,15 @@ def _type_condition(col: Column) -> str:
     return f"try_cast({v} AS BIGINT) IS NULL"
 
 
-def _condition(rule: ValueRule, instruments: tuple[str, ...]) -> str:
-    """DuckDB: the condition that flags a bad text value of ``rule``'s column."""
+def _condition(rule: ValueRule, instruments: tuple[str, ...], v: str | None = None) -> str:
+    """DuckDB: the condition that flags a bad text value of ``rule``'s column (``v``: the SQL of
+    that text value; default the column itself)."""
     col = rule.column
-    v = _q(col.name)
+    v = v or _q(col.name)
     if rule.kind == "required":
         return f"{v} IS NULL OR trim({v}) = ''"
     if rule.kind == "type":
-        return f"{v} IS NOT NULL AND ({_type_condition(col)})"
+        return f"{v} IS NOT NULL AND ({_type_condition(col, v)})"
     if rule.kind in ("codes", "instrument"):
         allowed = ", ".join(_lit(c) for c in (col.codes if rule.kind == "codes" else instruments) or ())
         return f"{v} IS NOT NULL AND {v} NOT IN ({allowed})"
@@ -518,3 +519,295 @@ def typed_select(table: Table, source: str) -> str:
             expr = f"CAST({v} AS VARCHAR)"
         parts.append(f"{expr} AS {v}")
     return f"SELECT {', '.join(parts)} FROM {source}"  # file order: the scan keeps insertion order
+
+
+# --- the warehouse import at scan speed (issue 17) -------------------------------------------------
+# A table is read from its file as few times as the rules allow: a CSV file once into a text table, a
+# Parquet file where it lies (no copy). One aggregate counts the offenders of every value rule; only a
+# rule with offenders is read again for its rows (with row numbers, from a numbered text copy made
+# only then). A clean table is then written once as the contract's typed table (with the row hash of
+# the history when asked), and the row rules (intervals, keys, references, the one-row and month
+# rules) run on that typed table, whose row ids are the file's rows. Messages, totals and the order of
+# the reported violations are those of ``load_raw``/``check_table`` above (the published figures'
+# import still uses those).
+
+# A Parquet column already of the contract's type holds no value a text rule can flag when it passes
+# this test on the typed value: its text (CAST AS VARCHAR) is then well formed and in range, so the
+# exact text condition runs only on the rows that fail it (CASE evaluates a branch only for its rows).
+_CLEAN = {
+    "date": f"{{v}} BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_DATE}'",
+    "bool": "{v} IS NOT NULL",
+    "decimal": "isfinite({v}) AND {v} >= 0",
+    "int": "{v} >= 0",
+}
+_FAST_KINDS = ("required", "type", "date_range", "non_negative")  # never "codes"/"instrument"
+
+
+@dataclass
+class Loaded:
+    """A contract table's file, opened and read far enough to know its columns."""
+
+    source: SourceFile
+    reader: str  # the relation to read the file's rows from: its text table (CSV) or read_parquet(...)
+    types: dict[str, str]  # column of the file -> DuckDB type
+    raw: str | None = None  # a table of the file's rows in file order (CSV: the reader; Parquet: on demand)
+    counts: tuple[int, ...] = ()  # offenders per value rule (order of ``value_rules``)
+
+    @property
+    def table(self) -> Table:
+        return self.source.table
+
+    def present(self, col: Column) -> bool:
+        return col.name in self.types
+
+    def text(self, col: Column) -> str:
+        """SQL of the column's value as text (what the rules of ``_condition`` check)."""
+        if not self.present(col):
+            return "CAST(NULL AS VARCHAR)"
+        v = _q(col.name)
+        return v if self.types[col.name] == "VARCHAR" else f"CAST({v} AS VARCHAR)"
+
+    def typed_already(self, col: Column) -> bool:
+        """The file's column has the contract's type (a typed Parquet column): no cast needed."""
+        return self.present(col) and col.type in _CLEAN and self.types[col.name] == SQL_TYPES[col.type]
+
+
+def load(con: duckdb.DuckDBPyConnection, source: SourceFile, path: str) -> tuple[Loaded | None, list[Violation]]:
+    """Read ``source`` (opened at ``path``) far enough to report what ``load_raw`` reports: a CSV
+    file into its text table ``raw_<table>``, a Parquet file's schema; then count the offenders of
+    every value rule in one scan (a file that cannot be read is reported here, as by ``load_raw``)."""
+    name = raw_name(source.table)
+    if source.is_csv:
+        problems = _load_raw_csv(con, source, path, name)
+        if problems:
+            return None, problems
+        loaded = Loaded(source, name, _types(con, f"SELECT * FROM {name}"), raw=name)
+    else:
+        reader = f"read_parquet({_lit(path)})"
+        try:
+            loaded = Loaded(source, reader, _types(con, f"SELECT * FROM {reader}"))
+        except duckdb.Error as exc:
+            return None, [_unreadable(source, path, exc)]
+    problems = [
+        Violation(source.path.name, None, col.name, None, "required column is missing")
+        for col in source.table.columns
+        if not col.optional and not loaded.present(col)
+    ]
+    if problems:
+        return None, problems
+    rules = _fast_value_rules(loaded)
+    if rules:
+        try:
+            row = con.execute(
+                "SELECT " + ", ".join(f"count_if(({cond}) IS TRUE)" for cond in rules) + f" FROM {loaded.reader}"
+            ).fetchone()
+        except duckdb.Error as exc:  # a Parquet file whose data (not its footer) is broken
+            return None, [_unreadable(source, path, exc)]
+        assert row is not None
+        loaded.counts = tuple(row)
+    return loaded, []
+
+
+def _types(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, str]:
+    return {r[0]: r[1] for r in con.execute(f"DESCRIBE {sql}").fetchall()}
+
+
+def _load_raw_csv(con: duckdb.DuckDBPyConnection, source: SourceFile, file: str, name: str) -> list[Violation]:
+    """The CSV file's rows as text in the temporary table ``name`` (file order; ``load_raw``'s reading)."""
+    with open(file, "rb") as fh:
+        head = fh.read(HEADER_MAX + 1)
+    end = head.find(b"\n")
+    if end < 0 and len(head) > HEADER_MAX:
+        return [
+            Violation(
+                source.path.name,
+                None,
+                None,
+                None,
+                f"header line is longer than {HEADER_MAX:,} bytes (no line break)",
+                line=1,
+            )
+        ]
+    first = head if end < 0 else head[: end + 1]
+    bad = _utf8_scan(io.BytesIO(first), source.path.name, HEADER_MAX + 1)
+    if bad is not None:
+        return [bad]
+    try:
+        header = next(csv.reader(io.StringIO(first.decode("utf-8-sig"), newline="")), [])
+    except csv.Error as exc:
+        return [Violation(source.path.name, None, None, None, f"header cannot be read as CSV: {exc}", line=1)]
+    if not header:
+        return [Violation(source.path.name, None, None, None, "file is empty (no header row)")]
+    columns = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in header) + "}"
+    reader = (
+        f"read_csv({_lit(file)}, header=true, delim=',', quote='\"', escape='\"', auto_detect=false, "
+        f"columns={columns}, strict_mode=true, null_padding=false)"
+    )
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {reader}")
+    except duckdb.Error as exc:
+        text = str(exc).lower()
+        if "unicode" in text or "utf-8" in text or "utf8" in text:
+            bad = utf8_problem(file, source.path.name)
+            if bad is not None:
+                return [bad]
+        return [_unreadable(source, file, exc)]
+    return []
+
+
+def _unreadable(source: SourceFile, file: str, exc: duckdb.Error) -> Violation:
+    """``load_raw``'s message for a file DuckDB cannot read (its echo of our SQL dropped)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip() and not ln.startswith("LINE ")]
+    detail = "; ".join(ln for ln in lines if ln.startswith(("Invalid Input Error", "Original Line", "Expected")))
+    message = (detail or lines[0]).split(" (LINE ")[0].replace(file, source.path.name)
+    kind = "CSV" if source.is_csv else "Parquet"
+    return Violation(source.path.name, None, None, None, f"file cannot be read as {kind}: {message}")
+
+
+def _fast_value_rules(loaded: Loaded) -> list[str]:
+    """The condition of each value rule over the file's columns (``value_rules`` order): the exact
+    text condition, skipped for a typed value that passes ``_CLEAN``."""
+    instruments = instrument_codes()
+    out = []
+    for rule in value_rules(loaded.table):
+        col = rule.column
+        exact = _condition(rule, instruments, loaded.text(col))
+        if loaded.typed_already(col) and rule.kind in _FAST_KINDS:
+            clean = _CLEAN[col.type].format(v=_q(col.name))
+            exact = f"CASE WHEN {clean} THEN false ELSE ({exact}) END"
+        out.append(exact)
+    return out
+
+
+def text_rows(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> str:
+    """A relation of the file's rows as ``load_raw`` makes them: ``_row`` (1-based, file order) and
+    the contract's columns as text. A Parquet file is copied for it (only a table with violations
+    or a key of other types needs it)."""
+    if loaded.raw is None:
+        loaded.raw = raw_name(loaded.table)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {loaded.raw} AS SELECT * FROM {loaded.reader}")
+        loaded.reader = loaded.raw
+    cols = ", ".join(f"{loaded.text(c)} AS {_q(c.name)}" for c in loaded.table.columns)
+    return f"(SELECT CAST(rowid AS BIGINT) + 1 AS _row, {cols} FROM {loaded.raw})"
+
+
+def typed_expr(loaded: Loaded, col: Column) -> str:
+    """SQL of the column's typed value (``typed_select``'s cast of its text; the value itself when
+    the file has it in the contract's type already: the same value, checked by the rules)."""
+    if loaded.typed_already(col):
+        return _q(col.name)
+    v = loaded.text(col)
+    if col.type == "date":
+        return f"CAST(strptime({v}, '%Y-%m-%d') AS DATE)"
+    if col.type == "bool":
+        return f"CAST(lower({v}) AS BOOLEAN)"
+    if col.type == "decimal":
+        return f"CAST({v} AS DOUBLE)"
+    if col.type == "int":
+        return f"CAST({v} AS BIGINT)"
+    return v  # text already
+
+
+def row_hash(table: Table) -> str:
+    """The content hash of a typed row of ``table`` (the history's ``_hash``; never change it: the
+    stored versions are matched by it)."""
+    cols = [c.name for c in table.columns]
+    return "md5_number(to_json(struct_pack(" + ", ".join(f"{_q(c)} := {_q(c)}" for c in cols) + ")))"
+
+
+def write_typed(con: duckdb.DuckDBPyConnection, loaded: Loaded, target: str, hashed: bool) -> None:
+    """Write the (clean) table once as its typed temporary table ``target`` in file order, with
+    ``_hash`` (``row_hash``) when ``hashed``."""
+    cols = ", ".join(f"{typed_expr(loaded, c)} AS {_q(c.name)}" for c in loaded.table.columns)
+    select = f"SELECT {cols} FROM {loaded.reader}"
+    if hashed:
+        select = f"SELECT *, {row_hash(loaded.table)} AS _hash FROM ({select})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {select}")
+
+
+def check_loaded(
+    con: duckdb.DuckDBPyConnection, loaded: Loaded, typed: str, persons: str | None, hashed: bool = False
+) -> tuple[list[Violation], int, bool]:
+    """All rules of one loaded table, as ``check_table``: the value rules' rows when the counts of
+    ``load`` found offenders; else the table is written as ``typed`` and its row rules checked on it
+    (``persons``: the relation of the persons' ids). Returns the violations reported, their total
+    and whether ``typed`` was written."""
+    source, table = loaded.source, loaded.table
+    found: list[Violation] = []
+    total = 0
+
+    def add(sql: str, column: str | None, rule: str) -> None:
+        nonlocal total
+        got, n = _collect(con, source, sql, column, rule)
+        found.extend(got)
+        total += n
+
+    rules = value_rules(table)
+    if any(loaded.counts):
+        text = text_rows(con, loaded)
+        instruments = instrument_codes()
+        for rule, n in zip(rules, loaded.counts):
+            if n:
+                col = rule.column
+                add(
+                    f"SELECT _row, {_q(col.name)} FROM {text} WHERE {_condition(rule, instruments)}",
+                    col.name,
+                    rule.rule,
+                )
+        return found, total, False  # row rules assume parsable values: the value errors first
+
+    write_typed(con, loaded, typed, hashed)
+    rows = f"(SELECT CAST(rowid AS BIGINT) + 1 AS _row, * FROM {typed})"
+    for start, end in table.intervals:
+        e, s = _q(end), _q(start)
+        n = _count(con, f"SELECT count(*) FROM {typed} WHERE {e} < {s}")  # NULL end: not counted
+        if n:
+            add(
+                f"SELECT _row, CAST({e} AS VARCHAR) FROM {rows} WHERE {e} IS NOT NULL AND {e} < {s}",
+                end,
+                interval_rule(start, end),
+            )
+    if table.key:
+        # A key of text, month or date columns compares the same as text and typed (the text of a
+        # valid date is its canonical form); other types (budget's year) are compared as text.
+        on_typed = all(table.column(k).type in ("string", "month", "date") for k in table.key)
+        keyed = rows if on_typed else text_rows(con, loaded)
+        keys = ", ".join(_q(k) for k in table.key)
+        dups = _count(
+            con,
+            f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {keyed} GROUP BY {keys} HAVING count(*) > 1)",
+        )
+        if dups:
+            add(
+                f"SELECT _row, concat_ws(' | ', {keys}) FROM "
+                f"(SELECT _row, {keys}, row_number() OVER (PARTITION BY {keys} ORDER BY _row) AS _n FROM {keyed}) "
+                "WHERE _n > 1",
+                ", ".join(table.key),
+                key_rule(table.key),
+            )
+    if table.person_ref and persons:
+        add(
+            f"SELECT _row, person_id FROM {rows} r WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {persons} p WHERE p.person_id = r.person_id)",
+            "person_id",
+            UNKNOWN_PERSON,
+        )
+    if "one_row" in table.extra_checks:
+        n = _count(con, f"SELECT count(*) FROM {typed}")
+        if n != 1:
+            found.append(Violation(source.path.name, None, None, None, one_row_rule(n)))
+            total += 1
+    if "month_order" in table.extra_checks:
+        add(
+            f"SELECT _row, first_month || ' > ' || last_month FROM {rows} WHERE first_month > last_month",
+            "first_month",
+            MONTH_ORDER,
+        )
+    return found, total, True
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The one number ``sql`` (an aggregate) returns."""
+    row = con.execute(sql).fetchone()
+    assert row is not None, sql
+    return int(row[0])
