@@ -557,8 +557,11 @@ class FigureStore:
         return dict(self.meta.get("skipped", {}))
 
     def available_figures(self) -> list[str]:
-        present = set(self.figures["figure"].unique())
-        return [f.id for f in FIGURES if f.id in present]
+        def available() -> list[str]:
+            present = set(self.figures["figure"].unique())
+            return [f.id for f in FIGURES if f.id in present]
+
+        return list(self.memo(("available_figures",), available))
 
     def value(self, jobcenter: str, figure: str, month: str, sex: str = "all") -> dict | None:
         """numerator, denominator, value of one figure (None where not computed), with ``as_of``
@@ -611,7 +614,12 @@ class FigureStore:
     def band(self, jobcenter: str, figure: str, sex: str = "all", lag: int = 0) -> dict | None:
         """How far a provisional value at ``lag`` was from the BA-comparable one in the past: mean,
         p05, p95 (percentage points; the final value lay in [value - p95, value - p05] in 90 % of
-        the months) and months; None without revisions for it."""
+        the months) and months; None without revisions for it. Read once per store (every value
+        shown with its data state asks)."""
+        found = self.memo(("band", jobcenter, figure, sex, lag), lambda: self._band(jobcenter, figure, sex, lag))
+        return None if found is None else dict(found)
+
+    def _band(self, jobcenter: str, figure: str, sex: str, lag: int) -> dict | None:
         r = self._revisions
         t = r[(r["jobcenter_id"] == jobcenter) & (r["figure"] == figure) & (r["sex"] == sex) & (r["lag"] == lag)]
         if not len(t):

@@ -10,6 +10,8 @@ table; they are not edited here. Only aggregates; capability STEERING.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
 
@@ -142,7 +144,8 @@ def budget_page(
             t = tables(con, jc, y)
         finally:
             con.close()
-        spent, plan = t.pop("_summary"), t.pop("_plan")
+        spent: Any = t.pop("_summary")  # tables() keeps the summary (a dict) and the plan (a frame) too
+        plan: Any = t.pop("_plan")
         chart = None
         if not plan.empty:
             chart = Markup(
