@@ -566,15 +566,33 @@ class FigureStore:
     def value(self, jobcenter: str, figure: str, month: str, sex: str = "all") -> dict | None:
         """numerator, denominator, value of one figure (None where not computed), with ``as_of``
         (the delivery, a date) and ``data_state`` (``final``, ``provisional_0`` … ``_2``)."""
-        try:
-            row = self._index.loc[(jobcenter, figure, sex, month)]
-        except KeyError:
+        pos = self._figure_rows(jobcenter).get((figure, sex, month))
+        if pos is None:
             return None
+        cols = self._figure_columns()
         return {
-            **{k: _num(row[k]) for k in ("numerator", "denominator", "value")},
-            "as_of": row["as_of"],
-            "data_state": row["data_state"],
+            **{k: _num(cols[k][pos]) for k in ("numerator", "denominator", "value")},
+            "as_of": cols["as_of"][pos],
+            "data_state": cols["data_state"][pos],
         }
+
+    def _figure_rows(self, jobcenter: str) -> dict[tuple[str, str, str], int]:
+        """{(figure, sex, month): row of ``figures``} of one job center, built once per store and job
+        center (a page asks for dozens of values; a pandas ``.loc`` on the MultiIndex cost about a
+        millisecond each; per job center so that a national store does not hold millions of keys)."""
+
+        def rows() -> dict[tuple[str, str, str], int]:
+            f = self.figures
+            at = (f["jobcenter_id"] == jobcenter).to_numpy().nonzero()[0]
+            keys = zip(f["figure"].to_numpy()[at], f["sex"].to_numpy()[at], f["month"].to_numpy()[at], strict=True)
+            return {(str(fig), str(sx), str(m)): int(i) for i, (fig, sx, m) in zip(at, keys, strict=True)}
+
+        return self.memo(("figure_rows", jobcenter), rows)
+
+    def _figure_columns(self) -> dict:
+        """The columns ``value`` reads, as arrays (once per store)."""
+        cols = ("numerator", "denominator", "value", "as_of", "data_state")
+        return self.memo(("figure_columns",), lambda: {c: self.figures[c].to_numpy() for c in cols})
 
     def history(
         self, jobcenter: str, figure: str, sex: str = "all", last: str | None = None, months: int = 60
@@ -582,9 +600,15 @@ class FigureStore:
         """month, numerator, denominator, value, as_of, data_state for up to ``months`` months
         ending at ``last``."""
         cols = ["month", "numerator", "denominator", "value", "as_of", "data_state"]
-        try:
-            t = self._index.loc[(jobcenter, figure, sex)].reset_index()
-        except KeyError:
+
+        def whole() -> pd.DataFrame | None:
+            try:
+                return self._index.loc[(jobcenter, figure, sex)].reset_index()
+            except KeyError:
+                return None
+
+        t = self.memo(("history", jobcenter, figure, sex), whole)  # each row of a page asks; filtered copies below
+        if t is None:
             return pd.DataFrame(columns=cols)
         if last:
             t = t[t["month"] <= last]
