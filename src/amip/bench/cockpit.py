@@ -448,6 +448,10 @@ def run(
         "ok_p95_ms": ms(_percentile(ok, 95)),
         "per_url": per_url,
         "server_cpu_share": None if cpu0 is None or cpu1 is None else round((cpu1 - cpu0) / wall, 2),
+        # server CPU (all its processes) per request of the run, argon2 of the logins included
+        "server_cpu_ms_per_request": None
+        if cpu0 is None or cpu1 is None or not samples
+        else round((cpu1 - cpu0) * 1000 / len(samples), 1),
         "loadavg_1min_before_after": [round(load0[0], 2), round(load1[0], 2)],
         "server_startup_seconds": round(startup, 1),
         "server_log": server_log,
