@@ -259,16 +259,19 @@ def test_serve_with_two_workers_shares_sessions_and_state(warehouse, store, tmp_
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "amip serve --workers 2 did not start"
-            time.sleep(0.2)
+        # Until both workers answer (the second may still be starting when the first does).
+        deadline, up = time.monotonic() + 180, set()
+        with httpx.Client(base_url=base, limits=httpx.Limits(max_keepalive_connections=0), timeout=5) as poll:
+            while len(up) < 2:
+                assert server.poll() is None, (tmp_path / "serve.log").read_text()
+                try:
+                    r = poll.get("/api/health")
+                    if r.status_code == 200:
+                        up.add(r.headers["x-amip-worker"])
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, f"amip serve --workers 2: workers answering: {up}"
+                time.sleep(0.25)
         # A new connection for every request (no keep-alive), so that either worker may take it.
         with httpx.Client(base_url=base, limits=httpx.Limits(max_keepalive_connections=0), timeout=30) as c:
             login_page = c.get("/login")

@@ -665,7 +665,7 @@ def _serve(db: Path, host: str, port: int, demo: bool = False, workers: int = 1)
 
     import uvicorn
 
-    from amip.cockpit.app import create_app
+    import amip.forecast  # noqa: F401 (its cache tables are built with the figures, as the workers expect)
     from amip.cockpit.settings import Settings
     from amip.figures.store import FigureStore
     from amip.state.db import open_state
@@ -681,6 +681,8 @@ def _serve(db: Path, host: str, port: int, demo: bool = False, workers: int = 1)
             # Built here, once, before any worker starts (the workers only open it).
             store = FigureStore.open(settings.warehouse, progress=spin)
             if workers == 1:
+                from amip.cockpit.app import create_app  # the workers import it themselves
+
                 application = create_app(settings, store)
                 sessions = application.state.sessions
             else:
