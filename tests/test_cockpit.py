@@ -147,6 +147,7 @@ def test_login_session_cookie_and_headers(client):
     page = client.get("/")
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store"
+    assert "x-amip-worker" not in page.headers  # the process id only with AMIP_WORKER_HEADER=1
 
 
 def test_login_needs_the_form_token(client):
@@ -226,3 +227,89 @@ def test_person_views_are_audited_in_the_state_database(client):
 
     with pytest.raises(exc.DBAPIError), client.app.state.sessions.begin() as db:
         db.execute(text("DELETE FROM audit_log"))
+
+
+@pytest.mark.slow
+def test_serve_with_two_workers_shares_sessions_and_state(warehouse, store, tmp_path):
+    """``amip serve --workers 2``: a login handled by one worker is valid on the other, a plan saved
+    through one is shown by both, and the person views of both land in the one audit log (the
+    state database is all the workers share). ``AMIP_WORKER_HEADER`` names the answering process."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from amip.bench.cockpit import _free_port
+    from amip.state.db import open_state
+    from amip.state.users import add_user
+
+    state = f"sqlite:///{tmp_path / 'state.sqlite'}"
+    factory = open_state(url=state)
+    with factory.begin() as db:
+        add_user(db, "co", "controlling", PASSWORD)
+    port = _free_port()
+    env = {**os.environ, "AMIP_STATE_DB": state, "AMIP_WORKER_HEADER": "1"}
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "amip.cli", "serve", "--db", str(warehouse), "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # Until both workers answer (the second may still be starting when the first does).
+        deadline, up = time.monotonic() + 180, set()
+        with httpx.Client(base_url=base, limits=httpx.Limits(max_keepalive_connections=0), timeout=5) as poll:
+            while len(up) < 2:
+                assert server.poll() is None, (tmp_path / "serve.log").read_text()
+                try:
+                    r = poll.get("/api/health")
+                    if r.status_code == 200:
+                        up.add(r.headers["x-amip-worker"])
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, f"amip serve --workers 2: workers answering: {up}"
+                time.sleep(0.25)
+        # A new connection for every request (no keep-alive), so that either worker may take it.
+        with httpx.Client(base_url=base, limits=httpx.Limits(max_keepalive_connections=0), timeout=30) as c:
+            login_page = c.get("/login")
+            r = c.post("/login", data={"username": "co", "password": PASSWORD, "csrf_token": csrf_of(login_page.text)})
+            assert r.status_code == 303 and r.headers["location"] == "/"
+            logged_in_by = r.headers["x-amip-worker"]
+            token = csrf_of(c.get("/konto").text)
+            saved = c.post("/planung/vorschlag", data={"jc": "J1", "year": "2022", "csrf_token": token})
+            assert saved.status_code == 303
+            answered: dict[str, int] = {}
+            person_views = 0
+            urls = [
+                "/uebersicht?month=2022-12",
+                "/kennzahl/K2?month=2022-12",
+                "/planung?jc=J1&year=2022",
+                "/zielnachhaltung?jc=J1&month=2022-12",
+                "/personen?count=lzb&month=2022-12&jc=J1",
+            ]
+            for i in range(60):
+                url = urls[i % len(urls)]
+                r = c.get(url)
+                assert r.status_code == 200, (url, r.status_code)
+                worker = r.headers["x-amip-worker"]
+                answered[worker] = answered.get(worker, 0) + 1
+                if url.startswith("/planung"):  # the draft saved above, whichever worker saved it
+                    assert "Ziel 2022 – Jobcenter J1 (Entwurf, Version 1)" in r.text
+                person_views += url.startswith("/personen")
+                if i >= 19 and len(answered) == 2:
+                    break
+        assert len(answered) == 2, answered  # both workers answered, all with the one session
+        assert any(w != logged_in_by for w in answered)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    from amip.state import audit
+
+    with factory.begin() as db:
+        views = audit.entries(db, action="view")
+    assert len(views) == person_views and {v.persons for v in views} == {2}
+    factory.kw["bind"].dispose()

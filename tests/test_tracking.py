@@ -413,3 +413,6 @@ def test_tracking_page_shows_status_rule_and_chart(warehouse, tmp_path):
         home = client.get("/?jc=J1&month=2022-12").text
         assert '<span class="status status-reached">erreicht</span>' in home
         assert "<dt>Plan 2022</dt><dd>2 Integrationen</dd>" in home
+        # and so does the Zielnachhaltung (a shared page keyed by the plan version it tracks)
+        dec = client.get("/zielnachhaltung?jc=J1&month=2022-12").text
+        assert "<strong>erreicht</strong>" in dec and "vereinbart</strong>, Version 2." in dec

@@ -541,14 +541,20 @@ def bench_cockpit(
             "--mix", help="realistic (pages, person lists, POSTs, logins) or pages (Übersicht and Kennzahl only)."
         ),
     ] = "realistic",
+    think: Annotated[
+        float,
+        typer.Option("--think", help="Think time in seconds after every step of a user (0: no pause, a closed loop)."),
+    ] = 0.0,
+    workers: Annotated[int, typer.Option("--workers", help="Server processes (amip serve --workers).")] = 1,
 ) -> None:
-    """Load benchmark of the web cockpit: `amip serve` in its own process, N users without pause on
-    a realistic page mix (or only Übersicht and Kennzahl); percentiles, throughput, errors, failed logins."""
+    """Load benchmark of the web cockpit: `amip serve` in its own process(es), N users on a
+    realistic page mix (or only Übersicht and Kennzahl), with or without think time; percentiles,
+    throughput, errors, failed logins."""
     from amip.bench.cockpit import run as run_cockpit
 
     with _Spinner(f"Cockpit load, {users} users") as spin:
         try:
-            result = run_cockpit(db, users, seconds, progress=spin, mix=mix)
+            result = run_cockpit(db, users, seconds, progress=spin, mix=mix, think=think, workers=workers)
         except (FileNotFoundError, RuntimeError, TimeoutError, ValueError) as exc:
             fail(str(exc))
     if as_json:
@@ -653,22 +659,35 @@ def demo(
         _serve(db, host, port, demo=True)
 
 
-def _serve(db: Path, host: str, port: int, demo: bool = False) -> None:
+def _serve(db: Path, host: str, port: int, demo: bool = False, workers: int = 1) -> None:
     import dataclasses
+    import os
 
     import uvicorn
 
-    from amip.cockpit.app import create_app
+    import amip.forecast  # noqa: F401 (its cache tables are built with the figures, as the workers expect)
     from amip.cockpit.settings import Settings
     from amip.figures.store import FigureStore
+    from amip.state.db import open_state
 
+    if workers < 1:
+        fail(f"--workers must be at least 1 (got {workers})")
     settings = Settings.from_env(db)
     if demo and not settings.today:  # the demo's data end in 2022: reminders and places as of then
         settings = dataclasses.replace(settings, today="data")
+    application = None
     try:
         with _Spinner("preparing the cockpit") as spin:
+            # Built here, once, before any worker starts (the workers only open it).
             store = FigureStore.open(settings.warehouse, progress=spin)
-            application = create_app(settings, store)
+            if workers == 1:
+                from amip.cockpit.app import create_app  # the workers import it themselves
+
+                application = create_app(settings, store)
+                sessions = application.state.sessions
+            else:
+                store.close()
+                sessions = open_state(url=settings.state_url)  # migrated here, not by N workers at once
     except FileNotFoundError as exc:
         fail(str(exc))
     if demo:
@@ -677,11 +696,24 @@ def _serve(db: Path, host: str, port: int, demo: bool = False) -> None:
         table = Table(title="Demo users of the cockpit (new passwords on every start)")
         for col in ("user", "role", "sees persons of", "password"):
             table.add_column(col)
-        for name, role, scope, password in demo_users(settings.warehouse, application.state.sessions):
+        for name, role, scope, password in demo_users(settings.warehouse, sessions):
             table.add_row(name, role, scope or ("all (pseudonymous)" if role == "controlling" else "–"), password)
         out.print(table)
-    out.print(f"Cockpit: [bold]http://{host}:{port}/[/]  (state: {settings.state_url.split('://')[0]}; Ctrl+C stops)")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    processes = "" if workers == 1 else f"; {workers} worker processes"
+    out.print(
+        f"Cockpit: [bold]http://{host}:{port}/[/]  (state: {settings.state_url.split('://')[0]}{processes}; "
+        "Ctrl+C stops)"
+    )
+    if application is not None:
+        uvicorn.run(application, host=host, port=port, log_level="warning")
+        return
+    sessions.kw["bind"].dispose()
+    # The workers read their settings from the environment (amip.cockpit.app.worker_app).
+    os.environ["AMIP_DB"] = str(Path(settings.warehouse).absolute())
+    os.environ["AMIP_STATE_DB"] = settings.state_url
+    if settings.today:
+        os.environ["AMIP_TODAY"] = settings.today
+    uvicorn.run("amip.cockpit.app:worker_app", factory=True, workers=workers, host=host, port=port, log_level="warning")
 
 
 @app.command()
@@ -689,10 +721,18 @@ def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="Server processes (uvicorn workers; they share only the warehouse, its figure cache and "
+            "the state database). One per core is the most that helps.",
+        ),
+    ] = 1,
 ) -> None:
     """Start the web cockpit on a warehouse (figures are computed once per import and cached
     beside it; users with 'amip users add')."""
-    _serve(db or default_db(), host, port)
+    _serve(db or default_db(), host, port, workers=workers)
 
 
 def main() -> None:  # pragma: no cover

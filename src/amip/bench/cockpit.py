@@ -1,5 +1,6 @@
-"""``amip bench-cockpit``: load on the web cockpit: N logged-in users in a loop with no think time,
-for T seconds. Two mixes:
+"""``amip bench-cockpit``: load on the web cockpit: N logged-in users in a loop, each pausing a
+think time after every step (``--think``, default 0: a closed loop without pause), for T seconds,
+on ``amip serve --workers W``. Two mixes:
 
 - ``realistic`` (default): two of three users are Controlling, one Geschäftsführung; each walks
   through Übersicht, Kennzahl pages, Planung, Budget, Zielnachhaltung, a person list (Controlling;
@@ -125,12 +126,16 @@ def log_in(base: str, name: str, password: str) -> httpx.Client:
 class Server:
     """``amip serve`` as a child process on a free port."""
 
-    def __init__(self, db: Path, env: dict[str, str], log: Path):
+    def __init__(self, db: Path, env: dict[str, str], log: Path, workers: int = 1):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "amip.cli", "serve", "--db", str(db), "--port", str(self.port)],
+            [
+                sys.executable,
+                *("-m", "amip.cli", "serve", "--db", str(db), "--port", str(self.port)),
+                *("--workers", str(workers)),
+            ],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -161,12 +166,25 @@ class Server:
         self.log.close()
 
 
+def _pause(think: float, stop_at: float) -> None:
+    """The user's think time after a step (never past the end of the run)."""
+    if think > 0:
+        time.sleep(max(0.0, min(think, stop_at - time.perf_counter())))
+
+
+def _stagger(i: int, users: int, think: float, stop_at: float) -> None:
+    """With think time, user ``i`` starts ``i / users`` of a think time late, so that the users do
+    not all send their first request in the same instant (and stay in step afterwards)."""
+    if think > 0:
+        _pause(think * i / users, stop_at)
+
+
 def _load(
-    clients: list[httpx.Client], urls: list[str], seconds: float
+    clients: list[httpx.Client], urls: list[str], seconds: float, think: float = 0.0
 ) -> tuple[list[tuple[str, int | str, float]], float]:
     """Every client in its own thread loops over ``urls`` (each starting elsewhere in the list)
-    until ``seconds`` have passed; returns (url, status or the exception's name, seconds) per
-    request and the wall time."""
+    until ``seconds`` have passed, pausing ``think`` seconds after each request; returns (url,
+    status or the exception's name, seconds) per request and the wall time."""
     results: list[list[tuple[str, int | str, float]]] = [[] for _ in clients]
     start = threading.Barrier(len(clients) + 1)
     stop_at = [0.0]
@@ -175,6 +193,7 @@ def _load(
         client, out = clients[i], results[i]
         k = i % len(urls)
         start.wait()
+        _stagger(i, len(clients), think, stop_at[0])
         while time.perf_counter() < stop_at[0]:
             url = urls[k]
             k = (k + 1) % len(urls)
@@ -185,6 +204,7 @@ def _load(
             except httpx.HTTPError as exc:
                 status = type(exc).__name__
             out.append((url, status, time.perf_counter() - t0))
+            _pause(think, stop_at[0])
 
     threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(len(clients))]
     for t in threads:
@@ -234,10 +254,12 @@ def _mixed_load(
     password: str,
     rounds: list[list[tuple[str, str, str]]],
     seconds: float,
+    think: float = 0.0,
 ):
-    """Like :func:`_load`, user ``i`` looping over ``rounds[i]``; returns (kind, status, seconds)
-    per request (a re-login is two entries, "Abmeldung" and "Anmeldung"), the failed logins and
-    the wall time."""
+    """Like :func:`_load`, user ``i`` looping over ``rounds[i]`` and pausing ``think`` seconds after
+    each step (the re-login, logout + login form + login, is one step: the user types the
+    password on the login form); returns (kind, status, seconds) per request (a re-login is two
+    entries, "Abmeldung" and "Anmeldung"), the failed logins and the wall time."""
     results: list[list[tuple[str, int | str, float]]] = [[] for _ in clients]
     failed_logins = [0] * len(clients)
     start = threading.Barrier(len(clients) + 1)
@@ -249,6 +271,7 @@ def _mixed_load(
         found = CSRF.search(client.get("/konto").text)  # a form token for a round starting with a POST
         token = found.group(1) if found else None
         start.wait()
+        _stagger(i, len(clients), think, stop_at[0])
         while time.perf_counter() < stop_at[0]:
             kind, method, url = steps[k]
             k = (k + 1) % len(steps)
@@ -277,6 +300,7 @@ def _mixed_load(
                 status = type(exc).__name__
             ok = OK_STATUS.get(method, 303)
             out.append((kind, 200 if status == ok else status, time.perf_counter() - t0))
+            _pause(think, stop_at[0])
 
     threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(len(clients))]
     for t in threads:
@@ -291,11 +315,19 @@ def _mixed_load(
 
 
 def _cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) of the server process and its worker processes."""
     try:
         import psutil
 
-        t = psutil.Process(pid).cpu_times()
-        return t.user + t.system
+        root = psutil.Process(pid)
+        total = 0.0
+        for p in (root, *root.children(recursive=True)):
+            try:
+                t = p.cpu_times()
+            except psutil.Error:  # a child that just ended
+                continue
+            total += t.user + t.system
+        return total
     except Exception:  # pragma: no cover - psutil missing or process gone
         return None
 
@@ -307,9 +339,15 @@ def run(
     progress: Callable[[str], None] | None = None,
     startup_timeout: float = 1800.0,
     mix: str = "realistic",
+    think: float = 0.0,
+    workers: int = 1,
 ) -> dict:
     if mix not in ("realistic", "pages"):
         raise ValueError(f"unknown mix {mix!r} (realistic or pages)")
+    if think < 0:
+        raise ValueError(f"think time must not be negative (got {think})")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1 (got {workers})")
     from amip.bench.run import machine
 
     say = progress or (lambda _m: None)
@@ -327,7 +365,7 @@ def run(
         env = {**os.environ, "AMIP_STATE_DB": state_url}
         say("starting amip serve (the first start on a new import builds the figure cache)")
         t0 = time.perf_counter()
-        server = Server(db, env, workdir / "serve.log")
+        server = Server(db, env, workdir / "serve.log", workers)
         health = server.wait(startup_timeout)
         startup = time.perf_counter() - t0
         month = health["last_month"]
@@ -338,14 +376,17 @@ def run(
         say("warming up")
         failed_logins = 0
         if mix == "pages":
-            for url in urls:
-                r = clients[0].get(url)
-                if r.status_code != 200:
-                    raise RuntimeError(f"warm-up: {url} answered {r.status_code}")
+            for client in clients if workers > 1 else clients[:1]:
+                for url in urls:
+                    r = client.get(url)
+                    if r.status_code != 200:
+                        raise RuntimeError(f"warm-up: {url} answered {r.status_code}")
         else:
             jc = clients[0].get("/api/jobcenters").json()[0]
             rounds = [realistic_round(bench_role(i, mix), month, jc) for i in range(users)]
-            for i in range(min(users, 3)):  # each role's pages once (GETs only: caches, charts)
+            # Each role's pages once (GETs only: caches, charts); with several workers every user's
+            # (each client's connection is served by one worker, so every worker warms up).
+            for i in range(users if workers > 1 else min(users, 3)):
                 for _kind, method, url in rounds[i]:
                     if method == "GET":
                         r = clients[i].get(url)
@@ -357,9 +398,9 @@ def run(
         cpu0 = _cpu_seconds(server.proc.pid)
         load0 = os.getloadavg()
         if mix == "pages":
-            samples, wall = _load(clients, urls, seconds)
+            samples, wall = _load(clients, urls, seconds, think)
         else:
-            samples, failed_logins, wall = _mixed_load(clients, names, password, rounds, seconds)
+            samples, failed_logins, wall = _mixed_load(clients, names, password, rounds, seconds, think)
         cpu1 = _cpu_seconds(server.proc.pid)
         load1 = os.getloadavg()
     finally:
@@ -389,6 +430,8 @@ def run(
     return {
         "mix": mix,
         "users": users,
+        "think_seconds": think,
+        "workers": workers,
         "seconds": round(wall, 1),
         "warehouse": str(db),
         "month": month,
@@ -405,6 +448,10 @@ def run(
         "ok_p95_ms": ms(_percentile(ok, 95)),
         "per_url": per_url,
         "server_cpu_share": None if cpu0 is None or cpu1 is None else round((cpu1 - cpu0) / wall, 2),
+        # server CPU (all its processes) per request of the run, argon2 of the logins included
+        "server_cpu_ms_per_request": None
+        if cpu0 is None or cpu1 is None or not samples
+        else round((cpu1 - cpu0) * 1000 / len(samples), 1),
         "loadavg_1min_before_after": [round(load0[0], 2), round(load1[0], 2)],
         "server_startup_seconds": round(startup, 1),
         "server_log": server_log,

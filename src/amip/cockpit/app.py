@@ -61,6 +61,8 @@ class SecurityHeaders:
     def __init__(self, app, hsts: bool = False):
         self.app = app
         self.headers = {**SECURITY_HEADERS, **({"Strict-Transport-Security": HSTS} if hsts else {})}
+        if worker_header():  # AMIP_WORKER_HEADER=1: which worker process answered (tests, diagnosis)
+            self.headers[WORKER_HEADER] = str(os.getpid())
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -92,6 +94,16 @@ SECURITY_HEADERS = {
 # Behind TLS (AMIP_SECURE_COOKIES=1): browsers use only HTTPS for a year. No includeSubDomains:
 # the job center's other hosts under the same domain are not ours to decide for.
 HSTS = "max-age=31536000"
+
+# ``AMIP_WORKER_HEADER=1``: every response names the worker process that answered it (its process
+# id), so a test or an operator can see that several ``amip serve --workers N`` processes share the
+# load. Off by default: process ids are nobody's business in production.
+WORKER_HEADER = "X-Amip-Worker"
+
+
+def worker_header() -> bool:
+    return os.environ.get("AMIP_WORKER_HEADER", "") in ("1", "true", "yes")
+
 
 # Requests served at once by the thread pool (sync handlers and dependencies); more wait their
 # turn instead of piling up threads. Override with AMIP_THREADS.
@@ -172,6 +184,18 @@ async def error_page(request: Request, status: int, detail: object, headers: Map
 
 def _only_path_errors(exc: RequestValidationError) -> bool:
     return bool(exc.errors()) and all(e.get("loc", ("",))[0] == "path" for e in exc.errors())
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of ``amip serve --workers N`` (uvicorn's ``factory=True``):
+    settings from the environment (``AMIP_DB`` and the other ``AMIP_*`` variables, set by the
+    parent process), the figure store opened read-only from the cache the parent has built before
+    starting the workers (so N workers never race to build it; a cache made stale by an import
+    meanwhile is built by one process under the cache's lock while the others wait for it). The
+    workers share nothing but the files: the warehouse and its cache (read-only) and the state
+    database (sessions, login pre-sessions and throttling, audit log)."""
+    settings = Settings.from_env()
+    return create_app(settings, FigureStore.open(settings.warehouse))
 
 
 def create_app(settings: Settings, store: FigureStore | None = None) -> FastAPI:

@@ -9,7 +9,9 @@
 - ``AMIP_LOCKOUT_ATTEMPTS`` / ``AMIP_LOCKOUT_MINUTES``: wrong old passwords on the password-change
   form, see :mod:`amip.state.users`; failed logins are throttled per name and source address
   (:mod:`amip.state.login`).
-- ``AMIP_THREADS``: requests handled at once by the thread pool [32].
+- ``AMIP_THREADS``: requests handled at once by the thread pool [32] (per worker process).
+- ``AMIP_WORKER_HEADER``: ``1`` to name the answering worker process in a response header
+  (``X-Amip-Worker``; tests and diagnosis of ``amip serve --workers N``) [off].
 - ``AMIP_SMTP_HOST`` [unset: no e-mail], ``AMIP_SMTP_PORT`` [25], ``AMIP_SMTP_USER``, ``AMIP_SMTP_PASSWORD``,
   ``AMIP_SMTP_FROM``, ``AMIP_SMTP_STARTTLS``, ``AMIP_BASE_URL``: e-mail for data-quality notices, read by
   :class:`amip.dqm.notify.SmtpSettings` when ``amip dqm run`` sends them.

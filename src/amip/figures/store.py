@@ -39,10 +39,12 @@ import datetime as dt
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 import ibis
@@ -92,6 +94,10 @@ ATTRIBUTES_AT_PREVIOUS_STICHTAG = (
 # The persons behind the steering figures S3 - S5 (steering.MEMBER_BLOCKS) are in ``members`` too,
 # for the drill-down only (no office/team figures are made of them).
 STEERING_BLOCKS = steering_figures.MEMBER_BLOCKS
+
+
+T = TypeVar("T")
+MEMO_SIZE = 2048  # results a store keeps in its memo (FigureStore.memo), least recently used leave first
 
 
 def cache_path(warehouse: Path) -> Path:
@@ -459,6 +465,8 @@ class FigureStore:
         con.execute(f"ATTACH '{self.warehouse}' AS w (READ_ONLY)")
         self._con = con
         self._lock = threading.Lock()
+        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
+        self._memo_lock = threading.Lock()
         self.warehouse_tables = set(self.meta["tables"])
         # The cockpit works for the warehouse's home job centers (amip.warehouse.jobcenters); other
         # job centers' spells only count for durations, their figures are not shown.
@@ -470,7 +478,6 @@ class FigureStore:
         self.months = sorted(self.figures["month"].unique().tolist())
         self.latest = self.months[-1] if self.months else None
         self._index = self.figures.set_index(["jobcenter_id", "figure", "sex", "month"]).sort_index()
-        self._series_index = self.series.set_index(["jobcenter_id", "sex", "month"]).sort_index()
 
     @classmethod
     def open(cls, warehouse: Path, progress: Callable[[str], None] | None = None) -> FigureStore:
@@ -494,6 +501,24 @@ class FigureStore:
                 return store
             store.close()
         raise WarehouseChanged(f"warehouse {warehouse} keeps changing (imports running); try again")
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, computed once per store and ``key``: for what depends only on this
+        import's figures and warehouse and on ``key`` (name and arguments of the computation), never
+        on the state database, the user or the clock. A new import brings a new store and so an
+        empty memo. The result is shared by every request: callers must not change it. At most
+        ``MEMO_SIZE`` results are kept; two requests asking at once may both compute it."""
+        with self._memo_lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = compute()
+        with self._memo_lock:
+            self._memo[key] = value
+            self._memo.move_to_end(key)
+            while len(self._memo) > MEMO_SIZE:
+                self._memo.popitem(last=False)
+        return value
 
     @property
     def generation(self) -> str:
@@ -532,21 +557,42 @@ class FigureStore:
         return dict(self.meta.get("skipped", {}))
 
     def available_figures(self) -> list[str]:
-        present = set(self.figures["figure"].unique())
-        return [f.id for f in FIGURES if f.id in present]
+        def available() -> list[str]:
+            present = set(self.figures["figure"].unique())
+            return [f.id for f in FIGURES if f.id in present]
+
+        return list(self.memo(("available_figures",), available))
 
     def value(self, jobcenter: str, figure: str, month: str, sex: str = "all") -> dict | None:
         """numerator, denominator, value of one figure (None where not computed), with ``as_of``
         (the delivery, a date) and ``data_state`` (``final``, ``provisional_0`` … ``_2``)."""
-        try:
-            row = self._index.loc[(jobcenter, figure, sex, month)]
-        except KeyError:
+        pos = self._figure_rows(jobcenter).get((figure, sex, month))
+        if pos is None:
             return None
+        cols = self._figure_columns()
         return {
-            **{k: _num(row[k]) for k in ("numerator", "denominator", "value")},
-            "as_of": row["as_of"],
-            "data_state": row["data_state"],
+            **{k: _num(cols[k][pos]) for k in ("numerator", "denominator", "value")},
+            "as_of": cols["as_of"][pos],
+            "data_state": cols["data_state"][pos],
         }
+
+    def _figure_rows(self, jobcenter: str) -> dict[tuple[str, str, str], int]:
+        """{(figure, sex, month): row of ``figures``} of one job center, built once per store and job
+        center (a page asks for dozens of values; a pandas ``.loc`` on the MultiIndex cost about a
+        millisecond each; per job center so that a national store does not hold millions of keys)."""
+
+        def rows() -> dict[tuple[str, str, str], int]:
+            f = self.figures
+            at = (f["jobcenter_id"] == jobcenter).to_numpy().nonzero()[0]
+            keys = zip(f["figure"].to_numpy()[at], f["sex"].to_numpy()[at], f["month"].to_numpy()[at], strict=True)
+            return {(str(fig), str(sx), str(m)): int(i) for i, (fig, sx, m) in zip(at, keys, strict=True)}
+
+        return self.memo(("figure_rows", jobcenter), rows)
+
+    def _figure_columns(self) -> dict:
+        """The columns ``value`` reads, as arrays (once per store)."""
+        cols = ("numerator", "denominator", "value", "as_of", "data_state")
+        return self.memo(("figure_columns",), lambda: {c: self.figures[c].to_numpy() for c in cols})
 
     def history(
         self, jobcenter: str, figure: str, sex: str = "all", last: str | None = None, months: int = 60
@@ -554,9 +600,15 @@ class FigureStore:
         """month, numerator, denominator, value, as_of, data_state for up to ``months`` months
         ending at ``last``."""
         cols = ["month", "numerator", "denominator", "value", "as_of", "data_state"]
-        try:
-            t = self._index.loc[(jobcenter, figure, sex)].reset_index()
-        except KeyError:
+
+        def whole() -> pd.DataFrame | None:
+            try:
+                return self._index.loc[(jobcenter, figure, sex)].reset_index()
+            except KeyError:
+                return None
+
+        t = self.memo(("history", jobcenter, figure, sex), whole)  # each row of a page asks; filtered copies below
+        if t is None:
             return pd.DataFrame(columns=cols)
         if last:
             t = t[t["month"] <= last]
@@ -567,7 +619,8 @@ class FigureStore:
     def deliveries(self) -> list[dict]:
         """The warehouse's deliveries, oldest first: as_of (a date), first_month, last_month,
         imported_at, source."""
-        return self._deliveries[DELIVERY_COLUMNS].to_dict("records")
+        found = self.memo(("deliveries",), lambda: self._deliveries[DELIVERY_COLUMNS].to_dict("records"))
+        return [dict(d) for d in found]  # every page footer asks: read once per store, copied
 
     def revisions(self, jobcenter: str) -> pd.DataFrame:
         """The revision statistics of ``jobcenter``: figure, sex, lag, months, mean, mean_abs, p05,
@@ -585,7 +638,12 @@ class FigureStore:
     def band(self, jobcenter: str, figure: str, sex: str = "all", lag: int = 0) -> dict | None:
         """How far a provisional value at ``lag`` was from the BA-comparable one in the past: mean,
         p05, p95 (percentage points; the final value lay in [value - p95, value - p05] in 90 % of
-        the months) and months; None without revisions for it."""
+        the months) and months; None without revisions for it. Read once per store (every value
+        shown with its data state asks)."""
+        found = self.memo(("band", jobcenter, figure, sex, lag), lambda: self._band(jobcenter, figure, sex, lag))
+        return None if found is None else dict(found)
+
+    def _band(self, jobcenter: str, figure: str, sex: str, lag: int) -> dict | None:
         r = self._revisions
         t = r[(r["jobcenter_id"] == jobcenter) & (r["figure"] == figure) & (r["sex"] == sex) & (r["lag"] == lag)]
         if not len(t):
@@ -614,10 +672,39 @@ class FigureStore:
         return [rows[k] for k in sorted(rows)]
 
     def count(self, jobcenter: str, column: str, month: str, sex: str = "all") -> float | None:
-        try:
-            return _num(self._series_index.loc[(jobcenter, sex, month)][column])
-        except KeyError:
+        """The series' count ``column`` of (job center, sex, month); None where it is missing or NULL.
+        A dictionary look-up (the pages ask for hundreds of counts per request; a pandas ``.loc`` on
+        the MultiIndex cost about 0.2 ms each)."""
+        pos = self._series_rows().get((jobcenter, sex, month))
+        if pos is None:
             return None
+        values = self._series_column(column)
+        if values is None:
+            return None
+        v = values[pos]
+        return None if v != v else float(v)  # NaN: NULL in the cache
+
+    def _series_rows(self) -> dict[tuple[str, str, str], int]:
+        """{(job center, sex, month): row of ``series``}, built once per store."""
+
+        def rows() -> dict[tuple[str, str, str], int]:
+            keys = zip(self.series["jobcenter_id"], self.series["sex"], self.series["month"], strict=True)
+            return {(str(j), str(s), str(m)): i for i, (j, s, m) in enumerate(keys)}
+
+        return self.memo(("series_rows",), rows)
+
+    def _series_column(self, column: str):
+        """One column of ``series`` as a float array (NULL as NaN), once per store; None when the
+        series has no such column."""
+        if column not in self.series.columns:
+            return None
+
+        def values():
+            import numpy as np
+
+            return pd.to_numeric(self.series[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+        return self.memo(("series_column", column), values)
 
     def forecast(self, jc: str, series: str, sex: str = "all") -> pd.DataFrame:
         """The forecast of ``series`` (elb, lzb, integrations, llu, luh) for ``jc`` and ``sex``, one row
@@ -625,8 +712,12 @@ class FigureStore:
         f = self.forecasts
         if f is None:
             return pd.DataFrame(columns=FORECAST_COLUMNS)
-        t = f[(f.jobcenter_id == jc) & (f.series == series) & (f.sex == sex)]
-        return t.sort_values("month").reset_index(drop=True)
+
+        def one() -> pd.DataFrame:
+            t = f[(f.jobcenter_id == jc) & (f.series == series) & (f.sex == sex)]
+            return t.sort_values("month").reset_index(drop=True)
+
+        return self.memo(("forecast", jc, series, sex), one).copy()  # the planning pages ask often
 
     def backtest(self, jc: str) -> pd.DataFrame:
         """MAPE per series, sex and model of the rolling-origin backtest for ``jc`` (when the model was
@@ -651,8 +742,11 @@ class FigureStore:
         return c[c.jobcenter_id == jc][COVERAGE_COLUMNS].reset_index(drop=True)
 
     def forecast_paths(self, jc: str, series: str, sex: str = "all"):
-        """The stored simulated paths (numpy array paths x forecast months) and their origin (last data
-        month), or None."""
+        """The stored simulated paths (numpy array paths x forecast months, read-only) and their
+        origin (last data month), or None; read once per store."""
+        return self.memo(("forecast_paths", jc, series, sex), lambda: self._forecast_paths(jc, series, sex))
+
+    def _forecast_paths(self, jc: str, series: str, sex: str):
         import numpy as np
 
         with self._lock:
@@ -666,7 +760,9 @@ class FigureStore:
                 return None
         if not rows:
             return None
-        return np.array([r[1] for r in rows], dtype=float), rows[0][0]
+        paths = np.array([r[1] for r in rows], dtype=float)
+        paths.flags.writeable = False  # shared by every request (memo)
+        return paths, rows[0][0]
 
     def by_unit(self, jobcenter: str, figure: str, month: str, kind: str, sex: str = "all") -> pd.DataFrame:
         """unit, numerator, denominator, value per office or team (empty without caseload)."""

@@ -71,7 +71,13 @@ def expected(store, jobcenter_id: str, series: str, sex: str, months: list[str],
 
 
 def propose(store, jobcenter_id: str, year: int) -> dict[str, dict[str, float | None]]:
-    """{sex: {"integrations", "elb_jdw", "lzb_jdw"}} expected for ``year`` (see the module text)."""
+    """{sex: {"integrations", "elb_jdw", "lzb_jdw"}} expected for ``year`` (see the module text);
+    it depends only on the figure store, so it is computed once per store (``targets.memo``)."""
+    found = targets.memo(store, ("propose", jobcenter_id, year), lambda: _propose(store, jobcenter_id, year))
+    return targets.copied(found)
+
+
+def _propose(store, jobcenter_id: str, year: int) -> dict[str, dict[str, float | None]]:
     seen, rest = split_months(store, year)
     out: dict[str, dict[str, float | None]] = {}
     for sex in SEXES:

@@ -22,12 +22,14 @@ they are assigned to at the Stichtag the count uses).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from amip.format import as_number
 from amip.planning.models import MEASURES, SEXES
 
 ValueMap = dict[str, dict[str, float | None]]
+T = TypeVar("T")
 
 
 def _ok(v) -> bool:
@@ -82,10 +84,29 @@ def empty() -> ValueMap:
 # ---- actual values from the figure store -------------------------------------------------------
 
 
+def memo(store, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()`` once per figure store (one import) and ``key``: ``FigureStore.memo``, for what
+    depends only on the store's figures and the arguments, never on plans (state database) or the
+    user; a store without a memo computes every time. Callers copy what they may change."""
+    store_memo = getattr(store, "memo", None)
+    return compute() if store_memo is None else store_memo(key, compute)
+
+
+def copied(values: ValueMap) -> ValueMap:
+    return {s: dict(row) for s, row in values.items()}
+
+
 def actual_year(store, jobcenter: str, year: int, team: str | None = None) -> ValueMap:
     """The actual values of ``year`` (December's K2 numerator and denominator; the LZB JDW, the
     mean of the twelve monthly LZB counts) per sex, for the job center or one team; None where the
-    store does not have them (e.g. the year is not complete or outside the cached months)."""
+    store does not have them (e.g. the year is not complete or outside the cached months). Computed
+    once per store (:func:`memo`)."""
+    return copied(
+        memo(store, ("actual_year", jobcenter, year, team), lambda: _actual_year(store, jobcenter, year, team))
+    )
+
+
+def _actual_year(store, jobcenter: str, year: int, team: str | None) -> ValueMap:
     month = f"{year}-12"
     out = empty()
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
@@ -132,8 +153,12 @@ def teams(store, jobcenter: str) -> list[str]:
     u = getattr(store, "unit_figures", None)
     if u is None:
         return []
-    names = u[(u.jobcenter_id == jobcenter) & (u.kind == "team")]["unit"].unique().tolist()
-    return sorted(n for n in names if n != UNASSIGNED)
+
+    def known() -> list[str]:
+        names = u[(u.jobcenter_id == jobcenter) & (u.kind == "team")]["unit"].unique().tolist()
+        return sorted(n for n in names if n != UNASSIGNED)
+
+    return list(memo(store, ("teams", jobcenter), known))
 
 
 # ---- monthly counts of one team (for the Zielnachhaltung of team plans) --------------------------
@@ -145,7 +170,16 @@ def team_monthly(store, jobcenter: str, team: str, first: str, last: str) -> dic
     """{(column, month, sex): count} of ``int``, ``stock`` and ``lzb`` for the persons assigned to
     ``team`` at the Stichtag each count uses (ST(m−1) for integrations, ST(m) for stocks: the same
     rule as the store's ``unit_figures``), months ``first`` … ``last``; sex m, w, d and all.
-    Counts only, no persons leave this function. Empty without ``caseload``."""
+    Counts only, no persons leave this function. Empty without ``caseload``. Computed once per
+    store (:func:`memo`); callers must not change the result."""
+    return memo(
+        store,
+        ("team_monthly", jobcenter, team, first, last),
+        lambda: _team_monthly(store, jobcenter, team, first, last),
+    )
+
+
+def _team_monthly(store, jobcenter: str, team: str, first: str, last: str) -> dict[tuple[str, str, str], float]:
     from amip.figures.store import ATTRIBUTES_AT_PREVIOUS_STICHTAG
     from amip.kennzahlen.calendar import month_str, parse_month
 

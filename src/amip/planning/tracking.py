@@ -107,7 +107,15 @@ def year_finished(store, year: int) -> bool:
 
 
 def seasonal_profile(store, jobcenter_id: str, sex: str, year: int) -> tuple[list[float], list[int]]:
-    """(12 monthly shares summing to 1, the years they come from) — see the module text."""
+    """(12 monthly shares summing to 1, the years they come from) — see the module text; once per
+    figure store (``targets.memo``)."""
+    shares, used = targets.memo(
+        store, ("seasonal_profile", jobcenter_id, sex, year), lambda: _seasonal_profile(store, jobcenter_id, sex, year)
+    )
+    return list(shares), list(used)
+
+
+def _seasonal_profile(store, jobcenter_id: str, sex: str, year: int) -> tuple[list[float], list[int]]:
     first = int(store.months[0][:4]) if store.months else year
     shares_by_year, used = [], []
     for y in range(first, year):

@@ -10,6 +10,8 @@ table; they are not edited here. Only aggregates; capability STEERING.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
 
@@ -18,7 +20,7 @@ from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import store
 from amip.cockpit.params import pick_jobcenter
-from amip.cockpit.render import render
+from amip.cockpit.render import render_shared
 from amip.cockpit.tables import Column, DataTable, download
 from amip.figures import charts
 from amip.planning import budget as bud
@@ -129,44 +131,66 @@ def _by_instrument_and_month(spend, year: int) -> list[dict]:
 def budget_page(
     request: Request, jc: str | None = None, year: str | None = None, viewer: Viewer = Depends(needs(access.STEERING))
 ):
-    jc, y, years, t = _budget(request, viewer, jc, year)
-    spent, plan = t.pop("_summary"), t.pop("_plan")
-    chart = None
-    if not plan.empty:
-        chart = Markup(
+    """The page depends only on the warehouse of this request's snapshot (the data's ``budget``
+    table and measures) and on (job center, year): rendered once per import, role and parameters
+    (``render_shared``); the year is checked on every request."""
+    st = store(request)
+    jc = pick_jobcenter(st, jc)
+    y, years = st.memo(("budget.year", jc, year), lambda: _checked_year(st, jc, year))
+
+    def context() -> dict:
+        con = st.connect()  # the warehouse of this request's snapshot, not the file by path
+        try:
+            t = tables(con, jc, y)
+        finally:
+            con.close()
+        spent: Any = t.pop("_summary")  # tables() keeps the summary (a dict) and the plan (a frame) too
+        plan: Any = t.pop("_plan")
+        chart = None
+        if not plan.empty:
+            chart = Markup(
+                charts.responsive(
+                    charts.egl_distribution_spec(plan.to_dict("records"), f"Verteilung des Eingliederungsbudgets {y}")
+                )
+            )
+        by_month = spent["by_month"]
+        month_chart = Markup(
             charts.responsive(
-                charts.egl_distribution_spec(plan.to_dict("records"), f"Verteilung des Eingliederungsbudgets {y}")
+                charts.monthly_bars_spec(
+                    [{"month": m, "value": v} for m, v in zip(by_month["month"], by_month["amount"])],
+                    f"Ausgaben {y} je Monat",
+                    "Euro",
+                )
             )
         )
-    by_month = spent["by_month"]
-    month_chart = Markup(
-        charts.responsive(
-            charts.monthly_bars_spec(
-                [{"month": m, "value": v} for m, v in zip(by_month["month"], by_month["amount"])],
-                f"Ausgaben {y} je Monat",
-                "Euro",
-            )
+        facts = {
+            "total": fmt.number(spent["total"]),
+            "first_half": fmt.percent(spent["first_half_share"]),
+            "slm": fmt.percent(spent["second_labour_market_share"]),
+            "slm_plan": fmt.percent(bud.second_labour_market_share(plan)),
+        }
+        return dict(
+            jc=jc,
+            year=y,
+            years=years,
+            tables=t,
+            chart=chart,
+            month_chart=month_chart,
+            facts=facts,
+            query=f"jc={jc}&year={y}",
         )
-    )
-    facts = {
-        "total": fmt.number(spent["total"]),
-        "first_half": fmt.percent(spent["first_half_share"]),
-        "slm": fmt.percent(spent["second_labour_market_share"]),
-        "slm_plan": fmt.percent(bud.second_labour_market_share(plan)),
-    }
-    return render(
-        request,
-        "budget.html",
-        viewer,
-        jc=jc,
-        year=y,
-        years=years,
-        tables=t,
-        chart=chart,
-        month_chart=month_chart,
-        facts=facts,
-        query=f"jc={jc}&year={y}",
-    )
+
+    return render_shared(request, "budget.html", viewer, (jc, y), context)
+
+
+def _checked_year(st, jc: str, year: str | None) -> tuple[int, list[int]]:
+    """(year, years with data) as :func:`_year`; HTTPException 404 for a year without data (not
+    memoised: an exception leaves the memo)."""
+    con = st.connect()
+    try:
+        return _year(st, con, jc, year)
+    finally:
+        con.close()
 
 
 @router.get("/budget/{table}.{fmt}", name="budget_download")

@@ -13,7 +13,7 @@ from amip import format as fmt
 from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import log_person_view, store
-from amip.cockpit.params import paged_name, pick_jobcenter, pick_page, pick_sex, query_string
+from amip.cockpit.params import Page, paged_name, pick_jobcenter, pick_page, pick_sex, query_string
 from amip.cockpit.render import render
 from amip.cockpit.tables import Column, DataTable, download
 from amip.figures import glossary
@@ -26,7 +26,12 @@ MULTIPLE = ("entries", "exits")
 MONITORING = ("S3", "S4", "S5", "S6")  # reached from the Übersicht's extended monitoring
 
 
-def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tuple[DataTable, str]:
+def persons_table(
+    request: Request, viewer: Viewer, jc, count, month, sex, page: str | None = None
+) -> tuple[DataTable, str, Page, int]:
+    """The list (all its rows; with ``page``, the rows of that page only), its name, the page and
+    how often the persons of the whole list are counted (their number, or for ELB flows the
+    status changes). A page's rows are made from its slice of the list, not from all of them."""
     st = store(request)
     jc, sex = pick_jobcenter(st, jc), pick_sex(sex)
     if count not in PERSON_COUNTS:
@@ -35,12 +40,16 @@ def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tu
         month = fmt.iso_month(month)  # 12/2022 or 2022-12
     except ValueError:
         raise HTTPException(404, "Kein Monat (MM/JJJJ, z. B. 12/2022).") from None
-    if month not in set(st.series["month"]):
+    if month not in st.memo(("series_months",), lambda: frozenset(st.series["month"])):
         raise HTTPException(404, "Für diesen Monat liegen keine Daten vor.")
     scope = access.person_scope(viewer)
     people = st.persons(jc, count, month, scope)
     if sex != "all":
         people = people[people["sex"] == sex]
+    times = int(people["times"].sum()) if count in MULTIPLE else len(people)
+    shown = pick_page(page, len(people)) if page is not None else Page(1, max(1, len(people)), len(people))
+    if page is not None:
+        people = people.iloc[shown.offset : shown.offset + shown.size]
     rows = people.to_dict("records")
     for r in rows:
         r["sex"] = {"w": "weiblich", "m": "männlich", "d": "divers"}.get(r["sex"], r["sex"])
@@ -62,7 +71,7 @@ def persons_table(request: Request, viewer: Viewer, jc, count, month, sex) -> tu
     table = DataTable(
         "Personen", cols, rows, f"personen_{count}_{jc}_{month}_{sex}", caption=f"{what} ({access.scope_label(scope)})"
     )
-    return table, what
+    return table, what, shown, times
 
 
 @router.get("/personen", name="persons")
@@ -77,13 +86,11 @@ def persons_page(
     page: str | None = None,
     viewer: Viewer = Depends(needs(access.PERSONS)),
 ):
-    table, what = persons_table(request, viewer, jc, count, month, sex)
-    # how many status changes the listed persons make up (a person may enter twice in a month)
-    times = sum(int(r.get("times", 1)) for r in table.rows) if count in MULTIPLE else None
     # One page of the list. The store keeps the list per import and scope in memory (one query
     # per import, figures.store.FigureStore.persons), so a page is a slice of it: docs/decisions.md 124.
-    shown = pick_page(page, len(table.rows))
-    table.rows = table.rows[shown.offset : shown.offset + shown.size]
+    table, what, shown, counted = persons_table(request, viewer, jc, count, month, sex, page=page or "1")
+    # how many status changes the listed persons make up (a person may enter twice in a month)
+    times = counted if count in MULTIPLE else None
     log_person_view(request, viewer, "view", paged_name(what, shown), len(table.rows))
     fig = figure if figure in glossary.EXPLANATIONS else None
     # back to the figure; the extended monitoring (S3-S6) comes from its monthly counts of the
@@ -125,6 +132,6 @@ def persons_download(
 ):
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Unbekanntes Format (csv oder xlsx)")
-    table, what = persons_table(request, viewer, jc, count, month, sex)
+    table, what, _, _ = persons_table(request, viewer, jc, count, month, sex)
     log_person_view(request, viewer, f"export_{fmt}", what, len(table.rows))
     return download(table, fmt)

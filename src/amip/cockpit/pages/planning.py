@@ -36,6 +36,7 @@ from amip.cockpit.render import render
 from amip.cockpit.tables import Column, DataTable, download
 from amip.planning import hints, plans, proposal, targets
 from amip.planning.models import MEASURES, SEXES
+from amip.state.db import reading
 
 router = APIRouter()
 SEX_LABELS = plans.SEX_LABELS
@@ -60,7 +61,7 @@ def _pick_year(request: Request, jc: str, year: int | None) -> int:
         if not 2000 <= year <= 2100:
             raise HTTPException(404, "Unbekanntes Planjahr.")
         return year
-    with state(request).begin() as db:
+    with reading(state(request)) as db:  # reads only: no write lock
         planned = plans.years(db, jc)
     if planned:
         return planned[-1]
@@ -69,7 +70,7 @@ def _pick_year(request: Request, jc: str, year: int | None) -> int:
 
 def _year_options(request: Request, jc: str, year: int) -> list[int]:
     st = store(request)
-    with state(request).begin() as db:
+    with reading(state(request)) as db:  # reads only: no write lock
         planned = set(plans.years(db, jc))
     data_years = {int(m[:4]) for m in st.months}
     last = max(data_years) if data_years else year
@@ -257,7 +258,7 @@ def input_values(values: dict) -> dict[str, dict[str, str]]:
 
 def _context(request: Request, jc: str, year: int) -> dict:
     st = store(request)
-    with state(request).begin() as db:
+    with reading(state(request)) as db:  # reads only: no write lock
         t = plans.programme_targets(db, year, jc, st)
         team = plans.team_sum(db, year, jc)
         hist = plans.history(db, year, jc, all_units=True)
@@ -373,13 +374,13 @@ def sum_view(h: dict) -> list[dict]:
 
 def _team_hints(request: Request, jc: str, year: int, team: str, entered: dict | None) -> dict:
     st = store(request)
-    with state(request).begin() as db:
+    with reading(state(request)) as db:  # reads only: no write lock
         # no team named yet: only the sum and the shares
         return hints.field_hints(db, st, year, jc, team, entered, unit_values=team != UNNAMED_TEAM)
 
 
 def _jc_hints(request: Request, jc: str, year: int) -> dict:
-    with state(request).begin() as db:
+    with reading(state(request)) as db:  # reads only: no write lock
         return hints.field_hints(db, store(request), year, jc, None)
 
 

@@ -20,11 +20,12 @@ from amip.cockpit import access
 from amip.cockpit.auth import Viewer, needs
 from amip.cockpit.context import state, store
 from amip.cockpit.params import pick_jobcenter, pick_month
-from amip.cockpit.render import render
+from amip.cockpit.render import render_shared
 from amip.cockpit.tables import Column, DataTable, download
 from amip.figures import charts
 from amip.planning import plans, targets, tracking
 from amip.planning.plans import SEX_LABELS
+from amip.state.db import reading
 
 router = APIRouter()
 FIGURES = {
@@ -165,36 +166,52 @@ def tracking_page(
     team: str | None = None,
     viewer: Viewer = Depends(needs(access.STEERING)),
 ):
+    """Rendered once per (parameters, role, disclosure, plan version and status, teams) and figure
+    store (``render_shared``, as the Übersicht): a saved or agreed plan changes the key, so the
+    next view shows it. The key and the page are read in one transaction of the state database."""
     st = store(request)
     jc, month = pick_jobcenter(st, jc), pick_month(st, month)
-    team = _pick_team(request, jc, month, team)
-    res = _result(request, jc, month, team)
+    year = int(month[:4])
     policy = access.disclosure(viewer)
-    chart = None
-    cum = res["cumulative"].get("all")
-    if cum:
-        hide = not (policy.sees("team", team) if team else not policy.suppress)
-        key = tuple((c["month"], None if hide and dc.small(c["actual"]) else c["actual"], c["profile"]) for c in cum)
-        chart = Markup(
-            charts.target_progress(f"Integrationen {res['year']}: Ist kumuliert und Soll nach Saisonprofil", key)
-        )
-    years = sorted(set(res["profile_years"].get("all", [])))
-    return render(
-        request,
-        "tracking.html",
-        viewer,
-        jc=jc,
-        month=month,
-        month_state=res["data_state"],
-        res=res,
-        table=tracking_table(res, jc, policy, st.jobcenter_name(jc)),
-        chart=chart,
-        profile_years=years,
-        team=team,
-        teams=_teams(request, jc, int(month[:4])),
-        query=f"jc={jc}&month={month}" + (f"&team={team}" if team else ""),
-        status_labels=tracking.STATUS_LABELS,
-    )
+    with reading(state(request)) as db:
+        teams = sorted(set(targets.teams(st, jc)) | set(plans.team_ids(db, year, jc)))
+        if team == "":
+            team = None
+        if team is not None and team not in teams:
+            raise HTTPException(404, "Unbekanntes Team.")
+        plan = plans.current(db, year, jc, team, "agreed") or plans.latest(db, year, jc, team)
+        plan_key = None if plan is None else (plan.id, plan.version, plan.status)
+
+        def context() -> dict:
+            res = tracking.track(db, st, year, jc, month, team)
+            chart = None
+            cum = res["cumulative"].get("all")
+            if cum:
+                hide = not (policy.sees("team", team) if team else not policy.suppress)
+                key = tuple(
+                    (c["month"], None if hide and dc.small(c["actual"]) else c["actual"], c["profile"]) for c in cum
+                )
+                chart = Markup(
+                    charts.target_progress(
+                        f"Integrationen {res['year']}: Ist kumuliert und Soll nach Saisonprofil", key
+                    )
+                )
+            return dict(
+                jc=jc,
+                month=month,
+                month_state=res["data_state"],
+                res=res,
+                table=tracking_table(res, jc, policy, st.jobcenter_name(jc)),
+                chart=chart,
+                profile_years=sorted(set(res["profile_years"].get("all", []))),
+                team=team,
+                teams=teams,
+                query=f"jc={jc}&month={month}" + (f"&team={team}" if team else ""),
+                status_labels=tracking.STATUS_LABELS,
+            )
+
+        key = (jc, month, team, policy.key, plan_key, tuple(teams))
+        return render_shared(request, "tracking.html", viewer, key, context)
 
 
 @router.get("/zielnachhaltung.{fmt}", name="tracking_download")
