@@ -12,11 +12,13 @@ so no test file has to remember them:
 
 ``slow`` stays explicit in the test modules (``pytestmark = pytest.mark.slow``).
 
-The modules with slow, Spark or browser tests are collected first (each module keeps its own order):
-with ``scripts/test.sh``'s ``--dist worksteal`` the long tests start at once and an idle worker
-takes the short ones still waiting from the other, so no worker runs a 3-minute test alone at the
-end of the run. (With xdist's default ``--dist load`` the first chunk of a quarter of the suite goes
-to one worker; worksteal is what makes this order pay.)
+The modules with slow, Spark or browser tests are collected first (each module keeps its own order),
+and under xdist the heaviest modules (``HEAVY``) are dealt to the starts of the workers' first
+queues (``_spread_heavy``): with ``scripts/test.sh``'s ``--dist worksteal`` the long tests start at
+once on different workers and an idle worker takes the short ones still waiting from another's end,
+so no worker runs a 5-minute test alone at the end of the run. (With xdist's default ``--dist load``
+the first chunk of a quarter of the suite goes to one worker; worksteal is what makes this order
+pay.)
 """
 
 from __future__ import annotations
@@ -74,6 +76,63 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.nodeid.split("::")[0] for item in items if any(item.get_closest_marker(m) for m in LONG_MARKERS)
     }
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in long_modules)  # stable: False first
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    if workers > 1:
+        items[:] = _spread_heavy(items, workers)
+
+
+# CPU seconds of the heaviest modules on the 2-core machine (docs/benchmarks.md, "Test suite time"):
+# what _spread_heavy places at the start of the workers' first queues.
+HEAVY = {
+    "tests/test_demo.py": 270,
+    "tests/test_spark_parity.py": 210,
+    "tests/test_properties.py": 74,
+    "tests/test_browser_a11y.py": 65,
+    "tests/test_hardening_import.py": 61,
+    "tests/test_deliveries.py": 60,
+    "tests/test_forecast.py": 55,
+    "tests/test_steering_v2.py": 51,
+    "tests/test_synth_regions.py": 48,
+    "tests/test_steering.py": 45,
+    "tests/test_forecast_calibration.py": 30,
+}
+
+
+def _spread_heavy(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    """The order for ``--dist worksteal`` with ``workers`` workers: xdist first hands worker i the
+    i-th of ``workers`` contiguous, equally long parts of the list, and an idle worker later steals
+    from the *end* of another's queue. So the heaviest modules are dealt to the parts (longest
+    first, each to the part with the least so far) and put at their starts, where nobody steals
+    them: the demo, the Spark cluster's tests and the property tests start at once on different
+    workers, and no 5-minute test starts last. The other tests fill the parts in their order."""
+
+    def module(item: pytest.Item) -> str:
+        return item.nodeid.split("::")[0]
+
+    heavy = sorted({module(i) for i in items} & set(HEAVY), key=lambda m: -HEAVY[m])
+    load = [0.0] * workers
+    part_of: dict[str, int] = {}
+    for m in heavy:
+        part = load.index(min(load))
+        part_of[m] = part
+        load[part] += HEAVY[m]
+    by_module: dict[str, list[pytest.Item]] = {}
+    for i in items:
+        by_module.setdefault(module(i), []).append(i)
+    parts: list[list[pytest.Item]] = [
+        [i for m in heavy if part_of[m] == p for i in by_module[m]] for p in range(workers)
+    ]
+    rest = [i for i in items if module(i) not in part_of]
+    sizes, left = [], len(items)
+    for p in range(workers):  # xdist's split: each idle worker gets len(pending) // workers still idle
+        sizes.append(left // (workers - p))
+        left -= sizes[-1]
+    out: list[pytest.Item] = []
+    for p in range(workers):
+        take = max(sizes[p] - len(parts[p]), 0) if p < workers - 1 else len(rest)
+        out += parts[p] + rest[:take]
+        rest = rest[take:]
+    return out
 
 
 # ---- shared set-up as factories: a warehouse, its figure store, the cockpit app ------------------
