@@ -257,58 +257,18 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Violati
 
 
 def _load_raw(con: duckdb.DuckDBPyConnection, source: SourceFile, file: str) -> list[Violation]:
-    path = _lit(file)
     name = raw_name(source.table)
     if source.is_csv:
-        # The header is read here (one line, at most HEADER_MAX bytes), so the dialect is the
+        # The header is read there (one line, at most HEADER_MAX bytes), so the dialect is the
         # contract's, never a guess.
-        with open(file, "rb") as fh:
-            head = fh.read(HEADER_MAX + 1)
-        end = head.find(b"\n")
-        if end < 0 and len(head) > HEADER_MAX:
-            return [
-                Violation(
-                    source.path.name,
-                    None,
-                    None,
-                    None,
-                    f"header line is longer than {HEADER_MAX:,} bytes (no line break)",
-                    line=1,
-                )
-            ]
-        first = head if end < 0 else head[: end + 1]
-        bad = _utf8_scan(io.BytesIO(first), source.path.name, HEADER_MAX + 1)
-        if bad is not None:
-            return [bad]
-        try:
-            header = next(csv.reader(io.StringIO(first.decode("utf-8-sig"), newline="")), [])
-        except csv.Error as exc:
-            return [Violation(source.path.name, None, None, None, f"header cannot be read as CSV: {exc}", line=1)]
-        if not header:
-            return [Violation(source.path.name, None, None, None, "file is empty (no header row)")]
-        columns = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in header) + "}"
-        reader = (
-            f"read_csv({path}, header=true, delim=',', quote='\"', escape='\"', auto_detect=false, "
-            f"columns={columns}, strict_mode=true, null_padding=false)"
-        )
+        problems = _load_raw_csv(con, source, file, name)
+        if problems:
+            return problems
     else:
-        reader = f"read_parquet({path})"
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {reader}")
-    except duckdb.Error as exc:
-        text = str(exc).lower()
-        if source.is_csv and ("unicode" in text or "utf-8" in text or "utf8" in text):
-            # DuckDB checks every value is UTF-8 (so a good file is read once); a bad one is
-            # scanned here for its exact line and byte.
-            bad = utf8_problem(file, source.path.name)
-            if bad is not None:
-                return [bad]
-        # DuckDB's message names the line and what it found; drop its echo of our SQL.
-        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip() and not ln.startswith("LINE ")]
-        detail = "; ".join(ln for ln in lines if ln.startswith(("Invalid Input Error", "Original Line", "Expected")))
-        message = (detail or lines[0]).split(" (LINE ")[0].replace(file, source.path.name)
-        kind = "CSV" if source.is_csv else "Parquet"
-        return [Violation(source.path.name, None, None, None, f"file cannot be read as {kind}: {message}")]
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_parquet({_lit(file)})")
+        except duckdb.Error as exc:
+            return [_unreadable(source, file, exc)]
     present = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
     problems = [
         Violation(source.path.name, None, col.name, None, "required column is missing")
