@@ -29,6 +29,24 @@ def lzb_onsets(intervals: ibis.Table) -> ibis.Table:
     return duration_onsets(intervals, LZB_WINDOW_DAYS, LZB_THRESHOLD_DAYS)
 
 
+def gap_ranges(t: ibis.Table, max_gap: int) -> tuple[ibis.Table, ibis.Table]:
+    """For intervals with ``first_start``, ``covered_before`` and ``next_s`` (one window pass per
+    person, ordered by ``s``): ``t`` with ``gap_before`` (G_k, the uncovered days between the first
+    start and this interval's start) and ``target`` (G_k - ``max_gap``), and the gaps after each
+    interval as U ranges (G_k, G_k + next_s - e - 1] (``g_person``, ``g_end``, ``g_lo``, ``g_hi``).
+    Shared by the closed-form onset here and the one-pass stretches (``stock``)."""
+    gap_before = t.s - t.first_start - t.covered_before.fill_null(0)
+    t = t.mutate(gap_before=gap_before, target=gap_before - max_gap)
+    gaps = t.filter(t.next_s.notnull())
+    gaps = gaps.select(
+        g_person=gaps.person_id,
+        g_end=gaps.e,
+        g_lo=gaps.gap_before,
+        g_hi=gaps.gap_before + gaps.next_s - gaps.e - 1,
+    ).view()
+    return t, gaps
+
+
 def duration_onsets(intervals: ibis.Table, window: int, threshold: int) -> ibis.Table:
     """The closed form for any window: ``onset`` is the first day of the interval on which at least
     ``threshold`` of the last ``window`` days are covered (730/638 for LZB, 1460/1277 for S5)."""
@@ -43,15 +61,7 @@ def duration_onsets(intervals: ibis.Table, window: int, threshold: int) -> ibis.
     )
     # G_k: uncovered days between the first start and this interval's start; the gap after this
     # interval spans U values (G_k, G_k + next_s - e - 1].
-    gap_before = t.s - t.first_start - t.covered_before.fill_null(0)
-    t = t.mutate(gap_before=gap_before, target=gap_before - max_gap)
-    gaps = t.filter(t.next_s.notnull())
-    gaps = gaps.select(
-        g_person=gaps.person_id,
-        g_end=gaps.e,
-        g_lo=gaps.gap_before,
-        g_hi=gaps.gap_before + gaps.next_s - gaps.e - 1,
-    ).view()
+    t, gaps = gap_ranges(t, max_gap)
     late = t.filter(t.target > 0)
     hit = late.join(gaps, [late.person_id == gaps.g_person, gaps.g_lo < late.target, late.target <= gaps.g_hi])
     hit = hit.select(h_person=hit.person_id, h_s=hit.s, y=hit.g_end + hit.target - hit.g_lo)

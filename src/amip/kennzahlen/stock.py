@@ -17,7 +17,7 @@ from __future__ import annotations
 import ibis
 
 from amip.kennzahlen.calendar import LZB_THRESHOLD_DAYS, LZB_WINDOW_DAYS, int64, month_of_day
-from amip.kennzahlen.lzb import lzb_onsets
+from amip.kennzahlen.lzb import gap_ranges, lzb_onsets
 from amip.kennzahlen.memo import memoised
 
 
@@ -235,15 +235,7 @@ def person_stretches(multi_isl: ibis.Table, persons: ibis.Table, first_lzb_month
         next_s=ps.s.lead().over(w),
         prev_m1=ibis.ifelse(ps.m0 <= ps.m1, ps.m1, ibis.null("int64")).max().over(before),
     )
-    gap_before = t.s - t.first_start - t.covered_before.fill_null(0)
-    t = t.mutate(gap_before=gap_before, target=gap_before - max_gap)
-    gaps = t.filter(t.next_s.notnull())
-    gaps = gaps.select(
-        g_person=gaps.person_id,
-        g_end=gaps.e,
-        g_lo=gaps.gap_before,
-        g_hi=gaps.gap_before + gaps.next_s - gaps.e - 1,
-    ).view()
+    t, gaps = gap_ranges(t, max_gap)
     cols = ["person_id", "jobcenter_id", "s", "e", "m0", "m1", "prev_m1"]
     # A stretch with target > 0 has exactly one gap before it where U reaches the target (the gaps
     # of merged stretches partition (0, G_k]), so an inner join keeps every such stretch.
