@@ -33,7 +33,7 @@ import pytest
 os.environ["AMIP_TEST_CHEAP_PASSWORD_HASH"] = "1"
 
 # The suite composes the figure cache as the application does (amip.cockpit.app, the CLI): with the
-# forecast tables, whose cache extension registers on import (amip.figures.store.register_extension).
+# forecast tables, whose cache extension registers on import (amip.figures.extensions.register_extension).
 import amip.forecast  # noqa: F401, E402
 from spark_cluster import on_cluster, spark_cluster  # noqa: F401, E402  (fixtures)
 from state_db import factory, pg_database, postgres_server, state_url  # noqa: F401  (fixtures)
@@ -85,15 +85,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # what _spread_heavy places at the start of the workers' first queues.
 HEAVY = {
     "tests/test_demo.py": 270,
-    "tests/test_spark_parity.py": 210,
+    "tests/test_spark_parity.py": 300,  # with the two steering parity tests (moved here, session 5)
     "tests/test_properties.py": 74,
     "tests/test_browser_a11y.py": 65,
     "tests/test_hardening_import.py": 61,
     "tests/test_deliveries.py": 60,
     "tests/test_forecast.py": 55,
-    "tests/test_steering_v2.py": 51,
     "tests/test_synth_regions.py": 48,
-    "tests/test_steering.py": 45,
     "tests/test_forecast_calibration.py": 30,
 }
 

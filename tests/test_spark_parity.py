@@ -1,7 +1,9 @@
 """The same data sets through DuckDB and through PySpark give the same figures, with Spark on a real
 standalone cluster (``spark_cluster``: a master and two workers started from pyspark's launcher);
 the data are read and validated on the cluster from the data set's folder (``spark_input``), the
-stage results checkpointed to a folder inside it."""
+stage results checkpointed to a folder inside it. The steering figures' parity tests are here too
+(with the data sets of ``test_steering`` and ``test_steering_v2``): every Spark run of the suite
+uses the one cluster session of this module, so no second JVM is started and warmed up."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+import test_steering as steering
+import test_steering_v2 as steering_v2
 from builder import run_kpi
 from test_properties import datasets
 
@@ -116,3 +120,39 @@ def test_spark_rejects_bad_data_with_the_messages_of_the_duckdb_import(tmp_path)
     ):
         assert expected in duck, (expected, duck)
     assert outputs["spark"] == duck
+
+
+def test_duckdb_and_spark_agree_on_the_steering_figures(tmp_path):
+    """S1, S2, L1-L3, P1, P1J, E1, B1 on the data set of test_steering, 10/2021 … 12/2022."""
+    duck, _ = steering.run(steering.data_set(), tmp_path / "duck", first="2021-10", last="2022-12")
+    spark, _ = steering.run(steering.data_set(), tmp_path / "spark", engine="spark", first="2021-10", last="2022-12")
+    assert duck.rows, "no figures computed"
+    _same(duck, spark)
+
+
+def test_duckdb_and_spark_agree_on_s3_to_s6(tmp_path):
+    """S3-S6 on test_steering_v2's S3 data, with the S4 shape and S5's persons at a second job center."""
+    ds = steering_v2.s3_data()
+    ds.first = "2017-01"  # four years of coverage before 2021-12 for S5
+    # the S4 shape (a person leaving after the integration) and S5's persons at a second job center
+    ds.person("X", "w", "1980-01-01").spell("X", "J1", "2019-01-01", "2020-07-31").job("X", "svb", "2020-07-01")
+    five = steering_v2.s5_data()
+    for table in ("persons", "elb_spells", "employment_spells"):
+        for r in five.rows[table]:
+            r = list(r)
+            r[0] = "F" + r[0]
+            if table == "elb_spells":
+                r[1] = "J3"
+            ds.rows[table].append(r)
+    duck, _ = steering_v2.run(ds, tmp_path / "duck", "2021-10", "2021-12")
+    spark, _ = steering_v2.run(ds, tmp_path / "spark", "2021-10", "2021-12", engine="spark")
+    keys = ("jobcenter_id", "month", "figure", "sex")
+    d = {tuple(r[k] for k in keys): r for r in duck.rows if r["figure"] in ("S3", "S4", "S5", "S6")}
+    s = {tuple(r[k] for k in keys): r for r in spark.rows if r["figure"] in ("S3", "S4", "S5", "S6")}
+    assert d.keys() == s.keys() and d
+    for fig in ("S3", "S4", "S5", "S6"):  # each figure has values to compare, not only NULLs
+        assert any(r["value"] != "" for k, r in d.items() if k[2] == fig), fig
+    for k in d:
+        for c in ("numerator", "denominator", "value"):
+            a, b = d[k][c], s[k][c]
+            assert (a == "" and b == "") or math.isclose(float(a), float(b), rel_tol=1e-12), (k, c, a, b)

@@ -196,7 +196,22 @@ def position(
     sex: str = "all",
 ) -> tuple[Position, pd.DataFrame]:
     """The position of ``jc`` and the ranked members of its type (jobcenter_id, name, numerator,
-    denominator, value, source, rank, tercile, quartile)."""
+    denominator, value, source, rank, tercile, quartile). Computed once per import, published file
+    and arguments (``store.memo``: the comparison page, its scoreboard and the gap series of every
+    month ask for the same positions again); callers must not change the result."""
+    key = ("comparison.position", published.token, frozenset(info.items()), jc, figure, month, sex)
+    return store.memo(key, lambda: _position(store, published, info, jc, figure, month, sex))
+
+
+def _position(
+    store: FigureStore,
+    published: Published,
+    info: dict[str, JobcenterInfo],
+    jc: str,
+    figure: str,
+    month: str,
+    sex: str,
+) -> tuple[Position, pd.DataFrame]:
     everyone = values(store, published, jc, figure, month, sex)
     me = describe(info, jc)
     type_ids = set(members(info, jc)) | {jc}

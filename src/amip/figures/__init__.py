@@ -2,7 +2,8 @@
 
 - ``store``: the figure cache (``FigureStore``, ``LiveStore``, ``Scope``, the persons behind a
   count), built once per import; higher packages add tables through cache extensions
-  (``store.register_extension``; ``amip.forecast`` registers the forecasts);
+  (``extensions.register_extension``; ``amip.forecast`` registers the forecasts);
+- ``extensions``: the registry of those extensions (light: importing it costs no start-up time);
 - ``glossary``: titles and definitions of the figures;
 - ``charts``: the Altair chart specifications the cockpit and the reports share.
 

@@ -51,6 +51,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from amip.figures.extensions import EXTENSIONS, CacheExtension, register_extension  # noqa: F401 (re-exported)
 from amip.kennzahlen import FIGURES, datastates, revisions
 from amip.kennzahlen import steering as steering_figures
 from amip.kennzahlen.backends import ibis_backend, warehouse_connection
@@ -121,12 +122,7 @@ class WarehouseChanged(RuntimeError):
     """The warehouse was replaced (a new import) while its figures were being computed."""
 
 
-# ---- cache extensions: tables of higher packages kept in the cache -----------------------------
-
-# ``extension(con, progress, jobcenters)`` writes its tables on the cache connection ``con`` after
-# the figures (``jobcenters``: the warehouse's home job centers).
-CacheExtension = Callable[[duckdb.DuckDBPyConnection, Callable[[str], None], list[str]], None]
-EXTENSIONS: dict[str, CacheExtension] = {}
+# ---- cache extensions (amip.figures.extensions): tables of higher packages kept in the cache ----
 
 # The cache's forecast tables, as ``FigureStore.forecast()``/``backtest()`` return them (written by
 # ``amip.forecast.pipeline``, which uses these lists).
@@ -163,13 +159,6 @@ COVERAGE_COLUMNS = [
     "split_pairs",
     "basis",
 ]
-
-
-def register_extension(name: str, extension: CacheExtension) -> None:
-    """Have every cache build from now on run ``extension`` (a higher package calls this on import,
-    e.g. ``amip.forecast`` for its ``forecasts``, ``forecast_backtest``, ``forecast_coverage`` and
-    ``forecast_paths``)."""
-    EXTENSIONS[name] = extension
 
 
 def _fresh(cache: Path, warehouse: Path) -> bool:

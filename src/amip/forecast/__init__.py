@@ -8,7 +8,7 @@ importing this package registers it as the cache extension ``forecast``, so ever
 
 from __future__ import annotations
 
-from amip.figures.store import register_extension
+from amip.figures.extensions import register_extension
 
 
 def build(con, progress=None, horizon: int = 18, jobcenters: list[str] | None = None):

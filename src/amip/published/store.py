@@ -18,6 +18,7 @@ same time leave it exactly as it was. Nothing here touches the warehouse or its 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -283,6 +284,9 @@ def _create(con: duckdb.DuckDBPyConnection) -> None:
 # ---- reading ----------------------------------------------------------------------------------------
 
 
+_loaded = itertools.count(1)
+
+
 class Published:
     """The published file in memory: ``figures`` (the latest publication's row for every job
     center, month, figure and sex, with its ``publication``), ``history`` (every row of every
@@ -290,6 +294,7 @@ class Published:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.token = next(_loaded)  # this reading of the file, for memo keys (FigureStore.memo)
         con = duckdb.connect()
         try:
             quiet(con)

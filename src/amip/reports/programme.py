@@ -186,6 +186,7 @@ def collect(
     # With a store: its own warehouse (one import for the whole document, also when a new one
     # replaced the file meanwhile); else the file.
     con = store.connect() if store is not None else bud.attach_warehouse(warehouse)
+    given = store  # the steering figures of the store's own import are kept in its memo
     try:
         first, last = coverage(con)
         jc = pick_jobcenter(con, jobcenter)
@@ -221,7 +222,13 @@ def collect(
         # -- steering figures over up to ten years before Y
         s_first = max(first, f"{year - 11}-01")
         say("Steuerungskennzahlen berechnen")
-        st = Steering(steering_figures(con, s_first, dec, jc))
+        if given is not None:  # the same for every text preview and download of this import
+            frame = given.memo(
+                ("programme.steering", s_first, dec, jc), lambda: steering_figures(con, s_first, dec, jc)
+            )
+        else:
+            frame = steering_figures(con, s_first, dec, jc)
+        st = Steering(frame)
 
         _elb_chapter(p, st, store, charts, year, s_first)
         bg = bg_jdw(con, jc, year - 1)
