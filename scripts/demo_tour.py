@@ -1,5 +1,5 @@
 """Walk through a demo's cockpit in Chromium as every role, at 1440 and 390 px (tests/demo_tour.py:
-every page with axe-core, the sideways check at 390 px and a screenshot each):
+every page with axe-core, the sideways check at 390 px and a full-page screenshot each):
 
     .venv/bin/python scripts/demo_tour.py [DEMO_DIR]     (default .amip/demo, made by `amip demo`)
 
@@ -22,7 +22,7 @@ def main(demo_dir: Path) -> int:
     if not db.exists():
         print(f"no demo warehouse at {db}: run `amip demo --no-serve --dir {demo_dir}` first", file=sys.stderr)
         return 2
-    _lines, problems = tour(db)
+    _lines, problems = tour(db, full_page=True)
     print(f"{REPORT}: {len(problems)} problems")
     return 1 if problems else 0
 

@@ -1,7 +1,8 @@
 """The demo's cockpit in Chromium as every role, at 1440 and 390 px: every page the role can open
 (the crawl of ``test_browser_a11y``), axe-core with the WCAG 2.1 AA tags, sideways scrolling at
-390 px, and a screenshot of each page in ``test-artifacts/screenshots/demo/``. Used by
-``test_demo`` (on the demo it has just made) and by ``scripts/demo_tour.py`` (on any demo folder)."""
+390 px, and a screenshot of each page in ``test-artifacts/screenshots/demo/``. Used by ``test_demo``
+(on the demo it has just made: the window's part, as the suite's crawl) and by
+``scripts/demo_tour.py`` (on any demo folder: full pages)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ SHOTS = SCREENSHOTS / "demo"
 REPORT = SCREENSHOTS.parent / "demo-tour.md"
 
 
-def tour(db: Path) -> tuple[list[str], list[str]]:
+def tour(db: Path, full_page: bool = False) -> tuple[list[str], list[str]]:
     """Visit every page of every role on the demo warehouse ``db`` at both widths; returns (the
-    report's lines, the problems found). The demo users get fresh passwords, as on `amip demo`."""
+    report's lines, the problems found). The demo users get fresh passwords, as on `amip demo`.
+    Screenshots: the window's part as JPEG, or (``full_page``) the whole page as PNG."""
     if not a11y.AXE.exists():
         raise FileNotFoundError(f"axe-core missing ({a11y.AXE}): scripts/setup.sh --dev installs it")
     a11y.SHOTS = SHOTS  # check_page saves its screenshots there
+    a11y.FULL_PAGE_SHOTS = full_page
     settings = Settings.from_env(db)
     # as `amip demo` serves it: "today" of reminders and places is the data's Datenstand
     application = create_app(dataclasses.replace(settings, today=settings.today or fmt.TODAY_DATA))

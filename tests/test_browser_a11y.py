@@ -2,7 +2,7 @@
 administration included) and at 1440 and 390 px width, every page the role can open is checked with
 axe-core (tags wcag2a, wcag2aa, wcag21a, wcag21aa; no rule switched off) and, at 390 px, for
 sideways scrolling (``document.scrollingElement.scrollWidth <= innerWidth``). A screenshot of every
-page goes to ``test-artifacts/screenshots/a11y/<role>-<width>-<page>.png``.
+page goes to ``test-artifacts/screenshots/a11y/<role>-<width>-<page>.jpg`` (the window's part).
 
 Which pages: the crawl starts at the role's start page and follows every link of the page (menu and
 content, so the detail pages too: a figure, the persons behind it, a place in intensive care, …),
@@ -48,6 +48,10 @@ MIN_PAGES = {"adm": 3}  # the administration: users, audit log, own account (oth
 WIDTHS = (1440, 390)
 HEIGHT = {1440: 900, 390: 844}
 SHOTS = SCREENSHOTS / "a11y"
+# The suite keeps what the window shows, as JPEG: a full-page PNG of a long page costs Chromium far
+# more (encoding megapixels) and the crawl takes about 300 of them. scripts/demo_tour.py, run by a
+# person who looks at them, takes full pages (demo_tour.tour(full_page=True)).
+FULL_PAGE_SHOTS = False
 SKIP_PREFIXES = ("/api/", "/static/", "/logout", "/openapi.json", "/login")
 MAX_PAGES = 60  # a safety net against a crawl that never ends (e.g. a link that adds a counter)
 
@@ -211,9 +215,11 @@ def check_page(page, label: str, width: int, problems: list[str]) -> None:
             widest = ", ".join(page.evaluate(WIDEST))
             problems.append(f"{label} @ {width} px: scrolls sideways by {over} px; too wide: {widest}")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(
-        path=str(SHOTS / f"{label.split(' ')[0]}-{width}-{slug(label.split(' ', 1)[1])}.png"), full_page=True
-    )
+    name = f"{label.split(' ')[0]}-{width}-{slug(label.split(' ', 1)[1])}"
+    if FULL_PAGE_SHOTS:
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    else:
+        page.screenshot(path=str(SHOTS / f"{name}.jpg"), type="jpeg", quality=70)
 
 
 def visit_all(page, name: str, width: int, url: str, application) -> tuple[list[str], list[str]]:
@@ -237,6 +243,10 @@ def visit_all(page, name: str, width: int, url: str, application) -> tuple[list[
         if response.status != 200 or landed.path.startswith("/login"):
             continue
         seen_keys.add(key)
+        landed_key = template_of(routes, landed.path) or landed.path
+        if landed_key != key and landed_key in seen_keys:
+            continue  # a redirect to a page already checked (e.g. / to the role's start page)
+        seen_keys.add(landed_key)
         here = landed.path + (f"?{landed.query}" if landed.query else "")
         visited.append(here)
         check_page(page, f"{name} {here}", width, problems)
