@@ -93,6 +93,8 @@ HEAVY = {
     "tests/test_forecast.py": 55,
     "tests/test_synth_regions.py": 48,
     "tests/test_forecast_calibration.py": 30,
+    # one synthesis and engine run per worker that runs any of its tests: stolen tests set it up again
+    "tests/test_synth.py": 25,
 }
 
 

@@ -40,12 +40,13 @@ def interval(draw, max_len=900, open_ok=True):
 
 
 @st.composite
-def datasets(draw, sexes=("m", "w", "d"), jobcenters=("A", "B"), movers=True):
-    """Random data sets; with ``movers=False`` every person's spells are at one job center."""
+def datasets(draw, sexes=("m", "w", "d"), jobcenters=("A", "B"), movers=True, ids=""):
+    """Random data sets; with ``movers=False`` every person's spells are at one job center. The
+    person ids are ``{ids}p0``, ``{ids}p1``, … (and their BG ``bg_`` + id)."""
     ds = DataSet(FIRST, LAST)
     n = draw(st.integers(1, 7))
     for i in range(n):
-        pid = f"p{i}"
+        pid = f"{ids}p{i}"
         birth = draw(
             st.sampled_from(
                 [
