@@ -35,9 +35,11 @@ if [[ $gates == 1 ]]; then
     gate "mypy src/amip" .venv/bin/mypy
 fi
 echo "== gate: pytest"
-# Three workers on two cores: the tests wait for servers, browsers, subprocesses and the Spark
-# cluster, and a third worker uses that time (1 469 tests: 15:46 with -n 3 before the heavy tests
-# were spread, against 18:21 with -n 2). worksteal: a worker that runs out of tests takes pending
-# ones from another's end; tests/conftest.py deals the heaviest modules to the starts of the
-# workers' first queues (`_spread_heavy`), so they start at once and are never stolen.
-exec .venv/bin/python -m pytest -n 3 --dist worksteal -p no:cacheprovider -W ignore::DeprecationWarning "$@"
+# Four workers on two cores: the tests wait for servers, browsers, subprocesses and the Spark
+# cluster, and the extra workers use that time (docs/benchmarks.md, "Test suite time": on the idle
+# 2-core machine, 1 469 tests: 10:55 with -n 4 and 11:17 with -n 5 on 1425fd8, 15:05 with -n 3 on
+# the commit before; 8:45 with -n 4 after the cheaper screenshots and the one random-data Spark
+# run). worksteal: a worker that runs out of tests takes pending ones from
+# another's end; tests/conftest.py deals the heaviest modules to the starts of the workers' first
+# queues (`_spread_heavy`), so they start at once and are never stolen.
+exec .venv/bin/python -m pytest -n 4 --dist worksteal -p no:cacheprovider -W ignore::DeprecationWarning "$@"
