@@ -81,20 +81,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = _spread_heavy(items, workers)
 
 
-# CPU seconds of the heaviest modules on the 2-core machine (docs/benchmarks.md, "Test suite time"):
-# what _spread_heavy places at the start of the workers' first queues.
+# Seconds the heaviest modules took on one worker of a `scripts/test.sh` run (four workers, idle
+# 2-core machine, 2026-12-03; docs/benchmarks.md, "Test suite time"): what _spread_heavy places at
+# the start of the workers' first queues, longest first.
 HEAVY = {
-    "tests/test_demo.py": 270,
-    "tests/test_spark_parity.py": 300,  # with the two steering parity tests (moved here, session 5)
-    "tests/test_properties.py": 74,
-    "tests/test_browser_a11y.py": 65,
-    "tests/test_hardening_import.py": 61,
-    "tests/test_deliveries.py": 60,
-    "tests/test_forecast.py": 55,
-    "tests/test_synth_regions.py": 48,
-    "tests/test_forecast_calibration.py": 30,
+    "tests/test_demo.py": 388,
+    "tests/test_spark_parity.py": 246,  # the cluster's start and every Spark run of the suite
+    "tests/test_properties.py": 139,
+    "tests/test_browser_a11y.py": 105,
+    "tests/test_hardening_import.py": 69,
+    "tests/test_deliveries.py": 64,
+    "tests/test_synth_regions.py": 59,
+    "tests/test_forecast.py": 38,
     # one synthesis and engine run per worker that runs any of its tests: stolen tests set it up again
-    "tests/test_synth.py": 25,
+    "tests/test_synth.py": 24,
+    "tests/test_forecast_calibration.py": 11,
 }
 
 
