@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import test_steering as steering
@@ -40,8 +40,9 @@ def side_by_side(draw, n: int = 3) -> DataSet:
     (``d<k>p…``) and job centers ``A<k>``, ``B<k>``, so each job center's figures are those of its
     own data set. One engine run per engine checks all n, and a Spark run's fixed cost (its jobs'
     scheduling and code generation, most of a run on data this small) is paid once, not n times.
-    (Hypothesis's first example is the simplest one, one person per data set; the test's second
-    example is the random one: two runs per engine, where one example per data set made four.)"""
+    Hypothesis's first example is always the simplest one (one person with one day of receipt in
+    2018 per data set); the test rejects it (``assume``) before any run, so its one example is
+    random data."""
     out = DataSet(FIRST, LAST)
     for k in range(n):
         part = draw(datasets(jobcenters=(f"A{k}", f"B{k}"), ids=f"d{k}"))
@@ -52,13 +53,14 @@ def side_by_side(draw, n: int = 3) -> DataSet:
 
 
 @settings(
-    max_examples=2,  # the simplest example, then three random data sets side by side
+    max_examples=1,  # three random data sets side by side (the simplest example is rejected)
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(ds=side_by_side())
 def test_duckdb_and_spark_agree_on_random_data(tmp_path_factory, ds):
+    assume(len(ds.rows["persons"]) > 3 and ds.rows["employment_spells"])  # not the simplest example
     duck = run_kpi(ds, tmp_path_factory.mktemp("duck"), "2021-01", "2022-12", engine="duckdb")
     spark = run_kpi(ds, tmp_path_factory.mktemp("spark"), "2021-01", "2022-12", engine="spark")
     # every job center with spells is in the output: figures of all three data sets
