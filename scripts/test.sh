@@ -42,11 +42,10 @@ if [[ $gates == 1 ]]; then
 fi
 echo "== gate: pytest"
 # Four workers on two cores: the tests wait for servers, browsers, subprocesses and the Spark
-# cluster, and the extra workers use that time (docs/benchmarks.md, "Test suite time": on the idle
-# 2-core machine, 1 469 tests: 10:55 with -n 4 and 11:17 with -n 5 on 1425fd8, 15:05 with -n 3 on
-# the commit before; after the cheaper screenshots and the one random-data Spark run 8:45 with
-# -n 4 in a fast hour, 10:27-12:20 later, as the machine slowed). worksteal: a worker that runs out
-# of tests takes pending ones from
-# another's end; tests/conftest.py deals the heaviest modules to the starts of the workers' first
-# queues (`_spread_heavy`), so they start at once and are never stolen.
+# cluster, and the extra workers use that time (docs/benchmarks.md, "The whole suite in session 6":
+# 1 469 tests, 10:55 with -n 4 and 11:17 with -n 5 on 1425fd8, 15:05 with -n 3 on the commit
+# before; later commits 8:45 to 12:20 with -n 4, as the machine's speed varied). worksteal: a
+# worker that runs out of tests takes pending ones from another's end; tests/conftest.py deals the
+# heaviest modules to the starts of the workers' first queues (`_spread_heavy`), so they start at
+# once and are never stolen.
 exec .venv/bin/python -m pytest -n 4 --dist worksteal -p no:cacheprovider -W ignore::DeprecationWarning "$@"
