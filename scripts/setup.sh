@@ -22,12 +22,12 @@ if [[ "${1:-}" == "--dev" ]]; then
         SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
         $SUDO apt-get update -qq && $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null
     fi
-    # The browser tests (tests/test_browser.py) drive Debian's Chromium through Playwright;
-    # Playwright's own browser download is not used.
-    if [[ ! -x /usr/bin/chromium ]]; then
-        echo "Installing Chromium for the browser tests (apt-get) ..."
+    # The browser tests (tests/test_browser.py) drive Debian's Chromium through Playwright, in its
+    # headless shell (tests/browser_kit.py); Playwright's own browser download is not used.
+    if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromium-headless-shell ]]; then
+        echo "Installing Chromium and its headless shell for the browser tests (apt-get) ..."
         SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
-        $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-headless-shell >/dev/null
     fi
     # The accessibility tests (tests/test_browser_a11y.py) inject axe-core, pinned in
     # tests/js/package-lock.json and installed from npm into tests/js/node_modules.

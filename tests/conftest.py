@@ -31,6 +31,11 @@ import pytest
 # inherited by the servers and command lines the tests start. The suite logs in about a thousand
 # times; the production parameters are tested in test_state.py (hashes made here are upgraded).
 os.environ["AMIP_TEST_CHEAP_PASSWORD_HASH"] = "1"
+# One DuckDB thread per process (amip.duck, AMIP_DUCKDB_THREADS), inherited the same way: four
+# workers share two cores, and on the tests' small data sets parallel plans only cost extra CPU
+# (docs/benchmarks.md, "Browsers and DuckDB threads"). DuckDB's default, every core, is tested
+# against it in test_duckdb_threads.py. A value set outside the suite is kept.
+os.environ.setdefault("AMIP_DUCKDB_THREADS", "1")
 
 # The suite composes the figure cache as the application does (amip.cockpit.app, the CLI): with the
 # forecast tables, whose cache extension registers on import (amip.figures.extensions.register_extension).

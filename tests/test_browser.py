@@ -10,7 +10,7 @@ Every person-level page or export the tests open is noted in ``Server.person_vie
 tests check that the audit log holds exactly these (page and state database).
 Screenshots of every page visited go to ``test-artifacts/screenshots/<name>.png``.
 
-Needs ``/usr/bin/chromium`` (``scripts/setup.sh --dev`` installs it); skipped without it.
+Needs Debian's Chromium (``scripts/setup.sh --dev`` installs it; ``browser_kit.chromium``); skipped without it.
 """
 
 from __future__ import annotations

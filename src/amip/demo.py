@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 from rich.table import Table
 
+from amip import duck
 from amip import format as fmt
 
 DEMO_FROM, DEMO_TO = "2021-01", "2022-12"
@@ -158,9 +159,8 @@ def summary(figures: pa.Table, jobcenters: list[str] | None = None, series: pa.T
 def demo_scope(db_path) -> tuple[str | None, str | None]:
     """(team, caseworker) of the demo's team lead and IFK: the largest team of the caseload at the
     data's last month and the largest caseload in it; (None, None) without a caseload table."""
-    import duckdb
 
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = duck.connect(str(db_path), read_only=True)
     try:
         names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if "caseload" not in names:

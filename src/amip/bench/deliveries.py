@@ -23,8 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
-
+from amip import duck
 from amip.bench.run import default_data_dir, machine
 
 Progress = Callable[[str], None]
@@ -81,7 +80,7 @@ def cut_deliveries(full: Path, days: list[dt.date], out: Path, progress: Progres
     ``out/delivery-YYYY-MM-DD``: the rows that had begun before ``as_of`` (persons: those with an
     ELB spell by then), ends on or after ``as_of`` still open (NULL); the other tables whole. No
     recording delays: a simpler history than ``amip synth --deliveries``, of the same size."""
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.execute("SET enable_progress_bar = false")
         names = [p.stem for p in sorted(full.glob("*.parquet"))]
@@ -129,7 +128,7 @@ def _version_rows(db: Path) -> tuple[int, int]:
     """(stored row versions, rows of all deliveries together) of the warehouse ``db``."""
     from amip.warehouse.deliveries import HISTORY, VERSIONED
 
-    con = duckdb.connect(str(db), read_only=True)
+    con = duck.connect(str(db), read_only=True)
     try:
         stored = 0
         for t in VERSIONED:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
+from amip import duck
 from amip.contract.schema import instrument_codes
 from amip.warehouse.store import quiet
 
@@ -118,7 +118,7 @@ def generate(persons: int, seed: int = 1) -> dict[str, pa.Table]:
 
 def _benefits(spells: pa.Table) -> pa.Table:
     """RB and KDU per BG and month for 2021-2022, for each BG with a spell in stock at the Stichtag."""
-    con = duckdb.connect()
+    con = duck.connect()
     quiet(con)
     con.register("spells", spells)
     return con.execute("""
@@ -144,7 +144,7 @@ def write(tables: dict[str, pa.Table], out: Path, fmt: str = "parquet") -> None:
         if fmt == "parquet":
             pq.write_table(table, out / f"{name}.parquet")
         else:
-            con = duckdb.connect()
+            con = duck.connect()
             quiet(con)
             con.register("t", table)
             con.execute(f"COPY t TO '{out / (name + '.csv')}' (HEADER, DELIMITER ',')")

@@ -18,6 +18,7 @@ import duckdb
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from amip import duck
 from amip.dqm import notify
 from amip.dqm.models import ACTIVE, DONE_DATA, OPEN, DqmRate, DqmRun, DqmTask
 from amip.dqm.rules import RULES, Rule
@@ -118,7 +119,7 @@ def evaluate(warehouse: Path, rules: tuple[Rule, ...] = RULES) -> Evaluation:
     if not warehouse.exists():
         raise DqmError(f"warehouse not found: {warehouse}")
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = duck.connect(str(warehouse), read_only=True)
     except duckdb.Error as exc:
         raise DqmError(f"cannot open warehouse {warehouse}: {exc}") from exc
     try:

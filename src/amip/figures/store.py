@@ -51,6 +51,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from amip import duck
 from amip.figures.extensions import EXTENSIONS, CacheExtension, register_extension  # noqa: F401 (re-exported)
 from amip.kennzahlen import FIGURES, datastates, revisions
 from amip.kennzahlen import steering as steering_figures
@@ -283,7 +284,7 @@ def _previous_values(cache: Path) -> pa.Table | None:
     meta = _cached_meta(cache) if cache.exists() else None
     if meta is None or not str(meta.get("fingerprint", "")).startswith(f"v{CACHE_VERSION}:r{RULES_VERSION}:"):
         return None
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.execute(f"ATTACH '{cache}' AS c (READ_ONLY)")
         result = con.execute("SELECT * FROM c.revision_values").arrow()
@@ -423,7 +424,7 @@ class FigureStore:
         self.cache = Path(cache)
         # A private in-memory database with both files attached read-only: DuckDB shares one
         # instance per file path within a process, which would outlive a rebuilt cache.
-        con = duckdb.connect()
+        con = duck.connect()
         con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH '{self.cache}' AS c (READ_ONLY)")
         con.execute("USE c")
@@ -856,7 +857,7 @@ class FigureStore:
 
 
 def _cached_meta(cache: Path) -> dict | None:
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.execute(f"ATTACH '{cache}' AS c (READ_ONLY)")
         return json.loads(con.execute("SELECT value FROM c.meta").fetchone()[0])

@@ -22,6 +22,7 @@ import sqlglot as sg
 import sqlglot.expressions as sge
 from ibis.expr.operations.relations import SelfReference
 
+from amip import duck
 from amip.warehouse.store import load_into, open_warehouse, table_names
 
 ENGINES = ("duckdb", "spark")
@@ -35,7 +36,7 @@ def warehouse_connection(
     if (db is None) == (data is None):
         raise ValueError("give exactly one of a warehouse (--db) or a data set directory (--data)")
     if data is not None:
-        con = duckdb.connect()
+        con = duck.connect()
         load_into(con, Path(data), progress)
     else:
         assert db is not None  # exactly one of db, data (checked above)

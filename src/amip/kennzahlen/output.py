@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
+from amip import duck
 from amip.kennzahlen.engine import RULES_VERSION
 from amip.warehouse.store import quiet
 
@@ -24,7 +24,7 @@ def write_figures(table: pa.Table, out: Path) -> None:
     if out.suffix.lower() == ".parquet":
         options += f", KV_METADATA {{{RULES_VERSION_KEY}: '{RULES_VERSION}'}}"
     out.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    con = duck.connect()
     quiet(con)
     try:
         con.register("figures", table)

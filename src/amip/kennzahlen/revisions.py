@@ -34,6 +34,7 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from amip import duck
 from amip.kennzahlen import datastates
 from amip.kennzahlen.backends import ibis_backend, warehouse_connection
 from amip.kennzahlen.calendar import month_str, parse_month
@@ -178,7 +179,7 @@ def open_source(
             raise ValueError(f"the warehouse {db} holds no delivery")
         yield Source(found, db=Path(db))
         return
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         quiet(con)
         load_into(con, Path(data), progress)  # type: ignore[arg-type]  # data is set (checked above)
@@ -391,7 +392,7 @@ def _revision_tables(
             "final_as_of": pa.array([p.final for p in pairs], pa.date32()),
         }
     )
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         quiet(con)
         con.register("vals", vals)

@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from amip import duck
 from amip.format import pct_change
 
 TITLES = {"VK": "Verwaltungskosten (VK)", "EGL": "Eingliederungsleistungen (EGL)", "total": "Gesamtbudget"}
@@ -46,7 +47,7 @@ def attach_warehouse(path: str | Path) -> duckdb.DuckDBPyConnection:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"warehouse not found: {path}")
-    con = duckdb.connect()
+    con = duck.connect()
     con.execute("SET enable_progress_bar = false")
     con.execute(f"ATTACH '{path}' AS w (READ_ONLY)")
     con.execute("USE w")

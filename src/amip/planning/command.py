@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from amip import duck
 from amip.clikit import DbOption, JcOption, transaction, warehouse
 from amip.clikit import fail as _fail
 
@@ -41,14 +42,13 @@ def _state(db: Path | None):
 def _jobcenter(db: Path | None, given: str | None) -> str:
     if given:
         return given
-    import duckdb
 
     wh = warehouse(db, must_exist=False)
     if not wh.exists():
         _fail(f"warehouse not found: {wh}; give --jobcenter or --db")
     from amip.warehouse.jobcenters import pick_home
 
-    con = duckdb.connect(str(wh), read_only=True)
+    con = duck.connect(str(wh), read_only=True)
     try:
         return pick_home(con, None)
     except ValueError as exc:

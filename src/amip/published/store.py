@@ -28,6 +28,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from amip import duck
 from amip.contract.schema import Table
 from amip.published.schema import FIGURE_COLUMNS, JOBCENTER_COLUMNS, figures_table, jobcenters_table
 from amip.warehouse.store import quiet, replacing
@@ -218,7 +219,7 @@ def import_published(
     if publication is not None and not re.fullmatch(MONTH_PATTERN, publication):
         raise ValueError(f"--publication {publication!r} is not a month (YYYY-MM)")
     target = published_path(warehouse)
-    check = duckdb.connect()
+    check = duck.connect()
     try:
         validate(check, figures_file, figure_codes, not_person_based, jobcenters_file)
         first, last, rows = check.execute("SELECT min(month), max(month), count(*) FROM published").fetchone()  # type: ignore[misc]
@@ -295,7 +296,7 @@ class Published:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.token = next(_loaded)  # this reading of the file, for memo keys (FigureStore.memo)
-        con = duckdb.connect()
+        con = duck.connect()
         try:
             quiet(con)
             con.execute(f"ATTACH '{self.path}' AS p (READ_ONLY)")

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 
+from amip import duck
 from amip.contract.schema import TABLES, Table
 from amip.warehouse.validate import row_hash
 
@@ -436,7 +437,7 @@ def pick(history: Sequence[Delivery], as_of: dt.date | None) -> Delivery:
 def delivery_connection(db: Path, as_of: dt.date) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB connection whose tables (``dataset``, the contract tables, ``instruments``) are those
     of the delivery with exactly this ``as_of`` in the warehouse ``db`` (read-only)."""
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH '{_path_literal(db)}' AS w (READ_ONLY)")

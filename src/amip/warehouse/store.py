@@ -33,6 +33,7 @@ from pathlib import Path
 
 import duckdb
 
+from amip import duck
 from amip.contract.schema import TABLES, instruments
 from amip.warehouse import deliveries as history
 from amip.warehouse.validate import (
@@ -272,7 +273,7 @@ def replacing(
     try:
         if keep and target.exists():
             shutil.copyfile(target, tmp)
-        con = duckdb.connect(str(tmp))
+        con = duck.connect(str(tmp))
         try:
             yield con
             con.execute("CHECKPOINT")
@@ -339,7 +340,7 @@ def _prefixed(say: Progress, prefix: str) -> Progress:
 def _check_warehouse(db: Path) -> None:
     """ValueError when ``db`` is not a DuckDB file (an import adds to it, so it must be one)."""
     try:
-        duckdb.connect(str(db), read_only=True).close()
+        duck.connect(str(db), read_only=True).close()
     except duckdb.Error as exc:
         raise ValueError(
             f"{db} is not an amip warehouse ({exc}). Give --replace to overwrite it with a new warehouse"
@@ -368,7 +369,7 @@ def open_warehouse(db: Path, read_only: bool = True) -> duckdb.DuckDBPyConnectio
     db = Path(db)
     if not db.exists():
         raise FileNotFoundError(f"warehouse not found: {db} (create it with 'amip import DIR --db {db}')")
-    con = duckdb.connect(str(db), read_only=read_only)
+    con = duck.connect(str(db), read_only=read_only)
     quiet(con)
     return con
 
