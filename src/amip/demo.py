@@ -159,7 +159,6 @@ def summary(figures: pa.Table, jobcenters: list[str] | None = None, series: pa.T
 def demo_scope(db_path) -> tuple[str | None, str | None]:
     """(team, caseworker) of the demo's team lead and IFK: the largest team of the caseload at the
     data's last month and the largest caseload in it; (None, None) without a caseload table."""
-
     con = duck.connect(str(db_path), read_only=True)
     try:
         names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}

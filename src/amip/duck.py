@@ -6,7 +6,8 @@ all of the process's DuckDB work. That is for several amip processes on one mach
 worker processes, a cron import beside the cockpit, the test suite's four workers on two cores —
 where a process's extra threads only compete with the other processes and its parallel plans cost
 extra CPU (merging partial aggregates, thread hand-offs). On the test suite's small data sets one
-thread used about a sixth less CPU than two (docs/benchmarks.md, "DuckDB threads").
+thread used a tenth to a sixth less CPU than two (docs/benchmarks.md, "Browsers and DuckDB
+threads").
 
 The setting is applied with ``SET threads`` after connecting rather than as connection
 configuration: DuckDB refuses a second connection to an open database file whose configuration
