@@ -38,7 +38,7 @@ os.environ["AMIP_TEST_CHEAP_PASSWORD_HASH"] = "1"
 os.environ.setdefault("AMIP_DUCKDB_THREADS", "1")
 # And one OpenBLAS thread (numpy/scipy under the forecasts' statsmodels fits): with a second thread
 # OpenBLAS spins while it waits, and on a machine whose cores the workers already share, the forecast
-# tests used 28,9 instead of 22,2 CPU s. Set before numpy is first imported (nothing above imports it).
+# tests used 28,9 instead of 23,0 CPU s. Set before numpy is first imported (nothing above imports it).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 # The suite composes the figure cache as the application does (amip.cockpit.app, the CLI): with the
