@@ -49,7 +49,7 @@ def test_one_thread_and_duckdbs_default_give_the_same_figures(warehouse, tmp_pat
     assert b"K2" in written["1"]
 
 
-@pytest.mark.parametrize("bad", ["0", "two", "-1", "1.5"])
+@pytest.mark.parametrize("bad", ["0", "two", "-1", "1.5", "²"])
 def test_a_bad_value_is_refused_by_name_and_changes_nothing(warehouse, monkeypatch, bad):
     db = warehouse
     before = db.read_bytes()

@@ -29,7 +29,7 @@ def thread_setting() -> int | None:
     raw = os.environ.get(THREADS_ENV, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:  # isdigit alone takes e.g. '²'
         raise ValueError(f"{THREADS_ENV} must be a positive whole number of threads, not {raw!r}")
     return int(raw)
 
